@@ -1,0 +1,5 @@
+import type { Command } from 'commander';
+import type { Wrap } from './main.js';
+
+/** Every command, one line each: a new command adds its register function here. */
+export const commands: Array<(program: Command, wrap: Wrap) => void> = [];

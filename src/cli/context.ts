@@ -1,0 +1,126 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import { openStore, resolveDbPath, type Db, type OpenOptions } from '../store/db.js';
+
+/** Exit codes, the same for every command (DESIGN.md). */
+export const ExitCode = {
+  Ok: 0,
+  /** Failed at run time (file unreadable, store locked, wrong key...): nothing changed. */
+  Failed: 1,
+  /** Usage error (unknown flag, bad value): nothing changed. */
+  Usage: 2,
+  /** Finished, but some rows were rejected or flagged: cron can alert on it. */
+  Partial: 3,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An error the user can act on: its message is printed as is, with its exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode = ExitCode.Failed,
+  ) {
+    super(message);
+  }
+}
+
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super(message, ExitCode.Usage);
+  }
+}
+
+export interface GlobalOptions {
+  db?: string;
+  json?: boolean;
+  quiet?: boolean;
+  color?: boolean;
+}
+
+export interface Streams {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * What a command needs from the outside world: its global flags, where to print, and the store.
+ * Data goes to stdout, messages to stderr; colour and progress only on a terminal.
+ */
+export class CommandContext {
+  readonly color: ChalkInstance;
+  readonly interactive: boolean;
+
+  constructor(
+    readonly options: GlobalOptions,
+    readonly streams: Streams,
+  ) {
+    // chalk 5 ignores NO_COLOR when stdout is a terminal, so the rule is applied here.
+    const colorWanted =
+      options.color !== false &&
+      !options.json &&
+      streams.stderr.isTTY === true &&
+      streams.env.NO_COLOR === undefined &&
+      streams.env.TERM !== 'dumb';
+    this.color = new Chalk({ level: colorWanted ? 1 : 0 });
+    this.interactive = streams.stderr.isTTY === true && !options.quiet && !options.json;
+  }
+
+  get json(): boolean {
+    return this.options.json === true;
+  }
+
+  get dbPath(): string {
+    return resolveDbPath(this.options.db, this.streams.env);
+  }
+
+  openDb(options: OpenOptions = {}): Db {
+    return openStore(this.dbPath, options);
+  }
+
+  /** A line of data on stdout. */
+  out(text: string): void {
+    this.streams.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  printJson(value: unknown): void {
+    this.streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** A message for the person at the terminal (stderr); silenced by --quiet. */
+  info(text: string): void {
+    if (!this.options.quiet) this.streams.stderr.write(`${text}\n`);
+  }
+
+  warn(text: string): void {
+    this.streams.stderr.write(`${this.color.yellow('warning:')} ${text}\n`);
+  }
+
+  error(text: string): void {
+    this.streams.stderr.write(`${this.color.red('error:')} ${text}\n`);
+  }
+}
+
+/** A one-line rows/s counter redrawn on stderr, only when a person is watching. */
+export class Progress {
+  private lastDraw = 0;
+  private readonly started = Date.now();
+
+  constructor(
+    private readonly ctx: CommandContext,
+    private readonly label: string,
+  ) {}
+
+  update(rows: number): void {
+    if (!this.ctx.interactive) return;
+    const now = Date.now();
+    if (now - this.lastDraw < 200) return;
+    this.lastDraw = now;
+    const seconds = (now - this.started) / 1000;
+    const rate = seconds > 0 ? Math.round(rows / seconds) : 0;
+    this.ctx.streams.stderr.write(`\r${this.label}: ${rows.toLocaleString('en')} rows, ${rate.toLocaleString('en')} rows/s   `);
+  }
+
+  done(): void {
+    if (this.ctx.interactive && this.lastDraw > 0) this.ctx.streams.stderr.write('\r\x1b[K');
+  }
+}

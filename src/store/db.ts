@@ -1,0 +1,86 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { migrations, type Migration } from './migrations.js';
+
+export type Db = Database.Database;
+
+export const DEFAULT_DB_FILE = 'custkit.db';
+
+/** The store file a command uses: --db, else CUSTKIT_DB, else ./custkit.db. */
+export function resolveDbPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(flag ?? env.CUSTKIT_DB ?? DEFAULT_DB_FILE);
+}
+
+export class StoreError extends Error {}
+
+export interface OpenOptions {
+  /** Refuse to create the file (read-only commands on a missing store). */
+  mustExist?: boolean;
+  readonly?: boolean;
+}
+
+/**
+ * Opens (creating if needed, mode 0600: the file holds personal data) and migrates the store.
+ * WAL lets a report read while a cron import writes; busy_timeout rides out short locks.
+ */
+export function openStore(file: string, options: OpenOptions = {}): Db {
+  const exists = file === ':memory:' || fs.existsSync(file);
+  if (!exists && (options.mustExist || options.readonly)) {
+    throw new StoreError(`${file}: no custkit store here (run "custkit import FILE" first, or pass --db)`);
+  }
+  if (!exists) {
+    const dir = path.dirname(file);
+    if (!fs.existsSync(dir)) throw new StoreError(`${file}: folder ${dir} does not exist`);
+    // Create the empty file ourselves so it is never world-readable, even for a moment.
+    fs.closeSync(fs.openSync(file, 'wx', 0o600));
+  }
+  let db: Db;
+  try {
+    db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: exists });
+  } catch (error) {
+    throw new StoreError(`${file}: cannot open the store (${(error as Error).message})`);
+  }
+  try {
+    db.pragma('busy_timeout = 5000');
+    if (!options.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+    }
+    db.pragma('foreign_keys = ON');
+    db.pragma('temp_store = MEMORY');
+    db.pragma('cache_size = -65536'); // 64 MiB page cache: index inserts stay in memory during a 1M-row import
+    // Reading a file that is not a SQLite database fails here, not at open.
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    if (!options.readonly) migrate(db);
+  } catch (error) {
+    db.close();
+    const message = (error as Error).message;
+    throw new StoreError(`${file}: ${/not a database|malformed/i.test(message) ? 'not a custkit store (not a SQLite database)' : message}`);
+  }
+  return db;
+}
+
+export function migrate(db: Db, list: Migration[] = migrations): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  const done = new Set(
+    (db.prepare('SELECT id FROM schema_migrations').all() as { id: number }[]).map((r) => r.id),
+  );
+  const applied: number[] = [];
+  const record = db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)');
+  for (const migration of [...list].sort((a, b) => a.id - b.id)) {
+    if (done.has(migration.id)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      record.run(migration.id, migration.name, new Date().toISOString());
+    })();
+    applied.push(migration.id);
+  }
+  return applied;
+}
+
+export function schemaVersion(db: Db): number {
+  const row = db.prepare('SELECT max(id) AS v FROM schema_migrations').get() as { v: number | null };
+  return row.v ?? 0;
+}

@@ -1,0 +1,131 @@
+/**
+ * Versioned schema migrations. Each stage owns a block of ids and lists its migrations in its own
+ * `src/<stage>/schema.ts` (core 1-9, validate 10-19, dedupe 20-29, score 30-39, export 40-49, gdpr 50-59,
+ * report 60-69); `allMigrations` below gathers them. `migrate` applies every id not yet in
+ * `schema_migrations`, in id order, each in its own transaction. Never edit a shipped entry: add one.
+ */
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+export const coreMigrations: Migration[] = [
+  {
+    id: 1,
+    name: 'core: contacts, consents, purchases, imports, rejects',
+    sql: `
+      CREATE TABLE imports (
+        id            INTEGER PRIMARY KEY,
+        file_name     TEXT NOT NULL,
+        sha256        TEXT NOT NULL,
+        sheet         TEXT,
+        kind          TEXT NOT NULL CHECK (kind IN ('contacts', 'purchases')),
+        source        TEXT NOT NULL,
+        encoding      TEXT,
+        delimiter     TEXT,
+        columns       TEXT NOT NULL,            -- JSON array: the file's headers, in order
+        mapping       TEXT NOT NULL,            -- JSON object: header -> field (or null = kept in attributes)
+        started_at    TEXT NOT NULL,
+        finished_at   TEXT,
+        rows_read     INTEGER NOT NULL DEFAULT 0,
+        inserted      INTEGER NOT NULL DEFAULT 0,
+        updated       INTEGER NOT NULL DEFAULT 0,
+        unchanged     INTEGER NOT NULL DEFAULT 0,
+        rejected      INTEGER NOT NULL DEFAULT 0,
+        empty_rows    INTEGER NOT NULL DEFAULT 0,
+        contacts_created INTEGER NOT NULL DEFAULT 0, -- minimal contacts created by a purchases import
+        status        TEXT NOT NULL DEFAULT 'completed',
+        os_user       TEXT
+      );
+      CREATE INDEX imports_sha ON imports(sha256, sheet);
+
+      CREATE TABLE contacts (
+        id               INTEGER PRIMARY KEY,
+        uid              TEXT NOT NULL UNIQUE,       -- stable public id (time-ordered UUID)
+        source           TEXT NOT NULL,
+        external_id      TEXT,                       -- customer code in the source system
+        external_key     TEXT NOT NULL,              -- re-import key: external_id, else 'email:'||email_norm, else 'row:'||hash
+        civility         TEXT,
+        first_name       TEXT,
+        last_name        TEXT,
+        email            TEXT,
+        email_norm       TEXT,                       -- cheap key at import (trim + lower); validate refines
+        phone            TEXT,
+        phone_digits     TEXT,                       -- cheap key at import (digits, leading + kept)
+        mobile           TEXT,
+        mobile_digits    TEXT,
+        address_line1    TEXT,
+        address_line2    TEXT,
+        postal_code      TEXT,
+        city             TEXT,
+        country          TEXT,
+        birth_date       TEXT,                       -- ISO yyyy-mm-dd when it parsed, else the raw text
+        gender           TEXT,
+        company          TEXT,
+        siret            TEXT,
+        tags             TEXT NOT NULL DEFAULT '[]', -- JSON array
+        attributes       TEXT NOT NULL DEFAULT '{}', -- JSON object: every column the mapper did not recognise
+        created_at       TEXT,                       -- from the file when it has one
+        imported_at      TEXT NOT NULL,
+        updated_at       TEXT NOT NULL,
+        last_activity_at TEXT,
+        status           TEXT NOT NULL DEFAULT 'active'
+                         CHECK (status IN ('active', 'inactive', 'merged', 'erased')),
+        merged_into      INTEGER REFERENCES contacts(id),
+        first_import_id  INTEGER REFERENCES imports(id),
+        last_import_id   INTEGER REFERENCES imports(id),
+        row_hash         TEXT,                       -- hash of the mapped values: unchanged re-imports write nothing
+        UNIQUE (source, external_key)
+      );
+      CREATE INDEX contacts_email_norm ON contacts(email_norm) WHERE email_norm IS NOT NULL;
+      CREATE INDEX contacts_external_id ON contacts(source, external_id) WHERE external_id IS NOT NULL;
+
+      CREATE TABLE consents (
+        id          INTEGER PRIMARY KEY,
+        contact_id  INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        channel     TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'phone', 'post')),
+        status      TEXT NOT NULL CHECK (status IN ('granted', 'withdrawn')),
+        recorded_at TEXT NOT NULL,
+        source      TEXT,
+        proof       TEXT,                            -- where the choice was read, e.g. "import 3, row 17, column 'Opt-in email'"
+        import_id   INTEGER REFERENCES imports(id)
+      );
+      CREATE INDEX consents_contact ON consents(contact_id, channel, recorded_at);
+
+      CREATE TABLE purchases (
+        id               INTEGER PRIMARY KEY,
+        contact_id       INTEGER NOT NULL REFERENCES contacts(id),
+        source           TEXT NOT NULL,
+        order_ref        TEXT NOT NULL,
+        line_no          INTEGER NOT NULL,
+        ordered_at       TEXT NOT NULL,              -- ISO 'yyyy-mm-dd' or 'yyyy-mm-dd hh:mm:ss'
+        amount_minor     INTEGER NOT NULL,           -- signed, minor units: returns and cancellations are negative
+        currency         TEXT NOT NULL,
+        quantity         REAL,
+        unit_price_minor INTEGER,
+        product_ref      TEXT,
+        product          TEXT,
+        category         TEXT,
+        channel          TEXT,
+        status           TEXT,
+        attributes       TEXT NOT NULL DEFAULT '{}',
+        import_id        INTEGER REFERENCES imports(id),
+        UNIQUE (source, order_ref, line_no)
+      );
+      CREATE INDEX purchases_contact ON purchases(contact_id, ordered_at);
+
+      CREATE TABLE rejects (
+        id          INTEGER PRIMARY KEY,
+        import_id   INTEGER NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
+        row_number  INTEGER NOT NULL,               -- spreadsheet numbering: the header is row 1
+        raw         TEXT NOT NULL,                  -- JSON array of the row's cells as read
+        reasons     TEXT NOT NULL                   -- JSON array of {column, message}
+      );
+      CREATE INDEX rejects_import ON rejects(import_id, row_number);
+    `,
+  },
+];
+
+/** Every stage's migrations; a stage adds its list here (one line). */
+export const migrations: Migration[] = [...coreMigrations];
