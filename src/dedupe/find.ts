@@ -1,0 +1,132 @@
+/**
+ * The dedupe pipeline up to clusters, without changing any contact: keys -> blocking -> comparison ->
+ * scoring -> clustering. `dedupe` (dry run, review, apply) and the benchmark all start here.
+ */
+import type { Db } from '../store/db.js';
+import { block, type BlockingResult } from './blocking.js';
+import { COMPARISONS, compareLevels, unpack } from './comparison.js';
+import { cluster, type Cluster } from './clustering.js';
+import { syncKeys } from './keys.js';
+import { latestModel, saveModel, withDefaults } from './model-store.js';
+import { loadRecords, view, type Records } from './records.js';
+import { Scorer, defaultModel, probability, termFrequencies, trainEm, type EmResult, type Model, type PatternCounts } from './scoring.js';
+
+export interface FindOptions {
+  threshold: number;
+  /** Anti-chaining: each member must reach this against its cluster's centre. */
+  chainThreshold: number;
+  maxBlock: number;
+  /** Only pairs involving contacts added since the last applied run. */
+  onlyNew?: boolean;
+  /** Estimate m by EM on this run's candidate pairs and store the model. */
+  train?: boolean;
+}
+
+export interface FindResult {
+  contacts: number;
+  keyed: number;
+  blocking: BlockingResult;
+  matches: number;
+  clusters: Cluster[];
+  model: Model;
+  training?: EmResult & { modelId: number };
+  /** Milliseconds per stage. */
+  timings: Record<string, number>;
+  /** Scores any two contacts by id (explain, review files, anti-chaining). */
+  score: (a: number, b: number) => PairScore;
+}
+
+export interface FieldEvidence {
+  field: string;
+  level: string;
+  weight: number;
+}
+
+export interface PairScore {
+  probability: number;
+  weight: number;
+  code: number;
+  evidence: FieldEvidence[];
+}
+
+export const DEFAULT_THRESHOLD = 0.9;
+export const DEFAULT_CHAIN_THRESHOLD = 0.5;
+export const DEFAULT_MAX_BLOCK = 500;
+
+export function lastAppliedMaxId(db: Db): number {
+  return (db.prepare('SELECT coalesce(max(max_contact_id), 0) FROM dedupe_runs').pluck().get() as number);
+}
+
+export function makeScorer(db: Db, records: Records): Scorer {
+  const model = withDefaults(latestModel(db), defaultModel(records));
+  return new Scorer(model, records.size, termFrequencies(records));
+}
+
+export function scorePair(scorer: Scorer, records: Records, a: number, b: number): PairScore {
+  const ia = records.position[a];
+  const ib = records.position[b];
+  if (ia === undefined || ib === undefined || ia < 0 || ib < 0) return { probability: 0, weight: -Infinity, code: 0, evidence: [] };
+  const va = view(records, ia);
+  const code = compareLevels(va, view(records, ib));
+  const evidence = COMPARISONS.map((c, k) => {
+    const level = unpack(code, k);
+    return { field: c.name, level: c.levels[level]?.label ?? 'missing', weight: scorer.fieldWeight(k, level, va).weight };
+  });
+  const weight = scorer.weight(code, va);
+  return { probability: probability(weight), weight, code, evidence };
+}
+
+export function findDuplicates(db: Db, options: FindOptions): FindResult {
+  const timings: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (stage: string) => {
+    const now = performance.now();
+    timings[stage] = Math.round(now - t);
+    t = now;
+  };
+  const keyed = db.transaction(() => syncKeys(db))();
+  lap('keys');
+  const records = loadRecords(db);
+  lap('load');
+  const blocking = block(db, { maxBlock: options.maxBlock, newAbove: options.onlyNew ? lastAppliedMaxId(db) : 0 });
+  lap('blocking');
+
+  const pa = new Int32Array(blocking.pairs);
+  const pb = new Int32Array(blocking.pairs);
+  const codes = new Int32Array(blocking.pairs);
+  let n = 0;
+  for (const [a, b] of db.prepare('SELECT a, b FROM temp.dedupe_candidates').raw().iterate() as Iterable<[number, number]>) {
+    const ia = records.position[a];
+    const ib = records.position[b];
+    pa[n] = ia;
+    pb[n] = ib;
+    codes[n] = compareLevels(view(records, ia), view(records, ib));
+    n++;
+  }
+  db.exec('DROP TABLE IF EXISTS temp.dedupe_candidates');
+  lap('comparison');
+
+  let stored = latestModel(db);
+  let training: FindResult['training'];
+  if (options.train) {
+    const patterns: PatternCounts = new Map();
+    for (let i = 0; i < n; i++) patterns.set(codes[i], (patterns.get(codes[i]) ?? 0) + 1);
+    const em = trainEm(patterns, withDefaults(stored, defaultModel(records)), records.size);
+    const modelId = db.transaction(() => saveModel(db, em.model, records.size, n))();
+    stored = em.model;
+    training = { ...em, modelId };
+    lap('training');
+  }
+  const model = withDefaults(stored, defaultModel(records));
+  const scorer = new Scorer(model, records.size, termFrequencies(records));
+  const matched: Array<{ a: number; b: number; probability: number }> = [];
+  for (let i = 0; i < n; i++) {
+    const p = probability(scorer.weight(codes[i], view(records, pa[i])));
+    if (p >= options.threshold) matched.push({ a: records.ids[pa[i]], b: records.ids[pb[i]], probability: p });
+  }
+  lap('scoring');
+  const score = (a: number, b: number) => scorePair(scorer, records, a, b);
+  const clusters = cluster(matched, options.chainThreshold, (a, b) => score(a, b).probability);
+  lap('clustering');
+  return { contacts: records.size, keyed, blocking, matches: matched.length, clusters, model, training, timings, score };
+}

@@ -1,0 +1,92 @@
+/**
+ * The keyed contacts held in memory for comparison, column by column (a million contacts must fit in
+ * well under a gigabyte): repeated values such as postcodes, cities and common names are interned so
+ * each distinct string is stored once.
+ */
+import type { Db } from '../store/db.js';
+
+export interface Records {
+  size: number;
+  ids: Int32Array;
+  /** contact id -> position, -1 when the contact is not keyed (merged, erased). */
+  position: Int32Array;
+  fn: Array<string | null>;
+  ln: Array<string | null>;
+  lnPhon: Array<string | null>;
+  email: Array<string | null>;
+  emailLocal: Array<string | null>;
+  postal: Array<string | null>;
+  dob: Array<string | null>;
+  siret: Array<string | null>;
+  addr: Array<string | null>;
+  city: Array<string | null>;
+  phones: Array<string[] | null>;
+}
+
+/** One record's values, as comparisons read them (see comparison.ts). */
+export type RecordView = {
+  [K in Exclude<keyof Records, 'size' | 'ids' | 'position'>]: Records[K][number];
+};
+
+export function view(records: Records, i: number): RecordView {
+  return {
+    fn: records.fn[i], ln: records.ln[i], lnPhon: records.lnPhon[i], email: records.email[i],
+    emailLocal: records.emailLocal[i], postal: records.postal[i], dob: records.dob[i], siret: records.siret[i],
+    addr: records.addr[i], city: records.city[i], phones: records.phones[i],
+  };
+}
+
+class Interner {
+  private readonly seen = new Map<string, string>();
+  get(value: string | null): string | null {
+    if (value === null) return null;
+    const known = this.seen.get(value);
+    if (known !== undefined) return known;
+    this.seen.set(value, value);
+    return value;
+  }
+}
+
+/** Loads every keyed contact (or only `ids` when given, for explain). */
+export function loadRecords(db: Db, ids?: number[]): Records {
+  const maxId = (db.prepare('SELECT coalesce(max(id), 0) FROM contacts').pluck().get() as number) + 1;
+  const where = ids ? `WHERE k.contact_id IN (${ids.map(() => '?').join(',')})` : '';
+  const size = (db.prepare(`SELECT count(*) FROM dedupe_keys k ${where}`).pluck().get(...(ids ?? [])) as number);
+  const r: Records = {
+    size, ids: new Int32Array(size), position: new Int32Array(maxId).fill(-1),
+    fn: new Array(size), ln: new Array(size), lnPhon: new Array(size), email: new Array(size), emailLocal: new Array(size),
+    postal: new Array(size), dob: new Array(size), siret: new Array(size), addr: new Array(size), city: new Array(size),
+    phones: new Array(size).fill(null),
+  };
+  const names = new Interner();
+  const places = new Interner();
+  const rows = db.prepare(`SELECT k.contact_id, k.fn, k.ln, k.ln_phon, k.email, k.email_local, k.postal, k.dob, k.siret, k.addr, k.city
+    FROM dedupe_keys k ${where} ORDER BY k.contact_id`).raw();
+  let i = 0;
+  for (const row of rows.iterate(...(ids ?? [])) as Iterable<Array<string | number | null>>) {
+    if (i >= size) break;
+    const id = row[0] as number;
+    r.ids[i] = id;
+    r.position[id] = i;
+    r.fn[i] = names.get(row[1] as string | null);
+    r.ln[i] = names.get(row[2] as string | null);
+    r.lnPhon[i] = places.get(row[3] as string | null);
+    r.email[i] = row[4] as string | null;
+    r.emailLocal[i] = row[5] as string | null;
+    r.postal[i] = places.get(row[6] as string | null);
+    r.dob[i] = row[7] as string | null;
+    r.siret[i] = row[8] as string | null;
+    r.addr[i] = row[9] as string | null;
+    r.city[i] = places.get(row[10] as string | null);
+    i++;
+  }
+  const phones = db.prepare(`SELECT contact_id, nsn FROM dedupe_phones ${where.replace('k.contact_id', 'contact_id')} ORDER BY contact_id`).raw();
+  for (const [id, nsn] of phones.iterate(...(ids ?? [])) as Iterable<[number, string]>) {
+    const p = id < maxId ? r.position[id] : -1;
+    if (p < 0) continue;
+    const list = r.phones[p];
+    if (list) list.push(nsn);
+    else r.phones[p] = [nsn];
+  }
+  return r;
+}
