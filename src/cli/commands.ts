@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import type { Wrap } from './main.js';
+import { registerDedupe } from './dedupe.js';
+import { registerExplain } from './explain.js';
+import { registerUnmerge } from './unmerge.js';
 
 /** Every command, one line each: a new command adds its register function here. */
-export const commands: Array<(program: Command, wrap: Wrap) => void> = [];
+export const commands: Array<(program: Command, wrap: Wrap) => void> = [registerDedupe, registerExplain, registerUnmerge];

@@ -10,6 +10,8 @@ import { jaroWinkler } from './text.js';
 export interface Level {
   label: string;
   test: (a: RecordView, b: RecordView) => boolean;
+  /** Evidence already counted by another comparison: weight 0, and EM leaves it alone. */
+  neutral?: boolean;
 }
 
 export interface Comparison {
@@ -17,8 +19,10 @@ export interface Comparison {
   /** Present on both sides, or the comparison gives no evidence. */
   present: (r: RecordView) => boolean;
   levels: Level[];
-  /** Term-frequency adjustment on level 0 (exact): the value whose frequency is used. */
+  /** Term-frequency adjustment on level 0 (exact): the value whose frequency is used... */
   tf?: (r: RecordView) => string | null;
+  /** ...and the dedupe_keys column it is counted in. */
+  tfColumn?: 'fn' | 'ln';
 }
 
 /** True when the two dates differ only by a day/month swap (1985-03-07 vs 1985-07-03). */
@@ -53,6 +57,7 @@ export const COMPARISONS: readonly Comparison[] = [
     name: 'first_name',
     present: (r) => r.fn !== null,
     tf: (r) => r.fn,
+    tfColumn: 'fn',
     levels: [
       { label: 'exact', test: (a, b) => a.fn === b.fn },
       { label: 'swapped with last name', test: swapped },
@@ -65,9 +70,10 @@ export const COMPARISONS: readonly Comparison[] = [
     name: 'last_name',
     present: (r) => r.ln !== null,
     tf: (r) => r.ln,
+    tfColumn: 'ln',
     levels: [
       { label: 'exact', test: (a, b) => a.ln === b.ln },
-      { label: 'swapped with first name', test: swapped },
+      { label: 'swapped with first name (counted under first_name)', test: swapped, neutral: true },
       { label: 'Jaro-Winkler >= 0.92', test: (a, b) => jaroWinkler(a.ln!, b.ln!) >= 0.92 },
       { label: 'same sound or Jaro-Winkler >= 0.8', test: (a, b) => a.lnPhon === b.lnPhon || jaroWinkler(a.ln!, b.ln!) >= 0.8 },
       { label: 'different', test: () => true },
@@ -88,7 +94,9 @@ export const COMPARISONS: readonly Comparison[] = [
     present: (r) => r.email !== null,
     levels: [
       { label: 'exact', test: (a, b) => a.email === b.email },
-      { label: 'one typo or same local part', test: (a, b) => levenshtein(a.email!, b.email!) <= 1 || (a.emailLocal !== null && a.emailLocal === b.emailLocal) },
+      { label: 'one typo', test: (a, b) => levenshtein(a.email!, b.email!) <= 1 },
+      // Weaker than it looks: "lea.martin" at two providers are often two Léa Martins.
+      { label: 'same local part, other domain', test: (a, b) => a.emailLocal !== null && a.emailLocal === b.emailLocal },
       { label: 'different', test: () => true },
     ],
   },
@@ -113,8 +121,9 @@ export const COMPARISONS: readonly Comparison[] = [
   {
     name: 'city',
     present: (r) => r.city !== null,
-    tf: (r) => r.city,
     levels: [
+      // Postcode and city say the same thing twice: counting both would double the evidence.
+      { label: 'same postcode (counted under postal_code)', test: (a, b) => a.postal !== null && a.postal === b.postal, neutral: true },
       { label: 'exact', test: (a, b) => a.city === b.city },
       { label: 'Jaro-Winkler >= 0.88', test: (a, b) => jaroWinkler(a.city!, b.city!) >= 0.88 },
       { label: 'different', test: () => true },

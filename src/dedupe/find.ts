@@ -7,9 +7,10 @@ import { block, type BlockingResult } from './blocking.js';
 import { COMPARISONS, compareLevels, unpack } from './comparison.js';
 import { cluster, type Cluster } from './clustering.js';
 import { syncKeys } from './keys.js';
-import { latestModel, saveModel, withDefaults } from './model-store.js';
+import { latestModel, withDefaults } from './model-store.js';
 import { loadRecords, view, type Records } from './records.js';
-import { Scorer, defaultModel, probability, termFrequencies, trainEm, type EmResult, type Model, type PatternCounts } from './scoring.js';
+import { Scorer, defaultModel, probability, termFrequencies, type Model, type PatternCounts } from './scoring.js';
+import { train, type TrainingReport } from './training.js';
 
 export interface FindOptions {
   threshold: number;
@@ -29,7 +30,7 @@ export interface FindResult {
   matches: number;
   clusters: Cluster[];
   model: Model;
-  training?: EmResult & { modelId: number };
+  training?: TrainingReport;
   /** Milliseconds per stage. */
   timings: Record<string, number>;
   /** Scores any two contacts by id (explain, review files, anti-chaining). */
@@ -49,7 +50,7 @@ export interface PairScore {
   evidence: FieldEvidence[];
 }
 
-export const DEFAULT_THRESHOLD = 0.9;
+export const DEFAULT_THRESHOLD = 0.95;
 export const DEFAULT_CHAIN_THRESHOLD = 0.5;
 export const DEFAULT_MAX_BLOCK = 500;
 
@@ -57,9 +58,22 @@ export function lastAppliedMaxId(db: Db): number {
   return (db.prepare('SELECT coalesce(max(max_contact_id), 0) FROM dedupe_runs').pluck().get() as number);
 }
 
-export function makeScorer(db: Db, records: Records): Scorer {
-  const model = withDefaults(latestModel(db), defaultModel(records));
-  return new Scorer(model, records.size, termFrequencies(records));
+/** About this many contacts are read to estimate u from random pairs. */
+const U_SAMPLE = 5000;
+
+export function keyedCount(db: Db): number {
+  return db.prepare('SELECT count(*) FROM dedupe_keys').pluck().get() as number;
+}
+
+/** The untrained model: default m, u from random pairs of a deterministic sample of the store. */
+export function untrainedModel(db: Db, contacts = keyedCount(db)): Model {
+  return defaultModel(loadRecords(db, { step: Math.max(1, Math.floor(contacts / U_SAMPLE)) }));
+}
+
+/** The scorer a run uses: the latest trained model (completed with defaults), or the untrained one. */
+export function makeScorer(db: Db, contacts = keyedCount(db)): Scorer {
+  const model = withDefaults(latestModel(db), untrainedModel(db, contacts));
+  return new Scorer(model, contacts, termFrequencies(db));
 }
 
 export function scorePair(scorer: Scorer, records: Records, a: number, b: number): PairScore {
@@ -106,19 +120,15 @@ export function findDuplicates(db: Db, options: FindOptions): FindResult {
   db.exec('DROP TABLE IF EXISTS temp.dedupe_candidates');
   lap('comparison');
 
-  let stored = latestModel(db);
-  let training: FindResult['training'];
+  
+  let training: TrainingReport | undefined;
   if (options.train) {
     const patterns: PatternCounts = new Map();
     for (let i = 0; i < n; i++) patterns.set(codes[i], (patterns.get(codes[i]) ?? 0) + 1);
-    const em = trainEm(patterns, withDefaults(stored, defaultModel(records)), records.size);
-    const modelId = db.transaction(() => saveModel(db, em.model, records.size, n))();
-    stored = em.model;
-    training = { ...em, modelId };
+    training = train(db, records, withDefaults(latestModel(db), untrainedModel(db, records.size)), patterns, options.maxBlock);
     lap('training');
   }
-  const model = withDefaults(stored, defaultModel(records));
-  const scorer = new Scorer(model, records.size, termFrequencies(records));
+  const scorer = makeScorer(db, records.size);
   const matched: Array<{ a: number; b: number; probability: number }> = [];
   for (let i = 0; i < n; i++) {
     const p = probability(scorer.weight(codes[i], view(records, pa[i])));
@@ -128,5 +138,5 @@ export function findDuplicates(db: Db, options: FindOptions): FindResult {
   const score = (a: number, b: number) => scorePair(scorer, records, a, b);
   const clusters = cluster(matched, options.chainThreshold, (a, b) => score(a, b).probability);
   lap('clustering');
-  return { contacts: records.size, keyed, blocking, matches: matched.length, clusters, model, training, timings, score };
+  return { contacts: records.size, keyed, blocking, matches: matched.length, clusters, model: scorer.model, training, timings, score };
 }

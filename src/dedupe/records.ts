@@ -47,10 +47,20 @@ class Interner {
   }
 }
 
-/** Loads every keyed contact (or only `ids` when given, for explain). */
-export function loadRecords(db: Db, ids?: number[]): Records {
+export interface RecordFilter {
+  /** Only these contacts (explain, decisions). */
+  ids?: number[];
+  /** Every contact whose id is a multiple of `step`: a deterministic sample for estimating u. */
+  step?: number;
+}
+
+/** Loads the keyed contacts (all of them unless a filter is given). */
+export function loadRecords(db: Db, filter: RecordFilter = {}): Records {
   const maxId = (db.prepare('SELECT coalesce(max(id), 0) FROM contacts').pluck().get() as number) + 1;
-  const where = ids ? `WHERE k.contact_id IN (${ids.map(() => '?').join(',')})` : '';
+  const { ids, step } = filter;
+  const where = ids
+    ? `WHERE k.contact_id IN (${ids.map(() => '?').join(',') || 'NULL'})`
+    : step && step > 1 ? `WHERE k.contact_id % ${Math.floor(step)} = 0` : '';
   const size = (db.prepare(`SELECT count(*) FROM dedupe_keys k ${where}`).pluck().get(...(ids ?? [])) as number);
   const r: Records = {
     size, ids: new Int32Array(size), position: new Int32Array(maxId).fill(-1),

@@ -6,6 +6,7 @@
  * u is replaced by that value's frequency: sharing a rare surname is stronger evidence than "martin".
  */
 import { COMPARISONS, MISSING, levelOf, unpack, type Comparison } from './comparison.js';
+import type { Db } from '../store/db.js';
 import { view, type Records } from './records.js';
 
 export interface Model {
@@ -22,10 +23,10 @@ const DEFAULT_M: Record<string, number[]> = {
   first_name: [0.86, 0.02, 0.06, 0.03, 0.03],
   last_name: [0.88, 0.02, 0.05, 0.02, 0.03],
   birth_date: [0.9, 0.05, 0.02, 0.03],
-  email: [0.85, 0.07, 0.08],
+  email: [0.8, 0.03, 0.07, 0.1],
   phone: [0.85, 0.05, 0.1],
   postal_code: [0.85, 0.05, 0.1],
-  city: [0.85, 0.08, 0.07],
+  city: [0.8, 0.1, 0.05, 0.05],
   address: [0.75, 0.12, 0.05, 0.08],
   siret: [0.95, 0.05],
 };
@@ -76,80 +77,92 @@ export function defaultModel(records: Records): Model {
 export type PatternCounts = Map<number, number>;
 
 export interface EmResult {
-  model: Model;
+  /** m per comparison, for the comparisons estimated (not excluded). */
+  m: Record<string, number[]>;
   iterations: number;
-  /** Share of candidate pairs EM believes are matches. */
+  /** Share of the pairs EM believes are matches. */
   matchShare: number;
 }
 
+function decode(patterns: PatternCounts, k: number): Array<{ count: number; levels: number[] }> {
+  return [...patterns.entries()].map(([code, count]) => ({ count, levels: Array.from({ length: k }, (_, i) => unpack(code, i)) }));
+}
+
 /**
- * Expectation-maximisation of m (and of the candidate pairs' own u and match share) over level patterns,
- * starting from `start`. The u kept in the model is the random-pair u: EM's u describes non-matches that
- * passed blocking, which agree on blocked fields far more often than two random people do.
+ * Expectation-maximisation of m and of the match share over the level patterns of pairs found by one
+ * blocking rule, with u fixed (from random pairs) and the rule's own comparisons left out: pairs that
+ * were blocked on a field agree on it whether they match or not, so it says nothing there (Splink's way).
  */
-export function trainEm(patterns: PatternCounts, start: Model, contacts: number, comparisons: readonly Comparison[] = COMPARISONS, maxIterations = 100): EmResult {
+export function trainEm(patterns: PatternCounts, start: Model, exclude: ReadonlySet<string>, comparisons: readonly Comparison[] = COMPARISONS, maxIterations = 200): EmResult {
   const names = comparisons.map((c) => c.name);
+  const used = names.map((n) => !exclude.has(n));
   let m = names.map((n) => [...start.m[n]]);
-  let u = names.map((n) => [...start.u[n]]);
-  let share = 0.3;
-  const entries = [...patterns.entries()].map(([code, count]) => ({ count, levels: names.map((_, k) => unpack(code, k)) }));
-  const totalPairs = entries.reduce((s, e) => s + e.count, 0);
+  const u = names.map((n) => start.u[n]);
+  let share = 0.5;
+  const entries = decode(patterns, names.length);
+  const total = entries.reduce((s, e) => s + e.count, 0);
   let iterations = 0;
-  for (; iterations < maxIterations && totalPairs > 0; iterations++) {
-    const mSum = names.map((_, k) => new Array<number>(m[k].length).fill(1e-6));
-    const uSum = names.map((_, k) => new Array<number>(u[k].length).fill(1e-6));
+  for (; iterations < maxIterations && total > 0; iterations++) {
+    const mSum = names.map((_, k) => new Array<number>(m[k].length).fill(1e-9));
     let matchTotal = 0;
     for (const e of entries) {
       let pm = share;
       let pu = 1 - share;
-      e.levels.forEach((l, k) => {
-        if (l === MISSING) return;
+      for (let k = 0; k < names.length; k++) {
+        const l = e.levels[k];
+        if (!used[k] || l === MISSING || comparisons[k].levels[l].neutral) continue;
         pm *= m[k][l];
         pu *= u[k][l];
-      });
+      }
       const p = pm / (pm + pu);
       matchTotal += p * e.count;
-      e.levels.forEach((l, k) => {
-        if (l === MISSING) return;
-        mSum[k][l] += p * e.count;
-        uSum[k][l] += (1 - p) * e.count;
-      });
+      for (let k = 0; k < names.length; k++) if (used[k] && e.levels[k] !== MISSING) mSum[k][e.levels[k]] += p * e.count;
     }
-    const normalise = (rows: number[][]) => rows.map((row) => {
+    const nextM = mSum.map((row, k) => {
+      if (!used[k]) return m[k];
       const s = row.reduce((x, y) => x + y, 0);
-      return row.map((x) => x / s);
+      // A level no match ever reached still keeps a sliver of probability (log2 of 0 is -infinity).
+      return row.map((x) => Math.max(x / s, 1e-4));
     });
-    const nextM = normalise(mSum);
-    const nextShare = matchTotal / totalPairs;
+    const nextShare = matchTotal / total;
     const delta = Math.max(Math.abs(nextShare - share), ...nextM.flatMap((row, k) => row.map((x, l) => Math.abs(x - m[k][l]))));
     m = nextM;
-    u = normalise(uSum);
     share = nextShare;
-    if (delta < 1e-5) break;
+    if (delta < 1e-6) break;
   }
-  const model: Model = {
-    m: Object.fromEntries(names.map((n, k) => [n, m[k]])),
-    u: structuredClone(start.u),
-    matchesPerContact: contacts > 0 ? Math.max((share * totalPairs) / contacts, 1e-6) : start.matchesPerContact,
-    trained: true,
-  };
-  return { model, iterations, matchShare: share };
+  return { m: Object.fromEntries(names.filter((_, k) => used[k]).map((n) => [n, m[names.indexOf(n)]])), iterations, matchShare: share };
+}
+
+/** The share of matches among pairs with m and u fixed: EM on the share alone. */
+export function estimateShare(patterns: PatternCounts, model: Model, comparisons: readonly Comparison[] = COMPARISONS): number {
+  const entries = decode(patterns, comparisons.length).map((e) => {
+    let ratio = 1; // prod(m) / prod(u) over the fields present
+    e.levels.forEach((l, k) => {
+      if (l !== MISSING && !comparisons[k].levels[l].neutral) ratio *= model.m[comparisons[k].name][l] / model.u[comparisons[k].name][l];
+    });
+    return { count: e.count, ratio };
+  });
+  const total = entries.reduce((s, e) => s + e.count, 0);
+  let share = 0.5;
+  for (let it = 0; it < 500 && total > 0; it++) {
+    let matches = 0;
+    for (const e of entries) matches += ((share * e.ratio) / (share * e.ratio + 1 - share)) * e.count;
+    const next = matches / total;
+    if (Math.abs(next - share) < 1e-9) return next;
+    share = next;
+  }
+  return share;
 }
 
 /** Term frequencies of the tf-adjusted fields: value -> share of keyed contacts holding it. */
 export type TermFrequencies = Array<Map<string, number> | null>;
 
-export function termFrequencies(records: Records, comparisons: readonly Comparison[] = COMPARISONS): TermFrequencies {
+export function termFrequencies(db: Db, comparisons: readonly Comparison[] = COMPARISONS): TermFrequencies {
   return comparisons.map((c) => {
-    if (!c.tf) return null;
-    const counts = new Map<string, number>();
-    for (let i = 0; i < records.size; i++) {
-      const value = c.tf(view(records, i));
-      if (value !== null) counts.set(value, (counts.get(value) ?? 0) + 1);
-    }
-    const total = [...counts.values()].reduce((a, b) => a + b, 0);
-    for (const [value, count] of counts) counts.set(value, count / total);
-    return counts;
+    if (!c.tfColumn) return null;
+    const rows = db.prepare(`SELECT ${c.tfColumn} AS v, count(*) AS n FROM dedupe_keys WHERE ${c.tfColumn} IS NOT NULL GROUP BY 1`).raw().all() as Array<[string, number]>;
+    const total = rows.reduce((s, [, n]) => s + n, 0);
+    return new Map(rows.map(([v, n]) => [v, n / total]));
   });
 }
 
@@ -168,13 +181,13 @@ export class Scorer {
     const n = Math.max(contacts, 2);
     const priorP = Math.min((2 * model.matchesPerContact) / (n - 1), 0.5);
     this.prior = Math.log2(priorP / (1 - priorP));
-    this.weights = comparisons.map((c) => c.levels.map((_, l) => Math.log2(model.m[c.name][l] / model.u[c.name][l])));
+    this.weights = comparisons.map((c) => c.levels.map((level, l) => (level.neutral ? 0 : Math.log2(model.m[c.name][l] / model.u[c.name][l]))));
   }
 
   /** The weight of one field at a level, with the term-frequency adjustment on exact agreement. */
   fieldWeight(k: number, level: number, a: ReturnType<typeof view>): { weight: number; tfValueShare?: number } {
-    if (level === MISSING) return { weight: 0 };
     const c = this.comparisons[k];
+    if (level === MISSING || c.levels[level].neutral) return { weight: 0 };
     const tfMap = this.tf[k];
     if (level === 0 && c.tf && tfMap) {
       const value = c.tf(a);

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
  */
 const require = createRequire(import.meta.url);
 type Loaded<F> = F | { default: F };
-const unwrap = <F>(m: Loaded<F>): F => (typeof m === 'function' ? m : m.default);
+const unwrap = <F extends (...args: never[]) => unknown>(m: Loaded<F>): F => (typeof m === 'function' ? m : (m as { default: F }).default);
 const soundexFr = unwrap(require('talisman/phonetics/french/soundex.js') as Loaded<(word: string) => string>);
 const jaroWinklerFn = unwrap(require('talisman/metrics/jaro-winkler.js') as Loaded<(a: string, b: string) => number>);
 
