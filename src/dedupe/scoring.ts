@@ -31,6 +31,24 @@ const DEFAULT_M: Record<string, number[]> = {
   siret: [0.95, 0.05],
 };
 
+/**
+ * u before any data is seen, and the pull towards it: a store of a few dozen contacts has too few
+ * random pairs to estimate "two strangers share a SIRET" by itself, so its counts are blended with
+ * these as if they were U_PRIOR_PAIRS pairs of evidence. A large store's own counts dominate.
+ */
+const DEFAULT_U: Record<string, number[]> = {
+  first_name: [0.01, 0.0001, 0.005, 0.02, 0.9649],
+  last_name: [0.005, 0.0001, 0.002, 0.01, 0.9829],
+  birth_date: [0.0001, 0.0005, 0.01, 0.9894],
+  email: [0.00001, 0.00001, 0.0001, 0.99988],
+  phone: [0.00001, 0.0001, 0.99989],
+  postal_code: [0.002, 0.01, 0.988],
+  city: [0.002, 0.001, 0.002, 0.995],
+  address: [0.0001, 0.001, 0.02, 0.9789],
+  siret: [0.0001, 0.9999],
+};
+const U_PRIOR_PAIRS = 2000;
+
 /** A small deterministic generator: the same store gives the same u and the same answer. */
 export function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -63,8 +81,8 @@ export function estimateU(records: Records, samples = 200_000, comparisons: read
   const u: Record<string, number[]> = {};
   comparisons.forEach((c, k) => {
     const sum = counts[k].reduce((x, y) => x + y, 0);
-    // Half a count of smoothing: a level never seen in random pairs is rare, not impossible.
-    u[c.name] = counts[k].map((x) => (x + 0.5) / (sum + 0.5 * counts[k].length));
+    const prior = DEFAULT_U[c.name] ?? counts[k].map(() => 1 / counts[k].length);
+    u[c.name] = counts[k].map((x, l) => (x + U_PRIOR_PAIRS * prior[l]) / (sum + U_PRIOR_PAIRS));
   });
   return u;
 }
