@@ -1,35 +1,48 @@
 /**
- * Step 2, blocking: which pairs are worth comparing. Each rule is a SQL key expression over
- * `dedupe_keys` (or `dedupe_phones`); two contacts whose keys are equal form a candidate pair, and the
- * candidates are the union of every rule (each pair once, smaller id first). A rule with a `right`
- * expression pairs `left` of one contact with `right` of the other (swapped names). Blocks larger than
- * the cap are skipped and reported: one "martin" block must not turn into millions of pairs.
+ * Step 2, blocking: which pairs are worth comparing. Each rule names the keyed fields that must be
+ * equal — the SQL equivalent is a self-join of `dedupe_keys` on those columns (`sqlCondition` prints
+ * it) — and the candidates are the union of every rule, each pair once: a rule skips a pair that an
+ * earlier rule already produced (Splink's way, so no set of millions of pairs is ever held).
+ * The join runs as a hash join in memory: as SQL over a million contacts it took minutes
+ * (temp indexes plus INSERT OR IGNORE of every pair), in memory it takes seconds.
+ * Blocks larger than the cap are skipped and reported: one "martin" block must not become millions of pairs.
  */
-import type { Db } from '../store/db.js';
+import type { Records } from './records.js';
+
+type Field = 'fn' | 'ln' | 'lnPhon' | 'email' | 'postal' | 'dob' | 'siret' | 'phones';
 
 export interface BlockingRule {
   name: string;
-  table: 'dedupe_keys' | 'dedupe_phones';
-  left: string;
-  right?: string;
-  /** The key holds contact details (email, phone): warnings never print it. */
+  /** Fields that must all be equal (and present). `phones` matches when any number is shared. */
+  fields: Field[];
+  /** Pair this rule's fields of one contact with `swapWith` of the other (swapped names). */
+  swapWith?: Field[];
+  /** The key holds contact details (email, phone, SIRET): warnings never print it. */
   sensitive: boolean;
 }
 
 export const BLOCKING_RULES: readonly BlockingRule[] = [
-  { name: 'same email', table: 'dedupe_keys', left: 'email', sensitive: true },
-  { name: 'same phone', table: 'dedupe_phones', left: 'nsn', sensitive: true },
+  { name: 'same email', fields: ['email'], sensitive: true },
+  { name: 'same phone', fields: ['phones'], sensitive: true },
   // A superset of "surname sound + first initial + postcode": the first name is often the typo.
-  { name: 'surname sound + postcode', table: 'dedupe_keys', left: "ln_phon || '|' || postal", sensitive: false },
-  { name: 'first + last name + birth date', table: 'dedupe_keys', left: "fn || '|' || ln || '|' || dob", sensitive: false },
-  { name: 'surname sound + birth date', table: 'dedupe_keys', left: "ln_phon || '|' || dob", sensitive: false },
+  { name: 'surname sound + postcode', fields: ['lnPhon', 'postal'], sensitive: false },
+  { name: 'first + last name + birth date', fields: ['fn', 'ln', 'dob'], sensitive: false },
+  { name: 'surname sound + birth date', fields: ['lnPhon', 'dob'], sensitive: false },
   // The next three find people whose surname changed (marriage) or was mistyped beyond its sound.
-  { name: 'first name + birth date', table: 'dedupe_keys', left: "fn || '|' || dob", sensitive: false },
-  { name: 'birth date + postcode', table: 'dedupe_keys', left: "dob || '|' || postal", sensitive: false },
-  { name: 'first name + postcode', table: 'dedupe_keys', left: "fn || '|' || postal", sensitive: false },
-  { name: 'same SIRET', table: 'dedupe_keys', left: 'siret', sensitive: true },
-  { name: 'swapped first/last names', table: 'dedupe_keys', left: "fn || '|' || ln", right: "ln || '|' || fn", sensitive: false },
+  { name: 'first name + birth date', fields: ['fn', 'dob'], sensitive: false },
+  { name: 'birth date + postcode', fields: ['dob', 'postal'], sensitive: false },
+  { name: 'first name + postcode', fields: ['fn', 'postal'], sensitive: false },
+  { name: 'same SIRET', fields: ['siret'], sensitive: true },
+  { name: 'swapped first/last names', fields: ['fn', 'ln'], swapWith: ['ln', 'fn'], sensitive: false },
 ];
+
+const COLUMN: Record<Field, string> = { fn: 'fn', ln: 'ln', lnPhon: 'ln_phon', email: 'email', postal: 'postal', dob: 'dob', siret: 'siret', phones: 'nsn' };
+
+/** The rule as the SQL join condition it stands for (documentation, and a port to a database). */
+export function sqlCondition(rule: BlockingRule): string {
+  const right = rule.swapWith ?? rule.fields;
+  return rule.fields.map((f, i) => (f === 'phones' ? 'a.nsn = b.nsn (dedupe_phones)' : `a.${COLUMN[f]} = b.${COLUMN[right[i]]}`)).join(' AND ');
+}
 
 export interface SkippedBlock {
   rule: string;
@@ -41,62 +54,149 @@ export interface SkippedBlock {
 export interface BlockingOptions {
   /** Largest block compared; bigger ones are skipped with a warning. */
   maxBlock: number;
-  /** Only pairs with at least one contact id above this (incremental `--new`). */
+  /** Only pairs where at least one contact id is above this (incremental `--new`). */
   newAbove?: number;
   rules?: readonly BlockingRule[];
 }
 
 export interface BlockingResult {
-  /** Candidate pairs (a < b), also left in the temp table `dedupe_candidates`. */
   pairs: number;
+  /** Pairs each rule added (pairs an earlier rule found are not counted again). */
   perRule: Array<{ rule: string; pairs: number }>;
   skipped: SkippedBlock[];
+}
+
+const SEP = '\u0001';
+
+function keyOf(records: Records, fields: Field[], i: number): string | null {
+  let key = '';
+  for (const f of fields) {
+    const v = (records[f] as Array<string | null>)[i];
+    if (v === null || v === undefined) return null;
+    key = key === '' ? v : key + SEP + v;
+  }
+  return key;
 }
 
 function mask(key: string): string {
   return `${key.slice(0, 2)}… (${key.length} characters)`;
 }
 
-/** Runs every rule into temp table `dedupe_candidates(a, b)`. Reads the store, writes only temp tables. */
-export function block(db: Db, options: BlockingOptions): BlockingResult {
-  const rules = options.rules ?? BLOCKING_RULES;
-  db.exec(`DROP TABLE IF EXISTS temp.dedupe_candidates;
-    CREATE TEMP TABLE dedupe_candidates (a INTEGER NOT NULL, b INTEGER NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID;`);
-  const perRule: BlockingResult['perRule'] = [];
-  const skipped: SkippedBlock[] = [];
-  const newAbove = options.newAbove ?? 0;
-  const count = db.prepare('SELECT count(*) AS n FROM temp.dedupe_candidates').pluck();
-  for (const rule of rules) {
-    const before = count.get() as number;
-    const sides = rule.right ? [rule.left, rule.right] : [rule.left];
-    sides.forEach((expr, i) => {
-      db.exec(`DROP TABLE IF EXISTS temp.dedupe_block${i};
-        CREATE TEMP TABLE dedupe_block${i} AS
-          SELECT contact_id AS id, ${expr} AS k FROM ${rule.table} WHERE (${expr}) IS NOT NULL;
-        CREATE INDEX temp.dedupe_block${i}_k ON dedupe_block${i}(k, id);`);
-    });
-    const right = rule.right ? 'dedupe_block1' : 'dedupe_block0';
-    // A block's size is what a key would cost: both sides together for an asymmetric rule.
-    const big = db
-      .prepare(`SELECT k, sum(n) AS size FROM (
-          SELECT k, count(*) AS n FROM temp.dedupe_block0 GROUP BY k
-          ${rule.right ? 'UNION ALL SELECT k, count(*) AS n FROM temp.dedupe_block1 GROUP BY k' : ''})
-        GROUP BY k HAVING sum(n) > ? ORDER BY size DESC`)
-      .all(options.maxBlock) as Array<{ k: string; size: number }>;
-    for (const b of big) skipped.push({ rule: rule.name, key: rule.sensitive ? mask(b.k) : b.k, size: b.size });
-    db.exec('DROP TABLE IF EXISTS temp.dedupe_big; CREATE TEMP TABLE dedupe_big (k TEXT PRIMARY KEY) WITHOUT ROWID;');
-    const addBig = db.prepare('INSERT OR IGNORE INTO temp.dedupe_big (k) VALUES (?)');
-    for (const b of big) addBig.run(b.k);
-    const order = rule.right ? 'y.id <> x.id' : 'y.id > x.id';
-    db.prepare(`INSERT OR IGNORE INTO temp.dedupe_candidates (a, b)
-        SELECT min(x.id, y.id), max(x.id, y.id)
-        FROM temp.dedupe_block0 x JOIN temp.${right} y ON y.k = x.k AND ${order}
-        WHERE x.k NOT IN (SELECT k FROM temp.dedupe_big) AND (x.id > ? OR y.id > ?)`).run(newAbove, newAbove);
-    perRule.push({ rule: rule.name, pairs: (count.get() as number) - before });
+/** Per-record block ids of one rule: -1 when the record has no key or its block was skipped. */
+interface RuleIndex {
+  rule: BlockingRule;
+  left: Int32Array;
+  right: Int32Array | null;
+  /** For `phones`: every block id a record belongs to. */
+  multi: Array<number[] | null> | null;
+  blocks: Array<{ left: number[]; right: number[] }>;
+}
+
+function indexRule(records: Records, rule: BlockingRule, maxBlock: number, skipped: SkippedBlock[]): RuleIndex {
+  const ids = new Map<string, number>();
+  const blocks: RuleIndex['blocks'] = [];
+  const idOf = (key: string): number => {
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = blocks.length;
+      ids.set(key, id);
+      blocks.push({ left: [], right: [] });
+    }
+    return id;
+  };
+  const n = records.size;
+  const left = new Int32Array(n).fill(-1);
+  const right = rule.swapWith ? new Int32Array(n).fill(-1) : null;
+  const multi = rule.fields[0] === 'phones' ? new Array<number[] | null>(n).fill(null) : null;
+  for (let i = 0; i < n; i++) {
+    if (multi) {
+      const phones = records.phones[i];
+      if (!phones) continue;
+      multi[i] = phones.map((p) => {
+        const id = idOf(p);
+        blocks[id].left.push(i);
+        return id;
+      });
+      continue;
+    }
+    const k = keyOf(records, rule.fields, i);
+    if (k !== null) {
+      left[i] = idOf(k);
+      blocks[left[i]].left.push(i);
+    }
+    if (right && rule.swapWith) {
+      const r = keyOf(records, rule.swapWith, i);
+      if (r !== null) {
+        right[i] = idOf(r);
+        blocks[right[i]].right.push(i);
+      }
+    }
   }
-  db.exec('DROP TABLE IF EXISTS temp.dedupe_block0; DROP TABLE IF EXISTS temp.dedupe_block1; DROP TABLE IF EXISTS temp.dedupe_big;');
-  // Pairs a person already kept apart are never proposed again.
-  db.exec(`DELETE FROM temp.dedupe_candidates WHERE EXISTS
-    (SELECT 1 FROM dedupe_decisions d WHERE d.a_id = dedupe_candidates.a AND d.b_id = dedupe_candidates.b)`);
-  return { pairs: count.get() as number, perRule, skipped };
+  for (const [key, id] of ids) {
+    const b = blocks[id];
+    const size = b.left.length + (right ? b.right.length : 0);
+    if (size <= maxBlock) continue;
+    skipped.push({ rule: rule.name, key: rule.sensitive ? mask(key) : key.split(SEP).join('|'), size });
+    blocks[id] = { left: [], right: [] };
+    for (const i of b.left) if (!multi) left[i] = -1;
+    if (right) for (const i of b.right) right[i] = -1;
+    if (multi) for (const i of b.left) multi[i] = multi[i]!.filter((x) => x !== id);
+  }
+  return { rule, left, right, multi, blocks };
+}
+
+/** True when this rule (already run) produced the pair. */
+function produced(ix: RuleIndex, i: number, j: number): boolean {
+  if (ix.multi) {
+    const a = ix.multi[i];
+    const b = ix.multi[j];
+    return a !== null && b !== null && a.some((x) => b.includes(x));
+  }
+  if (ix.right) return (ix.left[i] >= 0 && ix.left[i] === ix.right[j]) || (ix.right[i] >= 0 && ix.right[i] === ix.left[j]);
+  return ix.left[i] >= 0 && ix.left[i] === ix.left[j];
+}
+
+/**
+ * Calls `emit(i, j)` once for every candidate pair (record positions, i < j by contact id order).
+ * Blocks are built rule by rule; only block ids stay in memory between rules.
+ */
+export function block(records: Records, options: BlockingOptions, emit: (i: number, j: number) => void): BlockingResult {
+  const rules = options.rules ?? BLOCKING_RULES;
+  const skipped: SkippedBlock[] = [];
+  const done: RuleIndex[] = [];
+  const perRule: BlockingResult['perRule'] = [];
+  const newAbove = options.newAbove ?? 0;
+  const ids = records.ids;
+  let total = 0;
+  for (const rule of rules) {
+    const ix = indexRule(records, rule, options.maxBlock, skipped);
+    let count = 0;
+    let currentBlock = -1;
+    const consider = (x: number, y: number) => {
+      if (x === y) return;
+      const i = ids[x] < ids[y] ? x : y;
+      const j = i === x ? y : x;
+      if (ids[j] <= newAbove) return;
+      for (const earlier of done) if (produced(earlier, i, j)) return;
+      // Within a multi-valued block two shared numbers would give the pair twice.
+      if (ix.multi && ix.multi[i]!.find((b) => ix.multi![j]!.includes(b)) !== currentBlock) return;
+      count++;
+      emit(i, j);
+    };
+    for (let id = 0; id < ix.blocks.length; id++) {
+      currentBlock = id;
+      const { left, right } = ix.blocks[id];
+      if (ix.right) {
+        // A swapped pair sits in two mirrored blocks (x's "fn|ln" = y's "ln|fn" and the reverse): keep one.
+        for (const x of left) for (const y of right) if (ids[x] < ids[y]) consider(x, y);
+      } else {
+        for (let a = 0; a < left.length; a++) for (let b = a + 1; b < left.length; b++) consider(left[a], left[b]);
+      }
+    }
+    ix.blocks.length = 0; // the pairs are out: only the per-record ids are kept for the next rules
+    done.push(ix);
+    perRule.push({ rule: rule.name, pairs: count });
+    total += count;
+  }
+  return { pairs: total, perRule, skipped };
 }

@@ -102,39 +102,29 @@ export function findDuplicates(db: Db, options: FindOptions): FindResult {
   lap('keys');
   const records = loadRecords(db);
   lap('load');
-  const blocking = block(db, { maxBlock: options.maxBlock, newAbove: options.onlyNew ? lastAppliedMaxId(db) : 0 });
-  lap('blocking');
+  const blockingOptions = { maxBlock: options.maxBlock, newAbove: options.onlyNew ? lastAppliedMaxId(db) : 0 };
 
-  const pa = new Int32Array(blocking.pairs);
-  const pb = new Int32Array(blocking.pairs);
-  const codes = new Int32Array(blocking.pairs);
-  let n = 0;
-  for (const [a, b] of db.prepare('SELECT a, b FROM temp.dedupe_candidates').raw().iterate() as Iterable<[number, number]>) {
-    const ia = records.position[a];
-    const ib = records.position[b];
-    pa[n] = ia;
-    pb[n] = ib;
-    codes[n] = compareLevels(view(records, ia), view(records, ib));
-    n++;
-  }
-  db.exec('DROP TABLE IF EXISTS temp.dedupe_candidates');
-  lap('comparison');
-
-  
   let training: TrainingReport | undefined;
   if (options.train) {
     const patterns: PatternCounts = new Map();
-    for (let i = 0; i < n; i++) patterns.set(codes[i], (patterns.get(codes[i]) ?? 0) + 1);
+    block(records, blockingOptions, (i, j) => {
+      const code = compareLevels(view(records, i), view(records, j));
+      patterns.set(code, (patterns.get(code) ?? 0) + 1);
+    });
     training = train(db, records, withDefaults(latestModel(db), untrainedModel(db, records.size)), patterns, options.maxBlock);
     lap('training');
   }
   const scorer = makeScorer(db, records.size);
+  lap('model');
+  // Compare and score as pairs come out of blocking: only the matches are kept.
   const matched: Array<{ a: number; b: number; probability: number }> = [];
-  for (let i = 0; i < n; i++) {
-    const p = probability(scorer.weight(codes[i], view(records, pa[i])));
-    if (p >= options.threshold) matched.push({ a: records.ids[pa[i]], b: records.ids[pb[i]], probability: p });
-  }
-  lap('scoring');
+  const blocking = block(records, blockingOptions, (i, j) => {
+    const a = view(records, i);
+    const code = compareLevels(a, view(records, j));
+    const p = probability(scorer.weight(code, a));
+    if (p >= options.threshold) matched.push({ a: records.ids[i], b: records.ids[j], probability: p });
+  });
+  lap('blocking + comparison + scoring');
   const score = (a: number, b: number) => scorePair(scorer, records, a, b);
   const clusters = cluster(matched, options.chainThreshold, (a, b) => score(a, b).probability);
   lap('clustering');

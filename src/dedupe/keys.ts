@@ -101,9 +101,32 @@ export function siretKey(raw: string | null | undefined): string | null {
   return digits.length === 14 ? digits : null;
 }
 
+/** Names and cities repeat across a file: fold each distinct value once. */
+class Memo<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly fn: (value: string) => V) {}
+  get(value: string | null | undefined): V | null {
+    if (!value) return null;
+    let v = this.map.get(value);
+    if (v === undefined) {
+      if (this.map.size > 200_000) this.map.clear();
+      v = this.fn(value);
+      this.map.set(value, v);
+    }
+    return v;
+  }
+}
+
+const names = new Memo((v) => foldName(v));
+const surnames = new Memo((v) => {
+  const folded = foldName(v);
+  return { folded, phon: phoneticFr(folded) };
+});
+
 export function deriveKeys(source: KeySource): ContactKeys {
-  const fn = foldName(source.first_name);
-  const ln = foldName(source.last_name);
+  const fn = names.get(source.first_name);
+  const surname = surnames.get(source.last_name);
+  const ln = surname?.folded ?? null;
   const email = source.email_norm ? source.email_norm.trim().toLowerCase() || null : null;
   const at = email ? email.lastIndexOf('@') : -1;
   const region = countryHint(source);
@@ -118,7 +141,7 @@ export function deriveKeys(source: KeySource): ContactKeys {
   return {
     fn,
     ln,
-    ln_phon: phoneticFr(ln),
+    ln_phon: surname?.phon ?? null,
     fi: fn ? fn[0] : null,
     email,
     email_local: email && at > 0 ? email.slice(0, at) : null,
@@ -127,7 +150,7 @@ export function deriveKeys(source: KeySource): ContactKeys {
     dob: dobKey(source.birth_date),
     siret: siretKey(source.siret),
     addr: foldText(source.address_line1),
-    city: foldName(source.city),
+    city: names.get(source.city),
     phones: [...phones],
   };
 }
@@ -148,7 +171,7 @@ export function syncKeys(db: Db): number {
   db.prepare(`DELETE FROM dedupe_keys WHERE contact_id IN (SELECT id FROM contacts WHERE status NOT IN ('active', 'inactive'))`).run();
   db.prepare(`DELETE FROM dedupe_phones WHERE contact_id IN (SELECT id FROM contacts WHERE status NOT IN ('active', 'inactive'))`).run();
   const select = db.prepare(`
-    SELECT c.id, c.updated_at, c.first_name, c.last_name, c.email_norm, c.phone, c.mobile, c.postal_code, c.country,
+    SELECT c.id, c.updated_at, k.contact_id IS NOT NULL AS known, c.first_name, c.last_name, c.email_norm, c.phone, c.mobile, c.postal_code, c.country,
            c.birth_date, c.siret, c.address_line1, c.city${extra}
     FROM contacts c LEFT JOIN dedupe_keys k ON k.contact_id = c.id
     WHERE c.id > ? AND c.status IN ('active', 'inactive') AND (k.contact_id IS NULL OR k.keyed_at IS NOT c.updated_at)
@@ -162,12 +185,12 @@ export function syncKeys(db: Db): number {
   let after = 0;
   // Chunks: better-sqlite3 cannot write while a read cursor is open on the same connection.
   for (;;) {
-    const rows = select.all(after) as Array<KeySource & { id: number; updated_at: string }>;
+    const rows = select.all(after) as Array<KeySource & { id: number; updated_at: string; known: number }>;
     if (rows.length === 0) break;
     for (const row of rows) {
       const k = deriveKeys(row);
       upsert.run(row.id, row.updated_at, k.fn, k.ln, k.ln_phon, k.fi, k.email, k.email_local, k.email_domain, k.postal, k.dob, k.siret, k.addr, k.city);
-      clearPhones.run(row.id);
+      if (row.known) clearPhones.run(row.id);
       for (const phone of k.phones) addPhone.run(row.id, phone);
     }
     keyed += rows.length;

@@ -4,7 +4,7 @@
  * the match share of all candidate pairs with the new m. The model is stored for later runs.
  */
 import type { Db } from '../store/db.js';
-import { BLOCKING_RULES, block } from './blocking.js';
+import { BLOCKING_RULES, block, type BlockingRule } from './blocking.js';
 import { COMPARISONS, compareLevels } from './comparison.js';
 import { saveModel } from './model-store.js';
 import { view, type Records } from './records.js';
@@ -31,15 +31,12 @@ export interface TrainingReport {
   matchShare: number;
 }
 
-function patternsOf(db: Db, records: Records): { patterns: PatternCounts; pairs: number } {
+function patternsOf(records: Records, rule: BlockingRule, maxBlock: number): { patterns: PatternCounts; pairs: number } {
   const patterns: PatternCounts = new Map();
-  let pairs = 0;
-  for (const [a, b] of db.prepare('SELECT a, b FROM temp.dedupe_candidates').raw().iterate() as Iterable<[number, number]>) {
-    const code = compareLevels(view(records, records.position[a]), view(records, records.position[b]));
+  const { pairs } = block(records, { maxBlock, rules: [rule] }, (i, j) => {
+    const code = compareLevels(view(records, i), view(records, j));
     patterns.set(code, (patterns.get(code) ?? 0) + 1);
-    pairs++;
-  }
-  db.exec('DROP TABLE IF EXISTS temp.dedupe_candidates');
+  });
   return { patterns, pairs };
 }
 
@@ -49,8 +46,7 @@ export function train(db: Db, records: Records, start: Model, candidates: Patter
   for (const t of TRAINING_RULES) {
     const rule = BLOCKING_RULES.find((r) => r.name === t.rule);
     if (!rule) continue;
-    block(db, { maxBlock, rules: [rule] });
-    const { patterns, pairs } = patternsOf(db, records);
+    const { patterns, pairs } = patternsOf(records, rule, maxBlock);
     if (pairs === 0) continue;
     const em = trainEm(patterns, start, new Set(t.excludes));
     rules.push({ rule: t.rule, pairs, iterations: em.iterations, matchShare: em.matchShare });
