@@ -136,7 +136,8 @@ async function applyReviewed(ctx: CommandContext, db: ReturnType<CommandContext[
 }
 
 function summarise(result: FindResult, plans: ClusterPlan[], threshold: number, examples: number) {
-  const pairsPerSecond = result.timings.comparison > 0 ? Math.round((result.blocking.pairs / result.timings.comparison) * 1000) : null;
+  const pairMs = result.timings['blocking + comparison + scoring'];
+  const pairsPerSecond = pairMs > 0 ? Math.round((result.blocking.pairs / pairMs) * 1000) : null;
   return {
     contacts: result.contacts,
     threshold,
@@ -150,6 +151,7 @@ function summarise(result: FindResult, plans: ClusterPlan[], threshold: number, 
     contacts_that_would_merge: plans.reduce((s, p) => s + p.members.length, 0),
     pairs_per_second: pairsPerSecond,
     timings_ms: result.timings,
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     examples: plans.slice(0, examples).map((p) => ({ cluster: p.cluster, survivor_uid: String(p.survivor.uid), members: p.members.map((m) => ({ uid: String(m.row.uid), probability: Number(m.score.probability.toFixed(4)), agree: m.score.evidence.filter((e) => e.level !== 'missing' && e.weight > 0).map((e) => `${e.field}: ${e.level}`) })) })),
   };
 }

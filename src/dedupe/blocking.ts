@@ -9,7 +9,7 @@
  */
 import type { Records } from './records.js';
 
-type Field = 'fn' | 'ln' | 'lnPhon' | 'email' | 'postal' | 'dob' | 'siret' | 'phones';
+type Field = 'fn' | 'fi' | 'ln' | 'lnPhon' | 'email' | 'postal' | 'dob' | 'siret' | 'addr' | 'phones';
 
 export interface BlockingRule {
   name: string;
@@ -24,24 +24,24 @@ export interface BlockingRule {
 export const BLOCKING_RULES: readonly BlockingRule[] = [
   { name: 'same email', fields: ['email'], sensitive: true },
   { name: 'same phone', fields: ['phones'], sensitive: true },
-  // A superset of "surname sound + first initial + postcode": the first name is often the typo.
-  { name: 'surname sound + postcode', fields: ['lnPhon', 'postal'], sensitive: false },
+  { name: 'surname sound + first initial + postcode', fields: ['lnPhon', 'fi', 'postal'], sensitive: false },
   { name: 'first + last name + birth date', fields: ['fn', 'ln', 'dob'], sensitive: false },
   { name: 'surname sound + birth date', fields: ['lnPhon', 'dob'], sensitive: false },
   // The next three find people whose surname changed (marriage) or was mistyped beyond its sound.
   { name: 'first name + birth date', fields: ['fn', 'dob'], sensitive: false },
   { name: 'birth date + postcode', fields: ['dob', 'postal'], sensitive: false },
-  { name: 'first name + postcode', fields: ['fn', 'postal'], sensitive: false },
+  { name: 'first name + address + postcode', fields: ['fn', 'addr', 'postal'], sensitive: false },
   { name: 'same SIRET', fields: ['siret'], sensitive: true },
-  { name: 'swapped first/last names', fields: ['fn', 'ln'], swapWith: ['ln', 'fn'], sensitive: false },
+  { name: 'swapped first/last names + postcode', fields: ['fn', 'ln', 'postal'], swapWith: ['ln', 'fn', 'postal'], sensitive: false },
+  { name: 'swapped first/last names + birth date', fields: ['fn', 'ln', 'dob'], swapWith: ['ln', 'fn', 'dob'], sensitive: false },
 ];
 
-const COLUMN: Record<Field, string> = { fn: 'fn', ln: 'ln', lnPhon: 'ln_phon', email: 'email', postal: 'postal', dob: 'dob', siret: 'siret', phones: 'nsn' };
+const COLUMN: Record<Field, string> = { fn: 'fn', fi: 'fi', addr: 'addr', ln: 'ln', lnPhon: 'ln_phon', email: 'email', postal: 'postal', dob: 'dob', siret: 'siret', phones: 'nsn' };
 
 /** The rule as the SQL join condition it stands for (documentation, and a port to a database). */
 export function sqlCondition(rule: BlockingRule): string {
   const right = rule.swapWith ?? rule.fields;
-  return rule.fields.map((f, i) => (f === 'phones' ? 'a.nsn = b.nsn (dedupe_phones)' : `a.${COLUMN[f]} = b.${COLUMN[right[i]]}`)).join(' AND ');
+  return rule.fields.map((f, i) => (f === 'phones' ? 'a shared number in a.phones and b.phones' : `a.${COLUMN[f]} = b.${COLUMN[right[i]]}`)).join(' AND ');
 }
 
 export interface SkippedBlock {

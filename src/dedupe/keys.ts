@@ -1,6 +1,6 @@
 /**
  * Step 1, keys: the normalised values blocking and comparison work on, computed once per contact
- * version and kept in `dedupe_keys` / `dedupe_phones` (a re-run only re-keys contacts whose
+ * version and kept in `dedupe_keys` (a re-run only re-keys contacts whose
  * `updated_at` moved). validate's columns (`phone_e164`, `postal_code_norm`, `country_code`...) are
  * preferred when the store has them; otherwise the raw columns are normalised here.
  */
@@ -169,29 +169,25 @@ export function syncKeys(db: Db): number {
   const columns = contactColumns(db);
   const extra = OPTIONAL_COLUMNS.filter((c) => columns.has(c)).map((c) => `, c.${c}`).join('');
   db.prepare(`DELETE FROM dedupe_keys WHERE contact_id IN (SELECT id FROM contacts WHERE status NOT IN ('active', 'inactive'))`).run();
-  db.prepare(`DELETE FROM dedupe_phones WHERE contact_id IN (SELECT id FROM contacts WHERE status NOT IN ('active', 'inactive'))`).run();
   const select = db.prepare(`
-    SELECT c.id, c.updated_at, k.contact_id IS NOT NULL AS known, c.first_name, c.last_name, c.email_norm, c.phone, c.mobile, c.postal_code, c.country,
+    SELECT c.id, c.updated_at, c.first_name, c.last_name, c.email_norm, c.phone, c.mobile, c.postal_code, c.country,
            c.birth_date, c.siret, c.address_line1, c.city${extra}
     FROM contacts c LEFT JOIN dedupe_keys k ON k.contact_id = c.id
     WHERE c.id > ? AND c.status IN ('active', 'inactive') AND (k.contact_id IS NULL OR k.keyed_at IS NOT c.updated_at)
     ORDER BY c.id LIMIT 20000`);
   const upsert = db.prepare(`INSERT OR REPLACE INTO dedupe_keys
-    (contact_id, keyed_at, fn, ln, ln_phon, fi, email, email_local, email_domain, postal, dob, siret, addr, city)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  const clearPhones = db.prepare('DELETE FROM dedupe_phones WHERE contact_id = ?');
-  const addPhone = db.prepare('INSERT OR IGNORE INTO dedupe_phones (contact_id, nsn) VALUES (?, ?)');
+    (contact_id, keyed_at, fn, ln, ln_phon, fi, email, email_local, email_domain, postal, dob, siret, addr, city, phones)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   let keyed = 0;
   let after = 0;
   // Chunks: better-sqlite3 cannot write while a read cursor is open on the same connection.
   for (;;) {
-    const rows = select.all(after) as Array<KeySource & { id: number; updated_at: string; known: number }>;
+    const rows = select.all(after) as Array<KeySource & { id: number; updated_at: string }>;
     if (rows.length === 0) break;
     for (const row of rows) {
       const k = deriveKeys(row);
-      upsert.run(row.id, row.updated_at, k.fn, k.ln, k.ln_phon, k.fi, k.email, k.email_local, k.email_domain, k.postal, k.dob, k.siret, k.addr, k.city);
-      if (row.known) clearPhones.run(row.id);
-      for (const phone of k.phones) addPhone.run(row.id, phone);
+      upsert.run(row.id, row.updated_at, k.fn, k.ln, k.ln_phon, k.fi, k.email, k.email_local, k.email_domain, k.postal, k.dob, k.siret,
+        k.addr, k.city, k.phones.length > 0 ? k.phones.join(' ') : null);
     }
     keyed += rows.length;
     after = rows[rows.length - 1].id;

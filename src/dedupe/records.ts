@@ -11,6 +11,8 @@ export interface Records {
   /** contact id -> position, -1 when the contact is not keyed (merged, erased). */
   position: Int32Array;
   fn: Array<string | null>;
+  /** First-name initial. */
+  fi: Array<string | null>;
   ln: Array<string | null>;
   lnPhon: Array<string | null>;
   email: Array<string | null>;
@@ -30,7 +32,7 @@ export type RecordView = {
 
 export function view(records: Records, i: number): RecordView {
   return {
-    fn: records.fn[i], ln: records.ln[i], lnPhon: records.lnPhon[i], email: records.email[i],
+    fn: records.fn[i], fi: records.fi[i], ln: records.ln[i], lnPhon: records.lnPhon[i], email: records.email[i],
     emailLocal: records.emailLocal[i], postal: records.postal[i], dob: records.dob[i], siret: records.siret[i],
     addr: records.addr[i], city: records.city[i], phones: records.phones[i],
   };
@@ -64,13 +66,13 @@ export function loadRecords(db: Db, filter: RecordFilter = {}): Records {
   const size = (db.prepare(`SELECT count(*) FROM dedupe_keys k ${where}`).pluck().get(...(ids ?? [])) as number);
   const r: Records = {
     size, ids: new Int32Array(size), position: new Int32Array(maxId).fill(-1),
-    fn: new Array(size), ln: new Array(size), lnPhon: new Array(size), email: new Array(size), emailLocal: new Array(size),
+    fn: new Array(size), fi: new Array(size), ln: new Array(size), lnPhon: new Array(size), email: new Array(size), emailLocal: new Array(size),
     postal: new Array(size), dob: new Array(size), siret: new Array(size), addr: new Array(size), city: new Array(size),
     phones: new Array(size).fill(null),
   };
   const names = new Interner();
   const places = new Interner();
-  const rows = db.prepare(`SELECT k.contact_id, k.fn, k.ln, k.ln_phon, k.email, k.email_local, k.postal, k.dob, k.siret, k.addr, k.city
+  const rows = db.prepare(`SELECT k.contact_id, k.fn, k.ln, k.ln_phon, k.email, k.email_local, k.postal, k.dob, k.siret, k.addr, k.city, k.phones
     FROM dedupe_keys k ${where} ORDER BY k.contact_id`).raw();
   let i = 0;
   for (const row of rows.iterate(...(ids ?? [])) as Iterable<Array<string | number | null>>) {
@@ -79,6 +81,7 @@ export function loadRecords(db: Db, filter: RecordFilter = {}): Records {
     r.ids[i] = id;
     r.position[id] = i;
     r.fn[i] = names.get(row[1] as string | null);
+    r.fi[i] = r.fn[i] === null ? null : names.get(r.fn[i]![0]);
     r.ln[i] = names.get(row[2] as string | null);
     r.lnPhon[i] = places.get(row[3] as string | null);
     r.email[i] = row[4] as string | null;
@@ -88,15 +91,8 @@ export function loadRecords(db: Db, filter: RecordFilter = {}): Records {
     r.siret[i] = row[8] as string | null;
     r.addr[i] = row[9] as string | null;
     r.city[i] = places.get(row[10] as string | null);
+    r.phones[i] = row[11] === null ? null : String(row[11]).split(' ');
     i++;
-  }
-  const phones = db.prepare(`SELECT contact_id, nsn FROM dedupe_phones ${where.replace('k.contact_id', 'contact_id')} ORDER BY contact_id`).raw();
-  for (const [id, nsn] of phones.iterate(...(ids ?? [])) as Iterable<[number, string]>) {
-    const p = id < maxId ? r.position[id] : -1;
-    if (p < 0) continue;
-    const list = r.phones[p];
-    if (list) list.push(nsn);
-    else r.phones[p] = [nsn];
   }
   return r;
 }

@@ -8,7 +8,7 @@ import type { Migration } from '../store/migrations.js';
 export const dedupeMigrations: Migration[] = [
   {
     id: 20,
-    name: 'dedupe: keys, phones, models, runs, merges, decisions',
+    name: 'dedupe: keys, models, runs, merges, decisions',
     sql: `
       CREATE TABLE dedupe_keys (
         contact_id  INTEGER PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,
@@ -24,15 +24,9 @@ export const dedupeMigrations: Migration[] = [
         dob         TEXT,              -- yyyymmdd
         siret       TEXT,
         addr        TEXT,              -- normalised address line 1
-        city        TEXT
+        city        TEXT,
+        phones      TEXT               -- space-separated: country calling code + national significant number
       );
-
-      CREATE TABLE dedupe_phones (
-        contact_id  INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
-        nsn         TEXT NOT NULL,     -- national significant number, with its country calling code
-        PRIMARY KEY (contact_id, nsn)
-      ) WITHOUT ROWID;
-      CREATE INDEX dedupe_phones_nsn ON dedupe_phones(nsn);
 
       CREATE TABLE dedupe_models (
         id          INTEGER PRIMARY KEY,
