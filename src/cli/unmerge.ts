@@ -35,7 +35,9 @@ function run(ctx: CommandContext, mergeId: string | undefined, options: { allSin
   try {
     let outcomes: UnmergeOutcome[];
     try {
-      outcomes = mergeId !== undefined ? [unmerge(db, Number(mergeId))] : unmergeSince(db, options.allSince!);
+      // Merges are stamped in UTC ISO form; a date alone compares as its first instant.
+      const since = options.allSince && options.allSince.length > 10 ? new Date(options.allSince).toISOString() : options.allSince;
+      outcomes = mergeId !== undefined ? [unmerge(db, Number(mergeId))] : unmergeSince(db, since!);
     } catch (error) {
       if (error instanceof UnmergeError) throw new CliError(`${error.message}; nothing was changed`, ExitCode.Failed);
       throw error;

@@ -89,60 +89,91 @@ interface RuleIndex {
   right: Int32Array | null;
   /** For `phones`: every block id a record belongs to. */
   multi: Array<number[] | null> | null;
-  blocks: Array<{ left: number[]; right: number[] }>;
 }
 
-function indexRule(records: Records, rule: BlockingRule, maxBlock: number, skipped: SkippedBlock[]): RuleIndex {
+/** Members of each block, flattened (block b's members are members[start[b] .. start[b + 1]]). */
+interface Members {
+  start: Int32Array;
+  members: Int32Array;
+}
+
+function membersOf(blocks: number, each: (visit: (record: number, block: number) => void) => void): Members {
+  const start = new Int32Array(blocks + 1);
+  each((_, b) => start[b + 1]++);
+  for (let b = 0; b < blocks; b++) start[b + 1] += start[b];
+  const fill = start.slice(0, blocks);
+  const members = new Int32Array(start[blocks]);
+  each((i, b) => (members[fill[b]++] = i));
+  return { start, members };
+}
+
+/**
+ * One rule's blocks. The key strings live only while the rule is indexed; what is kept for the later
+ * rules' "already produced" check is one Int32Array per side (a million contacts: 4 MB a rule).
+ */
+function indexRule(records: Records, rule: BlockingRule, maxBlock: number, skipped: SkippedBlock[]): { ix: RuleIndex; left: Members; right: Members | null } {
+  const n = records.size;
   const ids = new Map<string, number>();
-  const blocks: RuleIndex['blocks'] = [];
+  const keys: string[] = [];
   const idOf = (key: string): number => {
     let id = ids.get(key);
     if (id === undefined) {
-      id = blocks.length;
+      id = keys.length;
       ids.set(key, id);
-      blocks.push({ left: [], right: [] });
+      keys.push(key);
     }
     return id;
   };
-  const n = records.size;
   const left = new Int32Array(n).fill(-1);
   const right = rule.swapWith ? new Int32Array(n).fill(-1) : null;
   const multi = rule.fields[0] === 'phones' ? new Array<number[] | null>(n).fill(null) : null;
   for (let i = 0; i < n; i++) {
     if (multi) {
       const phones = records.phones[i];
-      if (!phones) continue;
-      multi[i] = phones.map((p) => {
-        const id = idOf(p);
-        blocks[id].left.push(i);
-        return id;
-      });
+      if (phones) multi[i] = phones.map(idOf);
       continue;
     }
     const k = keyOf(records, rule.fields, i);
-    if (k !== null) {
-      left[i] = idOf(k);
-      blocks[left[i]].left.push(i);
-    }
+    if (k !== null) left[i] = idOf(k);
     if (right && rule.swapWith) {
       const r = keyOf(records, rule.swapWith, i);
-      if (r !== null) {
-        right[i] = idOf(r);
-        blocks[right[i]].right.push(i);
-      }
+      if (r !== null) right[i] = idOf(r);
     }
   }
-  for (const [key, id] of ids) {
-    const b = blocks[id];
-    const size = b.left.length + (right ? b.right.length : 0);
-    if (size <= maxBlock) continue;
-    skipped.push({ rule: rule.name, key: rule.sensitive ? mask(key) : key.split(SEP).join('|'), size });
-    blocks[id] = { left: [], right: [] };
-    for (const i of b.left) if (!multi) left[i] = -1;
-    if (right) for (const i of b.right) right[i] = -1;
-    if (multi) for (const i of b.left) multi[i] = multi[i]!.filter((x) => x !== id);
+  ids.clear();
+  const size = new Int32Array(keys.length);
+  for (let i = 0; i < n; i++) {
+    if (multi) multi[i]?.forEach((b) => size[b]++);
+    else {
+      if (left[i] >= 0) size[left[i]]++;
+      if (right && right[i] >= 0) size[right[i]]++;
+    }
   }
-  return { rule, left, right, multi, blocks };
+  const big = new Uint8Array(keys.length);
+  for (let b = 0; b < keys.length; b++) {
+    if (size[b] <= maxBlock) continue;
+    big[b] = 1;
+    skipped.push({ rule: rule.name, key: rule.sensitive ? mask(keys[b]) : keys[b].split(SEP).join('|'), size: size[b] });
+  }
+  for (let i = 0; i < n; i++) {
+    if (multi) {
+      if (multi[i]) multi[i] = multi[i]!.filter((b) => !big[b]);
+      continue;
+    }
+    if (left[i] >= 0 && big[left[i]]) left[i] = -1;
+    if (right && right[i] >= 0 && big[right[i]]) right[i] = -1;
+  }
+  const blocks = keys.length;
+  const leftMembers = membersOf(blocks, (visit) => {
+    for (let i = 0; i < n; i++) {
+      if (multi) multi[i]?.forEach((b) => visit(i, b));
+      else if (left[i] >= 0) visit(i, left[i]);
+    }
+  });
+  const rightMembers = right ? membersOf(blocks, (visit) => {
+    for (let i = 0; i < n; i++) if (right[i] >= 0) visit(i, right[i]);
+  }) : null;
+  return { ix: { rule, left, right, multi }, left: leftMembers, right: rightMembers };
 }
 
 /** True when this rule (already run) produced the pair. */
@@ -156,10 +187,7 @@ function produced(ix: RuleIndex, i: number, j: number): boolean {
   return ix.left[i] >= 0 && ix.left[i] === ix.left[j];
 }
 
-/**
- * Calls `emit(i, j)` once for every candidate pair (record positions, i < j by contact id order).
- * Blocks are built rule by rule; only block ids stay in memory between rules.
- */
+/** Calls `emit(i, j)` once for every candidate pair (record positions, i's contact id below j's). */
 export function block(records: Records, options: BlockingOptions, emit: (i: number, j: number) => void): BlockingResult {
   const rules = options.rules ?? BLOCKING_RULES;
   const skipped: SkippedBlock[] = [];
@@ -169,7 +197,7 @@ export function block(records: Records, options: BlockingOptions, emit: (i: numb
   const ids = records.ids;
   let total = 0;
   for (const rule of rules) {
-    const ix = indexRule(records, rule, options.maxBlock, skipped);
+    const { ix, left, right } = indexRule(records, rule, options.maxBlock, skipped);
     let count = 0;
     let currentBlock = -1;
     const consider = (x: number, y: number) => {
@@ -178,22 +206,26 @@ export function block(records: Records, options: BlockingOptions, emit: (i: numb
       const j = i === x ? y : x;
       if (ids[j] <= newAbove) return;
       for (const earlier of done) if (produced(earlier, i, j)) return;
-      // Within a multi-valued block two shared numbers would give the pair twice.
+      // Within a multi-valued rule two shared numbers would give the pair twice: only the first counts.
       if (ix.multi && ix.multi[i]!.find((b) => ix.multi![j]!.includes(b)) !== currentBlock) return;
       count++;
       emit(i, j);
     };
-    for (let id = 0; id < ix.blocks.length; id++) {
-      currentBlock = id;
-      const { left, right } = ix.blocks[id];
-      if (ix.right) {
+    const blocks = left.start.length - 1;
+    for (let b = 0; b < blocks; b++) {
+      currentBlock = b;
+      const from = left.start[b];
+      const to = left.start[b + 1];
+      if (right) {
         // A swapped pair sits in two mirrored blocks (x's "fn|ln" = y's "ln|fn" and the reverse): keep one.
-        for (const x of left) for (const y of right) if (ids[x] < ids[y]) consider(x, y);
+        for (let p = from; p < to; p++) {
+          const x = left.members[p];
+          for (let q = right.start[b]; q < right.start[b + 1]; q++) if (ids[x] < ids[right.members[q]]) consider(x, right.members[q]);
+        }
       } else {
-        for (let a = 0; a < left.length; a++) for (let b = a + 1; b < left.length; b++) consider(left[a], left[b]);
+        for (let p = from; p < to; p++) for (let q = p + 1; q < to; q++) consider(left.members[p], left.members[q]);
       }
     }
-    ix.blocks.length = 0; // the pairs are out: only the per-record ids are kept for the next rules
     done.push(ix);
     perRule.push({ rule: rule.name, pairs: count });
     total += count;

@@ -50,6 +50,11 @@ function phonesShared(a: string[], b: string[]): boolean {
   return a.some((x) => b.includes(x));
 }
 
+function localPart(email: string): string {
+  const at = email.lastIndexOf('@');
+  return at > 0 ? email.slice(0, at) : email;
+}
+
 const swapped = (a: RecordView, b: RecordView): boolean => a.fn !== null && a.fn === b.ln && a.ln === b.fn;
 
 export const COMPARISONS: readonly Comparison[] = [
@@ -96,7 +101,7 @@ export const COMPARISONS: readonly Comparison[] = [
       { label: 'exact', test: (a, b) => a.email === b.email },
       { label: 'one typo', test: (a, b) => levenshtein(a.email!, b.email!) <= 1 },
       // Weaker than it looks: "lea.martin" at two providers are often two Léa Martins.
-      { label: 'same local part, other domain', test: (a, b) => a.emailLocal !== null && a.emailLocal === b.emailLocal },
+      { label: 'same local part, other domain', test: (a, b) => localPart(a.email!) === localPart(b.email!) },
       { label: 'different', test: () => true },
     ],
   },

@@ -16,7 +16,6 @@ export interface Records {
   ln: Array<string | null>;
   lnPhon: Array<string | null>;
   email: Array<string | null>;
-  emailLocal: Array<string | null>;
   postal: Array<string | null>;
   dob: Array<string | null>;
   siret: Array<string | null>;
@@ -33,7 +32,7 @@ export type RecordView = {
 export function view(records: Records, i: number): RecordView {
   return {
     fn: records.fn[i], fi: records.fi[i], ln: records.ln[i], lnPhon: records.lnPhon[i], email: records.email[i],
-    emailLocal: records.emailLocal[i], postal: records.postal[i], dob: records.dob[i], siret: records.siret[i],
+    postal: records.postal[i], dob: records.dob[i], siret: records.siret[i],
     addr: records.addr[i], city: records.city[i], phones: records.phones[i],
   };
 }
@@ -66,13 +65,13 @@ export function loadRecords(db: Db, filter: RecordFilter = {}): Records {
   const size = (db.prepare(`SELECT count(*) FROM dedupe_keys k ${where}`).pluck().get(...(ids ?? [])) as number);
   const r: Records = {
     size, ids: new Int32Array(size), position: new Int32Array(maxId).fill(-1),
-    fn: new Array(size), fi: new Array(size), ln: new Array(size), lnPhon: new Array(size), email: new Array(size), emailLocal: new Array(size),
+    fn: new Array(size), fi: new Array(size), ln: new Array(size), lnPhon: new Array(size), email: new Array(size),
     postal: new Array(size), dob: new Array(size), siret: new Array(size), addr: new Array(size), city: new Array(size),
     phones: new Array(size).fill(null),
   };
   const names = new Interner();
   const places = new Interner();
-  const rows = db.prepare(`SELECT k.contact_id, k.fn, k.ln, k.ln_phon, k.email, k.email_local, k.postal, k.dob, k.siret, k.addr, k.city, k.phones
+  const rows = db.prepare(`SELECT k.contact_id, k.fn, k.ln, k.ln_phon, k.email, k.postal, k.dob, k.siret, k.addr, k.city, k.phones
     FROM dedupe_keys k ${where} ORDER BY k.contact_id`).raw();
   let i = 0;
   for (const row of rows.iterate(...(ids ?? [])) as Iterable<Array<string | number | null>>) {
@@ -85,13 +84,12 @@ export function loadRecords(db: Db, filter: RecordFilter = {}): Records {
     r.ln[i] = names.get(row[2] as string | null);
     r.lnPhon[i] = places.get(row[3] as string | null);
     r.email[i] = row[4] as string | null;
-    r.emailLocal[i] = row[5] as string | null;
-    r.postal[i] = places.get(row[6] as string | null);
-    r.dob[i] = row[7] as string | null;
-    r.siret[i] = row[8] as string | null;
-    r.addr[i] = row[9] as string | null;
-    r.city[i] = places.get(row[10] as string | null);
-    r.phones[i] = row[11] === null ? null : String(row[11]).split(' ');
+    r.postal[i] = places.get(row[5] as string | null);
+    r.dob[i] = places.get(row[6] as string | null);
+    r.siret[i] = row[7] as string | null;
+    r.addr[i] = row[8] as string | null;
+    r.city[i] = places.get(row[9] as string | null);
+    r.phones[i] = row[10] === null ? null : String(row[10]).split(' ');
     i++;
   }
   return r;

@@ -10,7 +10,7 @@ const blank: KeySource = {
 
 function rec(values: Partial<KeySource>): RecordView {
   const k = deriveKeys({ ...blank, ...values });
-  return { fn: k.fn, fi: k.fi, ln: k.ln, lnPhon: k.ln_phon, email: k.email, emailLocal: k.email_local, postal: k.postal, dob: k.dob,
+  return { fn: k.fn, fi: k.fi, ln: k.ln, lnPhon: k.ln_phon, email: k.email, postal: k.postal, dob: k.dob,
     siret: k.siret, addr: k.addr, city: k.city, phones: k.phones.length > 0 ? k.phones : null };
 }
 
