@@ -66,16 +66,59 @@ export interface BlockingResult {
   skipped: SkippedBlock[];
 }
 
-const SEP = '\u0001';
+/** Each field's values as dense integer ids (-1 = empty), computed once per blocking run. */
+interface IdCache {
+  fields: Map<Field, Int32Array>;
+  /** First and last names share one id space, so a swapped name finds its mirror. */
+  names: Map<string, number>;
+}
 
-function keyOf(records: Records, fields: Field[], i: number): string | null {
-  let key = '';
-  for (const f of fields) {
-    const v = (records[f] as Array<string | null>)[i];
-    if (v === null || v === undefined) return null;
-    key = key === '' ? v : key + SEP + v;
+function fieldIds(records: Records, field: Field, cache: IdCache): Int32Array {
+  const known = cache.fields.get(field);
+  if (known) return known;
+  const values = records[field] as Array<string | null>;
+  const space = field === 'fn' || field === 'ln' ? cache.names : new Map<string, number>();
+  const ids = new Int32Array(records.size);
+  for (let i = 0; i < records.size; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) {
+      ids[i] = -1;
+      continue;
+    }
+    let id = space.get(v);
+    if (id === undefined) space.set(v, (id = space.size));
+    ids[i] = id;
   }
-  return key;
+  cache.fields.set(field, ids);
+  return ids;
+}
+
+/**
+ * Composite key ids for several fields, combined two at a time through number-keyed maps: no key
+ * string is ever built (at a million contacts that was most of blocking's time and garbage). Two
+ * calls that pass the same `steps` maps share one id space (the two sides of a swapped rule).
+ */
+function compositeIds(records: Records, fields: Field[], cache: IdCache, steps: Array<Map<number, number>>): Int32Array {
+  let ids = fieldIds(records, fields[0], cache);
+  for (let p = 1; p < fields.length; p++) {
+    const part = fieldIds(records, fields[p], cache);
+    const seen = (steps[p - 1] ??= new Map<number, number>());
+    const next = new Int32Array(records.size);
+    for (let i = 0; i < records.size; i++) {
+      const a = ids[i];
+      const b = part[i];
+      if (a < 0 || b < 0) {
+        next[i] = -1;
+        continue;
+      }
+      const key = a * 67_108_864 + b; // both below 2^26: exact in a double
+      let id = seen.get(key);
+      if (id === undefined) seen.set(key, (id = seen.size));
+      next[i] = id;
+    }
+    ids = next;
+  }
+  return ids;
 }
 
 function mask(key: string): string {
@@ -111,37 +154,48 @@ function membersOf(blocks: number, each: (visit: (record: number, block: number)
  * One rule's blocks. The key strings live only while the rule is indexed; what is kept for the later
  * rules' "already produced" check is one Int32Array per side (a million contacts: 4 MB a rule).
  */
-function indexRule(records: Records, rule: BlockingRule, maxBlock: number, skipped: SkippedBlock[]): { ix: RuleIndex; left: Members; right: Members | null } {
+function indexRule(records: Records, rule: BlockingRule, maxBlock: number, skipped: SkippedBlock[], cache: IdCache): { ix: RuleIndex; left: Members; right: Members | null } {
   const n = records.size;
-  const ids = new Map<string, number>();
-  const keys: string[] = [];
-  const idOf = (key: string): number => {
-    let id = ids.get(key);
-    if (id === undefined) {
-      id = keys.length;
-      ids.set(key, id);
-      keys.push(key);
-    }
-    return id;
-  };
-  const left = new Int32Array(n).fill(-1);
-  const right = rule.swapWith ? new Int32Array(n).fill(-1) : null;
-  const multi = rule.fields[0] === 'phones' ? new Array<number[] | null>(n).fill(null) : null;
-  for (let i = 0; i < n; i++) {
-    if (multi) {
+  let left: Int32Array = new Int32Array(0);
+  let right: Int32Array | null = null;
+  let multi: Array<number[] | null> | null = null;
+  let blocks = 0;
+  let describe: (id: number) => string;
+  if (rule.fields[0] === 'phones') {
+    const seen = new Map<string, number>();
+    const keys: string[] = [];
+    multi = new Array<number[] | null>(n).fill(null);
+    for (let i = 0; i < n; i++) {
       const phones = records.phones[i];
-      if (phones) multi[i] = phones.map(idOf);
-      continue;
+      if (!phones) continue;
+      multi[i] = phones.map((p) => {
+        let id = seen.get(p);
+        if (id === undefined) {
+          seen.set(p, (id = keys.length));
+          keys.push(p);
+        }
+        return id;
+      });
     }
-    const k = keyOf(records, rule.fields, i);
-    if (k !== null) left[i] = idOf(k);
-    if (right && rule.swapWith) {
-      const r = keyOf(records, rule.swapWith, i);
-      if (r !== null) right[i] = idOf(r);
-    }
+    blocks = keys.length;
+    describe = (id) => keys[id];
+  } else {
+    const steps: Array<Map<number, number>> = [];
+    left = compositeIds(records, rule.fields, cache, steps);
+    if (rule.swapWith) right = compositeIds(records, rule.swapWith, cache, steps);
+    for (const side of [left, right]) if (side) for (const id of side) if (id >= blocks) blocks = id + 1;
+    // Only for warnings: a block id back to its key, read from one record that holds it.
+    describe = (id) => {
+      let i = left.indexOf(id);
+      let fields = rule.fields;
+      if (i < 0 && right) {
+        i = right.indexOf(id);
+        fields = rule.swapWith!;
+      }
+      return fields.map((f) => (records[f] as Array<string | null>)[i]).join('|');
+    };
   }
-  ids.clear();
-  const size = new Int32Array(keys.length);
+  const size = new Int32Array(blocks);
   for (let i = 0; i < n; i++) {
     if (multi) multi[i]?.forEach((b) => size[b]++);
     else {
@@ -149,29 +203,33 @@ function indexRule(records: Records, rule: BlockingRule, maxBlock: number, skipp
       if (right && right[i] >= 0) size[right[i]]++;
     }
   }
-  const big = new Uint8Array(keys.length);
-  for (let b = 0; b < keys.length; b++) {
+  const big = new Uint8Array(blocks);
+  for (let b = 0; b < blocks; b++) {
     if (size[b] <= maxBlock) continue;
     big[b] = 1;
-    skipped.push({ rule: rule.name, key: rule.sensitive ? mask(keys[b]) : keys[b].split(SEP).join('|'), size: size[b] });
+    const key = describe(b);
+    skipped.push({ rule: rule.name, key: rule.sensitive ? mask(key) : key, size: size[b] });
   }
-  for (let i = 0; i < n; i++) {
-    if (multi) {
-      if (multi[i]) multi[i] = multi[i]!.filter((b) => !big[b]);
-      continue;
+  if (skipped.length > 0) {
+    if (!multi && rule.fields.length === 1) left = left.slice(); // the cached field ids must stay as they are
+    for (let i = 0; i < n; i++) {
+      if (multi) {
+        if (multi[i]) multi[i] = multi[i]!.filter((b) => !big[b]);
+        continue;
+      }
+      if (left[i] >= 0 && big[left[i]]) left[i] = -1;
+      if (right && right[i] >= 0 && big[right[i]]) right[i] = -1;
     }
-    if (left[i] >= 0 && big[left[i]]) left[i] = -1;
-    if (right && right[i] >= 0 && big[right[i]]) right[i] = -1;
   }
-  const blocks = keys.length;
   const leftMembers = membersOf(blocks, (visit) => {
     for (let i = 0; i < n; i++) {
       if (multi) multi[i]?.forEach((b) => visit(i, b));
       else if (left[i] >= 0) visit(i, left[i]);
     }
   });
-  const rightMembers = right ? membersOf(blocks, (visit) => {
-    for (let i = 0; i < n; i++) if (right[i] >= 0) visit(i, right[i]);
+  const r = right;
+  const rightMembers = r ? membersOf(blocks, (visit) => {
+    for (let i = 0; i < n; i++) if (r[i] >= 0) visit(i, r[i]);
   }) : null;
   return { ix: { rule, left, right, multi }, left: leftMembers, right: rightMembers };
 }
@@ -192,12 +250,13 @@ export function block(records: Records, options: BlockingOptions, emit: (i: numb
   const rules = options.rules ?? BLOCKING_RULES;
   const skipped: SkippedBlock[] = [];
   const done: RuleIndex[] = [];
+  const cache: IdCache = { fields: new Map(), names: new Map() };
   const perRule: BlockingResult['perRule'] = [];
   const newAbove = options.newAbove ?? 0;
   const ids = records.ids;
   let total = 0;
   for (const rule of rules) {
-    const { ix, left, right } = indexRule(records, rule, options.maxBlock, skipped);
+    const { ix, left, right } = indexRule(records, rule, options.maxBlock, skipped, cache);
     let count = 0;
     let currentBlock = -1;
     const consider = (x: number, y: number) => {

@@ -9,7 +9,7 @@ import { cluster, type Cluster } from './clustering.js';
 import { syncKeys } from './keys.js';
 import { latestModel, withDefaults } from './model-store.js';
 import { loadRecords, view, type Records } from './records.js';
-import { Scorer, defaultModel, probability, termFrequencies, type Model, type PatternCounts } from './scoring.js';
+import { Scorer, defaultModel, probability, termFrequencies, termFrequenciesOf, type Model, type PatternCounts } from './scoring.js';
 import { train, type TrainingReport } from './training.js';
 
 export interface FindOptions {
@@ -65,15 +65,19 @@ export function keyedCount(db: Db): number {
   return db.prepare('SELECT count(*) FROM dedupe_keys').pluck().get() as number;
 }
 
-/** The untrained model: default m, u from random pairs of a deterministic sample of the store. */
-export function untrainedModel(db: Db, contacts = keyedCount(db)): Model {
-  return defaultModel(loadRecords(db, { step: Math.max(1, Math.floor(contacts / U_SAMPLE)) }));
+/**
+ * The untrained model: default m, u from random pairs — of all records when they are in memory,
+ * else of a deterministic sample read from the store (explain, decisions).
+ */
+export function untrainedModel(db: Db, records?: Records): Model {
+  const step = Math.max(1, Math.floor((records?.size ?? keyedCount(db)) / U_SAMPLE));
+  return defaultModel(records ?? loadRecords(db, { step }), step);
 }
 
 /** The scorer a run uses: the latest trained model (completed with defaults), or the untrained one. */
-export function makeScorer(db: Db, contacts = keyedCount(db)): Scorer {
-  const model = withDefaults(latestModel(db), untrainedModel(db, contacts));
-  return new Scorer(model, contacts, termFrequencies(db));
+export function makeScorer(db: Db, records?: Records): Scorer {
+  const model = withDefaults(latestModel(db), untrainedModel(db, records));
+  return new Scorer(model, records?.size ?? keyedCount(db), records ? termFrequenciesOf(records) : termFrequencies(db));
 }
 
 export function scorePair(scorer: Scorer, records: Records, a: number, b: number): PairScore {
@@ -111,10 +115,10 @@ export function findDuplicates(db: Db, options: FindOptions): FindResult {
       const code = compareLevels(view(records, i), view(records, j));
       patterns.set(code, (patterns.get(code) ?? 0) + 1);
     });
-    training = train(db, records, withDefaults(latestModel(db), untrainedModel(db, records.size)), patterns, options.maxBlock);
+    training = train(db, records, withDefaults(latestModel(db), untrainedModel(db, records)), patterns, options.maxBlock);
     lap('training');
   }
-  const scorer = makeScorer(db, records.size);
+  const scorer = makeScorer(db, records);
   lap('model');
   // Compare and score as pairs come out of blocking: only the matches are kept.
   const matched: Array<{ a: number; b: number; probability: number }> = [];

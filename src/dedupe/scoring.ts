@@ -61,18 +61,24 @@ export function rng(seed: number): () => number {
   };
 }
 
-/** u per level from random pairs (nearly all of which are different people). */
-export function estimateU(records: Records, samples = 200_000, comparisons: readonly Comparison[] = COMPARISONS): Record<string, number[]> {
+/**
+ * u per level from random pairs (nearly all of which are different people), drawn among the records
+ * whose contact id is a multiple of `step`: the same sample whether the records come from a full run
+ * or from `loadRecords(db, { step })`, so explain and dedupe agree to the last digit.
+ */
+export function estimateU(records: Records, step = 1, samples = 100_000, comparisons: readonly Comparison[] = COMPARISONS): Record<string, number[]> {
   const counts = comparisons.map((c) => new Array<number>(c.levels.length).fill(0));
   const random = rng(20);
-  const n = records.size;
+  const eligible: number[] = [];
+  for (let p = 0; p < records.size; p++) if (records.ids[p] % step === 0) eligible.push(p);
+  const n = eligible.length;
   const total = n < 2 ? 0 : Math.min(samples, (n * (n - 1)) / 2);
   for (let s = 0; s < total; s++) {
     const i = Math.floor(random() * n);
     let j = Math.floor(random() * (n - 1));
     if (j >= i) j++;
-    const a = view(records, i);
-    const b = view(records, j);
+    const a = view(records, eligible[i]);
+    const b = view(records, eligible[j]);
     comparisons.forEach((c, k) => {
       const level = levelOf(c, a, b);
       if (level !== MISSING) counts[k][level]++;
@@ -87,8 +93,8 @@ export function estimateU(records: Records, samples = 200_000, comparisons: read
   return u;
 }
 
-export function defaultModel(records: Records): Model {
-  return { m: structuredClone(DEFAULT_M), u: estimateU(records), matchesPerContact: 0.1, trained: false };
+export function defaultModel(records: Records, step = 1): Model {
+  return { m: structuredClone(DEFAULT_M), u: estimateU(records, step), matchesPerContact: 0.1, trained: false };
 }
 
 /** Pair level vectors grouped: EM works on distinct patterns, not on millions of pairs. */
@@ -181,6 +187,23 @@ export function termFrequencies(db: Db, comparisons: readonly Comparison[] = COM
     const rows = db.prepare(`SELECT ${c.tfColumn} AS v, count(*) AS n FROM dedupe_keys WHERE ${c.tfColumn} IS NOT NULL GROUP BY 1`).raw().all() as Array<[string, number]>;
     const total = rows.reduce((s, [, n]) => s + n, 0);
     return new Map(rows.map(([v, n]) => [v, n / total]));
+  });
+}
+
+/** The same, counted from records already in memory (a full run): no second pass over the store. */
+export function termFrequenciesOf(records: Records, comparisons: readonly Comparison[] = COMPARISONS): TermFrequencies {
+  return comparisons.map((c) => {
+    if (!c.tfColumn) return null;
+    const values = c.tfColumn === 'fn' ? records.fn : records.ln;
+    const counts = new Map<string, number>();
+    let total = 0;
+    for (const v of values) {
+      if (v === null) continue;
+      counts.set(v, (counts.get(v) ?? 0) + 1);
+      total++;
+    }
+    for (const [v, n] of counts) counts.set(v, n / total);
+    return counts;
   });
 }
 

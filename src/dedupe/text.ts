@@ -11,8 +11,14 @@ const soundexFr = unwrap(require('talisman/phonetics/french/soundex.js') as Load
 const jaroWinklerFn = unwrap(require('talisman/metrics/jaro-winkler.js') as Loaded<(a: string, b: string) => number>);
 
 /** Accent-free, lower case, letters only: "Lefèvre-Dupont" and "LEFEVRE DUPONT" give the same key. */
+const ASCII = /^[\x20-\x7e]*$/;
+
 export function foldName(value: string | null | undefined): string | null {
   if (!value) return null;
+  if (ASCII.test(value)) {
+    const folded = value.toLowerCase().replace(/[^a-z]/g, '');
+    return folded === '' ? null : folded;
+  }
   const folded = value
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
@@ -27,9 +33,7 @@ export function foldName(value: string | null | undefined): string | null {
 /** Accent-free lower-case words (addresses, cities), single spaces. */
 export function foldText(value: string | null | undefined): string | null {
   if (!value) return null;
-  const folded = value
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
+  const folded = (ASCII.test(value) ? value : value.normalize('NFD').replace(/[\u0300-\u036f]/g, ''))
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, ' ')
     .trim();
@@ -46,6 +50,16 @@ export function phoneticFr(folded: string | null): string | null {
   return code === '' ? null : code;
 }
 
+let lastA = '';
+let lastB = '';
+let lastScore = 1;
+
+/** Jaro-Winkler similarity; successive levels of one comparison ask for the same pair, so the last answer is kept. */
 export function jaroWinkler(a: string, b: string): number {
-  return jaroWinklerFn(a, b);
+  if (a !== lastA || b !== lastB) {
+    lastA = a;
+    lastB = b;
+    lastScore = jaroWinklerFn(a, b);
+  }
+  return lastScore;
 }

@@ -172,6 +172,14 @@ describe('review file, decisions, apply, explain, unmerge', () => {
     expect(r.stdout).toMatch(/match probability: 0\.9\d+|match probability: 1\.0000/);
     expect(custkit(['explain', 'uid-C005', 'nope'], { db }).code).toBe(1);
   });
+
+  it('explain gives the probability dedupe used', () => {
+    const out = JSON.parse(custkit(['dedupe', '--json', '--examples', '50'], { db }).stdout);
+    const cluster = out.examples.find((e: { survivor_uid: string }) => ['uid-C003', 'uid-C004'].includes(e.survivor_uid));
+    const explained = JSON.parse(custkit(['explain', cluster.survivor_uid, cluster.members[0].uid, '--json'], { db }).stdout);
+    expect(explained.probability).toBeCloseTo(cluster.members[0].probability, 4);
+    expect(explained.probability).toBeLessThan(1);
+  });
 });
 
 describe('incremental dedupe --new', () => {
