@@ -1,5 +1,12 @@
 import type { Command } from 'commander';
 import type { Wrap } from './main.js';
+import { registerImport } from './import.js';
+import { registerRejects } from './rejects.js';
+import { registerDb } from './db.js';
 
 /** Every command, one line each: a new command adds its register function here. */
-export const commands: Array<(program: Command, wrap: Wrap) => void> = [];
+export const commands: Array<(program: Command, wrap: Wrap) => void> = [
+  registerImport,
+  registerRejects,
+  registerDb,
+];
