@@ -1,8 +1,18 @@
 import type { Command } from 'commander';
 import type { Wrap } from './main.js';
+import { registerImport } from './import.js';
+import { registerRejects } from './rejects.js';
+import { registerDb } from './db.js';
 import { registerDedupe } from './dedupe.js';
 import { registerExplain } from './explain.js';
 import { registerUnmerge } from './unmerge.js';
 
 /** Every command, one line each: a new command adds its register function here. */
-export const commands: Array<(program: Command, wrap: Wrap) => void> = [registerDedupe, registerExplain, registerUnmerge];
+export const commands: Array<(program: Command, wrap: Wrap) => void> = [
+  registerImport,
+  registerRejects,
+  registerDb,
+  registerDedupe,
+  registerExplain,
+  registerUnmerge,
+];
