@@ -68,3 +68,15 @@ export function pairwiseQuality(clusters: Cluster[], truth: Map<number, string>)
   const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
   return { truePairs, predictedPairs, correct, precision, recall, f1 };
 }
+
+/** Truth from bench/generate.ts (`row_external_id,person_id`), keyed by contact id through external_id. */
+export function loadTruth(db: Db, truthFile: string): Map<number, string> {
+  const rows = parse(fs.readFileSync(truthFile, 'utf8'), { columns: true, skip_empty_lines: true }) as Array<{ row_external_id: string; person_id: string }>;
+  const ids = new Map((db.prepare('SELECT external_id, id FROM contacts').raw().all() as Array<[string, number]>));
+  const truth = new Map<number, string>();
+  for (const r of rows) {
+    const id = ids.get(r.row_external_id);
+    if (id !== undefined) truth.set(id, r.person_id);
+  }
+  return truth;
+}

@@ -157,8 +157,12 @@ export function trainEm(patterns: PatternCounts, start: Model, exclude: Readonly
   return { m: Object.fromEntries(names.filter((_, k) => used[k]).map((n) => [n, m[names.indexOf(n)]])), iterations, matchShare: share };
 }
 
-/** The share of matches among pairs with m and u fixed: EM on the share alone. */
-export function estimateShare(patterns: PatternCounts, model: Model, comparisons: readonly Comparison[] = COMPARISONS): number {
+/**
+ * Expected duplicate pairs per contact, m and u fixed: EM on the prior over all N(N-1)/2 pairs, where
+ * the pairs blocking left out count as non-matches. (The share of matches among candidate pairs would
+ * overstate it: candidates agree on their blocking fields whether they match or not.)
+ */
+export function estimateMatchesPerContact(patterns: PatternCounts, model: Model, contacts: number, comparisons: readonly Comparison[] = COMPARISONS): number {
   const entries = decode(patterns, comparisons.length).map((e) => {
     let ratio = 1; // prod(m) / prod(u) over the fields present
     e.levels.forEach((l, k) => {
@@ -166,16 +170,17 @@ export function estimateShare(patterns: PatternCounts, model: Model, comparisons
     });
     return { count: e.count, ratio };
   });
-  const total = entries.reduce((s, e) => s + e.count, 0);
-  let share = 0.5;
-  for (let it = 0; it < 500 && total > 0; it++) {
+  const n = Math.max(contacts, 2);
+  let perContact = model.matchesPerContact;
+  for (let it = 0; it < 500; it++) {
+    const prior = Math.min((2 * perContact) / (n - 1), 0.5);
     let matches = 0;
-    for (const e of entries) matches += ((share * e.ratio) / (share * e.ratio + 1 - share)) * e.count;
-    const next = matches / total;
-    if (Math.abs(next - share) < 1e-9) return next;
-    share = next;
+    for (const e of entries) matches += ((prior * e.ratio) / (prior * e.ratio + 1 - prior)) * e.count;
+    const next = Math.max(matches / n, 1e-6);
+    if (Math.abs(next - perContact) < 1e-9) return next;
+    perContact = next;
   }
-  return share;
+  return perContact;
 }
 
 /** Term frequencies of the tf-adjusted fields: value -> share of keyed contacts holding it. */

@@ -8,7 +8,7 @@ import { BLOCKING_RULES, block, type BlockingRule } from './blocking.js';
 import { COMPARISONS, compareLevels } from './comparison.js';
 import { saveModel } from './model-store.js';
 import { view, type Records } from './records.js';
-import { estimateShare, trainEm, type Model, type PatternCounts } from './scoring.js';
+import { estimateMatchesPerContact, trainEm, type Model, type PatternCounts } from './scoring.js';
 
 export interface TrainingRule {
   rule: string;
@@ -16,9 +16,13 @@ export interface TrainingRule {
   excludes: string[];
 }
 
+/**
+ * "same email" is deliberately not a training rule: files where several people share an address
+ * (a family, "jean.martin@" at a big provider) feed EM pairs of different people that agree on email,
+ * and it learns to trust email far too much. Email's m is learnt from the other rules' pairs.
+ */
 export const TRAINING_RULES: readonly TrainingRule[] = [
   { rule: 'first + last name + birth date', excludes: ['first_name', 'last_name', 'birth_date'] },
-  { rule: 'same email', excludes: ['email'] },
   { rule: 'birth date + postcode', excludes: ['birth_date', 'postal_code', 'city'] },
   { rule: 'same phone', excludes: ['phone'] },
 ];
@@ -60,8 +64,8 @@ export function train(db: Db, records: Records, start: Model, candidates: Patter
   }
   const model: Model = { m, u: start.u, matchesPerContact: start.matchesPerContact, trained: true };
   const candidatePairs = [...candidates.values()].reduce((s, n) => s + n, 0);
-  const matchShare = estimateShare(candidates, model);
-  model.matchesPerContact = Math.max((matchShare * candidatePairs) / Math.max(records.size, 1), 1e-6);
+  model.matchesPerContact = estimateMatchesPerContact(candidates, model, records.size);
+  const matchShare = candidatePairs > 0 ? (model.matchesPerContact * records.size) / candidatePairs : 0;
   const modelId = db.transaction(() => saveModel(db, model, records.size, candidatePairs))();
   return { modelId, model, rules, matchShare };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMPARISONS, LEVEL_BITS, MISSING } from '../../src/dedupe/comparison.js';
-import { Scorer, estimateShare, probability, rng, trainEm, type Model, type PatternCounts } from '../../src/dedupe/scoring.js';
+import { Scorer, estimateMatchesPerContact, probability, rng, trainEm, type Model, type PatternCounts } from '../../src/dedupe/scoring.js';
 
 /** A small labelled set: pairs drawn from known m (matches) and u (non-matches), as level patterns. */
 function labelledPatterns(m: Record<string, number[]>, u: Record<string, number[]>, matches: number, nonMatches: number): PatternCounts {
@@ -57,9 +57,12 @@ describe('EM', () => {
     expect(em.m.first_name[0]).toBeGreaterThan(0.7);
   });
 
-  it('estimates the share of matches when m and u are known', () => {
+  it('estimates the matches per contact when m and u are known', () => {
     const model = { ...startModel(), m: { ...startModel().m, ...TRUE_M } };
-    expect(estimateShare(labelledPatterns(TRUE_M, TRUE_U, 2000, 8000), model)).toBeCloseTo(0.2, 1);
+    // 10,000 contacts, 2,000 true pairs among the candidates: 0.2 duplicate pairs per contact.
+    const perContact = estimateMatchesPerContact(labelledPatterns(TRUE_M, TRUE_U, 2000, 8000), model, 10_000);
+    expect(perContact).toBeGreaterThan(0.15);
+    expect(perContact).toBeLessThan(0.25);
   });
 });
 
