@@ -14,15 +14,23 @@ export interface Level {
   neutral?: boolean;
 }
 
+export interface TermFrequencyLevel {
+  level: number;
+  /** The dedupe_keys column (and Records field) the value comes from. */
+  column: 'fn' | 'ln' | 'email';
+  key: (value: string) => string;
+}
+
 export interface Comparison {
   name: string;
   /** Present on both sides, or the comparison gives no evidence. */
   present: (r: RecordView) => boolean;
   levels: Level[];
-  /** Term-frequency adjustment on level 0 (exact): the value whose frequency is used... */
-  tf?: (r: RecordView) => string | null;
-  /** ...and the dedupe_keys column it is counted in. */
-  tfColumn?: 'fn' | 'ln';
+  /**
+   * Term-frequency adjustments: at `level`, u is the share of contacts holding this pair's value
+   * (`key` of the `column` value), not the level's average: agreeing on a rare value weighs more.
+   */
+  tf?: TermFrequencyLevel[];
 }
 
 /** True when the two dates differ only by a day/month swap (1985-03-07 vs 1985-07-03). */
@@ -50,7 +58,7 @@ function phonesShared(a: string[], b: string[]): boolean {
   return a.some((x) => b.includes(x));
 }
 
-function localPart(email: string): string {
+export function localPart(email: string): string {
   const at = email.lastIndexOf('@');
   return at > 0 ? email.slice(0, at) : email;
 }
@@ -61,8 +69,7 @@ export const COMPARISONS: readonly Comparison[] = [
   {
     name: 'first_name',
     present: (r) => r.fn !== null,
-    tf: (r) => r.fn,
-    tfColumn: 'fn',
+    tf: [{ level: 0, column: 'fn', key: (v) => v }],
     levels: [
       { label: 'exact', test: (a, b) => a.fn === b.fn },
       { label: 'swapped with last name', test: swapped },
@@ -74,8 +81,7 @@ export const COMPARISONS: readonly Comparison[] = [
   {
     name: 'last_name',
     present: (r) => r.ln !== null,
-    tf: (r) => r.ln,
-    tfColumn: 'ln',
+    tf: [{ level: 0, column: 'ln', key: (v) => v }],
     levels: [
       { label: 'exact', test: (a, b) => a.ln === b.ln },
       { label: 'swapped with first name (counted under first_name)', test: swapped, neutral: true },
@@ -97,6 +103,8 @@ export const COMPARISONS: readonly Comparison[] = [
   {
     name: 'email',
     present: (r) => r.email !== null,
+    // "jean.martin" is shared by many people at many providers; "zoe.quinquis1987" is not.
+    tf: [{ level: 0, column: 'email', key: (v) => v }, { level: 2, column: 'email', key: (v) => localPart(v) }],
     levels: [
       { label: 'exact', test: (a, b) => a.email === b.email },
       { label: 'one typo', test: (a, b) => levenshtein(a.email!, b.email!) <= 1 },

@@ -5,7 +5,7 @@
  * expectation-maximisation over the candidate pairs (no labels needed), and on exact name/city levels
  * u is replaced by that value's frequency: sharing a rare surname is stronger evidence than "martin".
  */
-import { COMPARISONS, MISSING, levelOf, unpack, type Comparison } from './comparison.js';
+import { COMPARISONS, MISSING, levelOf, unpack, type Comparison, type TermFrequencyLevel } from './comparison.js';
 import type { Db } from '../store/db.js';
 import { view, type Records } from './records.js';
 
@@ -183,33 +183,44 @@ export function estimateMatchesPerContact(patterns: PatternCounts, model: Model,
   return perContact;
 }
 
-/** Term frequencies of the tf-adjusted fields: value -> share of keyed contacts holding it. */
-export type TermFrequencies = Array<Map<string, number> | null>;
+/** Per comparison, per tf-adjusted level: value -> share of the contacts that have the column. */
+export type TermFrequencies = Array<Map<number, Map<string, number>> | null>;
 
-export function termFrequencies(db: Db, comparisons: readonly Comparison[] = COMPARISONS): TermFrequencies {
+/** Counts every tf level's values from one list of column values per column. */
+function frequencies(valuesOf: (column: TermFrequencyLevel['column']) => Iterable<string | null>, comparisons: readonly Comparison[]): TermFrequencies {
+  const cache = new Map<string, Map<string, number>>();
   return comparisons.map((c) => {
-    if (!c.tfColumn) return null;
-    const rows = db.prepare(`SELECT ${c.tfColumn} AS v, count(*) AS n FROM dedupe_keys WHERE ${c.tfColumn} IS NOT NULL GROUP BY 1`).raw().all() as Array<[string, number]>;
-    const total = rows.reduce((s, [, n]) => s + n, 0);
-    return new Map(rows.map(([v, n]) => [v, n / total]));
+    if (!c.tf) return null;
+    const byLevel = new Map<number, Map<string, number>>();
+    for (const t of c.tf) {
+      const id = `${t.column}:${t.key.toString()}`;
+      let shares = cache.get(id);
+      if (!shares) {
+        shares = new Map<string, number>();
+        let total = 0;
+        for (const v of valuesOf(t.column)) {
+          if (v === null) continue;
+          const k = t.key(v);
+          shares.set(k, (shares.get(k) ?? 0) + 1);
+          total++;
+        }
+        for (const [k, n] of shares) shares.set(k, n / total);
+        cache.set(id, shares);
+      }
+      byLevel.set(t.level, shares);
+    }
+    return byLevel;
   });
 }
 
-/** The same, counted from records already in memory (a full run): no second pass over the store. */
+/** From the store (explain, decisions: the records are not all in memory). */
+export function termFrequencies(db: Db, comparisons: readonly Comparison[] = COMPARISONS): TermFrequencies {
+  return frequencies((column) => db.prepare(`SELECT ${column} FROM dedupe_keys`).pluck().iterate() as Iterable<string | null>, comparisons);
+}
+
+/** From records already in memory (a full run): no second pass over the store. */
 export function termFrequenciesOf(records: Records, comparisons: readonly Comparison[] = COMPARISONS): TermFrequencies {
-  return comparisons.map((c) => {
-    if (!c.tfColumn) return null;
-    const values = c.tfColumn === 'fn' ? records.fn : records.ln;
-    const counts = new Map<string, number>();
-    let total = 0;
-    for (const v of values) {
-      if (v === null) continue;
-      counts.set(v, (counts.get(v) ?? 0) + 1);
-      total++;
-    }
-    for (const [v, n] of counts) counts.set(v, n / total);
-    return counts;
-  });
+  return frequencies((column) => records[column], comparisons);
 }
 
 /** Everything needed to turn a level vector into a weight, precomputed once per run. */
@@ -234,13 +245,14 @@ export class Scorer {
   fieldWeight(k: number, level: number, a: ReturnType<typeof view>): { weight: number; tfValueShare?: number } {
     const c = this.comparisons[k];
     if (level === MISSING || c.levels[level].neutral) return { weight: 0 };
-    const tfMap = this.tf[k];
-    if (level === 0 && c.tf && tfMap) {
-      const value = c.tf(a);
-      const share = value === null ? undefined : tfMap.get(value);
+    const shares = this.tf[k]?.get(level);
+    const t = shares && c.tf?.find((x) => x.level === level);
+    if (shares && t) {
+      const value = a[t.column];
+      const share = value === null ? undefined : shares.get(t.key(value));
       if (share !== undefined) {
         // Two different people share value v with probability share(v): that is this pair's u.
-        return { weight: Math.log2(this.model.m[c.name][0] / Math.max(share, 1 / (this.contacts * 10))), tfValueShare: share };
+        return { weight: Math.log2(this.model.m[c.name][level] / Math.max(share, 1 / (this.contacts * 10))), tfValueShare: share };
       }
     }
     return { weight: this.weights[k][level] };

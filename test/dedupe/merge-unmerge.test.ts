@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { syntheticContacts } from '../../bench/dedupe-synthetic.js';
+import { syntheticContacts } from '../helpers/synthetic-store.js';
 import { findDuplicates } from '../../src/dedupe/find.js';
 import { applyMerges } from '../../src/dedupe/merge.js';
 import { planClusters, toMergePlans } from '../../src/dedupe/plan.js';

@@ -71,7 +71,7 @@ describe('Scorer', () => {
   const view = (fn: string, ln: string) => ({ fn, fi: fn[0], ln, lnPhon: null, email: null, postal: null, dob: null, siret: null, addr: null, city: null, phones: null });
 
   it('weighs agreement on a rare surname above agreement on a common one', () => {
-    const tf = COMPARISONS.map((c) => (c.name === 'last_name' ? new Map([['martin', 0.05], ['quinquis', 0.0001]]) : null));
+    const tf = COMPARISONS.map((c) => (c.name === 'last_name' ? new Map([[0, new Map([['martin', 0.05], ['quinquis', 0.0001]])]]) : null));
     const scorer = new Scorer(model, 10_000, tf);
     const k = COMPARISONS.findIndex((c) => c.name === 'last_name');
     const common = scorer.fieldWeight(k, 0, view('jean', 'martin')).weight;

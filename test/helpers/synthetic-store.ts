@@ -1,12 +1,12 @@
 /**
- * Synthetic French-style contacts with known duplicates, written straight into a store: the dedupe
- * tests (property: merge then unmerge) and the benchmark fallback use it. A share of people get one or
+ * Synthetic French-style contacts with known duplicates, written straight into a store with their
+ * purchases and consents (the merge/unmerge property test runs over it). A share of people get one or
  * two extra records with the mistakes real files have: typos, lost accents, swapped names, a new
  * surname, day/month swaps, another email domain, a phone written differently, a moved address.
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../src/store/db.js';
-import { rng } from '../src/dedupe/scoring.js';
+import type { Db } from '../../src/store/db.js';
+import { rng } from '../../src/dedupe/scoring.js';
 
 const FIRST = ('Marie Jean Pierre Michel André Philippe Nathalie Isabelle Sophie Catherine Nicolas Julien Camille Léa Chloé ' +
   'Manon Emma Lucas Hugo Louis Gabriel Arthur Jules Paul Thomas Antoine Céline Sandrine Valérie Stéphane Frédéric Éric ' +
