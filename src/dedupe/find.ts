@@ -122,7 +122,10 @@ export function findDuplicates(db: Db, options: FindOptions): FindResult {
   lap('model');
   // Compare and score as pairs come out of blocking: only the matches are kept.
   const matched: Array<{ a: number; b: number; probability: number }> = [];
+  // Pairs a person kept apart in a review are never proposed again.
+  const apart = new Set((db.prepare('SELECT a_id, b_id FROM dedupe_decisions').raw().all() as Array<[number, number]>).map(([a, b]) => `${a},${b}`));
   const blocking = block(records, blockingOptions, (i, j) => {
+    if (apart.size > 0 && apart.has(`${records.ids[i]},${records.ids[j]}`)) return;
     const a = view(records, i);
     const code = compareLevels(a, view(records, j));
     const p = probability(scorer.weight(code, a));
