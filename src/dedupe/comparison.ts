@@ -170,7 +170,7 @@ export const MISSING = 7;
 export function compareLevels(a: RecordView, b: RecordView, comparisons: readonly Comparison[] = COMPARISONS): number {
   let code = 0;
   for (let k = 0; k < comparisons.length; k++) {
-    code += levelOf(comparisons[k], a, b) * 2 ** (k * LEVEL_BITS);
+    code |= levelOf(comparisons[k], a, b) << (k * LEVEL_BITS);
   }
   return code;
 }
@@ -183,5 +183,5 @@ export function levelOf(comparison: Comparison, a: RecordView, b: RecordView): n
 }
 
 export function unpack(code: number, k: number): number {
-  return Math.floor(code / 2 ** (k * LEVEL_BITS)) % 2 ** LEVEL_BITS;
+  return (code >>> (k * LEVEL_BITS)) & ((1 << LEVEL_BITS) - 1);
 }

@@ -8,7 +8,7 @@ import { COMPARISONS, compareLevels, unpack } from './comparison.js';
 import { cluster, type Cluster } from './clustering.js';
 import { syncKeys } from './keys.js';
 import { latestModel, withDefaults } from './model-store.js';
-import { loadRecords, view, type Records } from './records.js';
+import { fill, loadRecords, view, type Records } from './records.js';
 import { Scorer, defaultModel, probability, termFrequencies, termFrequenciesOf, type Model, type PatternCounts } from './scoring.js';
 import { train, type TrainingReport } from './training.js';
 
@@ -123,11 +123,13 @@ export function findDuplicates(db: Db, options: FindOptions): FindResult {
   // Compare and score as pairs come out of blocking: only the matches are kept.
   const matched: Array<{ a: number; b: number; probability: number }> = [];
   // Pairs a person kept apart in a review are never proposed again.
+  const left = view(records, 0);
+  const right = view(records, 0);
   const apart = new Set((db.prepare('SELECT a_id, b_id FROM dedupe_decisions').raw().all() as Array<[number, number]>).map(([a, b]) => `${a},${b}`));
   const blocking = block(records, blockingOptions, (i, j) => {
     if (apart.size > 0 && apart.has(`${records.ids[i]},${records.ids[j]}`)) return;
-    const a = view(records, i);
-    const code = compareLevels(a, view(records, j));
+    const a = fill(left, records, i);
+    const code = compareLevels(a, fill(right, records, j));
     const p = probability(scorer.weight(code, a));
     if (p >= options.threshold) matched.push({ a: records.ids[i], b: records.ids[j], probability: p });
   });

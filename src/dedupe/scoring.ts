@@ -260,7 +260,11 @@ export class Scorer {
 
   weight(code: number, a: ReturnType<typeof view>): number {
     let w = this.prior;
-    for (let k = 0; k < this.comparisons.length; k++) w += this.fieldWeight(k, unpack(code, k), a).weight;
+    for (let k = 0; k < this.comparisons.length; k++) {
+      const level = unpack(code, k);
+      // Only tf-adjusted levels need the value; the rest is a table lookup (millions of pairs per run).
+      w += level === MISSING ? 0 : this.tf[k]?.has(level) ? this.fieldWeight(k, level, a).weight : this.weights[k][level];
+    }
     return w;
   }
 }
