@@ -62,12 +62,9 @@ export function checkEmail(value: string | null | undefined): EmailCheck {
     }
     return bad('invalid_syntax', 'not a valid address');
   }
-  const suggested = suggestDomain(domain);
+  const { suggested, disposable } = domainVerdict(domain);
   const localKey = local.toLowerCase().replace(/\+.*$/, '');
-  const flags = {
-    disposable: isDisposable(domain),
-    role: ROLE_LOCAL_PARTS.has(localKey),
-  };
+  const flags = { disposable, role: ROLE_LOCAL_PARTS.has(localKey) };
   if (suggested) {
     return {
       ok: false,
@@ -82,6 +79,18 @@ export function checkEmail(value: string | null | undefined): EmailCheck {
   if (flags.disposable) issue = warning('disposable', 'disposable (throw-away) mailbox provider');
   else if (flags.role) issue = warning('role_address', 'shared role mailbox, not a person');
   return { ok: true, empty: false, normalised, issue, suggestion: null, ...flags };
+}
+
+/** A file has few distinct domains and many addresses: the domain's verdict is worked out once. */
+const domainCache = new Map<string, { suggested: string | null; disposable: boolean }>();
+function domainVerdict(domain: string): { suggested: string | null; disposable: boolean } {
+  let verdict = domainCache.get(domain);
+  if (!verdict) {
+    if (domainCache.size >= 100_000) domainCache.clear();
+    verdict = { suggested: suggestDomain(domain), disposable: isDisposable(domain) };
+    domainCache.set(domain, verdict);
+  }
+  return verdict;
 }
 
 function isEmailSyntax(address: string): boolean {

@@ -55,9 +55,22 @@ function hasLetters(value: string): boolean {
   return /\p{L}/u.test(value);
 }
 
+/** First names repeat a lot across a file: each distinct spelling is checked once. */
+const cache = new Map<string, FieldCheck>();
+
 export function checkName(value: string | null | undefined): FieldCheck {
   const raw = text(value);
   if (raw === null) return emptyCheck();
+  let result = cache.get(raw);
+  if (!result) {
+    if (cache.size >= 100_000) cache.clear();
+    result = checkNameText(raw);
+    cache.set(raw, result);
+  }
+  return result;
+}
+
+function checkNameText(raw: string): FieldCheck {
   let name = raw
     .replace(/[\u2018\u2019\u02bc`´]/g, "'")
     .replace(/\s+/g, ' ')
