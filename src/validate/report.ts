@@ -1,0 +1,129 @@
+/**
+ * The validation report, read from the validated columns with SQL (so it costs one pass over the
+ * store, whatever the size): per field filled / valid / invalid / empty with up to five example uids
+ * per issue kind, the required-fields rule, reachability by channel and the completeness distribution.
+ * Merged and erased contacts are not part of "the file".
+ */
+import type { Db } from '../store/db.js';
+import type { Uid } from '../store/types.js';
+import { ISSUE_KINDS, REPORT_FIELDS, requirementSql, severityOf, type ReportField } from './issues.js';
+import type { Severity } from './types.js';
+
+export const IN_FILE = "c.status NOT IN ('merged', 'erased')";
+const EXAMPLES = 5;
+
+export interface IssueStats {
+  code: string;
+  severity: Severity;
+  reason: string;
+  count: number;
+  examples: Uid[];
+}
+
+export interface FieldStats {
+  field: ReportField;
+  filled: number;
+  valid: number;
+  invalid: number;
+  empty: number;
+  issues: IssueStats[];
+}
+
+export interface Reach {
+  count: number;
+  percent: number;
+}
+
+export interface ValidationReport {
+  contacts: number;
+  fields: FieldStats[];
+  required: { rule: string; failing: number; examples: Uid[] };
+  reachable: { email: Reach; sms: Reach; post: Reach };
+  completeness: Array<{ score: number; count: number }>;
+  errors: number;
+  warnings: number;
+}
+
+/** The latest choice for a channel is the consent row with the highest (recorded_at, id). */
+export function consentGrantedSql(channel: 'email' | 'sms' | 'post' | 'phone'): string {
+  return `(SELECT k.status FROM consents k WHERE k.contact_id = c.id AND k.channel = '${channel}'
+           ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1) = 'granted'`;
+}
+
+function percent(count: number, total: number): number {
+  return total === 0 ? 0 : Math.round((1000 * count) / total) / 10;
+}
+
+export function buildReport(db: Db, requirement: string): ValidationReport {
+  const required = requirementSql(requirement);
+  const filledSql = REPORT_FIELDS.map((f) => `sum(nullif(trim(c.${f}), '') IS NOT NULL) AS ${f}`).join(', ');
+  const totals = db.prepare(`SELECT count(*) AS contacts, ${filledSql} FROM contacts c WHERE ${IN_FILE}`).get() as Record<string, number | null>;
+  const contacts = totals.contacts ?? 0;
+
+  const counts = db
+    .prepare(
+      `SELECT j.value AS issue, count(*) AS n FROM contacts c, json_each(c.validation_issues) j
+       WHERE ${IN_FILE} AND c.validation_issues <> '[]' GROUP BY j.value`,
+    )
+    .all() as Array<{ issue: string; n: number }>;
+  const examples = new Map<string, Uid[]>();
+  const exampleRows = db
+    .prepare(
+      `SELECT issue, uid FROM (
+         SELECT j.value AS issue, c.uid AS uid, row_number() OVER (PARTITION BY j.value ORDER BY c.id) AS rn
+         FROM contacts c, json_each(c.validation_issues) j WHERE ${IN_FILE} AND c.validation_issues <> '[]')
+       WHERE rn <= ${EXAMPLES} ORDER BY issue, rn`,
+    )
+    .all() as Array<{ issue: string; uid: Uid }>;
+  for (const row of exampleRows) examples.set(row.issue, [...(examples.get(row.issue) ?? []), row.uid]);
+
+  let errors = 0;
+  let warnings = 0;
+  const fields: FieldStats[] = REPORT_FIELDS.map((field) => {
+    const issues: IssueStats[] = counts
+      .filter((c) => c.issue.startsWith(`${field}:`))
+      .map((c) => {
+        const code = c.issue.slice(field.length + 1);
+        return { code, severity: severityOf(code), reason: ISSUE_KINDS[code]?.reason ?? code, count: c.n, examples: examples.get(c.issue) ?? [] };
+      })
+      .sort((a, b) => (a.severity === b.severity ? b.count - a.count : a.severity === 'error' ? -1 : 1));
+    const filled = totals[field] ?? 0;
+    const invalid = issues.filter((i) => i.severity === 'error').reduce((sum, i) => sum + i.count, 0);
+    errors += invalid;
+    warnings += issues.filter((i) => i.severity === 'warning').reduce((sum, i) => sum + i.count, 0);
+    return { field, filled, valid: filled - invalid, invalid, empty: contacts - filled, issues };
+  });
+
+  const failing = db.prepare(`SELECT count(*) AS n FROM contacts c WHERE ${IN_FILE} AND NOT (${required})`).get() as { n: number };
+  const failingExamples = db
+    .prepare(`SELECT c.uid FROM contacts c WHERE ${IN_FILE} AND NOT (${required}) ORDER BY c.id LIMIT ${EXAMPLES}`)
+    .pluck()
+    .all() as Uid[];
+  errors += failing.n;
+
+  const reach = db
+    .prepare(
+      `SELECT sum(c.email_valid = 1 AND ${consentGrantedSql('email')}) AS email,
+              sum(c.sms_e164 IS NOT NULL AND ${consentGrantedSql('sms')}) AS sms,
+              sum(c.address_complete = 1) AS post
+       FROM contacts c WHERE ${IN_FILE}`,
+    )
+    .get() as { email: number | null; sms: number | null; post: number | null };
+  const completeness = db
+    .prepare(`SELECT coalesce(c.completeness, 0) AS score, count(*) AS count FROM contacts c WHERE ${IN_FILE} GROUP BY 1 ORDER BY 1`)
+    .all() as Array<{ score: number; count: number }>;
+
+  return {
+    contacts,
+    fields,
+    required: { rule: requirement, failing: failing.n, examples: failingExamples },
+    reachable: {
+      email: { count: reach.email ?? 0, percent: percent(reach.email ?? 0, contacts) },
+      sms: { count: reach.sms ?? 0, percent: percent(reach.sms ?? 0, contacts) },
+      post: { count: reach.post ?? 0, percent: percent(reach.post ?? 0, contacts) },
+    },
+    completeness,
+    errors,
+    warnings,
+  };
+}
