@@ -13,9 +13,16 @@ export class UndoError extends Error {}
 const FIELDS = new Set<string>([...CLEAN_RULES.map((r) => r.field), 'tags', 'status']);
 const KEYS: Record<string, (value: string | null) => string | null> = {
   email: (v) => (v === null ? null : v.trim().toLowerCase() || null),
-  phone: (v) => (v === null ? null : v.replace(/(?!^\+)[^\d]/g, '') || null),
-  mobile: (v) => (v === null ? null : v.replace(/(?!^\+)[^\d]/g, '') || null),
+  phone: (v) => phoneKey(v),
+  mobile: (v) => phoneKey(v),
 };
+/** The same cheap key import computes: digits, with a leading + kept. */
+function phoneKey(value: string | null): string | null {
+  if (value === null) return null;
+  const digits = value.replace(/[^\d]/g, '');
+  if (digits === '') return null;
+  return value.trimStart().startsWith('+') ? `+${digits}` : digits;
+}
 const KEY_COLUMN: Record<string, string> = { email: 'email_norm', phone: 'phone_digits', mobile: 'mobile_digits' };
 
 export interface UndoResult {
