@@ -19,7 +19,7 @@ interface PostalFormat {
 }
 
 const FRENCH: PostalFormat = {
-  prefix: /^(?:F|FR|FRA)[-\s]?/i,
+  prefix: /^(?:FRA|FR|F)[-\s]?/i,
   padTo: 5,
   pattern: /^\d{5}$/,
   extra: (code) => {
