@@ -26,17 +26,27 @@ const CONTACT_INSERT = `
   INSERT INTO contacts (uid, source, external_key, ${CONTACT_COLUMNS.join(', ')}, imported_at, updated_at, first_import_id, last_import_id)
   VALUES (${new Array(CONTACT_COLUMNS.length + 7).fill('?').join(', ')})`;
 
-// Parameters: the CONTACT_COLUMNS values, then updated_at, last_import_id, id.
+// Named parameters (better-sqlite3 does not bind numbered ?N positionally): @v0..@vN are the
+// CONTACT_COLUMNS values, then @now, @import_id, @id.
+const v = (column: ContactColumn): string => `@v${CONTACT_COLUMNS.indexOf(column)}`;
 const CONTACT_UPDATE = `
   UPDATE contacts SET
-    ${CONTACT_COLUMNS.map((c, i) => (c === 'tags'
-      ? `tags = CASE WHEN ?${i + 1} = '[]' THEN tags ELSE ?${i + 1} END`
-      : c === 'attributes' ? `attributes = json_patch(attributes, ?${i + 1})` : `${c} = coalesce(?${i + 1}, ${c})`)).join(',\n    ')},
-    updated_at = ?${CONTACT_COLUMNS.length + 1}, last_import_id = ?${CONTACT_COLUMNS.length + 2}
-  WHERE id = ?${CONTACT_COLUMNS.length + 3} AND status <> 'erased' AND (
-    ${UPDATABLE.map((c) => `(?${CONTACT_COLUMNS.indexOf(c) + 1} IS NOT NULL AND ?${CONTACT_COLUMNS.indexOf(c) + 1} IS NOT ${c})`).join('\n    OR ')}
-    OR (?${CONTACT_COLUMNS.indexOf('tags') + 1} <> '[]' AND ?${CONTACT_COLUMNS.indexOf('tags') + 1} IS NOT tags)
-    OR json_patch(attributes, ?${CONTACT_COLUMNS.indexOf('attributes') + 1}) IS NOT attributes)`;
+    ${CONTACT_COLUMNS.map((c) => (c === 'tags'
+      ? `tags = CASE WHEN ${v(c)} = '[]' THEN tags ELSE ${v(c)} END`
+      : c === 'attributes' ? `attributes = json_patch(attributes, ${v(c)})` : `${c} = coalesce(${v(c)}, ${c})`)).join(',\n    ')},
+    updated_at = @now, last_import_id = @import_id
+  WHERE id = @id AND status <> 'erased' AND (
+    ${UPDATABLE.map((c) => `(${v(c)} IS NOT NULL AND ${v(c)} IS NOT ${c})`).join('\n    OR ')}
+    OR (${v('tags')} <> '[]' AND ${v('tags')} IS NOT tags)
+    OR json_patch(attributes, ${v('attributes')}) IS NOT attributes)`;
+
+function updateParams(values: Array<string | null>, now: string, importId: number, id: number): Record<string, unknown> {
+  const params: Record<string, unknown> = { now, import_id: importId, id };
+  values.forEach((value, i) => {
+    params[`v${i}`] = value;
+  });
+  return params;
+}
 
 const TAGS_AT = CONTACT_COLUMNS.indexOf('tags');
 const ATTRIBUTES_AT = CONTACT_COLUMNS.indexOf('attributes');
@@ -91,8 +101,8 @@ export class ImportWriter {
        VALUES (${new Array(PURCHASE_FIELDS.length + 4).fill('?').join(', ')})`,
     );
     this.updatePurchase = db.prepare(
-      `UPDATE purchases SET ${PURCHASE_FIELDS.map((c, i) => `${c} = ?${i + 1}`).join(', ')}, import_id = ?${PURCHASE_FIELDS.length + 1}
-       WHERE id = ?${PURCHASE_FIELDS.length + 2} AND (${PURCHASE_FIELDS.map((c, i) => `?${i + 1} IS NOT ${c}`).join(' OR ')})`,
+      `UPDATE purchases SET ${PURCHASE_FIELDS.map((c) => `${c} = @${c}`).join(', ')}, import_id = @import_id
+       WHERE id = @id AND (${PURCHASE_FIELDS.map((c) => `@${c} IS NOT ${c}`).join(' OR ')})`,
     );
     if (options.bulk) this.dropContactIndexes();
   }
@@ -125,7 +135,7 @@ export class ImportWriter {
     if (!this.bulk) {
       const existing = this.contactByKey.get(this.source, externalKey) as { id: number } | undefined;
       if (existing) {
-        const changed = this.updateContact.run(...params, this.now, this.importId, existing.id).changes > 0;
+        const changed = this.updateContact.run(updateParams(params, this.now, this.importId, existing.id)).changes > 0;
         return changed ? { id: existing.id, created: false } : null;
       }
     }
@@ -190,7 +200,9 @@ export class ImportWriter {
     if (existing === undefined) {
       this.insertPurchase.run(this.source, draft.orderRef, lineNo, ...values, this.importId);
       this.counts.inserted++;
-    } else if (this.updatePurchase.run(...values, this.importId, existing).changes > 0) this.counts.updated++;
+    } else if (this.updatePurchase.run({ ...Object.fromEntries(PURCHASE_FIELDS.map((c, i) => [c, values[i]])), import_id: this.importId, id: existing }).changes > 0) {
+      this.counts.updated++;
+    }
     else this.counts.unchanged++;
   }
 
@@ -229,7 +241,7 @@ export class ImportWriter {
       const [first, ...later] = ids.split(',').map(Number) as [number, ...number[]];
       for (const id of later) {
         const row = load.get(id) as Record<ContactColumn, string | null>;
-        const changed = this.updateContact.run(...this.contactParams(row), this.now, this.importId, first).changes > 0;
+        const changed = this.updateContact.run(updateParams(this.contactParams(row), this.now, this.importId, first)).changes > 0;
         this.db.prepare('UPDATE consents SET contact_id = ? WHERE contact_id = ?').run(first, id);
         this.db.prepare('UPDATE purchases SET contact_id = ? WHERE contact_id = ?').run(first, id);
         this.db.prepare('DELETE FROM contacts WHERE id = ?').run(id);
