@@ -156,18 +156,16 @@ function fixRules(db: Db, runId: number, rules: CleanRule[], now: string): RuleO
   const counts = new Map(
     (db.prepare('SELECT rule, count(*) AS n FROM clean_changes WHERE run_id = ? GROUP BY rule').all(runId) as Array<{ rule: string; n: number }>).map((r) => [r.rule, r.n]),
   );
-  return outcomes(rules, counts, changeExamples(db, runId));
+  return outcomes(rules, counts, changeExamples(db, runId, rules.map((r) => r.name)));
 }
 
-function changeExamples(db: Db, runId: number): Array<Change & { rule: string }> {
-  return db
-    .prepare(
-      `SELECT rule, uid, before, after FROM (
-         SELECT k.rule, c.uid, k.old_value AS before, k.new_value AS after, row_number() OVER (PARTITION BY k.rule ORDER BY k.id) AS rn
-         FROM clean_changes k JOIN contacts c ON c.id = k.contact_id WHERE k.run_id = ?)
-       WHERE rn <= ${EXAMPLES}`,
-    )
-    .all(runId) as Array<Change & { rule: string }>;
+/** Up to five changes per rule of a run, read through the (run_id, rule) index. */
+function changeExamples(db: Db, runId: number, rules: string[]): Array<Change & { rule: string }> {
+  const statement = db.prepare(
+    `SELECT k.rule, c.uid, k.old_value AS before, k.new_value AS after
+     FROM clean_changes k JOIN contacts c ON c.id = k.contact_id WHERE k.run_id = ? AND k.rule = ? ORDER BY k.id LIMIT ${EXAMPLES}`,
+  );
+  return rules.flatMap((rule) => statement.all(runId, rule) as Array<Change & { rule: string }>);
 }
 
 function inactive(db: Db, runId: number, options: InactiveOptions, fix: boolean, now: string): NonNullable<CleanResult['inactive']> {
@@ -193,7 +191,7 @@ function inactive(db: Db, runId: number, options: InactiveOptions, fix: boolean,
     `UPDATE contacts AS c SET ${field} = ${after}, updated_at = @now, validated_at = @now
      WHERE c.id IN (SELECT contact_id FROM clean_changes WHERE run_id = @run AND rule = '${rule}')`,
   ).run({ now, run: runId });
-  const examples = changeExamples(db, runId).filter((e) => e.rule === rule).map(({ uid, before, after: a }) => ({ uid, before, after: a }));
+  const examples = changeExamples(db, runId, [rule]).map(({ uid, before, after: a }) => ({ uid, before, after: a }));
   return { action: options.action, cutoff: options.cutoff, count, examples, undated };
 }
 

@@ -54,7 +54,13 @@ export class SyncPool {
     for (let i = 0; i < size; i++) {
       const { port1, port2 } = new MessageChannel();
       const signal = new SharedArrayBuffer(4);
-      const worker = new Worker(file, { workerData: { port: port2, signal, context }, transferList: [port2] });
+      // A larger young generation: validation allocates many short-lived strings, and the default
+      // nursery makes the scavenger run every few hundred rows.
+      const worker = new Worker(file, {
+        workerData: { port: port2, signal, context },
+        transferList: [port2],
+        resourceLimits: { maxYoungGenerationSizeMb: 64 },
+      });
       worker.unref();
       slots.push({ worker, port: port1, flag: new Int32Array(signal), busy: true });
     }

@@ -56,9 +56,19 @@ function percent(count: number, total: number): number {
 
 export function buildReport(db: Db, requirement: string): ValidationReport {
   const required = requirementSql(requirement);
+  // One pass for the per-field fill counts, the required-fields rule and reachability.
   const filledSql = REPORT_FIELDS.map((f) => `sum(nullif(trim(c.${f}), '') IS NOT NULL) AS ${f}`).join(', ');
-  const totals = db.prepare(`SELECT count(*) AS contacts, ${filledSql} FROM contacts c WHERE ${IN_FILE}`).get() as Record<string, number | null>;
+  const totals = db
+    .prepare(
+      `SELECT count(*) AS contacts, ${filledSql}, sum(NOT ${required}) AS failing,
+              sum(c.email_valid = 1 AND ${consentGrantedSql('email')}) AS reach_email,
+              sum(c.sms_e164 IS NOT NULL AND ${consentGrantedSql('sms')}) AS reach_sms,
+              sum(c.address_complete = 1) AS reach_post
+       FROM contacts c WHERE ${IN_FILE}`,
+    )
+    .get() as Record<string, number | null>;
   const contacts = totals.contacts ?? 0;
+  const count = (key: string) => totals[key] ?? 0;
 
   const counts = db
     .prepare(
@@ -66,16 +76,11 @@ export function buildReport(db: Db, requirement: string): ValidationReport {
        WHERE ${IN_FILE} AND c.validation_issues <> '[]' GROUP BY j.value`,
     )
     .all() as Array<{ issue: string; n: number }>;
-  const examples = new Map<string, Uid[]>();
-  const exampleRows = db
-    .prepare(
-      `SELECT issue, uid FROM (
-         SELECT j.value AS issue, c.uid AS uid, row_number() OVER (PARTITION BY j.value ORDER BY c.id) AS rn
-         FROM contacts c, json_each(c.validation_issues) j WHERE ${IN_FILE} AND c.validation_issues <> '[]')
-       WHERE rn <= ${EXAMPLES} ORDER BY issue, rn`,
-    )
-    .all() as Array<{ issue: string; uid: Uid }>;
-  for (const row of exampleRows) examples.set(row.issue, [...(examples.get(row.issue) ?? []), row.uid]);
+  // Examples: the first contacts with each issue; LIMIT stops the scan early for common issues.
+  const exampleOf = db.prepare(
+    `SELECT c.uid FROM contacts c WHERE ${IN_FILE} AND instr(c.validation_issues, ?) > 0 ORDER BY c.id LIMIT ${EXAMPLES}`,
+  ).pluck();
+  const examples = new Map<string, Uid[]>(counts.map((c) => [c.issue, exampleOf.all(`"${c.issue}"`) as Uid[]]));
 
   let errors = 0;
   let warnings = 0;
@@ -87,28 +92,18 @@ export function buildReport(db: Db, requirement: string): ValidationReport {
         return { code, severity: severityOf(code), reason: ISSUE_KINDS[code]?.reason ?? code, count: c.n, examples: examples.get(c.issue) ?? [] };
       })
       .sort((a, b) => (a.severity === b.severity ? b.count - a.count : a.severity === 'error' ? -1 : 1));
-    const filled = totals[field] ?? 0;
+    const filled = count(field);
     const invalid = issues.filter((i) => i.severity === 'error').reduce((sum, i) => sum + i.count, 0);
     errors += invalid;
     warnings += issues.filter((i) => i.severity === 'warning').reduce((sum, i) => sum + i.count, 0);
     return { field, filled, valid: filled - invalid, invalid, empty: contacts - filled, issues };
   });
 
-  const failing = db.prepare(`SELECT count(*) AS n FROM contacts c WHERE ${IN_FILE} AND NOT (${required})`).get() as { n: number };
   const failingExamples = db
-    .prepare(`SELECT c.uid FROM contacts c WHERE ${IN_FILE} AND NOT (${required}) ORDER BY c.id LIMIT ${EXAMPLES}`)
+    .prepare(`SELECT c.uid FROM contacts c WHERE ${IN_FILE} AND NOT ${required} ORDER BY c.id LIMIT ${EXAMPLES}`)
     .pluck()
     .all() as Uid[];
-  errors += failing.n;
-
-  const reach = db
-    .prepare(
-      `SELECT sum(c.email_valid = 1 AND ${consentGrantedSql('email')}) AS email,
-              sum(c.sms_e164 IS NOT NULL AND ${consentGrantedSql('sms')}) AS sms,
-              sum(c.address_complete = 1) AS post
-       FROM contacts c WHERE ${IN_FILE}`,
-    )
-    .get() as { email: number | null; sms: number | null; post: number | null };
+  errors += count('failing');
   const completeness = db
     .prepare(`SELECT coalesce(c.completeness, 0) AS score, count(*) AS count FROM contacts c WHERE ${IN_FILE} GROUP BY 1 ORDER BY 1`)
     .all() as Array<{ score: number; count: number }>;
@@ -116,11 +111,11 @@ export function buildReport(db: Db, requirement: string): ValidationReport {
   return {
     contacts,
     fields,
-    required: { rule: requirement, failing: failing.n, examples: failingExamples },
+    required: { rule: requirement, failing: count('failing'), examples: failingExamples },
     reachable: {
-      email: { count: reach.email ?? 0, percent: percent(reach.email ?? 0, contacts) },
-      sms: { count: reach.sms ?? 0, percent: percent(reach.sms ?? 0, contacts) },
-      post: { count: reach.post ?? 0, percent: percent(reach.post ?? 0, contacts) },
+      email: { count: count('reach_email'), percent: percent(count('reach_email'), contacts) },
+      sms: { count: count('reach_sms'), percent: percent(count('reach_sms'), contacts) },
+      post: { count: count('reach_post'), percent: percent(count('reach_post'), contacts) },
     },
     completeness,
     errors,

@@ -49,7 +49,7 @@ export const validateMigrations: Migration[] = [
         old_value  TEXT,
         new_value  TEXT
       );
-      CREATE INDEX clean_changes_run ON clean_changes(run_id);
+      CREATE INDEX clean_changes_run ON clean_changes(run_id, rule);
       CREATE INDEX clean_changes_contact ON clean_changes(contact_id);
     `,
   },
