@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode, Progress, UsageError, type CommandContext } from './context.js';
+import { CliError, ExitCode, Progress, UsageError, type CommandContext } from './context.js';
 import type { Wrap } from './main.js';
 import { parseCountryFlag, parseWorkersFlag, resolveRequirement, saveSettings } from './validate-options.js';
 import { ensureValidated } from '../validate/ensure.js';
@@ -56,7 +56,14 @@ function runValidate(ctx: CommandContext, options: Options): number {
     progress.done();
     const report = buildReport(db, requirement);
     let issuesWritten: number | undefined;
-    if (options.out) issuesWritten = writeIssuesFile(db, options.out, requirement);
+    if (options.out) {
+      try {
+        issuesWritten = writeIssuesFile(db, options.out, requirement);
+      } catch (error) {
+        const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        throw new CliError(`${options.out}: cannot write the issues file (${reason}); the validation itself was recorded`, ExitCode.Failed);
+      }
+    }
     if (ctx.json) ctx.printJson({ validated, ...report, ...(options.out ? { out: options.out, issuesWritten } : {}) });
     else {
       ctx.info(`${validated.toLocaleString('en')} contact(s) validated now; the others were up to date.`);

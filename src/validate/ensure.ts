@@ -83,6 +83,9 @@ export function ensureValidated(db: Db, options: EnsureOptions = {}): number {
     return rows;
   };
 
+  // Outside a caller's transaction, results are committed every COMMIT_EVERY rows: they are derived
+  // values only (the user's data is never written here), so a run cut short is simply continued by the
+  // next one, and the WAL stays small.
   const ownTransactions = !db.inTransaction;
   let uncommitted = 0;
   let done = 0;

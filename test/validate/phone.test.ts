@@ -68,14 +68,21 @@ describe('checkPhone', () => {
   });
 
   it('the French fast path agrees with libphonenumber for every five-digit prefix', () => {
-    const suffixes = ['0000', '9999'];
+    const overseas = ['GP', 'MQ', 'GF', 'RE', 'YT', 'PM', 'BL', 'MF'] as const;
+    // Every prefix written internationally; every third one written nationally (each of those costs
+    // nine parses, one per overseas region).
     for (let prefix = 10000; prefix <= 99999; prefix += 1) {
-      const national = `${prefix}`;
-      const verdict = frenchVerdict(`${national}${suffixes[0]}`);
-      for (const suffix of suffixes) {
-        const parsed = parsePhoneNumberFromString(`+33${national}${suffix}`);
-        const valid = parsed !== undefined && parsed.country === 'FR' && parsed.isValid();
-        if (valid !== verdict.valid) throw new Error(`prefix ${national}: fast path says ${verdict.valid}, library ${valid}`);
+      for (const nationalForm of prefix % 3 === 0 ? [false, true] : [false]) {
+        const verdict = frenchVerdict(`${prefix}0000`, nationalForm);
+        for (const suffix of ['0000', '9999']) {
+          const national = `${prefix}${suffix}`;
+          const candidates = [parsePhoneNumberFromString(`+33${national}`)];
+          if (nationalForm) for (const region of overseas) candidates.push(parsePhoneNumberFromString(`0${national}`, region));
+          const found = candidates.find((p) => p !== undefined && p.isValid());
+          const library = found ? `+${found.countryCallingCode}${national}` : null;
+          const fast = verdict.valid ? `+${verdict.callingCode}${national}` : null;
+          if (library !== fast) throw new Error(`${nationalForm ? '0' : '+33'}${national}: fast path says ${fast}, library ${library}`);
+        }
       }
     }
   });
