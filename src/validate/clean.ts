@@ -75,9 +75,21 @@ function inactiveSql(options: InactiveOptions): { where: string; undated: string
 
 export function clean(db: Db, options: CleanOptions): CleanResult {
   const validated = ensureValidated(db, options.ensure);
+  const now = new Date().toISOString();
+  // A fix rewrites most rows in one statement; SQLite keeps that statement's undo journal in temp
+  // storage, which the store keeps in memory: on disk instead, memory stays flat as files grow.
+  const tempStore = db.pragma('temp_store', { simple: true }) as number;
+  if (options.fix) db.pragma('temp_store = FILE');
+  try {
+    return run(db, options, now, validated);
+  } finally {
+    if (options.fix) db.pragma(`temp_store = ${tempStore}`);
+  }
+}
+
+function run(db: Db, options: CleanOptions, now: string, validated: number): CleanResult {
   const shown = activeRules(true);
   const applied = activeRules(options.fixTypos);
-  const now = new Date().toISOString();
   return db.transaction((): CleanResult => {
     const runId = Number(
       db

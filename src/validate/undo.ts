@@ -33,6 +33,17 @@ export interface UndoResult {
 }
 
 export function undoRun(db: Db, run: number): UndoResult {
+  // As in clean: a big undo's statement journal goes to disk, not memory.
+  const tempStore = db.pragma('temp_store', { simple: true }) as number;
+  db.pragma('temp_store = FILE');
+  try {
+    return undoInTransaction(db, run);
+  } finally {
+    db.pragma(`temp_store = ${tempStore}`);
+  }
+}
+
+function undoInTransaction(db: Db, run: number): UndoResult {
   return db.transaction((): UndoResult => {
     const target = db.prepare('SELECT id, mode, undone_at FROM clean_runs WHERE id = ?').get(run) as { id: number; mode: string; undone_at: string | null } | undefined;
     if (!target) throw new UndoError(`clean run ${run} does not exist (see: custkit clean --runs)`);
