@@ -22,7 +22,7 @@ export interface EnsureOptions {
   defaultCountry?: string;
   /** 'yyyy-mm-dd'; defaults to today (local time). */
   today?: string;
-  /** Worker threads: a number, 0 for none, or 'auto' (default: both cores when the backlog is large). */
+  /** Worker threads: a number, 0 for none, or 'auto' (default: one per core but one, when the backlog is large). */
   workers?: number | 'auto';
   /** Revalidate every contact, stale or not. */
   all?: boolean;

@@ -42,8 +42,10 @@ export class SyncPool {
     return fs.existsSync(file) ? file : null;
   }
 
+  /** One worker per core but one: the main thread keeps a core for reading and writing SQLite. */
   static defaultSize(): number {
-    return Math.max(1, Math.min(4, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length));
+    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    return Math.max(1, Math.min(4, cores - 1));
   }
 
   /** Starts `size` workers, or returns null when workers cannot run here (TypeScript sources). */
