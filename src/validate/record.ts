@@ -29,6 +29,12 @@ export interface ContactValidation {
 /** Share of these a contact has, valid, is its completeness score (0-100). */
 export const COMPLETENESS_PARTS = ['email', 'phone', 'first_name', 'last_name', 'postal_address', 'birth_date'] as const;
 
+function refinedKey(normalised: string | null, raw: string | null): string | null {
+  if (normalised === null) return null;
+  const key = normalised.toLowerCase();
+  return key === text(raw)?.toLowerCase() ? null : key;
+}
+
 export function validateContact(raw: RawContact, context: ValidationContext): ContactValidation {
   const issues: ContactValidation['issues'] = [];
   const note = <T extends FieldCheck<unknown>>(field: string, check: T): T => {
@@ -67,7 +73,8 @@ export function validateContact(raw: RawContact, context: ValidationContext): Co
 
   const columns: ValidatedColumns = {
     email_clean: email.normalised,
-    email_norm: email.normalised?.toLowerCase() ?? null,
+    // null = the key import computed (trim + lower case) is already right: nothing to write.
+    email_norm: refinedKey(email.normalised, raw.email),
     email_valid: email.empty ? null : email.ok ? 1 : 0,
     email_suggestion: email.suggestion,
     email_disposable: email.empty ? null : email.disposable ? 1 : 0,

@@ -17,11 +17,16 @@ describe('validateContact', () => {
     );
     expect(ValidatedColumnsSchema.parse(columns)).toBeTruthy();
     expect(columns).toMatchObject({
-      email_clean: 'Jean@orange.fr', email_norm: 'jean@orange.fr', email_valid: 1, phone_e164: '+33142685300', phone_type: 'fixed',
+      email_clean: 'Jean@orange.fr', email_norm: null, email_valid: 1, phone_e164: '+33142685300', phone_type: 'fixed',
       mobile_e164: '+33612345678', mobile_type: 'mobile', sms_e164: '+33612345678', postal_code_norm: '01000', country_code: 'FR',
       address_complete: 1, first_name_norm: 'Jean', last_name_norm: 'Dupont', civility_norm: 'M.', gender_norm: 'male', completeness: 100,
       validation_issues: '[]',
     });
+  });
+
+  it('refines the email key only where the import key (trim + lower case) is wrong', () => {
+    expect(validateContact(raw({ email: 'mailto:Anne@Free.FR' }), context).columns.email_norm).toBe('anne@free.fr');
+    expect(validateContact(raw({ email: 'anne@free.fr' }), context).columns.email_norm).toBeNull();
   });
 
   it("reads numbers and postal codes in the contact's own country", () => {
@@ -58,7 +63,11 @@ describe('validateContact', () => {
         country: first.country_code, first_name: first.first_name_norm, last_name: first.last_name_norm, city: first.city_norm,
         civility: first.civility_norm, gender: first.gender_norm, siret: first.siret_norm,
       });
-      expect(validateContact(written, context).columns).toEqual(first);
+      // email_norm is only written where the import's key differs: once the address is clean it does not
+      const { email_norm: _before, ...rest } = first;
+      const { email_norm: after, ...again } = validateContact(written, context).columns;
+      expect(again).toEqual(rest);
+      expect(after).toBeNull();
     }
   });
 });
