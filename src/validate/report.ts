@@ -56,8 +56,9 @@ function percent(count: number, total: number): number {
 
 export function buildReport(db: Db, requirement: string): ValidationReport {
   const required = requirementSql(requirement);
-  // One pass for the per-field fill counts, the required-fields rule and reachability.
-  const filledSql = REPORT_FIELDS.map((f) => `sum(nullif(trim(c.${f}), '') IS NOT NULL) AS ${f}`).join(', ');
+  // One pass for the per-field fill counts, the required-fields rule and reachability. Import stores
+  // cells trimmed and blank ones as NULL, so "filled" is a plain comparison (no trim() per cell).
+  const filledSql = REPORT_FIELDS.map((f) => `coalesce(sum(c.${f} <> ''), 0) AS ${f}`).join(', ');
   const totals = db
     .prepare(
       `SELECT count(*) AS contacts, ${filledSql}, sum(NOT ${required}) AS failing,
@@ -70,17 +71,22 @@ export function buildReport(db: Db, requirement: string): ValidationReport {
   const contacts = totals.contacts ?? 0;
   const count = (key: string) => totals[key] ?? 0;
 
-  const counts = db
-    .prepare(
-      `SELECT j.value AS issue, count(*) AS n FROM contacts c, json_each(c.validation_issues) j
-       WHERE ${IN_FILE} AND c.validation_issues <> '[]' GROUP BY j.value`,
-    )
-    .all() as Array<{ issue: string; n: number }>;
-  // Examples: the first contacts with each issue; LIMIT stops the scan early for common issues.
-  const exampleOf = db.prepare(
-    `SELECT c.uid FROM contacts c WHERE ${IN_FILE} AND instr(c.validation_issues, ?) > 0 ORDER BY c.id LIMIT ${EXAMPLES}`,
-  ).pluck();
-  const examples = new Map<string, Uid[]>(counts.map((c) => [c.issue, exampleOf.all(`"${c.issue}"`) as Uid[]]));
+  // One pass over the contacts with issues: the count of each issue kind and its first examples.
+  const tally = new Map<string, number>();
+  const examples = new Map<string, Uid[]>();
+  const withIssues = db
+    .prepare(`SELECT c.uid, c.validation_issues FROM contacts c WHERE ${IN_FILE} AND c.validation_issues <> '[]' ORDER BY c.id`)
+    .raw(true)
+    .iterate() as IterableIterator<[Uid, string]>;
+  for (const [uid, json] of withIssues) {
+    for (const issue of JSON.parse(json) as string[]) {
+      tally.set(issue, (tally.get(issue) ?? 0) + 1);
+      const list = examples.get(issue);
+      if (!list) examples.set(issue, [uid]);
+      else if (list.length < EXAMPLES) list.push(uid);
+    }
+  }
+  const counts = [...tally].map(([issue, n]) => ({ issue, n }));
 
   let errors = 0;
   let warnings = 0;
