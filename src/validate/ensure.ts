@@ -110,24 +110,40 @@ export function ensureValidated(db: Db, options: EnsureOptions = {}): number {
   if (ownTransactions) db.exec('BEGIN');
   try {
     if (pool) {
-      // Keep every worker fed; while they compute, this thread writes the previous answers.
+      // Workers take batches; whenever none has an answer ready, this thread validates a batch itself
+      // (so it computes too, instead of waiting), and it alone reads and writes SQLite.
       let active = 0;
-      for (let i = 0; i < pool.size; i++) {
-        const rows = nextBatch();
-        if (rows.length === 0) break;
-        pool.submit(i, rows);
-        active++;
-      }
-      for (let i = 0; active > 0; i = (i + 1) % pool.size) {
-        if (!pool.isBusy(i)) continue;
-        const results = pool.collect(i);
-        active--;
-        const rows = nextBatch();
-        if (rows.length > 0) {
+      let exhausted = false;
+      const feed = (i: number): void => {
+        const rows = exhausted ? [] : nextBatch();
+        if (rows.length === 0) exhausted = true;
+        else {
           pool.submit(i, rows);
           active++;
         }
-        store(results);
+      };
+      for (let i = 0; i < pool.size; i++) feed(i);
+      while (active > 0 || !exhausted) {
+        let answered = false;
+        for (let i = 0; i < pool.size; i++) {
+          const results = pool.poll(i);
+          if (results === null) continue;
+          answered = true;
+          active--;
+          feed(i);
+          store(results);
+        }
+        if (answered) continue;
+        const rows = exhausted ? [] : nextBatch();
+        if (rows.length > 0) store(validateBatch(rows, context));
+        else {
+          exhausted = true;
+          const busy = [...Array(pool.size).keys()].find((i) => pool.isBusy(i));
+          if (busy === undefined) break;
+          const results = pool.collect(busy);
+          active--;
+          store(results);
+        }
       }
     } else {
       for (let rows = nextBatch(); rows.length > 0; rows = nextBatch()) store(validateBatch(rows, context));

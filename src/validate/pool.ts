@@ -88,9 +88,24 @@ export class SyncPool {
 
   /** Blocks until worker `index` answers its batch. */
   collect(index: number): ResultRow[] {
-    const message = this.take(index, BATCH_TIMEOUT_MS) as { results?: ResultRow[]; error?: string };
-    if (message.error !== undefined) throw new WorkerPoolError(`validation worker failed: ${message.error}`);
-    return message.results ?? [];
+    return this.unwrap(this.take(index, BATCH_TIMEOUT_MS));
+  }
+
+  /** Worker `index`'s answer if it is there, without waiting. */
+  poll(index: number): ResultRow[] | null {
+    const slot = this.slots[index]!;
+    if (!slot.busy) return null;
+    const received = receiveMessageOnPort(slot.port);
+    if (!received) return null;
+    Atomics.store(slot.flag, 0, 0);
+    slot.busy = false;
+    return this.unwrap(received.message);
+  }
+
+  private unwrap(message: unknown): ResultRow[] {
+    const answer = message as { results?: ResultRow[]; error?: string };
+    if (answer.error !== undefined) throw new WorkerPoolError(`validation worker failed: ${answer.error}`);
+    return answer.results ?? [];
   }
 
   private take(index: number, timeoutMs: number): unknown {
