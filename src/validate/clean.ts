@@ -153,8 +153,7 @@ function fixRules(db: Db, runId: number, rules: CleanRule[], now: string): RuleO
   ).run(runId);
   const columns = new Map<string, Array<{ when: string; value: string }>>();
   for (const rule of rules) {
-    const targets: Record<string, string> = { [rule.field]: rule.value, ...rule.also };
-    for (const [column, value] of Object.entries(targets)) columns.set(column, [...(columns.get(column) ?? []), { when: ruleApplies(rule), value }]);
+    columns.set(rule.field, [...(columns.get(rule.field) ?? []), { when: ruleApplies(rule), value: rule.value }]);
   }
   const sets = [...columns].map(([column, cases]) => `${column} = CASE ${cases.map((k) => `WHEN ${k.when} THEN ${k.value}`).join(' ')} ELSE c.${column} END`);
   const revalidate = rules.filter((r) => r.revalidate).map(ruleApplies);
@@ -165,6 +164,16 @@ function fixRules(db: Db, runId: number, rules: CleanRule[], now: string): RuleO
     `UPDATE contacts AS c SET ${sets.join(', ')}, updated_at = @now, validated_at = ${validatedAt}
      WHERE c.id IN (SELECT contact_id FROM clean_changes WHERE run_id = @run)`,
   ).run({ now, run: runId });
+  // The derived keys (email_norm is indexed) are written apart, only on the contacts whose field changed:
+  // naming them in the big UPDATE would rewrite the index entry of every contact.
+  for (const rule of rules) {
+    for (const [column, value] of Object.entries(rule.also ?? {})) {
+      db.prepare(
+        `UPDATE contacts AS c SET ${column} = ${value}
+         WHERE c.id IN (SELECT contact_id FROM clean_changes WHERE run_id = ? AND rule = ?)`,
+      ).run(runId, rule.name);
+    }
+  }
   const counts = new Map(
     (db.prepare('SELECT rule, count(*) AS n FROM clean_changes WHERE run_id = ? GROUP BY rule').all(runId) as Array<{ rule: string; n: number }>).map((r) => [r.rule, r.n]),
   );
