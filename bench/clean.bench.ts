@@ -31,6 +31,8 @@ function datasetFor(rows: number): string {
 
 interface Timed {
   seconds: number;
+  /** user + system CPU seconds, all threads: what the command costs whatever else runs on the machine. */
+  cpu: number | null;
   peakMb: number | null;
   stdout: string;
 }
@@ -41,24 +43,27 @@ function run(db: string, args: string[]): Timed {
   const argv = [BIN, '--db', db, '--quiet', ...args];
   const started = process.hrtime.bigint();
   const result = hasGnuTime
-    ? spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, ...argv], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
+    ? spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M CPU=%U+%S', process.execPath, ...argv], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
     : spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (result.status !== 0 && result.status !== 3) throw new Error(`custkit ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
   const rss = /MAXRSS_KB=(\d+)/.exec(result.stderr ?? '');
-  return { seconds, peakMb: rss ? Number(rss[1]) / 1024 : null, stdout: result.stdout };
+  const cpu = /CPU=([\d.]+)\+([\d.]+)/.exec(result.stderr ?? '');
+  return { seconds, cpu: cpu ? Number(cpu[1]) + Number(cpu[2]) : null, peakMb: rss ? Number(rss[1]) / 1024 : null, stdout: result.stdout };
 }
 
 function line(label: string, rows: number, timed: Timed): void {
   const rate = Math.round(rows / timed.seconds).toLocaleString('en');
   const rss = timed.peakMb === null ? 'n/a (no /usr/bin/time)' : `${timed.peakMb.toFixed(0)} MB`;
-  console.log(`  ${label.padEnd(26)} ${timed.seconds.toFixed(2).padStart(7)} s  ${rate.padStart(10)} rows/s  peak RSS ${rss}`);
+  const cpu = timed.cpu === null ? '' : `  cpu ${timed.cpu.toFixed(1).padStart(5)} s`;
+  console.log(`  ${label.padEnd(26)} ${timed.seconds.toFixed(2).padStart(7)} s  ${rate.padStart(10)} rows/s${cpu}  peak RSS ${rss}`);
 }
 
 function main(): void {
   fs.mkdirSync(OUT, { recursive: true });
   const sizes = (argValue('sizes') ?? '100000,1000000').split(',').map(Number);
   console.log(`custkit bench:clean on ${process.platform}, node ${process.version}, ${os.availableParallelism()} cores, load average ${os.loadavg()[0]!.toFixed(2)}`);
+  console.log('wall time depends on what else runs on the machine; cpu (user + system, all threads) does not');
   for (const size of sizes) {
     const file = datasetFor(size);
     const db = path.join(OUT, 'bench-clean.db');
@@ -72,7 +77,8 @@ function main(): void {
     const fix = run(db, ['--json', 'clean', '--fix']);
     const changed = (JSON.parse(fix.stdout) as { contactsChanged: number }).contactsChanged;
     line('clean --fix', contacts, fix);
-    const total: Timed = { seconds: validate.seconds + fix.seconds, peakMb: Math.max(validate.peakMb ?? 0, fix.peakMb ?? 0) || null, stdout: '' };
+    const cpuTotal = validate.cpu !== null && fix.cpu !== null ? validate.cpu + fix.cpu : null;
+    const total: Timed = { seconds: validate.seconds + fix.seconds, cpu: cpuTotal, peakMb: Math.max(validate.peakMb ?? 0, fix.peakMb ?? 0) || null, stdout: '' };
     line('validate + clean --fix', contacts, total);
     const again = run(db, ['--json', 'clean', '--fix']);
     const changedAgain = (JSON.parse(again.stdout) as { contactsChanged: number }).contactsChanged;

@@ -86,7 +86,7 @@ const domainCache = new Map<string, { suggested: string | null; disposable: bool
 function domainVerdict(domain: string): { suggested: string | null; disposable: boolean } {
   let verdict = domainCache.get(domain);
   if (!verdict) {
-    if (domainCache.size >= 100_000) domainCache.clear();
+    if (domainCache.size >= 20_000) domainCache.clear();
     verdict = { suggested: suggestDomain(domain), disposable: isDisposable(domain) };
     domainCache.set(domain, verdict);
   }

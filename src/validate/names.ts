@@ -63,7 +63,7 @@ export function checkName(value: string | null | undefined): FieldCheck {
   if (raw === null) return emptyCheck();
   let result = cache.get(raw);
   if (!result) {
-    if (cache.size >= 100_000) cache.clear();
+    if (cache.size >= 20_000) cache.clear();
     result = checkNameText(raw);
     cache.set(raw, result);
   }
