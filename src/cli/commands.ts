@@ -3,10 +3,14 @@ import type { Wrap } from './main.js';
 import { registerImport } from './import.js';
 import { registerRejects } from './rejects.js';
 import { registerDb } from './db.js';
+import { registerValidate } from './validate.js';
+import { registerClean } from './clean.js';
 
 /** Every command, one line each: a new command adds its register function here. */
 export const commands: Array<(program: Command, wrap: Wrap) => void> = [
   registerImport,
   registerRejects,
   registerDb,
+  registerValidate,
+  registerClean,
 ];
