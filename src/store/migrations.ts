@@ -4,6 +4,8 @@
  * report 60-69); `allMigrations` below gathers them. `migrate` applies every id not yet in
  * `schema_migrations`, in id order, each in its own transaction. Never edit a shipped entry: add one.
  */
+import { scoreMigrations } from '../score/schema.js';
+
 export interface Migration {
   id: number;
   name: string;
@@ -128,4 +130,4 @@ export const coreMigrations: Migration[] = [
 ];
 
 /** Every stage's migrations; a stage adds its list here (one line). */
-export const migrations: Migration[] = [...coreMigrations];
+export const migrations: Migration[] = [...coreMigrations, ...scoreMigrations];

@@ -1,0 +1,93 @@
+import type { Db } from '../store/db.js';
+
+/**
+ * The per-customer aggregates every score is built from, as temp tables (connection-scoped, dropped by
+ * `dropTempTables`). All heavy set work is SQL so the same logic can move to PostgreSQL later.
+ *
+ * - score_orders: one row per order ref of a scorable contact (status not merged/erased), lines dated on
+ *   or before the as-of date. `net` is the signed sum of its lines; it is an order when net > 0, and its
+ *   day is the date of its first positive line, so a later return on the same ref never refreshes recency.
+ * - score_customers: frequency (orders), monetary (net of every ref, returns included), first/last order
+ *   day and recency in days, for every contact with at least one line.
+ * - score_days: order spend per customer and calendar day (the CLV models' transactions).
+ */
+export function buildOrderTables(db: Db, asOf: string): void {
+  dropTempTables(db);
+  db.exec(`
+    CREATE TEMP TABLE score_orders (contact_id INTEGER NOT NULL, net INTEGER NOT NULL, day TEXT);
+    CREATE TEMP TABLE score_customers (
+      contact_id INTEGER PRIMARY KEY, frequency INTEGER NOT NULL, monetary INTEGER NOT NULL,
+      first_day TEXT, last_day TEXT, recency INTEGER);
+    CREATE TEMP TABLE score_days (
+      contact_id INTEGER NOT NULL, day TEXT NOT NULL, spend INTEGER NOT NULL, PRIMARY KEY (contact_id, day)) WITHOUT ROWID;
+  `);
+  // Grouping in (source, order_ref) order lets SQLite walk the purchases unique index instead of sorting.
+  db.prepare(
+    `INSERT INTO score_orders (contact_id, net, day)
+     SELECT p.contact_id, sum(p.amount_minor),
+            min(CASE WHEN p.amount_minor > 0 THEN substr(p.ordered_at, 1, 10) END)
+     FROM purchases p
+     JOIN contacts c ON c.id = p.contact_id AND c.status NOT IN ('merged', 'erased')
+     WHERE substr(p.ordered_at, 1, 10) <= @asOf
+     GROUP BY p.source, p.order_ref, p.contact_id`,
+  ).run({ asOf });
+  db.prepare(
+    `INSERT INTO score_customers (contact_id, frequency, monetary, first_day, last_day, recency)
+     SELECT contact_id, sum(net > 0), sum(net),
+            min(CASE WHEN net > 0 THEN day END), max(CASE WHEN net > 0 THEN day END),
+            CAST(julianday(@asOf) - julianday(max(CASE WHEN net > 0 THEN day END)) AS INTEGER)
+     FROM score_orders GROUP BY contact_id ORDER BY contact_id`,
+  ).run({ asOf });
+  db.exec(`
+    INSERT INTO score_days (contact_id, day, spend)
+    SELECT contact_id, day, sum(net) FROM score_orders WHERE net > 0 GROUP BY contact_id, day ORDER BY contact_id, day;
+  `);
+}
+
+/**
+ * RFMCCA's category and channel mix per customer (contacts with an order): net spend per category and
+ * per channel; a category or channel counts when its net spend is positive, the main one is the
+ * largest spend (ties: alphabetical, so runs are reproducible).
+ */
+export function buildMixTables(db: Db, asOf: string): void {
+  db.exec(`
+    DROP TABLE IF EXISTS temp.score_cat; DROP TABLE IF EXISTS temp.score_chan; DROP TABLE IF EXISTS temp.score_mix;
+    CREATE TEMP TABLE score_cat (contact_id INTEGER NOT NULL, category TEXT NOT NULL, spend INTEGER NOT NULL,
+      PRIMARY KEY (contact_id, category)) WITHOUT ROWID;
+    CREATE TEMP TABLE score_chan (contact_id INTEGER NOT NULL, channel TEXT NOT NULL, spend INTEGER NOT NULL,
+      PRIMARY KEY (contact_id, channel)) WITHOUT ROWID;
+    CREATE TEMP TABLE score_mix (contact_id INTEGER PRIMARY KEY, categories INTEGER NOT NULL, main_category TEXT,
+      channels INTEGER NOT NULL, main_channel TEXT);
+  `);
+  for (const [table, column] of [['score_cat', 'category'], ['score_chan', 'channel']] as const) {
+    db.prepare(
+      `INSERT INTO ${table} (contact_id, ${column}, spend)
+       SELECT p.contact_id, trim(p.${column}), sum(p.amount_minor)
+       FROM purchases p JOIN score_customers s ON s.contact_id = p.contact_id AND s.frequency > 0
+       WHERE substr(p.ordered_at, 1, 10) <= @asOf AND trim(coalesce(p.${column}, '')) <> ''
+       GROUP BY p.contact_id, trim(p.${column}) HAVING sum(p.amount_minor) > 0
+       ORDER BY p.contact_id, trim(p.${column})`,
+    ).run({ asOf });
+  }
+  db.exec(`
+    INSERT INTO score_mix (contact_id, categories, main_category, channels, main_channel)
+    SELECT s.contact_id, coalesce(cat.n, 0), cat.top, coalesce(chan.n, 0), chan.top
+    FROM score_customers s
+    LEFT JOIN (SELECT contact_id, n, category AS top FROM (
+        SELECT contact_id, category, count(*) OVER w1 AS n, row_number() OVER w2 AS rk FROM score_cat
+        WINDOW w1 AS (PARTITION BY contact_id), w2 AS (PARTITION BY contact_id ORDER BY spend DESC, category))
+      WHERE rk = 1) cat ON cat.contact_id = s.contact_id
+    LEFT JOIN (SELECT contact_id, n, channel AS top FROM (
+        SELECT contact_id, channel, count(*) OVER w1 AS n, row_number() OVER w2 AS rk FROM score_chan
+        WINDOW w1 AS (PARTITION BY contact_id), w2 AS (PARTITION BY contact_id ORDER BY spend DESC, channel))
+      WHERE rk = 1) chan ON chan.contact_id = s.contact_id
+    WHERE s.frequency > 0
+    ORDER BY s.contact_id;
+  `);
+}
+
+export function dropTempTables(db: Db): void {
+  for (const table of ['score_orders', 'score_customers', 'score_days', 'score_cat', 'score_chan', 'score_mix', 'score_cells', 'score_nba', 'score_clv']) {
+    db.exec(`DROP TABLE IF EXISTS temp.${table}`);
+  }
+}
