@@ -13,16 +13,17 @@ export type CutPoints = Partial<Record<Measure, number[]>>;
 export class BinningError extends Error {}
 
 /**
- * Quantile break points (value-based): b_i = the value at rank floor(i * n / k) of the sorted values,
- * i = 1..k-1. A value's score counts the break points it is strictly above, so equal values always
- * share a score, and heavily tied measures (most customers order once) skip scores instead of
- * splitting identical customers.
+ * Quantile break points (value-based): b_i is the i/k quantile of the values (inverted empirical CDF:
+ * the value at 1-based rank ceil(i * n / k)), i = 1..k-1. A value's score counts the break points it is
+ * strictly above, so equal values always share a score, and heavily tied measures (most customers
+ * order once) skip scores instead of splitting identical customers. With n distinct values and n a
+ * multiple of k, every bin holds n / k customers.
  */
 export function quantileCuts(sorted: Float64Array, bins: Bins): number[] {
   const n = sorted.length;
   if (n === 0) return [];
   const cuts: number[] = [];
-  for (let i = 1; i < bins; i++) cuts.push(sorted[Math.min(n - 1, Math.floor((i * n) / bins))]!);
+  for (let i = 1; i < bins; i++) cuts.push(sorted[Math.max(0, Math.ceil((i * n) / bins - 1e-9) - 1)]!);
   return cuts;
 }
 
@@ -40,8 +41,8 @@ export function scoreSql(column: string, cuts: number[], bins: Bins, reversed: b
 }
 
 /** NTILE with a deterministic tie-break by contact id: equal-size buckets, ties split by id. */
-export function ntileSql(column: string, bins: Bins, reversed: boolean): string {
-  return `ntile(${bins}) OVER (ORDER BY ${column} ${reversed ? 'DESC' : 'ASC'}, contact_id ASC)`;
+export function ntileSql(column: string, bins: Bins, reversed: boolean, id = 'contact_id'): string {
+  return `ntile(${bins}) OVER (ORDER BY ${column} ${reversed ? 'DESC' : 'ASC'}, ${id} ASC)`;
 }
 
 /** Sorted values of one column of a (temp) table, for quantile break points. */

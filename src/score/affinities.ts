@@ -1,0 +1,182 @@
+import type { Db } from '../store/db.js';
+import { buildMixTables, buildOrderTables, dropTempTables } from './aggregate.js';
+
+/**
+ * Category association rules over customers' purchase sets (temp.score_cat: the categories each
+ * customer bought with a positive net spend). Pair and triple counts are SQL self-joins restricted to
+ * frequent categories (apriori: an infrequent category cannot be in a frequent pair).
+ */
+export interface AffinityRule {
+  antecedent: string[];
+  consequent: string;
+  /** Customers who bought every category of the rule. */
+  customers: number;
+  support: number;
+  confidence: number;
+  lift: number;
+}
+
+export interface AffinityResult {
+  /** Customers with at least one category (the support denominator). */
+  basketCustomers: number;
+  minSupport: number;
+  rules: AffinityRule[];
+}
+
+/** Triples are many and mostly echo their pairs: keep the strongest few. */
+const TOP_TRIPLE_RULES = 20;
+
+function byStrength(a: AffinityRule, b: AffinityRule): number {
+  return b.lift - a.lift || b.confidence - a.confidence || b.customers - a.customers ||
+    a.antecedent.join('\u0000').localeCompare(b.antecedent.join('\u0000')) || a.consequent.localeCompare(b.consequent);
+}
+
+export function computeRules(db: Db, minSupport: number): AffinityResult {
+  const basketCustomers = (db.prepare('SELECT count(DISTINCT contact_id) FROM score_cat').pluck().get() as number) ?? 0;
+  if (basketCustomers === 0) return { basketCustomers, minSupport, rules: [] };
+  const minCount = Math.max(1, Math.ceil(minSupport * basketCustomers - 1e-9));
+  const itemCounts = new Map<string, number>(
+    db.prepare('SELECT category, count(*) FROM score_cat GROUP BY category HAVING count(*) >= ?').raw().all(minCount) as Array<[string, number]>,
+  );
+  db.exec(`DROP TABLE IF EXISTS temp.score_items; CREATE TEMP TABLE score_items (category TEXT PRIMARY KEY) WITHOUT ROWID`);
+  const addItem = db.prepare('INSERT INTO score_items VALUES (?)');
+  for (const item of itemCounts.keys()) addItem.run(item);
+
+  const pairs = db
+    .prepare(
+      `SELECT a.category, b.category, count(*) FROM score_cat a
+       JOIN score_cat b ON b.contact_id = a.contact_id AND b.category > a.category
+       WHERE a.category IN score_items AND b.category IN score_items
+       GROUP BY a.category, b.category HAVING count(*) >= ?`,
+    )
+    .raw()
+    .all(minCount) as Array<[string, string, number]>;
+  const pairCounts = new Map<string, number>();
+  const rules: AffinityRule[] = [];
+  const make = (antecedent: string[], antecedentCount: number, consequent: string, n: number): AffinityRule => {
+    const confidence = n / antecedentCount;
+    return {
+      antecedent,
+      consequent,
+      customers: n,
+      support: n / basketCustomers,
+      confidence,
+      lift: confidence / (itemCounts.get(consequent)! / basketCustomers),
+    };
+  };
+  for (const [a, b, n] of pairs) {
+    pairCounts.set(`${a}\u0000${b}`, n);
+    rules.push(make([a], itemCounts.get(a)!, b, n), make([b], itemCounts.get(b)!, a, n));
+  }
+
+  const triples = pairs.length
+    ? (db
+        .prepare(
+          `SELECT a.category, b.category, c.category, count(*) FROM score_cat a
+           JOIN score_cat b ON b.contact_id = a.contact_id AND b.category > a.category
+           JOIN score_cat c ON c.contact_id = a.contact_id AND c.category > b.category
+           WHERE a.category IN score_items AND b.category IN score_items AND c.category IN score_items
+           GROUP BY a.category, b.category, c.category HAVING count(*) >= ?`,
+        )
+        .raw()
+        .all(minCount) as Array<[string, string, string, number]>)
+    : [];
+  const tripleRules: AffinityRule[] = [];
+  for (const [a, b, c, n] of triples) {
+    for (const [x, y, z] of [[a, b, c], [a, c, b], [b, c, a]] as const) {
+      const antecedentCount = pairCounts.get(`${x}\u0000${y}`);
+      if (antecedentCount) tripleRules.push(make([x, y], antecedentCount, z, n));
+    }
+  }
+  tripleRules.sort(byStrength);
+  rules.push(...tripleRules.slice(0, TOP_TRIPLE_RULES));
+  rules.sort(byStrength);
+  db.exec('DROP TABLE IF EXISTS temp.score_items');
+  return { basketCustomers, minSupport, rules };
+}
+
+/**
+ * The next-best category per customer: among rules with lift > 1 whose antecedent the customer bought
+ * and whose consequent they did not, the strongest (lift, then confidence, then name). Written to
+ * temp.score_nba (contact_id, category, lift).
+ */
+export function computeNextBest(db: Db, rules: AffinityRule[]): number {
+  db.exec(`DROP TABLE IF EXISTS temp.score_nba;
+    CREATE TEMP TABLE score_nba (contact_id INTEGER PRIMARY KEY, category TEXT NOT NULL, lift REAL NOT NULL)`);
+  const useful = rules.filter((r) => r.lift > 1).sort(byStrength);
+  const single = new Map<string, AffinityRule[]>();
+  const multi: AffinityRule[] = [];
+  for (const rule of useful) {
+    if (rule.antecedent.length === 1) {
+      const list = single.get(rule.antecedent[0]!) ?? [];
+      list.push(rule);
+      single.set(rule.antecedent[0]!, list);
+    } else multi.push(rule);
+  }
+  if (useful.length === 0) return 0;
+  // The connection cannot write while an iterator is open: collect, then insert.
+  const found: Array<[number, string, number]> = [];
+  const flush = (contactId: number, bought: Set<string>) => {
+    let best: AffinityRule | undefined;
+    const consider = (rule: AffinityRule) => {
+      if (!best || byStrength(rule, best) < 0) best = rule;
+    };
+    for (const category of bought) {
+      const first = single.get(category)?.find((rule) => !bought.has(rule.consequent));
+      if (first) consider(first);
+    }
+    for (const rule of multi) if (!bought.has(rule.consequent) && rule.antecedent.every((c) => bought.has(c))) consider(rule);
+    if (best) found.push([contactId, best.consequent, Math.round(best.lift * 1e6) / 1e6]);
+  };
+  let current = -1;
+  let bought = new Set<string>();
+  for (const [contactId, category] of db.prepare('SELECT contact_id, category FROM score_cat ORDER BY contact_id').raw().iterate() as Iterable<[number, string]>) {
+    if (contactId !== current) {
+      if (current !== -1) flush(current, bought);
+      current = contactId;
+      bought = new Set();
+    }
+    bought.add(category);
+  }
+  if (current !== -1) flush(current, bought);
+  const insert = db.prepare('INSERT INTO score_nba VALUES (?, ?, ?)');
+  for (const row of found) insert.run(...row);
+  return found.length;
+}
+
+/** Replaces a run's stored rules. */
+export function saveRules(db: Db, runId: number, rules: AffinityRule[]): void {
+  db.prepare('DELETE FROM affinity_rules WHERE run_id = ?').run(runId);
+  const insert = db.prepare(
+    'INSERT INTO affinity_rules (run_id, antecedent, consequent, customers, support, confidence, lift) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  for (const r of rules) insert.run(runId, JSON.stringify(r.antecedent), r.consequent, r.customers, r.support, r.confidence, r.lift);
+}
+
+/**
+ * `custkit affinities`: recomputes the rules for a stored run's as-of date and stores them, with each
+ * customer's next-best category, on that run's scores (one transaction).
+ */
+export function affinitiesForRun(db: Db, run: { id: number; asOf: string }, minSupport: number): AffinityResult & { withNextBest: number } {
+  try {
+    return db.transaction(() => {
+      buildOrderTables(db, run.asOf);
+      buildMixTables(db, run.asOf);
+      const result = computeRules(db, minSupport);
+      const withNextBest = computeNextBest(db, result.rules);
+      saveRules(db, run.id, result.rules);
+      db.prepare('UPDATE scores SET next_best_category = NULL, next_best_lift = NULL WHERE run_id = ?').run(run.id);
+      db.prepare(
+        `UPDATE scores SET next_best_category = n.category, next_best_lift = n.lift
+         FROM score_nba n WHERE scores.run_id = ? AND scores.contact_id = n.contact_id`,
+      ).run(run.id);
+      const summary = JSON.stringify({ basketCustomers: result.basketCustomers, rules: result.rules.length, withNextBest });
+      db.prepare(`UPDATE score_runs SET parameters = json_set(parameters, '$.minSupport', ?, '$.affinities', json(?)) WHERE id = ?`).run(
+        minSupport, summary, run.id,
+      );
+      return { ...result, withNextBest };
+    })();
+  } finally {
+    dropTempTables(db);
+  }
+}

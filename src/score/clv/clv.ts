@@ -1,0 +1,172 @@
+import type { Db } from '../../store/db.js';
+import {
+  ClvFitError,
+  expectedOrderValue,
+  expectedPurchases,
+  fitBgNbd,
+  fitGammaGamma,
+  pAlive,
+  type BgNbdData,
+  type BgNbdParams,
+  type GammaGammaParams,
+} from './models.js';
+
+/** Customer lifetime value over the score tables (needs `buildOrderTables` first). */
+export interface ClvOptions {
+  /** Horizon in months (fractional allowed: 52w = 11.96 months). */
+  horizonMonths: number;
+  /** Discount rate per month, e.g. 0.01. */
+  discountMonthly: number;
+}
+
+export interface ClvModel {
+  bgnbd: BgNbdParams & { logLikelihood: number; iterations: number };
+  gammaGamma: GammaGammaParams & { logLikelihood: number; iterations: number; repeatCustomers: number };
+  customers: number;
+  horizonMonths: number;
+  discountMonthly: number;
+  totalClvMinor: number;
+}
+
+const WEEKS_PER_MONTH = 365.25 / 12 / 7;
+const MIN_CUSTOMERS = 10;
+const MIN_REPEAT = 3;
+
+/** One customer's summary: the standard calendar-day aggregation, in days (weeks = days / 7). */
+export interface ClvSummaryRow {
+  contactId: number;
+  x: number;
+  txDays: number;
+  TDays: number;
+  /** Mean spend of the repeat days (first day excluded), minor units; 0 when x = 0. */
+  repeatMeanMinor: number;
+}
+
+/** Reads the per-customer summary from score_days / score_customers (contacts with an order). */
+export function clvSummary(db: Db, asOf: string): ClvSummaryRow[] {
+  // SQLite returns the bare column `spend` from the row holding min(day): the first day's spend.
+  const rows = db
+    .prepare(
+      `SELECT g.contact_id, g.x,
+              CAST(julianday(s.last_day) - julianday(g.first_day) AS INTEGER),
+              CAST(julianday(@asOf) - julianday(g.first_day) AS INTEGER),
+              g.total - g.first_spend
+       FROM (SELECT contact_id, count(*) - 1 AS x, min(day) AS first_day, spend AS first_spend, sum(spend) AS total
+             FROM score_days GROUP BY contact_id) g
+       JOIN score_customers s ON s.contact_id = g.contact_id
+       ORDER BY g.contact_id`,
+    )
+    .raw()
+    .all({ asOf }) as Array<[number, number, number, number, number]>;
+  return rows.map(([contactId, x, txDays, TDays, repeatSpend]) => ({
+    contactId,
+    x,
+    txDays,
+    TDays,
+    repeatMeanMinor: x > 0 ? repeatSpend / x : 0,
+  }));
+}
+
+const key = (x: number, tx: number, T: number) => (x * 65536 + tx) * 65536 + T;
+
+/** Groups identical (x, tx, T) histories, in weeks. */
+export function groupSummary(rows: ClvSummaryRow[]): { data: BgNbdData; index: Map<number, number> } {
+  const index = new Map<number, number>();
+  const x: number[] = [];
+  const tx: number[] = [];
+  const T: number[] = [];
+  const weight: number[] = [];
+  for (const row of rows) {
+    const k = key(row.x, row.txDays, row.TDays);
+    const at = index.get(k);
+    if (at !== undefined) weight[at]! += 1;
+    else {
+      index.set(k, x.length);
+      x.push(row.x);
+      tx.push(row.txDays / 7);
+      T.push(row.TDays / 7);
+      weight.push(1);
+    }
+  }
+  return { data: { x: Float64Array.from(x), tx: Float64Array.from(tx), T: Float64Array.from(T), weight: Float64Array.from(weight) }, index };
+}
+
+/**
+ * Fits both models and writes temp.score_clv (contact_id, p_alive, expected_purchases,
+ * expected_aov_minor, clv_minor). CLV = sum over the horizon's months of the expected purchases in that
+ * month x expected order value, discounted by (1 + d)^month. Throws ClvFitError when a fit fails.
+ */
+export function computeClv(db: Db, asOf: string, options: ClvOptions): ClvModel {
+  const rows = clvSummary(db, asOf);
+  const repeat = rows.filter((r) => r.x > 0 && r.repeatMeanMinor > 0);
+  if (rows.length < MIN_CUSTOMERS || repeat.length < MIN_REPEAT) {
+    throw new ClvFitError(
+      `CLV needs at least ${MIN_CUSTOMERS} customers and ${MIN_REPEAT} repeat customers up to ${asOf}; found ${rows.length} and ${repeat.length}`,
+    );
+  }
+  const { data, index } = groupSummary(rows);
+  const bg = fitBgNbd(data);
+  const gg = fitGammaGamma(
+    Float64Array.from(repeat, (r) => r.x),
+    Float64Array.from(repeat, (r) => r.repeatMeanMinor / 100),
+  );
+
+  // Per distinct history: P(alive), purchases over the horizon and the discounted purchase stream.
+  const steps = Math.ceil(options.horizonMonths - 1e-9);
+  const alive = new Float64Array(data.x.length);
+  const purchases = new Float64Array(data.x.length);
+  const discounted = new Float64Array(data.x.length);
+  for (let i = 0; i < data.x.length; i++) {
+    const x = data.x[i]!;
+    const tx = data.tx[i]!;
+    const T = data.T[i]!;
+    alive[i] = pAlive(bg.params, x, tx, T);
+    let previous = 0;
+    let sum = 0;
+    for (let month = 1; month <= steps; month++) {
+      const e = expectedPurchases(bg.params, Math.min(month, options.horizonMonths) * WEEKS_PER_MONTH, x, tx, T);
+      sum += (e - previous) / Math.pow(1 + options.discountMonthly, month);
+      previous = e;
+    }
+    purchases[i] = previous;
+    discounted[i] = sum;
+  }
+
+  db.exec(`DROP TABLE IF EXISTS temp.score_clv;
+    CREATE TEMP TABLE score_clv (contact_id INTEGER PRIMARY KEY, p_alive REAL, expected_purchases REAL,
+      expected_aov_minor INTEGER, clv_minor INTEGER)`);
+  const insert = db.prepare('INSERT INTO score_clv VALUES (?, ?, ?, ?, ?)');
+  let total = 0;
+  for (const row of rows) {
+    const at = index.get(key(row.x, row.txDays, row.TDays))!;
+    const value = expectedOrderValue(gg.params, row.x, row.repeatMeanMinor / 100) * 100;
+    const clv = Math.round(discounted[at]! * value);
+    total += clv;
+    insert.run(row.contactId, round(alive[at]!, 6), round(purchases[at]!, 6), Math.round(value), clv);
+  }
+  return {
+    bgnbd: { ...bg.params, logLikelihood: bg.logLikelihood, iterations: bg.iterations },
+    gammaGamma: { ...gg.params, logLikelihood: gg.logLikelihood, iterations: gg.iterations, repeatCustomers: repeat.length },
+    customers: rows.length,
+    horizonMonths: options.horizonMonths,
+    discountMonthly: options.discountMonthly,
+    totalClvMinor: total,
+  };
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+export { ClvFitError };
+
+/** "12m", "52w", "1y", "90d" (or a bare number of months) to months. */
+export function parseHorizon(text: string): number | null {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([dwmy]?)\s*$/i.exec(text);
+  if (!match) return null;
+  const n = Number(match[1]);
+  const unit = (match[2] || 'm').toLowerCase();
+  const months = unit === 'd' ? (n / 365.25) * 12 : unit === 'w' ? (n * 7 * 12) / 365.25 : unit === 'y' ? n * 12 : n;
+  return months > 0 && months <= 120 ? months : null;
+}
