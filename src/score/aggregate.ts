@@ -9,12 +9,15 @@ import type { Db } from '../store/db.js';
  *   day is the date of its first positive line, so a later return on the same ref never refreshes recency.
  * - score_customers: frequency (orders), monetary (net of every ref, returns included), first/last order
  *   day and recency in days, for every contact with at least one line.
- * - score_days: order spend per customer and calendar day (the CLV models' transactions).
+ * - score_days: spend per customer and calendar day of their purchases (the CLV models' transactions,
+ *   built the standard way): orders, plus free orders (refs whose lines are all zero, e.g. a gift or a
+ *   100 % voucher), which are purchase occasions though not orders in the RFM sense. Refs netted to
+ *   zero or below by a return or cancellation are never transactions.
  */
 export function buildOrderTables(db: Db, asOf: string): void {
   dropTempTables(db);
   db.exec(`
-    CREATE TEMP TABLE score_orders (contact_id INTEGER NOT NULL, net INTEGER NOT NULL, day TEXT);
+    CREATE TEMP TABLE score_orders (contact_id INTEGER NOT NULL, net INTEGER NOT NULL, free INTEGER NOT NULL, day TEXT);
     CREATE TEMP TABLE score_customers (
       contact_id INTEGER PRIMARY KEY, frequency INTEGER NOT NULL, monetary INTEGER NOT NULL,
       first_day TEXT, last_day TEXT, recency INTEGER);
@@ -23,9 +26,10 @@ export function buildOrderTables(db: Db, asOf: string): void {
   `);
   // Grouping in (source, order_ref) order lets SQLite walk the purchases unique index instead of sorting.
   db.prepare(
-    `INSERT INTO score_orders (contact_id, net, day)
-     SELECT p.contact_id, sum(p.amount_minor),
-            min(CASE WHEN p.amount_minor > 0 THEN substr(p.ordered_at, 1, 10) END)
+    `INSERT INTO score_orders (contact_id, net, free, day)
+     SELECT p.contact_id, sum(p.amount_minor), min(p.amount_minor) = 0 AND max(p.amount_minor) = 0,
+            coalesce(min(CASE WHEN p.amount_minor > 0 THEN substr(p.ordered_at, 1, 10) END),
+                     min(CASE WHEN p.amount_minor = 0 THEN substr(p.ordered_at, 1, 10) END))
      FROM purchases p
      JOIN contacts c ON c.id = p.contact_id AND c.status NOT IN ('merged', 'erased')
      WHERE substr(p.ordered_at, 1, 10) <= @asOf
@@ -40,7 +44,7 @@ export function buildOrderTables(db: Db, asOf: string): void {
   ).run({ asOf });
   db.exec(`
     INSERT INTO score_days (contact_id, day, spend)
-    SELECT contact_id, day, sum(net) FROM score_orders WHERE net > 0 GROUP BY contact_id, day ORDER BY contact_id, day;
+    SELECT contact_id, day, sum(net) FROM score_orders WHERE net > 0 OR free GROUP BY contact_id, day ORDER BY contact_id, day;
   `);
 }
 

@@ -42,18 +42,17 @@ export interface ClvSummaryRow {
   repeatMeanMinor: number;
 }
 
-/** Reads the per-customer summary from score_days / score_customers (contacts with an order). */
+/** Reads the per-customer summary from score_days (contacts with a purchase day). */
 export function clvSummary(db: Db, asOf: string): ClvSummaryRow[] {
-  // SQLite returns the bare column `spend` from the row holding min(day): the first day's spend.
   const rows = db
     .prepare(
       `SELECT g.contact_id, g.x,
-              CAST(julianday(s.last_day) - julianday(g.first_day) AS INTEGER),
+              CAST(julianday(g.last_day) - julianday(g.first_day) AS INTEGER),
               CAST(julianday(@asOf) - julianday(g.first_day) AS INTEGER),
-              g.total - g.first_spend
-       FROM (SELECT contact_id, count(*) - 1 AS x, min(day) AS first_day, spend AS first_spend, sum(spend) AS total
+              g.total - f.spend
+       FROM (SELECT contact_id, count(*) - 1 AS x, min(day) AS first_day, max(day) AS last_day, sum(spend) AS total
              FROM score_days GROUP BY contact_id) g
-       JOIN score_customers s ON s.contact_id = g.contact_id
+       JOIN score_days f ON f.contact_id = g.contact_id AND f.day = g.first_day
        ORDER BY g.contact_id`,
     )
     .raw()
