@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { openStore, type Db } from '../../src/store/db.js';
 import { buildOrderTables } from '../../src/score/aggregate.js';
 import { clvSummary, groupSummary } from '../../src/score/clv/clv.js';
-import { ClvFitError, expectedPurchases, fitBgNbd, fitGammaGamma } from '../../src/score/clv/models.js';
+import { bgnbdData, ClvFitError, expectedPurchases, fitBgNbd, fitGammaGamma } from '../../src/score/clv/models.js';
 import { hasSharedData } from '../helpers/cli.js';
 import { CDNOW, loadCdnow } from './cdnow-data.js';
 
@@ -71,7 +71,7 @@ describe.skipIf(!present)('CLV on CDNOW (shared data)', () => {
 describe('fit failures are loud', () => {
   it('BG/NBD on customers who never came back has no interior maximum: ClvFitError, not numbers', () => {
     const n = 50;
-    const data = { x: new Float64Array(n), tx: new Float64Array(n), T: Float64Array.from({ length: n }, (_, i) => 10 + i), weight: new Float64Array(n).fill(1) };
+    const data = bgnbdData(new Float64Array(n), new Float64Array(n), Float64Array.from({ length: n }, (_, i) => 10 + i), new Float64Array(n).fill(1));
     expect(() => fitBgNbd(data)).toThrow(ClvFitError);
     expect(() => fitBgNbd(data)).toThrow(/did not converge/);
   });

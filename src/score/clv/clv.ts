@@ -1,11 +1,12 @@
 import type { Db } from '../../store/db.js';
 import {
+  bgnbdData,
   ClvFitError,
   expectedOrderValue,
-  expectedPurchases,
   fitBgNbd,
   fitGammaGamma,
   pAlive,
+  purchaseBracket,
   type BgNbdData,
   type BgNbdParams,
   type GammaGammaParams,
@@ -69,7 +70,7 @@ export function clvSummary(db: Db, asOf: string): ClvSummaryRow[] {
 const key = (x: number, tx: number, T: number) => (x * 65536 + tx) * 65536 + T;
 
 /** Groups identical (x, tx, T) histories, in weeks. */
-export function groupSummary(rows: ClvSummaryRow[]): { data: BgNbdData; index: Map<number, number> } {
+export function groupSummary(rows: ClvSummaryRow[]): { data: BgNbdData } {
   const index = new Map<number, number>();
   const x: number[] = [];
   const tx: number[] = [];
@@ -87,7 +88,7 @@ export function groupSummary(rows: ClvSummaryRow[]): { data: BgNbdData; index: M
       weight.push(1);
     }
   }
-  return { data: { x: Float64Array.from(x), tx: Float64Array.from(tx), T: Float64Array.from(T), weight: Float64Array.from(weight) }, index };
+  return { data: bgnbdData(Float64Array.from(x), Float64Array.from(tx), Float64Array.from(T), Float64Array.from(weight)) };
 }
 
 /**
@@ -103,33 +104,33 @@ export function computeClv(db: Db, asOf: string, options: ClvOptions): ClvModel 
       `CLV needs at least ${MIN_CUSTOMERS} customers and ${MIN_REPEAT} repeat customers up to ${asOf}; found ${rows.length} and ${repeat.length}`,
     );
   }
-  const { data, index } = groupSummary(rows);
-  const bg = fitBgNbd(data);
+  const bg = fitBgNbd(groupSummary(rows).data);
   const gg = fitGammaGamma(
     Float64Array.from(repeat, (r) => r.x),
     Float64Array.from(repeat, (r) => r.repeatMeanMinor / 100),
   );
 
-  // Per distinct history: P(alive), purchases over the horizon and the discounted purchase stream.
+  // E[purchases] = head(x) * bracket(t, x, T) * P(alive | x, tx, T): the costly hypergeometric part
+  // depends on (x, T) only, so it is computed once per distinct (x, T) and month, then shared.
+  const { a, b } = bg.params;
   const steps = Math.ceil(options.horizonMonths - 1e-9);
-  const alive = new Float64Array(data.x.length);
-  const purchases = new Float64Array(data.x.length);
-  const discounted = new Float64Array(data.x.length);
-  for (let i = 0; i < data.x.length; i++) {
-    const x = data.x[i]!;
-    const tx = data.tx[i]!;
-    const T = data.T[i]!;
-    alive[i] = pAlive(bg.params, x, tx, T);
-    let previous = 0;
-    let sum = 0;
-    for (let month = 1; month <= steps; month++) {
-      const e = expectedPurchases(bg.params, Math.min(month, options.horizonMonths) * WEEKS_PER_MONTH, x, tx, T);
-      sum += (e - previous) / Math.pow(1 + options.discountMonthly, month);
-      previous = e;
+  const brackets = new Map<number, [number, number]>();
+  const bracketsFor = (x: number, TDays: number): [number, number] => {
+    const k = x * 65536 + TDays;
+    let found = brackets.get(k);
+    if (!found) {
+      let previous = 0;
+      let discounted = 0;
+      for (let month = 1; month <= steps; month++) {
+        const bracket = purchaseBracket(bg.params, Math.min(month, options.horizonMonths) * WEEKS_PER_MONTH, x, TDays / 7);
+        discounted += (bracket - previous) / Math.pow(1 + options.discountMonthly, month);
+        previous = bracket;
+      }
+      found = [previous, discounted];
+      brackets.set(k, found);
     }
-    purchases[i] = previous;
-    discounted[i] = sum;
-  }
+    return found;
+  };
 
   db.exec(`DROP TABLE IF EXISTS temp.score_clv;
     CREATE TEMP TABLE score_clv (contact_id INTEGER PRIMARY KEY, p_alive REAL, expected_purchases REAL,
@@ -137,11 +138,13 @@ export function computeClv(db: Db, asOf: string, options: ClvOptions): ClvModel 
   const insert = db.prepare('INSERT INTO score_clv VALUES (?, ?, ?, ?, ?)');
   let total = 0;
   for (const row of rows) {
-    const at = index.get(key(row.x, row.txDays, row.TDays))!;
+    const [bracket, discountedBracket] = bracketsFor(row.x, row.TDays);
+    const alive = pAlive(bg.params, row.x, row.txDays / 7, row.TDays / 7);
+    const head = ((a + b + row.x - 1) / (a - 1)) * alive;
     const value = expectedOrderValue(gg.params, row.x, row.repeatMeanMinor / 100) * 100;
-    const clv = Math.round(discounted[at]! * value);
+    const clv = Math.round(head * discountedBracket * value);
     total += clv;
-    insert.run(row.contactId, round(alive[at]!, 6), round(purchases[at]!, 6), Math.round(value), clv);
+    insert.run(row.contactId, round(alive, 6), round(head * bracket, 6), Math.round(value), clv);
   }
   return {
     bgnbd: { ...bg.params, logLikelihood: bg.logLikelihood, iterations: bg.iterations },

@@ -68,7 +68,7 @@ function simplexRun(f: (x: number[]) => number, start: number[], step: number, m
 }
 
 export function minimise(f: (x: number[]) => number, start: number[], options: MinimiseOptions = {}): MinimiseResult {
-  const maxIterations = options.maxIterations ?? 20_000;
+  const maxIterations = options.maxIterations ?? 5_000;
   const fTol = options.fTolerance ?? 1e-12;
   const xTol = options.xTolerance ?? 1e-7;
   let x = start.slice();
