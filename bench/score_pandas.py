@@ -10,6 +10,7 @@ import pandas as pd
 
 db, as_of = sys.argv[1], sys.argv[2]
 t0 = time.perf_counter()
+c0 = time.process_time()
 con = sqlite3.connect(db)
 p = pd.read_sql_query(
     "SELECT p.contact_id, p.source, p.order_ref, p.ordered_at, p.amount_minor FROM purchases p "
@@ -17,6 +18,7 @@ p = pd.read_sql_query(
     con,
 )
 t1 = time.perf_counter()
+c1 = time.process_time()
 
 day = p["ordered_at"].str.slice(0, 10)
 p = p[day <= as_of].copy()
@@ -47,4 +49,5 @@ for r in range(1, 6):
 cust["segment"] = (cust["r"] * 10 + cust["f"]).map(grid)
 counts = cust["segment"].value_counts()
 t2 = time.perf_counter()
-print(json.dumps({"load_s": t1 - t0, "compute_s": t2 - t1, "customers": int(len(cust)), "segments": int(len(counts)), "pandas": pd.__version__}))
+c2 = time.process_time()
+print(json.dumps({"load_s": t1 - t0, "compute_s": t2 - t1, "load_cpu_s": c1 - c0, "compute_cpu_s": c2 - c1, "customers": int(len(cust)), "segments": int(len(counts)), "pandas": pd.__version__}))

@@ -54,7 +54,7 @@ export function scoreRun(db: Db, options: ScoreOptions): ScoreRunResult {
 }
 
 function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
-  buildOrderTables(db, o.asOf);
+  buildOrderTables(db, o.asOf, { days: o.clv !== undefined });
   const rfmcca = o.method === 'rfmcca';
   if (rfmcca) buildMixTables(db, o.asOf);
   else db.exec('CREATE TEMP TABLE score_mix (contact_id INTEGER PRIMARY KEY, categories INTEGER, main_category TEXT, channels INTEGER, main_channel TEXT)');
