@@ -116,6 +116,8 @@ function countLines(file: string): number {
 /** One measured stage, run in this process when called with --stage. */
 function stage(name: string, file: string): void {
   const db = openStore(file);
+  // Each stage scores a fresh store: replacing an earlier run would add its deletion to the timing.
+  db.exec('DELETE FROM scores; DELETE FROM affinity_rules; DELETE FROM score_runs; VACUUM');
   const started = performance.now();
   const cpu = process.cpuUsage();
   const base = { asOf: AS_OF, bins: 5 as const, segmentMap: PRESETS['rfm10']!, segmentMapLabel: 'rfm10', minSupport: 0.01 };

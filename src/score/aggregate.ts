@@ -17,23 +17,38 @@ import type { Db } from '../store/db.js';
 export function buildOrderTables(db: Db, asOf: string, options: { days?: boolean } = {}): void {
   dropTempTables(db);
   db.exec(`
-    CREATE TEMP TABLE score_orders (contact_id INTEGER NOT NULL, net INTEGER NOT NULL, free INTEGER NOT NULL, day TEXT);
+    CREATE TEMP TABLE score_orders (contact_id INTEGER NOT NULL, net INTEGER NOT NULL, free INTEGER NOT NULL, day TEXT,
+      split_source TEXT, split_ref TEXT);
     CREATE TEMP TABLE score_customers (
       contact_id INTEGER PRIMARY KEY, frequency INTEGER NOT NULL, monetary INTEGER NOT NULL,
       first_day TEXT, last_day TEXT, recency INTEGER);
     CREATE TEMP TABLE score_days (
       contact_id INTEGER NOT NULL, day TEXT NOT NULL, spend INTEGER NOT NULL, PRIMARY KEY (contact_id, day)) WITHOUT ROWID;
   `);
-  // Grouping in (source, order_ref) order lets SQLite walk the purchases unique index instead of sorting.
+  // Grouping by (source, order_ref) walks the purchases unique index with no sort. An order ref whose
+  // lines belong to more than one contact (a data error, but possible) is marked and regrouped per
+  // contact below, so every contact keeps exactly its own lines.
+  const orderColumns = `sum(p.amount_minor), min(p.amount_minor) = 0 AND max(p.amount_minor) = 0,
+            coalesce(min(CASE WHEN p.amount_minor > 0 THEN substr(p.ordered_at, 1, 10) END),
+                     min(CASE WHEN p.amount_minor = 0 THEN substr(p.ordered_at, 1, 10) END))`;
+  db.prepare(
+    `INSERT INTO score_orders (contact_id, net, free, day, split_source, split_ref)
+     SELECT min(p.contact_id), ${orderColumns},
+            CASE WHEN min(p.contact_id) <> max(p.contact_id) THEN p.source END,
+            CASE WHEN min(p.contact_id) <> max(p.contact_id) THEN p.order_ref END
+     FROM purchases p
+     WHERE substr(p.ordered_at, 1, 10) <= @asOf
+     GROUP BY p.source, p.order_ref`,
+  ).run({ asOf });
   db.prepare(
     `INSERT INTO score_orders (contact_id, net, free, day)
-     SELECT p.contact_id, sum(p.amount_minor), min(p.amount_minor) = 0 AND max(p.amount_minor) = 0,
-            coalesce(min(CASE WHEN p.amount_minor > 0 THEN substr(p.ordered_at, 1, 10) END),
-                     min(CASE WHEN p.amount_minor = 0 THEN substr(p.ordered_at, 1, 10) END))
-     FROM purchases p
+     SELECT p.contact_id, ${orderColumns}
+     FROM (SELECT DISTINCT split_source, split_ref FROM score_orders WHERE split_ref IS NOT NULL) s
+     JOIN purchases p ON p.source = s.split_source AND p.order_ref = s.split_ref
      WHERE substr(p.ordered_at, 1, 10) <= @asOf
      GROUP BY p.source, p.order_ref, p.contact_id`,
   ).run({ asOf });
+  db.exec('DELETE FROM score_orders WHERE split_ref IS NOT NULL');
   // Filtering merged/erased contacts on the orders is cheaper than joining every purchase line.
   db.exec(`DELETE FROM score_orders WHERE contact_id IN (SELECT id FROM contacts WHERE status IN ('merged', 'erased'))`);
   db.prepare(

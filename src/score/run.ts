@@ -86,7 +86,7 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
 
   const { runId, replaced } = upsertRun(db, o, { cuts: o.binning === 'ntile' ? undefined : cuts, clv, affinities });
   const segment = segmentSql(o.segmentMap, { r: 'k.r', f: 'k.f', m: 'k.m' });
-  db.prepare(
+  const inserted = db.prepare(
     `INSERT INTO scores (run_id, contact_id, recency_days, frequency, monetary_minor, aov_minor, first_purchase_at,
        last_purchase_at, r_score, f_score, m_score, segment, categories, c_score, main_category, channels, ca_score,
        main_channel, multichannel, next_best_category, next_best_lift, p_alive, expected_purchases,
@@ -111,7 +111,8 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
   if (rules) saveRules(db, runId, rules.rules);
   else db.prepare('DELETE FROM affinity_rules WHERE run_id = ?').run(runId);
 
-  const counts = db.prepare('SELECT count(k.contact_id) AS customers, count(*) - count(k.contact_id) AS prospects FROM scores s LEFT JOIN score_cells k ON k.contact_id = s.contact_id WHERE s.run_id = ?').get(runId) as { customers: number; prospects: number };
+  const customers = db.prepare('SELECT count(*) FROM score_cells').pluck().get() as number;
+  const counts = { customers, prospects: inserted.changes - customers };
   db.prepare('UPDATE score_runs SET customers = ?, prospects = ? WHERE id = ?').run(counts.customers, counts.prospects, runId);
   const segments = db
     .prepare('SELECT segment, count(*) AS customers FROM scores WHERE run_id = ? GROUP BY segment ORDER BY customers DESC, segment')

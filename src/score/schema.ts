@@ -54,7 +54,6 @@ export const scoreMigrations: Migration[] = [
         PRIMARY KEY (run_id, contact_id)
       ) WITHOUT ROWID;
       CREATE INDEX scores_contact ON scores(contact_id, run_id);
-      CREATE INDEX scores_segment ON scores(run_id, segment);
 
       CREATE TABLE affinity_rules (
         id          INTEGER PRIMARY KEY,

@@ -130,3 +130,18 @@ describe('score run on fixtures/score-purchases.csv', () => {
     expect(run.affinities).toMatchObject({ basketCustomers: 10, withNextBest: 3 });
   });
 });
+
+describe('order refs shared by two contacts', () => {
+  it('each contact keeps its own lines of the ref (a data error, but scores stay exact)', () => {
+    const db = openStore(':memory:');
+    addLines(db, [
+      { customer: 'A', order: 'X1', line: 1, date: '2025-06-01', amount: 30 },
+      { customer: 'B', order: 'X1', line: 2, date: '2025-06-10', amount: 50 },
+      { customer: 'B', order: 'X2', line: 1, date: '2025-05-01', amount: 20 },
+    ]);
+    const run = scoreRun(db, base);
+    const s = scores(db, run.runId);
+    expect([s.get('A')!.frequency, s.get('A')!.monetary_minor, s.get('A')!.recency_days]).toEqual([1, 3000, 29]);
+    expect([s.get('B')!.frequency, s.get('B')!.monetary_minor, s.get('B')!.recency_days]).toEqual([2, 7000, 20]);
+  });
+});
