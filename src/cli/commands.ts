@@ -1,8 +1,18 @@
 import type { Command } from 'commander';
 import type { Wrap } from './main.js';
-import { registerAffinities } from './affinities.js';
+import { registerImport } from './import.js';
+import { registerRejects } from './rejects.js';
+import { registerDb } from './db.js';
 import { registerScore } from './score.js';
 import { registerSegments } from './segments.js';
+import { registerAffinities } from './affinities.js';
 
 /** Every command, one line each: a new command adds its register function here. */
-export const commands: Array<(program: Command, wrap: Wrap) => void> = [registerScore, registerSegments, registerAffinities];
+export const commands: Array<(program: Command, wrap: Wrap) => void> = [
+  registerImport,
+  registerRejects,
+  registerDb,
+  registerScore,
+  registerSegments,
+  registerAffinities,
+];

@@ -35,8 +35,11 @@ function pad(n: number, width = 2): string {
   return String(n).padStart(width, '0');
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month === 2 && ((year % 4 === 0 && year % 100 !== 0) || year % 400 === 0)) return 29;
+  return DAYS_IN_MONTH[month - 1]!;
 }
 
 function build(year: number, month: number, day: number, h?: string, mi?: string, s?: string): IsoDate | null {
@@ -113,17 +116,21 @@ export function parseDate(text: string, order: DateOrder = 'dmy'): IsoDate | nul
 
 /**
  * Decides day-first or month-first from sample values: a first number above 12 proves dd/mm, a second
- * number above 12 proves mm/dd. Returns null when the sample proves neither (or both).
+ * number above 12 proves mm/dd. Returns null when the sample proves neither (or both), 'none' when it
+ * holds no dd/mm-style date at all (ISO dates and spreadsheet date cells need no order).
  */
-export function detectDateOrder(samples: Iterable<string>): 'dmy' | 'mdy' | null {
+export function detectDateOrder(samples: Iterable<string>): 'dmy' | 'mdy' | 'none' | null {
   let dayFirst = false;
   let monthFirst = false;
+  let seen = false;
   for (const sample of samples) {
     const m = NUMERIC_RE.exec(sample.trim());
     if (!m) continue;
+    seen = true;
     if (Number(m[1]) > 12 && Number(m[2]) <= 12) dayFirst = true;
     if (Number(m[2]) > 12 && Number(m[1]) <= 12) monthFirst = true;
   }
+  if (!seen) return 'none';
   if (dayFirst === monthFirst) return null;
   return dayFirst ? 'dmy' : 'mdy';
 }
@@ -254,8 +261,11 @@ const FALSE_WORDS = new Set(['non', 'n', 'no', 'false', 'faux', '0', 'optout', '
 
 /** oui/non, yes/no, true/false, 1/0, x (a ticked box)... -> boolean; null for empty, undefined for unknown. */
 export function parseBoolean(text: string): boolean | null | undefined {
-  const value = stripAccents(text.trim().toLowerCase());
-  if (value === '') return null;
+  const lower = text.trim().toLowerCase();
+  if (lower === '') return null;
+  if (TRUE_WORDS.has(lower)) return true;
+  if (FALSE_WORDS.has(lower)) return false;
+  const value = stripAccents(lower);
   if (TRUE_WORDS.has(value)) return true;
   if (FALSE_WORDS.has(value)) return false;
   return undefined;

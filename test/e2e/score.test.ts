@@ -4,15 +4,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/db.js';
 import { custkit, fixture, hasSharedData, tempDb, tempDir } from '../helpers/cli.js';
-import { loadPurchasesCsv } from '../score/store-helpers.js';
 import { loadCdnow } from '../score/cdnow-data.js';
 
 /** A store holding fixtures/score-purchases.csv (12 customers C01..C12; expected values worked out by hand). */
 function fixtureStore(): string {
   const db = tempDb();
-  const store = openStore(db);
-  loadPurchasesCsv(store, fixture('score-purchases.csv'));
-  store.close();
+  const imported = custkit(['import', fixture('score-purchases.csv')], { db });
+  expect(imported.code).toBe(0);
   return db;
 }
 
