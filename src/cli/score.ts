@@ -65,16 +65,15 @@ export function registerScore(program: Command, wrap: Wrap): void {
     .action(
       wrap((ctx, flags: ScoreFlags) => {
         const options = parseFlags(flags);
-        const db = ctx.openDb();
+        const db = ctx.openDb({ mustExist: true });
         try {
-          const result = (() => {
-            try {
-              return scoreRun(db, options);
-            } catch (error) {
-              if (error instanceof ClvFitError) throw new CliError(`${error.message} (store unchanged)`, ExitCode.Failed);
-              throw error;
-            }
-          })();
+          let result;
+          try {
+            result = scoreRun(db, options);
+          } catch (error) {
+            if (error instanceof ClvFitError) throw new CliError(`${error.message} (store unchanged)`, ExitCode.Failed);
+            throw error;
+          }
           if (ctx.json) {
             ctx.printJson(result);
             return ExitCode.Ok;

@@ -114,6 +114,36 @@ describe('custkit score / segments on the fixture', () => {
   });
 });
 
+describe('custkit score: other binnings and maps', () => {
+  it('--binning thresholds scores against the user cut points', () => {
+    const db = fixtureStore();
+    const cuts = path.join(tempDir(), 'cuts.json');
+    fs.writeFileSync(cuts, JSON.stringify({ recency: [7, 30, 90, 180], frequency: [1, 2, 3, 4], monetary: [25, 50, 100, 500] }));
+    const result = custkit(['--json', 'score', '--as-of', '2025-06-30', '--binning', 'thresholds', '--thresholds', cuts], { db });
+    expect(result.code).toBe(0);
+    const store = new Database(db, { readonly: true });
+    const rows = store
+      .prepare("SELECT c.external_id, s.r_score, s.f_score, s.m_score FROM scores s JOIN contacts c ON c.id = s.contact_id WHERE c.external_id IN ('C01', 'C05', 'C09', 'C10') ORDER BY 1")
+      .raw()
+      .all();
+    store.close();
+    // C01: 5 days, 4 orders, 350.00; C05: 121 days, 5 orders, 1,200.00; C09: 333 days, 2, 80.00; C10: 0 days, 1, 25.00
+    expect(rows).toEqual([['C01', 5, 4, 4], ['C05', 2, 5, 5], ['C09', 1, 2, 3], ['C10', 5, 1, 1]]);
+  });
+
+  it('--bins 4 uses the PyMC-Marketing quartile lists by default', () => {
+    const db = fixtureStore();
+    const result = custkit(['--json', 'score', '--as-of', '2025-06-30', '--bins', '4'], { db });
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.segmentMap).toBe('pymc-quartiles');
+    const names = new Set(Object.values(segmentsByCustomer(db, summary.runId)));
+    for (const name of names) expect(['Premium Customer', 'Repeat Customer', 'Top Spender', 'At Risk Customer', 'Inactive Customer', 'Other', 'prospect']).toContain(name);
+    // C01 (5 days, 4 orders, 350.00) is in the top quartile on all three: "444" is Premium.
+    expect(segmentsByCustomer(db, summary.runId).C01).toBe('Premium Customer');
+  });
+});
+
 describe('custkit score: bad input changes nothing', () => {
   it.each([
     [['--bins', '7'], /--bins 7: expected 5 or 4/],
