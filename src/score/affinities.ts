@@ -1,5 +1,6 @@
 import type { Db } from '../store/db.js';
 import { buildMixTables, buildOrderTables, dropTempTables } from './aggregate.js';
+import { batchInsert } from './batch-insert.js';
 
 /**
  * Category association rules over customers' purchase sets (temp.score_cat: the categories each
@@ -155,9 +156,7 @@ export function computeNextBest(db: Db, rules: AffinityRule[]): number {
     bought.add(category);
   }
   if (current !== -1) flush(current, bought);
-  const insert = db.prepare('INSERT INTO score_nba VALUES (?, ?, ?)');
-  for (const row of found) insert.run(...row);
-  return found.length;
+  return batchInsert(db, 'score_nba', 3, found);
 }
 
 /** Replaces a run's stored rules. */

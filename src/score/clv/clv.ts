@@ -1,4 +1,5 @@
 import type { Db } from '../../store/db.js';
+import { batchInsert } from '../batch-insert.js';
 import {
   bgnbdData,
   ClvFitError,
@@ -135,17 +136,21 @@ export function computeClv(db: Db, asOf: string, options: ClvOptions): ClvModel 
   db.exec(`DROP TABLE IF EXISTS temp.score_clv;
     CREATE TEMP TABLE score_clv (contact_id INTEGER PRIMARY KEY, p_alive REAL, expected_purchases REAL,
       expected_aov_minor INTEGER, clv_minor INTEGER)`);
-  const insert = db.prepare('INSERT INTO score_clv VALUES (?, ?, ?, ?, ?)');
   let total = 0;
-  for (const row of rows) {
-    const [bracket, discountedBracket] = bracketsFor(row.x, row.TDays);
-    const alive = pAlive(bg.params, row.x, row.txDays / 7, row.TDays / 7);
-    const head = ((a + b + row.x - 1) / (a - 1)) * alive;
-    const value = expectedOrderValue(gg.params, row.x, row.repeatMeanMinor / 100) * 100;
-    const clv = Math.round(head * discountedBracket * value);
-    total += clv;
-    insert.run(row.contactId, round(alive, 6), round(head * bracket, 6), Math.round(value), clv);
-  }
+  batchInsert(
+    db,
+    'score_clv',
+    5,
+    rows.map((row) => {
+      const [bracket, discountedBracket] = bracketsFor(row.x, row.TDays);
+      const alive = pAlive(bg.params, row.x, row.txDays / 7, row.TDays / 7);
+      const head = ((a + b + row.x - 1) / (a - 1)) * alive;
+      const value = expectedOrderValue(gg.params, row.x, row.repeatMeanMinor / 100) * 100;
+      const clv = Math.round(head * discountedBracket * value);
+      total += clv;
+      return [row.contactId, round(alive, 6), round(head * bracket, 6), Math.round(value), clv];
+    }),
+  );
   return {
     bgnbd: { ...bg.params, logLikelihood: bg.logLikelihood, iterations: bg.iterations },
     gammaGamma: { ...gg.params, logLikelihood: gg.logLikelihood, iterations: gg.iterations, repeatCustomers: repeat.length },

@@ -133,7 +133,8 @@ export function fitBgNbd(data: BgNbdData): { params: BgNbdParams; logLikelihood:
     iterations += rough.iterations;
     if (rough.converged) start = rough.x;
   }
-  const fit = minimise(objectiveFor(data), start, { step: iterations ? 0.05 : 0.5 });
+  // From a sample's optimum the full fit only polishes: parameters to 1e-6 (relative) are plenty.
+  const fit = minimise(objectiveFor(data), start, iterations ? { step: 0.05, fTolerance: 1e-10, xTolerance: 1e-6 } : {});
   iterations += fit.iterations;
   checkFit(names, fit.x, fit.converged, iterations, 'BG/NBD');
   const [r, alpha, a, b] = fit.x.map(Math.exp) as [number, number, number, number];
@@ -210,7 +211,8 @@ export function fitGammaGamma(x: Float64Array, m: Float64Array): { params: Gamma
     iterations += rough.iterations;
     if (rough.converged) start = rough.x;
   }
-  const fit = minimise(objectiveFor(data), start, { step: iterations ? 0.05 : 0.5 });
+  // From a sample's optimum the full fit only polishes: parameters to 1e-6 (relative) are plenty.
+  const fit = minimise(objectiveFor(data), start, iterations ? { step: 0.05, fTolerance: 1e-10, xTolerance: 1e-6 } : {});
   iterations += fit.iterations;
   checkFit(names, fit.x, fit.converged, iterations, 'Gamma-Gamma');
   const [p, q, gamma] = fit.x.map(Math.exp) as [number, number, number];
