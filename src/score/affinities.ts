@@ -175,7 +175,7 @@ export function saveRules(db: Db, runId: number, rules: AffinityRule[]): void {
 export function affinitiesForRun(db: Db, run: { id: number; asOf: string }, minSupport: number): AffinityResult & { withNextBest: number } {
   try {
     return db.transaction(() => {
-      buildOrderTables(db, run.asOf);
+      buildOrderTables(db, run.asOf, { days: false });
       buildMixTables(db, run.asOf);
       const result = computeRules(db, minSupport);
       const withNextBest = computeNextBest(db, result.rules);
