@@ -70,7 +70,7 @@ export function registerSegments(program: Command, wrap: Wrap): void {
 
 
 function matrixTable(cells: Array<{ from: string; to: string; customers: number }>): string {
-  const order = (names: string[]) => [...new Set(names)].sort((a, b) => (a === NOT_SCORED ? 1 : b === NOT_SCORED ? -1 : a.localeCompare(b)));
+  const order = (names: string[]) => [...new Set(names)].sort((a, b) => (a === NOT_SCORED ? 1 : b === NOT_SCORED ? -1 : a < b ? -1 : a > b ? 1 : 0));
   const froms = order(cells.map((c) => c.from));
   const tos = order(cells.map((c) => c.to));
   const count = new Map(cells.map((c) => [`${c.from}\u0000${c.to}`, c.customers]));

@@ -27,9 +27,14 @@ export interface AffinityResult {
 /** Triples are many and mostly echo their pairs: keep the strongest few. */
 const TOP_TRIPLE_RULES = 20;
 
+/** Code-point order, not localeCompare: the tie-break must not depend on the machine's locale. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function byStrength(a: AffinityRule, b: AffinityRule): number {
   return b.lift - a.lift || b.confidence - a.confidence || b.customers - a.customers ||
-    a.antecedent.join('\u0000').localeCompare(b.antecedent.join('\u0000')) || a.consequent.localeCompare(b.consequent);
+    compareText(a.antecedent.join('\u0000'), b.antecedent.join('\u0000')) || compareText(a.consequent, b.consequent);
 }
 
 /**

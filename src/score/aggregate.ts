@@ -116,7 +116,7 @@ export function buildMixTables(db: Db, asOf: string): void {
 }
 
 export function dropTempTables(db: Db): void {
-  for (const table of ['score_orders', 'score_customers', 'score_days', 'score_cat', 'score_chan', 'score_mix', 'score_cells', 'score_nba', 'score_clv', 'score_items', 'score_cc']) {
+  for (const table of ['score_orders', 'score_customers', 'score_days', 'score_cat', 'score_chan', 'score_mix', 'score_cells', 'score_nba', 'score_clv', 'score_cc']) {
     db.exec(`DROP TABLE IF EXISTS temp.${table}`);
   }
 }
