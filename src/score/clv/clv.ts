@@ -44,8 +44,31 @@ export interface ClvSummaryRow {
   repeatMeanMinor: number;
 }
 
-/** Reads the per-customer summary from score_days (contacts with a purchase day). */
-export function clvSummary(db: Db, asOf: string): ClvSummaryRow[] {
+/** The same, column by column: typed arrays keep a million customers in a few tens of MB. */
+export interface ClvSummary {
+  length: number;
+  contactId: Float64Array;
+  x: Int32Array;
+  txDays: Int32Array;
+  TDays: Int32Array;
+  repeatMeanMinor: Float64Array;
+}
+
+export function summaryRow(s: ClvSummary, i: number): ClvSummaryRow {
+  return { contactId: s.contactId[i]!, x: s.x[i]!, txDays: s.txDays[i]!, TDays: s.TDays[i]!, repeatMeanMinor: s.repeatMeanMinor[i]! };
+}
+
+/** Reads the per-customer summary from score_days (contacts with a purchase day), by contact id. */
+export function clvSummary(db: Db, asOf: string): ClvSummary {
+  const length = db.prepare('SELECT count(DISTINCT contact_id) FROM score_days').pluck().get() as number;
+  const s: ClvSummary = {
+    length,
+    contactId: new Float64Array(length),
+    x: new Int32Array(length),
+    txDays: new Int32Array(length),
+    TDays: new Int32Array(length),
+    repeatMeanMinor: new Float64Array(length),
+  };
   const rows = db
     .prepare(
       `SELECT g.contact_id, g.x,
@@ -58,38 +81,54 @@ export function clvSummary(db: Db, asOf: string): ClvSummaryRow[] {
        ORDER BY g.contact_id`,
     )
     .raw()
-    .all({ asOf }) as Array<[number, number, number, number, number]>;
-  return rows.map(([contactId, x, txDays, TDays, repeatSpend]) => ({
-    contactId,
-    x,
-    txDays,
-    TDays,
-    repeatMeanMinor: x > 0 ? repeatSpend / x : 0,
-  }));
+    .iterate({ asOf }) as Iterable<[number, number, number, number, number]>;
+  let i = 0;
+  for (const [contactId, x, txDays, TDays, repeatSpend] of rows) {
+    s.contactId[i] = contactId;
+    s.x[i] = x;
+    s.txDays[i] = txDays;
+    s.TDays[i] = TDays;
+    s.repeatMeanMinor[i] = x > 0 ? repeatSpend / x : 0;
+    i++;
+  }
+  return s;
 }
 
 const key = (x: number, tx: number, T: number) => (x * 65536 + tx) * 65536 + T;
 
 /** Groups identical (x, tx, T) histories, in weeks. */
-export function groupSummary(rows: ClvSummaryRow[]): { data: BgNbdData } {
+export function groupSummary(s: ClvSummary): { data: BgNbdData } {
   const index = new Map<number, number>();
   const x: number[] = [];
   const tx: number[] = [];
   const T: number[] = [];
   const weight: number[] = [];
-  for (const row of rows) {
-    const k = key(row.x, row.txDays, row.TDays);
+  for (let i = 0; i < s.length; i++) {
+    const k = key(s.x[i]!, s.txDays[i]!, s.TDays[i]!);
     const at = index.get(k);
     if (at !== undefined) weight[at]! += 1;
     else {
       index.set(k, x.length);
-      x.push(row.x);
-      tx.push(row.txDays / 7);
-      T.push(row.TDays / 7);
+      x.push(s.x[i]!);
+      tx.push(s.txDays[i]! / 7);
+      T.push(s.TDays[i]! / 7);
       weight.push(1);
     }
   }
   return { data: bgnbdData(Float64Array.from(x), Float64Array.from(tx), Float64Array.from(T), Float64Array.from(weight)) };
+}
+
+/** Repeat customers with a positive mean repeat spend (Gamma-Gamma's input), mean in currency units. */
+export function repeatCustomers(s: ClvSummary): { x: Float64Array; m: Float64Array } {
+  const x: number[] = [];
+  const m: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    if (s.x[i]! > 0 && s.repeatMeanMinor[i]! > 0) {
+      x.push(s.x[i]!);
+      m.push(s.repeatMeanMinor[i]! / 100);
+    }
+  }
+  return { x: Float64Array.from(x), m: Float64Array.from(m) };
 }
 
 /**
@@ -98,18 +137,15 @@ export function groupSummary(rows: ClvSummaryRow[]): { data: BgNbdData } {
  * month x expected order value, discounted by (1 + d)^month. Throws ClvFitError when a fit fails.
  */
 export function computeClv(db: Db, asOf: string, options: ClvOptions): ClvModel {
-  const rows = clvSummary(db, asOf);
-  const repeat = rows.filter((r) => r.x > 0 && r.repeatMeanMinor > 0);
-  if (rows.length < MIN_CUSTOMERS || repeat.length < MIN_REPEAT) {
+  const summary = clvSummary(db, asOf);
+  const repeat = repeatCustomers(summary);
+  if (summary.length < MIN_CUSTOMERS || repeat.x.length < MIN_REPEAT) {
     throw new ClvFitError(
-      `CLV needs at least ${MIN_CUSTOMERS} customers and ${MIN_REPEAT} repeat customers up to ${asOf}; found ${rows.length} and ${repeat.length}`,
+      `CLV needs at least ${MIN_CUSTOMERS} customers and ${MIN_REPEAT} repeat customers up to ${asOf}; found ${summary.length} and ${repeat.x.length}`,
     );
   }
-  const bg = fitBgNbd(groupSummary(rows).data);
-  const gg = fitGammaGamma(
-    Float64Array.from(repeat, (r) => r.x),
-    Float64Array.from(repeat, (r) => r.repeatMeanMinor / 100),
-  );
+  const bg = fitBgNbd(groupSummary(summary).data);
+  const gg = fitGammaGamma(repeat.x, repeat.m);
 
   // E[purchases] = head(x) * bracket(t, x, T) * P(alive | x, tx, T): the costly hypergeometric part
   // depends on (x, T) only, so it is computed once per distinct (x, T) and month, then shared.
@@ -137,24 +173,23 @@ export function computeClv(db: Db, asOf: string, options: ClvOptions): ClvModel 
     CREATE TEMP TABLE score_clv (contact_id INTEGER PRIMARY KEY, p_alive REAL, expected_purchases REAL,
       expected_aov_minor INTEGER, clv_minor INTEGER)`);
   let total = 0;
-  batchInsert(
-    db,
-    'score_clv',
-    5,
-    rows.map((row) => {
-      const [bracket, discountedBracket] = bracketsFor(row.x, row.TDays);
-      const alive = pAlive(bg.params, row.x, row.txDays / 7, row.TDays / 7);
-      const head = ((a + b + row.x - 1) / (a - 1)) * alive;
-      const value = expectedOrderValue(gg.params, row.x, row.repeatMeanMinor / 100) * 100;
+  function* scored(): Generator<unknown[]> {
+    for (let i = 0; i < summary.length; i++) {
+      const { contactId, x, txDays, TDays, repeatMeanMinor } = summaryRow(summary, i);
+      const [bracket, discountedBracket] = bracketsFor(x, TDays);
+      const alive = pAlive(bg.params, x, txDays / 7, TDays / 7);
+      const head = ((a + b + x - 1) / (a - 1)) * alive;
+      const value = expectedOrderValue(gg.params, x, repeatMeanMinor / 100) * 100;
       const clv = Math.round(head * discountedBracket * value);
       total += clv;
-      return [row.contactId, round(alive, 6), round(head * bracket, 6), Math.round(value), clv];
-    }),
-  );
+      yield [contactId, round(alive, 6), round(head * bracket, 6), Math.round(value), clv];
+    }
+  }
+  batchInsert(db, 'score_clv', 5, scored());
   return {
     bgnbd: { ...bg.params, logLikelihood: bg.logLikelihood, iterations: bg.iterations },
-    gammaGamma: { ...gg.params, logLikelihood: gg.logLikelihood, iterations: gg.iterations, repeatCustomers: repeat.length },
-    customers: rows.length,
+    gammaGamma: { ...gg.params, logLikelihood: gg.logLikelihood, iterations: gg.iterations, repeatCustomers: repeat.x.length },
+    customers: summary.length,
     horizonMonths: options.horizonMonths,
     discountMonthly: options.discountMonthly,
     totalClvMinor: total,
