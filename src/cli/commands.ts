@@ -5,6 +5,9 @@ import { registerRejects } from './rejects.js';
 import { registerDb } from './db.js';
 import { registerValidate } from './validate.js';
 import { registerClean } from './clean.js';
+import { registerScore } from './score.js';
+import { registerSegments } from './segments.js';
+import { registerAffinities } from './affinities.js';
 
 /** Every command, one line each: a new command adds its register function here. */
 export const commands: Array<(program: Command, wrap: Wrap) => void> = [
@@ -13,4 +16,7 @@ export const commands: Array<(program: Command, wrap: Wrap) => void> = [
   registerDb,
   registerValidate,
   registerClean,
+  registerScore,
+  registerSegments,
+  registerAffinities,
 ];

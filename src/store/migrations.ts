@@ -5,6 +5,7 @@
  * `schema_migrations`, in id order, each in its own transaction. Never edit a shipped entry: add one.
  */
 import { validateMigrations } from '../validate/schema.js';
+import { scoreMigrations } from '../score/schema.js';
 
 export interface Migration {
   id: number;
@@ -132,4 +133,4 @@ export const coreMigrations: Migration[] = [
 ];
 
 /** Every stage's migrations; a stage adds its list here (one line). */
-export const migrations: Migration[] = [...coreMigrations, ...validateMigrations];
+export const migrations: Migration[] = [...coreMigrations, ...validateMigrations, ...scoreMigrations];
