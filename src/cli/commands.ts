@@ -8,6 +8,9 @@ import { registerClean } from './clean.js';
 import { registerScore } from './score.js';
 import { registerSegments } from './segments.js';
 import { registerAffinities } from './affinities.js';
+import { registerDedupe } from './dedupe.js';
+import { registerExplain } from './explain.js';
+import { registerUnmerge } from './unmerge.js';
 
 /** Every command, one line each: a new command adds its register function here. */
 export const commands: Array<(program: Command, wrap: Wrap) => void> = [
@@ -19,4 +22,7 @@ export const commands: Array<(program: Command, wrap: Wrap) => void> = [
   registerScore,
   registerSegments,
   registerAffinities,
+  registerDedupe,
+  registerExplain,
+  registerUnmerge,
 ];

@@ -1,3 +1,5 @@
+import { dedupeMigrations } from '../dedupe/schema.js';
+
 /**
  * Versioned schema migrations. Each stage owns a block of ids and lists its migrations in its own
  * `src/<stage>/schema.ts` (core 1-9, validate 10-19, dedupe 20-29, score 30-39, export 40-49, gdpr 50-59,
@@ -133,4 +135,4 @@ export const coreMigrations: Migration[] = [
 ];
 
 /** Every stage's migrations; a stage adds its list here (one line). */
-export const migrations: Migration[] = [...coreMigrations, ...validateMigrations, ...scoreMigrations];
+export const migrations: Migration[] = [...coreMigrations, ...validateMigrations, ...scoreMigrations, ...dedupeMigrations];
