@@ -4,6 +4,10 @@
  * report 60-69); `allMigrations` below gathers them. `migrate` applies every id not yet in
  * `schema_migrations`, in id order, each in its own transaction. Never edit a shipped entry: add one.
  */
+import { exportMigrations } from '../export/schema.js';
+// TEMPORARY (export branch): validate's migration 10 as a test double until the validate stage lands.
+import { validateMigrations } from '../validate/schema.js';
+
 export interface Migration {
   id: number;
   name: string;
@@ -128,4 +132,4 @@ export const coreMigrations: Migration[] = [
 ];
 
 /** Every stage's migrations; a stage adds its list here (one line). */
-export const migrations: Migration[] = [...coreMigrations];
+export const migrations: Migration[] = [...coreMigrations, ...validateMigrations, ...exportMigrations];
