@@ -307,7 +307,7 @@ class Parser {
   private value(field: FieldDef): unknown {
     const token = this.next();
     const expect = (ok: boolean, what: string): void => {
-      if (!ok) this.fail(`expected ${what}, found "${token.text}"`, token);
+      if (!ok) this.fail(`expected ${what}, found ${token.kind === 'end' ? 'the end of the expression' : `"${token.text}"`}`, token);
     };
     switch (field.type) {
       case 'number':
@@ -379,7 +379,7 @@ class Parser {
 
 /** Parses EXPR into a parameterised SQL condition over `contacts c` (and `scores s` when it uses scores). */
 export function compileFilter(expression: string, today: Date = new Date()): CompiledFilter {
-  if (expression.length > MAX_LENGTH) throw new FilterError(`the expression is longer than ${MAX_LENGTH} characters`, MAX_LENGTH, expression.slice(0, 60));
+  if (expression.length > MAX_LENGTH) throw new FilterError(`the expression is longer than ${MAX_LENGTH} characters`, 1, `${expression.slice(0, 60)}…`);
   const parser = new Parser(tokenize(expression, today), expression);
   const sql = parser.parse();
   return { sql, params: parser.params, usesScores: parser.usesScores };
