@@ -52,6 +52,8 @@ export function checkOutputPath(out: string): void {
   }
 }
 
+const XML_INVALID = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g;
+
 /** Characters outside Windows-1252 (iconv-lite writes them as '?'). */
 const NOT_CP1252 = /[^\x00-\x7f\xa0-\xff\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]/g;
 
@@ -216,7 +218,10 @@ export class ExportSink {
     } else if (format === 'xlsx') {
       const cells = values.map((v, i) => {
         const cell = spreadsheetCell(this.kinds[i]!, v);
-        return this.kinds[i] === 'number' && typeof cell === 'string' && cell !== '' ? Number(cell) : cell;
+        if (typeof cell !== 'string') return cell;
+        if (this.kinds[i] === 'number' && cell !== '') return Number(cell);
+        // XML 1.0 cannot hold most control characters: a NUL would make the workbook unreadable.
+        return cell.replace(XML_INVALID, '');
       });
       this.sheet!.addRow(cells).commit();
       // Let the zip stream drain now and then: exceljs buffers what is committed until the loop yields.
