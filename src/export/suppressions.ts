@@ -97,7 +97,9 @@ async function* fileRows(file: string): AsyncGenerator<{ number: number; cells: 
   }
   const facts = await inspectFile(file);
   const encoding = sniffEncoding(facts);
-  const delimiter = sniffDelimiter(await readTextHead(file, encoding));
+  // Blank lines make PapaParse's guesser give up on two-column files (it averages them in): leave them out.
+  const sample = (await readTextHead(file, encoding)).split(/\r?\n/).filter((line) => line.trim() !== '').join('\n');
+  const delimiter = sniffDelimiter(sample);
   let number = 0;
   for await (const batch of readCsvRows(file, encoding, delimiter)) {
     for (const cells of batch) {
