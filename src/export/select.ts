@@ -84,16 +84,21 @@ export function resolveRun(db: Db, run: number | undefined): number | null {
   return row.id;
 }
 
-/** --segment names to the run's stored names, matched case- and punctuation-insensitively. */
+/**
+ * --segment names to the run's stored names, matched case- and punctuation-insensitively. One probe per
+ * name stops at the first match (a run has few segments and many rows); the full list of names is read
+ * only to explain a miss.
+ */
 function resolveSegments(db: Db, runId: number, wanted: string[]): string[] {
-  const stored = (db.prepare('SELECT DISTINCT segment FROM scores WHERE run_id = ? AND segment IS NOT NULL').all(runId) as { segment: string }[]).map((r) => r.segment);
-  const byKey = new Map<string, string[]>();
-  for (const name of stored) byKey.set(segmentKey(name), [...(byKey.get(segmentKey(name)) ?? []), name]);
+  const probe = db.prepare('SELECT segment FROM scores WHERE run_id = ? AND ck_segkey(segment) = ? LIMIT 1').pluck();
   const names: string[] = [];
   for (const want of wanted) {
-    const found = byKey.get(segmentKey(want));
-    if (!found) throw new SelectionError(`--segment "${want}": score run ${runId} has no such segment (it has: ${stored.sort().join(', ') || 'none'})`);
-    names.push(...found);
+    const found = probe.get(runId, segmentKey(want)) as string | undefined;
+    if (found === undefined) {
+      const stored = (db.prepare('SELECT DISTINCT segment FROM scores WHERE run_id = ? AND segment IS NOT NULL').pluck().all(runId) as string[]).sort();
+      throw new SelectionError(`--segment "${want}": score run ${runId} has no such segment (it has: ${stored.join(', ') || 'none'})`);
+    }
+    names.push(found);
   }
   return [...new Set(names)];
 }
@@ -155,10 +160,15 @@ export function buildQuery(db: Db, selection: Selection, columnKeys: string[], m
 
   const outerWhere = ['w.rn = 1'];
   if (!selection.includeUnconsented && rule.consent === 'address') {
-    // The person's latest choice for the channel, across every record that shares the address.
-    outerWhere.push(`(SELECT k.status FROM contacts c2 JOIN consents k ON k.contact_id = c2.id
-        WHERE c2.${rule.lookup} = w.addr AND k.channel = ${channel}
-        ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1) = 'granted'`);
+    // The person's latest choice for the channel, across every record that shares the address. Most
+    // addresses belong to one record: its own consents are read straight off the index, no join, no sort.
+    outerWhere.push(`(CASE WHEN EXISTS (SELECT 1 FROM contacts c2 WHERE c2.${rule.lookup} = w.addr AND c2.id <> w.id)
+        THEN (SELECT k.status FROM contacts c2 JOIN consents k ON k.contact_id = c2.id
+              WHERE c2.${rule.lookup} = w.addr AND k.channel = ${channel}
+              ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1)
+        ELSE (SELECT k.status FROM consents k WHERE k.contact_id = w.id AND k.channel = ${channel}
+              ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1)
+      END) = 'granted'`);
   }
   const wanted = columnKeys.filter((k) => runId !== null || !COLUMNS[k]!.scores);
   const outerScores = mode === 'rows' && runId !== null && wanted.some((k) => COLUMNS[k]!.scores);

@@ -68,7 +68,7 @@ class ByteTarget {
     readonly tempPath: string | null,
     stdout: NodeJS.WritableStream,
   ) {
-    this.stream = tempPath ? fs.createWriteStream(tempPath, { flags: 'wx', mode: 0o600 }) : stdout;
+    this.stream = tempPath ? fs.createWriteStream(tempPath, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }) : stdout;
     // A write error arrives as an event, possibly between two writes: keep it and fail the next call.
     this.stream.on('error', (error: NodeJS.ErrnoException) => {
       this.failure =
@@ -233,7 +233,7 @@ export class ExportSink {
       const text = JSON.stringify(record);
       this.buffer += format === 'json' ? `${part.rows > 1 ? ',' : ''}\n  ${text}` : `${text}\n`;
     }
-    if (this.buffer.length >= 1 << 16) await this.flush();
+    if (this.buffer.length >= 1 << 18) await this.flush();
   }
 
   /** Ends the output: renames the temporary files into place and returns what was written. */
