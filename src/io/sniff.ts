@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
-import Papa from 'papaparse';
 
 export type Encoding = 'utf8' | 'utf16le' | 'utf16be' | 'cp1252';
 export const ENCODINGS: readonly Encoding[] = ['utf8', 'utf16le', 'utf16be', 'cp1252'];
@@ -85,12 +84,48 @@ export function sniffEncoding(facts: Pick<FileFacts, 'bom' | 'validUtf8'>): Enco
 }
 
 /**
- * The delimiter whose count per line is the most consistent across the first lines (PapaParse's
- * guesser, restricted to the delimiters exports use).
+ * The delimiter that splits the first lines into the same number of fields, counting only outside quotes.
+ * (PapaParse's own guesser counts a comma inside "Dupont, Jean" and picks ',' for a ';' file.)
  */
 export function sniffDelimiter(sampleText: string): Delimiter {
-  const result = Papa.parse<string[]>(sampleText, { preview: 50, delimitersToGuess: [...DELIMITERS] });
-  const guessed = result.meta.delimiter as Delimiter;
-  if (DELIMITERS.includes(guessed)) return guessed;
-  return ',';
+  const lines = logicalLines(sampleText, 50);
+  let best: { delimiter: Delimiter; score: number } = { delimiter: ',', score: -1 };
+  for (const delimiter of DELIMITERS) {
+    const counts = lines.map((line) => countOutsideQuotes(line, delimiter));
+    const first = counts[0] ?? 0;
+    if (first === 0) continue;
+    const consistent = counts.filter((c) => c === first).length / counts.length;
+    const score = consistent * 1000 + first;
+    if (score > best.score) best = { delimiter, score };
+  }
+  return best.delimiter;
+}
+
+/** Lines of the sample, a quoted newline not ending a line; the last, possibly cut, line is dropped. */
+function logicalLines(text: string, max: number): string[] {
+  const lines: string[] = [];
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length && lines.length < max; i++) {
+    const ch = text[i];
+    if (ch === '"') quoted = !quoted;
+    else if (ch === '\n' && !quoted) {
+      const line = text.slice(start, i).replace(/\r$/, '');
+      if (line.trim() !== '') lines.push(line);
+      start = i + 1;
+    }
+  }
+  if (lines.length === 0 && text.trim() !== '') lines.push(text);
+  return lines;
+}
+
+function countOutsideQuotes(line: string, delimiter: string): number {
+  let count = 0;
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (ch === '"') quoted = !quoted;
+    else if (ch === delimiter && !quoted) count++;
+  }
+  return count;
 }

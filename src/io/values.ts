@@ -113,17 +113,21 @@ export function parseDate(text: string, order: DateOrder = 'dmy'): IsoDate | nul
 
 /**
  * Decides day-first or month-first from sample values: a first number above 12 proves dd/mm, a second
- * number above 12 proves mm/dd. Returns null when the sample proves neither (or both).
+ * number above 12 proves mm/dd. Returns null when the sample proves neither (or both), 'none' when it
+ * holds no dd/mm-style date at all (ISO dates and spreadsheet date cells need no order).
  */
-export function detectDateOrder(samples: Iterable<string>): 'dmy' | 'mdy' | null {
+export function detectDateOrder(samples: Iterable<string>): 'dmy' | 'mdy' | 'none' | null {
   let dayFirst = false;
   let monthFirst = false;
+  let seen = false;
   for (const sample of samples) {
     const m = NUMERIC_RE.exec(sample.trim());
     if (!m) continue;
+    seen = true;
     if (Number(m[1]) > 12 && Number(m[2]) <= 12) dayFirst = true;
     if (Number(m[2]) > 12 && Number(m[1]) <= 12) monthFirst = true;
   }
+  if (!seen) return 'none';
   if (dayFirst === monthFirst) return null;
   return dayFirst ? 'dmy' : 'mdy';
 }

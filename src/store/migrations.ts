@@ -46,7 +46,7 @@ export const coreMigrations: Migration[] = [
 
       CREATE TABLE contacts (
         id               INTEGER PRIMARY KEY,
-        uid              TEXT NOT NULL UNIQUE,       -- stable public id (time-ordered UUID)
+        uid              TEXT NOT NULL,              -- stable public id (time-ordered UUID)
         source           TEXT NOT NULL,
         external_id      TEXT,                       -- customer code in the source system
         external_key     TEXT NOT NULL,              -- re-import key: external_id, else 'email:'||email_norm, else 'row:'||hash
@@ -68,6 +68,7 @@ export const coreMigrations: Migration[] = [
         gender           TEXT,
         company          TEXT,
         siret            TEXT,
+        origin           TEXT,                       -- where the contact came from (the file's Source column)
         tags             TEXT NOT NULL DEFAULT '[]', -- JSON array
         attributes       TEXT NOT NULL DEFAULT '{}', -- JSON object: every column the mapper did not recognise
         created_at       TEXT,                       -- from the file when it has one
@@ -78,12 +79,13 @@ export const coreMigrations: Migration[] = [
                          CHECK (status IN ('active', 'inactive', 'merged', 'erased')),
         merged_into      INTEGER REFERENCES contacts(id),
         first_import_id  INTEGER REFERENCES imports(id),
-        last_import_id   INTEGER REFERENCES imports(id),
-        row_hash         TEXT,                       -- hash of the mapped values: unchanged re-imports write nothing
-        UNIQUE (source, external_key)
+        last_import_id   INTEGER REFERENCES imports(id)
       );
+      -- Named indexes, not inline UNIQUE constraints: a first bulk import drops and rebuilds them (sorting
+      -- once is several times faster than a million random B-tree inserts).
+      CREATE UNIQUE INDEX contacts_uid ON contacts(uid);
+      CREATE UNIQUE INDEX contacts_key ON contacts(source, external_key);
       CREATE INDEX contacts_email_norm ON contacts(email_norm) WHERE email_norm IS NOT NULL;
-      CREATE INDEX contacts_external_id ON contacts(source, external_id) WHERE external_id IS NOT NULL;
 
       CREATE TABLE consents (
         id          INTEGER PRIMARY KEY,

@@ -7,7 +7,8 @@
 import type { Db } from '../store/db.js';
 
 export function ensureValidated(db: Db): number {
-  const now = new Date().toISOString().replace('T', ' ').slice(0, 19);
+  // Same format as contacts.updated_at (ISO with T and Z), so the staleness comparison holds.
+  const now = new Date().toISOString();
   const result = db
     .prepare(
       `UPDATE contacts SET

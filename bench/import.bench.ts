@@ -1,0 +1,104 @@
+/**
+ * npm run bench:import — generates 100k and 1M French-style contacts, imports each with the built CLI
+ * into a fresh store, and prints rows/s and peak RSS next to sqlite3's own `.import` of the same file
+ * (the baseline; target <= 2x its time at 1M rows, peak RSS <= 250 MB). Also times the two CSV parsers
+ * alone (csv-parse and PapaParse) on the 1M-row file, which is how the import path's parser was chosen.
+ *
+ *   npm run bench:import [-- --sizes 100000,1000000]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as csvParse } from 'csv-parse';
+import Papa from 'papaparse';
+import { generateDataset } from './generate.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = path.join(ROOT, 'bench/out');
+const BIN = path.join(ROOT, 'bin/custkit.js');
+
+function argValue(name: string): string | undefined {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
+
+function datasetFor(rows: number): string {
+  const file = path.join(OUT, `contacts-fr-${rows}.csv`);
+  if (!fs.existsSync(file)) generateDataset({ contacts: rows, outDir: OUT, style: 'fr', duplicateShare: 0.15, seed: 42 });
+  return file;
+}
+
+function freshDb(name: string): string {
+  const db = path.join(OUT, name);
+  for (const suffix of ['', '-wal', '-shm']) fs.rmSync(db + suffix, { force: true });
+  return db;
+}
+
+/** Runs the CLI in a child process and reads its peak RSS from GNU time, or from /proc as a fallback. */
+function timeImport(file: string): { seconds: number; peakMb: number | null; output: string } {
+  const db = freshDb('bench-import.db');
+  const hasGnuTime = fs.existsSync('/usr/bin/time');
+  const started = process.hrtime.bigint();
+  const result = hasGnuTime
+    ? spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, BIN, '--db', db, 'import', file, '--json'], { encoding: 'utf8' })
+    : spawnSync(process.execPath, [BIN, '--db', db, 'import', file, '--json'], { encoding: 'utf8' });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (result.status !== 0 && result.status !== 3) throw new Error(`import failed: ${result.stderr}`);
+  const rss = /MAXRSS_KB=(\d+)/.exec(result.stderr ?? '');
+  return { seconds, peakMb: rss ? Number(rss[1]) / 1024 : null, output: result.stdout };
+}
+
+function timeSqlite(file: string): number | null {
+  try {
+    execFileSync('sqlite3', ['-version'], { stdio: 'ignore' });
+  } catch {
+    console.log('  sqlite3 is not installed: no baseline (apt-get install -y sqlite3 to add it)');
+    return null;
+  }
+  const db = freshDb('bench-sqlite3.db');
+  const started = process.hrtime.bigint();
+  execFileSync('sqlite3', [db, '-cmd', '.mode csv', '-cmd', '.separator ;', `.import ${file} t`]);
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+async function timeParsers(file: string): Promise<void> {
+  let started = process.hrtime.bigint();
+  let rows = 0;
+  const parser = fs.createReadStream(file).pipe(csvParse({ delimiter: ';', bom: true, relax_column_count: true }));
+  for await (const record of parser) if (record) rows++;
+  const csvParseSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  started = process.hrtime.bigint();
+  let papaRows = 0;
+  await new Promise<void>((resolve, reject) => {
+    Papa.parse(fs.createReadStream(file, { encoding: 'utf8' }) as unknown as File, {
+      delimiter: ';',
+      chunk: (results) => {
+        papaRows += results.data.length;
+      },
+      complete: () => resolve(),
+      error: (error: Error) => reject(error),
+    });
+  });
+  const papaSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  console.log(`  parse only: csv-parse ${csvParseSeconds.toFixed(2)} s (${rows} rows), PapaParse ${papaSeconds.toFixed(2)} s (${papaRows} rows)`);
+}
+
+async function main(): Promise<void> {
+  fs.mkdirSync(OUT, { recursive: true });
+  const sizes = (argValue('sizes') ?? '100000,1000000').split(',').map(Number);
+  console.log(`custkit import benchmark (node ${process.version}, ${new Date().toISOString()})`);
+  for (const rows of sizes) {
+    const file = datasetFor(rows);
+    const mb = fs.statSync(file).size / 1024 / 1024;
+    console.log(`\n${rows.toLocaleString('en')} contacts, ${mb.toFixed(0)} MB (${path.basename(file)})`);
+    const run = timeImport(file);
+    const summary = JSON.parse(run.output) as { imported: number; rejected: number };
+    console.log(`  custkit import: ${run.seconds.toFixed(2)} s, ${Math.round(rows / run.seconds).toLocaleString('en')} rows/s, peak RSS ${run.peakMb === null ? 'n/a' : `${run.peakMb.toFixed(0)} MB`} (imported ${summary.imported}, rejected ${summary.rejected})`);
+    const baseline = timeSqlite(file);
+    if (baseline !== null) console.log(`  sqlite3 .import: ${baseline.toFixed(2)} s -> custkit / sqlite3 = ${(run.seconds / baseline).toFixed(2)}x (target <= 2x)`);
+    if (rows >= 1_000_000) await timeParsers(file);
+  }
+}
+
+await main();

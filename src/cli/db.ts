@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import Table from 'cli-table3';
+import type { Wrap } from './main.js';
+import { ExitCode, type CommandContext } from './context.js';
+import { storeInfo } from '../store/info.js';
+
+const EXAMPLES = `
+Examples:
+  custkit db info                 # counts per table, schema version, size, imports
+  custkit db info --json
+  custkit --db /data/shop.db db info
+  custkit db migrate              # bring an older store up to this version's schema`;
+
+export function registerDb(program: Command, wrap: Wrap): void {
+  const db = program.command('db').description('Look after the store file.').addHelpText('after', EXAMPLES);
+  db.command('info')
+    .description('Counts per table, schema version, file size and the list of imports.')
+    .action(wrap((ctx) => runInfo(ctx)));
+  db.command('migrate')
+    .description('Apply any schema migration the store does not have yet (every command also does this).')
+    .action(wrap((ctx) => {
+      const store = ctx.openDb({ mustExist: true });
+      const info = storeInfo(store, ctx.dbPath);
+      store.close();
+      if (ctx.json) ctx.printJson({ schema_version: info.schemaVersion });
+      else ctx.info(`${ctx.dbPath}: schema version ${info.schemaVersion}`);
+      return ExitCode.Ok;
+    }));
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+function runInfo(ctx: CommandContext): number {
+  const store = ctx.openDb({ mustExist: true });
+  try {
+    const info = storeInfo(store, ctx.dbPath);
+    if (ctx.json) {
+      ctx.printJson({ file: info.file, size_bytes: info.sizeBytes, schema_version: info.schemaVersion, tables: info.tables, imports: info.imports });
+      return ExitCode.Ok;
+    }
+    ctx.out(`store: ${info.file} (${formatBytes(info.sizeBytes)}), schema version ${info.schemaVersion}`);
+    const counts = new Table({ head: ['table', 'rows'], style: { head: [], border: [] }, colAligns: ['left', 'right'] });
+    for (const [name, count] of Object.entries(info.tables)) if (name !== 'schema_migrations') counts.push([name, count.toLocaleString('en')]);
+    ctx.out(counts.toString());
+    if (info.imports.length === 0) {
+      ctx.out('no imports yet');
+      return ExitCode.Ok;
+    }
+    const imports = new Table({
+      head: ['#', 'file', 'kind', 'source', 'when', 'rows', 'new', 'updated', 'unchanged', 'rejected'],
+      style: { head: [], border: [] },
+      colAligns: ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right'],
+    });
+    for (const i of info.imports) {
+      imports.push([i.id, i.sheet ? `${i.file_name} [${i.sheet}]` : i.file_name, i.kind, i.source, i.started_at.slice(0, 16).replace('T', ' '),
+        i.rows_read, i.inserted, i.updated, i.unchanged, i.rejected]);
+    }
+    ctx.out(imports.toString());
+    return ExitCode.Ok;
+  } finally {
+    store.close();
+  }
+}

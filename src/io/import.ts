@@ -1,0 +1,250 @@
+/**
+ * The import stage: a file (or each sheet of a workbook) into contacts or purchases, in one transaction
+ * per file. Settings the file does not state (kind, date order, decimal comma) are decided from the first
+ * rows; everything the mapper does not recognise is kept; every row that cannot be read is kept as a reject.
+ */
+import os from 'node:os';
+import type { Db } from '../store/db.js';
+import { ImportWriter } from '../store/import-writer.js';
+import { buildMapping, detectKind, parseMapOption, type Field, type ImportKind, type Mapping } from './header-map.js';
+import { cellText, RowMapper, type MappedRow } from './record-mapper.js';
+import type { Cell } from './readers.js';
+import { delimiterName, inspectFile, InputError, openTables, type RowBatch, type Table } from './tables.js';
+import { detectDateOrder, type DateOrder } from './values.js';
+import type { Delimiter, Encoding } from './sniff.js';
+
+export interface ImportRequest {
+  file: string;
+  /** How messages name the input ('stdin' for '-'). */
+  displayName: string;
+  kind?: ImportKind;
+  sheet?: string;
+  allSheets?: boolean;
+  map?: string;
+  source: string;
+  encoding: 'auto' | Encoding;
+  delimiter: 'auto' | Delimiter;
+  dates: 'auto' | DateOrder;
+  currency: string;
+  force: boolean;
+  onProgress?: (rows: number) => void;
+}
+
+export interface TableSettings {
+  sheet: string | null;
+  encoding: Encoding | null;
+  delimiter: string | null;
+  kind: ImportKind;
+  headers: string[];
+  mapping: Array<{ column: string; field: Field | null }>;
+  dateOrder: DateOrder;
+  /** How the date order was settled: by --dates, from the sample, assumed (ambiguous), or not needed (no dd/mm dates). */
+  dateOrderSource: 'flag' | 'detected' | 'assumed' | 'not needed';
+  decimalComma: boolean;
+}
+
+export interface ImportSummary extends TableSettings {
+  file: string;
+  importId: number | null;
+  skipped: boolean;
+  /** The import this file was already loaded as, when skipped. */
+  previousImportId: number | null;
+  rowsRead: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  emptyRows: number;
+  contactsCreated: number;
+}
+
+export interface Preview extends TableSettings {
+  rows: Array<{ row: number; result: MappedRow }>;
+}
+
+const SAMPLE_ROWS = 1000;
+
+interface Prepared {
+  settings: TableSettings;
+  mapper: RowMapper;
+  headerNumber: number;
+  /** Rows already read for sniffing, still to be imported. */
+  pending: RowBatch;
+  batches: AsyncGenerator<RowBatch, void, undefined>;
+}
+
+function uniqueHeaders(cells: Cell[]): string[] {
+  const seen = new Map<string, number>();
+  return cells.map((cell, i) => {
+    const base = cellText(cell) || `column ${i + 1}`;
+    const count = (seen.get(base) ?? 0) + 1;
+    seen.set(base, count);
+    return count === 1 ? base : `${base} (${count})`;
+  });
+}
+
+function decideDecimalComma(sample: Cell[][], mapping: Mapping, delimiter: string | null): boolean {
+  const columns = mapping.flatMap((f, i) => (f === 'amount' || f === 'unit_price' || f === 'quantity' ? [i] : []));
+  let comma = 0;
+  let dot = 0;
+  for (const row of sample) {
+    for (const i of columns) {
+      const cell = row[i];
+      if (typeof cell !== 'string') continue;
+      if (/\d,\d{1,2}(?!\d)/.test(cell)) comma++;
+      else if (/\d\.\d{1,2}(?!\d)/.test(cell)) dot++;
+    }
+  }
+  if (comma !== dot) return comma > dot;
+  return delimiter === ';';
+}
+
+/** Reads the header and a sample, and settles every setting the file leaves implicit. */
+async function prepareTable(table: Table, request: ImportRequest): Promise<Prepared | null> {
+  const sample: Cell[][] = [];
+  const sampleNumbers: number[] = [];
+  let header: { cells: Cell[]; number: number } | null = null;
+  while (sample.length < SAMPLE_ROWS) {
+    const next = await table.batches.next();
+    if (next.done) break;
+    next.value.rows.forEach((row, i) => {
+      if (!header) {
+        if (row.some((c) => cellText(c) !== '')) header = { cells: row, number: next.value.numbers[i]! };
+        return;
+      }
+      sample.push(row);
+      sampleNumbers.push(next.value.numbers[i]!);
+    });
+  }
+  if (!header) return null;
+  const found = header as { cells: Cell[]; number: number };
+  const headers = uniqueHeaders(found.cells);
+  const kind = request.kind ?? detectKind(headers);
+  const mapping = buildMapping(headers, kind, parseMapOption(request.map));
+  const dateColumns = mapping.flatMap((f, i) => (f === 'birth_date' || f === 'created_at' || f === 'ordered_at' || f === 'last_activity_at' ? [i] : []));
+  const detected = request.dates === 'auto' ? detectDateOrder(sample.flatMap((row) => dateColumns.map((i) => cellText(row[i])))) : null;
+  const settings: TableSettings = {
+    sheet: table.sheet,
+    encoding: table.encoding,
+    delimiter: table.delimiter ? delimiterName(table.delimiter) : null,
+    kind,
+    headers,
+    mapping: headers.map((column, i) => ({ column, field: mapping[i] ?? null })),
+    dateOrder: request.dates !== 'auto' ? request.dates : detected === 'mdy' ? 'mdy' : 'dmy',
+    dateOrderSource: request.dates !== 'auto' ? 'flag' : detected === null ? 'assumed' : detected === 'none' ? 'not needed' : 'detected',
+    decimalComma: decideDecimalComma(sample, mapping, table.delimiter),
+  };
+  const mapper = new RowMapper({ kind, headers, mapping, dateOrder: settings.dateOrder, decimalComma: settings.decimalComma, currency: request.currency });
+  return { settings, mapper, headerNumber: found.number, pending: { rows: sample, numbers: sampleNumbers }, batches: table.batches };
+}
+
+/** `--dry-run`: what an import would do, from the first rows, writing nothing. */
+export async function previewImport(request: ImportRequest, count = 5): Promise<Preview[]> {
+  const facts = await inspectFile(request.file);
+  const previews: Preview[] = [];
+  for await (const table of await openTables(request, facts)) {
+    const prepared = await prepareTable(table, request);
+    if (!prepared) continue;
+    const rows = prepared.pending.rows.slice(0, count).map((row, i) => ({ row: prepared.pending.numbers[i]!, result: prepared.mapper.map(row) }));
+    previews.push({ ...prepared.settings, rows });
+    await table.batches.return(undefined);
+    if (!request.allSheets) break;
+  }
+  if (previews.length === 0) throw new InputError(`${request.displayName}: no header row (the file has no data)`);
+  return previews;
+}
+
+async function importTable(db: Db, prepared: Prepared, request: ImportRequest, sha256: string, progress: { rows: number }): Promise<ImportSummary> {
+  const { settings, mapper } = prepared;
+  const importId = Number(db.prepare(
+    `INSERT INTO imports (file_name, sha256, sheet, kind, source, encoding, delimiter, columns, mapping, started_at, os_user, status)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
+  ).run(request.displayName, sha256, settings.sheet, settings.kind, request.source, settings.encoding, settings.delimiter,
+    JSON.stringify(settings.headers), JSON.stringify(Object.fromEntries(settings.mapping.map((m) => [m.column, m.field]))),
+    new Date().toISOString(), safeUser()).lastInsertRowid);
+  const lineLevel = settings.mapping.some((m) => m.field === 'quantity' || m.field === 'unit_price');
+  // A first load into an empty contacts table takes the bulk path (indexes rebuilt once at the end).
+  const bulk = settings.kind === 'contacts' && db.prepare('SELECT NOT EXISTS (SELECT 1 FROM contacts)').pluck().get() === 1;
+  const writer = new ImportWriter(db, importId, request.source, { lineLevel, bulk });
+  let rowsRead = 0;
+  let emptyRows = 0;
+  let pendingEmpty = 0; // blank lines count only when data follows them: trailing newlines are not rows
+  const handle = (batch: RowBatch): void => {
+    for (let i = 0; i < batch.rows.length; i++) {
+      const row = batch.rows[i]!;
+      const number = batch.numbers[i]!;
+      const mapped = mapper.map(row);
+      if (mapped.kind === 'empty') {
+        pendingEmpty++;
+        continue;
+      }
+      emptyRows += pendingEmpty;
+      rowsRead += pendingEmpty + 1;
+      pendingEmpty = 0;
+      if (mapped.kind === 'contact') writer.contact(mapped.draft, number);
+      else if (mapped.kind === 'purchase') writer.purchase(mapped.draft);
+      else writer.reject(number, row.map(cellText), mapped.reasons);
+    }
+    progress.rows += batch.rows.length;
+    request.onProgress?.(progress.rows);
+  };
+  handle(prepared.pending);
+  for await (const batch of prepared.batches) handle(batch);
+  writer.finish();
+  const counts = writer.counts;
+  db.prepare(
+    `UPDATE imports SET finished_at = ?, rows_read = ?, inserted = ?, updated = ?, unchanged = ?, rejected = ?,
+       empty_rows = ?, contacts_created = ?, status = 'completed' WHERE id = ?`,
+  ).run(new Date().toISOString(), rowsRead, counts.inserted, counts.updated, counts.unchanged, counts.rejected, emptyRows, counts.contactsCreated, importId);
+  return {
+    ...settings, file: request.displayName, importId, skipped: false, previousImportId: null, rowsRead,
+    inserted: counts.inserted, updated: counts.updated, unchanged: counts.unchanged, rejected: counts.rejected,
+    emptyRows, contactsCreated: counts.contactsCreated,
+  };
+}
+
+function safeUser(): string | null {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? null;
+  }
+}
+
+/**
+ * Imports a file in one transaction: either every table of it lands (with its rejects) or, on any
+ * failure, the store is left exactly as it was.
+ */
+export async function importFile(db: Db, request: ImportRequest): Promise<ImportSummary[]> {
+  const facts = await inspectFile(request.file);
+  const tables = await openTables(request, facts);
+  const summaries: ImportSummary[] = [];
+  const progress = { rows: 0 };
+  const previous = db.prepare(
+    `SELECT id FROM imports WHERE sha256 = ? AND coalesce(sheet, '') = coalesce(?, '') AND status = 'completed' ORDER BY id DESC LIMIT 1`,
+  ).pluck();
+  // Async reading inside one transaction: BEGIN/COMMIT by hand (better-sqlite3's helper is synchronous).
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    for await (const table of tables) {
+      const prepared = await prepareTable(table, request);
+      if (!prepared) continue;
+      const already = previous.get(facts.sha256, table.sheet) as number | undefined;
+      if (already !== undefined && !request.force) {
+        await table.batches.return(undefined);
+        summaries.push({
+          ...prepared.settings, file: request.displayName, importId: null, skipped: true, previousImportId: already,
+          rowsRead: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, emptyRows: 0, contactsCreated: 0,
+        });
+        continue;
+      }
+      summaries.push(await importTable(db, prepared, request, facts.sha256, progress));
+    }
+    if (summaries.length === 0) throw new InputError(`${request.displayName}: no header row (the file has no data)`);
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+  return summaries;
+}

@@ -1,0 +1,29 @@
+import type { Db } from './db.js';
+import type { RejectReason } from '../io/record-mapper.js';
+
+export interface RejectImport {
+  id: number;
+  file_name: string;
+  delimiter: string | null;
+  columns: string[];
+}
+
+export interface RejectRow {
+  row_number: number;
+  raw: string[];
+  reasons: RejectReason[];
+}
+
+/** Imports that have rejected rows (or the one asked for), oldest first. */
+export function rejectsImports(db: Db, importId?: number): RejectImport[] {
+  const rows = db.prepare(
+    `SELECT i.id, i.file_name, i.delimiter, i.columns FROM imports i
+     WHERE (? IS NULL OR i.id = ?) AND EXISTS (SELECT 1 FROM rejects r WHERE r.import_id = i.id) ORDER BY i.id`,
+  ).all(importId ?? null, importId ?? null) as Array<Omit<RejectImport, 'columns'> & { columns: string }>;
+  return rows.map((r) => ({ ...r, columns: JSON.parse(r.columns) as string[] }));
+}
+
+export function listRejects(db: Db, importId: number): RejectRow[] {
+  const rows = db.prepare('SELECT row_number, raw, reasons FROM rejects WHERE import_id = ? ORDER BY row_number').all(importId) as Array<{ row_number: number; raw: string; reasons: string }>;
+  return rows.map((r) => ({ row_number: r.row_number, raw: JSON.parse(r.raw) as string[], reasons: JSON.parse(r.reasons) as RejectReason[] }));
+}
