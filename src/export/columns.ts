@@ -20,7 +20,13 @@ export interface ColumnDef {
   personal?: boolean;
 }
 
-/** `@channel` in a column's SQL is the export's channel, bound as a parameter. */
+/** The record's current choice for a channel: granted, withdrawn or none. */
+function consentSql(channel: string): string {
+  return `coalesce((SELECT k.status FROM consents k WHERE k.contact_id = c.id AND k.channel = ${channel}
+                    ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1), 'none')`;
+}
+
+/** `@channel` in a column's SQL is replaced by the export's channel (from the fixed Channel set). */
 export const COLUMNS: Record<string, ColumnDef> = {
   uid: { sql: 'c.uid', kind: 'id', personal: true },
   external_id: { sql: 'c.external_id', kind: 'text', personal: true },
@@ -45,11 +51,9 @@ export const COLUMNS: Record<string, ColumnDef> = {
   updated_at: { sql: 'c.updated_at', kind: 'date', personal: true },
   last_activity: { sql: 'c.last_activity_at', kind: 'date', personal: true },
   status: { sql: 'c.status', kind: 'text' },
-  consent: {
-    sql: `coalesce((SELECT k.status FROM consents k WHERE k.contact_id = c.id AND k.channel = @channel
-                    ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1), 'none')`,
-    kind: 'text',
-  },
+  consent: { sql: consentSql('@channel'), kind: 'text' },
+  email_consent: { sql: consentSql("'email'"), kind: 'text' },
+  sms_consent: { sql: consentSql("'sms'"), kind: 'text' },
   segment: { sql: 's.segment', kind: 'text', scores: true },
   r: { sql: 's.r_score', kind: 'number', scores: true },
   f: { sql: 's.f_score', kind: 'number', scores: true },
@@ -148,7 +152,7 @@ export const PRESETS: Record<string, Preset> = {
       { header: 'City', from: ['city'] },
       { header: 'Zip Code', from: ['postal_code'] },
       { header: 'Country', from: ['country'] },
-      { header: 'Email Marketing Consent', from: ['consent'], transform: 'klaviyo-consent' },
+      { header: 'Email Marketing Consent', from: ['email_consent'], transform: 'klaviyo-consent' },
       { header: 'Tags', from: ['tags'], transform: 'tags-comma' },
       ...scoreColumns(['Segment', 'Recency Score', 'Frequency Score', 'Monetary Score', 'Last Purchase Date']),
     ],

@@ -92,7 +92,7 @@ function seedBase(seed: SeedRow, baseKeys: string[], neighbour: unknown[] | null
     if (key === 'first_name') return seed.first_name;
     if (key === 'last_name') return seed.last_name;
     if (key === 'uid') return seed.uid;
-    if (key === 'consent') return 'granted';
+    if (key.endsWith('consent')) return 'granted';
     if (COLUMNS[key]!.personal) return null;
     return neighbour ? neighbour[i] : null;
   });

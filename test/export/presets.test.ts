@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import Papa from 'papaparse';
 import { PRESETS } from '../../src/export/columns.js';
-import { addConsent, addEmailable, addScore, addScoreRun, makeStore } from './store.js';
+import { addConsent, addContact, addEmailable, addScore, addScoreRun, makeStore } from './store.js';
 import { exportFile } from './run.js';
 
 function csv(file: string, delimiter = ','): string[][] {
@@ -57,6 +57,21 @@ describe('mailing-tool presets', () => {
     const sms = csv((await exportFile(db, { channel: 'sms' }, { format: 'csv', preset: 'klaviyo' })).file);
     expect(sms[0]!.slice(0, 2)).toEqual(['Phone Number', 'Email']);
     expect(sms[1]!.slice(0, 2)).toEqual(['+33612345678', 'jeanne.martin@example.fr']);
+    expect(sms[1]![sms[0]!.indexOf('Email Marketing Consent')]).toBe('Subscribe');
+  });
+
+  it('klaviyo: internal lists say Unsubscribed or Never subscribed for people who did not consent', async () => {
+    const db = store(false);
+    const withdrawn = addContact(db, { email: 'left@example.com' });
+    addConsent(db, withdrawn, 'email', 'withdrawn');
+    addContact(db, { email: 'never@example.com' });
+    const rows = csv((await exportFile(db, { includeUnconsented: true }, { format: 'csv', preset: 'klaviyo' })).file);
+    const at = rows[0]!.indexOf('Email Marketing Consent');
+    expect(rows.slice(1).map((r) => [r[0], r[at]])).toEqual([
+      ['jeanne.martin@example.fr', 'Subscribe'],
+      ['left@example.com', 'Unsubscribed'],
+      ['never@example.com', 'Never subscribed'],
+    ]);
   });
 
   it('hubspot: its property names, and numbered files past the rows-per-file limit', async () => {
