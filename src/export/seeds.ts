@@ -127,8 +127,10 @@ async function seedsInFile(file: string, seedEmails: Set<string>): Promise<Set<s
   let carry = '';
   for await (const chunk of openText(file, sniffEncoding(facts))) {
     const text = carry + (chunk as string);
-    // Keep the tail: an address may straddle two chunks.
-    const cut = Math.max(0, text.length - 320);
+    // Look up to the last line break and keep the rest: an address never spans lines, but it may span
+    // two chunks. A file without line breaks is cut at a space or separator instead.
+    let cut = text.lastIndexOf('\n') + 1;
+    if (cut === 0 && text.length > 1 << 20) cut = Math.max(text.lastIndexOf(' '), text.lastIndexOf(','), text.lastIndexOf(';')) + 1;
     look(text.slice(0, cut));
     carry = text.slice(cut);
   }

@@ -7,7 +7,7 @@
 import type { Db } from '../store/db.js';
 import type { Channel } from '../store/types.js';
 import { COLUMNS } from './columns.js';
-import { compileFilter, segmentKey } from './filter.js';
+import { compileFilter, segmentKey, type CompiledFilter } from './filter.js';
 import { emailHash, sha256Hex } from './keys.js';
 
 export type StatusFilter = 'active' | 'inactive' | 'all';
@@ -103,13 +103,98 @@ function resolveSegments(db: Db, runId: number, wanted: string[]): string[] {
   return [...new Set(names)];
 }
 
+/**
+ * Reading one run's segments through the (run_id, contact_id) index costs two B-tree seeks per score; a
+ * plain scan of the table is four times cheaper per row (measured on 1M scores), so it wins while the
+ * table holds few runs. With a long history the index is the better way in.
+ */
+function scoresScan(db: Db): string {
+  const runs = (db.prepare('SELECT count(*) AS n FROM score_runs').get() as { n: number }).n;
+  return runs <= 3 ? 'NOT INDEXED' : '';
+}
+
 function countRows(db: Db, sql: string): number {
   return (db.prepare(sql).get() as { n: number }).n;
+}
+
+interface Condition {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * Whether a record is a candidate, written for a table alias (`c`, or `d` for a rival record of the same
+ * address) and its scores alias. The --where SQL is compiled for `c`/`s`; it holds only field names from
+ * filter.ts and `?` marks, so renaming those two aliases is safe.
+ */
+function candidateFor(alias: string, scoresAlias: string, parts: {
+  selection: Selection;
+  rule: ChannelRule;
+  runId: number | null;
+  segmentNames: string[];
+  filter: CompiledFilter | null;
+  scan: string;
+  suppressKey: boolean;
+  suppressPerson: boolean;
+  seeds: boolean;
+}): Condition {
+  const { selection, rule, runId, segmentNames, filter } = parts;
+  const a = (sql: string): string => sql.replace(/\bc\./g, `${alias}.`).replace(/\bs\./g, `${scoresAlias}.`);
+  const where: string[] = [];
+  const params: unknown[] = [];
+  where.push(selection.status === 'all' ? "c.status IN ('active', 'inactive')" : selection.status === 'inactive' ? "c.status = 'inactive'" : "c.status = 'active'");
+  where.push(rule.reachable);
+  if (segmentNames.length) {
+    const marks = segmentNames.map(() => '?').join(', ');
+    // The main record tests membership in a list built once; a rival record (rare: a shared address) is
+    // probed by its key, so the list is never rebuilt inside the correlated subquery.
+    where.push(alias === 'c'
+      ? `c.id IN (SELECT contact_id FROM scores ${parts.scan} WHERE run_id = ? AND segment IN (${marks}))`
+      : `EXISTS (SELECT 1 FROM scores sg WHERE sg.run_id = ? AND sg.contact_id = c.id AND sg.segment IN (${marks}))`);
+    params.push(runId, ...segmentNames);
+  }
+  if (selection.tags.length) {
+    where.push(`EXISTS (SELECT 1 FROM json_each(c.tags) t WHERE t.value COLLATE NOCASE IN (${selection.tags.map(() => '?').join(', ')}))`);
+    params.push(...selection.tags);
+  }
+  if (filter) {
+    where.push(filter.sql);
+    params.push(...filter.params);
+  }
+  // Suppressions: the channel's own address under any kind; every identifier of the person when they
+  // were erased or are on an opposition list. Left out when there is nothing to check (the common case).
+  if (parts.suppressKey && rule.keyHash) where.push(`NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.hash = ${rule.keyHash})`);
+  if (parts.suppressPerson) {
+    where.push(`NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.kind IN ('erased', 'opposition') AND x.hash IN (ck_email_hash(c.email_norm), ck_sha256(c.sms_e164), ck_sha256(c.phone_e164), ck_sha256(c.mobile_e164)))`);
+  }
+  // A trap address registered as a seed never leaves as an ordinary row, even if it was imported.
+  if (parts.seeds) where.push('(c.email_norm IS NULL OR c.email_norm NOT IN (SELECT email FROM seeds))');
+  return { sql: a(where.join('\n      AND ')), params };
+}
+
+/** The person's current choice for the channel (latest row by recorded_at, id) must be "granted". */
+function consentCondition(rule: ChannelRule, channel: string, id: string, addr: string): string {
+  const own = `(SELECT k.status FROM consents k WHERE k.contact_id = ${id} AND k.channel = ${channel}
+              ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1)`;
+  if (rule.consent === 'contact') return `${own} = 'granted'`;
+  // Across every record that shares the address. Most addresses belong to one record: its own consents
+  // are then read straight off the index, with no join and no sort.
+  return `(CASE WHEN EXISTS (SELECT 1 FROM contacts c2 WHERE c2.${rule.lookup} = ${addr} AND c2.id <> ${id})
+        THEN (SELECT k.status FROM contacts c2 JOIN consents k ON k.contact_id = c2.id
+              WHERE c2.${rule.lookup} = ${addr} AND k.channel = ${channel}
+              ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1)
+        ELSE ${own}
+      END) = 'granted'`;
 }
 
 /**
  * Builds the statement. `mode: 'rows'` selects the output columns; `mode: 'count'` counts the rows the
  * same selection gives (used to place seed rows at random positions before streaming).
+ *
+ * For email, sms and phone the address is indexed, so the statement reads contacts in id order and keeps
+ * a record unless a more recently updated candidate shares its address: nothing is sorted and memory
+ * stays flat however many rows leave. Post addresses are not indexed; their one-row-per-address uses a
+ * window over the candidates.
  */
 export function buildQuery(db: Db, selection: Selection, columnKeys: string[], mode: 'rows' | 'count' = 'rows'): BuiltQuery {
   const rule = CHANNEL_RULES[selection.channel];
@@ -118,73 +203,59 @@ export function buildQuery(db: Db, selection: Selection, columnKeys: string[], m
   if (filter?.usesScores && runId === null) throw new SelectionError('--where uses score fields, but the store has no score runs (run "custkit score" first)');
   if (selection.segments.length && runId === null) throw new SelectionError('--segment needs a score run (run "custkit score" first)');
   const segmentNames = selection.segments.length && runId !== null ? resolveSegments(db, runId, selection.segments) : [];
-  const innerScores = segmentNames.length > 0 || filter?.usesScores === true;
-
-  const innerParams: unknown[] = [];
-  const where: string[] = [];
-  where.push(selection.status === 'all' ? "c.status IN ('active', 'inactive')" : selection.status === 'inactive' ? "c.status = 'inactive'" : "c.status = 'active'");
-  where.push(rule.reachable);
-  if (segmentNames.length) {
-    where.push(`s.segment IN (${segmentNames.map(() => '?').join(', ')})`);
-    innerParams.push(...segmentNames);
-  }
-  if (selection.tags.length) {
-    where.push(`EXISTS (SELECT 1 FROM json_each(c.tags) t WHERE t.value COLLATE NOCASE IN (${selection.tags.map(() => '?').join(', ')}))`);
-    innerParams.push(...selection.tags);
-  }
-  if (filter) {
-    where.push(filter.sql);
-    innerParams.push(...filter.params);
-  }
-  // Suppressions: the channel's own address under any kind; every identifier of the person when they
-  // were erased or are on an opposition list. Left out when there is nothing to check (the common case).
-  if (rule.keyHash && countRows(db, 'SELECT count(*) AS n FROM suppressions') > 0) {
-    where.push(`NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.hash = ${rule.keyHash})`);
-  }
-  if (countRows(db, "SELECT count(*) AS n FROM suppressions WHERE kind IN ('erased', 'opposition')") > 0) {
-    where.push(`NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.kind IN ('erased', 'opposition') AND x.hash IN (ck_email_hash(c.email_norm), ck_sha256(c.sms_e164), ck_sha256(c.phone_e164), ck_sha256(c.mobile_e164)))`);
-  }
-  if (countRows(db, 'SELECT count(*) AS n FROM seeds') > 0) {
-    // A trap address registered as a seed never leaves as an ordinary row, even if it was imported.
-    where.push('(c.email_norm IS NULL OR c.email_norm NOT IN (SELECT email FROM seeds))');
-  }
+  const parts = {
+    selection,
+    rule,
+    runId,
+    segmentNames,
+    filter,
+    scan: segmentNames.length ? scoresScan(db) : '',
+    suppressKey: countRows(db, 'SELECT count(*) AS n FROM suppressions') > 0,
+    suppressPerson: countRows(db, "SELECT count(*) AS n FROM suppressions WHERE kind IN ('erased', 'opposition')") > 0,
+    seeds: countRows(db, 'SELECT count(*) AS n FROM seeds') > 0,
+  };
+  // Segments alone are a membership test (a list SQLite builds once); score fields in --where need a join.
+  const filterScores = filter?.usesScores === true;
   const channel = `'${selection.channel}'`; // from the fixed Channel set, never user text
-  if (!selection.includeUnconsented && rule.consent === 'contact') {
-    where.push(`(SELECT k.status FROM consents k WHERE k.contact_id = c.id AND k.channel = ${channel} ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1) = 'granted'`);
-  }
-  const scoresJoin = innerScores ? 'JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : '';
-  const inner = `SELECT c.id AS id, ${rule.key} AS addr,
-      row_number() OVER (PARTITION BY ${rule.key} ORDER BY c.updated_at DESC, c.id DESC) AS rn
-    FROM contacts c ${scoresJoin}
-    WHERE ${where.join('\n      AND ')}`;
-
-  const outerWhere = ['w.rn = 1'];
-  if (!selection.includeUnconsented && rule.consent === 'address') {
-    // The person's latest choice for the channel, across every record that shares the address. Most
-    // addresses belong to one record: its own consents are read straight off the index, no join, no sort.
-    outerWhere.push(`(CASE WHEN EXISTS (SELECT 1 FROM contacts c2 WHERE c2.${rule.lookup} = w.addr AND c2.id <> w.id)
-        THEN (SELECT k.status FROM contacts c2 JOIN consents k ON k.contact_id = c2.id
-              WHERE c2.${rule.lookup} = w.addr AND k.channel = ${channel}
-              ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1)
-        ELSE (SELECT k.status FROM consents k WHERE k.contact_id = w.id AND k.channel = ${channel}
-              ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1)
-      END) = 'granted'`);
-  }
   const wanted = columnKeys.filter((k) => runId !== null || !COLUMNS[k]!.scores);
-  const outerScores = mode === 'rows' && runId !== null && wanted.some((k) => COLUMNS[k]!.scores);
+  const outputScores = mode === 'rows' && runId !== null && wanted.some((k) => COLUMNS[k]!.scores);
   const select = mode === 'count' ? 'count(*) AS n' : wanted.map((k) => `${COLUMNS[k]!.sql.replace('@channel', channel)} AS "${k}"`).join(',\n  ');
-  const limit = selection.limit !== undefined ? 'LIMIT ?' : '';
-  const sql = `SELECT ${select}
+  const limit = mode !== 'count' && selection.limit !== undefined ? 'LIMIT ?' : '';
+  const own = candidateFor('c', 's', parts);
+  const params: unknown[] = [];
+  let sql: string;
+
+  if (rule.lookup) {
+    const rival = candidateFor('d', 'ds', parts);
+    const where = [own.sql];
+    if (!selection.includeUnconsented) where.push(consentCondition(rule, channel, 'c.id', `c.${rule.lookup}`));
+    where.push(`NOT EXISTS (SELECT 1 FROM contacts d ${filterScores ? 'JOIN scores ds ON ds.contact_id = d.id AND ds.run_id = ?' : ''}
+        WHERE d.${rule.lookup} = c.${rule.lookup} AND d.id <> c.id
+          AND (d.updated_at > c.updated_at OR (d.updated_at = c.updated_at AND d.id > c.id))
+          AND ${rival.sql})`);
+    const join = filterScores ? 'JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : '';
+    sql = `SELECT ${select}\nFROM contacts c ${join}\nWHERE ${where.join('\n  AND ')}\n${mode === 'count' ? '' : 'ORDER BY c.id'} ${limit}`;
+    if (join) params.push(runId);
+    params.push(...own.params);
+    if (filterScores) params.push(runId);
+    params.push(...rival.params);
+  } else {
+    const where = [own.sql];
+    if (!selection.includeUnconsented) where.push(consentCondition(rule, channel, 'c.id', ''));
+    const inner = `SELECT c.id AS id, ${rule.key} AS addr,
+      row_number() OVER (PARTITION BY ${rule.key} ORDER BY c.updated_at DESC, c.id DESC) AS rn
+    FROM contacts c ${filterScores ? 'JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : ''}
+    WHERE ${where.join('\n      AND ')}`;
+    sql = `SELECT ${select}
 FROM (${inner}) w
 JOIN contacts c ON c.id = w.id
-${outerScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : ''}
-WHERE ${outerWhere.join(' AND ')}
-${mode === 'count' ? '' : 'ORDER BY w.addr, w.id'}
-${mode === 'count' ? '' : limit}`;
-  const params: unknown[] = [];
-  if (innerScores) params.push(runId);
-  params.push(...innerParams);
-  if (outerScores) params.push(runId);
-  if (mode !== 'count' && selection.limit !== undefined) params.push(selection.limit);
+${outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : ''}
+WHERE w.rn = 1
+${mode === 'count' ? '' : 'ORDER BY w.addr, w.id'} ${limit}`;
+    if (filterScores) params.push(runId);
+    params.push(...own.params);
+    if (outputScores) params.push(runId);
+  }
+  if (limit) params.push(selection.limit);
   return { sql, params, runId, columns: wanted };
 }

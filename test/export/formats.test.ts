@@ -85,7 +85,7 @@ describe('output formats and options', () => {
     const bytes = fs.readFileSync(file);
     expect(bytes.includes(Buffer.from([0xe9]))).toBe(true); // é as one byte
     const text = iconv.decode(bytes, 'win1252');
-    expect(text.split('\r\n')).toEqual(['email;first_name;last_name;city', 'anna@example.com;Anna;?ukasz;"Kraków; ""PL"""', 'zoe@example.com;Zoé;Lefèvre;Besançon', '']);
+    expect(text.split('\r\n')).toEqual(['email;first_name;last_name;city', 'zoe@example.com;Zoé;Lefèvre;Besançon', 'anna@example.com;Anna;?ukasz;"Kraków; ""PL"""', '']);
     expect(result.unencodable).toBe(1);
   });
 
@@ -104,13 +104,13 @@ describe('output formats and options', () => {
     const db = frenchStore();
     const json = await exportFile(db, {}, { format: 'json', columns: ['email', 'first_name'] });
     expect(JSON.parse(fs.readFileSync(json.file, 'utf8'))).toEqual([
-      { email: 'anna@example.com', first_name: 'Anna' },
       { email: 'zoe@example.com', first_name: 'Zoé' },
+      { email: 'anna@example.com', first_name: 'Anna' },
     ]);
     const empty = await exportFile(db, { where: 'city = "nowhere"' }, { format: 'json' });
     expect(JSON.parse(fs.readFileSync(empty.file, 'utf8'))).toEqual([]);
     const lines = await exportFile(db, {}, { format: 'jsonl', columns: ['first_name'] });
-    expect(fs.readFileSync(lines.file, 'utf8')).toBe('{"first_name":"Anna"}\n{"first_name":"Zoé"}\n');
+    expect(fs.readFileSync(lines.file, 'utf8')).toBe('{"first_name":"Zoé"}\n{"first_name":"Anna"}\n');
   });
 
   it('an empty selection still writes the header', async () => {

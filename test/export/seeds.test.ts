@@ -92,6 +92,13 @@ describe('seeds (trap addresses)', () => {
     expect(xlsx.candidates.map((c) => c.id)).toContain(second.result.exportId);
     expect(xlsx.seedsFound).toHaveLength(1);
 
+    // A large file read in chunks, with the seed written across the first chunk boundary (256 KiB).
+    const big = path.join(tempDir(), 'big.csv');
+    const filler = 'filler@example.com;x\n';
+    const head = filler.repeat(Math.floor((256 * 1024 - 12) / filler.length));
+    fs.writeFileSync(big, `${head}${'#'.repeat(256 * 1024 - 12 - head.length)}\ntrap.two@traps.example;x\n${filler.repeat(20_000)}`);
+    expect((await traceFile(db, big)).seedsFound).toEqual(['trap.two@traps.example']);
+
     const clean = path.join(tempDir(), 'clean.csv');
     fs.writeFileSync(clean, 'email\nperson01@example.com\n');
     expect((await traceFile(db, clean)).candidates).toEqual([]);
