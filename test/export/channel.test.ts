@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addSuppression } from '../../src/export/suppressions.js';
 import { emailHash } from '../../src/export/keys.js';
-import { addConsent, addContact, addEmailable, makeStore } from './store.js';
+import { addConsent, addContact, addEmailable, addScore, addScoreRun, makeStore } from './store.js';
 import { exportJsonl } from './run.js';
 
 const emails = (rows: Record<string, unknown>[]): string[] => rows.map((r) => String(r.email)).sort();
@@ -38,6 +38,31 @@ describe('channel rules', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]!.first_name).toBe('New');
     expect(result.rows).toBe(1);
+  });
+
+  it('picks the most recent record among those selected, with segments and score filters', async () => {
+    const { db } = makeStore();
+    const run = addScoreRun(db);
+    const older = addEmailable(db, { email: 'shared@example.com', firstName: 'Older', updatedAt: '2025-01-01 00:00:00' });
+    const newer = addEmailable(db, { email: 'shared@example.com', firstName: 'Newer', updatedAt: '2026-01-01 00:00:00' });
+    addScore(db, run, older, { segment: 'Champions', r: 5 });
+    addScore(db, run, newer, { segment: 'Hibernating', r: 1 });
+    const names = async (sel: Parameters<typeof exportJsonl>[1]) => (await exportJsonl(db, sel, { columns: ['first_name'] })).rows.map((r) => r.first_name);
+    expect(await names({})).toEqual(['Newer']);
+    expect(await names({ segments: ['champions'] })).toEqual(['Older']);
+    expect(await names({ where: 'r >= 4' })).toEqual(['Older']);
+    expect(await names({ where: 'r <= 2', segments: ['hibernating'] })).toEqual(['Newer']);
+    expect(await names({ segments: ['champions', 'hibernating'] })).toEqual(['Newer']);
+  });
+
+  it('post: one letter per person and address, the most recently updated record', async () => {
+    const { db } = makeStore();
+    const base = { lastName: 'Roux', address: '1 rue Neuve', postalCode: '69001', city: 'Lyon', country: 'FR' };
+    for (const [firstName, updatedAt] of [['Ann', '2025-01-01 00:00:00'], ['ANN ', '2026-01-01 00:00:00'], ['Paul', '2024-01-01 00:00:00']] as const) {
+      addConsent(db, addContact(db, { ...base, firstName, updatedAt }), 'post', 'granted');
+    }
+    const { rows } = await exportJsonl(db, { channel: 'post' }, { columns: ['first_name'] });
+    expect(rows.map((r) => r.first_name).sort()).toEqual(['ANN ', 'Paul']);
   });
 
   it('honours a withdrawal recorded on another record of the same address', async () => {

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { addSuppression, type SuppressionKind } from '../../src/export/suppressions.js';
 import type { Channel } from '../../src/store/types.js';
-import { addConsent, addContact, makeStore } from './store.js';
+import { addConsent, addContact, addScore, addScoreRun, makeStore } from './store.js';
 import { exportJsonl } from './run.js';
 
 function rng(seed: number): () => number {
@@ -27,6 +27,7 @@ interface Rec {
   valid: boolean;
   sms: string | null;
   status: 'active' | 'inactive' | 'merged';
+  segment: 'Alpha' | 'Beta';
   consents: { channel: Channel; status: 'granted' | 'withdrawn'; at: string; seq: number }[];
 }
 
@@ -42,6 +43,7 @@ describe('consent and suppression property', () => {
       const emailPool = Array.from({ length: 10 }, (_, i) => `person${i}@example.com`);
       const phonePool = Array.from({ length: 8 }, (_, i) => `+3361234560${i}`);
       const recs: Rec[] = [];
+      const run = addScoreRun(db);
       let seq = 0;
       for (let i = 0; i < 40; i++) {
         const email = random() < 0.85 ? pick(emailPool) : null;
@@ -51,6 +53,7 @@ describe('consent and suppression property', () => {
           valid: random() < 0.9,
           sms: random() < 0.5 ? pick(phonePool) : null,
           status: pick(['active', 'active', 'active', 'inactive', 'merged'] as const),
+          segment: pick(['Alpha', 'Beta'] as const),
           consents: [],
         };
         rec.id = addContact(db, {
@@ -60,6 +63,7 @@ describe('consent and suppression property', () => {
           status: rec.status,
           updatedAt: pick(DATES),
         });
+        addScore(db, run, rec.id, { segment: rec.segment });
         const n = Math.floor(random() * 4);
         for (let k = 0; k < n; k++) {
           const consent = { channel: pick(['email', 'sms'] as const), status: pick(['granted', 'granted', 'withdrawn'] as const), at: pick(DATES), seq: ++seq };
@@ -77,7 +81,7 @@ describe('consent and suppression property', () => {
       }
 
       for (const channel of ['email', 'sms'] as const) {
-        for (const includeUnconsented of [false, true]) {
+        for (const [includeUnconsented, segments] of [[false, []], [true, []], [false, ['alpha']]] as const) {
           const addressOf = (r: Rec): string | null => (channel === 'email' ? (r.valid ? r.email : null) : r.sms);
           const isSuppressed = (r: Rec): boolean =>
             suppressed.some((s) => (s.key === addressOf(r)) || (s.kind === 'opposition' && (s.key === r.email || s.key === r.sms)));
@@ -92,10 +96,11 @@ describe('consent and suppression property', () => {
           for (const r of recs) {
             const address = addressOf(r);
             if (!address || r.status !== 'active' || isSuppressed(r)) continue;
+            if (segments.length && r.segment !== 'Alpha') continue;
             if (!includeUnconsented && latest(address) !== 'granted') continue;
             expected.add(address);
           }
-          const { rows } = await exportJsonl(db, { channel, includeUnconsented }, { columns: [channel === 'email' ? 'email' : 'sms'] });
+          const { rows } = await exportJsonl(db, { channel, includeUnconsented, segments: [...segments] }, { columns: [channel === 'email' ? 'email' : 'sms'] });
           const got = rows.map((r) => String(r[channel === 'email' ? 'email' : 'sms']));
           // The safety property itself, stated on its own...
           for (const address of got) {
