@@ -200,7 +200,7 @@ export class ExportSink {
   async writeRow(values: OutValue[]): Promise<void> {
     const max = this.options.maxRowsPerFile;
     if (this.current && max !== undefined && this.current.rows >= max) {
-      if (this.options.out === '-') throw new OutputError(`more than ${max.toLocaleString('en')} rows: the preset takes at most that many per file; use --out FILE to split into numbered files`);
+      if (this.options.out === '-') throw new OutputError(`the list does not fit in one file of ${(max + 1).toLocaleString('en')} rows (header included): use --out FILE to split it into numbered files`);
       await this.finishPart();
     }
     if (!this.current) await this.open();
