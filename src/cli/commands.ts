@@ -11,6 +11,10 @@ import { registerAffinities } from './affinities.js';
 import { registerDedupe } from './dedupe.js';
 import { registerExplain } from './explain.js';
 import { registerUnmerge } from './unmerge.js';
+import { registerExport } from './export.js';
+import { registerExports } from './exports.js';
+import { registerSeeds } from './seeds.js';
+import { registerSuppress } from './suppress.js';
 
 /** Every command, one line each: a new command adds its register function here. */
 export const commands: Array<(program: Command, wrap: Wrap) => void> = [
@@ -25,4 +29,8 @@ export const commands: Array<(program: Command, wrap: Wrap) => void> = [
   registerDedupe,
   registerExplain,
   registerUnmerge,
+  registerExport,
+  registerExports,
+  registerSuppress,
+  registerSeeds,
 ];

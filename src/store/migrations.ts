@@ -8,6 +8,8 @@ import { dedupeMigrations } from '../dedupe/schema.js';
  */
 import { validateMigrations } from '../validate/schema.js';
 import { scoreMigrations } from '../score/schema.js';
+import { exportMigrations } from '../export/schema.js';
+// TEMPORARY (export branch): validate's migration 10 as a test double until the validate stage lands.
 
 export interface Migration {
   id: number;
@@ -135,4 +137,4 @@ export const coreMigrations: Migration[] = [
 ];
 
 /** Every stage's migrations; a stage adds its list here (one line). */
-export const migrations: Migration[] = [...coreMigrations, ...validateMigrations, ...scoreMigrations, ...dedupeMigrations];
+export const migrations: Migration[] = [...coreMigrations, ...validateMigrations, ...scoreMigrations, ...dedupeMigrations, ...exportMigrations];
