@@ -180,7 +180,7 @@ function printSummary(ctx: CommandContext, s: ImportSummary): void {
   if (s.contactsCreated) ctx.info(`  ${s.contactsCreated} customers were not in the store yet: created as minimal contacts`);
   if (s.emptyRows) ctx.info(`  ${s.emptyRows} empty rows ignored`);
   const unmapped = s.mapping.filter((m) => !m.field).map((m) => m.column);
-  if (unmapped.length) ctx.info(`  kept in attributes: ${unmapped.join(', ')}`);
+  if (unmapped.length) ctx.info(`  kept in attributes: ${unmapped.slice(0, 12).join(', ')}${unmapped.length > 12 ? `, and ${unmapped.length - 12} more` : ''}`);
   if (s.rejected) ctx.info(`  see the rejected rows: custkit rejects --import ${s.importId} (add --out FILE to fix and re-import them)`);
 }
 

@@ -105,8 +105,22 @@ function amountCell(cell: Cell | undefined, text: string, settings: MapSettings)
 }
 
 /** Compiled mapping: field -> column index, built once per file. */
+/** field -> column index; a plain object, as the lookup runs ~30 times per row. */
+class FieldIndex {
+  private readonly at: Partial<Record<Field, number>> = {};
+  set(field: Field, index: number): void {
+    this.at[field] = index;
+  }
+  get(field: Field): number | undefined {
+    return this.at[field];
+  }
+  has(field: Field): boolean {
+    return this.at[field] !== undefined;
+  }
+}
+
 export class RowMapper {
-  private readonly index = new Map<Field, number>();
+  private readonly index = new FieldIndex();
   private readonly unmapped: number[] = [];
   private readonly consentColumns: Array<{ channel: Channel; at: number }> = [];
 
@@ -146,7 +160,7 @@ export class RowMapper {
 
   map(row: Cell[]): MappedRow {
     const width = this.settings.headers.length;
-    if (row.every((cell) => cellText(cell) === '')) return { kind: 'empty' };
+    if (isEmptyRow(row)) return { kind: 'empty' };
     if (row.length !== width) {
       const extraEmpty = row.length > width && row.slice(width).every((cell) => cellText(cell) === '');
       if (!extraEmpty) {
@@ -300,6 +314,15 @@ export class RowMapper {
       },
     };
   }
+}
+
+function isEmptyRow(row: Cell[]): boolean {
+  for (let i = 0; i < row.length; i++) {
+    const cell = row[i];
+    if (cell === null || cell === undefined || cell === '') continue;
+    if (typeof cell !== 'string' || cell.trim() !== '') return false;
+  }
+  return true;
 }
 
 function rowHash(values: Record<string, string | null>): string {

@@ -42,6 +42,9 @@ export async function openTables(request: OpenRequest, facts: FileFacts): Promis
   // --all-sheets is harmless on a CSV (one table); --sheet names something a CSV does not have.
   if (request.sheet !== undefined) throw new InputError(`${request.displayName}: --sheet applies to .xlsx workbooks only`);
   if (facts.size === 0) throw new InputError(`${request.displayName}: the file is empty`);
+  if (!facts.bom && facts.head.includes(0)) {
+    throw new InputError(`${request.displayName}: not a text file (it contains NUL bytes); custkit reads CSV/TSV text and .xlsx workbooks`);
+  }
   if (/\.(xls|ods|numbers)$/i.test(request.file)) {
     throw new InputError(`${request.displayName}: this spreadsheet format is not supported; save it as .xlsx or .csv`);
   }

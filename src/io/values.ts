@@ -35,8 +35,11 @@ function pad(n: number, width = 2): string {
   return String(n).padStart(width, '0');
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month === 2 && ((year % 4 === 0 && year % 100 !== 0) || year % 400 === 0)) return 29;
+  return DAYS_IN_MONTH[month - 1]!;
 }
 
 function build(year: number, month: number, day: number, h?: string, mi?: string, s?: string): IsoDate | null {
@@ -258,8 +261,11 @@ const FALSE_WORDS = new Set(['non', 'n', 'no', 'false', 'faux', '0', 'optout', '
 
 /** oui/non, yes/no, true/false, 1/0, x (a ticked box)... -> boolean; null for empty, undefined for unknown. */
 export function parseBoolean(text: string): boolean | null | undefined {
-  const value = stripAccents(text.trim().toLowerCase());
-  if (value === '') return null;
+  const lower = text.trim().toLowerCase();
+  if (lower === '') return null;
+  if (TRUE_WORDS.has(lower)) return true;
+  if (FALSE_WORDS.has(lower)) return false;
+  const value = stripAccents(lower);
   if (TRUE_WORDS.has(value)) return true;
   if (FALSE_WORDS.has(value)) return false;
   return undefined;

@@ -179,6 +179,11 @@ describe('custkit import (end to end)', () => {
     const notWorkbook = custkit(['import', fixture('not-a-workbook.xlsx')], { db });
     expect(notWorkbook.code).toBe(1);
     expect(notWorkbook.stderr).toContain('not a valid .xlsx workbook');
+    const binary = path.join(tempDir(), 'photo.csv');
+    fs.writeFileSync(binary, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d]));
+    const notText = custkit(['import', binary], { db });
+    expect(notText.code).toBe(1);
+    expect(notText.stderr).toContain('photo.csv: not a text file');
     const flag = custkit(['import', fixture('clients-fr-cp1252.csv'), '--bogus'], { db });
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain("unknown option '--bogus'");
