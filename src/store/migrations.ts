@@ -6,6 +6,11 @@ import { dedupeMigrations } from '../dedupe/schema.js';
  * report 60-69); `allMigrations` below gathers them. `migrate` applies every id not yet in
  * `schema_migrations`, in id order, each in its own transaction. Never edit a shipped entry: add one.
  */
+import { validateMigrations } from '../validate/schema.js';
+import { scoreMigrations } from '../score/schema.js';
+import { exportMigrations } from '../export/schema.js';
+// TEMPORARY (export branch): validate's migration 10 as a test double until the validate stage lands.
+
 export interface Migration {
   id: number;
   name: string;
@@ -132,4 +137,4 @@ export const coreMigrations: Migration[] = [
 ];
 
 /** Every stage's migrations; a stage adds its list here (one line). */
-export const migrations: Migration[] = [...coreMigrations, ...dedupeMigrations];
+export const migrations: Migration[] = [...coreMigrations, ...validateMigrations, ...scoreMigrations, ...dedupeMigrations, ...exportMigrations];
