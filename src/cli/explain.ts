@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { makeScorer, scorePair } from '../dedupe/find.js';
 import { syncKeys } from '../dedupe/keys.js';
+import { ensureValidated } from '../validate/ensure.js';
 import { loadRecords } from '../dedupe/records.js';
 import { CliError, ExitCode, type CommandContext } from './context.js';
 import type { Wrap } from './main.js';
@@ -38,6 +39,7 @@ function explain(ctx: CommandContext, uid1: string, uid2: string, options: { sho
       return row;
     });
     // A merged or erased record has no keys; explain it from its own values all the same.
+    ensureValidated(db);
     db.transaction(() => syncKeys(db))();
     const missing = ids.filter((r) => r.status === 'merged' || r.status === 'erased');
     if (missing.length > 0) ctx.warn(`contact ${missing.map((r) => r.id === ids[0].id ? uid1 : uid2).join(', ')} is ${missing[0].status}: it takes no part in dedupe`);

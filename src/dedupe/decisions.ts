@@ -6,6 +6,7 @@
 import type { Db } from '../store/db.js';
 import { makeScorer, scorePair } from './find.js';
 import { syncKeys } from './keys.js';
+import { ensureValidated } from '../validate/ensure.js';
 import { applyMerges, type MergeOutcome, type MergePlan } from './merge.js';
 import { loadRecords } from './records.js';
 import { ReviewFileError, type DecisionRow } from './review.js';
@@ -57,6 +58,7 @@ export function applyDecisions(db: Db, file: string, rows: DecisionRow[]): Decis
     }
     if (plans.size > 0) {
       // The evidence kept with each merge is recomputed, not read from the editable file.
+      ensureValidated(db);
       syncKeys(db);
       const ids = [...plans.values()].flatMap((p) => [p.survivorId!, ...p.members.map((m) => m.id)]);
       const records = loadRecords(db, { ids });

@@ -7,6 +7,7 @@ import { block, type BlockingResult } from './blocking.js';
 import { COMPARISONS, compareLevels, unpack } from './comparison.js';
 import { cluster, type Cluster } from './clustering.js';
 import { syncKeys } from './keys.js';
+import { ensureValidated } from '../validate/ensure.js';
 import { latestModel, withDefaults } from './model-store.js';
 import { fill, loadRecords, view, type Records } from './records.js';
 import { Scorer, defaultModel, probability, termFrequencies, termFrequenciesOf, type Model, type PatternCounts } from './scoring.js';
@@ -25,6 +26,8 @@ export interface FindOptions {
 
 export interface FindResult {
   contacts: number;
+  /** Contacts validate checked first (new or changed since their last validation). */
+  validated: number;
   keyed: number;
   blocking: BlockingResult;
   matches: number;
@@ -102,6 +105,10 @@ export function findDuplicates(db: Db, options: FindOptions): FindResult {
     timings[stage] = Math.round(now - t);
     t = now;
   };
+  // The contract between stages: dedupe validates what changed first (validate's E.164 phones,
+  // normalised postcodes and countries then feed the keys).
+  const validated = ensureValidated(db);
+  lap('validate');
   const keyed = db.transaction(() => syncKeys(db))();
   lap('keys');
   const records = loadRecords(db);
@@ -137,5 +144,5 @@ export function findDuplicates(db: Db, options: FindOptions): FindResult {
   const score = (a: number, b: number) => scorePair(scorer, records, a, b);
   const clusters = cluster(matched, options.chainThreshold, (a, b) => score(a, b).probability);
   lap('clustering');
-  return { contacts: records.size, keyed, blocking, matches: matched.length, clusters, model: scorer.model, training, timings, score };
+  return { contacts: records.size, validated, keyed, blocking, matches: matched.length, clusters, model: scorer.model, training, timings, score };
 }

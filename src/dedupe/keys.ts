@@ -168,15 +168,17 @@ export function contactColumns(db: Db): Set<string> {
 export function syncKeys(db: Db): number {
   const columns = contactColumns(db);
   const extra = OPTIONAL_COLUMNS.filter((c) => columns.has(c)).map((c) => `, c.${c}`).join('');
+  // Validation does not bump updated_at, so a contact validated since it was keyed is keyed again.
+  const version = columns.has('validated_at') ? "c.updated_at || '|' || coalesce(c.validated_at, '')" : 'c.updated_at';
   db.prepare(`DELETE FROM dedupe_keys WHERE contact_id IN (SELECT id FROM contacts WHERE status NOT IN ('active', 'inactive'))`).run();
   const sourceColumns = ['first_name', 'last_name', 'email_norm', 'phone', 'mobile', 'postal_code', 'country', 'birth_date', 'siret', 'address_line1', 'city',
     ...OPTIONAL_COLUMNS.filter((c) => columns.has(c))];
   // Rows as arrays: building a million objects with named keys costs more than the keys themselves.
   const select = db.prepare(`
-    SELECT c.id, c.updated_at, c.first_name, c.last_name, c.email_norm, c.phone, c.mobile, c.postal_code, c.country,
+    SELECT c.id, ${version} AS version, c.first_name, c.last_name, c.email_norm, c.phone, c.mobile, c.postal_code, c.country,
            c.birth_date, c.siret, c.address_line1, c.city${extra}
     FROM contacts c LEFT JOIN dedupe_keys k ON k.contact_id = c.id
-    WHERE c.id > ? AND c.status IN ('active', 'inactive') AND (k.contact_id IS NULL OR k.keyed_at IS NOT c.updated_at)
+    WHERE c.id > ? AND c.status IN ('active', 'inactive') AND (k.contact_id IS NULL OR k.keyed_at IS NOT ${version})
     ORDER BY c.id LIMIT 20000`).raw();
   const upsert = db.prepare(`INSERT OR REPLACE INTO dedupe_keys
     (contact_id, keyed_at, fn, ln, ln_phon, fi, email, email_local, email_domain, postal, dob, siret, addr, city, phones)

@@ -49,21 +49,44 @@ function isUniqueViolation(error: unknown): boolean {
   return error instanceof Error && 'code' in error && String((error as { code: unknown }).code).startsWith('SQLITE_CONSTRAINT');
 }
 
+/**
+ * How a row is found again: by rowid, or for a WITHOUT ROWID table (scores) by its primary key.
+ * A moved row is recorded by its identity after the move: a rowid, or the key values with the survivor.
+ */
+export type RowIdentity = number | Record<string, unknown>;
+
+export function primaryKeyOf(db: Db, table: string): string[] | null {
+  const info = db.prepare("SELECT wr FROM pragma_table_list WHERE name = ? AND schema = 'main'").get(table) as { wr: number } | undefined;
+  if (!info || info.wr === 0) return null;
+  return (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string; pk: number }>)
+    .filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+}
+
+export function whereIdentity(key: string[] | null): string {
+  return key ? key.map((c) => `"${c}" = @${c}`).join(' AND ') : 'rowid = @rowid';
+}
+
+export function identityParams(identity: RowIdentity): Record<string, unknown> {
+  return typeof identity === 'number' ? { rowid: identity } : identity;
+}
+
 /** Moves one member's rows to the survivor; a row the survivor already has (unique clash) is removed and kept. */
-function moveRows(db: Db, table: string, from: number, to: number): { moved: number[]; removed: Array<Record<string, unknown>> } {
-  const rows = db.prepare(`SELECT rowid AS __rowid, * FROM ${table} WHERE contact_id = ? ORDER BY rowid`).all(from) as Array<Record<string, unknown> & { __rowid: number }>;
-  const update = db.prepare(`UPDATE ${table} SET contact_id = ? WHERE rowid = ?`);
-  const remove = db.prepare(`DELETE FROM ${table} WHERE rowid = ?`);
-  const moved: number[] = [];
+function moveRows(db: Db, table: string, from: number, to: number): { moved: RowIdentity[]; removed: Array<Record<string, unknown>> } {
+  const key = primaryKeyOf(db, table);
+  const rows = db.prepare(`SELECT ${key ? '' : 'rowid AS __rowid, '}* FROM ${table} WHERE contact_id = ?`).all(from) as Array<Record<string, unknown>>;
+  const update = db.prepare(`UPDATE ${table} SET contact_id = @__to WHERE ${whereIdentity(key)}`);
+  const remove = db.prepare(`DELETE FROM ${table} WHERE ${whereIdentity(key)}`);
+  const moved: RowIdentity[] = [];
   const removed: Array<Record<string, unknown>> = [];
   for (const { __rowid, ...row } of rows) {
+    const before: RowIdentity = key ? Object.fromEntries(key.map((c) => [c, row[c]])) : (__rowid as number);
     try {
-      update.run(to, __rowid);
-      moved.push(__rowid);
+      update.run({ ...identityParams(before), __to: to });
+      moved.push(typeof before === 'number' ? before : { ...before, ...(key!.includes('contact_id') ? { contact_id: to } : {}) });
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      remove.run(__rowid);
-      removed.push({ ...row, rowid: __rowid });
+      remove.run(identityParams(before));
+      removed.push(key ? row : { ...row, rowid: __rowid });
     }
   }
   return { moved, removed };
@@ -128,7 +151,7 @@ export function applyMerges(db: Db, plans: MergePlan[], run: { mode: 'apply' | '
       const insertMember = db.prepare(`INSERT INTO merge_members (merge_id, contact_id, probability, evidence, snapshot, moved, removed)
         VALUES (?, ?, ?, ?, ?, ?, ?)`);
       for (const member of others) {
-        const moved: Record<string, number[]> = {};
+        const moved: Record<string, RowIdentity[]> = {};
         const removed: Record<string, Array<Record<string, unknown>>> = {};
         for (const table of tables) {
           const result = moveRows(db, table, member.id, survivor.id);

@@ -4,8 +4,12 @@
  * fields to their values before the merge (except fields changed since by something else: those stay).
  */
 import type { Db } from '../store/db.js';
+import { VALIDATED_COLUMNS } from '../validate/schemas.js';
+import { identityParams, primaryKeyOf, whereIdentity, type RowIdentity } from './merge.js';
 
 export class UnmergeError extends Error {}
+
+const DERIVED = new Set<string>([...VALIDATED_COLUMNS, 'validated_at', 'validated_key', 'email_norm']);
 
 interface MergeRow {
   id: number;
@@ -57,9 +61,9 @@ function undoOne(db: Db, merge: MergeRow, now: string): UnmergeOutcome {
     }
     const snapshot = JSON.parse(m.snapshot) as Row;
     restoreRow(db, m.contact_id, snapshot);
-    for (const [table, ids] of Object.entries(JSON.parse(m.moved) as Record<string, number[]>)) {
-      const back = db.prepare(`UPDATE ${table} SET contact_id = ? WHERE rowid = ? AND contact_id = ?`);
-      for (const rowid of ids) back.run(m.contact_id, rowid, merge.survivor_id);
+    for (const [table, ids] of Object.entries(JSON.parse(m.moved) as Record<string, RowIdentity[]>)) {
+      const back = db.prepare(`UPDATE ${table} SET contact_id = @__to WHERE ${whereIdentity(primaryKeyOf(db, table))} AND contact_id = @__from`);
+      for (const identity of ids) back.run({ ...identityParams(identity), __to: m.contact_id, __from: merge.survivor_id });
     }
     for (const [table, rows] of Object.entries(JSON.parse(m.removed) as Record<string, Row[]>)) {
       for (const row of rows) {
@@ -73,8 +77,10 @@ function undoOne(db: Db, merge: MergeRow, now: string): UnmergeOutcome {
   for (const id of JSON.parse(merge.added_consents) as number[]) db.prepare('DELETE FROM consents WHERE id = ?').run(id);
   const before = JSON.parse(merge.survivor_before) as Row;
   const after = JSON.parse(merge.survivor_after) as Row;
-  // A field someone changed after the merge (a re-import, a clean) keeps its newer value.
-  restoreRow(db, merge.survivor_id, before, (c) => survivor[c] === after[c]);
+  // A field someone changed after the merge (a re-import, a clean) keeps its newer value. validate's
+  // columns are derived from the raw ones and were recomputed after the merge: they go back with them
+  // (if a raw field kept a newer value, its newer updated_at has validate recompute them).
+  restoreRow(db, merge.survivor_id, before, (c) => survivor[c] === after[c] || DERIVED.has(c));
   db.prepare('UPDATE merges SET undone_at = ? WHERE id = ?').run(now, merge.id);
   return { mergeId: merge.id, survivorUid: String(before.uid), restored };
 }

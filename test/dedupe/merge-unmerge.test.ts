@@ -7,15 +7,18 @@ import { rng } from '../../src/dedupe/scoring.js';
 import { unmerge, unmergeSince } from '../../src/dedupe/unmerge.js';
 import { openStore, type Db } from '../../src/store/db.js';
 import { storeContent } from '../helpers/dedupe-store.js';
+import { ensureValidated } from '../../src/validate/ensure.js';
 
-/** A scores table like the score stage's, with one row per run and contact (a merge can clash on it). */
+/** Score rows in two runs (one per run and contact: a merge clashes when both people were scored). */
 function addScores(db: Db, seed: number): void {
-  db.exec(`CREATE TABLE scores (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, contact_id INTEGER NOT NULL REFERENCES contacts(id),
-    recency_days INTEGER, segment TEXT, UNIQUE (run_id, contact_id))`);
   const r = rng(seed);
-  const insert = db.prepare('INSERT INTO scores (run_id, contact_id, recency_days, segment) VALUES (?, ?, ?, ?)');
+  const run = db.prepare(`INSERT INTO score_runs (as_of, method, bins, binning, segment_map, created_at, updated_at)
+    VALUES (?, 'rfm', 5, 'quantile', 'default', '2026-01-01', '2026-01-01')`);
+  const runs = ['2025-12-31', '2026-06-30'].map((asOf) => Number(run.run(asOf).lastInsertRowid));
+  const insert = db.prepare(`INSERT INTO scores (run_id, contact_id, recency_days, frequency, monetary_minor, segment)
+    VALUES (?, ?, ?, ?, ?, ?)`);
   for (const id of db.prepare('SELECT id FROM contacts').pluck().all() as number[]) {
-    for (const run of [1, 2]) if (r() < 0.6) insert.run(run, id, Math.floor(r() * 400), r() < 0.5 ? 'Champions' : 'At Risk');
+    for (const runId of runs) if (r() < 0.6) insert.run(runId, id, Math.floor(r() * 400), 1 + Math.floor(r() * 5), Math.floor(r() * 50000), r() < 0.5 ? 'Champions' : 'At Risk');
   }
 }
 
@@ -30,6 +33,7 @@ describe('merge then unmerge (property over generated stores)', () => {
       const db = openStore(':memory:');
       syntheticContacts(db, { people: 150 + seed * 40, duplicateShare: 0.3, seed, withHistory: true });
       addScores(db, seed);
+      ensureValidated(db); // what any dedupe run does first; the property is about merge and unmerge
       const before = storeContent(db);
       const merges = mergeAll(db);
       expect(merges.length).toBeGreaterThan(10);
@@ -52,6 +56,7 @@ describe('merge then unmerge (property over generated stores)', () => {
     const db = openStore(':memory:');
     syntheticContacts(db, { people: 50, duplicateShare: 0, seed: 9 });
     const ids = db.prepare('SELECT id FROM contacts ORDER BY id LIMIT 3').pluck().all() as number[];
+    ensureValidated(db);
     const before = storeContent(db);
     const [first] = applyMerges(db, [{ survivorId: ids[0], members: [{ id: ids[1], probability: null, evidence: [] }] }], { mode: 'decisions', threshold: null });
     const [second] = applyMerges(db, [{ survivorId: ids[2], members: [{ id: ids[0], probability: null, evidence: [] }] }], { mode: 'decisions', threshold: null });

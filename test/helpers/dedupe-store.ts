@@ -6,6 +6,7 @@ import { parse } from 'csv-parse/sync';
 import fs from 'node:fs';
 import { openStore, type Db } from '../../src/store/db.js';
 import { fixture } from './cli.js';
+import { ensureValidated } from '../../src/validate/ensure.js';
 
 function rows(name: string): Record<string, string>[] {
   return parse(fs.readFileSync(fixture(`dedupe/${name}`), 'utf8'), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
@@ -35,6 +36,8 @@ export function seedDedupeStore(file: string): Db {
     const consent = db.prepare(`INSERT INTO consents (contact_id, channel, status, recorded_at, source) VALUES (?, ?, ?, ?, 'fixture')`);
     for (const r of rows('consents.csv')) consent.run(ids.get(r.external_id), r.channel, r.status, r.recorded_at);
   })();
+  // Validated as any stage would leave it (dedupe validates first): tests compare content after that.
+  ensureValidated(db);
   return db;
 }
 
@@ -42,5 +45,5 @@ export function seedDedupeStore(file: string): Db {
 export function storeContent(db: Db): string {
   const tables = ['contacts', 'purchases', 'consents', 'scores'].filter((t) =>
     db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(t));
-  return JSON.stringify(Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()])));
+  return JSON.stringify(Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY ${t === 'scores' ? 'run_id, contact_id' : 'rowid'}`).all()])));
 }
