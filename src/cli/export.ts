@@ -1,0 +1,176 @@
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { CliError, ExitCode, Progress, UsageError } from './context.js';
+import type { Wrap } from './main.js';
+import { PRESETS, type DateFormat } from '../export/columns.js';
+import { FilterError } from '../export/filter.js';
+import { runExport } from '../export/run.js';
+import { SelectionError, type StatusFilter } from '../export/select.js';
+import { FORMATS, OutputError, type Format } from '../export/writers.js';
+import { CHANNELS, type Channel } from '../store/types.js';
+
+const EXAMPLES = `
+Examples:
+  # Everyone who can be emailed (valid email, consent granted, not suppressed), as CSV on stdout
+  $ custkit export --channel email > newsletter.csv
+
+  # Two segments of the latest score run, ready for Brevo (EMAIL;FIRSTNAME;LASTNAME;SMS...)
+  $ custkit export --segment champions --segment "loyal customers" --preset brevo --out brevo.csv
+
+  # A filter: Lyon customers with a recency score of 4+ who bought this year, for Mailchimp
+  $ custkit export --where 'city = "Lyon" and r >= 4 and last_purchase >= 2026-01-01' --preset mailchimp --out lyon.csv
+
+  # SMS list for Klaviyo (Phone Number first, E.164), as Excel
+  $ custkit export --channel sms --preset klaviyo --out sms.xlsx
+
+  # A file for a partner, with 3 trap addresses mixed in at random rows (see "custkit seeds")
+  $ custkit export --tag partner-ok --with-seeds 3 --out partner.csv
+
+  # Windows Excel: semicolons, UTF-8 with BOM; or Windows-1252 for older tools
+  $ custkit export --delimiter ";" --bom --out excel.csv
+  $ custkit export --encoding cp1252 --delimiter ";" --out legacy.csv
+
+  # Every contact with a valid email, consent or not: internal, non-marketing use only (still never a
+  # suppressed address); the export log records it
+  $ custkit export --include-unconsented --columns uid,email,first_name,last_name --out internal.csv
+
+Filter language (--where): fields ${'uid, first_name, last_name, email, city, postal_code, country, company, gender, status, source, birth_date, created_at, updated_at, last_activity, tag, segment, r, f, m, recency, frequency, monetary, last_purchase'};
+  operators = != < <= > >=, in (..), not in (..), contains "..", starts with "..", is empty, is not empty;
+  combine with and / or / not and parentheses; values "text", 12, 12.5, 2026-01-01, today, today-90d.
+
+Rules: one row per address (the most recently updated record); a channel needs a valid address, consent
+granted (the person's latest choice) and no suppression; free-text cells starting with = + - @ tab CR
+are prefixed with ' for spreadsheets; phones (E.164), numbers and dates are written as they are.
+Every export is recorded: see "custkit exports".`;
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function positiveInt(flag: string, value: string | undefined, allowZero = false): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || (!allowZero && Number(value) === 0)) throw new UsageError(`${flag} ${value}: expected a whole number${allowZero ? '' : ' above 0'}`);
+  return Number(value);
+}
+
+function delimiterOf(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const named: Record<string, string> = { tab: '\t', '\\t': '\t', comma: ',', semicolon: ';', pipe: '|' };
+  const delimiter = named[value] ?? value;
+  if (![',', ';', '\t', '|'].includes(delimiter)) throw new UsageError(`--delimiter ${value}: use , ; tab or |`);
+  return delimiter;
+}
+
+function formatOf(flag: string | undefined, out: string): Format {
+  if (flag) return flag as Format;
+  const ext = path.extname(out).toLowerCase();
+  if (ext === '.xlsx') return 'xlsx';
+  if (ext === '.json') return 'json';
+  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
+  return 'csv';
+}
+
+interface ExportFlags {
+  segment: string[];
+  run?: string;
+  tag: string[];
+  where?: string;
+  limit?: string;
+  status: StatusFilter;
+  channel: Channel;
+  includeUnconsented?: boolean;
+  format?: Format;
+  out: string;
+  delimiter?: string;
+  encoding?: 'utf8' | 'cp1252';
+  bom?: boolean;
+  columns?: string;
+  preset?: string;
+  dateFormat?: DateFormat;
+  withSeeds?: string;
+  maxRowsPerFile?: string;
+}
+
+export function registerExport(program: Command, wrap: Wrap): void {
+  program
+    .command('export')
+    .description(
+      'Write the list of people to contact on a channel, for a mailing tool or a spreadsheet: selected by segment, tag or filter, only reachable, consenting and unsuppressed addresses, one row per address, spreadsheet-safe, and recorded.',
+    )
+    .addHelpText('after', EXAMPLES)
+    .option('--segment <name>', 'segment of the score run (repeatable; case and punctuation ignored)', collect, [])
+    .option('--run <id>', 'score run to read segments and scores from (default: the latest)')
+    .option('--tag <tag>', 'contacts carrying this tag (repeatable: any of them)', collect, [])
+    .option('--where <expr>', 'filter expression (see below)')
+    .option('--limit <n>', 'at most N rows (seeds not counted)')
+    .addOption(new Option('--status <status>', 'contact status').choices(['active', 'inactive', 'all']).default('active'))
+    .addOption(new Option('--channel <channel>', 'channel the list is for').choices([...CHANNELS]).default('email'))
+    .option('--include-unconsented', 'also people without consent for the channel (internal, non-marketing use; recorded; suppressed addresses still never leave)')
+    .addOption(new Option('--format <format>', 'output format (default: from --out extension, else csv)').choices([...FORMATS]))
+    .option('-o, --out <file>', 'output file, or - for stdout', '-')
+    .option('--delimiter <d>', 'CSV delimiter: , ; tab or | (default: the preset\'s, else ,)')
+    .addOption(new Option('--encoding <encoding>', 'CSV encoding').choices(['utf8', 'cp1252']))
+    .option('--bom', 'start a UTF-8 CSV with a byte-order mark (Excel on Windows)')
+    .option('--columns <list>', 'columns to write, comma-separated (e.g. uid,email,first_name,segment)')
+    .addOption(new Option('--preset <tool>', 'headers and formats for a tool\'s import').choices(Object.keys(PRESETS)))
+    .addOption(new Option('--date-format <format>', 'dates as yyyy-mm-dd (iso), dd-mm-yyyy (dmy) or mm/dd/yyyy (mdy); default: the preset\'s').choices(['iso', 'dmy', 'mdy']))
+    .option('--with-seeds <n>', 'mix N registered trap addresses into the output at random rows (channel email)')
+    .option('--max-rows-per-file <n>', 'split into numbered files of at most N rows, header included (hubspot: 1048576)')
+    .action(
+      wrap(async (ctx, flags: ExportFlags) => {
+        if (flags.columns && flags.preset) throw new UsageError('--columns and --preset both choose the columns: use one');
+        if (ctx.json && flags.out === '-') throw new UsageError('--json prints a summary on stdout: write the list with --out FILE');
+        const limit = positiveInt('--limit', flags.limit);
+        const run = positiveInt('--run', flags.run);
+        const withSeeds = positiveInt('--with-seeds', flags.withSeeds, true);
+        const maxRowsPerFile = positiveInt('--max-rows-per-file', flags.maxRowsPerFile);
+        if (maxRowsPerFile !== undefined && maxRowsPerFile < 2) throw new UsageError('--max-rows-per-file: at least 2 (the header and one row)');
+        const columns = flags.columns?.split(',').map((c) => c.trim()).filter(Boolean);
+        if (flags.columns !== undefined && !columns?.length) throw new UsageError('--columns: name at least one column');
+        const db = ctx.openDb();
+        const progress = new Progress(ctx, 'export');
+        try {
+          const result = await runExport(db, {
+            selection: {
+              segments: flags.segment,
+              run,
+              tags: flags.tag,
+              where: flags.where,
+              limit,
+              status: flags.status,
+              channel: flags.channel,
+              includeUnconsented: flags.includeUnconsented === true,
+            },
+            format: formatOf(flags.format, flags.out),
+            out: flags.out,
+            stdout: ctx.streams.stdout,
+            delimiter: delimiterOf(flags.delimiter),
+            encoding: flags.encoding,
+            bom: flags.bom,
+            columns,
+            preset: flags.preset,
+            dateFormat: flags.dateFormat,
+            withSeeds,
+            maxRowsPerFile,
+            onProgress: (rows) => progress.update(rows),
+          });
+          progress.done();
+          if (flags.includeUnconsented) ctx.warn(`--include-unconsented: people without consent for ${flags.channel} are in this list; it is recorded as export #${result.exportId} and must not be used for marketing`);
+          if (result.unencodable > 0) ctx.warn(`${result.unencodable} character(s) have no Windows-1252 code and were written as "?": use --encoding utf8 to keep them`);
+          const where = result.files.map((f) => (f.path === '-' ? 'stdout' : f.path)).join(', ');
+          if (ctx.json) ctx.printJson(result);
+          else ctx.info(`exported ${result.rows.toLocaleString('en')} row(s)${result.seeds ? ` and ${result.seeds} seed(s)` : ''} to ${where} (export #${result.exportId}, sha256 ${result.files[0]!.sha256.slice(0, 12)}…)`);
+          return result.unencodable > 0 ? ExitCode.Partial : ExitCode.Ok;
+        } catch (error) {
+          progress.done();
+          if (error instanceof FilterError) throw new UsageError(`--where: ${error.display()}`);
+          if (error instanceof SelectionError) throw new UsageError(error.message);
+          if (error instanceof CliError) throw error;
+          if (error instanceof OutputError) throw new CliError(error.message, ExitCode.Failed);
+          throw error;
+        } finally {
+          db.close();
+        }
+      }),
+    );
+}

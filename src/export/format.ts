@@ -1,0 +1,125 @@
+/**
+ * Values on their way out: preset transforms (dates as the tool expects, Mailchimp's one-cell address,
+ * Klaviyo's consent words) and the spreadsheet-safety rule applied per column kind.
+ */
+import type { DateFormat, Transform, ValueKind } from './columns.js';
+import { isE164 } from './keys.js';
+
+export type OutValue = string | number | null;
+
+/**
+ * OWASP ASVS 5.0 §1.2.10: a spreadsheet reads a cell starting with = + - @ tab CR (or NUL) as a formula;
+ * a leading apostrophe makes it text. Applied to free text only: a validated +33 phone, a number or a
+ * date is written as it is (a blanket rule, like csv-stringify's escape_formulas, would break +33...).
+ */
+export function neutralise(text: string): string {
+  const first = text.charCodeAt(0);
+  // = + - @ \t \r \0
+  if (first === 61 || first === 43 || first === 45 || first === 64 || first === 9 || first === 13 || first === 0) return `'${text}`;
+  return text;
+}
+
+const NUMBER_RE = /^-?\d+(?:\.\d+)?$/;
+const DATE_RE = /^\d{1,4}[-/]\d{1,2}(?:[-/]\d{1,4})?(?: \d{2}:\d{2}(?::\d{2})?)?$/;
+const ID_RE = /^[\w-]+$/;
+
+/**
+ * The cell as a spreadsheet should get it. A typed kind is trusted only when the value really has that
+ * shape (a birth date the import could not parse is stored as the raw text, and is treated as text).
+ */
+export function spreadsheetCell(kind: ValueKind, value: OutValue): OutValue {
+  if (value === null || typeof value === 'number') return value;
+  switch (kind) {
+    case 'e164':
+      if (isE164(value)) return value;
+      break;
+    case 'number':
+      if (NUMBER_RE.test(value)) return value;
+      break;
+    case 'date':
+      if (DATE_RE.test(value)) return value;
+      break;
+    case 'id':
+      if (ID_RE.test(value)) return value;
+      break;
+    default:
+      break;
+  }
+  return neutralise(value);
+}
+
+/** 'yyyy-mm-dd[ hh:mm:ss]' to the tool's date format; anything else (raw text) unchanged. */
+export function formatDate(value: OutValue, format: DateFormat): OutValue {
+  if (typeof value !== 'string') return value;
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  if (!m) return value;
+  if (format === 'dmy') return `${m[3]}-${m[2]}-${m[1]}`;
+  if (format === 'mdy') return `${m[2]}/${m[3]}/${m[1]}`;
+  return `${m[1]}-${m[2]}-${m[3]}`;
+}
+
+function tagsList(value: OutValue): string[] {
+  if (typeof value !== 'string' || value === '') return [];
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return Array.isArray(parsed) ? parsed.filter((t): t is string => typeof t === 'string' && t.trim() !== '') : [];
+  } catch {
+    return [value];
+  }
+}
+
+/** The value kind a transform produces (the safety rule then applies per kind). */
+export function transformKind(transform: Transform, sourceKind: ValueKind): ValueKind {
+  switch (transform) {
+    case 'date':
+    case 'birthday-mmdd':
+      return 'date';
+    case 'value':
+      return sourceKind === 'tags' ? 'text' : sourceKind;
+    default:
+      return 'text';
+  }
+}
+
+/** Applies a transform to the values of the columns it reads (in `from` order). */
+export function applyTransform(transform: Transform, values: OutValue[], dateFormat: DateFormat, sourceKind: ValueKind): OutValue {
+  switch (transform) {
+    case 'value': {
+      // Several sources: the first that has a value (Mailchimp's phone is the mobile, else the landline).
+      for (const v of values) {
+        if (v !== null && v !== '') {
+          if (sourceKind === 'tags') return tagsList(v).join(', ') || null;
+          return sourceKind === 'date' ? formatDate(v, dateFormat) : v;
+        }
+      }
+      return null;
+    }
+    case 'date':
+      return values[0] == null || values[0] === '' ? null : formatDate(values[0], dateFormat);
+    case 'birthday-mmdd': {
+      const m = typeof values[0] === 'string' ? /^\d{4}-(\d{2})-(\d{2})$/.exec(values[0]) : null;
+      return m ? `${m[1]}/${m[2]}` : null;
+    }
+    case 'tags-comma': {
+      // Mailchimp and Klaviyo split the cell on commas: a tag that holds a comma is quoted.
+      const tags = tagsList(values[0] ?? null).map((t) => (t.includes(',') ? `"${t.replace(/"/g, '')}"` : t));
+      return tags.length ? tags.join(',') : null;
+    }
+    case 'mailchimp-address': {
+      // Mailchimp's combined Address field: parts separated by two spaces, no commas, country as ISO code.
+      const [line1, line2, city, postal, country] = values.map((v) => (v == null ? '' : String(v).replace(/,/g, ' ').replace(/\s+/g, ' ').trim()));
+      if (!line1 || !city) return null;
+      return [line1, line2, city, postal, country].filter((p) => p !== '').join('  ');
+    }
+    case 'klaviyo-consent': {
+      const status = values[0];
+      if (status === 'granted') return 'Subscribe';
+      if (status === 'withdrawn') return 'Unsubscribed';
+      return 'Never subscribed';
+    }
+    case 'uppercase':
+      return typeof values[0] === 'string' ? values[0].toUpperCase() : values[0] ?? null;
+    default:
+      return values[0] ?? null;
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * One export, start to finish: validate what needs it, select, stream the rows (with trap rows mixed in
+ * at random positions when asked), write, and record the export with the SHA-256 of what was written.
+ */
+import crypto from 'node:crypto';
+import path from 'node:path';
+import type { Db } from '../store/db.js';
+import { ensureValidated } from '../validate/ensure.js';
+import { COLUMNS, DEFAULT_COLUMNS, PRESETS, presetColumns, type DateFormat, type Transform, type ValueKind } from './columns.js';
+import { applyTransform, transformKind, type OutValue } from './format.js';
+import { nowIso, osUser } from './keys.js';
+import { buildQuery, registerFunctions, resolveRun, SelectionError, type Selection } from './select.js';
+import { pickSeeds, type SeedRow } from './seeds.js';
+import { checkOutputPath, ExportSink, type FileResult, type Format } from './writers.js';
+
+export interface ExportRequest {
+  selection: Selection;
+  format: Format;
+  out: string;
+  stdout: NodeJS.WritableStream;
+  delimiter?: string;
+  encoding?: 'utf8' | 'cp1252';
+  bom?: boolean;
+  columns?: string[];
+  preset?: string;
+  dateFormat?: DateFormat;
+  withSeeds?: number;
+  /** Overrides the preset's rows-per-file limit (header included), e.g. to test splitting. */
+  maxRowsPerFile?: number;
+  onProgress?: (rows: number) => void;
+}
+
+export interface ExportResult {
+  exportId: number;
+  rows: number;
+  seeds: number;
+  files: FileResult[];
+  validated: number;
+  runId: number | null;
+  unencodable: number;
+}
+
+interface OutputColumn {
+  header: string;
+  from: number[];
+  transform: Transform;
+  kind: ValueKind;
+  sourceKind: ValueKind;
+}
+
+interface Plan {
+  headers: string[];
+  baseKeys: string[];
+  outputs: OutputColumn[];
+}
+
+/** The output columns, from the preset, --columns, or the default list. */
+function planColumns(request: ExportRequest, runId: number | null): Plan {
+  const specs: { header: string; from: string[]; transform: Transform }[] = [];
+  if (request.preset) {
+    const preset = PRESETS[request.preset];
+    if (!preset) throw new SelectionError(`--preset ${request.preset}: unknown preset (presets: ${Object.keys(PRESETS).join(', ')})`);
+    for (const c of presetColumns(preset, request.selection.channel, runId !== null)) specs.push({ header: c.header, from: c.from, transform: c.transform ?? 'value' });
+  } else {
+    const keys = request.columns ?? DEFAULT_COLUMNS.filter((k) => runId !== null || !COLUMNS[k]!.scores);
+    for (const key of keys) {
+      const column = COLUMNS[key];
+      if (!column) throw new SelectionError(`--columns: unknown column "${key}" (columns: ${Object.keys(COLUMNS).join(', ')})`);
+      if (column.scores && runId === null) throw new SelectionError(`--columns: "${key}" needs a score run (run "custkit score" first)`);
+      specs.push({ header: key, from: [key], transform: 'value' });
+    }
+  }
+  const baseKeys = [...new Set(specs.flatMap((s) => s.from))];
+  const outputs = specs.map((s) => {
+    const sourceKind = COLUMNS[s.from[0]!]!.kind;
+    return { header: s.header, from: s.from.map((k) => baseKeys.indexOf(k)), transform: s.transform, sourceKind, kind: transformKind(s.transform, sourceKind) };
+  });
+  return { headers: specs.map((s) => s.header), baseKeys, outputs };
+}
+
+/** N distinct slots among `total + n` output rows, uniformly at random. */
+function seedSlots(total: number, n: number): number[] {
+  const slots = new Set<number>();
+  while (slots.size < n) slots.add(crypto.randomInt(total + n));
+  return [...slots].sort((a, b) => a - b);
+}
+
+/** A seed's row: its own email and name, other identifying columns empty, the rest copied from a real row. */
+function seedBase(seed: SeedRow, baseKeys: string[], neighbour: unknown[] | null): unknown[] {
+  return baseKeys.map((key, i) => {
+    if (key === 'email') return seed.email;
+    if (key === 'first_name') return seed.first_name;
+    if (key === 'last_name') return seed.last_name;
+    if (key === 'uid') return seed.uid;
+    if (key.endsWith('consent')) return 'granted';
+    if (COLUMNS[key]!.personal) return null;
+    return neighbour ? neighbour[i] : null;
+  });
+}
+
+export async function runExport(db: Db, request: ExportRequest): Promise<ExportResult> {
+  registerFunctions(db);
+  const format = request.format;
+  const encoding = request.encoding ?? (request.preset ? PRESETS[request.preset]?.encoding : undefined) ?? 'utf8';
+  if (format !== 'csv' && (encoding !== 'utf8' || request.bom)) throw new SelectionError('--encoding and --bom apply to CSV only (XLSX and JSON are always UTF-8)');
+  if (encoding === 'cp1252' && request.bom) throw new SelectionError('--bom marks UTF-8: it cannot be used with --encoding cp1252');
+  const withSeeds = request.withSeeds ?? 0;
+  if (withSeeds > 0 && request.selection.channel !== 'email') throw new SelectionError('seeds are email addresses: --with-seeds needs --channel email');
+
+  const runId = resolveRun(db, request.selection.run);
+  const plan = planColumns(request, runId);
+  const preset = request.preset ? PRESETS[request.preset] : undefined;
+  const query = buildQuery(db, request.selection, plan.baseKeys);
+  const dateFormat = request.dateFormat ?? preset?.dateFormat ?? 'iso';
+  const maxRows = request.maxRowsPerFile ?? preset?.maxRowsPerFile;
+  const delimiter = request.delimiter ?? preset?.delimiter ?? ',';
+  checkOutputPath(request.out);
+  const seeds: SeedRow[] = withSeeds > 0 ? pickSeeds(db, withSeeds) : [];
+  // Only now that every option checked out: validation may write (validated columns), a usage error must not.
+  const validated = ensureValidated(db);
+
+  let slots: number[] = [];
+  if (withSeeds > 0) {
+    const count = buildQuery(db, request.selection, plan.baseKeys, 'count');
+    const n = (db.prepare(count.sql).get(...count.params) as { n: number }).n;
+    const total = request.selection.limit !== undefined ? Math.min(n, request.selection.limit) : n;
+    slots = seedSlots(total, seeds.length);
+  }
+
+  const sink = new ExportSink(plan.headers, plan.outputs.map((o) => o.kind), {
+    format,
+    out: request.out,
+    stdout: request.stdout,
+    delimiter,
+    encoding,
+    bom: request.bom ?? false,
+    maxRowsPerFile: maxRows !== undefined ? maxRows - 1 : undefined,
+  });
+  // One getter per output column, built once: most columns are a single stored value, read without the
+  // two small arrays per cell the general transform path allocates (a million rows notice the garbage).
+  const getters = plan.outputs.map((o): ((base: unknown[]) => OutValue) => {
+    const [only] = o.from;
+    if (o.transform === 'value' && o.from.length === 1 && o.sourceKind !== 'tags' && o.sourceKind !== 'date') {
+      return (base) => (base[only!] ?? null) as OutValue;
+    }
+    return (base) => applyTransform(o.transform, o.from.map((i) => (base[i] ?? null) as OutValue), dateFormat, o.sourceKind);
+  });
+  const toValues = (base: unknown[]): OutValue[] => {
+    const values = new Array<OutValue>(getters.length);
+    for (let i = 0; i < getters.length; i++) values[i] = getters[i]!(base);
+    return values;
+  };
+
+  let rows = 0;
+  let position = 0; // 0-based output row, seeds included
+  let nextSlot = 0;
+  const seedPositions: { seed: SeedRow; position: number }[] = [];
+  let files: FileResult[];
+  try {
+    const statement = db.prepare(query.sql).raw(true);
+    let last: unknown[] | null = null;
+    for (const row of statement.iterate(...query.params) as IterableIterator<unknown[]>) {
+      while (nextSlot < slots.length && slots[nextSlot] === position) {
+        const seed = seeds[nextSlot]!;
+        await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, row)));
+        seedPositions.push({ seed, position: position + 1 });
+        nextSlot++;
+        position++;
+      }
+      await sink.writeRow(toValues(row));
+      last = row;
+      rows++;
+      position++;
+      if (request.onProgress && rows % 10_000 === 0) request.onProgress(rows);
+    }
+    for (; nextSlot < slots.length; nextSlot++) {
+      const seed = seeds[nextSlot]!;
+      await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, last)));
+      seedPositions.push({ seed, position: position + 1 });
+      position++;
+    }
+    files = await sink.close();
+  } catch (error) {
+    sink.abort();
+    throw error;
+  }
+
+  const selection = request.selection;
+  const exportId = db.transaction(() => {
+    const info = db
+      .prepare(
+        `INSERT INTO exports (created_at, os_user, channel, include_unconsented, selection, format, options, destination, row_count, seed_count, sha256, files)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        nowIso(),
+        osUser(),
+        selection.channel,
+        selection.includeUnconsented ? 1 : 0,
+        JSON.stringify({ segments: selection.segments, run: runId, tags: selection.tags, where: selection.where ?? null, status: selection.status, limit: selection.limit ?? null }),
+        format,
+        JSON.stringify({ preset: request.preset ?? null, columns: plan.headers, delimiter: format === 'csv' ? delimiter : null, encoding, bom: request.bom ?? false, dateFormat, withSeeds, includeUnconsented: selection.includeUnconsented }),
+        request.out === '-' ? '-' : path.resolve(request.out),
+        rows,
+        seedPositions.length,
+        files[0]!.sha256,
+        JSON.stringify(files.map((f) => ({ path: f.path === '-' ? '-' : path.resolve(f.path), rows: f.rows, sha256: f.sha256 }))),
+      );
+    const id = Number(info.lastInsertRowid);
+    const link = db.prepare('INSERT INTO export_seeds (export_id, seed_id, position) VALUES (?, ?, ?)');
+    for (const s of seedPositions) link.run(id, s.seed.id, s.position);
+    return id;
+  })();
+  return { exportId, rows, seeds: seedPositions.length, files, validated, runId, unencodable: sink.unencodable };
+}

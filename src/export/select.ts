@@ -1,0 +1,261 @@
+/**
+ * Who an export lists, as one SQL statement: the selection (status, segments of a score run, tags,
+ * --where), the channel's rules (a valid address, consent granted, not suppressed) and one row per
+ * address (the most recently updated record wins). Every value is a bound parameter; the only text
+ * pasted into the SQL comes from the fixed tables in this folder.
+ */
+import type { Db } from '../store/db.js';
+import type { Channel } from '../store/types.js';
+import { COLUMNS } from './columns.js';
+import { compileFilter, segmentKey, type CompiledFilter } from './filter.js';
+import { emailHash, sha256Hex } from './keys.js';
+
+export type StatusFilter = 'active' | 'inactive' | 'all';
+
+export interface Selection {
+  segments: string[];
+  run?: number;
+  tags: string[];
+  where?: string;
+  limit?: number;
+  status: StatusFilter;
+  channel: Channel;
+  includeUnconsented: boolean;
+}
+
+/** A selection the store cannot satisfy as asked (unknown segment, no score run...): a usage error. */
+export class SelectionError extends Error {}
+
+interface ChannelRule {
+  /** The address a row is unique on. */
+  key: string;
+  reachable: string;
+  /** How the key is hashed to meet `suppressions.hash` (null: no address-level suppression, e.g. post). */
+  keyHash: string | null;
+  /** Consent across every record sharing the address (the person's latest choice), or per contact. */
+  consent: 'address' | 'contact';
+  /** Column of `contacts` the key is looked up by, for consent by address. */
+  lookup?: string;
+}
+
+const CHANNEL_RULES: Record<Channel, ChannelRule> = {
+  email: { key: 'c.email_norm', reachable: "c.email_valid = 1 AND c.email_norm IS NOT NULL AND c.email_norm <> ''", keyHash: 'ck_email_hash(c.email_norm)', consent: 'address', lookup: 'email_norm' },
+  sms: { key: 'c.sms_e164', reachable: 'c.sms_e164 IS NOT NULL', keyHash: 'ck_sha256(c.sms_e164)', consent: 'address', lookup: 'sms_e164' },
+  phone: { key: 'c.phone_e164', reachable: 'c.phone_e164 IS NOT NULL', keyHash: 'ck_sha256(c.phone_e164)', consent: 'address', lookup: 'phone_e164' },
+  post: {
+    // A household can hold several people: one letter per person and postal address.
+    key: "lower(trim(coalesce(c.first_name, ''))) || '|' || lower(trim(coalesce(c.last_name, ''))) || '|' || lower(trim(c.address_line1)) || '|' || coalesce(c.postal_code_norm, c.postal_code, '') || '|' || coalesce(c.country_code, '')",
+    reachable: 'c.address_complete = 1',
+    keyHash: null,
+    consent: 'contact',
+  },
+};
+
+export interface BuiltQuery {
+  sql: string;
+  params: unknown[];
+  /** The score run read, or null when the store has none (score columns are then left out). */
+  runId: number | null;
+  columns: string[];
+}
+
+/** SQL functions the statement calls; registered once per connection. */
+export function registerFunctions(db: Db): void {
+  db.function('ck_email_hash', { deterministic: true }, (value: unknown) => (typeof value === 'string' && value !== '' ? emailHash(value) : null));
+  db.function('ck_sha256', { deterministic: true }, (value: unknown) => (typeof value === 'string' && value !== '' ? sha256Hex(value) : null));
+  db.function('ck_segkey', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? segmentKey(value) : null));
+}
+
+function tableExists(db: Db, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
+
+/** The run --segment and score columns read: --run, else the latest (highest id); null when none. */
+export function resolveRun(db: Db, run: number | undefined): number | null {
+  if (!tableExists(db, 'score_runs') || !tableExists(db, 'scores')) {
+    if (run !== undefined) throw new SelectionError(`--run ${run}: the store has no score runs (run "custkit score" first)`);
+    return null;
+  }
+  if (run !== undefined) {
+    if (!db.prepare('SELECT 1 FROM score_runs WHERE id = ?').get(run)) throw new SelectionError(`--run ${run}: no such score run (see "custkit segments")`);
+    return run;
+  }
+  const row = db.prepare('SELECT max(id) AS id FROM score_runs').get() as { id: number | null };
+  return row.id;
+}
+
+/**
+ * --segment names to the run's stored names, matched case- and punctuation-insensitively. One probe per
+ * name stops at the first match (a run has few segments and many rows); the full list of names is read
+ * only to explain a miss.
+ */
+function resolveSegments(db: Db, runId: number, wanted: string[]): string[] {
+  const probe = db.prepare('SELECT segment FROM scores WHERE run_id = ? AND ck_segkey(segment) = ? LIMIT 1').pluck();
+  const names: string[] = [];
+  for (const want of wanted) {
+    const found = probe.get(runId, segmentKey(want)) as string | undefined;
+    if (found === undefined) {
+      const stored = (db.prepare('SELECT DISTINCT segment FROM scores WHERE run_id = ? AND segment IS NOT NULL').pluck().all(runId) as string[]).sort();
+      throw new SelectionError(`--segment "${want}": score run ${runId} has no such segment (it has: ${stored.join(', ') || 'none'})`);
+    }
+    names.push(found);
+  }
+  return [...new Set(names)];
+}
+
+/**
+ * Reading one run's segments through the (run_id, contact_id) index costs two B-tree seeks per score; a
+ * plain scan of the table is four times cheaper per row (measured on 1M scores), so it wins while the
+ * table holds few runs. With a long history the index is the better way in.
+ */
+function scoresScan(db: Db): string {
+  const runs = (db.prepare('SELECT count(*) AS n FROM score_runs').get() as { n: number }).n;
+  return runs <= 3 ? 'NOT INDEXED' : '';
+}
+
+function countRows(db: Db, sql: string): number {
+  return (db.prepare(sql).get() as { n: number }).n;
+}
+
+interface Condition {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * Whether a record is a candidate, written for a table alias (`c`, or `d` for a rival record of the same
+ * address) and its scores alias. The --where SQL is compiled for `c`/`s`; it holds only field names from
+ * filter.ts and `?` marks, so renaming those two aliases is safe.
+ */
+function candidateFor(alias: string, scoresAlias: string, parts: {
+  selection: Selection;
+  rule: ChannelRule;
+  runId: number | null;
+  segmentNames: string[];
+  filter: CompiledFilter | null;
+  scan: string;
+  suppressKey: boolean;
+  suppressPerson: boolean;
+  seeds: boolean;
+}): Condition {
+  const { selection, rule, runId, segmentNames, filter } = parts;
+  const a = (sql: string): string => sql.replace(/\bc\./g, `${alias}.`).replace(/\bs\./g, `${scoresAlias}.`);
+  const where: string[] = [];
+  const params: unknown[] = [];
+  where.push(selection.status === 'all' ? "c.status IN ('active', 'inactive')" : selection.status === 'inactive' ? "c.status = 'inactive'" : "c.status = 'active'");
+  where.push(rule.reachable);
+  if (segmentNames.length) {
+    const marks = segmentNames.map(() => '?').join(', ');
+    // The main record tests membership in a list built once; a rival record (rare: a shared address) is
+    // probed by its key, so the list is never rebuilt inside the correlated subquery.
+    where.push(alias === 'c'
+      ? `c.id IN (SELECT contact_id FROM scores ${parts.scan} WHERE run_id = ? AND segment IN (${marks}))`
+      : `EXISTS (SELECT 1 FROM scores sg WHERE sg.run_id = ? AND sg.contact_id = c.id AND sg.segment IN (${marks}))`);
+    params.push(runId, ...segmentNames);
+  }
+  if (selection.tags.length) {
+    where.push(`EXISTS (SELECT 1 FROM json_each(c.tags) t WHERE t.value COLLATE NOCASE IN (${selection.tags.map(() => '?').join(', ')}))`);
+    params.push(...selection.tags);
+  }
+  if (filter) {
+    where.push(filter.sql);
+    params.push(...filter.params);
+  }
+  // Suppressions: the channel's own address under any kind; every identifier of the person when they
+  // were erased or are on an opposition list. Left out when there is nothing to check (the common case).
+  if (parts.suppressKey && rule.keyHash) where.push(`NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.hash = ${rule.keyHash})`);
+  if (parts.suppressPerson) {
+    where.push(`NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.kind IN ('erased', 'opposition') AND x.hash IN (ck_email_hash(c.email_norm), ck_sha256(c.sms_e164), ck_sha256(c.phone_e164), ck_sha256(c.mobile_e164)))`);
+  }
+  // A trap address registered as a seed never leaves as an ordinary row, even if it was imported.
+  if (parts.seeds) where.push('(c.email_norm IS NULL OR c.email_norm NOT IN (SELECT email FROM seeds))');
+  return { sql: a(where.join('\n      AND ')), params };
+}
+
+/** The person's current choice for the channel (latest row by recorded_at, id) must be "granted". */
+function consentCondition(rule: ChannelRule, channel: string, id: string, addr: string): string {
+  const own = `(SELECT k.status FROM consents k WHERE k.contact_id = ${id} AND k.channel = ${channel}
+              ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1)`;
+  if (rule.consent === 'contact') return `${own} = 'granted'`;
+  // Across every record that shares the address. Most addresses belong to one record: its own consents
+  // are then read straight off the index, with no join and no sort.
+  return `(CASE WHEN EXISTS (SELECT 1 FROM contacts c2 WHERE c2.${rule.lookup} = ${addr} AND c2.id <> ${id})
+        THEN (SELECT k.status FROM contacts c2 JOIN consents k ON k.contact_id = c2.id
+              WHERE c2.${rule.lookup} = ${addr} AND k.channel = ${channel}
+              ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1)
+        ELSE ${own}
+      END) = 'granted'`;
+}
+
+/**
+ * Builds the statement. `mode: 'rows'` selects the output columns; `mode: 'count'` counts the rows the
+ * same selection gives (used to place seed rows at random positions before streaming).
+ *
+ * For email, sms and phone the address is indexed, so the statement reads contacts in id order and keeps
+ * a record unless a more recently updated candidate shares its address: nothing is sorted and memory
+ * stays flat however many rows leave. Post addresses are not indexed; their one-row-per-address uses a
+ * window over the candidates.
+ */
+export function buildQuery(db: Db, selection: Selection, columnKeys: string[], mode: 'rows' | 'count' = 'rows'): BuiltQuery {
+  const rule = CHANNEL_RULES[selection.channel];
+  const runId = resolveRun(db, selection.run);
+  const filter = selection.where ? compileFilter(selection.where) : null;
+  if (filter?.usesScores && runId === null) throw new SelectionError('--where uses score fields, but the store has no score runs (run "custkit score" first)');
+  if (selection.segments.length && runId === null) throw new SelectionError('--segment needs a score run (run "custkit score" first)');
+  const segmentNames = selection.segments.length && runId !== null ? resolveSegments(db, runId, selection.segments) : [];
+  const parts = {
+    selection,
+    rule,
+    runId,
+    segmentNames,
+    filter,
+    scan: segmentNames.length ? scoresScan(db) : '',
+    suppressKey: countRows(db, 'SELECT count(*) AS n FROM suppressions') > 0,
+    suppressPerson: countRows(db, "SELECT count(*) AS n FROM suppressions WHERE kind IN ('erased', 'opposition')") > 0,
+    seeds: countRows(db, 'SELECT count(*) AS n FROM seeds') > 0,
+  };
+  // Segments alone are a membership test (a list SQLite builds once); score fields in --where need a join.
+  const filterScores = filter?.usesScores === true;
+  const channel = `'${selection.channel}'`; // from the fixed Channel set, never user text
+  const wanted = columnKeys.filter((k) => runId !== null || !COLUMNS[k]!.scores);
+  const outputScores = mode === 'rows' && runId !== null && wanted.some((k) => COLUMNS[k]!.scores);
+  const select = mode === 'count' ? 'count(*) AS n' : wanted.map((k) => `${COLUMNS[k]!.sql.replace('@channel', channel)} AS "${k}"`).join(',\n  ');
+  const limit = mode !== 'count' && selection.limit !== undefined ? 'LIMIT ?' : '';
+  const own = candidateFor('c', 's', parts);
+  const params: unknown[] = [];
+  let sql: string;
+
+  if (rule.lookup) {
+    const rival = candidateFor('d', 'ds', parts);
+    const where = [own.sql];
+    if (!selection.includeUnconsented) where.push(consentCondition(rule, channel, 'c.id', `c.${rule.lookup}`));
+    where.push(`NOT EXISTS (SELECT 1 FROM contacts d ${filterScores ? 'JOIN scores ds ON ds.contact_id = d.id AND ds.run_id = ?' : ''}
+        WHERE d.${rule.lookup} = c.${rule.lookup} AND d.id <> c.id
+          AND (d.updated_at > c.updated_at OR (d.updated_at = c.updated_at AND d.id > c.id))
+          AND ${rival.sql})`);
+    const join = filterScores ? 'JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : '';
+    sql = `SELECT ${select}\nFROM contacts c ${join}\nWHERE ${where.join('\n  AND ')}\n${mode === 'count' ? '' : 'ORDER BY c.id'} ${limit}`;
+    if (join) params.push(runId);
+    params.push(...own.params);
+    if (filterScores) params.push(runId);
+    params.push(...rival.params);
+  } else {
+    const where = [own.sql];
+    if (!selection.includeUnconsented) where.push(consentCondition(rule, channel, 'c.id', ''));
+    const inner = `SELECT c.id AS id, ${rule.key} AS addr,
+      row_number() OVER (PARTITION BY ${rule.key} ORDER BY c.updated_at DESC, c.id DESC) AS rn
+    FROM contacts c ${filterScores ? 'JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : ''}
+    WHERE ${where.join('\n      AND ')}`;
+    sql = `SELECT ${select}
+FROM (${inner}) w
+JOIN contacts c ON c.id = w.id
+${outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : ''}
+WHERE w.rn = 1
+${mode === 'count' ? '' : 'ORDER BY w.addr, w.id'} ${limit}`;
+    if (filterScores) params.push(runId);
+    params.push(...own.params);
+    if (outputScores) params.push(runId);
+  }
+  if (limit) params.push(selection.limit);
+  return { sql, params, runId, columns: wanted };
+}

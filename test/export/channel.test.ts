@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { addSuppression } from '../../src/export/suppressions.js';
+import { emailHash } from '../../src/export/keys.js';
+import { addConsent, addContact, addEmailable, addScore, addScoreRun, makeStore } from './store.js';
+import { exportJsonl } from './run.js';
+
+const emails = (rows: Record<string, unknown>[]): string[] => rows.map((r) => String(r.email)).sort();
+
+describe('channel rules', () => {
+  it('lists only valid addresses whose latest consent is granted', async () => {
+    const { db } = makeStore();
+    addEmailable(db, { email: 'granted@example.com' });
+    addContact(db, { email: 'none@example.com' });
+    const withdrawn = addContact(db, { email: 'withdrawn@example.com' });
+    addConsent(db, withdrawn, 'email', 'granted', '2025-01-01 00:00:00');
+    addConsent(db, withdrawn, 'email', 'withdrawn', '2025-03-01 00:00:00');
+    const regranted = addContact(db, { email: 'regranted@example.com' });
+    addConsent(db, regranted, 'email', 'withdrawn', '2025-01-01 00:00:00');
+    addConsent(db, regranted, 'email', 'granted', '2025-03-01 00:00:00');
+    // Same instant: the later row (higher id) is the current choice.
+    const tie = addContact(db, { email: 'tie@example.com' });
+    addConsent(db, tie, 'email', 'granted', '2025-03-01 00:00:00');
+    addConsent(db, tie, 'email', 'withdrawn', '2025-03-01 00:00:00');
+    const invalid = addContact(db, { email: 'not-valid@example', emailValid: 0 });
+    addConsent(db, invalid, 'email', 'granted');
+    const smsOnly = addContact(db, { email: 'smsconsent@example.com' });
+    addConsent(db, smsOnly, 'sms', 'granted');
+    const { rows } = await exportJsonl(db);
+    expect(emails(rows)).toEqual(['granted@example.com', 'regranted@example.com']);
+  });
+
+  it('gives one row per address: the most recently updated record', async () => {
+    const { db } = makeStore();
+    addEmailable(db, { email: 'same@example.com', firstName: 'Old', updatedAt: '2025-01-01 00:00:00' });
+    addEmailable(db, { email: ' SAME@example.com', firstName: 'New', updatedAt: '2026-02-01 00:00:00' });
+    addEmailable(db, { email: 'same@example.com', firstName: 'Middle', updatedAt: '2025-06-01 00:00:00' });
+    const { rows, result } = await exportJsonl(db);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.first_name).toBe('New');
+    expect(result.rows).toBe(1);
+  });
+
+  it('picks the most recent record among those selected, with segments and score filters', async () => {
+    const { db } = makeStore();
+    const run = addScoreRun(db);
+    const older = addEmailable(db, { email: 'shared@example.com', firstName: 'Older', updatedAt: '2025-01-01 00:00:00' });
+    const newer = addEmailable(db, { email: 'shared@example.com', firstName: 'Newer', updatedAt: '2026-01-01 00:00:00' });
+    addScore(db, run, older, { segment: 'Champions', r: 5 });
+    addScore(db, run, newer, { segment: 'Hibernating', r: 1 });
+    const names = async (sel: Parameters<typeof exportJsonl>[1]) => (await exportJsonl(db, sel, { columns: ['first_name'] })).rows.map((r) => r.first_name);
+    expect(await names({})).toEqual(['Newer']);
+    expect(await names({ segments: ['champions'] })).toEqual(['Older']);
+    expect(await names({ where: 'r >= 4' })).toEqual(['Older']);
+    expect(await names({ where: 'r <= 2', segments: ['hibernating'] })).toEqual(['Newer']);
+    expect(await names({ segments: ['champions', 'hibernating'] })).toEqual(['Newer']);
+  });
+
+  it('post: one letter per person and address, the most recently updated record', async () => {
+    const { db } = makeStore();
+    const base = { lastName: 'Roux', address: '1 rue Neuve', postalCode: '69001', city: 'Lyon', country: 'FR' };
+    for (const [firstName, updatedAt] of [['Ann', '2025-01-01 00:00:00'], ['ANN ', '2026-01-01 00:00:00'], ['Paul', '2024-01-01 00:00:00']] as const) {
+      addConsent(db, addContact(db, { ...base, firstName, updatedAt }), 'post', 'granted');
+    }
+    const { rows } = await exportJsonl(db, { channel: 'post' }, { columns: ['first_name'] });
+    expect(rows.map((r) => r.first_name).sort()).toEqual(['ANN ', 'Paul']);
+  });
+
+  it('honours a withdrawal recorded on another record of the same address', async () => {
+    const { db } = makeStore();
+    addEmailable(db, { email: 'twice@example.com', updatedAt: '2026-01-01 00:00:00' });
+    const older = addContact(db, { email: 'twice@example.com', updatedAt: '2024-01-01 00:00:00' });
+    addConsent(db, older, 'email', 'withdrawn', '2026-05-01 00:00:00');
+    expect((await exportJsonl(db)).rows).toHaveLength(0);
+  });
+
+  it('never lists a suppressed address, even with --include-unconsented', async () => {
+    const { db } = makeStore();
+    addEmailable(db, { email: 'keep@example.com', sms: '+33611111111' });
+    addEmailable(db, { email: 'Gone@Example.com', sms: '+33622222222' });
+    addContact(db, { email: 'noconsent@example.com' });
+    addSuppression(db, '  gone@example.COM ', 'unsubscribed');
+    expect(emails((await exportJsonl(db)).rows)).toEqual(['keep@example.com']);
+    const internal = await exportJsonl(db, { includeUnconsented: true });
+    expect(emails(internal.rows)).toEqual(['keep@example.com', 'noconsent@example.com']);
+    const logged = db.prepare('SELECT include_unconsented FROM exports WHERE id = ?').get(internal.result.exportId) as { include_unconsented: number };
+    expect(logged.include_unconsented).toBe(1);
+    // Only a hash is stored, never the address.
+    const stored = db.prepare('SELECT hash FROM suppressions').all() as { hash: string }[];
+    expect(stored).toEqual([{ hash: emailHash('gone@example.com') }]);
+  });
+
+  it('applies an email unsubscribe to email only, a phone one to sms, and opposition everywhere', async () => {
+    const { db } = makeStore();
+    const a = addEmailable(db, { email: 'a@example.com', sms: '+33611111111' });
+    addConsent(db, a, 'sms', 'granted');
+    const b = addEmailable(db, { email: 'b@example.com', sms: '+33622222222' });
+    addConsent(db, b, 'sms', 'granted');
+    const c = addEmailable(db, { email: 'c@example.com', sms: '+33633333333' });
+    addConsent(db, c, 'sms', 'granted');
+    addSuppression(db, 'a@example.com', 'unsubscribed');
+    addSuppression(db, '06 22 22 22 22', 'unsubscribed');
+    addSuppression(db, '+33633333333', 'opposition');
+    expect(emails((await exportJsonl(db, { channel: 'email' })).rows)).toEqual(['b@example.com']);
+    const sms = await exportJsonl(db, { channel: 'sms' }, { columns: ['sms'] });
+    expect(sms.rows.map((r) => r.sms)).toEqual(['+33611111111']);
+  });
+
+  it('post needs a complete address and consent for post; phone needs a valid phone', async () => {
+    const { db } = makeStore();
+    const full = addContact(db, { firstName: 'Ann', lastName: 'Roux', address: '1 rue Neuve', postalCode: '69001', city: 'Lyon', country: 'FR' });
+    addConsent(db, full, 'post', 'granted');
+    const partial = addContact(db, { firstName: 'Bea', address: '2 rue Neuve', city: 'Lyon' });
+    addConsent(db, partial, 'post', 'granted');
+    const phone = addContact(db, { phone: '+33478000000' });
+    addConsent(db, phone, 'phone', 'granted');
+    const post = await exportJsonl(db, { channel: 'post' }, { columns: ['first_name', 'postal_code'] });
+    expect(post.rows).toEqual([{ first_name: 'Ann', postal_code: '69001' }]);
+    const calls = await exportJsonl(db, { channel: 'phone' }, { columns: ['phone'] });
+    expect(calls.rows).toEqual([{ phone: '+33478000000' }]);
+  });
+
+  it('selects by status and tag, and stops at --limit', async () => {
+    const { db } = makeStore();
+    addEmailable(db, { email: 'a@example.com', tags: ['VIP', 'newsletter'] });
+    addEmailable(db, { email: 'b@example.com', tags: ['newsletter'] });
+    addEmailable(db, { email: 'c@example.com', status: 'inactive', tags: ['vip'] });
+    addEmailable(db, { email: 'd@example.com', status: 'merged', tags: ['vip'] });
+    expect(emails((await exportJsonl(db, { tags: ['vip'] })).rows)).toEqual(['a@example.com']);
+    expect(emails((await exportJsonl(db, { tags: ['vip'], status: 'all' })).rows)).toEqual(['a@example.com', 'c@example.com']);
+    expect(emails((await exportJsonl(db, { status: 'inactive' })).rows)).toEqual(['c@example.com']);
+    expect((await exportJsonl(db, { limit: 2 })).rows).toHaveLength(2);
+  });
+});
