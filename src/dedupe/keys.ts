@@ -168,7 +168,8 @@ export function contactColumns(db: Db): Set<string> {
 export function syncKeys(db: Db): number {
   const columns = contactColumns(db);
   const extra = OPTIONAL_COLUMNS.filter((c) => columns.has(c)).map((c) => `, c.${c}`).join('');
-  // Validation does not bump updated_at, so a contact validated since it was keyed is keyed again.
+  // Validation does not bump updated_at, so a contact validated since it was keyed is keyed again
+  // (keyed_at holds "updated_at|validated_at" when the store has validate's columns).
   const version = columns.has('validated_at') ? "c.updated_at || '|' || coalesce(c.validated_at, '')" : 'c.updated_at';
   db.prepare(`DELETE FROM dedupe_keys WHERE contact_id IN (SELECT id FROM contacts WHERE status NOT IN ('active', 'inactive'))`).run();
   const sourceColumns = ['first_name', 'last_name', 'email_norm', 'phone', 'mobile', 'postal_code', 'country', 'birth_date', 'siret', 'address_line1', 'city',

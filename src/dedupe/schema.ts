@@ -12,7 +12,7 @@ export const dedupeMigrations: Migration[] = [
     sql: `
       CREATE TABLE dedupe_keys (
         contact_id  INTEGER PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,
-        keyed_at    TEXT NOT NULL,     -- the contact's updated_at (and validated_at) when its keys were computed
+        keyed_at    TEXT NOT NULL,     -- the contact's updated_at when its keys were computed
         fn          TEXT,              -- accent-free lower-case first name, letters only
         ln          TEXT,              -- same for the last name
         ln_phon     TEXT,              -- French Soundex of the last name
