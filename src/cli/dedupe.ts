@@ -10,7 +10,7 @@ import type { Wrap } from './main.js';
 
 const EXAMPLES = `
 Examples:
-  # What would merge? Changes no contact.
+  # What would merge? Merges nothing.
   custkit dedupe
 
   # Estimate the model on this store (EM), keep it for later runs, and show the result
@@ -62,7 +62,7 @@ export function registerDedupe(program: Command, wrap: Wrap): void {
     .description(
       'Find contacts that are the same person (blocking, per-field comparison, Fellegi-Sunter match probability, ' +
         'clustering). Without --apply it is a dry run: it prints candidate pairs, matches, clusters and a few ' +
-        'examples, and changes no contact.',
+        'examples; it merges nothing (it only brings validate\'s columns and dedupe\'s keys up to date).',
     )
     .addHelpText('after', EXAMPLES)
     .option('--threshold <p>', `match probability at which two contacts are the same person (default ${DEFAULT_THRESHOLD})`)
@@ -140,6 +140,7 @@ function summarise(result: FindResult, plans: ClusterPlan[], threshold: number, 
   const pairsPerSecond = pairMs > 0 ? Math.round((result.blocking.pairs / pairMs) * 1000) : null;
   return {
     contacts: result.contacts,
+    validated: result.validated,
     threshold,
     model: result.model.trained ? 'trained' : 'default (run "custkit dedupe --train" to estimate one)',
     training: result.training ? { model_id: result.training.modelId, rules: result.training.rules, match_share: result.training.matchShare } : undefined,
