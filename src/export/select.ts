@@ -104,17 +104,11 @@ function resolveSegments(db: Db, runId: number, wanted: string[]): string[] {
 }
 
 /**
- * How a selection that reads scores is driven: from the run's scores rows, joined to contacts by key.
- * Reading one run through the (run_id, contact_id) index costs two B-tree seeks per score; a plain scan
- * of the table is four times cheaper per row (measured on 1M scores), so it wins while the table holds
- * few runs. With a long history the index is the better way in. Either way rows come in a fixed order.
+ * A selection on segments or score fields is driven by the run's scores: the score stage keys `scores`
+ * on (run_id, contact_id) WITHOUT ROWID, so one run is a contiguous range already in contact order, and
+ * each row carries its scores columns; contacts are joined by primary key.
  */
-function scoresDrive(db: Db): { from: string; order: string } {
-  const runs = (db.prepare('SELECT count(*) AS n FROM score_runs').get() as { n: number }).n;
-  return runs <= 3
-    ? { from: 'scores s NOT INDEXED JOIN contacts c ON c.id = s.contact_id', order: 's.rowid' }
-    : { from: 'scores s JOIN contacts c ON c.id = s.contact_id', order: 's.contact_id' };
-}
+const SCORES_DRIVE = { from: 'scores s JOIN contacts c ON c.id = s.contact_id', order: 's.contact_id' };
 
 function countRows(db: Db, sql: string): number {
   return (db.prepare(sql).get() as { n: number }).n;
@@ -220,7 +214,7 @@ export function buildQuery(db: Db, selection: Selection, columnKeys: string[], m
   };
   // A selection on segments or score fields is driven by the run's scores (each score row joined to its
   // contact, scores columns for free); otherwise contacts are read in id order.
-  const drive = segmentNames.length > 0 || filter?.usesScores === true ? scoresDrive(db) : null;
+  const drive = segmentNames.length > 0 || filter?.usesScores === true ? SCORES_DRIVE : null;
   const channel = `'${selection.channel}'`; // from the fixed Channel set, never user text
   const wanted = columnKeys.filter((k) => runId !== null || !COLUMNS[k]!.scores);
   const outputScores = mode === 'rows' && runId !== null && wanted.some((k) => COLUMNS[k]!.scores);

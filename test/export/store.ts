@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { openStore, type Db } from '../../src/store/db.js';
+import * as validate from '../../src/validate/ensure.js';
 import { tempDir } from '../helpers/cli.js';
 
 export function makeStore(file = path.join(tempDir(), 'test.db')): { db: Db; file: string } {
@@ -33,6 +34,16 @@ export interface ContactInput {
 }
 
 let counter = 0;
+
+/**
+ * The validate stage also revalidates rows whose `validated_key` (rules version and default country) is
+ * not its current one. Stamping it, when that stage is present, keeps the columns these tests set.
+ */
+export function freshValidationKey(db: Db): string | null {
+  const keyOf = (validate as Record<string, unknown>).validationKey as ((country: string) => string) | undefined;
+  const hasColumn = (db.prepare('PRAGMA table_info(contacts)').all() as { name: string }[]).some((c) => c.name === 'validated_key');
+  return keyOf && hasColumn ? keyOf('FR') : null;
+}
 
 export function addContact(db: Db, input: ContactInput): number {
   counter++;
@@ -75,26 +86,39 @@ export function addContact(db: Db, input: ContactInput): number {
       addressComplete,
       updated,
     );
-  return Number(info.lastInsertRowid);
+  const id = Number(info.lastInsertRowid);
+  const key = freshValidationKey(db);
+  if (key !== null) db.prepare('UPDATE contacts SET validated_key = ? WHERE id = ?').run(key, id);
+  return id;
 }
 
 export function addConsent(db: Db, contactId: number, channel: string, status: 'granted' | 'withdrawn', recordedAt = '2025-06-01 00:00:00'): void {
   db.prepare('INSERT INTO consents (contact_id, channel, status, recorded_at, source) VALUES (?, ?, ?, ?, ?)').run(contactId, channel, status, recordedAt, 'test');
 }
 
-/** Score tables as the contract describes them, when the score stage's migrations have not made them. */
+/**
+ * Score tables shaped as the score stage makes them (migration 30: scores keyed on (run_id, contact_id)
+ * WITHOUT ROWID), created only when that stage's migration has not made them.
+ */
 export function ensureScoreTables(db: Db): void {
   db.exec(`
-    CREATE TABLE IF NOT EXISTS score_runs (id INTEGER PRIMARY KEY, as_of TEXT NOT NULL, method TEXT NOT NULL, parameters TEXT, created_at TEXT);
+    CREATE TABLE IF NOT EXISTS score_runs (
+      id INTEGER PRIMARY KEY, as_of TEXT NOT NULL, method TEXT NOT NULL, bins INTEGER NOT NULL, binning TEXT NOT NULL,
+      segment_map TEXT NOT NULL, parameters TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+      UNIQUE (as_of, method));
     CREATE TABLE IF NOT EXISTS scores (
-      run_id INTEGER NOT NULL REFERENCES score_runs(id), contact_id INTEGER NOT NULL REFERENCES contacts(id),
-      recency_days INTEGER, frequency INTEGER, monetary_minor INTEGER, r_score INTEGER, f_score INTEGER, m_score INTEGER,
-      segment TEXT, last_purchase_at TEXT, PRIMARY KEY (run_id, contact_id));`);
+      run_id INTEGER NOT NULL REFERENCES score_runs(id) ON DELETE CASCADE, contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+      recency_days INTEGER, frequency INTEGER NOT NULL, monetary_minor INTEGER NOT NULL, last_purchase_at TEXT,
+      r_score INTEGER, f_score INTEGER, m_score INTEGER, segment TEXT NOT NULL,
+      PRIMARY KEY (run_id, contact_id)) WITHOUT ROWID;`);
 }
 
 export function addScoreRun(db: Db, asOf = '2026-06-30'): number {
   ensureScoreTables(db);
-  return Number(db.prepare("INSERT INTO score_runs (as_of, method) VALUES (?, 'rfm')").run(asOf).lastInsertRowid);
+  const now = new Date().toISOString();
+  return Number(
+    db.prepare("INSERT INTO score_runs (as_of, method, bins, binning, segment_map, created_at, updated_at) VALUES (?, 'rfm', 5, 'quantile', 'default', ?, ?)").run(asOf, now, now).lastInsertRowid,
+  );
 }
 
 export interface ScoreInput {
