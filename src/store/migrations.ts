@@ -1,12 +1,15 @@
+import { dedupeMigrations } from '../dedupe/schema.js';
+
 /**
  * Versioned schema migrations. Each stage owns a block of ids and lists its migrations in its own
  * `src/<stage>/schema.ts` (core 1-9, validate 10-19, dedupe 20-29, score 30-39, export 40-49, gdpr 50-59,
  * report 60-69); `allMigrations` below gathers them. `migrate` applies every id not yet in
  * `schema_migrations`, in id order, each in its own transaction. Never edit a shipped entry: add one.
  */
+import { validateMigrations } from '../validate/schema.js';
+import { scoreMigrations } from '../score/schema.js';
 import { exportMigrations } from '../export/schema.js';
 // TEMPORARY (export branch): validate's migration 10 as a test double until the validate stage lands.
-import { validateMigrations } from '../validate/schema.js';
 
 export interface Migration {
   id: number;
@@ -134,4 +137,4 @@ export const coreMigrations: Migration[] = [
 ];
 
 /** Every stage's migrations; a stage adds its list here (one line). */
-export const migrations: Migration[] = [...coreMigrations, ...validateMigrations, ...exportMigrations];
+export const migrations: Migration[] = [...coreMigrations, ...validateMigrations, ...scoreMigrations, ...dedupeMigrations, ...exportMigrations];

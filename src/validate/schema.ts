@@ -1,25 +1,56 @@
 /**
- * TEMPORARY TEST DOUBLE, export branch only: the validate stage (branch `validate`) owns this file and
- * migration 10. It exists here so the export stage compiles and its tests run before validate lands on
- * main; the lead replaces it with the real one when merging. Columns follow CONTRIBUTING.md's contract.
+ * Validate's migrations (ids 10-19): the validated columns beside the raw ones (CONTRIBUTING.md lists
+ * the ones other stages read), the record of clean runs and of every value clean changed (so a run can
+ * be undone), and the validation settings kept between commands.
  */
 import type { Migration } from '../store/migrations.js';
+
+const VALIDATED = [
+  'email_clean TEXT', 'email_valid INTEGER', 'email_suggestion TEXT', 'email_disposable INTEGER', 'email_role INTEGER',
+  'phone_e164 TEXT', 'phone_type TEXT', 'mobile_e164 TEXT', 'mobile_type TEXT', 'sms_e164 TEXT',
+  'postal_code_norm TEXT', 'country_code TEXT', 'city_norm TEXT', 'address_complete INTEGER',
+  'first_name_norm TEXT', 'last_name_norm TEXT', 'civility_norm TEXT', 'gender_norm TEXT', 'siret_norm TEXT',
+  'completeness INTEGER', "validation_issues TEXT NOT NULL DEFAULT '[]'",
+  'validated_at TEXT', 'validated_key TEXT',
+];
 
 export const validateMigrations: Migration[] = [
   {
     id: 10,
-    name: 'validate (export test double): validated columns on contacts',
+    name: 'validate: validated columns, clean runs and changes, validation settings',
     sql: `
-      ALTER TABLE contacts ADD COLUMN email_valid INTEGER;
-      ALTER TABLE contacts ADD COLUMN phone_e164 TEXT;
-      ALTER TABLE contacts ADD COLUMN phone_type TEXT;
-      ALTER TABLE contacts ADD COLUMN mobile_e164 TEXT;
-      ALTER TABLE contacts ADD COLUMN mobile_type TEXT;
-      ALTER TABLE contacts ADD COLUMN sms_e164 TEXT;
-      ALTER TABLE contacts ADD COLUMN postal_code_norm TEXT;
-      ALTER TABLE contacts ADD COLUMN country_code TEXT;
-      ALTER TABLE contacts ADD COLUMN address_complete INTEGER;
-      ALTER TABLE contacts ADD COLUMN validated_at TEXT;
+      ${VALIDATED.map((column) => `ALTER TABLE contacts ADD COLUMN ${column};`).join('\n      ')}
+
+      CREATE TABLE validate_settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+
+      CREATE TABLE clean_runs (
+        id          INTEGER PRIMARY KEY,
+        started_at  TEXT NOT NULL,
+        finished_at TEXT,
+        mode        TEXT NOT NULL CHECK (mode IN ('dry-run', 'fix', 'undo')),
+        options     TEXT NOT NULL,              -- JSON: the flags of the run
+        counts      TEXT NOT NULL,              -- JSON: rule -> records changed (or that would change)
+        contacts_changed INTEGER NOT NULL DEFAULT 0,
+        undoes_run  INTEGER REFERENCES clean_runs(id),
+        undone_at   TEXT,
+        os_user     TEXT
+      );
+
+      -- Every value clean wrote, with the one it replaced: a run can be undone, nothing is lost.
+      CREATE TABLE clean_changes (
+        id         INTEGER PRIMARY KEY,
+        run_id     INTEGER NOT NULL REFERENCES clean_runs(id) ON DELETE CASCADE,
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        rule       TEXT NOT NULL,
+        field      TEXT NOT NULL,
+        old_value  TEXT,
+        new_value  TEXT
+      );
+      CREATE INDEX clean_changes_run ON clean_changes(run_id, rule);
+      CREATE INDEX clean_changes_contact ON clean_changes(contact_id);
     `,
   },
 ];

@@ -1,0 +1,171 @@
+import type { Command } from 'commander';
+import Table from 'cli-table3';
+import { applyDecisions } from '../dedupe/decisions.js';
+import { DEFAULT_CHAIN_THRESHOLD, DEFAULT_MAX_BLOCK, DEFAULT_THRESHOLD, findDuplicates, type FindResult } from '../dedupe/find.js';
+import { applyMerges, MergeError } from '../dedupe/merge.js';
+import { planClusters, toMergePlans, type ClusterPlan } from '../dedupe/plan.js';
+import { readDecisions, ReviewFileError, writeReview } from '../dedupe/review.js';
+import { CliError, ExitCode, UsageError, type CommandContext } from './context.js';
+import type { Wrap } from './main.js';
+
+const EXAMPLES = `
+Examples:
+  # What would merge? Changes no contact.
+  custkit dedupe
+
+  # Estimate the model on this store (EM), keep it for later runs, and show the result
+  custkit dedupe --train
+
+  # Stricter: only pairs at 99 % or more
+  custkit dedupe --threshold 0.99
+
+  # Write the clusters for a person to check, then apply exactly what they decided
+  custkit dedupe --review review.xlsx
+  custkit dedupe --apply --decisions review.xlsx
+
+  # Merge every cluster now (survivorship rules apply; undo with "custkit unmerge")
+  custkit dedupe --apply
+
+  # After a new import: compare only the new contacts with the rest
+  custkit dedupe --new --apply
+`;
+
+interface DedupeOptions {
+  threshold?: string;
+  chainThreshold?: string;
+  maxBlock?: string;
+  review?: string;
+  apply?: boolean;
+  decisions?: string;
+  train?: boolean;
+  new?: boolean;
+  examples?: string;
+}
+
+function probabilityOption(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const p = Number(value);
+  if (!Number.isFinite(p) || p <= 0 || p >= 1) throw new UsageError(`${flag} must be a probability between 0 and 1 (exclusive), got "${value}"`);
+  return p;
+}
+
+function integerOption(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 2) throw new UsageError(`${flag} must be a whole number of at least 2, got "${value}"`);
+  return n;
+}
+
+export function registerDedupe(program: Command, wrap: Wrap): void {
+  program
+    .command('dedupe')
+    .description(
+      'Find contacts that are the same person (blocking, per-field comparison, Fellegi-Sunter match probability, ' +
+        'clustering). Without --apply it is a dry run: it prints candidate pairs, matches, clusters and a few ' +
+        'examples, and changes no contact.',
+    )
+    .addHelpText('after', EXAMPLES)
+    .option('--threshold <p>', `match probability at which two contacts are the same person (default ${DEFAULT_THRESHOLD})`)
+    .option('--chain-threshold <p>', `every cluster member must reach this against the cluster's best record (default ${DEFAULT_CHAIN_THRESHOLD})`)
+    .option('--max-block <n>', `skip blocks larger than this, with a warning (default ${DEFAULT_MAX_BLOCK})`)
+    .option('--review <file>', 'write the clusters to FILE (.csv or .xlsx) with a "decision" column to edit')
+    .option('--apply', 'merge: every cluster, or with --decisions exactly the reviewed decisions')
+    .option('--decisions <file>', 'with --apply: the edited review file')
+    .option('--train', 'estimate the model (m by EM, u from random pairs) on this store and keep it')
+    .option('--new', 'compare only contacts added since the last applied run with the rest')
+    .option('--examples <n>', 'how many example clusters the dry run prints', '5')
+    .action(wrap(async (ctx: CommandContext, options: DedupeOptions) => dedupe(ctx, options)));
+}
+
+async function dedupe(ctx: CommandContext, options: DedupeOptions): Promise<number> {
+  const threshold = probabilityOption(options.threshold, '--threshold', DEFAULT_THRESHOLD);
+  const chainThreshold = probabilityOption(options.chainThreshold, '--chain-threshold', Math.min(DEFAULT_CHAIN_THRESHOLD, threshold));
+  const maxBlock = integerOption(options.maxBlock, '--max-block', DEFAULT_MAX_BLOCK);
+  const examples = Number(options.examples ?? 5);
+  if (!Number.isInteger(examples) || examples < 0) throw new UsageError(`--examples must be a whole number, got "${options.examples}"`);
+  if (options.decisions && !options.apply) throw new UsageError('--decisions needs --apply (a dry run never changes contacts)');
+  if (options.decisions && (options.review || options.train || options.new)) {
+    throw new UsageError('--apply --decisions applies a reviewed file as it is: it cannot be combined with --review, --train or --new');
+  }
+  if (options.review && options.apply) throw new UsageError('--review writes a file to check before applying: run it without --apply');
+  if (options.review && !/\.(csv|xlsx)$/i.test(options.review)) throw new UsageError(`--review ${options.review}: the file must end in .csv or .xlsx`);
+
+  const db = ctx.openDb({ mustExist: true });
+  try {
+    if (options.apply && options.decisions) return await applyReviewed(ctx, db, options.decisions);
+    const result = findDuplicates(db, { threshold, chainThreshold, maxBlock, onlyNew: options.new, train: options.train });
+    const plans = planClusters(db, result.clusters, result.score);
+    for (const s of result.blocking.skipped.slice(0, 10)) {
+      ctx.warn(`blocking rule "${s.rule}": block "${s.key}" has ${s.size} contacts, over --max-block ${maxBlock}; skipped`);
+    }
+    if (result.blocking.skipped.length > 10) ctx.warn(`${result.blocking.skipped.length - 10} more blocks skipped`);
+    let reviewRows: number | undefined;
+    if (options.review) reviewRows = await writeReview(options.review, plans);
+    const merges = options.apply ? applyMerges(db, toMergePlans(plans), { mode: 'apply', threshold }) : [];
+    const summary = summarise(result, plans, threshold, examples);
+    if (ctx.json) {
+      ctx.printJson({ ...summary, review: options.review ? { file: options.review, rows: reviewRows } : undefined,
+        merges: options.apply ? merges.map((m) => ({ merge_id: m.mergeId, survivor_uid: m.survivorUid, merged: m.merged.length })) : undefined });
+    } else {
+      printSummary(ctx, summary);
+      if (options.review) ctx.info(`review file written: ${options.review} (${reviewRows} rows; edit "decision", then: custkit dedupe --apply --decisions ${options.review})`);
+      if (options.apply) {
+        const merged = merges.reduce((s, m) => s + m.merged.length, 0);
+        ctx.out(`applied: ${merges.length} merges, ${merged} contacts merged into ${merges.length} survivors (merge ids ${merges[0]?.mergeId ?? '-'}..${merges[merges.length - 1]?.mergeId ?? '-'}; undo with "custkit unmerge ID")`);
+      }
+    }
+    return result.blocking.skipped.length > 0 ? ExitCode.Partial : ExitCode.Ok;
+  } catch (error) {
+    if (error instanceof MergeError || error instanceof ReviewFileError) throw new CliError(`${error.message}; nothing was changed`, ExitCode.Failed);
+    throw error;
+  } finally {
+    db.close();
+  }
+}
+
+async function applyReviewed(ctx: CommandContext, db: ReturnType<CommandContext['openDb']>, file: string): Promise<number> {
+  const rows = await readDecisions(file);
+  const outcome = applyDecisions(db, file, rows);
+  const merged = outcome.merges.reduce((s, m) => s + m.merged.length, 0);
+  if (ctx.json) {
+    ctx.printJson({ merges: outcome.merges.map((m) => ({ merge_id: m.mergeId, survivor_uid: m.survivorUid, merged: m.merged.length })), kept_apart: outcome.keptApart, undecided: outcome.undecided });
+  } else {
+    ctx.out(`applied ${file}: ${outcome.merges.length} merges (${merged} contacts merged), ${outcome.keptApart} pairs kept apart, ${outcome.undecided} rows undecided`);
+  }
+  return ExitCode.Ok;
+}
+
+function summarise(result: FindResult, plans: ClusterPlan[], threshold: number, examples: number) {
+  const pairMs = result.timings['blocking + comparison + scoring'];
+  const pairsPerSecond = pairMs > 0 ? Math.round((result.blocking.pairs / pairMs) * 1000) : null;
+  return {
+    contacts: result.contacts,
+    threshold,
+    model: result.model.trained ? 'trained' : 'default (run "custkit dedupe --train" to estimate one)',
+    training: result.training ? { model_id: result.training.modelId, rules: result.training.rules, match_share: result.training.matchShare } : undefined,
+    candidate_pairs: result.blocking.pairs,
+    pairs_per_rule: Object.fromEntries(result.blocking.perRule.map((r) => [r.rule, r.pairs])),
+    skipped_blocks: result.blocking.skipped.length,
+    matches: result.matches,
+    clusters: plans.length,
+    contacts_that_would_merge: plans.reduce((s, p) => s + p.members.length, 0),
+    pairs_per_second: pairsPerSecond,
+    timings_ms: result.timings,
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    examples: plans.slice(0, examples).map((p) => ({ cluster: p.cluster, survivor_uid: String(p.survivor.uid), members: p.members.map((m) => ({ uid: String(m.row.uid), probability: Number(m.score.probability.toFixed(4)), agree: m.score.evidence.filter((e) => e.level !== 'missing' && e.weight > 0).map((e) => `${e.field}: ${e.level}`) })) })),
+  };
+}
+
+function printSummary(ctx: CommandContext, s: ReturnType<typeof summarise>): void {
+  ctx.out(`contacts compared:        ${s.contacts.toLocaleString('en')}`);
+  ctx.out(`model:                    ${s.model}`);
+  if (s.training) ctx.out(`trained:                  model ${s.training.model_id} (EM on ${s.training.rules.length} blocking rules), ${(s.training.match_share * 100).toFixed(1)} % of candidate pairs estimated to be matches`);
+  ctx.out(`candidate pairs:          ${s.candidate_pairs.toLocaleString('en')}`);
+  ctx.out(`matches (p >= ${s.threshold}):     ${s.matches.toLocaleString('en')}`);
+  ctx.out(`clusters:                 ${s.clusters.toLocaleString('en')}`);
+  ctx.out(`contacts that would merge: ${s.contacts_that_would_merge.toLocaleString('en')}`);
+  if (s.examples.length === 0) return;
+  const table = new Table({ head: ['cluster', 'survivor uid', 'uid', 'p', 'fields that agree'], style: { head: [], border: [] }, wordWrap: true, colWidths: [9, 38, 38, 8, 60] });
+  for (const e of s.examples) for (const m of e.members) table.push([e.cluster, e.survivor_uid, m.uid, m.probability.toFixed(3), m.agree.join(', ')]);
+  ctx.out(table.toString());
+}

@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import Table from 'cli-table3';
+import { makeScorer, scorePair } from '../dedupe/find.js';
+import { syncKeys } from '../dedupe/keys.js';
+import { loadRecords } from '../dedupe/records.js';
+import { CliError, ExitCode, type CommandContext } from './context.js';
+import type { Wrap } from './main.js';
+
+const EXAMPLES = `
+Examples:
+  # Why are these two contacts (not) the same person?
+  custkit explain 0192f0c4-7c1e-7a51-9b1e-2a8d3c4e5f60 0192f0c4-7c1e-7a51-9b1e-2a8d3c4e5f61
+
+  # The same, with the compared values (personal data) and as JSON
+  custkit explain --show-values --json UID1 UID2
+`;
+
+export function registerExplain(program: Command, wrap: Wrap): void {
+  program
+    .command('explain')
+    .description(
+      'Explain the match probability of two contacts: for each field, the comparison level reached and its ' +
+        'weight in bits (log2 of m/u, adjusted for how common the value is), the prior, and the total.',
+    )
+    .addHelpText('after', EXAMPLES)
+    .argument('<uid1>', 'first contact uid')
+    .argument('<uid2>', 'second contact uid')
+    .option('--show-values', 'also print the normalised values compared (personal data)')
+    .action(wrap(async (ctx: CommandContext, uid1: string, uid2: string, options: { showValues?: boolean }) => explain(ctx, uid1, uid2, options)));
+}
+
+function explain(ctx: CommandContext, uid1: string, uid2: string, options: { showValues?: boolean }): number {
+  const db = ctx.openDb({ mustExist: true });
+  try {
+    const ids = [uid1, uid2].map((uid, i) => {
+      const row = db.prepare('SELECT id, status, merged_into FROM contacts WHERE uid = ?').get(uid) as { id: number; status: string } | undefined;
+      if (!row) throw new CliError(`argument ${i + 1}: no contact with uid ${uid} in this store`, ExitCode.Failed);
+      return row;
+    });
+    // A merged or erased record has no keys; explain it from its own values all the same.
+    db.transaction(() => syncKeys(db))();
+    const missing = ids.filter((r) => r.status === 'merged' || r.status === 'erased');
+    if (missing.length > 0) ctx.warn(`contact ${missing.map((r) => r.id === ids[0].id ? uid1 : uid2).join(', ')} is ${missing[0].status}: it takes no part in dedupe`);
+    const records = loadRecords(db, { ids: ids.map((r) => r.id) });
+    if (records.size < 2) throw new CliError('both contacts must be active or inactive to be compared (a merged contact can be restored with "custkit unmerge")', ExitCode.Failed);
+    const scorer = makeScorer(db);
+    const score = scorePair(scorer, records, ids[0].id, ids[1].id);
+    const values = (field: string, i: number): string => {
+      const p = records.position[ids[i].id];
+      const v: Record<string, unknown> = {
+        first_name: records.fn[p], last_name: records.ln[p], birth_date: records.dob[p], email: records.email[p],
+        phone: records.phones[p]?.join(' '), postal_code: records.postal[p], city: records.city[p], address: records.addr[p], siret: records.siret[p],
+      };
+      return v[field] === null || v[field] === undefined ? '' : String(v[field]);
+    };
+    if (ctx.json) {
+      ctx.printJson({
+        uids: [uid1, uid2], model: scorer.model.trained ? 'trained' : 'default', prior_bits: scorer.prior, weight_bits: score.weight, probability: score.probability,
+        fields: score.evidence.map((e) => ({ ...e, ...(options.showValues ? { values: [values(e.field, 0), values(e.field, 1)] } : {}) })),
+      });
+      return ExitCode.Ok;
+    }
+    const head = ['field', 'level', 'weight (bits)', ...(options.showValues ? ['value 1', 'value 2'] : [])];
+    const table = new Table({ head, style: { head: [], border: [] } });
+    table.push(['prior', `model: ${scorer.model.trained ? 'trained' : 'default'}`, scorer.prior.toFixed(2), ...(options.showValues ? ['', ''] : [])]);
+    for (const e of score.evidence) {
+      table.push([e.field, e.level, e.level === 'missing' ? '0 (missing)' : `${e.weight >= 0 ? '+' : ''}${e.weight.toFixed(2)}`,
+        ...(options.showValues ? [values(e.field, 0), values(e.field, 1)] : [])]);
+    }
+    table.push(['total', '', score.weight.toFixed(2), ...(options.showValues ? ['', ''] : [])]);
+    ctx.out(table.toString());
+    ctx.out(`match probability: ${score.probability.toFixed(4)}`);
+    return ExitCode.Ok;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,120 @@
+import type { Command } from 'commander';
+import { CliError, ExitCode, Progress, UsageError, type CommandContext } from './context.js';
+import type { Wrap } from './main.js';
+import { parseCountryFlag, parseWorkersFlag, resolveRequirement, saveSettings } from './validate-options.js';
+import { ensureValidated } from '../validate/ensure.js';
+import { writeIssuesFile } from '../validate/issues-file.js';
+import { buildReport, type ValidationReport } from '../validate/report.js';
+
+const EXAMPLES = `
+Examples:
+  custkit validate                          per-field counts, examples and file health
+  custkit validate --json > health.json     the same, for scripts
+  custkit validate --out issues.csv         one line per issue: uid, field, value, issue, suggestion
+  custkit validate --country BE             numbers and postal codes without a country are Belgian
+  custkit validate --require "email,last_name"   a contact needs a valid email AND a last name
+
+Your data is never changed: validate records its findings in the validated columns beside the raw
+values (email_valid, phone_e164, postal_code_norm...), which is what later commands read.
+Exit code 3 when some values are invalid or contacts fail the required-fields rule.`;
+
+interface Options {
+  country?: string;
+  require?: string;
+  out?: string;
+  all?: boolean;
+  workers?: string;
+}
+
+export function registerValidate(program: Command, wrap: Wrap): void {
+  program
+    .command('validate')
+    .description(
+      'Check every contact field (email, phones, postal code, country, names, civility, dates, SIRET) and print, per field, ' +
+        'how many values are filled, valid, invalid or empty, with example uids and the reason for each kind of issue; then ' +
+        'the share of contacts reachable by email, SMS and post, and how complete the records are.',
+    )
+    .addHelpText('after', EXAMPLES)
+    .option('--country <code>', 'default country for contacts without one (remembered; default FR)')
+    .option('--require <fields>', 'required fields: "a|b" = one of, "a,b" = all of (remembered; default "email|phone|address")')
+    .option('--out <file>', 'write one CSV line per issue to FILE')
+    .option('--all', 'revalidate every contact, not only those changed since their last validation')
+    .option('--workers <n>', 'worker threads for large files (default: auto)')
+    .action(wrap(async (ctx: CommandContext, options: Options) => runValidate(ctx, options)));
+}
+
+function runValidate(ctx: CommandContext, options: Options): number {
+  const country = parseCountryFlag(options.country);
+  const workers = parseWorkersFlag(options.workers);
+  if (options.out === '') throw new UsageError('--out needs a file name');
+  const db = ctx.openDb({ mustExist: true });
+  try {
+    const requirement = resolveRequirement(db, options.require);
+    saveSettings(db, country, options.require);
+    const progress = new Progress(ctx, 'validating');
+    const validated = ensureValidated(db, { all: options.all, workers, onProgress: (done) => progress.update(done) });
+    progress.done();
+    const report = buildReport(db, requirement);
+    let issuesWritten: number | undefined;
+    if (options.out) {
+      try {
+        issuesWritten = writeIssuesFile(db, options.out, requirement);
+      } catch (error) {
+        const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        throw new CliError(`${options.out}: cannot write the issues file (${reason}); the validation itself was recorded`, ExitCode.Failed);
+      }
+    }
+    if (ctx.json) ctx.printJson({ validated, ...report, ...(options.out ? { out: options.out, issuesWritten } : {}) });
+    else {
+      ctx.info(`${validated.toLocaleString('en')} contact(s) validated now; the others were up to date.`);
+      printReport(ctx, report);
+      if (options.out) ctx.info(`${issuesWritten!.toLocaleString('en')} issue line(s) written to ${options.out}`);
+    }
+    return report.errors > 0 ? ExitCode.Partial : ExitCode.Ok;
+  } finally {
+    db.close();
+  }
+}
+
+function pad(value: string | number, width: number, left = false): string {
+  const text = typeof value === 'number' ? value.toLocaleString('en') : value;
+  return left ? text.padEnd(width) : text.padStart(width);
+}
+
+export function printReport(ctx: CommandContext, report: ValidationReport): void {
+  const c = ctx.color;
+  ctx.out(c.bold(`Contacts in the file: ${report.contacts.toLocaleString('en')}`));
+  ctx.out('');
+  ctx.out(`${pad('field', 18, true)}${pad('filled', 10)}${pad('valid', 10)}${pad('invalid', 10)}${pad('empty', 10)}`);
+  for (const f of report.fields) {
+    ctx.out(`${pad(f.field, 18, true)}${pad(f.filled, 10)}${pad(f.valid, 10)}${pad(f.invalid, 10)}${pad(f.empty, 10)}`);
+  }
+  const withIssues = report.fields.filter((f) => f.issues.length > 0);
+  if (withIssues.length > 0) {
+    ctx.out('');
+    ctx.out(c.bold('Issues'));
+    for (const f of withIssues) {
+      for (const issue of f.issues) {
+        const label = issue.severity === 'error' ? c.red('error  ') : c.yellow('warning');
+        ctx.out(`  ${label} ${f.field}:${issue.code}  ${issue.count.toLocaleString('en')}  ${issue.reason}`);
+        ctx.out(`          e.g. ${issue.examples.join(', ')}`);
+      }
+    }
+  }
+  ctx.out('');
+  ctx.out(`${c.bold('Required fields')} (${report.required.rule}): ${report.required.failing.toLocaleString('en')} contact(s) fail`);
+  if (report.required.examples.length > 0) ctx.out(`          e.g. ${report.required.examples.join(', ')}`);
+  ctx.out('');
+  ctx.out(c.bold('File health (reachable contacts)'));
+  const r = report.reachable;
+  ctx.out(`  by email (valid address + consent):  ${r.email.count.toLocaleString('en')} (${r.email.percent}%)`);
+  ctx.out(`  by SMS (valid mobile + consent):     ${r.sms.count.toLocaleString('en')} (${r.sms.percent}%)`);
+  ctx.out(`  by post (complete address):          ${r.post.count.toLocaleString('en')} (${r.post.percent}%)`);
+  ctx.out('');
+  ctx.out(c.bold('Completeness (share of email, phone, first name, last name, address, birth date)'));
+  const max = Math.max(1, ...report.completeness.map((b) => b.count));
+  for (const bucket of report.completeness) {
+    const bar = '#'.repeat(Math.max(bucket.count > 0 ? 1 : 0, Math.round((30 * bucket.count) / max)));
+    ctx.out(`  ${pad(`${bucket.score}%`, 5)} ${pad(bucket.count, 10)}  ${bar}`);
+  }
+}

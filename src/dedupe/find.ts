@@ -1,0 +1,136 @@
+/**
+ * The dedupe pipeline up to clusters, without changing any contact: keys -> blocking -> comparison ->
+ * scoring -> clustering. `dedupe` (dry run, review, apply) and the benchmark all start here.
+ */
+import type { Db } from '../store/db.js';
+import { block, type BlockingResult } from './blocking.js';
+import { COMPARISONS, compareLevels, unpack } from './comparison.js';
+import { cluster, type Cluster } from './clustering.js';
+import { syncKeys } from './keys.js';
+import { latestModel, withDefaults } from './model-store.js';
+import { loadRecords, view, type Records } from './records.js';
+import { Scorer, defaultModel, probability, termFrequencies, termFrequenciesOf, type Model, type PatternCounts } from './scoring.js';
+import { train, type TrainingReport } from './training.js';
+
+export interface FindOptions {
+  threshold: number;
+  /** Anti-chaining: each member must reach this against its cluster's centre. */
+  chainThreshold: number;
+  maxBlock: number;
+  /** Only pairs involving contacts added since the last applied run. */
+  onlyNew?: boolean;
+  /** Estimate m by EM on this run's candidate pairs and store the model. */
+  train?: boolean;
+}
+
+export interface FindResult {
+  contacts: number;
+  keyed: number;
+  blocking: BlockingResult;
+  matches: number;
+  clusters: Cluster[];
+  model: Model;
+  training?: TrainingReport;
+  /** Milliseconds per stage. */
+  timings: Record<string, number>;
+  /** Scores any two contacts by id (explain, review files, anti-chaining). */
+  score: (a: number, b: number) => PairScore;
+}
+
+export interface FieldEvidence {
+  field: string;
+  level: string;
+  weight: number;
+}
+
+export interface PairScore {
+  probability: number;
+  weight: number;
+  code: number;
+  evidence: FieldEvidence[];
+}
+
+export const DEFAULT_THRESHOLD = 0.95;
+export const DEFAULT_CHAIN_THRESHOLD = 0.5;
+export const DEFAULT_MAX_BLOCK = 500;
+
+export function lastAppliedMaxId(db: Db): number {
+  return (db.prepare('SELECT coalesce(max(max_contact_id), 0) FROM dedupe_runs').pluck().get() as number);
+}
+
+/** About this many contacts are read to estimate u from random pairs. */
+const U_SAMPLE = 5000;
+
+export function keyedCount(db: Db): number {
+  return db.prepare('SELECT count(*) FROM dedupe_keys').pluck().get() as number;
+}
+
+/**
+ * The untrained model: default m, u from random pairs — of all records when they are in memory,
+ * else of a deterministic sample read from the store (explain, decisions).
+ */
+export function untrainedModel(db: Db, records?: Records): Model {
+  const step = Math.max(1, Math.floor((records?.size ?? keyedCount(db)) / U_SAMPLE));
+  return defaultModel(records ?? loadRecords(db, { step }), step);
+}
+
+/** The scorer a run uses: the latest trained model (completed with defaults), or the untrained one. */
+export function makeScorer(db: Db, records?: Records): Scorer {
+  const model = withDefaults(latestModel(db), untrainedModel(db, records));
+  return new Scorer(model, records?.size ?? keyedCount(db), records ? termFrequenciesOf(records) : termFrequencies(db));
+}
+
+export function scorePair(scorer: Scorer, records: Records, a: number, b: number): PairScore {
+  const ia = records.position[a];
+  const ib = records.position[b];
+  if (ia === undefined || ib === undefined || ia < 0 || ib < 0) return { probability: 0, weight: -Infinity, code: 0, evidence: [] };
+  const va = view(records, ia);
+  const code = compareLevels(va, view(records, ib));
+  const evidence = COMPARISONS.map((c, k) => {
+    const level = unpack(code, k);
+    return { field: c.name, level: c.levels[level]?.label ?? 'missing', weight: scorer.fieldWeight(k, level, va).weight };
+  });
+  const weight = scorer.weight(code, va);
+  return { probability: probability(weight), weight, code, evidence };
+}
+
+export function findDuplicates(db: Db, options: FindOptions): FindResult {
+  const timings: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (stage: string) => {
+    const now = performance.now();
+    timings[stage] = Math.round(now - t);
+    t = now;
+  };
+  const keyed = db.transaction(() => syncKeys(db))();
+  lap('keys');
+  const records = loadRecords(db);
+  lap('load');
+  const blockingOptions = { maxBlock: options.maxBlock, newAbove: options.onlyNew ? lastAppliedMaxId(db) : 0 };
+
+  let training: TrainingReport | undefined;
+  if (options.train) {
+    const patterns: PatternCounts = new Map();
+    block(records, blockingOptions, (i, j) => {
+      const code = compareLevels(view(records, i), view(records, j));
+      patterns.set(code, (patterns.get(code) ?? 0) + 1);
+    });
+    training = train(db, records, withDefaults(latestModel(db), untrainedModel(db, records)), patterns, options.maxBlock);
+    lap('training');
+  }
+  const scorer = makeScorer(db, records);
+  lap('model');
+  // Compare and score as pairs come out of blocking: only the matches are kept.
+  const matched: Array<{ a: number; b: number; probability: number }> = [];
+  const blocking = block(records, blockingOptions, (i, j) => {
+    const a = view(records, i);
+    const code = compareLevels(a, view(records, j));
+    const p = probability(scorer.weight(code, a));
+    if (p >= options.threshold) matched.push({ a: records.ids[i], b: records.ids[j], probability: p });
+  });
+  lap('blocking + comparison + scoring');
+  const score = (a: number, b: number) => scorePair(scorer, records, a, b);
+  const clusters = cluster(matched, options.chainThreshold, (a, b) => score(a, b).probability);
+  lap('clustering');
+  return { contacts: records.size, keyed, blocking, matches: matched.length, clusters, model: scorer.model, training, timings, score };
+}

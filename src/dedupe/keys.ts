@@ -1,0 +1,201 @@
+/**
+ * Step 1, keys: the normalised values blocking and comparison work on, computed once per contact
+ * version and kept in `dedupe_keys` (a re-run only re-keys contacts whose
+ * `updated_at` moved). validate's columns (`phone_e164`, `postal_code_norm`, `country_code`...) are
+ * preferred when the store has them; otherwise the raw columns are normalised here.
+ */
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import type { Db } from '../store/db.js';
+import { foldName, foldText, phoneticFr } from './text.js';
+
+export interface ContactKeys {
+  fn: string | null;
+  ln: string | null;
+  ln_phon: string | null;
+  fi: string | null;
+  email: string | null;
+  email_local: string | null;
+  email_domain: string | null;
+  postal: string | null;
+  dob: string | null;
+  siret: string | null;
+  addr: string | null;
+  city: string | null;
+  phones: string[];
+}
+
+/** The contact columns keys are read from; the optional ones come from validate when it has run. */
+export interface KeySource {
+  first_name: string | null;
+  last_name: string | null;
+  email_norm: string | null;
+  phone: string | null;
+  mobile: string | null;
+  postal_code: string | null;
+  country: string | null;
+  birth_date: string | null;
+  siret: string | null;
+  address_line1: string | null;
+  city: string | null;
+  phone_e164?: string | null;
+  mobile_e164?: string | null;
+  postal_code_norm?: string | null;
+  country_code?: string | null;
+}
+
+const COUNTRY_NAMES: Record<string, CountryCode> = {
+  france: 'FR', belgique: 'BE', belgium: 'BE', suisse: 'CH', switzerland: 'CH', luxembourg: 'LU',
+  espagne: 'ES', spain: 'ES', allemagne: 'DE', germany: 'DE', italie: 'IT', italy: 'IT',
+  'royaume uni': 'GB', 'united kingdom': 'GB', uk: 'GB', canada: 'CA', monaco: 'MC',
+};
+
+export function countryHint(source: Pick<KeySource, 'country' | 'country_code'>, fallback: CountryCode = 'FR'): CountryCode {
+  if (source.country_code && /^[A-Z]{2}$/.test(source.country_code)) return source.country_code as CountryCode;
+  const folded = foldText(source.country);
+  if (!folded) return fallback;
+  if (/^[a-z]{2}$/.test(folded)) return folded.toUpperCase() as CountryCode;
+  return COUNTRY_NAMES[folded] ?? fallback;
+}
+
+/**
+ * A phone as country calling code + national significant number, digits only ("33612345678").
+ * French numbers written the usual ways take a fast path (a million contacts must key in seconds);
+ * anything else goes through libphonenumber-js with the contact's country as the default region.
+ */
+export function phoneKey(raw: string | null | undefined, region: CountryCode = 'FR'): string | null {
+  if (!raw) return null;
+  const compact = raw.replace(/[\s.\-()/]/g, '');
+  if (/^\+\d{8,15}$/.test(compact)) return compact.startsWith('+330') ? `33${compact.slice(4)}` : compact.slice(1);
+  if (/^00\d{8,15}$/.test(compact)) return compact.startsWith('00330') ? `33${compact.slice(5)}` : compact.slice(2);
+  if (region === 'FR') {
+    if (/^0[1-9]\d{8}$/.test(compact)) return `33${compact.slice(1)}`;
+    if (/^[1-9]\d{8}$/.test(compact)) return `33${compact}`; // a spreadsheet ate the leading zero
+  }
+  const parsed = parsePhoneNumberFromString(raw, region);
+  if (!parsed || parsed.nationalNumber.length < 6) return null;
+  return `${parsed.countryCallingCode}${parsed.nationalNumber}`;
+}
+
+function e164Key(value: string | null | undefined): string | null {
+  return value && /^\+\d{6,15}$/.test(value) ? value.slice(1) : null;
+}
+
+export function postalKey(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  const compact = raw.toUpperCase().replace(/[^0-9A-Z]/g, '');
+  return compact === '' ? null : compact;
+}
+
+/** yyyymmdd from an ISO date (as import stores it) or from 8 digits (yyyymmdd exports). */
+export function dobKey(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  const iso = /^(\d{4})-(\d{2})-(\d{2})/.exec(raw);
+  if (iso) return `${iso[1]}${iso[2]}${iso[3]}`;
+  const digits = raw.trim();
+  return /^(18|19|20)\d{6}$/.test(digits) ? digits : null;
+}
+
+export function siretKey(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  const digits = raw.replace(/\D/g, '');
+  return digits.length === 14 ? digits : null;
+}
+
+/** Names and cities repeat across a file: fold each distinct value once. */
+class Memo<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly fn: (value: string) => V) {}
+  get(value: string | null | undefined): V | null {
+    if (!value) return null;
+    let v = this.map.get(value);
+    if (v === undefined) {
+      if (this.map.size > 200_000) this.map.clear();
+      v = this.fn(value);
+      this.map.set(value, v);
+    }
+    return v;
+  }
+}
+
+const names = new Memo((v) => foldName(v));
+const surnames = new Memo((v) => {
+  const folded = foldName(v);
+  return { folded, phon: phoneticFr(folded) };
+});
+
+export function deriveKeys(source: KeySource): ContactKeys {
+  const fn = names.get(source.first_name);
+  const surname = surnames.get(source.last_name);
+  const ln = surname?.folded ?? null;
+  const email = source.email_norm ? source.email_norm.trim().toLowerCase() || null : null;
+  const at = email ? email.lastIndexOf('@') : -1;
+  const region = countryHint(source);
+  const phones = new Set<string>();
+  for (const [e164, raw] of [
+    [source.phone_e164, source.phone],
+    [source.mobile_e164, source.mobile],
+  ] as const) {
+    const key = e164Key(e164) ?? phoneKey(raw, region);
+    if (key) phones.add(key);
+  }
+  return {
+    fn,
+    ln,
+    ln_phon: surname?.phon ?? null,
+    fi: fn ? fn[0] : null,
+    email,
+    email_local: email && at > 0 ? email.slice(0, at) : null,
+    email_domain: email && at > 0 ? email.slice(at + 1) : null,
+    postal: postalKey(source.postal_code_norm ?? source.postal_code),
+    dob: dobKey(source.birth_date),
+    siret: siretKey(source.siret),
+    addr: foldText(source.address_line1),
+    city: names.get(source.city),
+    phones: [...phones],
+  };
+}
+
+const OPTIONAL_COLUMNS = ['phone_e164', 'mobile_e164', 'postal_code_norm', 'country_code'] as const;
+
+export function contactColumns(db: Db): Set<string> {
+  return new Set((db.prepare('PRAGMA table_info(contacts)').all() as { name: string }[]).map((c) => c.name));
+}
+
+/**
+ * Brings the keys up to date: keys for contacts that are new or changed, none for merged or erased ones.
+ * Returns how many contacts were (re-)keyed. Runs in the caller's transaction when there is one.
+ */
+export function syncKeys(db: Db): number {
+  const columns = contactColumns(db);
+  const extra = OPTIONAL_COLUMNS.filter((c) => columns.has(c)).map((c) => `, c.${c}`).join('');
+  db.prepare(`DELETE FROM dedupe_keys WHERE contact_id IN (SELECT id FROM contacts WHERE status NOT IN ('active', 'inactive'))`).run();
+  const sourceColumns = ['first_name', 'last_name', 'email_norm', 'phone', 'mobile', 'postal_code', 'country', 'birth_date', 'siret', 'address_line1', 'city',
+    ...OPTIONAL_COLUMNS.filter((c) => columns.has(c))];
+  // Rows as arrays: building a million objects with named keys costs more than the keys themselves.
+  const select = db.prepare(`
+    SELECT c.id, c.updated_at, c.first_name, c.last_name, c.email_norm, c.phone, c.mobile, c.postal_code, c.country,
+           c.birth_date, c.siret, c.address_line1, c.city${extra}
+    FROM contacts c LEFT JOIN dedupe_keys k ON k.contact_id = c.id
+    WHERE c.id > ? AND c.status IN ('active', 'inactive') AND (k.contact_id IS NULL OR k.keyed_at IS NOT c.updated_at)
+    ORDER BY c.id LIMIT 20000`).raw();
+  const upsert = db.prepare(`INSERT OR REPLACE INTO dedupe_keys
+    (contact_id, keyed_at, fn, ln, ln_phon, fi, email, email_local, email_domain, postal, dob, siret, addr, city, phones)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  let keyed = 0;
+  let after = 0;
+  // Chunks: better-sqlite3 cannot write while a read cursor is open on the same connection.
+  for (;;) {
+    const rows = select.all(after) as Array<Array<string | number | null>>;
+    if (rows.length === 0) break;
+    for (const raw of rows) {
+      const source = {} as Record<string, string | null>;
+      sourceColumns.forEach((name, i) => (source[name] = raw[i + 2] as string | null));
+      const k = deriveKeys(source as unknown as KeySource);
+      upsert.run(raw[0], raw[1], k.fn, k.ln, k.ln_phon, k.fi, k.email, k.email_local, k.email_domain, k.postal, k.dob, k.siret,
+        k.addr, k.city, k.phones.length > 0 ? k.phones.join(' ') : null);
+    }
+    keyed += rows.length;
+    after = rows[rows.length - 1][0] as number;
+  }
+  return keyed;
+}

@@ -1,0 +1,44 @@
+/**
+ * From clusters to merge plans: who survives in each cluster and how strongly each member matches the
+ * survivor. The dry run prints these, the review file lists them, and `--apply` executes them.
+ */
+import type { Db } from '../store/db.js';
+import type { Cluster } from './clustering.js';
+import type { PairScore } from './find.js';
+import type { MergePlan } from './merge.js';
+import { survivorHints, MergeError } from './merge.js';
+import { chooseSurvivor, type ContactRow } from './survivorship.js';
+
+export interface ClusterPlan {
+  cluster: number;
+  survivor: ContactRow;
+  members: Array<{ row: ContactRow; score: PairScore }>;
+}
+
+export function planClusters(db: Db, clusters: Cluster[], score: (a: number, b: number) => PairScore): ClusterPlan[] {
+  const hints = survivorHints(db);
+  const select = db.prepare('SELECT * FROM contacts WHERE id = ?');
+  return clusters.map((c, i) => {
+    const rows = c.members.map((id) => select.get(id) as ContactRow | undefined);
+    if (rows.some((r) => !r)) throw new MergeError(`cluster ${i + 1}: a contact disappeared while dedupe was running`);
+    const present = rows as ContactRow[];
+    const survivor = chooseSurvivor(present, hints);
+    const members = present.filter((r) => r.id !== survivor.id).map((row) => ({ row, score: score(survivor.id, row.id) }));
+    return { cluster: i + 1, survivor, members };
+  });
+}
+
+export function toMergePlans(plans: ClusterPlan[]): MergePlan[] {
+  return plans.map((p) => ({
+    survivorId: p.survivor.id,
+    members: p.members.map((m) => ({ id: m.row.id, probability: m.score.probability, evidence: m.score.evidence })),
+  }));
+}
+
+/** "first_name exact (+5.2), birth_date different (-4.1)": the evidence in one cell. */
+export function evidenceText(score: PairScore): string {
+  return score.evidence
+    .filter((e) => e.level !== 'missing')
+    .map((e) => `${e.field} ${e.level} (${e.weight >= 0 ? '+' : ''}${e.weight.toFixed(1)})`)
+    .join('; ');
+}

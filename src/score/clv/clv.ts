@@ -1,0 +1,214 @@
+import type { Db } from '../../store/db.js';
+import { batchInsert } from '../batch-insert.js';
+import {
+  bgnbdData,
+  ClvFitError,
+  expectedOrderValue,
+  fitBgNbd,
+  fitGammaGamma,
+  pAlive,
+  purchaseBracket,
+  type BgNbdData,
+  type BgNbdParams,
+  type GammaGammaParams,
+} from './models.js';
+
+/** Customer lifetime value over the score tables (needs `buildOrderTables` first). */
+export interface ClvOptions {
+  /** Horizon in months (fractional allowed: 52w = 11.96 months). */
+  horizonMonths: number;
+  /** Discount rate per month, e.g. 0.01. */
+  discountMonthly: number;
+}
+
+export interface ClvModel {
+  bgnbd: BgNbdParams & { logLikelihood: number; iterations: number };
+  gammaGamma: GammaGammaParams & { logLikelihood: number; iterations: number; repeatCustomers: number };
+  customers: number;
+  horizonMonths: number;
+  discountMonthly: number;
+  totalClvMinor: number;
+}
+
+const WEEKS_PER_MONTH = 365.25 / 12 / 7;
+const MIN_CUSTOMERS = 10;
+const MIN_REPEAT = 3;
+
+/** One customer's summary: the standard calendar-day aggregation, in days (weeks = days / 7). */
+export interface ClvSummaryRow {
+  contactId: number;
+  x: number;
+  txDays: number;
+  TDays: number;
+  /** Mean spend of the repeat days (first day excluded), minor units; 0 when x = 0. */
+  repeatMeanMinor: number;
+}
+
+/** The same, column by column: typed arrays keep a million customers in a few tens of MB. */
+export interface ClvSummary {
+  length: number;
+  contactId: Float64Array;
+  x: Int32Array;
+  txDays: Int32Array;
+  TDays: Int32Array;
+  repeatMeanMinor: Float64Array;
+}
+
+export function summaryRow(s: ClvSummary, i: number): ClvSummaryRow {
+  return { contactId: s.contactId[i]!, x: s.x[i]!, txDays: s.txDays[i]!, TDays: s.TDays[i]!, repeatMeanMinor: s.repeatMeanMinor[i]! };
+}
+
+/** Reads the per-customer summary from score_days (contacts with a purchase day), by contact id. */
+export function clvSummary(db: Db, asOf: string): ClvSummary {
+  const length = db.prepare('SELECT count(DISTINCT contact_id) FROM score_days').pluck().get() as number;
+  const s: ClvSummary = {
+    length,
+    contactId: new Float64Array(length),
+    x: new Int32Array(length),
+    txDays: new Int32Array(length),
+    TDays: new Int32Array(length),
+    repeatMeanMinor: new Float64Array(length),
+  };
+  const rows = db
+    .prepare(
+      `SELECT g.contact_id, g.x,
+              CAST(julianday(g.last_day) - julianday(g.first_day) AS INTEGER),
+              CAST(julianday(@asOf) - julianday(g.first_day) AS INTEGER),
+              g.total - f.spend
+       FROM (SELECT contact_id, count(*) - 1 AS x, min(day) AS first_day, max(day) AS last_day, sum(spend) AS total
+             FROM score_days GROUP BY contact_id) g
+       JOIN score_days f ON f.contact_id = g.contact_id AND f.day = g.first_day
+       ORDER BY g.contact_id`,
+    )
+    .raw()
+    .iterate({ asOf }) as Iterable<[number, number, number, number, number]>;
+  let i = 0;
+  for (const [contactId, x, txDays, TDays, repeatSpend] of rows) {
+    s.contactId[i] = contactId;
+    s.x[i] = x;
+    s.txDays[i] = txDays;
+    s.TDays[i] = TDays;
+    s.repeatMeanMinor[i] = x > 0 ? repeatSpend / x : 0;
+    i++;
+  }
+  return s;
+}
+
+const key = (x: number, tx: number, T: number) => (x * 65536 + tx) * 65536 + T;
+
+/** Groups identical (x, tx, T) histories, in weeks. */
+export function groupSummary(s: ClvSummary): { data: BgNbdData } {
+  const index = new Map<number, number>();
+  const x: number[] = [];
+  const tx: number[] = [];
+  const T: number[] = [];
+  const weight: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const k = key(s.x[i]!, s.txDays[i]!, s.TDays[i]!);
+    const at = index.get(k);
+    if (at !== undefined) weight[at]! += 1;
+    else {
+      index.set(k, x.length);
+      x.push(s.x[i]!);
+      tx.push(s.txDays[i]! / 7);
+      T.push(s.TDays[i]! / 7);
+      weight.push(1);
+    }
+  }
+  return { data: bgnbdData(Float64Array.from(x), Float64Array.from(tx), Float64Array.from(T), Float64Array.from(weight)) };
+}
+
+/** Repeat customers with a positive mean repeat spend (Gamma-Gamma's input), mean in currency units. */
+export function repeatCustomers(s: ClvSummary): { x: Float64Array; m: Float64Array } {
+  const x: number[] = [];
+  const m: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    if (s.x[i]! > 0 && s.repeatMeanMinor[i]! > 0) {
+      x.push(s.x[i]!);
+      m.push(s.repeatMeanMinor[i]! / 100);
+    }
+  }
+  return { x: Float64Array.from(x), m: Float64Array.from(m) };
+}
+
+/**
+ * Fits both models and writes temp.score_clv (contact_id, p_alive, expected_purchases,
+ * expected_aov_minor, clv_minor). CLV = sum over the horizon's months of the expected purchases in that
+ * month x expected order value, discounted by (1 + d)^month. Throws ClvFitError when a fit fails.
+ */
+export function computeClv(db: Db, asOf: string, options: ClvOptions): ClvModel {
+  const summary = clvSummary(db, asOf);
+  const repeat = repeatCustomers(summary);
+  if (summary.length < MIN_CUSTOMERS || repeat.x.length < MIN_REPEAT) {
+    throw new ClvFitError(
+      `CLV needs at least ${MIN_CUSTOMERS} customers and ${MIN_REPEAT} repeat customers up to ${asOf}; found ${summary.length} and ${repeat.x.length}`,
+    );
+  }
+  const bg = fitBgNbd(groupSummary(summary).data);
+  const gg = fitGammaGamma(repeat.x, repeat.m);
+
+  // E[purchases] = head(x) * bracket(t, x, T) * P(alive | x, tx, T): the costly hypergeometric part
+  // depends on (x, T) only, so it is computed once per distinct (x, T) and month, then shared.
+  const { a, b } = bg.params;
+  const steps = Math.ceil(options.horizonMonths - 1e-9);
+  const brackets = new Map<number, [number, number]>();
+  const bracketsFor = (x: number, TDays: number): [number, number] => {
+    const k = x * 65536 + TDays;
+    let found = brackets.get(k);
+    if (!found) {
+      let previous = 0;
+      let discounted = 0;
+      for (let month = 1; month <= steps; month++) {
+        const bracket = purchaseBracket(bg.params, Math.min(month, options.horizonMonths) * WEEKS_PER_MONTH, x, TDays / 7);
+        discounted += (bracket - previous) / Math.pow(1 + options.discountMonthly, month);
+        previous = bracket;
+      }
+      found = [previous, discounted];
+      brackets.set(k, found);
+    }
+    return found;
+  };
+
+  db.exec(`DROP TABLE IF EXISTS temp.score_clv;
+    CREATE TEMP TABLE score_clv (contact_id INTEGER PRIMARY KEY, p_alive REAL, expected_purchases REAL,
+      expected_aov_minor INTEGER, clv_minor INTEGER)`);
+  let total = 0;
+  function* scored(): Generator<unknown[]> {
+    for (let i = 0; i < summary.length; i++) {
+      const { contactId, x, txDays, TDays, repeatMeanMinor } = summaryRow(summary, i);
+      const [bracket, discountedBracket] = bracketsFor(x, TDays);
+      const alive = pAlive(bg.params, x, txDays / 7, TDays / 7);
+      const head = ((a + b + x - 1) / (a - 1)) * alive;
+      const value = expectedOrderValue(gg.params, x, repeatMeanMinor / 100) * 100;
+      const clv = Math.round(head * discountedBracket * value);
+      total += clv;
+      yield [contactId, round(alive, 6), round(head * bracket, 6), Math.round(value), clv];
+    }
+  }
+  batchInsert(db, 'score_clv', 5, scored());
+  return {
+    bgnbd: { ...bg.params, logLikelihood: bg.logLikelihood, iterations: bg.iterations },
+    gammaGamma: { ...gg.params, logLikelihood: gg.logLikelihood, iterations: gg.iterations, repeatCustomers: repeat.x.length },
+    customers: summary.length,
+    horizonMonths: options.horizonMonths,
+    discountMonthly: options.discountMonthly,
+    totalClvMinor: total,
+  };
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+export { ClvFitError };
+
+/** "12m", "52w", "1y", "90d" (or a bare number of months) to months. */
+export function parseHorizon(text: string): number | null {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([dwmy]?)\s*$/i.exec(text);
+  if (!match) return null;
+  const n = Number(match[1]);
+  const unit = (match[2] || 'm').toLowerCase();
+  const months = unit === 'd' ? (n / 365.25) * 12 : unit === 'w' ? (n * 7 * 12) / 365.25 : unit === 'y' ? n * 12 : n;
+  return months > 0 && months <= 120 ? months : null;
+}

@@ -1,0 +1,177 @@
+import type { Db } from '../store/db.js';
+import { buildMixTables, buildOrderTables, dropTempTables } from './aggregate.js';
+import { computeNextBest, computeRules, saveRules } from './affinities.js';
+import { ntileSql, quantileCuts, scoreSql, sortedColumn, type Binning, type Bins, type CutPoints, type Measure } from './binning.js';
+import { computeClv, type ClvModel, type ClvOptions } from './clv/clv.js';
+import { PROSPECT_SEGMENT, type SegmentMap } from './presets.js';
+import { segmentSql } from './segment-map.js';
+
+export type Method = 'rfm' | 'rfmcca';
+
+export interface ScoreOptions {
+  /** yyyy-mm-dd: purchases dated after it are ignored, those on it count. */
+  asOf: string;
+  method: Method;
+  bins: Bins;
+  binning: Binning;
+  /** Required when binning is 'thresholds'. */
+  thresholds?: CutPoints;
+  segmentMap: SegmentMap;
+  /** Preset name or file, as the user gave it. */
+  segmentMapLabel: string;
+  clv?: ClvOptions;
+  /** Affinity rules' minimum support (RFMCCA), a share of customers with a category. */
+  minSupport: number;
+}
+
+export interface ScoreRunResult {
+  runId: number;
+  replaced: boolean;
+  asOf: string;
+  method: Method;
+  bins: Bins;
+  binning: Binning;
+  segmentMap: string;
+  customers: number;
+  prospects: number;
+  cuts?: CutPoints;
+  segments: Array<{ segment: string; customers: number }>;
+  affinities?: { basketCustomers: number; rules: number; withNextBest: number };
+  clv?: ClvModel;
+}
+
+/**
+ * One scoring run, in one transaction: builds the aggregates, scores and segments every scorable
+ * contact, and replaces the run with the same as-of date and method (keeping its id), so a re-run
+ * gives the same store. Throws (and changes nothing) when the CLV fit fails.
+ */
+export function scoreRun(db: Db, options: ScoreOptions): ScoreRunResult {
+  try {
+    return db.transaction(() => runInTransaction(db, options))();
+  } finally {
+    dropTempTables(db);
+  }
+}
+
+function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
+  buildOrderTables(db, o.asOf, { days: o.clv !== undefined });
+  const rfmcca = o.method === 'rfmcca';
+  if (rfmcca) buildMixTables(db, o.asOf);
+  else db.exec('CREATE TEMP TABLE score_mix (contact_id INTEGER PRIMARY KEY, categories INTEGER, main_category TEXT, channels INTEGER, main_channel TEXT)');
+
+  const cuts = cutPoints(db, o, rfmcca);
+  const expr = (measure: Measure, column: string) =>
+    o.binning === 'ntile' ? { sql: ntileSql(column, o.bins, measure === 'recency', 's.contact_id'), params: [] as number[] } : scoreSql(column, cuts[measure] ?? [], o.bins, measure === 'recency');
+  const r = expr('recency', 's.recency');
+  const f = expr('frequency', 's.frequency');
+  const m = expr('monetary', 's.monetary');
+  const c = rfmcca ? expr('categories', 'x.categories') : { sql: 'NULL', params: [] as number[] };
+  db.exec('CREATE TEMP TABLE score_cells (contact_id INTEGER PRIMARY KEY, r INTEGER, f INTEGER, m INTEGER, c INTEGER)');
+  db.prepare(
+    `INSERT INTO score_cells SELECT s.contact_id, ${r.sql}, ${f.sql}, ${m.sql}, ${c.sql}
+     FROM score_customers s LEFT JOIN score_mix x ON x.contact_id = s.contact_id
+     WHERE s.frequency > 0 ORDER BY s.contact_id`,
+  ).run(...r.params, ...f.params, ...m.params, ...c.params);
+
+  let affinities: ScoreRunResult['affinities'];
+  let rules: ReturnType<typeof computeRules> | undefined;
+  if (rfmcca) {
+    rules = computeRules(db, o.minSupport);
+    const withNextBest = computeNextBest(db, rules.rules);
+    affinities = { basketCustomers: rules.basketCustomers, rules: rules.rules.length, withNextBest };
+  } else db.exec('CREATE TEMP TABLE score_nba (contact_id INTEGER PRIMARY KEY, category TEXT, lift REAL)');
+
+  const clv = o.clv ? computeClv(db, o.asOf, o.clv) : undefined;
+  if (!clv) db.exec('CREATE TEMP TABLE score_clv (contact_id INTEGER PRIMARY KEY, p_alive REAL, expected_purchases REAL, expected_aov_minor INTEGER, clv_minor INTEGER)');
+
+  const { runId, replaced } = upsertRun(db, o, { cuts: o.binning === 'ntile' ? undefined : cuts, clv, affinities });
+  const segment = segmentSql(o.segmentMap, { r: 'k.r', f: 'k.f', m: 'k.m' });
+  const inserted = db.prepare(
+    `INSERT INTO scores (run_id, contact_id, recency_days, frequency, monetary_minor, aov_minor, first_purchase_at,
+       last_purchase_at, r_score, f_score, m_score, segment, categories, c_score, main_category, channels, ca_score,
+       main_channel, multichannel, next_best_category, next_best_lift, p_alive, expected_purchases,
+       expected_aov_minor, clv_minor)
+     SELECT ?, c.id, s.recency, coalesce(s.frequency, 0), coalesce(s.monetary, 0),
+       CASE WHEN s.frequency > 0 THEN CAST(round(1.0 * s.monetary / s.frequency) AS INTEGER) END,
+       s.first_day, s.last_day, k.r, k.f, k.m,
+       CASE WHEN k.contact_id IS NULL THEN ? ELSE ${segment.sql} END,
+       x.categories, k.c, x.main_category, x.channels,
+       CASE WHEN x.channels > 0 THEN min(x.channels, ?) END, x.main_channel,
+       CASE WHEN x.channels IS NOT NULL THEN x.channels > 1 END,
+       n.category, n.lift, v.p_alive, v.expected_purchases, v.expected_aov_minor, v.clv_minor
+     FROM contacts c
+     LEFT JOIN score_customers s ON s.contact_id = c.id
+     LEFT JOIN score_cells k ON k.contact_id = c.id
+     LEFT JOIN score_mix x ON x.contact_id = c.id
+     LEFT JOIN score_nba n ON n.contact_id = c.id
+     LEFT JOIN score_clv v ON v.contact_id = c.id
+     WHERE c.status NOT IN ('merged', 'erased')
+     ORDER BY c.id`,
+  ).run(runId, PROSPECT_SEGMENT, ...segment.params, o.bins);
+  if (rules) saveRules(db, runId, rules.rules);
+  else db.prepare('DELETE FROM affinity_rules WHERE run_id = ?').run(runId);
+
+  const customers = db.prepare('SELECT count(*) FROM score_cells').pluck().get() as number;
+  const counts = { customers, prospects: inserted.changes - customers };
+  db.prepare('UPDATE score_runs SET customers = ?, prospects = ? WHERE id = ?').run(counts.customers, counts.prospects, runId);
+  const segments = db
+    .prepare('SELECT segment, count(*) AS customers FROM scores WHERE run_id = ? GROUP BY segment ORDER BY customers DESC, segment')
+    .all(runId) as Array<{ segment: string; customers: number }>;
+  return {
+    runId,
+    replaced,
+    asOf: o.asOf,
+    method: o.method,
+    bins: o.bins,
+    binning: o.binning,
+    segmentMap: o.segmentMapLabel,
+    customers: counts.customers,
+    prospects: counts.prospects,
+    cuts: o.binning === 'ntile' ? undefined : cuts,
+    segments,
+    affinities,
+    clv,
+  };
+}
+
+function cutPoints(db: Db, o: ScoreOptions, rfmcca: boolean): CutPoints {
+  if (o.binning === 'thresholds') {
+    if (!o.thresholds) throw new Error('thresholds binning needs cut points');
+    return o.thresholds;
+  }
+  if (o.binning === 'ntile') return {};
+  const cuts: CutPoints = {
+    recency: quantileCuts(sortedColumn(db, 'score_customers', 'recency', 'frequency > 0'), o.bins),
+    frequency: quantileCuts(sortedColumn(db, 'score_customers', 'frequency', 'frequency > 0'), o.bins),
+    monetary: quantileCuts(sortedColumn(db, 'score_customers', 'monetary', 'frequency > 0'), o.bins),
+  };
+  if (rfmcca) cuts.categories = quantileCuts(sortedColumn(db, 'score_mix', 'categories'), o.bins);
+  return cuts;
+}
+
+function upsertRun(
+  db: Db,
+  o: ScoreOptions,
+  extra: { cuts?: CutPoints; clv?: ClvModel; affinities?: ScoreRunResult['affinities'] },
+): { runId: number; replaced: boolean } {
+  const now = new Date().toISOString();
+  const parameters = JSON.stringify({
+    cuts: extra.cuts,
+    segmentMap: o.segmentMap,
+    minSupport: o.method === 'rfmcca' ? o.minSupport : undefined,
+    affinities: extra.affinities,
+    clv: extra.clv,
+  });
+  const existing = db.prepare('SELECT id FROM score_runs WHERE as_of = ? AND method = ?').pluck().get(o.asOf, o.method) as number | undefined;
+  if (existing !== undefined) {
+    db.prepare('DELETE FROM scores WHERE run_id = ?').run(existing);
+    db.prepare('UPDATE score_runs SET bins = ?, binning = ?, segment_map = ?, parameters = ?, updated_at = ? WHERE id = ?').run(
+      o.bins, o.binning, o.segmentMapLabel, parameters, now, existing,
+    );
+    return { runId: existing, replaced: true };
+  }
+  const info = db
+    .prepare('INSERT INTO score_runs (as_of, method, bins, binning, segment_map, parameters, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    .run(o.asOf, o.method, o.bins, o.binning, o.segmentMapLabel, parameters, now, now);
+  return { runId: Number(info.lastInsertRowid), replaced: false };
+}

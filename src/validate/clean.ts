@@ -1,0 +1,225 @@
+/**
+ * clean: what each rule would change (dry run) or changes (fix), as set-based SQL over the validated
+ * columns, so a million contacts cost a few passes over the table rather than a million round trips.
+ * Every run is recorded in clean_runs, and every value written in clean_changes with the value it
+ * replaced, so `clean --undo RUN` can put a run back.
+ */
+import os from 'node:os';
+import type { Db } from '../store/db.js';
+import type { Uid } from '../store/types.js';
+import { activeRules, ruleApplies, type CleanRule } from './clean-rules.js';
+import { ensureValidated, type EnsureOptions } from './ensure.js';
+
+export const IN_SCOPE = "c.status IN ('active', 'inactive')";
+
+export interface InactiveOptions {
+  /** 'yyyy-mm-dd': no purchase, activity or creation on or after it. */
+  cutoff: string;
+  action: 'flag' | 'remove';
+}
+
+export interface CleanOptions {
+  fix: boolean;
+  fixTypos: boolean;
+  inactive?: InactiveOptions;
+  /** Recorded with the run (the flags as the user gave them). */
+  flags: Record<string, unknown>;
+  ensure?: EnsureOptions;
+}
+
+export interface Change {
+  uid: Uid;
+  before: string | null;
+  after: string | null;
+}
+
+export interface RuleOutcome {
+  rule: string;
+  field: string;
+  describe: string;
+  count: number;
+  examples: Change[];
+  /** False for rules shown in a dry run that only --fix-typos would apply. */
+  applies: boolean;
+}
+
+export interface CleanResult {
+  runId: number;
+  mode: 'dry-run' | 'fix';
+  validated: number;
+  rules: RuleOutcome[];
+  inactive?: { action: 'flag' | 'remove'; cutoff: string; count: number; examples: Change[]; undated: number };
+  contactsChanged: number;
+}
+
+const EXAMPLES = 5;
+
+function ruleCase(rules: CleanRule[], pick: (r: CleanRule) => string): string {
+  return `CASE r.rule ${rules.map((r) => `WHEN '${r.name}' THEN ${pick(r)}`).join(' ')} END`;
+}
+
+function rulesTable(rules: CleanRule[]): string {
+  return `(SELECT column1 AS rule, column2 AS field FROM (VALUES ${rules.map((r) => `('${r.name}', '${r.field}')`).join(', ')}))`;
+}
+
+/** Contacts with no purchase, activity or creation since the cutoff (and at least one date known). */
+function inactiveSql(options: InactiveOptions): { where: string; undated: string } {
+  const last = `max(coalesce(c.last_activity_at, ''), coalesce(c.created_at, ''),
+                    coalesce((SELECT max(p.ordered_at) FROM purchases p WHERE p.contact_id = c.id), ''))`;
+  const notYet = options.action === 'flag' ? "AND NOT EXISTS (SELECT 1 FROM json_each(c.tags) t WHERE t.value = 'inactive')" : '';
+  return {
+    where: `c.status = 'active' AND ${last} <> '' AND ${last} < @cutoff ${notYet}`,
+    undated: `c.status = 'active' AND ${last} = ''`,
+  };
+}
+
+export function clean(db: Db, options: CleanOptions): CleanResult {
+  const validated = ensureValidated(db, options.ensure);
+  const now = new Date().toISOString();
+  // A fix rewrites most rows in one statement; SQLite keeps that statement's undo journal in temp
+  // storage, which the store keeps in memory: on disk instead, memory stays flat as files grow.
+  const tempStore = db.pragma('temp_store', { simple: true }) as number;
+  if (options.fix) db.pragma('temp_store = FILE');
+  try {
+    return run(db, options, now, validated);
+  } finally {
+    if (options.fix) db.pragma(`temp_store = ${tempStore}`);
+  }
+}
+
+function run(db: Db, options: CleanOptions, now: string, validated: number): CleanResult {
+  const shown = activeRules(true);
+  const applied = activeRules(options.fixTypos);
+  return db.transaction((): CleanResult => {
+    const runId = Number(
+      db
+        .prepare('INSERT INTO clean_runs (started_at, mode, options, counts, os_user) VALUES (?, ?, ?, ?, ?)')
+        .run(now, options.fix ? 'fix' : 'dry-run', JSON.stringify(options.flags), '{}', safeUser()).lastInsertRowid,
+    );
+    const rules = options.fix ? fixRules(db, runId, applied, now) : planRules(db, shown);
+    for (const outcome of rules) outcome.applies = applied.some((r) => r.name === outcome.rule);
+    const result: CleanResult = { runId, mode: options.fix ? 'fix' : 'dry-run', validated, rules, contactsChanged: 0 };
+    if (options.inactive) result.inactive = inactive(db, runId, options.inactive, options.fix, now);
+    if (options.fix) {
+      // Contacts a typo fix made valid are validated again, inside this transaction.
+      ensureValidated(db, options.ensure);
+      result.contactsChanged = (db.prepare('SELECT count(DISTINCT contact_id) AS n FROM clean_changes WHERE run_id = ?').get(runId) as { n: number }).n;
+    }
+    const counts = Object.fromEntries(rules.filter((r) => r.applies).map((r) => [r.rule, r.count]));
+    if (result.inactive) counts[`inactive-${result.inactive.action}`] = result.inactive.count;
+    db.prepare('UPDATE clean_runs SET finished_at = ?, counts = ?, contacts_changed = ? WHERE id = ?').run(
+      new Date().toISOString(), JSON.stringify(counts), result.contactsChanged, runId,
+    );
+    return result;
+  })();
+}
+
+function outcomes(rules: CleanRule[], counts: Map<string, number>, examples: Array<Change & { rule: string }>): RuleOutcome[] {
+  return rules.map((r) => ({
+    rule: r.name,
+    field: r.field,
+    describe: r.describe,
+    count: counts.get(r.name) ?? 0,
+    examples: examples.filter((e) => e.rule === r.name).map(({ uid, before, after }) => ({ uid, before, after })),
+    applies: true,
+  }));
+}
+
+/** Dry run: what each rule would change, in one pass for the counts and one for the examples. */
+function planRules(db: Db, rules: CleanRule[]): RuleOutcome[] {
+  const sums = rules.map((r, i) => `sum(${ruleApplies(r)}) AS r${i}`).join(', ');
+  const row = db.prepare(`SELECT ${sums} FROM contacts c WHERE ${IN_SCOPE}`).get() as Record<string, number | null>;
+  const counts = new Map(rules.map((r, i) => [r.name, row[`r${i}`] ?? 0]));
+  const examples = db
+    .prepare(
+      `SELECT rule, uid, before, after FROM (
+         SELECT r.rule, c.uid, ${ruleCase(rules, (x) => `c.${x.field}`)} AS before, ${ruleCase(rules, (x) => x.value)} AS after,
+                row_number() OVER (PARTITION BY r.rule ORDER BY c.id) AS rn
+         FROM contacts c CROSS JOIN ${rulesTable(rules)} r
+         WHERE ${IN_SCOPE} AND ${ruleCase(rules, ruleApplies)})
+       WHERE rn <= ${EXAMPLES}`,
+    )
+    .all() as Array<Change & { rule: string }>;
+  return outcomes(rules, counts, examples);
+}
+
+/** Fix: record every change with its old value, then write them all in one UPDATE. */
+function fixRules(db: Db, runId: number, rules: CleanRule[], now: string): RuleOutcome[] {
+  db.prepare(
+    `INSERT INTO clean_changes (run_id, contact_id, rule, field, old_value, new_value)
+     SELECT ?, c.id, r.rule, r.field, ${ruleCase(rules, (x) => `c.${x.field}`)}, ${ruleCase(rules, (x) => x.value)}
+     FROM contacts c CROSS JOIN ${rulesTable(rules)} r
+     WHERE ${IN_SCOPE} AND ${ruleCase(rules, ruleApplies)}`,
+  ).run(runId);
+  const columns = new Map<string, Array<{ when: string; value: string }>>();
+  for (const rule of rules) {
+    columns.set(rule.field, [...(columns.get(rule.field) ?? []), { when: ruleApplies(rule), value: rule.value }]);
+  }
+  const sets = [...columns].map(([column, cases]) => `${column} = CASE ${cases.map((k) => `WHEN ${k.when} THEN ${k.value}`).join(' ')} ELSE c.${column} END`);
+  const revalidate = rules.filter((r) => r.revalidate).map(ruleApplies);
+  // Normalised values validate to themselves, so the validated columns stay true: only a typo fix,
+  // which changes the address, sends the contact back to validation.
+  const validatedAt = revalidate.length > 0 ? `CASE WHEN ${revalidate.join(' OR ')} THEN NULL ELSE @now END` : '@now';
+  db.prepare(
+    `UPDATE contacts AS c SET ${sets.join(', ')}, updated_at = @now, validated_at = ${validatedAt}
+     WHERE c.id IN (SELECT contact_id FROM clean_changes WHERE run_id = @run)`,
+  ).run({ now, run: runId });
+  // The derived keys (email_norm is indexed) are written apart, only on the contacts whose field changed:
+  // naming them in the big UPDATE would rewrite the index entry of every contact.
+  for (const rule of rules) {
+    for (const [column, value] of Object.entries(rule.also ?? {})) {
+      db.prepare(
+        `UPDATE contacts AS c SET ${column} = ${value}
+         WHERE c.id IN (SELECT contact_id FROM clean_changes WHERE run_id = ? AND rule = ?)`,
+      ).run(runId, rule.name);
+    }
+  }
+  const counts = new Map(
+    (db.prepare('SELECT rule, count(*) AS n FROM clean_changes WHERE run_id = ? GROUP BY rule').all(runId) as Array<{ rule: string; n: number }>).map((r) => [r.rule, r.n]),
+  );
+  return outcomes(rules, counts, changeExamples(db, runId, rules.map((r) => r.name)));
+}
+
+/** Up to five changes per rule of a run, read through the (run_id, rule) index. */
+function changeExamples(db: Db, runId: number, rules: string[]): Array<Change & { rule: string }> {
+  const statement = db.prepare(
+    `SELECT k.rule, c.uid, k.old_value AS before, k.new_value AS after
+     FROM clean_changes k JOIN contacts c ON c.id = k.contact_id WHERE k.run_id = ? AND k.rule = ? ORDER BY k.id LIMIT ${EXAMPLES}`,
+  );
+  return rules.flatMap((rule) => statement.all(runId, rule) as Array<Change & { rule: string }>);
+}
+
+function inactive(db: Db, runId: number, options: InactiveOptions, fix: boolean, now: string): NonNullable<CleanResult['inactive']> {
+  const sql = inactiveSql(options);
+  const rule = `inactive-${options.action}`;
+  const field = options.action === 'flag' ? 'tags' : 'status';
+  const after = options.action === 'flag' ? "json_insert(c.tags, '$[#]', 'inactive')" : "'inactive'";
+  const undated = (db.prepare(`SELECT count(*) AS n FROM contacts c WHERE ${sql.undated}`).get() as { n: number }).n;
+  if (!fix) {
+    const count = (db.prepare(`SELECT count(*) AS n FROM contacts c WHERE ${sql.where}`).get({ cutoff: options.cutoff }) as { n: number }).n;
+    const examples = db
+      .prepare(`SELECT c.uid, c.${field} AS before, ${after} AS after FROM contacts c WHERE ${sql.where} ORDER BY c.id LIMIT ${EXAMPLES}`)
+      .all({ cutoff: options.cutoff }) as Change[];
+    return { action: options.action, cutoff: options.cutoff, count, examples, undated };
+  }
+  const count = db
+    .prepare(
+      `INSERT INTO clean_changes (run_id, contact_id, rule, field, old_value, new_value)
+       SELECT @run, c.id, '${rule}', '${field}', c.${field}, ${after} FROM contacts c WHERE ${sql.where}`,
+    )
+    .run({ run: runId, cutoff: options.cutoff }).changes;
+  db.prepare(
+    `UPDATE contacts AS c SET ${field} = ${after}, updated_at = @now, validated_at = @now
+     WHERE c.id IN (SELECT contact_id FROM clean_changes WHERE run_id = @run AND rule = '${rule}')`,
+  ).run({ now, run: runId });
+  const examples = changeExamples(db, runId, [rule]).map(({ uid, before, after: a }) => ({ uid, before, after: a }));
+  return { action: options.action, cutoff: options.cutoff, count, examples, undated };
+}
+
+function safeUser(): string | null {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return null;
+  }
+}

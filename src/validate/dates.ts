@@ -1,0 +1,42 @@
+/**
+ * Dates: a birth date must be a real date, not in the future, and make the person at most 120 years
+ * old; 1900-01-01 and the like are placeholders systems write when they had nothing. Created and
+ * last-activity dates cannot be in the future. `today` is passed in (rules never read the clock).
+ */
+import { parseDate } from '../io/values.js';
+import { emptyCheck, error, text, warning, type FieldCheck } from './types.js';
+
+const PLACEHOLDER_BIRTH_DATES = new Set(['1900-01-01', '1901-01-01', '1899-12-31', '1970-01-01', '2000-01-01']);
+
+function isoDay(value: string): string | null {
+  const parsed = parseDate(value, 'ymd') ?? parseDate(value, 'dmy');
+  return parsed ? parsed.slice(0, 10) : null;
+}
+
+/** Whole years between two ISO days. */
+export function yearsBetween(from: string, to: string): number {
+  const [fy, fm, fd] = from.split('-').map(Number) as [number, number, number];
+  const [ty, tm, td] = to.split('-').map(Number) as [number, number, number];
+  return ty - fy - (tm < fm || (tm === fm && td < fd) ? 1 : 0);
+}
+
+export function checkBirthDate(value: string | null | undefined, today: string): FieldCheck {
+  const raw = text(value);
+  if (raw === null) return emptyCheck();
+  const day = isoDay(raw);
+  if (day === null) return { ok: false, empty: false, normalised: null, issue: error('unparseable', 'not a calendar date') };
+  if (day > today) return { ok: false, empty: false, normalised: null, issue: error('in_future', 'birth date is in the future') };
+  if (yearsBetween(day, today) > 120) return { ok: false, empty: false, normalised: null, issue: error('too_old', 'would make the person older than 120') };
+  if (PLACEHOLDER_BIRTH_DATES.has(day)) return { ok: true, empty: false, normalised: day, issue: warning('placeholder_date', 'a date systems write when the real one is unknown') };
+  return { ok: true, empty: false, normalised: day, issue: null };
+}
+
+/** Created / last-activity / order dates: real dates, not after today. */
+export function checkPastDate(value: string | null | undefined, today: string): FieldCheck {
+  const raw = text(value);
+  if (raw === null) return emptyCheck();
+  const day = isoDay(raw);
+  if (day === null) return { ok: false, empty: false, normalised: null, issue: error('unparseable', 'not a calendar date') };
+  if (day > today) return { ok: false, empty: false, normalised: null, issue: error('in_future', 'date is in the future') };
+  return { ok: true, empty: false, normalised: raw, issue: null };
+}

@@ -1,0 +1,49 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadThresholds, quantileCuts, scoreOf } from '../../src/score/binning.js';
+import { tempDir } from '../helpers/cli.js';
+
+const sorted = (values: number[]) => Float64Array.from(values).sort();
+
+describe('quantile binning', () => {
+  it('splits ten distinct values into five bins of two', () => {
+    const values = [0, 5, 10, 20, 29, 60, 121, 180, 272, 333];
+    const cuts = quantileCuts(sorted(values), 5);
+    expect(cuts).toEqual([5, 20, 60, 180]);
+    expect(values.map((v) => scoreOf(v, cuts, 5, false))).toEqual([1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
+    // Recency is reversed: the most recent customers score 5.
+    expect(values.map((v) => scoreOf(v, cuts, 5, true))).toEqual([5, 5, 4, 4, 3, 3, 2, 2, 1, 1]);
+  });
+
+  it('gives equal values the same score, even across a bin boundary', () => {
+    const values = [1, 1, 1, 1, 1, 2, 2, 3, 4, 5];
+    const cuts = quantileCuts(sorted(values), 5);
+    const scores = values.map((v) => scoreOf(v, cuts, 5, false));
+    expect(new Set(scores.slice(0, 5))).toEqual(new Set([1]));
+    expect(scores[5]).toBe(scores[6]);
+    expect(scores).toEqual([1, 1, 1, 1, 1, 3, 3, 4, 5, 5]);
+  });
+});
+
+describe('thresholds file', () => {
+  const write = (value: unknown) => {
+    const file = path.join(tempDir(), 'cuts.json');
+    fs.writeFileSync(file, JSON.stringify(value));
+    return file;
+  };
+
+  it('reads days, orders and currency units (monetary converted to minor units)', () => {
+    const cuts = loadThresholds(write({ recency: [30, 90, 180, 365], frequency: [1, 2, 3, 5], monetary: [50, 100, 250, 1000] }), 5);
+    expect(cuts.monetary).toEqual([5000, 10000, 25000, 100000]);
+    expect(cuts.categories).toEqual([1, 2, 3, 4]);
+    // recency <= 30 days scores 5, 31..90 scores 4, over 365 scores 1
+    expect([30, 31, 90, 366].map((v) => scoreOf(v, cuts.recency!, 5, true))).toEqual([5, 4, 4, 1]);
+  });
+
+  it('rejects a wrong number of cut points or unsorted ones, naming the measure', () => {
+    expect(() => loadThresholds(write({ recency: [30, 90], frequency: [1, 2, 3, 5], monetary: [1, 2, 3, 4] }), 5)).toThrow(/recency: 5 bins need 4 cut points, found 2/);
+    expect(() => loadThresholds(write({ recency: [30, 20, 180, 365], frequency: [1, 2, 3, 5], monetary: [1, 2, 3, 4] }), 5)).toThrow(/recency: cut points must be strictly ascending/);
+    expect(() => loadThresholds(path.join(tempDir(), 'missing.json'), 5)).toThrow(/no such file/);
+  });
+});

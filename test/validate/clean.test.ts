@@ -1,0 +1,119 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openStore, type Db } from '../../src/store/db.js';
+import { clean } from '../../src/validate/clean.js';
+import { ensureValidated, staleCount } from '../../src/validate/ensure.js';
+import { buildReport } from '../../src/validate/report.js';
+import { undoRun } from '../../src/validate/undo.js';
+import { addConsent, addPurchase, seedContacts } from './seed.js';
+
+function store(): Db {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'custkit-clean-'));
+  return openStore(path.join(dir, 'test.db'));
+}
+
+const messy = [
+  { first_name: 'JEAN', last_name: 'DUPONT', email: ' Jean.Dupont@Orange.FR ', phone: '06 12 34 56 78', postal_code: '1000', city: 'Bourg', address_line1: '1 rue A', country: 'France', civility: 'Mlle' },
+  { first_name: 'Anne', last_name: 'Martin', email: 'anne@gmial.com', mobile: '07.81.22.33.44', country: 'FR', created_at: '2020-01-01' },
+  { first_name: 'Paul', last_name: 'Bernard', email: 'paul@free.fr', phone: '+33142685300', postal_code: '75002', city: 'Paris', address_line1: '2 rue B', country: 'FR', created_at: '2019-05-01' },
+];
+
+const flags = {};
+const row = (db: Db, id: number) => db.prepare('SELECT * FROM contacts WHERE id = ?').get(id) as Record<string, unknown>;
+
+describe('ensureValidated', () => {
+  it('validates new and changed contacts only, and never touches raw values or updated_at', () => {
+    const db = store();
+    const [a] = seedContacts(db, messy);
+    expect(staleCount(db)).toBe(3);
+    expect(ensureValidated(db, { today: '2026-06-15' })).toBe(3);
+    expect(ensureValidated(db, { today: '2026-06-15' })).toBe(0);
+    expect(row(db, a!)).toMatchObject({ email: ' Jean.Dupont@Orange.FR ', updated_at: '2025-01-01T00:00:00.000Z', phone_e164: '+33612345678' });
+    db.prepare("UPDATE contacts SET phone = '01 42 68 53 00', updated_at = ? WHERE id = ?").run(new Date().toISOString(), a);
+    expect(ensureValidated(db)).toBe(1);
+    expect(row(db, a!)).toMatchObject({ phone_e164: '+33142685300', phone_type: 'fixed' });
+    // another default country makes every stored verdict stale
+    expect(ensureValidated(db, { defaultCountry: 'BE' })).toBe(3);
+  });
+});
+
+describe('clean', () => {
+  it('a dry run counts and shows changes but writes nothing', () => {
+    const db = store();
+    seedContacts(db, messy);
+    const result = clean(db, { fix: false, fixTypos: false, flags });
+    const byRule = Object.fromEntries(result.rules.map((r) => [r.rule, r.count]));
+    expect(byRule).toMatchObject({ 'email-format': 1, 'email-typo': 1, 'phone-e164': 1, 'mobile-e164': 1, 'postal-code': 1, 'country-code': 1, 'first-name': 1, 'last-name': 1, civility: 1, 'gender-from-civility': 1 });
+    expect(result.rules.find((r) => r.rule === 'email-typo')!.applies).toBe(false);
+    expect(result.rules.find((r) => r.rule === 'postal-code')!.examples[0]).toMatchObject({ before: '1000', after: '01000' });
+    expect(db.prepare("SELECT count(*) AS n FROM contacts WHERE updated_at <> '2025-01-01T00:00:00.000Z'").get()).toEqual({ n: 0 });
+    expect(db.prepare('SELECT count(*) AS n FROM clean_changes').get()).toEqual({ n: 0 });
+    expect(db.prepare('SELECT mode FROM clean_runs').all()).toEqual([{ mode: 'dry-run' }]);
+  });
+
+  it('--fix writes normalised values, bumps updated_at, keeps validation fresh, and a second run changes nothing', () => {
+    const db = store();
+    const [a, b] = seedContacts(db, messy);
+    const first = clean(db, { fix: true, fixTypos: false, flags });
+    expect(first.contactsChanged).toBe(2); // Paul's values are already in shape
+    expect(row(db, a!)).toMatchObject({ email: 'Jean.Dupont@orange.fr', email_norm: 'jean.dupont@orange.fr', phone: '+33612345678', phone_digits: '+33612345678', postal_code: '01000', country: 'FR', first_name: 'Jean', last_name: 'Dupont', civility: 'Mme', gender: 'female' });
+    expect(row(db, b!)).toMatchObject({ email: 'anne@gmial.com', mobile: '+33781223344' });
+    expect(row(db, a!).updated_at).not.toBe('2025-01-01T00:00:00.000Z');
+    expect(staleCount(db)).toBe(0);
+    const second = clean(db, { fix: true, fixTypos: false, flags });
+    expect(second.contactsChanged).toBe(0);
+    expect(second.rules.every((r) => r.count === 0)).toBe(true);
+  });
+
+  it('--fix-typos applies the suggestion, revalidates, and --undo puts everything back', () => {
+    const db = store();
+    const [, b] = seedContacts(db, messy);
+    const before = db.prepare('SELECT id, email, phone, mobile, postal_code, country, first_name, civility, gender FROM contacts ORDER BY id').all();
+    const run = clean(db, { fix: true, fixTypos: true, flags });
+    expect(row(db, b!)).toMatchObject({ email: 'anne@gmail.com', email_valid: 1, email_suggestion: null });
+    const undone = undoRun(db, run.runId);
+    expect(undone.skipped).toBe(0);
+    expect(db.prepare('SELECT id, email, phone, mobile, postal_code, country, first_name, civility, gender FROM contacts ORDER BY id').all()).toEqual(before);
+    expect(row(db, b!)).toMatchObject({ email_valid: 0, email_norm: 'anne@gmial.com' });
+    expect(() => undoRun(db, run.runId)).toThrow(/already undone/);
+  });
+
+  it('--inactive-since flags or removes contacts with no recent purchase, activity or creation', () => {
+    const db = store();
+    const [, b, c] = seedContacts(db, messy);
+    addPurchase(db, c!, 'CMD-1', '2026-01-10');
+    const flagged = clean(db, { fix: true, fixTypos: false, inactive: { cutoff: '2023-06-15', action: 'flag' }, flags });
+    expect(flagged.inactive).toMatchObject({ count: 1, undated: 1 });
+    expect(row(db, b!)).toMatchObject({ tags: '["inactive"]', status: 'active' });
+    expect(clean(db, { fix: true, fixTypos: false, inactive: { cutoff: '2023-06-15', action: 'flag' }, flags }).inactive!.count).toBe(0);
+    const removed = clean(db, { fix: true, fixTypos: false, inactive: { cutoff: '2023-06-15', action: 'remove' }, flags });
+    expect(removed.inactive!.count).toBe(1);
+    expect(row(db, b!).status).toBe('inactive');
+    expect(row(db, c!).status).toBe('active');
+  });
+});
+
+describe('buildReport', () => {
+  it('counts fields, issues, required fields, reachability and completeness', () => {
+    const db = store();
+    const [a, b, c] = seedContacts(db, [...messy, { first_name: 'Vide' }]);
+    addConsent(db, a!, 'email', 'granted');
+    addConsent(db, c!, 'email', 'granted', '2024-01-01');
+    addConsent(db, c!, 'email', 'withdrawn', '2025-01-01');
+    addConsent(db, b!, 'sms', 'granted');
+    ensureValidated(db);
+    const report = buildReport(db, 'email|phone|address');
+    expect(report.contacts).toBe(4);
+    expect(report.fields.find((f) => f.field === 'email')).toMatchObject({ filled: 3, valid: 2, invalid: 1, empty: 1 });
+    const typo = report.fields.find((f) => f.field === 'email')!.issues[0]!;
+    expect(typo).toMatchObject({ code: 'domain_typo', count: 1, severity: 'error' });
+    expect(typo.examples).toHaveLength(1);
+    expect(report.required.failing).toBe(1);
+    expect(report.reachable.email.count).toBe(1); // c withdrew
+    expect(report.reachable.sms.count).toBe(1);
+    expect(report.reachable.post.count).toBe(2);
+    expect(report.completeness.reduce((sum, b2) => sum + b2.count, 0)).toBe(4);
+  });
+});
