@@ -1,12 +1,12 @@
 /**
  * Test stores for the export stage, filled with SQL: contacts with their validated columns already set
- * (validated_at = updated_at, so ensureValidated leaves them alone), consents, and a score run shaped as
- * CONTRIBUTING.md's contract (created here only when the score stage has not made the tables).
+ * (validated_at = updated_at and the current validation key, so ensureValidated leaves them alone),
+ * consents, and score runs in the score stage's tables.
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { openStore, type Db } from '../../src/store/db.js';
-import * as validate from '../../src/validate/ensure.js';
+import { defaultCountryOf, validationKey } from '../../src/validate/ensure.js';
 import { tempDir } from '../helpers/cli.js';
 
 export function makeStore(file = path.join(tempDir(), 'test.db')): { db: Db; file: string } {
@@ -36,13 +36,11 @@ export interface ContactInput {
 let counter = 0;
 
 /**
- * The validate stage also revalidates rows whose `validated_key` (rules version and default country) is
- * not its current one. Stamping it, when that stage is present, keeps the columns these tests set.
+ * The validate stage revalidates rows whose `validated_key` (rules version and default country) is not
+ * its current one: stamping it keeps the validated columns these tests set.
  */
-export function freshValidationKey(db: Db): string | null {
-  const keyOf = (validate as Record<string, unknown>).validationKey as ((country: string) => string) | undefined;
-  const hasColumn = (db.prepare('PRAGMA table_info(contacts)').all() as { name: string }[]).some((c) => c.name === 'validated_key');
-  return keyOf && hasColumn ? keyOf('FR') : null;
+export function freshValidationKey(db: Db): string {
+  return validationKey(defaultCountryOf(db));
 }
 
 export function addContact(db: Db, input: ContactInput): number {
@@ -87,8 +85,7 @@ export function addContact(db: Db, input: ContactInput): number {
       updated,
     );
   const id = Number(info.lastInsertRowid);
-  const key = freshValidationKey(db);
-  if (key !== null) db.prepare('UPDATE contacts SET validated_key = ? WHERE id = ?').run(key, id);
+  db.prepare('UPDATE contacts SET validated_key = ? WHERE id = ?').run(freshValidationKey(db), id);
   return id;
 }
 
@@ -96,29 +93,9 @@ export function addConsent(db: Db, contactId: number, channel: string, status: '
   db.prepare('INSERT INTO consents (contact_id, channel, status, recorded_at, source) VALUES (?, ?, ?, ?, ?)').run(contactId, channel, status, recordedAt, 'test');
 }
 
-/**
- * Score tables shaped as the score stage makes them (migration 30: scores keyed on (run_id, contact_id)
- * WITHOUT ROWID), created only when that stage's migration has not made them.
- */
-export function ensureScoreTables(db: Db): void {
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS score_runs (
-      id INTEGER PRIMARY KEY, as_of TEXT NOT NULL, method TEXT NOT NULL, bins INTEGER NOT NULL, binning TEXT NOT NULL,
-      segment_map TEXT NOT NULL, parameters TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-      UNIQUE (as_of, method));
-    CREATE TABLE IF NOT EXISTS scores (
-      run_id INTEGER NOT NULL REFERENCES score_runs(id) ON DELETE CASCADE, contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
-      recency_days INTEGER, frequency INTEGER NOT NULL, monetary_minor INTEGER NOT NULL, last_purchase_at TEXT,
-      r_score INTEGER, f_score INTEGER, m_score INTEGER, segment TEXT NOT NULL,
-      PRIMARY KEY (run_id, contact_id)) WITHOUT ROWID;`);
-}
-
+/** A score run as the score stage records one (its migrations make the tables). */
 export function addScoreRun(db: Db, asOf = '2026-06-30'): number {
-  ensureScoreTables(db);
-  const now = new Date().toISOString();
-  return Number(
-    db.prepare("INSERT INTO score_runs (as_of, method, bins, binning, segment_map, created_at, updated_at) VALUES (?, 'rfm', 5, 'quantile', 'default', ?, ?)").run(asOf, now, now).lastInsertRowid,
-  );
+  return Number(db.prepare("INSERT INTO score_runs (as_of, method) VALUES (?, 'rfm')").run(asOf).lastInsertRowid);
 }
 
 export interface ScoreInput {
