@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import iconv from 'iconv-lite';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 as rng } from './random.js';
 
 export interface GenerateOptions {
   contacts: number;
@@ -45,17 +46,6 @@ const EN_DOMAINS = ['gmail.com', 'yahoo.co.uk', 'hotmail.co.uk', 'outlook.com', 
 const CATEGORIES = ['Épicerie', 'Vins', 'Maison', 'Jardin', 'Beauté', 'Mode', 'Enfants', 'High-tech'];
 const CHANNELS = ['web', 'magasin', 'téléphone', 'marketplace'];
 
-/** mulberry32: small, fast and seedable, so a dataset is reproducible from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Person {
   id: number; civility: string; first: string; last: string; email: string; phone: string; street: string;

@@ -13,6 +13,7 @@ import { openStore } from '../src/store/db.js';
 import { scoreRun } from '../src/score/run.js';
 import { segmentTable } from '../src/score/report.js';
 import { PRESETS } from '../src/score/presets.js';
+import { mulberry32 as prng, gammaVariate as gamma } from './random.js';
 
 const AS_OF = '2024-12-31';
 const here = fileURLToPath(import.meta.url);
@@ -22,36 +23,7 @@ function arg(name: string, fallback?: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
-/** mulberry32: a small seeded PRNG, so every run generates the same store. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-/** Marsaglia-Tsang gamma sampler (shape k, scale 1). */
-function gamma(rand: () => number, k: number): number {
-  if (k < 1) return gamma(rand, k + 1) * Math.pow(rand(), 1 / k);
-  const d = k - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    let x: number;
-    let v: number;
-    do {
-      const u1 = rand() || 1e-12;
-      x = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * rand());
-      v = 1 + c * x;
-    } while (v <= 0);
-    v = v * v * v;
-    const u = rand();
-    if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
-  }
-}
 
 /**
  * A buy-till-you-die population (the process BG/NBD assumes, so the CLV fit has something to find):

@@ -9,17 +9,8 @@ import { addSuppression, type SuppressionKind } from '../../src/export/suppressi
 import type { Channel } from '../../src/store/types.js';
 import { addConsent, addContact, addScore, addScoreRun, makeStore } from './store.js';
 import { exportJsonl } from './run.js';
+import { mulberry32 as rng } from '../../bench/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Rec {
   id: number;

@@ -1,33 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bgnbdData, fitBgNbd, fitGammaGamma } from '../../src/score/clv/models.js';
-
-/** Seeded PRNG and samplers: a synthetic population from known BG/NBD and Gamma-Gamma parameters. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function gamma(rand: () => number, k: number): number {
-  if (k < 1) return gamma(rand, k + 1) * Math.pow(rand(), 1 / k);
-  const d = k - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    let x: number;
-    let v: number;
-    do {
-      x = Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
-      v = 1 + c * x;
-    } while (v <= 0);
-    v = v * v * v;
-    const u = rand();
-    if (Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
-  }
-}
+import { mulberry32 as prng, gammaVariate as gamma } from '../../bench/random.js';
 
 describe('maximum likelihood on a large synthetic population (sample-started fit)', () => {
   it('recovers the BG/NBD and Gamma-Gamma parameters it was generated from', () => {
