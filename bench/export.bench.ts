@@ -1,6 +1,6 @@
 /**
  * Export benchmark: a store of N contacts (default 1,000,000) made directly with SQL (validated columns
- * set, one email consent each, ~5% sharing an address, a score run, 1% of addresses suppressed), then an
+ * set, one email consent each (80% granted), ~5% sharing an address, a score run, 1% of addresses suppressed), then an
  * export as CSV with a segment filter on the email channel, run in a child process so its peak RSS is
  * the export's own. A second, ten times smaller export shows memory does not grow with the row count.
  *
@@ -16,6 +16,7 @@ import { PassThrough } from 'node:stream';
 import { openStore, type Db } from '../src/store/db.js';
 import { emailHash } from '../src/export/keys.js';
 import { runExport } from '../src/export/run.js';
+import { defaultCountryOf, validationKey } from '../src/validate/ensure.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT = path.join(HERE, 'out');
@@ -48,12 +49,9 @@ function generate(db: Db, n: number): void {
   db.exec(`
     INSERT INTO consents (contact_id, channel, status, recorded_at, source)
       SELECT id, 'email', CASE WHEN id % 10 < 8 THEN 'granted' ELSE 'withdrawn' END, '2025-01-01 00:00:00', 'bench' FROM contacts;
-    CREATE TABLE IF NOT EXISTS score_runs (id INTEGER PRIMARY KEY, as_of TEXT NOT NULL, method TEXT NOT NULL, parameters TEXT, created_at TEXT);
-    CREATE TABLE IF NOT EXISTS scores (
-      run_id INTEGER NOT NULL REFERENCES score_runs(id), contact_id INTEGER NOT NULL REFERENCES contacts(id),
-      recency_days INTEGER, frequency INTEGER, monetary_minor INTEGER, r_score INTEGER, f_score INTEGER, m_score INTEGER,
-      segment TEXT, last_purchase_at TEXT, PRIMARY KEY (run_id, contact_id));
     INSERT INTO score_runs (as_of, method) VALUES ('2026-06-30', 'rfm');`);
+  // Rows count as validated with validate's current key: the benchmark measures the export, not validation.
+  db.prepare('UPDATE contacts SET validated_key = ?').run(validationKey(defaultCountryOf(db)));
   const run = (db.prepare('SELECT max(id) AS id FROM score_runs').get() as { id: number }).id;
   const scores = db.prepare(
     `INSERT INTO scores (run_id, contact_id, recency_days, frequency, monetary_minor, r_score, f_score, m_score, segment, last_purchase_at)

@@ -104,13 +104,16 @@ function resolveSegments(db: Db, runId: number, wanted: string[]): string[] {
 }
 
 /**
- * Reading one run's segments through the (run_id, contact_id) index costs two B-tree seeks per score; a
- * plain scan of the table is four times cheaper per row (measured on 1M scores), so it wins while the
- * table holds few runs. With a long history the index is the better way in.
+ * A selection on segments or score fields is driven by the run's scores, each row joined to its contact
+ * by primary key, so the scores columns come for free. Reading one run through the (run_id, contact_id)
+ * key of a rowid table costs two B-tree seeks per score; a plain scan is four times cheaper per row
+ * (measured on 1M scores), so it wins while the table holds few runs. Either way the order is fixed.
  */
-function scoresScan(db: Db): string {
+function scoresDrive(db: Db): { from: string; order: string } {
+  const table = db.prepare("SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = 'scores'").get() as { wr: number } | undefined;
   const runs = (db.prepare('SELECT count(*) AS n FROM score_runs').get() as { n: number }).n;
-  return runs <= 3 ? 'NOT INDEXED' : '';
+  if (table?.wr === 1 || runs > 3) return { from: 'scores s JOIN contacts c ON c.id = s.contact_id', order: 's.contact_id' };
+  return { from: 'scores s NOT INDEXED JOIN contacts c ON c.id = s.contact_id', order: 's.rowid' };
 }
 
 function countRows(db: Db, sql: string): number {
@@ -133,7 +136,6 @@ function candidateFor(alias: string, scoresAlias: string, parts: {
   runId: number | null;
   segmentNames: string[];
   filter: CompiledFilter | null;
-  scan: string;
   suppressKey: boolean;
   suppressPerson: boolean;
   seeds: boolean;
@@ -146,12 +148,15 @@ function candidateFor(alias: string, scoresAlias: string, parts: {
   where.push(rule.reachable);
   if (segmentNames.length) {
     const marks = segmentNames.map(() => '?').join(', ');
-    // The main record tests membership in a list built once; a rival record (rare: a shared address) is
-    // probed by its key, so the list is never rebuilt inside the correlated subquery.
-    where.push(alias === 'c'
-      ? `c.id IN (SELECT contact_id FROM scores ${parts.scan} WHERE run_id = ? AND segment IN (${marks}))`
-      : `EXISTS (SELECT 1 FROM scores sg WHERE sg.run_id = ? AND sg.contact_id = c.id AND sg.segment IN (${marks}))`);
-    params.push(runId, ...segmentNames);
+    // The main record's scores row is already joined (the statement is driven by the run's scores); a
+    // rival record (rare: a shared address) is probed by its key.
+    if (alias === 'c') {
+      where.push(`s.segment IN (${marks})`);
+      params.push(...segmentNames);
+    } else {
+      where.push(`EXISTS (SELECT 1 FROM scores sg WHERE sg.run_id = ? AND sg.contact_id = c.id AND sg.segment IN (${marks}))`);
+      params.push(runId, ...segmentNames);
+    }
   }
   if (selection.tags.length) {
     where.push(`EXISTS (SELECT 1 FROM json_each(c.tags) t WHERE t.value COLLATE NOCASE IN (${selection.tags.map(() => '?').join(', ')}))`);
@@ -209,13 +214,13 @@ export function buildQuery(db: Db, selection: Selection, columnKeys: string[], m
     runId,
     segmentNames,
     filter,
-    scan: segmentNames.length ? scoresScan(db) : '',
     suppressKey: countRows(db, 'SELECT count(*) AS n FROM suppressions') > 0,
     suppressPerson: countRows(db, "SELECT count(*) AS n FROM suppressions WHERE kind IN ('erased', 'opposition')") > 0,
     seeds: countRows(db, 'SELECT count(*) AS n FROM seeds') > 0,
   };
-  // Segments alone are a membership test (a list SQLite builds once); score fields in --where need a join.
-  const filterScores = filter?.usesScores === true;
+  // A selection on segments or score fields is driven by the run's scores (each score row joined to its
+  // contact, scores columns for free); otherwise contacts are read in id order.
+  const drive = segmentNames.length > 0 || filter?.usesScores === true ? scoresDrive(db) : null;
   const channel = `'${selection.channel}'`; // from the fixed Channel set, never user text
   const wanted = columnKeys.filter((k) => runId !== null || !COLUMNS[k]!.scores);
   const outputScores = mode === 'rows' && runId !== null && wanted.some((k) => COLUMNS[k]!.scores);
@@ -224,35 +229,39 @@ export function buildQuery(db: Db, selection: Selection, columnKeys: string[], m
   const own = candidateFor('c', 's', parts);
   const params: unknown[] = [];
   let sql: string;
+  const from = drive ? drive.from : 'contacts c';
+  const driveWhere = drive ? 's.run_id = ? AND ' : '';
 
   if (rule.lookup) {
     const rival = candidateFor('d', 'ds', parts);
     const where = [own.sql];
     if (!selection.includeUnconsented) where.push(consentCondition(rule, channel, 'c.id', `c.${rule.lookup}`));
-    where.push(`NOT EXISTS (SELECT 1 FROM contacts d ${filterScores ? 'JOIN scores ds ON ds.contact_id = d.id AND ds.run_id = ?' : ''}
+    const rivalScores = filter?.usesScores === true;
+    where.push(`NOT EXISTS (SELECT 1 FROM contacts d ${rivalScores ? 'JOIN scores ds ON ds.contact_id = d.id AND ds.run_id = ?' : ''}
         WHERE d.${rule.lookup} = c.${rule.lookup} AND d.id <> c.id
           AND (d.updated_at > c.updated_at OR (d.updated_at = c.updated_at AND d.id > c.id))
           AND ${rival.sql})`);
-    const join = filterScores ? 'JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : '';
-    sql = `SELECT ${select}\nFROM contacts c ${join}\nWHERE ${where.join('\n  AND ')}\n${mode === 'count' ? '' : 'ORDER BY c.id'} ${limit}`;
-    if (join) params.push(runId);
+    const leftJoin = !drive && outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : '';
+    sql = `SELECT ${select}\nFROM ${from} ${leftJoin}\nWHERE ${driveWhere}${where.join('\n  AND ')}\n${mode === 'count' ? '' : `ORDER BY ${drive ? drive.order : 'c.id'}`} ${limit}`;
+    if (leftJoin) params.push(runId);
+    if (drive) params.push(runId);
     params.push(...own.params);
-    if (filterScores) params.push(runId);
+    if (rivalScores) params.push(runId);
     params.push(...rival.params);
   } else {
     const where = [own.sql];
     if (!selection.includeUnconsented) where.push(consentCondition(rule, channel, 'c.id', ''));
     const inner = `SELECT c.id AS id, ${rule.key} AS addr,
       row_number() OVER (PARTITION BY ${rule.key} ORDER BY c.updated_at DESC, c.id DESC) AS rn
-    FROM contacts c ${filterScores ? 'JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : ''}
-    WHERE ${where.join('\n      AND ')}`;
+    FROM ${from}
+    WHERE ${driveWhere}${where.join('\n      AND ')}`;
     sql = `SELECT ${select}
 FROM (${inner}) w
 JOIN contacts c ON c.id = w.id
 ${outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : ''}
 WHERE w.rn = 1
 ${mode === 'count' ? '' : 'ORDER BY w.addr, w.id'} ${limit}`;
-    if (filterScores) params.push(runId);
+    if (drive) params.push(runId);
     params.push(...own.params);
     if (outputScores) params.push(runId);
   }

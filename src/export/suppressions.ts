@@ -97,9 +97,7 @@ async function* fileRows(file: string): AsyncGenerator<{ number: number; cells: 
   }
   const facts = await inspectFile(file);
   const encoding = sniffEncoding(facts);
-  // Blank lines make PapaParse's guesser give up on two-column files (it averages them in): leave them out.
-  const sample = (await readTextHead(file, encoding)).split(/\r?\n/).filter((line) => line.trim() !== '').join('\n');
-  const delimiter = sniffDelimiter(sample);
+  const delimiter = sniffDelimiter(await readTextHead(file, encoding));
   let number = 0;
   for await (const batch of readCsvRows(file, encoding, delimiter)) {
     for (const cells of batch) {

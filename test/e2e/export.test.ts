@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import ExcelJS from 'exceljs';
-import { BIN, custkit, tempDir } from '../helpers/cli.js';
+import { BIN, custkit, fixture, tempDir } from '../helpers/cli.js';
 import { addConsent, addContact, addEmailable, addScore, addScoreRun, makeStore } from '../export/store.js';
 
 /** A small store made with SQL: three emailable people (one hostile name), one without consent, scores. */
@@ -104,6 +104,24 @@ describe('custkit export (built CLI)', () => {
     const log = JSON.parse(custkit(['exports', '--json'], { db: store }).stdout) as { include_unconsented: boolean; row_count: number }[];
     expect(log[0]).toMatchObject({ include_unconsented: true, row_count: 2 });
     expect(custkit(['suppress', '--list'], { db: store }).stdout).toMatch(/bounced\s+email\s+1\nunsubscribed\s+email\s+1/);
+  });
+
+  it('from the bundled fixtures: import, export for Brevo, load a Mailchimp unsubscribe file, export again', () => {
+    const store = path.join(tempDir(), 'fixtures.db');
+    expect(custkit(['import', fixture('clients-fr-cp1252.csv')], { db: store }).code).toBeLessThanOrEqual(3);
+    const before = custkit(['export', '--preset', 'brevo'], { db: store });
+    expect(before.code).toBe(0);
+    expect(before.stdout.split('\r\n')[0]).toBe('EMAIL;FIRSTNAME;LASTNAME;SMS;LANDLINE_NUMBER;EXT_ID;TAGS');
+    expect(before.stdout).toContain('chloe.lefevre@free.fr;Chloé;Lefèvre;');
+    expect(before.stdout).toContain('ines.garcia@yahoo.fr;');
+    expect(before.stdout).not.toContain('jp.martin@gmial.com'); // opted out in the file
+    const suppressed = custkit(['suppress', '--import', fixture('unsubscribed-mailchimp.csv')], { db: store });
+    expect(suppressed.code).toBe(3); // one row is not an address
+    expect(suppressed.stderr).toContain('2 suppressed');
+    const after = custkit(['export', '--preset', 'brevo'], { db: store });
+    expect(after.stdout).not.toContain('chloe.lefevre@free.fr');
+    expect(after.stdout).not.toContain('ines.garcia@yahoo.fr');
+    expect(after.stdout.split('\r\n').length).toBe(before.stdout.split('\r\n').length - 2);
   });
 
   it('seeds: add, export with seeds, trace the file and the address back to the export', () => {

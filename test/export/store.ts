@@ -1,11 +1,12 @@
 /**
  * Test stores for the export stage, filled with SQL: contacts with their validated columns already set
- * (validated_at = updated_at, so ensureValidated leaves them alone), consents, and a score run shaped as
- * CONTRIBUTING.md's contract (created here only when the score stage has not made the tables).
+ * (validated_at = updated_at and the current validation key, so ensureValidated leaves them alone),
+ * consents, and score runs in the score stage's tables.
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { openStore, type Db } from '../../src/store/db.js';
+import { defaultCountryOf, validationKey } from '../../src/validate/ensure.js';
 import { tempDir } from '../helpers/cli.js';
 
 export function makeStore(file = path.join(tempDir(), 'test.db')): { db: Db; file: string } {
@@ -33,6 +34,14 @@ export interface ContactInput {
 }
 
 let counter = 0;
+
+/**
+ * The validate stage revalidates rows whose `validated_key` (rules version and default country) is not
+ * its current one: stamping it keeps the validated columns these tests set.
+ */
+export function freshValidationKey(db: Db): string {
+  return validationKey(defaultCountryOf(db));
+}
 
 export function addContact(db: Db, input: ContactInput): number {
   counter++;
@@ -75,25 +84,17 @@ export function addContact(db: Db, input: ContactInput): number {
       addressComplete,
       updated,
     );
-  return Number(info.lastInsertRowid);
+  const id = Number(info.lastInsertRowid);
+  db.prepare('UPDATE contacts SET validated_key = ? WHERE id = ?').run(freshValidationKey(db), id);
+  return id;
 }
 
 export function addConsent(db: Db, contactId: number, channel: string, status: 'granted' | 'withdrawn', recordedAt = '2025-06-01 00:00:00'): void {
   db.prepare('INSERT INTO consents (contact_id, channel, status, recorded_at, source) VALUES (?, ?, ?, ?, ?)').run(contactId, channel, status, recordedAt, 'test');
 }
 
-/** Score tables as the contract describes them, when the score stage's migrations have not made them. */
-export function ensureScoreTables(db: Db): void {
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS score_runs (id INTEGER PRIMARY KEY, as_of TEXT NOT NULL, method TEXT NOT NULL, parameters TEXT, created_at TEXT);
-    CREATE TABLE IF NOT EXISTS scores (
-      run_id INTEGER NOT NULL REFERENCES score_runs(id), contact_id INTEGER NOT NULL REFERENCES contacts(id),
-      recency_days INTEGER, frequency INTEGER, monetary_minor INTEGER, r_score INTEGER, f_score INTEGER, m_score INTEGER,
-      segment TEXT, last_purchase_at TEXT, PRIMARY KEY (run_id, contact_id));`);
-}
-
+/** A score run as the score stage records one (its migrations make the tables). */
 export function addScoreRun(db: Db, asOf = '2026-06-30'): number {
-  ensureScoreTables(db);
   return Number(db.prepare("INSERT INTO score_runs (as_of, method) VALUES (?, 'rfm')").run(asOf).lastInsertRowid);
 }
 
