@@ -1,18 +1,53 @@
 #!/usr/bin/env bash
-# The main job on the bundled fixtures, as a user would run it. Leaves demo/custkit.db to explore:
-#   node bin/custkit.js --db demo/custkit.db db info
+# The main job on the bundled fixtures, as a user would run it: import, validate and clean, dedupe,
+# score, export. Leaves demo/custkit.db to explore: node bin/custkit.js --db demo/custkit.db db info
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p demo
 export CUSTKIT_DB=demo/custkit.db
-rm -f "$CUSTKIT_DB" "$CUSTKIT_DB-wal" "$CUSTKIT_DB-shm"
+rm -f "$CUSTKIT_DB" "$CUSTKIT_DB-wal" "$CUSTKIT_DB-shm" demo/*.csv demo/*.xlsx
+# Exit codes 0-3 are results (3 = finished with rejected or flagged rows); anything else stops the demo.
 ck() { echo; echo "\$ custkit $*"; node bin/custkit.js "$@"; local code=$?; [ "$code" -le 3 ] || exit "$code"; }
 
+echo "== import"
 ck import fixtures/clients-fr-cp1252.csv
 ck import fixtures/contacts-en-bom.csv --source crm-uk
 ck import fixtures/purchases-fr.csv          # exit 3: two rows rejected, on purpose
 ck rejects
 ck import fixtures/workbook.xlsx --all-sheets --source boutique
+ck import fixtures/score-purchases.csv --source shop
+
+echo; echo "== validate and clean"
+ck validate
+ck clean
+ck clean --fix --fix-typos
+ck clean --fix                               # second run: nothing left to change
+ck validate --out demo/issues.csv
+
+echo; echo "== dedupe"
+ck dedupe
+ck dedupe --review demo/review.csv
+ck dedupe --apply
+ck dedupe                                    # nothing new after the merge
+
+echo; echo "== score"
+ck score --as-of 2024-12-31
+ck score --as-of 2025-06-30
+ck segments --compare-previous
+ck score --as-of 2025-06-30 --method rfmcca
+ck affinities
+
+echo; echo "== export"
+ck suppress --import fixtures/unsubscribed-mailchimp.csv   # exit 3 on purpose: one row is not an address
+ck export --preset brevo --out demo/brevo.csv
+ck export --segment "about to sleep" --segment promising --preset mailchimp --out demo/mailchimp.csv
+ck export --channel sms --preset klaviyo --out demo/sms.xlsx
+ck seeds add trap.demo@example.org --name "Camille Roux"
+ck export --with-seeds 1 --out demo/partner.csv
+ck seeds trace demo/partner.csv
+ck exports
+
+echo; echo "== the store"
 ck db info
 echo
-echo "demo store: $CUSTKIT_DB (try: node bin/custkit.js --db $CUSTKIT_DB db info)"
+echo "demo store: $CUSTKIT_DB (try: node bin/custkit.js --db $CUSTKIT_DB segments)"

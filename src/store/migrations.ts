@@ -134,6 +134,12 @@ export const coreMigrations: Migration[] = [
       CREATE INDEX rejects_import ON rejects(import_id, row_number);
     `,
   },
+  {
+    id: 2,
+    name: 'core: drop consents_contact (a prefix of export\'s covering index consents_current)',
+    // Every consent insert paid for both indexes; consents_current (migration 42) serves the same lookups.
+    sql: `DROP INDEX IF EXISTS consents_contact;`,
+  },
 ];
 
 /** Every stage's migrations; a stage adds its list here (one line). */
