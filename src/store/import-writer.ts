@@ -33,7 +33,9 @@ const CONTACT_UPDATE = `
   UPDATE contacts SET
     ${CONTACT_COLUMNS.map((c) => (c === 'tags'
       ? `tags = CASE WHEN ${v(c)} = '[]' THEN tags ELSE ${v(c)} END`
-      : c === 'attributes' ? `attributes = json_patch(attributes, ${v(c)})` : `${c} = coalesce(${v(c)}, ${c})`)).join(',\n    ')},
+      : c === 'attributes' ? `attributes = json_patch(attributes, ${v(c)})`
+      // A stored customer code is never replaced (a survivor keeps its own); a missing one is filled in.
+      : c === 'external_id' ? `external_id = coalesce(external_id, ${v(c)})` : `${c} = coalesce(${v(c)}, ${c})`)).join(',\n    ')},
     updated_at = @now, last_import_id = @import_id
   WHERE id = @id AND status <> 'erased' AND (
     ${UPDATABLE.map((c) => `(${v(c)} IS NOT NULL AND ${v(c)} IS NOT ${c})`).join('\n    OR ')}
@@ -133,10 +135,12 @@ export class ImportWriter {
   private writeContact(externalKey: string, values: Partial<Record<ContactColumn, string | null>>): { id: number; created: boolean } | null {
     const params = this.contactParams(values);
     if (!this.bulk) {
-      const existing = this.contactByKey.get(this.source, externalKey) as { id: number } | undefined;
+      const existing = this.contactByKey.get(this.source, externalKey) as { id: number; status: string; merged_into: number | null } | undefined;
       if (existing) {
-        const changed = this.updateContact.run(updateParams(params, this.now, this.importId, existing.id)).changes > 0;
-        return changed ? { id: existing.id, created: false } : null;
+        // A record dedupe merged away: its newer values go to the survivor, which is the one exported.
+        const target = this.survivor(existing) ?? existing.id;
+        const changed = this.updateContact.run(updateParams(params, this.now, this.importId, target)).changes > 0;
+        return changed ? { id: target, created: false } : null;
       }
     }
     const info = this.insertContact.run(newUid(), this.source, externalKey, ...params, this.now, this.now, this.importId, this.importId);
@@ -149,7 +153,7 @@ export class ImportWriter {
     else if (result.created) this.counts.inserted++;
     else this.counts.updated++;
     if (draft.consents.length === 0) return;
-    const contactId = result?.id ?? (this.contactByKey.get(this.source, draft.externalKey) as { id: number }).id;
+    const contactId = result?.id ?? this.survivor(this.contactByKey.get(this.source, draft.externalKey) as never)!;
     for (const consent of draft.consents) {
       const status = consent.granted ? 'granted' : 'withdrawn';
       if (!result?.created && this.latestConsent.get(contactId, consent.channel) === status) continue;

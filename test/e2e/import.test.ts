@@ -69,6 +69,22 @@ describe('custkit import (end to end)', () => {
     expect(a1.map((c) => c.status)).toEqual(['granted', 'withdrawn']);
   });
 
+  it('sends a re-imported row of a merged-away record to its survivor', () => {
+    const db = tempDb();
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'v1.csv'), 'Code client;Nom;Ville\nA1;Durand;Lyon\nA2;Durand;Lyon\n');
+    fs.writeFileSync(path.join(dir, 'v2.csv'), 'Code client;Nom;Ville;Newsletter\nA2;Durand;Paris;non\n');
+    custkit(['import', path.join(dir, 'v1.csv')], { db });
+    const handle = new Database(db);
+    handle.exec("UPDATE contacts SET status = 'merged', merged_into = (SELECT id FROM contacts WHERE external_id = 'A1') WHERE external_id = 'A2'");
+    handle.close();
+    expect(JSON.parse(custkit(['import', path.join(dir, 'v2.csv'), '--json'], { db }).stdout)).toMatchObject({ updated: 1 });
+    expect(query(db, 'SELECT external_id, city, status FROM contacts ORDER BY external_id')).toEqual([
+      { external_id: 'A1', city: 'Paris', status: 'active' }, { external_id: 'A2', city: 'Lyon', status: 'merged' },
+    ]);
+    expect(query(db, "SELECT k.external_id, c.status FROM consents c JOIN contacts k ON k.id = c.contact_id")).toEqual([{ external_id: 'A1', status: 'withdrawn' }]);
+  });
+
   it('handles UTF-8 with BOM, quoted newlines and quotes, and tags', () => {
     const db = tempDb();
     expect(custkit(['import', fixture('contacts-en-bom.csv')], { db }).code).toBe(0);
