@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateDataset } from './generate.js';
+import { cachedContactsFile } from './generate.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'bench/out');
@@ -23,11 +23,6 @@ function argValue(name: string): string | undefined {
   return at >= 0 ? process.argv[at + 1] : undefined;
 }
 
-function datasetFor(rows: number): string {
-  const file = path.join(OUT, `contacts-fr-${rows}.csv`);
-  if (!fs.existsSync(file)) generateDataset({ contacts: rows, outDir: OUT, style: 'fr', duplicateShare: 0.15, seed: 42 });
-  return file;
-}
 
 interface Timed {
   seconds: number;
@@ -65,7 +60,7 @@ function main(): void {
   console.log(`custkit bench:clean on ${process.platform}, node ${process.version}, ${os.availableParallelism()} cores, load average ${os.loadavg()[0]!.toFixed(2)}`);
   console.log('wall time depends on what else runs on the machine; cpu (user + system, all threads) does not');
   for (const size of sizes) {
-    const file = datasetFor(size);
+    const file = cachedContactsFile(size, OUT);
     const db = path.join(OUT, 'bench-clean.db');
     for (const suffix of ['', '-wal', '-shm']) fs.rmSync(db + suffix, { force: true });
     console.log(`\n${size.toLocaleString('en')} contact rows (${path.basename(file)})`);

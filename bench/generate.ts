@@ -235,6 +235,13 @@ export function generateDataset(options: GenerateOptions): GeneratedFiles {
   return { contactsFile, purchasesFile, truthFile, people: peopleMade, contactRows: rows, purchaseRows };
 }
 
+/** The French-style contacts file of `rows` rows in `outDir`, generated once and reused by later runs. */
+export function cachedContactsFile(rows: number, outDir: string): string {
+  const file = path.join(outDir, `contacts-fr-${rows}.csv`);
+  if (!fs.existsSync(file)) generateDataset({ contacts: rows, outDir, style: 'fr', duplicateShare: 0.15, seed: 42 });
+  return file;
+}
+
 function main(argv: string[]): void {
   const args = new Map<string, string>();
   for (let i = 0; i < argv.length; i += 2) args.set(argv[i]!.replace(/^--/, ''), argv[i + 1] ?? '');

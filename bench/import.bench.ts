@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as csvParse } from 'csv-parse';
 import Papa from 'papaparse';
-import { generateDataset } from './generate.js';
+import { cachedContactsFile } from './generate.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'bench/out');
@@ -23,11 +23,6 @@ function argValue(name: string): string | undefined {
   return at >= 0 ? process.argv[at + 1] : undefined;
 }
 
-function datasetFor(rows: number): string {
-  const file = path.join(OUT, `contacts-fr-${rows}.csv`);
-  if (!fs.existsSync(file)) generateDataset({ contacts: rows, outDir: OUT, style: 'fr', duplicateShare: 0.15, seed: 42 });
-  return file;
-}
 
 function freshDb(name: string): string {
   const db = path.join(OUT, name);
@@ -89,7 +84,7 @@ async function main(): Promise<void> {
   const sizes = (argValue('sizes') ?? '100000,1000000').split(',').map(Number);
   console.log(`custkit import benchmark (node ${process.version}, ${new Date().toISOString()})`);
   for (const rows of sizes) {
-    const file = datasetFor(rows);
+    const file = cachedContactsFile(rows, OUT);
     const mb = fs.statSync(file).size / 1024 / 1024;
     console.log(`\n${rows.toLocaleString('en')} contacts, ${mb.toFixed(0)} MB (${path.basename(file)})`);
     const run = timeImport(file);

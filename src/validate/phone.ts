@@ -72,7 +72,7 @@ export interface FrenchVerdict {
 }
 const frenchPrefixes = new Map<string, FrenchVerdict>();
 
-/** `nationalForm`: the number was written 0XXXXXXXXX, so it may be an overseas one (0590…, 0692…). */
+/** `nationalForm`: the number was written 0 followed by nine digits, so it may be an overseas one (0590…, 0692…). */
 export function frenchVerdict(national: string, nationalForm: boolean): FrenchVerdict {
   const key = `${nationalForm ? 'n' : 'i'}${national.slice(0, 5)}`;
   let verdict = frenchPrefixes.get(key);
