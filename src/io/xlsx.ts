@@ -30,6 +30,25 @@ export function excelCell(value: ExcelValue): Cell {
  * frozen with known CVEs). Only the sheet being read is held; shared strings are cached, as the format needs.
  */
 export async function* readXlsxSheets(file: string): AsyncGenerator<SheetRows, void, undefined> {
+  // Workbooks that store xl/workbook.xml after their sheets (exceljs and some other writers do) make the
+  // reader hold the sheets until the end of the zip; on a loaded machine its unzip stream has been seen
+  // ending before the workbook part was parsed ("reading 'sheets'"). Nothing has been handed out yet at
+  // that point, so reading the file once more is safe, and it has always succeeded.
+  for (let attempt = 1; ; attempt++) {
+    let yielded = false;
+    try {
+      for await (const sheet of readOnce(file)) {
+        yielded = true;
+        yield sheet;
+      }
+      return;
+    } catch (error) {
+      if (yielded || attempt >= 3 || !/reading 'sheets'/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function* readOnce(file: string): AsyncGenerator<SheetRows, void, undefined> {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
     sharedStrings: 'cache',
     hyperlinks: 'cache',
