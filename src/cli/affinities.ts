@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { CliError, ExitCode, UsageError } from './context.js';
+import { ExitCode, UsageError } from './context.js';
 import type { Wrap } from './main.js';
+import { parseRunFlag, requireRun } from './score-run.js';
 import { integer, percent, table } from './format.js';
 import { affinitiesForRun } from '../score/affinities.js';
-import { getRun } from '../score/report.js';
 
 const EXAMPLES = `
 Examples:
@@ -35,12 +35,10 @@ export function registerAffinities(program: Command, wrap: Wrap): void {
         if (!(minSupport > 0 && minSupport <= 1)) throw new UsageError(`--min-support ${flags.minSupport}: expected a share in (0, 1], e.g. 0.01`);
         const limit = Number(flags.limit);
         if (!(Number.isInteger(limit) && limit >= 0)) throw new UsageError(`--limit ${flags.limit}: expected a whole number`);
-        const runId = flags.run === undefined ? undefined : Number(flags.run);
-        if (runId !== undefined && !(Number.isInteger(runId) && runId > 0)) throw new UsageError(`--run ${flags.run}: expected a run id (a positive integer)`);
+        const runId = parseRunFlag(flags.run);
         const db = ctx.openDb({ mustExist: true });
         try {
-          const run = getRun(db, runId);
-          if (!run) throw new CliError(runId === undefined ? 'no scoring run yet: run "custkit score" first' : `run ${runId} does not exist`, ExitCode.Failed);
+          const run = requireRun(db, runId);
           const result = affinitiesForRun(db, run, minSupport);
           if (ctx.json) {
             ctx.printJson({ run: run.id, asOf: run.asOf, ...result, rules: result.rules.slice(0, limit), totalRules: result.rules.length });

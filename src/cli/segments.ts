@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { CliError, ExitCode, UsageError } from './context.js';
+import { CliError, ExitCode } from './context.js';
 import type { Wrap } from './main.js';
+import { parseRunFlag, requireRun } from './score-run.js';
 import { integer, money, percent, table } from './format.js';
-import { getRun, migrationMatrix, previousRun, segmentTable, NOT_SCORED } from '../score/report.js';
+import { migrationMatrix, previousRun, segmentTable, NOT_SCORED } from '../score/report.js';
 
 const EXAMPLES = `
 Examples:
@@ -31,12 +32,10 @@ export function registerSegments(program: Command, wrap: Wrap): void {
     .option('--compare-previous', 'migration matrix from the previous run of the same method')
     .action(
       wrap((ctx, flags: { run?: string; comparePrevious?: boolean }) => {
-        const runId = flags.run === undefined ? undefined : Number(flags.run);
-        if (runId !== undefined && !(Number.isInteger(runId) && runId > 0)) throw new UsageError(`--run ${flags.run}: expected a run id (a positive integer)`);
+        const runId = parseRunFlag(flags.run);
         const db = ctx.openDb({ mustExist: true });
         try {
-          const run = getRun(db, runId);
-          if (!run) throw new CliError(runId === undefined ? 'no scoring run yet: run "custkit score" first' : `run ${runId} does not exist`, ExitCode.Failed);
+          const run = requireRun(db, runId);
           const rows = segmentTable(db, run.id);
           let migration;
           let previous;
