@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { custkit, fixture, tempDb } from '../helpers/cli.js';
+import { custkit, fixture, tempDb, queryStore } from '../helpers/cli.js';
 
 const RAW = 'uid, email, email_norm, phone, phone_digits, mobile, postal_code, country, first_name, last_name, civility, gender, siret, tags, status';
 
@@ -12,14 +11,7 @@ function importedStore(): string {
   return db;
 }
 
-function rows(db: string, sql: string): unknown[] {
-  const handle = new Database(db, { readonly: true });
-  try {
-    return handle.prepare(sql).all();
-  } finally {
-    handle.close();
-  }
-}
+const rows = (db: string, sql: string): unknown[] => queryStore(db, sql);
 
 describe('custkit clean', () => {
   it('is a dry run by default: shows counts and examples per rule, writes nothing', () => {

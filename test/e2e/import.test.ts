@@ -2,16 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { custkit, fixture, hasSharedData, SHARED_DATA, tempDb, tempDir } from '../helpers/cli.js';
+import { custkit, fixture, hasSharedData, SHARED_DATA, tempDb, tempDir, queryStore } from '../helpers/cli.js';
 
-function query<T>(db: string, sql: string, ...params: unknown[]): T[] {
-  const handle = new Database(db, { readonly: true });
-  try {
-    return handle.prepare(sql).all(...params) as T[];
-  } finally {
-    handle.close();
-  }
-}
+const query = queryStore;
 
 function count(db: string, table: string): number {
   return query<{ n: number }>(db, `SELECT count(*) AS n FROM ${table}`)[0]!.n;

@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/db.js';
-import { custkit, fixture, tempDb, tempDir } from '../helpers/cli.js';
+import { custkit, fixture, tempDb, tempDir, queryStore } from '../helpers/cli.js';
 import { seedContacts, type SeedContact } from '../validate/seed.js';
 
 const RAW = 'uid, email, phone, mobile, postal_code, country, first_name, last_name, civility, gender, updated_at, status';
@@ -15,14 +14,7 @@ function importedStore(): string {
   return db;
 }
 
-function rows(db: string, sql: string): unknown[] {
-  const handle = new Database(db, { readonly: true });
-  try {
-    return handle.prepare(sql).all();
-  } finally {
-    handle.close();
-  }
-}
+const rows = (db: string, sql: string): unknown[] => queryStore(db, sql);
 
 describe('custkit validate', () => {
   it('reports per field, flags issues with example uids, exits 3, and leaves the data as imported', () => {

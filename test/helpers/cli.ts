@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -43,4 +44,14 @@ export function tempDb(): string {
 
 export function hasSharedData(sub: string): boolean {
   return fs.existsSync(path.join(SHARED_DATA, sub));
+}
+
+/** Rows of a query on a store, opened read-only and closed again (what a user would see with sqlite3). */
+export function queryStore<T = Record<string, unknown>>(db: string, sql: string, ...params: unknown[]): T[] {
+  const handle = new Database(db, { readonly: true });
+  try {
+    return handle.prepare(sql).all(...params) as T[];
+  } finally {
+    handle.close();
+  }
 }
