@@ -241,14 +241,17 @@ export class ImportWriter {
        GROUP BY external_key HAVING count(*) > 1`,
     ).all(this.source) as Array<{ external_key: string; ids: string }>;
     const load = this.db.prepare(`SELECT ${CONTACT_COLUMNS.join(', ')} FROM contacts WHERE id = ?`);
+    const moveConsents = this.db.prepare('UPDATE consents SET contact_id = ? WHERE contact_id = ?');
+    const movePurchases = this.db.prepare('UPDATE purchases SET contact_id = ? WHERE contact_id = ?');
+    const remove = this.db.prepare('DELETE FROM contacts WHERE id = ?');
     for (const { ids } of duplicates) {
       const [first, ...later] = ids.split(',').map(Number) as [number, ...number[]];
       for (const id of later) {
         const row = load.get(id) as Record<ContactColumn, string | null>;
         const changed = this.updateContact.run(updateParams(this.contactParams(row), this.now, this.importId, first)).changes > 0;
-        this.db.prepare('UPDATE consents SET contact_id = ? WHERE contact_id = ?').run(first, id);
-        this.db.prepare('UPDATE purchases SET contact_id = ? WHERE contact_id = ?').run(first, id);
-        this.db.prepare('DELETE FROM contacts WHERE id = ?').run(id);
+        moveConsents.run(first, id);
+        movePurchases.run(first, id);
+        remove.run(id);
         this.counts.inserted--;
         if (changed) this.counts.updated++;
         else this.counts.unchanged++;
