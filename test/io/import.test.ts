@@ -1,0 +1,51 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { importFile, type ImportRequest } from '../../src/io/import.js';
+import { openStore, type Db } from '../../src/store/db.js';
+
+const FIXTURES = path.resolve(__dirname, '../../fixtures');
+let dir: string;
+let db: Db;
+
+function request(file: string): ImportRequest {
+  return {
+    file, displayName: path.basename(file), source: 'default', encoding: 'auto', delimiter: 'auto', dates: 'auto',
+    currency: 'EUR', force: false,
+  };
+}
+
+function open(): Db {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'custkit-import-'));
+  db = openStore(path.join(dir, 'store.db'));
+  return db;
+}
+
+afterEach(() => {
+  db?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('importFile into an empty store (first load)', () => {
+  it('puts foreign-key checks and the page cache back once the load is over', async () => {
+    open();
+    const cacheBefore = db.pragma('cache_size', { simple: true });
+    await importFile(db, request(path.join(FIXTURES, 'clients-fr-cp1252.csv')));
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('cache_size', { simple: true })).toBe(cacheBefore);
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    // The next load (store no longer empty) runs with the checks on: a dangling reference is refused.
+    expect(() => db.prepare("INSERT INTO consents (contact_id, channel, status, recorded_at) VALUES (999999, 'email', 'granted', 'x')").run())
+      .toThrow(/FOREIGN KEY/);
+  });
+
+  it('puts them back when the load fails, and leaves nothing behind', async () => {
+    open();
+    const blank = path.join(dir, 'blank.csv');
+    fs.writeFileSync(blank, '\n\n\n');
+    await expect(importFile(db, request(blank))).rejects.toThrow(/no header row/);
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.prepare('SELECT count(*) FROM contacts').pluck().get()).toBe(0);
+  });
+});
