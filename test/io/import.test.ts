@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { importFile, type ImportRequest } from '../../src/io/import.js';
 import { openStore, type Db } from '../../src/store/db.js';
@@ -35,9 +36,25 @@ describe('importFile into an empty store (first load)', () => {
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('cache_size', { simple: true })).toBe(cacheBefore);
     expect(db.pragma('foreign_key_check')).toEqual([]);
+    // The load ran on a rollback journal; the store is back in WAL mode for readers during later writes.
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     // The next load (store no longer empty) runs with the checks on: a dangling reference is refused.
     expect(() => db.prepare("INSERT INTO consents (contact_id, channel, status, recorded_at) VALUES (999999, 'email', 'granted', 'x')").run())
       .toThrow(/FOREIGN KEY/);
+  });
+
+  it('keeps the WAL when another connection has the store open, and still loads', async () => {
+    open();
+    const reader = new Database(path.join(dir, 'store.db'), { readonly: true });
+    try {
+      reader.prepare('SELECT count(*) FROM contacts').get();
+      const [summary] = await importFile(db, request(path.join(FIXTURES, 'clients-fr-cp1252.csv')));
+      expect(summary!.inserted).toBeGreaterThan(0);
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(reader.prepare('SELECT count(*) FROM contacts').pluck().get()).toBe(summary!.inserted);
+    } finally {
+      reader.close();
+    }
   });
 
   it('puts them back when the load fails, and leaves nothing behind', async () => {
@@ -46,6 +63,7 @@ describe('importFile into an empty store (first load)', () => {
     fs.writeFileSync(blank, '\n\n\n');
     await expect(importFile(db, request(blank))).rejects.toThrow(/no header row/);
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.prepare('SELECT count(*) FROM contacts').pluck().get()).toBe(0);
   });
 });
