@@ -7,6 +7,7 @@
  * the end, because sorting once is several times faster than a million random B-tree inserts; otherwise
  * each row is looked up by key and inserted or updated (a row whose values did not change is not written).
  */
+import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
 import { CONTACT_COLUMNS, type ContactColumn, type ContactDraft, type PurchaseDraft, type RejectReason } from '../io/record-mapper.js';
 import { newUid } from './uid.js';
@@ -71,7 +72,8 @@ export class ImportWriter {
   private readonly contactByEmail;
   private readonly contactById;
   private readonly latestConsent;
-  private readonly insertConsent;
+  /** One statement per (channel, status, column): a consent row then binds two integers, no strings. */
+  private readonly insertConsent = new Map<string, Database.Statement>();
   private readonly insertReject;
   private readonly purchaseByKey;
   private readonly insertPurchase;
@@ -99,10 +101,7 @@ export class ImportWriter {
     );
     this.contactById = db.prepare('SELECT id, status, merged_into FROM contacts WHERE id = ?');
     this.latestConsent = db.prepare('SELECT status FROM consents WHERE contact_id = ? AND channel = ? ORDER BY recorded_at DESC, id DESC LIMIT 1').pluck();
-    this.insertConsent = db.prepare(
-      `INSERT INTO consents (contact_id, channel, status, proof, recorded_at, source, import_id)
-       VALUES (?, ?, ?, ?, ${literal(this.now)}, 'import', ${importId})`,
-    );
+
     this.insertReject = db.prepare('INSERT INTO rejects (import_id, row_number, raw, reasons) VALUES (?, ?, ?, ?)');
     this.purchaseByKey = db.prepare('SELECT id FROM purchases WHERE source = ? AND order_ref = ? AND line_no = ?').pluck();
     this.insertPurchase = db.prepare(
@@ -164,9 +163,22 @@ export class ImportWriter {
     for (const consent of draft.consents) {
       const status = consent.granted ? 'granted' : 'withdrawn';
       if (!result?.created && this.latestConsent.get(contactId, consent.channel) === status) continue;
-      const proof = `import ${this.importId}, row ${rowNumber}, column '${consent.column}'`;
-      this.insertConsent.run(contactId, consent.channel, status, proof);
+      this.consentStatement(consent.channel, status, consent.column).run(contactId, rowNumber);
     }
+  }
+
+  private consentStatement(channel: string, status: string, column: string): Database.Statement {
+    const key = `${channel}\u0000${status}\u0000${column}`;
+    let statement = this.insertConsent.get(key);
+    if (!statement) {
+      statement = this.db.prepare(
+        `INSERT INTO consents (contact_id, proof, channel, status, recorded_at, source, import_id)
+         VALUES (?, ${literal(`import ${this.importId}, row `)} || CAST(? AS INTEGER) || ${literal(`, column '${column}'`)},
+           ${literal(channel)}, ${literal(status)}, ${literal(this.now)}, 'import', ${this.importId})`,
+      );
+      this.insertConsent.set(key, statement);
+    }
+    return statement;
   }
 
   /** Follows merges to the surviving record, so orders of a merged customer land on the survivor. */
