@@ -78,9 +78,10 @@ export function frenchVerdict(national: string, nationalForm: boolean): FrenchVe
   let verdict = frenchPrefixes.get(key);
   if (!verdict) {
     verdict = { valid: false, type: 'other', country: 'FR', callingCode: '33' };
-    const candidates = [parsePhoneNumberFromString(`+33${national}`)];
-    if (nationalForm) for (const overseas of FRENCH_OVERSEAS) candidates.push(parsePhoneNumberFromString(`0${national}`, overseas));
-    for (const parsed of candidates) {
+    // Candidates in order, parsed only until one is valid: most numbers are metropolitan, and each
+    // overseas parse costs as much as the first.
+    for (let i = 0; i <= (nationalForm ? FRENCH_OVERSEAS.length : 0); i++) {
+      const parsed = i === 0 ? parsePhoneNumberFromString(`+33${national}`) : parsePhoneNumberFromString(`0${national}`, FRENCH_OVERSEAS[i - 1]);
       if (parsed && parsed.isValid()) {
         verdict = {
           valid: true,
