@@ -13,6 +13,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { RawRow, ResultRow } from './batch.js';
+import { phonePrefixTable } from './phone-prefixes.js';
 import type { ValidationContext } from './record.js';
 
 interface Slot {
@@ -59,7 +60,7 @@ export class SyncPool {
       // A larger young generation: validation allocates many short-lived strings, and the default
       // nursery makes the scavenger run every few hundred rows.
       const worker = new Worker(file, {
-        workerData: { port: port2, signal, context },
+        workerData: { port: port2, signal, context, phonePrefixes: phonePrefixTable() },
         transferList: [port2],
         resourceLimits: { maxYoungGenerationSizeMb: 64 },
       });

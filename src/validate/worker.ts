@@ -4,15 +4,19 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { validateBatch, type RawRow } from './batch.js';
+import { adoptPhonePrefixTable } from './phone-prefixes.js';
 import type { ValidationContext } from './record.js';
 
 interface Data {
   port: MessagePort;
   signal: SharedArrayBuffer;
   context: ValidationContext;
+  phonePrefixes: SharedArrayBuffer;
 }
 
-const { port, signal, context } = workerData as Data;
+const { port, signal, context, phonePrefixes } = workerData as Data;
+// The phone verdicts the other threads work out are this thread's too (phone-prefixes.ts).
+adoptPhonePrefixTable(phonePrefixes);
 const flag = new Int32Array(signal);
 
 function answer(message: unknown): void {
