@@ -103,8 +103,9 @@ function run(db: Db, options: CleanOptions, now: string, validated: number): Cle
     const result: CleanResult = { runId, mode: options.fix ? 'fix' : 'dry-run', validated, rules, contactsChanged: 0 };
     if (options.inactive) result.inactive = inactive(db, runId, options.inactive, options.fix, now);
     if (fixed) {
-      // Contacts a typo fix made valid are validated again, inside this transaction.
-      ensureValidated(db, options.ensure);
+      // Contacts a typo fix made valid are validated again, inside this transaction (the other rules
+      // and the inactive step leave every contact fresh: no need to look for stale ones then).
+      if (applied.some((r) => r.revalidate && (fixed.outcomes.find((o) => o.rule === r.name)?.count ?? 0) > 0)) ensureValidated(db, options.ensure);
       // The rules' UPDATE changed each contact once; inactive contacts may be among them.
       result.contactsChanged = result.inactive
         ? (db.prepare('SELECT count(DISTINCT contact_id) AS n FROM clean_changes WHERE run_id = ?').get(runId) as { n: number }).n
