@@ -103,7 +103,7 @@ const SYNTAX = { allow_utf8_local_part: false, require_tld: true, allow_ip_domai
  * valid local part and "a.fr" a valid domain, so each half is isEmail with the other half made valid
  * (a local part of at most 64 bytes keeps "local@a.fr" within the length the whole check allows).
  */
-function isEmailSyntax(local: string, domain: string): boolean {
+export function isEmailSyntax(local: string, domain: string): boolean {
   if (local.length + domain.length + 1 > 254) return false;
   return domainSyntax(domain) && ((local.length <= 64 && PLAIN_LOCAL.test(local)) || validator.isEmail(`${local}@a.fr`, SYNTAX));
 }
