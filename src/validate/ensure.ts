@@ -4,8 +4,9 @@
  * validated. dedupe, export and report call it first, so no command depends on `clean` having run.
  *
  * It only writes the validated columns (and email_norm, the refined key): never the raw values,
- * updated_at or status. Large backlogs are validated on worker threads while the main thread reads
- * and writes SQLite; small ones, and runs from TypeScript sources, stay on the main thread.
+ * updated_at or status. Large backlogs are validated on worker threads, which read their share of
+ * the contacts themselves, while the main thread writes SQLite (and validates too when it would
+ * otherwise wait); small ones, and runs from TypeScript sources, stay on the main thread.
  */
 import type { Db } from '../store/db.js';
 import { unpackBatch, validateBatch, WRITTEN_COLUMNS, type RawRow, type ValidatedBatch } from './batch.js';
