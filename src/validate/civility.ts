@@ -3,7 +3,7 @@
  * civility "M." / "Mme" (Mademoiselle has been "Madame" in French administration since 2012) and
  * gender "male" / "female" / "other". When both are given they must agree.
  */
-import { emptyCheck, error, stripAccents, text, warning, type FieldCheck, type Issue } from './types.js';
+import { emptyCheck, error, memo, stripAccents, text, warning, type FieldCheck, type Issue } from './types.js';
 
 export type Civility = 'M.' | 'Mme';
 export type Gender = 'male' | 'female' | 'other';
@@ -29,23 +29,33 @@ export interface CivilityCheck extends FieldCheck<Civility> {
   couple: boolean;
 }
 
+const EMPTY_CIVILITY: CivilityCheck = { ...emptyCheck<Civility>(), couple: false };
+
 export function checkCivility(value: string | null | undefined): CivilityCheck {
   const raw = text(value);
-  if (raw === null) return { ...emptyCheck<Civility>(), couple: false };
+  if (raw === null) return EMPTY_CIVILITY;
+  return civilityVerdict(raw);
+}
+
+const civilityVerdict = memo(5_000, (raw): CivilityCheck => {
   const k = key(raw);
   const single = CIVILITIES[k];
   if (single) return { ok: true, empty: false, normalised: single, issue: null, couple: false };
   if (PAIRS[k]) return { ok: true, empty: false, normalised: null, issue: warning('couple', 'addressed to a couple'), couple: true };
   return { ok: false, empty: false, normalised: null, issue: error('unknown_civility', 'not a civility (M., Mme...)'), couple: false };
-}
+});
 
 export function checkGender(value: string | null | undefined): FieldCheck<Gender> {
   const raw = text(value);
   if (raw === null) return emptyCheck<Gender>();
+  return genderVerdict(raw);
+}
+
+const genderVerdict = memo(5_000, (raw): FieldCheck<Gender> => {
   const gender = GENDERS[key(raw)];
   if (!gender) return { ok: false, empty: false, normalised: null, issue: error('unknown_gender', 'not a gender (F, M, H, X...)') };
   return { ok: true, empty: false, normalised: gender, issue: null };
-}
+});
 
 export function genderOfCivility(civility: Civility | null): Gender | null {
   if (civility === 'M.') return 'male';

@@ -9,6 +9,7 @@ import type { Db } from '../store/db.js';
 import type { Uid } from '../store/types.js';
 import { activeRules, ruleApplies, type CleanRule } from './clean-rules.js';
 import { ensureValidated, type EnsureOptions } from './ensure.js';
+import { indexesNaming } from './indexes.js';
 
 export const IN_SCOPE = "c.status IN ('active', 'inactive')";
 
@@ -96,14 +97,19 @@ function run(db: Db, options: CleanOptions, now: string, validated: number): Cle
         .prepare('INSERT INTO clean_runs (started_at, mode, options, counts, os_user) VALUES (?, ?, ?, ?, ?)')
         .run(now, options.fix ? 'fix' : 'dry-run', JSON.stringify(options.flags), '{}', safeUser()).lastInsertRowid,
     );
-    const rules = options.fix ? fixRules(db, runId, applied, now) : planRules(db, shown);
+    const fixed = options.fix ? fixRules(db, runId, applied, now) : null;
+    const rules = fixed ? fixed.outcomes : planRules(db, shown);
     for (const outcome of rules) outcome.applies = applied.some((r) => r.name === outcome.rule);
     const result: CleanResult = { runId, mode: options.fix ? 'fix' : 'dry-run', validated, rules, contactsChanged: 0 };
     if (options.inactive) result.inactive = inactive(db, runId, options.inactive, options.fix, now);
-    if (options.fix) {
-      // Contacts a typo fix made valid are validated again, inside this transaction.
-      ensureValidated(db, options.ensure);
-      result.contactsChanged = (db.prepare('SELECT count(DISTINCT contact_id) AS n FROM clean_changes WHERE run_id = ?').get(runId) as { n: number }).n;
+    if (fixed) {
+      // Contacts a typo fix made valid are validated again, inside this transaction (the other rules
+      // and the inactive step leave every contact fresh: no need to look for stale ones then).
+      if (applied.some((r) => r.revalidate && (fixed.outcomes.find((o) => o.rule === r.name)?.count ?? 0) > 0)) ensureValidated(db, options.ensure);
+      // The rules' UPDATE changed each contact once; inactive contacts may be among them.
+      result.contactsChanged = result.inactive
+        ? (db.prepare('SELECT count(DISTINCT contact_id) AS n FROM clean_changes WHERE run_id = ?').get(runId) as { n: number }).n
+        : fixed.contacts;
     }
     const counts = Object.fromEntries(rules.filter((r) => r.applies).map((r) => [r.rule, r.count]));
     if (result.inactive) counts[`inactive-${result.inactive.action}`] = result.inactive.count;
@@ -143,41 +149,55 @@ function planRules(db: Db, rules: CleanRule[]): RuleOutcome[] {
   return outcomes(rules, counts, examples);
 }
 
-/** Fix: record every change with its old value, then write them all in one UPDATE. */
-function fixRules(db: Db, runId: number, rules: CleanRule[], now: string): RuleOutcome[] {
+/**
+ * Fix: record every change with its old value, then write them all in one UPDATE. Both are single
+ * passes over the contacts; the rules are told apart by number (CASE on an integer is cheaper than on
+ * a rule name, evaluated for every contact and rule). The UPDATE selects the contacts by the same
+ * conditions the changes were recorded under (nothing changes between the two statements), which
+ * reads the table once instead of looking every contact up from a set of its recorded changes.
+ */
+function fixRules(db: Db, runId: number, rules: CleanRule[], now: string): { outcomes: RuleOutcome[]; contacts: number } {
+  const byNumber = (pick: (r: CleanRule) => string) => `CASE r.i ${rules.map((r, i) => `WHEN ${i} THEN ${pick(r)}`).join(' ')} END`;
+  const numbered = `(SELECT column1 AS rule, column2 AS field, column3 AS i FROM (VALUES ${rules.map((r, i) => `('${r.name}', '${r.field}', ${i})`).join(', ')}))`;
   db.prepare(
     `INSERT INTO clean_changes (run_id, contact_id, rule, field, old_value, new_value)
-     SELECT ?, c.id, r.rule, r.field, ${ruleCase(rules, (x) => `c.${x.field}`)}, ${ruleCase(rules, (x) => x.value)}
-     FROM contacts c CROSS JOIN ${rulesTable(rules)} r
-     WHERE ${IN_SCOPE} AND ${ruleCase(rules, ruleApplies)}`,
+     SELECT ?, c.id, r.rule, r.field, ${byNumber((x) => `c.${x.field}`)}, ${byNumber((x) => x.value)}
+     FROM contacts c CROSS JOIN ${numbered} r
+     WHERE ${IN_SCOPE} AND ${byNumber(ruleApplies)}`,
   ).run(runId);
   const columns = new Map<string, Array<{ when: string; value: string }>>();
   for (const rule of rules) {
     columns.set(rule.field, [...(columns.get(rule.field) ?? []), { when: ruleApplies(rule), value: rule.value }]);
   }
-  const sets = [...columns].map(([column, cases]) => `${column} = CASE ${cases.map((k) => `WHEN ${k.when} THEN ${k.value}`).join(' ')} ELSE c.${column} END`);
+  // The derived keys follow their field. An indexed one (email_norm) is written apart, only on the
+  // contacts whose field changed: naming it in the big UPDATE would rewrite the index entry of every
+  // contact. The others are written in the big UPDATE (when two rules set one, the later rule's value
+  // wins, as when each was a statement of its own).
+  const derived = rules.flatMap((rule) => Object.entries(rule.also ?? {}).map(([column, value]) => ({ rule, column, value })));
+  const indexed = new Set([...new Set(derived.map((d) => d.column))].filter((column) => indexesNaming(db, 'contacts', [column]).length > 0));
+  const keys = new Map<string, Array<{ when: string; value: string }>>();
+  for (const { rule, column, value } of [...derived].reverse()) {
+    if (!indexed.has(column)) keys.set(column, [...(keys.get(column) ?? []), { when: ruleApplies(rule), value }]);
+  }
+  const sets = [...columns, ...keys].map(([column, cases]) => `${column} = CASE ${cases.map((k) => `WHEN ${k.when} THEN ${k.value}`).join(' ')} ELSE c.${column} END`);
   const revalidate = rules.filter((r) => r.revalidate).map(ruleApplies);
   // Normalised values validate to themselves, so the validated columns stay true: only a typo fix,
   // which changes the address, sends the contact back to validation.
   const validatedAt = revalidate.length > 0 ? `CASE WHEN ${revalidate.join(' OR ')} THEN NULL ELSE @now END` : '@now';
-  db.prepare(
+  const contacts = db.prepare(
     `UPDATE contacts AS c SET ${sets.join(', ')}, updated_at = @now, validated_at = ${validatedAt}
-     WHERE c.id IN (SELECT contact_id FROM clean_changes WHERE run_id = @run)`,
-  ).run({ now, run: runId });
-  // The derived keys (email_norm is indexed) are written apart, only on the contacts whose field changed:
-  // naming them in the big UPDATE would rewrite the index entry of every contact.
-  for (const rule of rules) {
-    for (const [column, value] of Object.entries(rule.also ?? {})) {
-      db.prepare(
-        `UPDATE contacts AS c SET ${column} = ${value}
-         WHERE c.id IN (SELECT contact_id FROM clean_changes WHERE run_id = ? AND rule = ?)`,
-      ).run(runId, rule.name);
-    }
+     WHERE ${IN_SCOPE} AND (${rules.map(ruleApplies).join(' OR ')})`,
+  ).run({ now }).changes;
+  for (const { rule, column, value } of derived.filter((d) => indexed.has(d.column))) {
+    db.prepare(
+      `UPDATE contacts AS c SET ${column} = ${value}
+       WHERE c.id IN (SELECT contact_id FROM clean_changes WHERE run_id = ? AND rule = ?)`,
+    ).run(runId, rule.name);
   }
   const counts = new Map(
     (db.prepare('SELECT rule, count(*) AS n FROM clean_changes WHERE run_id = ? GROUP BY rule').all(runId) as Array<{ rule: string; n: number }>).map((r) => [r.rule, r.n]),
   );
-  return outcomes(rules, counts, changeExamples(db, runId, rules.map((r) => r.name)));
+  return { outcomes: outcomes(rules, counts, changeExamples(db, runId, rules.map((r) => r.name))), contacts };
 }
 
 /** Up to five changes per rule of a run, read through the (run_id, rule) index. */

@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import countries from 'i18n-iso-countries';
-import { emptyCheck, error, stripAccents, text, type FieldCheck } from './types.js';
+import { emptyCheck, error, memo, stripAccents, text, type FieldCheck } from './types.js';
 
 const require = createRequire(import.meta.url);
 countries.registerLocale(require('i18n-iso-countries/langs/fr.json'));
@@ -63,7 +63,11 @@ export function countryCode(value: string | null | undefined): string | null {
 export function checkCountry(value: string | null | undefined): FieldCheck {
   const raw = text(value);
   if (raw === null) return emptyCheck();
+  return countryVerdict(raw);
+}
+
+const countryVerdict = memo(5_000, (raw): FieldCheck => {
   const code = countryCode(raw);
   if (code === null) return { ok: false, empty: false, normalised: null, issue: error('unknown_country', 'not a country name or ISO code') };
   return { ok: true, empty: false, normalised: code, issue: null };
-}
+});

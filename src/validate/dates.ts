@@ -4,7 +4,7 @@
  * last-activity dates cannot be in the future. `today` is passed in (rules never read the clock).
  */
 import { parseDate } from '../io/values.js';
-import { emptyCheck, error, text, warning, type FieldCheck } from './types.js';
+import { emptyCheck, error, memo, text, warning, type FieldCheck } from './types.js';
 
 const PLACEHOLDER_BIRTH_DATES = new Set(['1900-01-01', '1901-01-01', '1899-12-31', '1970-01-01', '2000-01-01']);
 
@@ -20,23 +20,47 @@ export function yearsBetween(from: string, to: string): number {
   return ty - fy - (tm < fm || (tm === fm && td < fd) ? 1 : 0);
 }
 
+/**
+ * Dates repeat across a file (a birth date per day of a century; import writes created dates as days):
+ * verdicts are remembered for the `today` they were given, and forgotten when it changes.
+ */
+function perDay(check: (raw: string, today: string) => FieldCheck): (raw: string, today: string) => FieldCheck {
+  let day = '';
+  let remembered = memo(50_000, (raw) => check(raw, day));
+  return (raw, today) => {
+    if (today !== day) {
+      day = today;
+      remembered = memo(50_000, (r) => check(r, today));
+    }
+    return remembered(raw);
+  };
+}
+
 export function checkBirthDate(value: string | null | undefined, today: string): FieldCheck {
   const raw = text(value);
   if (raw === null) return emptyCheck();
+  return birthVerdict(raw, today);
+}
+
+const birthVerdict = perDay((raw, today): FieldCheck => {
   const day = isoDay(raw);
   if (day === null) return { ok: false, empty: false, normalised: null, issue: error('unparseable', 'not a calendar date') };
   if (day > today) return { ok: false, empty: false, normalised: null, issue: error('in_future', 'birth date is in the future') };
   if (yearsBetween(day, today) > 120) return { ok: false, empty: false, normalised: null, issue: error('too_old', 'would make the person older than 120') };
   if (PLACEHOLDER_BIRTH_DATES.has(day)) return { ok: true, empty: false, normalised: day, issue: warning('placeholder_date', 'a date systems write when the real one is unknown') };
   return { ok: true, empty: false, normalised: day, issue: null };
-}
+});
 
 /** Created / last-activity / order dates: real dates, not after today. */
 export function checkPastDate(value: string | null | undefined, today: string): FieldCheck {
   const raw = text(value);
   if (raw === null) return emptyCheck();
+  return pastVerdict(raw, today);
+}
+
+const pastVerdict = perDay((raw, today): FieldCheck => {
   const day = isoDay(raw);
   if (day === null) return { ok: false, empty: false, normalised: null, issue: error('unparseable', 'not a calendar date') };
   if (day > today) return { ok: false, empty: false, normalised: null, issue: error('in_future', 'date is in the future') };
   return { ok: true, empty: false, normalised: raw, issue: null };
-}
+});

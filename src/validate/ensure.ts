@@ -4,13 +4,15 @@
  * validated. dedupe, export and report call it first, so no command depends on `clean` having run.
  *
  * It only writes the validated columns (and email_norm, the refined key): never the raw values,
- * updated_at or status. Large backlogs are validated on worker threads while the main thread reads
- * and writes SQLite; small ones, and runs from TypeScript sources, stay on the main thread.
+ * updated_at or status. Large backlogs are validated on worker threads, which read their share of
+ * the contacts themselves, while the main thread writes SQLite (and validates too when it would
+ * otherwise wait); small ones, and runs from TypeScript sources, stay on the main thread.
  */
 import type { Db } from '../store/db.js';
-import { validateBatch, type RawRow, type ResultRow } from './batch.js';
+import { unpackBatch, validateBatch, WRITTEN_COLUMNS, type RawRow, type ValidatedBatch } from './batch.js';
+import { indexesNaming, withoutIndexes } from './indexes.js';
 import { SyncPool } from './pool.js';
-import { RAW_CONTACT_COLUMNS, VALIDATED_COLUMNS } from './schemas.js';
+import { RAW_CONTACT_COLUMNS } from './schemas.js';
 import { getSetting } from './settings.js';
 import type { ValidationContext } from './record.js';
 
@@ -32,6 +34,10 @@ export interface EnsureOptions {
 const BATCH = 2000;
 const COMMIT_EVERY = 20_000;
 const WORKERS_FROM = 20_000;
+/** Runs of at least this many contacts (and a quarter of the table) write without index upkeep. */
+const BULK_FROM = 50_000;
+/** Batches queued per worker. */
+const QUEUED = 4;
 
 export function localToday(now = new Date()): string {
   const pad = (n: number) => String(n).padStart(2, '0');
@@ -60,45 +66,55 @@ export function ensureValidated(db: Db, options: EnsureOptions = {}): number {
   const context: ValidationContext = { defaultCountry, today: options.today ?? localToday() };
   const where = options.all ? '1' : STALE_SQL;
   const whereParams = options.all ? [] : [key];
-  const total = (db.prepare(`SELECT count(*) AS n FROM contacts WHERE ${where}`).get(...whereParams) as { n: number }).n;
+  const stale = db.prepare(`SELECT count(*) AS n, min(id) AS lo, max(id) AS hi FROM contacts WHERE ${where}`).get(...whereParams) as { n: number; lo: number; hi: number };
+  const total = stale.n;
   if (total === 0) return 0;
 
+  // Batches are id ranges, so whoever validates one (a worker or this thread) reads its rows itself.
+  // When the contacts to validate are most of their id span, ranges are BATCH ids wide; otherwise each
+  // holds BATCH of them, its bound found by a scan that reads no row into JavaScript.
+  const dense = stale.hi - stale.lo < 2 * total;
+  const boundary = db.prepare(`SELECT id FROM contacts WHERE id > ? AND ${where} ORDER BY id LIMIT 1 OFFSET ${BATCH - 1}`).pluck();
   const read = db.prepare(
-    `SELECT id, ${RAW_CONTACT_COLUMNS.join(', ')} FROM contacts WHERE id > ? AND ${where} ORDER BY id LIMIT ${BATCH}`,
+    `SELECT id, ${RAW_CONTACT_COLUMNS.join(', ')} FROM contacts WHERE id > ? AND id <= ? AND ${where} ORDER BY id`,
   ).raw(true);
   // email_norm is indexed: writing it on every row would rewrite the index, so it is written apart,
   // and only where the refined key differs from the one import computed.
-  const normAt = VALIDATED_COLUMNS.indexOf('email_norm') + 1;
-  const sets = VALIDATED_COLUMNS.filter((c) => c !== 'email_norm').map((c) => `${c} = ?`);
   // max(): a store whose updated_at runs ahead of this clock (another time zone) still ends up fresh.
+  const now = new Date().toISOString();
   const write = db.prepare(
-    `UPDATE contacts SET ${sets.join(', ')}, validated_at = max(?, updated_at), validated_key = ? WHERE id = ?`,
+    `UPDATE contacts SET ${WRITTEN_COLUMNS.map((c) => `${c} = ?`).join(', ')},
+       validated_at = max(${sqlText(now)}, updated_at), validated_key = ${sqlText(key)} WHERE id = ?`,
   );
   const writeNorm = db.prepare('UPDATE contacts SET email_norm = ? WHERE id = ? AND email_norm IS NOT ?');
-  const now = new Date().toISOString();
-  let lastId = 0;
-  const nextBatch = (): RawRow[] => {
-    const rows = read.all(lastId, ...whereParams) as RawRow[];
-    if (rows.length > 0) lastId = rows[rows.length - 1]![0];
-    return rows;
+  let handedOut = stale.lo - 1;
+  const feed: Feed = {
+    next: () => {
+      if (handedOut === Infinity || (dense && handedOut >= stale.hi)) return null;
+      const after = handedOut;
+      if (dense) handedOut = after + BATCH >= stale.hi ? Infinity : after + BATCH;
+      else handedOut = (boundary.get(after, ...whereParams) as number | undefined) ?? Infinity;
+      return [after, handedOut];
+    },
+    rows: ([after, upTo]) => read.all(after, upTo === Infinity ? Number.MAX_SAFE_INTEGER : upTo, ...whereParams) as RawRow[],
   };
 
-  // Outside a caller's transaction, results are committed every COMMIT_EVERY rows: they are derived
-  // values only (the user's data is never written here), so a run cut short is simply continued by the
-  // next one, and the WAL stays small.
+  // A run over a large share of the contacts drops the indexes on the columns it writes and builds them
+  // again at the end (indexes.ts), all in one transaction. Smaller runs outside a caller's transaction
+  // commit every COMMIT_EVERY rows: they write derived values only (the user's data is never written
+  // here), so a run cut short is simply continued by the next one, and the WAL stays small.
+  const contacts = (db.prepare('SELECT count(*) AS n FROM contacts').get() as { n: number }).n;
+  const bulk = total >= BULK_FROM && total * 4 >= contacts ? indexesNaming(db, 'contacts', [...WRITTEN_COLUMNS, 'validated_at', 'validated_key']) : [];
   const ownTransactions = !db.inTransaction;
+  const commitEvery = bulk.length > 0 ? Infinity : COMMIT_EVERY;
   let uncommitted = 0;
   let done = 0;
-  const store = (results: ResultRow[]): void => {
-    for (const row of results) {
-      const values = row.slice(1);
-      const norm = values.splice(normAt - 1, 1)[0];
-      write.run(...values, now, key, row[0]);
-      if (norm !== null) writeNorm.run(norm, row[0], norm);
-    }
-    done += results.length;
-    uncommitted += results.length;
-    if (ownTransactions && uncommitted >= COMMIT_EVERY) {
+  const store = (batch: ValidatedBatch): void => {
+    unpackBatch(batch, (params) => write.run(params));
+    for (const [norm, id] of batch.norms) writeNorm.run(norm, id, norm);
+    done += batch.count;
+    uncommitted += batch.count;
+    if (ownTransactions && uncommitted >= commitEvery) {
       db.exec('COMMIT; BEGIN');
       uncommitted = 0;
     }
@@ -106,48 +122,13 @@ export function ensureValidated(db: Db, options: EnsureOptions = {}): number {
   };
 
   const wanted = options.workers === undefined || options.workers === 'auto' ? (total >= WORKERS_FROM ? SyncPool.defaultSize() : 0) : options.workers;
-  const pool = wanted > 0 ? SyncPool.create(Math.min(wanted, Math.ceil(total / BATCH)), context) : null;
+  // Workers read their ranges themselves when the store is a file and this connection has nothing
+  // uncommitted they could not see (it is not inside a caller's transaction).
+  const source = !db.inTransaction && !db.memory ? { file: db.name, where, params: whereParams } : undefined;
+  const pool = wanted > 0 ? SyncPool.create(Math.min(wanted, Math.ceil(total / BATCH)), context, source) : null;
   if (ownTransactions) db.exec('BEGIN');
   try {
-    if (pool) {
-      // Workers take batches; whenever none has an answer ready, this thread validates a batch itself
-      // (so it computes too, instead of waiting), and it alone reads and writes SQLite.
-      let active = 0;
-      let exhausted = false;
-      const feed = (i: number): void => {
-        const rows = exhausted ? [] : nextBatch();
-        if (rows.length === 0) exhausted = true;
-        else {
-          pool.submit(i, rows);
-          active++;
-        }
-      };
-      for (let i = 0; i < pool.size; i++) feed(i);
-      while (active > 0 || !exhausted) {
-        let answered = false;
-        for (let i = 0; i < pool.size; i++) {
-          const results = pool.poll(i);
-          if (results === null) continue;
-          answered = true;
-          active--;
-          feed(i);
-          store(results);
-        }
-        if (answered) continue;
-        const rows = exhausted ? [] : nextBatch();
-        if (rows.length > 0) store(validateBatch(rows, context));
-        else {
-          exhausted = true;
-          const busy = [...Array(pool.size).keys()].find((i) => pool.isBusy(i));
-          if (busy === undefined) break;
-          const results = pool.collect(busy);
-          active--;
-          store(results);
-        }
-      }
-    } else {
-      for (let rows = nextBatch(); rows.length > 0; rows = nextBatch()) store(validateBatch(rows, context));
-    }
+    withoutIndexes(db, bulk, () => (pool ? validatePooled(pool, source !== undefined, feed, store, context) : validateHere(feed, store, context)));
     if (ownTransactions) db.exec('COMMIT');
   } catch (error) {
     if (ownTransactions && db.inTransaction) db.exec('ROLLBACK');
@@ -156,4 +137,60 @@ export function ensureValidated(db: Db, options: EnsureOptions = {}): number {
     pool?.close();
   }
   return done;
+}
+
+/** Hands out the id ranges to validate, and reads a range on this thread's connection. */
+interface Feed {
+  next(): [number, number] | null;
+  rows(range: [number, number]): RawRow[];
+}
+
+function validateHere(feed: Feed, store: (batch: ValidatedBatch) => void, context: ValidationContext): void {
+  for (let range = feed.next(); range !== null; range = feed.next()) store(validateBatch(feed.rows(range), context));
+}
+
+/**
+ * This thread alone writes SQLite; each worker keeps QUEUED batches ahead of it so it never waits for
+ * this thread, and reads them itself when it can (`workersRead`). Whenever no answer is ready and every
+ * queue is full, this thread validates a batch itself rather than wait: that balances the two cores
+ * whichever side is slower.
+ */
+function validatePooled(pool: SyncPool, workersRead: boolean, feed: Feed, store: (batch: ValidatedBatch) => void, context: ValidationContext): void {
+  let exhausted = false;
+  const topUp = (): void => {
+    for (let i = 0; i < pool.size; i++) {
+      while (!exhausted && pool.pending(i) < QUEUED) {
+        const range = feed.next();
+        if (range === null) exhausted = true;
+        else if (workersRead) pool.submitRange(i, range[0], range[1] === Infinity ? Number.MAX_SAFE_INTEGER : range[1]);
+        else pool.submit(i, feed.rows(range));
+      }
+    }
+  };
+  topUp();
+  for (;;) {
+    let answered = false;
+    for (let i = 0; i < pool.size; i++) {
+      const batch = pool.poll(i);
+      if (batch === null) continue;
+      answered = true;
+      store(batch);
+    }
+    topUp();
+    if (answered) continue;
+    if (!exhausted) {
+      const range = feed.next();
+      if (range !== null) store(validateBatch(feed.rows(range), context));
+      else exhausted = true;
+      continue;
+    }
+    const busy = [...Array(pool.size).keys()].find((i) => pool.pending(i) > 0);
+    if (busy === undefined) return;
+    store(pool.collect(busy));
+  }
+}
+
+/** A string as an SQL literal (values fixed for a whole run are written into the statement once). */
+function sqlText(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
 }

@@ -5,10 +5,11 @@
  * their own regions, since libphonenumber files them under GP, RE… rather than FR.
  */
 import { parsePhoneNumberFromString, type CountryCode, type NumberType } from 'libphonenumber-js/max';
+import { FRENCH_OVERSEAS, TYPES, frenchVerdict, type PhoneType } from './phone-prefixes.js';
 import type { E164 } from '../store/types.js';
 import { emptyCheck, error, text, warning, type FieldCheck } from './types.js';
 
-export type PhoneType = 'mobile' | 'fixed' | 'fixed_or_mobile' | 'voip' | 'toll_free' | 'premium' | 'shared_cost' | 'other';
+export { frenchVerdict, type FrenchVerdict, type PhoneType } from './phone-prefixes.js';
 
 export interface PhoneCheck extends FieldCheck<E164> {
   type: PhoneType | null;
@@ -16,29 +17,23 @@ export interface PhoneCheck extends FieldCheck<E164> {
   country: string | null;
 }
 
-const TYPES: Partial<Record<NonNullable<NumberType>, PhoneType>> = {
-  MOBILE: 'mobile',
-  FIXED_LINE: 'fixed',
-  FIXED_LINE_OR_MOBILE: 'fixed_or_mobile',
-  VOIP: 'voip',
-  TOLL_FREE: 'toll_free',
-  PREMIUM_RATE: 'premium',
-  SHARED_COST: 'shared_cost',
-};
-
-/** Overseas departments and collectivities that share France's 0 trunk prefix. */
-const FRENCH_OVERSEAS: CountryCode[] = ['GP', 'MQ', 'GF', 'RE', 'YT', 'PM', 'BL', 'MF'];
 const FRENCH_FAMILY = new Set<string>(['FR', ...FRENCH_OVERSEAS, 'MC']);
 
 const NONE = { type: null, country: null };
+const EMPTY: PhoneCheck = { ...emptyCheck<E164>(), ...NONE };
 
 function parse(value: string, country: CountryCode) {
   const parsed = parsePhoneNumberFromString(value, country);
   return parsed && parsed.isValid() ? parsed : null;
 }
 
+/** What the patterns of tidy() need: a letter (words, extensions, a float's e), a quote or a bracket. */
+const TIDY_NEEDED = /[a-z'(]/i;
+
 /** Clears what exports add around a number: "Tel: ", "+33 (0)6", a spreadsheet's leading quote. */
 function tidy(raw: string): string {
+  // Digits and separators only (most cells): none of the patterns below can match.
+  if (!TIDY_NEEDED.test(raw) && !raw.startsWith('00')) return raw.trim();
   let value = raw.replace(/^(?:t[ée]l(?:[ée]phone)?|tel|phone|mob(?:ile)?|port(?:able)?|gsm)\s*[.:]?\s*/i, '');
   value = value.replace(/^'/, '');
   // A spreadsheet that took the number for a float: "6.12345678E8" (its leading 0 is gone too).
@@ -59,46 +54,15 @@ function tidy(raw: string): string {
  * Fast path for French numbers, which are most of a French file: every FR and French-overseas pattern
  * in the `max` metadata fixes at most the first five of the nine national digits and leaves the last
  * four free (test/validate/phone.test.ts checks this against the library for every prefix), so the
- * library's verdict for one number of a five-digit prefix holds for all of them. Parsing costs ~10µs
- * (~90µs for an invalid number tried against every overseas region); a cached verdict ~1µs.
+ * library's verdict for one number of a five-digit prefix holds for all of them (phone-prefixes.ts
+ * keeps the verdicts). Parsing costs ~10µs (~90µs for an invalid number tried against every overseas
+ * region); a remembered verdict is a byte read.
  */
 const FRENCH_COMPACT = /^(?:\+33|0033|0|33)?([1-9]\d{8})$/;
 
-export interface FrenchVerdict {
-  valid: boolean;
-  type: PhoneType;
-  country: string;
-  callingCode: string;
-}
-const frenchPrefixes = new Map<string, FrenchVerdict>();
-
-/** `nationalForm`: the number was written 0 followed by nine digits, so it may be an overseas one (0590…, 0692…). */
-export function frenchVerdict(national: string, nationalForm: boolean): FrenchVerdict {
-  const key = `${nationalForm ? 'n' : 'i'}${national.slice(0, 5)}`;
-  let verdict = frenchPrefixes.get(key);
-  if (!verdict) {
-    verdict = { valid: false, type: 'other', country: 'FR', callingCode: '33' };
-    const candidates = [parsePhoneNumberFromString(`+33${national}`)];
-    if (nationalForm) for (const overseas of FRENCH_OVERSEAS) candidates.push(parsePhoneNumberFromString(`0${national}`, overseas));
-    for (const parsed of candidates) {
-      if (parsed && parsed.isValid()) {
-        verdict = {
-          valid: true,
-          type: TYPES[parsed.getType() ?? ('' as NonNullable<NumberType>)] ?? 'other',
-          country: parsed.country ?? 'FR',
-          callingCode: parsed.countryCallingCode,
-        };
-        break;
-      }
-    }
-    frenchPrefixes.set(key, verdict);
-  }
-  return verdict;
-}
-
 export function checkPhone(value: string | null | undefined, defaultCountry = 'FR'): PhoneCheck {
   const raw = text(value);
-  if (raw === null) return { ...emptyCheck<E164>(), ...NONE };
+  if (raw === null) return EMPTY;
   const cleaned = tidy(raw);
   const bad = (code: string, message: string): PhoneCheck => ({ ok: false, empty: false, normalised: null, issue: error(code, message), ...NONE });
   if (/[a-z]{3,}/i.test(cleaned)) return bad('not_a_number', 'contains words, not a phone number');

@@ -12,20 +12,30 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import type { RawRow, ResultRow } from './batch.js';
+import type { RawRow, ValidatedBatch } from './batch.js';
+import { phonePrefixTable } from './phone-prefixes.js';
 import type { ValidationContext } from './record.js';
 
 interface Slot {
   worker: Worker;
   port: MessagePort;
   flag: Int32Array;
-  busy: boolean;
+  /** Batches posted and not answered yet (a worker keeps a queue, so it never waits for this thread). */
+  pending: number;
 }
 
 const READY_TIMEOUT_MS = 15_000;
 const BATCH_TIMEOUT_MS = 120_000;
 
 export class WorkerPoolError extends Error {}
+
+/** Where workers read contacts themselves: the store file and the "needs validating" condition. */
+export interface RowSource {
+  file: string;
+  /** SQL over contacts, with `params` for its placeholders. */
+  where: string;
+  params: unknown[];
+}
 
 export class SyncPool {
   private constructor(private readonly slots: Slot[]) {}
@@ -48,8 +58,12 @@ export class SyncPool {
     return Math.max(1, Math.min(4, cores - 1));
   }
 
-  /** Starts `size` workers, or returns null when workers cannot run here (TypeScript sources). */
-  static create(size: number, context: ValidationContext): SyncPool | null {
+  /**
+   * Starts `size` workers, or returns null when workers cannot run here (TypeScript sources). With a
+   * `source`, workers read the contacts of the id ranges they are given themselves, on their own
+   * read-only connection (see submitRange).
+   */
+  static create(size: number, context: ValidationContext, source?: RowSource): SyncPool | null {
     const file = SyncPool.workerFile();
     if (file === null || size < 1) return null;
     const slots: Slot[] = [];
@@ -59,12 +73,12 @@ export class SyncPool {
       // A larger young generation: validation allocates many short-lived strings, and the default
       // nursery makes the scavenger run every few hundred rows.
       const worker = new Worker(file, {
-        workerData: { port: port2, signal, context },
+        workerData: { port: port2, signal, context, phonePrefixes: phonePrefixTable(), source },
         transferList: [port2],
         resourceLimits: { maxYoungGenerationSizeMb: 64 },
       });
       worker.unref();
-      slots.push({ worker, port: port1, flag: new Int32Array(signal), busy: true });
+      slots.push({ worker, port: port1, flag: new Int32Array(signal), pending: 1 });
     }
     const pool = new SyncPool(slots);
     try {
@@ -76,36 +90,46 @@ export class SyncPool {
     return pool;
   }
 
+  /** Queues a batch for worker `index`; answers come back in the order batches were posted. */
   submit(index: number, rows: RawRow[]): void {
     const slot = this.slots[index]!;
-    slot.busy = true;
+    slot.pending++;
     slot.port.postMessage({ rows });
   }
 
-  isBusy(index: number): boolean {
-    return this.slots[index]!.busy;
+  /** Queues the contacts with `after < id <= upTo` (read by the worker: needs a source). */
+  submitRange(index: number, after: number, upTo: number): void {
+    const slot = this.slots[index]!;
+    slot.pending++;
+    slot.port.postMessage({ range: [after, upTo] });
   }
 
-  /** Blocks until worker `index` answers its batch. */
-  collect(index: number): ResultRow[] {
+  /** Batches worker `index` has not answered yet. */
+  pending(index: number): number {
+    return this.slots[index]!.pending;
+  }
+
+  /** Blocks until worker `index` answers its oldest batch. */
+  collect(index: number): ValidatedBatch {
     return this.unwrap(this.take(index, BATCH_TIMEOUT_MS));
   }
 
-  /** Worker `index`'s answer if it is there, without waiting. */
-  poll(index: number): ResultRow[] | null {
+  /** Worker `index`'s next answer if it is there, without waiting. */
+  poll(index: number): ValidatedBatch | null {
     const slot = this.slots[index]!;
-    if (!slot.busy) return null;
+    if (slot.pending === 0) return null;
     const received = receiveMessageOnPort(slot.port);
     if (!received) return null;
     Atomics.store(slot.flag, 0, 0);
-    slot.busy = false;
+    slot.pending--;
     return this.unwrap(received.message);
   }
 
-  private unwrap(message: unknown): ResultRow[] {
-    const answer = message as { results?: ResultRow[]; error?: string };
+  private unwrap(message: unknown): ValidatedBatch {
+    const answer = message as { results?: ValidatedBatch; error?: string };
     if (answer.error !== undefined) throw new WorkerPoolError(`validation worker failed: ${answer.error}`);
-    return answer.results ?? [];
+    if (!answer.results) throw new WorkerPoolError('validation worker sent no results');
+    return answer.results;
   }
 
   private take(index: number, timeoutMs: number): unknown {
@@ -115,7 +139,7 @@ export class SyncPool {
       const received = receiveMessageOnPort(slot.port);
       if (received) {
         Atomics.store(slot.flag, 0, 0);
-        slot.busy = false;
+        slot.pending--;
         return received.message;
       }
       // A flag left raised by the previous answer (raised after we had already taken it): lower it and

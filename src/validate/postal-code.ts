@@ -4,7 +4,7 @@
  * Monaco in 98x. A few neighbours' formats are checked too; other countries' codes are only tidied.
  * Each country is a line of data: how to clean the text and what a valid code looks like.
  */
-import { emptyCheck, error, text, type FieldCheck } from './types.js';
+import { emptyCheck, error, memo, text, type FieldCheck } from './types.js';
 
 interface PostalFormat {
   /** Country prefixes written before the code ("F-75008", "L-1234", "CH-1200"). */
@@ -69,9 +69,22 @@ export function hasPostalFormat(country: string): boolean {
   return country in FORMATS;
 }
 
+/** A file holds a few thousand distinct codes per country: each is checked once. */
+const verdicts = new Map<string, (raw: string) => FieldCheck>();
+
 export function checkPostalCode(value: string | null | undefined, country = 'FR'): FieldCheck {
   const raw = text(value);
   if (raw === null) return emptyCheck();
+  let verdict = verdicts.get(country);
+  if (!verdict) {
+    if (verdicts.size >= 300) verdicts.clear();
+    verdict = memo(20_000, (r) => postalVerdict(r, country));
+    verdicts.set(country, verdict);
+  }
+  return verdict(raw);
+}
+
+function postalVerdict(raw: string, country: string): FieldCheck {
   const format = FORMATS[country];
   // "75008 CEDEX", "75008 Paris": the code is the first word.
   let code = raw.replace(/\s+cedex(?:\s*\d+)?$/i, '');

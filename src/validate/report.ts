@@ -7,6 +7,7 @@
 import type { Db } from '../store/db.js';
 import type { Uid } from '../store/types.js';
 import { ISSUE_KINDS, REPORT_FIELDS, requirementSql, severityOf, type ReportField } from './issues.js';
+import { COMPLETENESS_PARTS } from './record.js';
 import type { Severity } from './types.js';
 
 export const IN_FILE = "c.status NOT IN ('merged', 'erased')";
@@ -59,12 +60,16 @@ export function buildReport(db: Db, requirement: string): ValidationReport {
   // One pass for the per-field fill counts, the required-fields rule and reachability. Import stores
   // cells trimmed and blank ones as NULL, so "filled" is a plain comparison (no trim() per cell).
   const filledSql = REPORT_FIELDS.map((f) => `coalesce(sum(c.${f} <> ''), 0) AS ${f}`).join(', ');
+  // The completeness scores validation writes (k of the parts, as a percentage), counted in the same
+  // pass; a score outside them (a store validated by other rules) sends the count to its own query.
+  const scores = [...Array(COMPLETENESS_PARTS.length + 1).keys()].map((k) => Math.round((100 * k) / COMPLETENESS_PARTS.length));
+  const scoreSql = scores.map((score, i) => `coalesce(sum(coalesce(c.completeness, 0) = ${score}), 0) AS score${i}`).join(', ');
   const totals = db
     .prepare(
       `SELECT count(*) AS contacts, ${filledSql}, sum(NOT ${required}) AS failing,
               sum(c.email_valid = 1 AND ${consentGrantedSql('email')}) AS reach_email,
               sum(c.sms_e164 IS NOT NULL AND ${consentGrantedSql('sms')}) AS reach_sms,
-              sum(c.address_complete = 1) AS reach_post
+              sum(c.address_complete = 1) AS reach_post, ${scoreSql}
        FROM contacts c WHERE ${IN_FILE}`,
     )
     .get() as Record<string, number | null>;
@@ -110,9 +115,13 @@ export function buildReport(db: Db, requirement: string): ValidationReport {
     .pluck()
     .all() as Uid[];
   errors += count('failing');
-  const completeness = db
-    .prepare(`SELECT coalesce(c.completeness, 0) AS score, count(*) AS count FROM contacts c WHERE ${IN_FILE} GROUP BY 1 ORDER BY 1`)
-    .all() as Array<{ score: number; count: number }>;
+  const counted = scores.map((score, i) => ({ score, count: count(`score${i}`) }));
+  const completeness =
+    counted.reduce((sum, b) => sum + b.count, 0) === contacts
+      ? counted.filter((b) => b.count > 0)
+      : (db
+          .prepare(`SELECT coalesce(c.completeness, 0) AS score, count(*) AS count FROM contacts c WHERE ${IN_FILE} GROUP BY 1 ORDER BY 1`)
+          .all() as Array<{ score: number; count: number }>);
 
   return {
     contacts,

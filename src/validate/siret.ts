@@ -24,9 +24,11 @@ export interface SiretCheck extends FieldCheck {
   kind: 'siret' | 'siren' | null;
 }
 
+const EMPTY: SiretCheck = { ...emptyCheck(), kind: null };
+
 export function checkSiret(value: string | null | undefined): SiretCheck {
   const raw = text(value);
-  if (raw === null) return { ...emptyCheck(), kind: null };
+  if (raw === null) return EMPTY;
   const digits = raw.replace(/[\s.\-_/]/g, '');
   const bad = (code: string, message: string): SiretCheck => ({ ok: false, empty: false, normalised: null, issue: error(code, message), kind: null });
   if (!/^\d+$/.test(digits)) return bad('not_digits', 'a SIRET/SIREN has digits only');

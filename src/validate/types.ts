@@ -42,6 +42,24 @@ export function text(value: string | null | undefined): string | null {
   return trimmed === '' ? null : trimmed;
 }
 
+/**
+ * A bounded memo for a rule whose input text repeats across a file (countries, civilities, postal
+ * codes, dates): rules are pure functions of the text, so a remembered verdict is the verdict. The
+ * verdicts are shared objects: callers read them, never change them. Cleared when full.
+ */
+export function memo<R>(limit: number, compute: (key: string) => R): (key: string) => R {
+  const cache = new Map<string, R>();
+  return (key) => {
+    let verdict = cache.get(key);
+    if (verdict === undefined) {
+      if (cache.size >= limit) cache.clear();
+      verdict = compute(key);
+      cache.set(key, verdict);
+    }
+    return verdict;
+  };
+}
+
 export function stripAccents(value: string): string {
   return value.normalize('NFD').replace(/[\u0300-\u036f]/g, '');
 }

@@ -2,17 +2,25 @@
  * Worker thread body: validates batches posted on its port and raises a shared flag after each answer,
  * so the main thread can wait for it synchronously (see pool.ts for why).
  */
+import Database from 'better-sqlite3';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { validateBatch, type RawRow } from './batch.js';
+import { adoptPhonePrefixTable } from './phone-prefixes.js';
+import type { RowSource } from './pool.js';
+import { RAW_CONTACT_COLUMNS } from './schemas.js';
 import type { ValidationContext } from './record.js';
 
 interface Data {
   port: MessagePort;
   signal: SharedArrayBuffer;
   context: ValidationContext;
+  phonePrefixes: SharedArrayBuffer;
+  source?: RowSource;
 }
 
-const { port, signal, context } = workerData as Data;
+const { port, signal, context, phonePrefixes, source } = workerData as Data;
+// The phone verdicts the other threads work out are this thread's too (phone-prefixes.ts).
+adoptPhonePrefixTable(phonePrefixes);
 const flag = new Int32Array(signal);
 
 function answer(message: unknown): void {
@@ -21,9 +29,28 @@ function answer(message: unknown): void {
   Atomics.notify(flag, 0);
 }
 
-port.on('message', (message: { rows: RawRow[] }) => {
+/**
+ * Reading here takes that work off the thread that writes. This connection sees the store as last
+ * committed: ensure.ts gives ranges only when the writer had nothing uncommitted when it began, and
+ * it writes validated columns only, never the raw values read here.
+ */
+let readRange: ((after: number, upTo: number) => RawRow[]) | null = null;
+function rowsBetween(after: number, upTo: number): RawRow[] {
+  if (!readRange) {
+    const db = new Database(source!.file, { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    const read = db
+      .prepare(`SELECT id, ${RAW_CONTACT_COLUMNS.join(', ')} FROM contacts WHERE id > ? AND id <= ? AND ${source!.where} ORDER BY id`)
+      .raw(true);
+    readRange = (a, b) => read.all(a, b, ...source!.params) as RawRow[];
+  }
+  return readRange(after, upTo);
+}
+
+port.on('message', (message: { rows?: RawRow[]; range?: [number, number] }) => {
   try {
-    answer({ results: validateBatch(message.rows, context) });
+    const rows = message.range ? rowsBetween(message.range[0], message.range[1]) : message.rows!;
+    answer({ results: validateBatch(rows, context) });
   } catch (error) {
     answer({ error: error instanceof Error ? error.message : String(error) });
   }

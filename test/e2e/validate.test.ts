@@ -70,7 +70,9 @@ describe('custkit validate', () => {
     expect(custkit(['validate'], { db }).code).toBe(0);
   });
 
-  it('worker threads give exactly the results of one thread', () => {
+  // 52,000 contacts: enough for workers (from 20,000) and for the bulk path that drops and rebuilds the
+  // indexes on the columns validate writes (from 50,000).
+  it('worker threads give exactly the results of one thread, and the indexes are all there after', () => {
     const db = tempDb();
     const handle = openStore(db);
     const samples: SeedContact[] = [
@@ -80,17 +82,20 @@ describe('custkit validate', () => {
       { email: 'x@yopmail.com', phone: '07 01 23 45 67', mobile: '01 42 68 53 00', first_name: 'X2' },
     ];
     const contacts: SeedContact[] = [];
-    for (let i = 0; i < 24_000; i++) {
+    for (let i = 0; i < 52_000; i++) {
       const s = samples[i % samples.length]!;
       contacts.push({ ...s, email: s.email?.replace('@', `${i}@`), phone: s.phone?.replace(/56( 78)?$/, String(10 + (i % 90))) });
     }
     seedContacts(handle, contacts);
+    const indexes = () => rows(db, "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name");
     handle.close();
+    const before = indexes();
     const columns = 'email_valid, email_suggestion, phone_e164, phone_type, mobile_e164, sms_e164, postal_code_norm, country_code, address_complete, first_name_norm, last_name_norm, gender_norm, completeness, validation_issues';
     expect(custkit(['--quiet', 'validate', '--workers', '2'], { db }).code).toBe(3);
     const parallel = rows(db, `SELECT ${columns} FROM contacts ORDER BY id`);
     expect(custkit(['--quiet', 'validate', '--all', '--workers', '0'], { db }).code).toBe(3);
     expect(rows(db, `SELECT ${columns} FROM contacts ORDER BY id`)).toEqual(parallel);
     expect(rows(db, 'SELECT count(DISTINCT validation_issues) AS n FROM contacts')).toEqual([{ n: 4 }]);
+    expect(indexes()).toEqual(before);
   });
 });

@@ -1,5 +1,6 @@
+import validator from 'validator';
 import { describe, expect, it } from 'vitest';
-import { checkEmail } from '../../src/validate/email.js';
+import { checkEmail, isEmailSyntax } from '../../src/validate/email.js';
 import { suggestDomain } from '../../src/validate/email-domains.js';
 
 describe('checkEmail', () => {
@@ -75,5 +76,24 @@ describe('checkEmail', () => {
 
   it('treats blank cells as empty, not invalid', () => {
     for (const blank of [null, undefined, '', '   ', '\u00a0']) expect(checkEmail(blank)).toMatchObject({ ok: true, empty: true, normalised: null });
+  });
+});
+
+describe('isEmailSyntax', () => {
+  it('is validator.isEmail on the whole address, though worked out in two halves', () => {
+    const options = { allow_utf8_local_part: false, require_tld: true, allow_ip_domain: false, allow_display_name: false };
+    const locals = [
+      'jean', 'jean.dupont', 'jean..dupont', '.jean', 'jean.', 'jean-dupont', '-jean', 'jean_', 'j+tag', 'j"x', '"quoted user"', '"a\\"b"',
+      'a'.repeat(64), 'a'.repeat(65), 'a.'.repeat(32) + 'a', "o'brien", 'jean@dupont', 'x y', '', 'é', 'A1', '1', 'a/b', 'a=b', 'a{b}',
+    ];
+    const domains = [
+      'orange.fr', 'gmail.com', 'gmail', 'sub.domain.co.uk', 'xn--bcher-kva.de', '-bad.fr', 'bad-.fr', 'under_score.fr', 'a.b', 'a.12',
+      '[1.2.3.4]', '1.2.3.4', 'orange.fr.', 'ORANGE.FR', 'a'.repeat(63) + '.fr', 'a'.repeat(64) + '.fr', `${'a'.repeat(60)}.`.repeat(4) + 'fr', 'x..fr', '',
+    ];
+    for (const local of locals) {
+      for (const domain of domains) {
+        expect([local, domain, isEmailSyntax(local, domain)]).toEqual([local, domain, validator.isEmail(`${local}@${domain}`, options)]);
+      }
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { checkMobile, checkPhone, frenchVerdict, smsNumber } from '../../src/validate/phone.js';
+import { adoptPhonePrefixTable, phonePrefixTable } from '../../src/validate/phone-prefixes.js';
 
 describe('checkPhone', () => {
   const valid: Array<[string, string, string, string?]> = [
@@ -84,6 +85,18 @@ describe('checkPhone', () => {
           if (library !== fast) throw new Error(`${nationalForm ? '0' : '+33'}${national}: fast path says ${fast}, library ${library}`);
         }
       }
+    }
+  });
+
+  it('keeps prefix verdicts in a byte table that worker threads adopt', () => {
+    const own = phonePrefixTable();
+    const shared = new SharedArrayBuffer(own.byteLength);
+    adoptPhonePrefixTable(shared);
+    try {
+      expect(frenchVerdict('612345678', false)).toMatchObject({ valid: true, type: 'mobile', callingCode: '33' });
+      expect(new Uint8Array(shared)[61234]).toBeGreaterThan(1);
+    } finally {
+      adoptPhonePrefixTable(own);
     }
   });
 });
