@@ -33,9 +33,9 @@ export function custkit(args: string[], options: { db?: string; input?: string |
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** A fresh temporary folder per test; removed by the OS later (tests do not share state). */
+/** A fresh temporary folder per test, inside the run's folder that test/global-setup.ts removes at the end. */
 export function tempDir(prefix = 'custkit-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return fs.mkdtempSync(path.join(process.env.CUSTKIT_TEST_TMP ?? os.tmpdir(), prefix));
 }
 
 export function tempDb(): string {

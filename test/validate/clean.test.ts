@@ -1,7 +1,6 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/cli.js';
 import { openStore, type Db } from '../../src/store/db.js';
 import { clean } from '../../src/validate/clean.js';
 import { ensureValidated, staleCount } from '../../src/validate/ensure.js';
@@ -10,7 +9,7 @@ import { undoRun } from '../../src/validate/undo.js';
 import { addConsent, addPurchase, seedContacts } from './seed.js';
 
 function store(): Db {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'custkit-clean-'));
+  const dir = tempDir('custkit-clean-');
   return openStore(path.join(dir, 'test.db'));
 }
 

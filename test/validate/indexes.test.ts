@@ -1,12 +1,11 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/cli.js';
 import { openStore, type Db } from '../../src/store/db.js';
 import { indexesNaming, withoutIndexes } from '../../src/validate/indexes.js';
 
 function store(): Db {
-  return openStore(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'custkit-indexes-')), 'test.db'));
+  return openStore(path.join(tempDir('custkit-indexes-'), 'test.db'));
 }
 
 const indexSql = (db: Db) => db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'contacts' ORDER BY name").all();
