@@ -9,7 +9,8 @@ import { ensureValidated } from '../validate/ensure.js';
 import { COLUMNS, DEFAULT_COLUMNS, PRESETS, presetColumns, type DateFormat, type Transform, type ValueKind } from './columns.js';
 import { applyTransform, transformKind, type OutValue } from './format.js';
 import { nowIso, osUser } from './keys.js';
-import { buildQuery, registerFunctions, resolveRun, SelectionError, type Selection } from './select.js';
+import { ChannelGate, type GateTuning } from './gate.js';
+import { buildQuery, registerFunctions, resolveRun, SelectionError, type BuiltQuery, type Selection } from './select.js';
 import { pickSeeds, type SeedRow } from './seeds.js';
 import { checkOutputPath, ExportSink, type FileResult, type Format } from './writers.js';
 
@@ -28,6 +29,8 @@ export interface ExportRequest {
   /** Overrides the preset's rows-per-file limit (header included), e.g. to test splitting. */
   maxRowsPerFile?: number;
   onProgress?: (rows: number) => void;
+  /** Where the channel rules switch strategy (tests only: every setting gives the same rows). */
+  tuning?: GateTuning;
 }
 
 export interface ExportResult {
@@ -85,17 +88,39 @@ function seedSlots(total: number, n: number): number[] {
   return [...slots].sort((a, b) => a - b);
 }
 
-/** A seed's row: its own email and name, other identifying columns empty, the rest copied from a real row. */
-function seedBase(seed: SeedRow, baseKeys: string[], neighbour: unknown[] | null): unknown[] {
-  return baseKeys.map((key, i) => {
+/**
+ * A seed's row, laid out like a selected row (`offset` leading values that are not output): its own
+ * email and name, other identifying columns empty, the rest copied from a real row.
+ */
+function seedBase(seed: SeedRow, baseKeys: string[], offset: number, neighbour: unknown[] | null): unknown[] {
+  const values = baseKeys.map((key, i) => {
     if (key === 'email') return seed.email;
     if (key === 'first_name') return seed.first_name;
     if (key === 'last_name') return seed.last_name;
     if (key === 'uid') return seed.uid;
     if (key.endsWith('consent')) return 'granted';
     if (COLUMNS[key]!.personal) return null;
-    return neighbour ? neighbour[i] : null;
+    return neighbour ? neighbour[offset + i] : null;
   });
+  return [...new Array<unknown>(offset).fill(null), ...values];
+}
+
+/** The rows that leave, in order: the statement's candidates through the channel rules, up to --limit. */
+function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tuning: GateTuning | undefined): Generator<unknown[], void, undefined> {
+  const statement = db.prepare(query.sql).raw(true);
+  const rows = statement.iterate(...query.params) as IterableIterator<unknown[]>;
+  if (!query.gate) {
+    yield* rows; // post: the statement applies every rule and the limit
+    return;
+  }
+  if (limit === 0) return;
+  const gate = new ChannelGate(db, query.gate, tuning);
+  let n = 0;
+  for (const row of rows) {
+    if (!gate.keep(row)) continue;
+    yield row;
+    if (++n === limit) return; // leaving the loop closes the statement
+  }
 }
 
 export async function runExport(db: Db, request: ExportRequest): Promise<ExportResult> {
@@ -122,8 +147,8 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   let slots: number[] = [];
   if (withSeeds > 0) {
     const count = buildQuery(db, request.selection, plan.baseKeys, 'count');
-    const n = (db.prepare(count.sql).get(...count.params) as { n: number }).n;
-    const total = request.selection.limit !== undefined ? Math.min(n, request.selection.limit) : n;
+    let total = 0;
+    for (const _ of selectedRows(db, count, request.selection.limit, request.tuning)) total++;
     slots = seedSlots(total, seeds.length);
   }
 
@@ -139,11 +164,12 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   // One getter per output column, built once: most columns are a single stored value, read without the
   // two small arrays per cell the general transform path allocates (a million rows notice the garbage).
   const getters = plan.outputs.map((o): ((base: unknown[]) => OutValue) => {
-    const [only] = o.from;
-    if (o.transform === 'value' && o.from.length === 1 && o.sourceKind !== 'tags' && o.sourceKind !== 'date') {
+    const from = o.from.map((i) => query.offset + i);
+    const [only] = from;
+    if (o.transform === 'value' && from.length === 1 && o.sourceKind !== 'tags' && o.sourceKind !== 'date') {
       return (base) => (base[only!] ?? null) as OutValue;
     }
-    return (base) => applyTransform(o.transform, o.from.map((i) => (base[i] ?? null) as OutValue), dateFormat, o.sourceKind);
+    return (base) => applyTransform(o.transform, from.map((i) => (base[i] ?? null) as OutValue), dateFormat, o.sourceKind);
   });
   const toValues = (base: unknown[]): OutValue[] => {
     const values = new Array<OutValue>(getters.length);
@@ -157,12 +183,11 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   const seedPositions: { seed: SeedRow; position: number }[] = [];
   let files: FileResult[];
   try {
-    const statement = db.prepare(query.sql).raw(true);
     let last: unknown[] | null = null;
-    for (const row of statement.iterate(...query.params) as IterableIterator<unknown[]>) {
+    for (const row of selectedRows(db, query, request.selection.limit, request.tuning)) {
       while (nextSlot < slots.length && slots[nextSlot] === position) {
         const seed = seeds[nextSlot]!;
-        await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, row)));
+        await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, query.offset, row)));
         seedPositions.push({ seed, position: position + 1 });
         nextSlot++;
         position++;
@@ -175,7 +200,7 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     }
     for (; nextSlot < slots.length; nextSlot++) {
       const seed = seeds[nextSlot]!;
-      await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, last)));
+      await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, query.offset, last)));
       seedPositions.push({ seed, position: position + 1 });
       position++;
     }

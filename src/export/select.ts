@@ -51,13 +51,6 @@ const CHANNEL_RULES: Record<Channel, ChannelRule> = {
   },
 };
 
-export interface BuiltQuery {
-  sql: string;
-  params: unknown[];
-  /** The score run read, or null when the store has none (score columns are then left out). */
-  runId: number | null;
-  columns: string[];
-}
 
 /** SQL functions the statement calls; registered once per connection. */
 export function registerFunctions(db: Db): void {
@@ -192,14 +185,48 @@ function consentCondition(rule: ChannelRule, channel: string, id: string, addr: 
       END) = 'granted'`;
 }
 
+/** What the channel rules leave to gate.ts for email, sms and phone (one row per indexed address). */
+export interface GateSpec {
+  channel: Channel;
+  /** The contacts column holding the address (indexed). */
+  lookup: string;
+  keyType: 'email' | 'phone';
+  /** Rows carry the person's identifiers (email, sms, phone, mobile) after the address: opposition or erased suppressions exist. */
+  personKeys: boolean;
+  /** One record by id: a row when the person's current choice, across the address's records, is granted. Null with --include-unconsented. */
+  consentSql: string | null;
+  /** One record by id, then `rivalParams`: a row when a more recently updated candidate shares its address. */
+  rivalSql: string;
+  rivalParams: unknown[];
+}
+
+export interface BuiltQuery {
+  sql: string;
+  params: unknown[];
+  /** The score run read, or null when the store has none (score columns are then left out). */
+  runId: number | null;
+  columns: string[];
+  /** How many leading values of each row are not output columns (contact id, address, identifiers). */
+  offset: number;
+  /** Null for post: its statement applies every rule itself, --limit included. */
+  gate: GateSpec | null;
+}
+
+/** The leading, non-output values of a gated row: id, address, then the identifiers when asked. */
+export const ROW_ID = 0;
+export const ROW_KEY = 1;
+export const ROW_PERSON = 2;
+
 /**
- * Builds the statement. `mode: 'rows'` selects the output columns; `mode: 'count'` counts the rows the
- * same selection gives (used to place seed rows at random positions before streaming).
+ * Builds the statement. `mode: 'rows'` selects the output columns; `mode: 'count'` only what the rules
+ * need (used to count the rows, to place seed rows at random positions before streaming).
  *
- * For email, sms and phone the address is indexed, so the statement reads contacts in id order and keeps
- * a record unless a more recently updated candidate shares its address: nothing is sorted and memory
- * stays flat however many rows leave. Post addresses are not indexed; their one-row-per-address uses a
- * window over the candidates.
+ * For email, sms and phone the statement lists the candidates (selection, reachable address, seeds) in a
+ * fixed order and gate.ts applies consent, suppressions and one-row-per-address to each: those need the
+ * address's other records and the suppression list, which cost an index seek or a hash per row in SQL
+ * but a lookup in memory once read in bulk. Nothing is sorted or buffered: memory stays flat however
+ * many rows leave. Post addresses are not indexed; their one-row-per-address uses a window over the
+ * candidates, all in SQL.
  */
 export function buildQuery(db: Db, selection: Selection, columnKeys: string[], mode: 'rows' | 'count' = 'rows'): BuiltQuery {
   const rule = CHANNEL_RULES[selection.channel];
@@ -224,47 +251,56 @@ export function buildQuery(db: Db, selection: Selection, columnKeys: string[], m
   const channel = `'${selection.channel}'`; // from the fixed Channel set, never user text
   const wanted = columnKeys.filter((k) => runId !== null || !COLUMNS[k]!.scores);
   const outputScores = mode === 'rows' && runId !== null && wanted.some((k) => COLUMNS[k]!.scores);
-  const select = mode === 'count' ? 'count(*) AS n' : wanted.map((k) => `${COLUMNS[k]!.sql.replace('@channel', channel)} AS "${k}"`).join(',\n  ');
-  const limit = mode !== 'count' && selection.limit !== undefined ? 'LIMIT ?' : '';
-  const own = candidateFor('c', 's', parts);
+  const outputs = mode === 'count' ? [] : wanted.map((k) => `${COLUMNS[k]!.sql.replace('@channel', channel)} AS "${k}"`);
   const params: unknown[] = [];
-  let sql: string;
   const from = drive ? drive.from : 'contacts c';
   const driveWhere = drive ? 's.run_id = ? AND ' : '';
 
   if (rule.lookup) {
-    const rival = candidateFor('d', 'ds', parts);
-    const where = [own.sql];
-    if (!selection.includeUnconsented) where.push(consentCondition(rule, channel, 'c.id', `c.${rule.lookup}`));
+    // Suppressions are checked by gate.ts for the record itself. A rival record shares the address, so
+    // its address is not suppressed either; it must still pass the person-wide ones to take the address.
+    const own = candidateFor('c', 's', { ...parts, suppressKey: false, suppressPerson: false });
+    const rival = candidateFor('d', 'ds', { ...parts, suppressKey: false });
     const rivalScores = filter?.usesScores === true;
-    where.push(`NOT EXISTS (SELECT 1 FROM contacts d ${rivalScores ? 'JOIN scores ds ON ds.contact_id = d.id AND ds.run_id = ?' : ''}
-        WHERE d.${rule.lookup} = c.${rule.lookup} AND d.id <> c.id
-          AND (d.updated_at > c.updated_at OR (d.updated_at = c.updated_at AND d.id > c.id))
-          AND ${rival.sql})`);
+    const hidden = ['c.id', `c.${rule.lookup}`];
+    if (parts.suppressPerson) hidden.push('c.email_norm', 'c.sms_e164', 'c.phone_e164', 'c.mobile_e164');
     const leftJoin = !drive && outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : '';
-    sql = `SELECT ${select}\nFROM ${from} ${leftJoin}\nWHERE ${driveWhere}${where.join('\n  AND ')}\n${mode === 'count' ? '' : `ORDER BY ${drive ? drive.order : 'c.id'}`} ${limit}`;
+    const sql = `SELECT ${[...hidden, ...outputs].join(',\n  ')}\nFROM ${from} ${leftJoin}\nWHERE ${driveWhere}${own.sql}\nORDER BY ${drive ? drive.order : 'c.id'}`;
     if (leftJoin) params.push(runId);
     if (drive) params.push(runId);
     params.push(...own.params);
-    if (rivalScores) params.push(runId);
-    params.push(...rival.params);
-  } else {
-    const where = [own.sql];
-    if (!selection.includeUnconsented) where.push(consentCondition(rule, channel, 'c.id', ''));
-    const inner = `SELECT c.id AS id, ${rule.key} AS addr,
+    const gate: GateSpec = {
+      channel: selection.channel,
+      lookup: rule.lookup,
+      keyType: selection.channel === 'email' ? 'email' : 'phone',
+      personKeys: parts.suppressPerson,
+      consentSql: selection.includeUnconsented ? null : `SELECT 1 FROM contacts c WHERE c.id = ? AND ${consentCondition(rule, channel, 'c.id', `c.${rule.lookup}`)}`,
+      rivalSql: `SELECT 1 FROM contacts c WHERE c.id = ? AND EXISTS (SELECT 1 FROM contacts d ${rivalScores ? 'JOIN scores ds ON ds.contact_id = d.id AND ds.run_id = ?' : ''}
+        WHERE d.${rule.lookup} = c.${rule.lookup} AND d.id <> c.id
+          AND (d.updated_at > c.updated_at OR (d.updated_at = c.updated_at AND d.id > c.id))
+          AND ${rival.sql})`,
+      rivalParams: [...(rivalScores ? [runId] : []), ...rival.params],
+    };
+    return { sql, params, runId, columns: wanted, offset: hidden.length, gate };
+  }
+
+  const own = candidateFor('c', 's', parts);
+  const where = [own.sql];
+  if (!selection.includeUnconsented) where.push(consentCondition(rule, channel, 'c.id', ''));
+  const limit = selection.limit !== undefined ? 'LIMIT ?' : '';
+  const inner = `SELECT c.id AS id, ${rule.key} AS addr,
       row_number() OVER (PARTITION BY ${rule.key} ORDER BY c.updated_at DESC, c.id DESC) AS rn
     FROM ${from}
     WHERE ${driveWhere}${where.join('\n      AND ')}`;
-    sql = `SELECT ${select}
+  const sql = `SELECT ${mode === 'count' ? '1' : outputs.join(',\n  ')}
 FROM (${inner}) w
 JOIN contacts c ON c.id = w.id
 ${outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : ''}
 WHERE w.rn = 1
 ${mode === 'count' ? '' : 'ORDER BY w.addr, w.id'} ${limit}`;
-    if (drive) params.push(runId);
-    params.push(...own.params);
-    if (outputScores) params.push(runId);
-  }
+  if (drive) params.push(runId);
+  params.push(...own.params);
+  if (outputScores) params.push(runId);
   if (limit) params.push(selection.limit);
-  return { sql, params, runId, columns: wanted };
+  return { sql, params, runId, columns: wanted, offset: 0, gate: null };
 }

@@ -29,6 +29,20 @@ describe('channel rules', () => {
     expect(emails(rows)).toEqual(['granted@example.com', 'regranted@example.com']);
   });
 
+  it('decides every row exactly when the consents cannot be read in bulk', async () => {
+    const { db } = makeStore();
+    addEmailable(db, { email: 'granted@example.com' });
+    const odd = addContact(db, { email: 'odd@example.com' });
+    addConsent(db, odd, 'email', 'granted', '2025-01-01 00:00:00');
+    addConsent(db, odd, 'email', 'withdrawn', '2025-01-01 🎉'); // later than 00:00:00 for SQLite (byte order)
+    const shared = addContact(db, { email: 'shared@example.com', updatedAt: '2026-01-01 00:00:00' });
+    addConsent(db, shared, 'email', 'granted', '2025-01-01 00:00:00');
+    addConsent(db, addContact(db, { email: 'shared@example.com' }), 'email', 'withdrawn', '2024-01-01 00:00:00');
+    for (const tuning of [{}, { bulkFrom: 0 }]) {
+      expect(emails((await exportJsonl(db, {}, { tuning })).rows)).toEqual(['granted@example.com', 'shared@example.com']);
+    }
+  });
+
   it('gives one row per address: the most recently updated record', async () => {
     const { db } = makeStore();
     addEmailable(db, { email: 'same@example.com', firstName: 'Old', updatedAt: '2025-01-01 00:00:00' });
