@@ -123,8 +123,17 @@ function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tun
   }
 }
 
+/**
+ * SQLite reads the store through a memory map during an export: a large export touches most pages of
+ * contacts, and through the 64 MiB page cache each would be copied by a read() call (a quarter of the
+ * statement's time on 1M contacts). Mapped pages are the OS's file cache, shared, not this process's
+ * heap. Capped by SQLite at 2 GB; beyond that, pages are read as before.
+ */
+const MMAP_BYTES = 2 ** 31;
+
 export async function runExport(db: Db, request: ExportRequest): Promise<ExportResult> {
   registerFunctions(db);
+  db.pragma(`mmap_size = ${MMAP_BYTES}`);
   const format = request.format;
   const encoding = request.encoding ?? (request.preset ? PRESETS[request.preset]?.encoding : undefined) ?? 'utf8';
   if (format !== 'csv' && (encoding !== 'utf8' || request.bom)) throw new SelectionError('--encoding and --bom apply to CSV only (XLSX and JSON are always UTF-8)');
