@@ -201,7 +201,8 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
         nextSlot++;
         position++;
       }
-      await sink.writeRow(toValues(row));
+      const written = sink.writeRow(toValues(row));
+      if (written) await written;
       last = row;
       rows++;
       position++;
