@@ -33,14 +33,58 @@ export interface GateTuning {
   inMemorySuppressions?: number;
 }
 
+/**
+ * SHA-256 hex digests held in memory: an open-addressing table of their first 32 bits, each hit
+ * confirmed on the whole digest. A Set of 64-character strings hashes every looked-up string in full,
+ * which cost as much as computing the SHA-256 itself.
+ */
+export class DigestSet {
+  private readonly slots: Int32Array;
+  private readonly prefixes: Int32Array;
+  private readonly mask: number;
+
+  constructor(private readonly digests: string[]) {
+    let size = 16;
+    while (size < digests.length * 2) size *= 2;
+    this.slots = new Int32Array(size);
+    this.prefixes = new Int32Array(size);
+    this.mask = size - 1;
+    digests.forEach((digest, i) => {
+      const prefix = DigestSet.prefix(digest);
+      let slot = prefix & this.mask;
+      while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
+      this.slots[slot] = i + 1;
+      this.prefixes[slot] = prefix;
+    });
+  }
+
+  /** The first 8 characters read as hex (any other character still gives a number: hits are confirmed). */
+  private static prefix(digest: string): number {
+    let value = 0;
+    for (let i = 0; i < 8; i++) {
+      const c = digest.charCodeAt(i);
+      value = (value << 4) | ((c <= 57 ? c - 48 : (c | 32) - 87) & 15);
+    }
+    return value;
+  }
+
+  has(digest: string): boolean {
+    const prefix = DigestSet.prefix(digest);
+    for (let slot = prefix & this.mask; this.slots[slot] !== 0; slot = (slot + 1) & this.mask) {
+      if (this.prefixes[slot] === prefix && this.digests[this.slots[slot]! - 1] === digest) return true;
+    }
+    return false;
+  }
+}
+
 /** Hashes of one key type, in memory or probed through the unique (hash, kind) index. */
 class HashList {
-  private readonly set: Set<string> | null;
+  private readonly set: DigestSet | null;
   private readonly probe: Statement | null;
 
   private constructor(db: Db, where: string, inMemory: number) {
     const n = (db.prepare(`SELECT count(*) AS n FROM suppressions WHERE ${where}`).get() as { n: number }).n;
-    this.set = n > 0 && n <= inMemory ? new Set(db.prepare(`SELECT hash FROM suppressions WHERE ${where}`).pluck().all() as string[]) : null;
+    this.set = n > 0 && n <= inMemory ? new DigestSet(db.prepare(`SELECT hash FROM suppressions WHERE ${where}`).pluck().all() as string[]) : null;
     this.probe = n > inMemory ? db.prepare(`SELECT 1 FROM suppressions WHERE hash = ? AND ${where}`).pluck() : null;
   }
 
@@ -94,15 +138,22 @@ class Suppressions {
 }
 
 /** Addresses held by more than one record (any status), with those records' ids, from the address index. */
-function readShared(db: Db, lookup: string, maxId: number): { shared: Map<string, string>; ids: Uint8Array } {
+interface Shared {
+  byKey: Map<string, number[]>;
+  /** 1 for every contact id at a shared address: most rows are told apart without a string lookup. */
+  ids: Uint8Array;
+}
+
+function readShared(db: Db, lookup: string, maxId: number): Shared {
   const rows = db.prepare(`SELECT ${lookup}, group_concat(id) FROM contacts WHERE ${lookup} IS NOT NULL GROUP BY ${lookup} HAVING count(*) > 1`).raw(true);
-  const shared = new Map<string, string>();
+  const byKey = new Map<string, number[]>();
   const ids = new Uint8Array(maxId + 1);
   for (const [key, list] of rows.iterate() as IterableIterator<[string, string]>) {
-    shared.set(key, list);
-    for (const id of list.split(',')) ids[Number(id)] = 1;
+    const numbers = list.split(',').map(Number);
+    byKey.set(key, numbers);
+    for (const id of numbers) ids[id] = 1;
   }
-  return { shared, ids };
+  return { byKey, ids };
 }
 
 export class ChannelGate {
@@ -112,7 +163,7 @@ export class ChannelGate {
   private readonly maxId: number;
   private readonly bulkFrom: number;
   private decided = 0;
-  private bulk: { shared: Map<string, string>; consents: ConsentTable | null } | 'exact' | null = null;
+  private bulk: { shared: Shared; consents: ConsentTable | null } | 'exact' | null = null;
 
   constructor(
     private readonly db: Db,
@@ -137,12 +188,11 @@ export class ChannelGate {
   }
 
   /** The person's current choice at a shared address: the latest row across its records; undefined when it takes the exact rule. */
-  private sharedConsent(consents: ConsentTable, ids: string): boolean | undefined {
+  private sharedConsent(consents: ConsentTable, ids: number[]): boolean | undefined {
     let at: string | null = null;
     let atId = 0;
     let granted = false;
-    for (const text of ids.split(',')) {
-      const id = Number(text);
+    for (const id of ids) {
       const state = id < consents.states.length ? consents.states[id]! : ASK;
       if (state === NO_CONSENT) continue;
       const latest = consents.latest.get(id);
@@ -162,14 +212,14 @@ export class ChannelGate {
     const id = row[ROW_ID] as number;
     if (this.decided < this.bulkFrom) this.decided++;
     else if (!this.bulk) {
-      const { shared, ids } = readShared(this.db, this.spec.lookup, this.maxId);
-      const consents = this.consent ? readConsents(this.db, this.spec.channel, ids) : null;
+      const shared = readShared(this.db, this.spec.lookup, this.maxId);
+      const consents = this.consent ? readConsents(this.db, this.spec.channel, shared.ids) : null;
       // An unexpected consents value leaves every row to the exact rule, as for a small export.
       this.bulk = this.consent && !consents ? 'exact' : { shared, consents };
     }
     if (!this.bulk || this.bulk === 'exact') return this.consentGranted(id) && !this.outranked(id);
     const { shared, consents } = this.bulk;
-    const ids = shared.get(row[ROW_KEY] as string);
+    const ids = id >= shared.ids.length || shared.ids[id] ? shared.byKey.get(row[ROW_KEY] as string) : undefined;
     if (ids !== undefined) {
       if (consents) {
         const granted = this.sharedConsent(consents, ids);
