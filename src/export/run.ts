@@ -180,8 +180,9 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     }
     return (base) => applyTransform(o.transform, from.map((i) => (base[i] ?? null) as OutValue), dateFormat, o.sourceKind);
   });
+  // One array for every row: the sink reads a row's values before the next is made (it never keeps them).
+  const values = new Array<OutValue>(getters.length);
   const toValues = (base: unknown[]): OutValue[] => {
-    const values = new Array<OutValue>(getters.length);
     for (let i = 0; i < getters.length; i++) values[i] = getters[i]!(base);
     return values;
   };
