@@ -69,6 +69,7 @@ function generate(db: Db, n: number): void {
 /** In the child: one export, then its figures as JSON on stdout. */
 async function child(dbFile: string, out: string, limit?: number): Promise<void> {
   const db = openStore(dbFile);
+  const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   const result = await runExport(db, {
     selection: { segments: ['champions', 'loyal customers'], tags: [], status: 'active', channel: 'email', includeUnconsented: false, limit },
@@ -77,16 +78,26 @@ async function child(dbFile: string, out: string, limit?: number): Promise<void>
     stdout: new PassThrough(),
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
   db.close();
-  process.stdout.write(JSON.stringify({ rows: result.rows, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, bytes: result.files[0]!.bytes }));
+  process.stdout.write(JSON.stringify({ rows: result.rows, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssMb: process.resourceUsage().maxRSS / 1024, bytes: result.files[0]!.bytes }));
 }
 
-function runChild(dbFile: string, out: string, limit?: number): { rows: number; seconds: number; maxRssMb: number; bytes: number } {
+interface ChildResult {
+  rows: number;
+  seconds: number;
+  /** User + system CPU time of the export: steadier than wall time on a shared machine. */
+  cpuSeconds: number;
+  maxRssMb: number;
+  bytes: number;
+}
+
+function runChild(dbFile: string, out: string, limit?: number): ChildResult {
   const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', '--db', dbFile, '--out', out];
   if (limit !== undefined) args.push('--limit', String(limit));
   const result = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (result.status !== 0) throw new Error(`export child failed: ${result.stderr}`);
-  return JSON.parse(result.stdout) as { rows: number; seconds: number; maxRssMb: number; bytes: number };
+  return JSON.parse(result.stdout) as ChildResult;
 }
 
 async function main(): Promise<void> {

@@ -2,8 +2,9 @@
  * Every contact's current consent for one channel, read in bulk for a large export: one byte per
  * contact id instead of an index seek per exported row (the seek was a third of the export's time).
  *
- * The consents index (contact_id, channel, recorded_at, id, status) is read in contact id ranges, each
- * range as one text value, so no row object is made per consent:
+ * The consents index (contact_id, channel, recorded_at, id, status) is read as one text value per
+ * range of contacts, so no row object is made per consent. Where the order of rows matters, they are
+ * read again in full:
  *
  *     <contact_id>:<length of recorded_at>:<recorded_at><consent id><g|w>,...
  *
@@ -22,6 +23,8 @@ export const ASK = 3;
 
 /** Contact ids read per query: keeps each text value to a few MB. */
 const CHUNK = 1 << 18;
+/** Contacts read again, by id, per query. */
+const BY_ID = 1 << 15;
 
 export interface ConsentTable {
   /** One state per contact id (ids above the store's largest when read are not in it). */
@@ -40,22 +43,54 @@ const isAscii = (text: string): boolean => !/[^\x00-\x7f]/.test(text);
 /**
  * Reads the table; `keep` marks the contact ids whose latest (recorded_at, id) is wanted. Null when the
  * text was not as expected: the caller then decides every row by the exact rule.
+ *
+ * Two passes: every contact's rows as id and status only ("12g,13w,..."), which settles the contacts
+ * with one row; then, by id, the full rows of the contacts with several (which one is latest) or
+ * asked for in `keep` (when their choice was recorded).
  */
 export function readConsents(db: Db, channel: string, keep: Uint8Array): ConsentTable | null {
   const maxId = (db.prepare('SELECT max(id) AS n FROM contacts').get() as { n: number | null }).n ?? 0;
   const states = new Uint8Array(maxId + 1);
   const latest = new Map<number, { at: string; id: number }>();
-  const chunk = db
+  const brief = db.prepare("SELECT group_concat(contact_id || substr(status, 1, 1)) FROM consents WHERE contact_id >= ? AND contact_id < ? AND channel = ?").pluck();
+  for (let from = 0; from <= maxId; from += CHUNK) {
+    const text = brief.get(from, Math.min(from + CHUNK, maxId + 1), channel) as string | null;
+    if (text && !parseBrief(text, states)) return null;
+  }
+  const again: number[] = [];
+  for (let id = 0; id <= maxId; id++) if (states[id] === ASK || (keep[id] && states[id] !== NO_CONSENT)) again.push(id);
+  const full = db
     .prepare(
       `SELECT group_concat(contact_id || ':' || iif(typeof(recorded_at) = 'text', length(recorded_at) || ':' || recorded_at, 'x:') || id || substr(status, 1, 1))
-       FROM consents WHERE contact_id >= ? AND contact_id < ? AND channel = ?`,
+       FROM consents WHERE contact_id IN (SELECT value FROM json_each(?)) AND channel = ?`,
     )
     .pluck();
-  for (let from = 0; from <= maxId; from += CHUNK) {
-    const text = chunk.get(from, Math.min(from + CHUNK, maxId + 1), channel) as string | null;
+  for (let i = 0; i < again.length; i += BY_ID) {
+    const text = full.get(JSON.stringify(again.slice(i, i + BY_ID)), channel) as string | null;
     if (text && !parseChunk(text, states, keep, latest)) return null;
   }
   return { states, latest };
+}
+
+/** "12g,13w,...": a contact met twice is marked ASK for the second pass. */
+function parseBrief(text: string, states: Uint8Array): boolean {
+  let id = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      id = id * 10 + (c - 48);
+      digits++;
+    } else if ((c === 103 || c === 119) && digits > 0) {
+      if (id < states.length) states[id] = states[id] !== NO_CONSENT ? ASK : c === 103 ? GRANTED : WITHDRAWN;
+      const next = text.charCodeAt(i + 1);
+      if (i + 1 < text.length && next !== 44) return false;
+      i++; // the comma
+      id = 0;
+      digits = 0;
+    } else return false;
+  }
+  return digits === 0;
 }
 
 function parseChunk(text: string, states: Uint8Array, keep: Uint8Array, latest: ConsentTable['latest']): boolean {
