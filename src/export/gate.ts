@@ -208,7 +208,6 @@ export class ChannelGate {
 
   /** Whether a candidate row leaves. */
   keep(row: unknown[]): boolean {
-    if (this.suppressions.suppressed(row)) return false;
     const id = row[ROW_ID] as number;
     if (this.decided < this.bulkFrom) this.decided++;
     else if (!this.bulk) {
@@ -217,20 +216,24 @@ export class ChannelGate {
       // An unexpected consents value leaves every row to the exact rule, as for a small export.
       this.bulk = this.consent && !consents ? 'exact' : { shared, consents };
     }
-    if (!this.bulk || this.bulk === 'exact') return this.consentGranted(id) && !this.outranked(id);
+    if (!this.bulk || this.bulk === 'exact') return !this.suppressions.suppressed(row) && this.consentGranted(id) && !this.outranked(id);
     const { shared, consents } = this.bulk;
     const ids = id >= shared.ids.length || shared.ids[id] ? shared.byKey.get(row[ROW_KEY] as string) : undefined;
     if (ids !== undefined) {
+      if (this.suppressions.suppressed(row)) return false;
       if (consents) {
         const granted = this.sharedConsent(consents, ids);
         if (granted === false || (granted === undefined && !this.consentGranted(id))) return false;
       }
       return !this.outranked(id);
     }
-    // One record holds the address: no rival, and the person's consent is the record's own.
-    if (!consents) return true;
-    // A contact added after the bulk read (not in it) is decided exactly too.
-    const state = id < consents.states.length ? consents.states[id]! : ASK;
-    return state === ASK ? this.consentGranted(id) : state === GRANTED;
+    // One record holds the address: no rival, and the person's consent is the record's own (checked
+    // first: a withdrawn address needs no hashing). A contact added after the bulk read is decided exactly.
+    if (consents) {
+      const state = id < consents.states.length ? consents.states[id]! : ASK;
+      if (state === ASK ? !this.consentGranted(id) : state !== GRANTED) return false;
+    }
+    return !this.suppressions.suppressed(row);
   }
+
 }
