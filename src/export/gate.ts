@@ -7,11 +7,11 @@
  * - suppressions: the hashes of the channel's key type, and of opposition / erased for the person's
  *   other identifiers, read once; an address is hashed only when a suppression of its type exists;
  * - consent: every contact's own current choice for the channel, read in bulk from the consents index
- *   into one byte per contact;
+ *   into one byte per contact (consents.ts);
  * - addresses shared by several records (a minority before dedupe), with their records' ids: read in
- *   bulk from the address index. The person's consent there is the records' own when they agree; a
+ *   bulk from the address index. The person's choice there is the latest across those records; a
  *   record at a shared address is checked for a more recently updated rival candidate by one indexed
- *   query, and consents that disagree, or a contact with several consent rows, by the exact SQL rule.
+ *   query. Consents the bulk read cannot order go to the exact SQL rule.
  *
  * Small exports never pay for a bulk read: the first rows are decided by the exact rule, and the bulk
  * structures are read once an export has shown it is large compared with the store.
@@ -235,5 +235,4 @@ export class ChannelGate {
     }
     return !this.suppressions.suppressed(row);
   }
-
 }
