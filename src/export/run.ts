@@ -89,20 +89,21 @@ function seedSlots(total: number, n: number): number[] {
 }
 
 /**
- * A seed's row, laid out like a selected row (`offset` leading values that are not output): its own
- * email and name, other identifying columns empty, the rest copied from a real row.
+ * A seed's row, laid out like a selected row (`positions`: where each column is): its own email and
+ * name, other identifying columns empty, the rest copied from a real row.
  */
-function seedBase(seed: SeedRow, baseKeys: string[], offset: number, neighbour: unknown[] | null): unknown[] {
-  const values = baseKeys.map((key, i) => {
-    if (key === 'email') return seed.email;
-    if (key === 'first_name') return seed.first_name;
-    if (key === 'last_name') return seed.last_name;
-    if (key === 'uid') return seed.uid;
-    if (key.endsWith('consent')) return 'granted';
-    if (COLUMNS[key]!.personal) return null;
-    return neighbour ? neighbour[offset + i] : null;
+function seedBase(seed: SeedRow, baseKeys: string[], positions: number[], neighbour: unknown[] | null): unknown[] {
+  const row = new Array<unknown>(Math.max(0, ...positions) + 1).fill(null);
+  baseKeys.forEach((key, i) => {
+    const at = positions[i]!;
+    if (key === 'email') row[at] = seed.email;
+    else if (key === 'first_name') row[at] = seed.first_name;
+    else if (key === 'last_name') row[at] = seed.last_name;
+    else if (key === 'uid') row[at] = seed.uid;
+    else if (key.endsWith('consent')) row[at] = 'granted';
+    else if (!COLUMNS[key]!.personal) row[at] = neighbour ? neighbour[at] : null;
   });
-  return [...new Array<unknown>(offset).fill(null), ...values];
+  return row;
 }
 
 /** The rows that leave, in order: the statement's candidates through the channel rules, up to --limit. */
@@ -173,7 +174,7 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   // One getter per output column, built once: most columns are a single stored value, read without the
   // two small arrays per cell the general transform path allocates (a million rows notice the garbage).
   const getters = plan.outputs.map((o): ((base: unknown[]) => OutValue) => {
-    const from = o.from.map((i) => query.offset + i);
+    const from = o.from.map((i) => query.positions[i]!);
     const [only] = from;
     if (o.transform === 'value' && from.length === 1 && o.sourceKind !== 'tags' && o.sourceKind !== 'date') {
       return (base) => (base[only!] ?? null) as OutValue;
@@ -197,7 +198,7 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     for (const row of selectedRows(db, query, request.selection.limit, request.tuning)) {
       while (nextSlot < slots.length && slots[nextSlot] === position) {
         const seed = seeds[nextSlot]!;
-        await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, query.offset, row)));
+        await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, query.positions, row)));
         seedPositions.push({ seed, position: position + 1 });
         nextSlot++;
         position++;
@@ -211,7 +212,7 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     }
     for (; nextSlot < slots.length; nextSlot++) {
       const seed = seeds[nextSlot]!;
-      await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, query.offset, last)));
+      await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, query.positions, last)));
       seedPositions.push({ seed, position: position + 1 });
       position++;
     }

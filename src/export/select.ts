@@ -206,8 +206,11 @@ export interface BuiltQuery {
   /** The score run read, or null when the store has none (score columns are then left out). */
   runId: number | null;
   columns: string[];
-  /** How many leading values of each row are not output columns (contact id, address, identifiers). */
-  offset: number;
+  /**
+   * Where each of `columns` is in a row: after the leading values that are not output (contact id,
+   * address, identifiers); an output column that is the address itself is read from the address.
+   */
+  positions: number[];
   /** Null for post: its statement applies every rule itself, --limit included. */
   gate: GateSpec | null;
 }
@@ -264,8 +267,18 @@ export function buildQuery(db: Db, selection: Selection, columnKeys: string[], m
     const rivalScores = filter?.usesScores === true;
     const hidden = ['c.id', `c.${rule.lookup}`];
     if (parts.suppressPerson) hidden.push('c.email_norm', 'c.sms_e164', 'c.phone_e164', 'c.mobile_e164');
+    // The address is read once even when it is also an output column (one string less per row).
+    const positions: number[] = [];
+    const selected: string[] = [];
+    wanted.forEach((key, i) => {
+      if (mode === 'rows' && COLUMNS[key]!.sql === hidden[ROW_KEY]) positions.push(ROW_KEY);
+      else if (mode === 'rows') {
+        positions.push(hidden.length + selected.length);
+        selected.push(outputs[i]!);
+      }
+    });
     const leftJoin = !drive && outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : '';
-    const sql = `SELECT ${[...hidden, ...outputs].join(',\n  ')}\nFROM ${from} ${leftJoin}\nWHERE ${driveWhere}${own.sql}\nORDER BY ${drive ? drive.order : 'c.id'}`;
+    const sql = `SELECT ${[...hidden, ...selected].join(',\n  ')}\nFROM ${from} ${leftJoin}\nWHERE ${driveWhere}${own.sql}\nORDER BY ${drive ? drive.order : 'c.id'}`;
     if (leftJoin) params.push(runId);
     if (drive) params.push(runId);
     params.push(...own.params);
@@ -281,7 +294,7 @@ export function buildQuery(db: Db, selection: Selection, columnKeys: string[], m
           AND ${rival.sql})`,
       rivalParams: [...(rivalScores ? [runId] : []), ...rival.params],
     };
-    return { sql, params, runId, columns: wanted, offset: hidden.length, gate };
+    return { sql, params, runId, columns: wanted, positions, gate };
   }
 
   const own = candidateFor('c', 's', parts);
@@ -302,5 +315,5 @@ ${mode === 'count' ? '' : 'ORDER BY w.addr, w.id'} ${limit}`;
   params.push(...own.params);
   if (outputScores) params.push(runId);
   if (limit) params.push(selection.limit);
-  return { sql, params, runId, columns: wanted, offset: 0, gate: null };
+  return { sql, params, runId, columns: wanted, positions: wanted.map((_, i) => i), gate: null };
 }
