@@ -48,7 +48,7 @@ const isAscii = (text: string): boolean => !/[^\x00-\x7f]/.test(text);
  * with one row; then, by id, the full rows of the contacts with several (which one is latest) or
  * asked for in `keep` (when their choice was recorded).
  */
-export function readConsents(db: Db, channel: string, keep: Uint8Array): ConsentTable | null {
+export function readConsents(db: Db, channel: string, keep: ArrayLike<number>): ConsentTable | null {
   const maxId = (db.prepare('SELECT max(id) AS n FROM contacts').get() as { n: number | null }).n ?? 0;
   const states = new Uint8Array(maxId + 1);
   const latest = new Map<number, { at: string; id: number }>();
@@ -93,7 +93,7 @@ function parseBrief(text: string, states: Uint8Array): boolean {
   return digits === 0;
 }
 
-function parseChunk(text: string, states: Uint8Array, keep: Uint8Array, latest: ConsentTable['latest']): boolean {
+function parseChunk(text: string, states: Uint8Array, keep: ArrayLike<number>, latest: ConsentTable['latest']): boolean {
   let pos = 0;
   const number = (): number => {
     const start = pos;

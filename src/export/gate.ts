@@ -137,30 +137,55 @@ class Suppressions {
   }
 }
 
-/** Addresses held by more than one record (any status), with those records' ids, from the address index. */
+/**
+ * Addresses held by more than one record (any status), as groups of those records' ids, from the
+ * address index: read as one text value ("3,4;17,18,90;..."), so no row object nor address string is
+ * made per group, and a row finds its group by its contact id. Null when the text is not as expected.
+ */
 interface Shared {
-  byKey: Map<string, number[]>;
-  /** 1 for every contact id at a shared address: most rows are told apart without a string lookup. */
-  ids: Uint8Array;
+  /** 1 + the group of each contact id at a shared address (0: the only record at its address). */
+  groupOf: Int32Array;
+  /** The ids of group g (groupOf = g + 1) are ids[starts[g]] up to, not including, ids[starts[g + 1]]. */
+  starts: Int32Array;
+  ids: Int32Array;
 }
 
-function readShared(db: Db, lookup: string, maxId: number): Shared {
-  const rows = db.prepare(`SELECT ${lookup}, group_concat(id) FROM contacts WHERE ${lookup} IS NOT NULL GROUP BY ${lookup} HAVING count(*) > 1`).raw(true);
-  const byKey = new Map<string, number[]>();
-  const ids = new Uint8Array(maxId + 1);
-  for (const [key, list] of rows.iterate() as IterableIterator<[string, string]>) {
-    const numbers = list.split(',').map(Number);
-    byKey.set(key, numbers);
-    for (const id of numbers) ids[id] = 1;
+function readShared(db: Db, lookup: string, maxId: number): Shared | null {
+  const text = db
+    .prepare(`SELECT group_concat(ids, ';') FROM (SELECT group_concat(id) AS ids FROM contacts WHERE ${lookup} IS NOT NULL GROUP BY ${lookup} HAVING count(*) > 1)`)
+    .pluck()
+    .get() as string | null;
+  const groupOf = new Int32Array(maxId + 1);
+  const starts: number[] = [0];
+  const ids: number[] = [];
+  if (text === null) return { groupOf, starts: Int32Array.from(starts), ids: new Int32Array(0) };
+  let id = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 59; // a last ';' closes the last group
+    if (c >= 48 && c <= 57) {
+      id = id * 10 + (c - 48);
+      digits++;
+      continue;
+    }
+    if ((c !== 44 && c !== 59) || digits === 0 || id > maxId) return null;
+    ids.push(id);
+    groupOf[id] = starts.length;
+    if (c === 59) starts.push(ids.length);
+    id = 0;
+    digits = 0;
   }
-  return { byKey, ids };
+  return { groupOf, starts: Int32Array.from(starts), ids: Int32Array.from(ids) };
+}
+
+function maxContactId(db: Db): number {
+  return (db.prepare('SELECT max(id) AS n FROM contacts').get() as { n: number | null }).n ?? 0;
 }
 
 export class ChannelGate {
   private readonly suppressions: Suppressions;
   private readonly consent: Statement | null;
   private readonly rival: Statement;
-  private readonly maxId: number;
   private readonly bulkFrom: number;
   private decided = 0;
   private bulk: { shared: Shared; consents: ConsentTable | null } | 'exact' | null = null;
@@ -173,10 +198,9 @@ export class ChannelGate {
     this.suppressions = new Suppressions(db, spec, tuning.inMemorySuppressions ?? IN_MEMORY_SUPPRESSIONS);
     this.consent = spec.consentSql === null ? null : db.prepare(spec.consentSql).pluck();
     this.rival = db.prepare(spec.rivalSql).pluck();
-    this.maxId = (db.prepare('SELECT max(id) AS n FROM contacts').get() as { n: number | null }).n ?? 0;
     // Reading in bulk costs about as much as the exact rule for 1 row in 20 of the store: switch once
     // the export has shown it is not small (a few percent extra at most for a mid-size one).
-    this.bulkFrom = tuning.bulkFrom ?? Math.max(2_000, Math.floor(this.maxId / 200));
+    this.bulkFrom = tuning.bulkFrom ?? Math.max(2_000, Math.floor(maxContactId(db) / 200));
   }
 
   private consentGranted(id: number): boolean {
@@ -188,11 +212,12 @@ export class ChannelGate {
   }
 
   /** The person's current choice at a shared address: the latest row across its records; undefined when it takes the exact rule. */
-  private sharedConsent(consents: ConsentTable, ids: number[]): boolean | undefined {
+  private sharedConsent(consents: ConsentTable, shared: Shared, group: number): boolean | undefined {
     let at: string | null = null;
     let atId = 0;
     let granted = false;
-    for (const id of ids) {
+    for (let i = shared.starts[group - 1]!; i < shared.starts[group]!; i++) {
+      const id = shared.ids[i]!;
       const state = id < consents.states.length ? consents.states[id]! : ASK;
       if (state === NO_CONSENT) continue;
       const latest = consents.latest.get(id);
@@ -211,26 +236,29 @@ export class ChannelGate {
     const id = row[ROW_ID] as number;
     if (this.decided < this.bulkFrom) this.decided++;
     else if (!this.bulk) {
-      const shared = readShared(this.db, this.spec.lookup, this.maxId);
-      const consents = this.consent ? readConsents(this.db, this.spec.channel, shared.ids) : null;
-      // An unexpected consents value leaves every row to the exact rule, as for a small export.
-      this.bulk = this.consent && !consents ? 'exact' : { shared, consents };
+      // Read while the statement streams: the same snapshot of the store as its rows.
+      const shared = readShared(this.db, this.spec.lookup, maxContactId(this.db));
+      const consents = shared && this.consent ? readConsents(this.db, this.spec.channel, shared.groupOf) : null;
+      // An unexpected value leaves every row to the exact rule, as for a small export.
+      this.bulk = !shared || (this.consent && !consents) ? 'exact' : { shared, consents };
     }
     if (!this.bulk || this.bulk === 'exact') return !this.suppressions.suppressed(row) && this.consentGranted(id) && !this.outranked(id);
     const { shared, consents } = this.bulk;
-    const ids = id >= shared.ids.length || shared.ids[id] ? shared.byKey.get(row[ROW_KEY] as string) : undefined;
-    if (ids !== undefined) {
+    // A contact added after the bulk read (not in it) is decided exactly.
+    if (id >= shared.groupOf.length) return !this.suppressions.suppressed(row) && this.consentGranted(id) && !this.outranked(id);
+    const group = shared.groupOf[id]!;
+    if (group !== 0) {
       if (this.suppressions.suppressed(row)) return false;
       if (consents) {
-        const granted = this.sharedConsent(consents, ids);
+        const granted = this.sharedConsent(consents, shared, group);
         if (granted === false || (granted === undefined && !this.consentGranted(id))) return false;
       }
       return !this.outranked(id);
     }
     // One record holds the address: no rival, and the person's consent is the record's own (checked
-    // first: a withdrawn address needs no hashing). A contact added after the bulk read is decided exactly.
+    // first: a withdrawn address needs no hashing).
     if (consents) {
-      const state = id < consents.states.length ? consents.states[id]! : ASK;
+      const state = consents.states[id]!;
       if (state === ASK ? !this.consentGranted(id) : state !== GRANTED) return false;
     }
     return !this.suppressions.suppressed(row);
