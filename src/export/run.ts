@@ -115,9 +115,12 @@ function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tun
     return;
   }
   if (limit === 0) return;
-  const gate = new ChannelGate(db, query.gate, tuning);
+  // Made at the first row, once the statement has begun: the suppressions it reads belong to the same
+  // snapshot of the store as the rows.
+  let gate: ChannelGate | null = null;
   let n = 0;
   for (const row of rows) {
+    gate ??= new ChannelGate(db, query.gate, tuning);
     if (!gate.keep(row)) continue;
     yield row;
     if (++n === limit) return; // leaving the loop closes the statement
