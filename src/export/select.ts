@@ -30,8 +30,6 @@ interface ChannelRule {
   /** The address a row is unique on. */
   key: string;
   reachable: string;
-  /** How the key is hashed to meet `suppressions.hash` (null: no address-level suppression, e.g. post). */
-  keyHash: string | null;
   /** Consent across every record sharing the address (the person's latest choice), or per contact. */
   consent: 'address' | 'contact';
   /** Column of `contacts` the key is looked up by, for consent by address. */
@@ -39,18 +37,16 @@ interface ChannelRule {
 }
 
 const CHANNEL_RULES: Record<Channel, ChannelRule> = {
-  email: { key: 'c.email_norm', reachable: "c.email_valid = 1 AND c.email_norm IS NOT NULL AND c.email_norm <> ''", keyHash: 'ck_email_hash(c.email_norm)', consent: 'address', lookup: 'email_norm' },
-  sms: { key: 'c.sms_e164', reachable: 'c.sms_e164 IS NOT NULL', keyHash: 'ck_sha256(c.sms_e164)', consent: 'address', lookup: 'sms_e164' },
-  phone: { key: 'c.phone_e164', reachable: 'c.phone_e164 IS NOT NULL', keyHash: 'ck_sha256(c.phone_e164)', consent: 'address', lookup: 'phone_e164' },
+  email: { key: 'c.email_norm', reachable: "c.email_valid = 1 AND c.email_norm IS NOT NULL AND c.email_norm <> ''", consent: 'address', lookup: 'email_norm' },
+  sms: { key: 'c.sms_e164', reachable: 'c.sms_e164 IS NOT NULL', consent: 'address', lookup: 'sms_e164' },
+  phone: { key: 'c.phone_e164', reachable: 'c.phone_e164 IS NOT NULL', consent: 'address', lookup: 'phone_e164' },
   post: {
     // A household can hold several people: one letter per person and postal address.
     key: "lower(trim(coalesce(c.first_name, ''))) || '|' || lower(trim(coalesce(c.last_name, ''))) || '|' || lower(trim(c.address_line1)) || '|' || coalesce(c.postal_code_norm, c.postal_code, '') || '|' || coalesce(c.country_code, '')",
     reachable: 'c.address_complete = 1',
-    keyHash: null,
     consent: 'contact',
   },
 };
-
 
 /** SQL functions the statement calls; registered once per connection. */
 export function registerFunctions(db: Db): void {
@@ -129,7 +125,6 @@ function candidateFor(alias: string, scoresAlias: string, parts: {
   runId: number | null;
   segmentNames: string[];
   filter: CompiledFilter | null;
-  suppressKey: boolean;
   suppressPerson: boolean;
   seeds: boolean;
 }): Condition {
@@ -159,9 +154,8 @@ function candidateFor(alias: string, scoresAlias: string, parts: {
     where.push(filter.sql);
     params.push(...filter.params);
   }
-  // Suppressions: the channel's own address under any kind; every identifier of the person when they
-  // were erased or are on an opposition list. Left out when there is nothing to check (the common case).
-  if (parts.suppressKey && rule.keyHash) where.push(`NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.hash = ${rule.keyHash})`);
+  // Every identifier of the person when they were erased or are on an opposition list (left out when
+  // there is none). The channel's own address is checked by gate.ts; post has no address-level key.
   if (parts.suppressPerson) {
     where.push(`NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.kind IN ('erased', 'opposition') AND x.hash IN (ck_email_hash(c.email_norm), ck_sha256(c.sms_e164), ck_sha256(c.phone_e164), ck_sha256(c.mobile_e164)))`);
   }
@@ -244,7 +238,6 @@ export function buildQuery(db: Db, selection: Selection, columnKeys: string[], m
     runId,
     segmentNames,
     filter,
-    suppressKey: countRows(db, 'SELECT count(*) AS n FROM suppressions') > 0,
     suppressPerson: countRows(db, "SELECT count(*) AS n FROM suppressions WHERE kind IN ('erased', 'opposition')") > 0,
     seeds: countRows(db, 'SELECT count(*) AS n FROM seeds') > 0,
   };
@@ -262,8 +255,8 @@ export function buildQuery(db: Db, selection: Selection, columnKeys: string[], m
   if (rule.lookup) {
     // Suppressions are checked by gate.ts for the record itself. A rival record shares the address, so
     // its address is not suppressed either; it must still pass the person-wide ones to take the address.
-    const own = candidateFor('c', 's', { ...parts, suppressKey: false, suppressPerson: false });
-    const rival = candidateFor('d', 'ds', { ...parts, suppressKey: false });
+    const own = candidateFor('c', 's', { ...parts, suppressPerson: false });
+    const rival = candidateFor('d', 'ds', parts);
     const rivalScores = filter?.usesScores === true;
     const hidden = ['c.id', `c.${rule.lookup}`];
     if (parts.suppressPerson) hidden.push('c.email_norm', 'c.sms_e164', 'c.phone_e164', 'c.mobile_e164');
