@@ -30,8 +30,6 @@ interface ChannelRule {
   /** The address a row is unique on. */
   key: string;
   reachable: string;
-  /** How the key is hashed to meet `suppressions.hash` (null: no address-level suppression, e.g. post). */
-  keyHash: string | null;
   /** Consent across every record sharing the address (the person's latest choice), or per contact. */
   consent: 'address' | 'contact';
   /** Column of `contacts` the key is looked up by, for consent by address. */
@@ -39,25 +37,16 @@ interface ChannelRule {
 }
 
 const CHANNEL_RULES: Record<Channel, ChannelRule> = {
-  email: { key: 'c.email_norm', reachable: "c.email_valid = 1 AND c.email_norm IS NOT NULL AND c.email_norm <> ''", keyHash: 'ck_email_hash(c.email_norm)', consent: 'address', lookup: 'email_norm' },
-  sms: { key: 'c.sms_e164', reachable: 'c.sms_e164 IS NOT NULL', keyHash: 'ck_sha256(c.sms_e164)', consent: 'address', lookup: 'sms_e164' },
-  phone: { key: 'c.phone_e164', reachable: 'c.phone_e164 IS NOT NULL', keyHash: 'ck_sha256(c.phone_e164)', consent: 'address', lookup: 'phone_e164' },
+  email: { key: 'c.email_norm', reachable: "c.email_valid = 1 AND c.email_norm IS NOT NULL AND c.email_norm <> ''", consent: 'address', lookup: 'email_norm' },
+  sms: { key: 'c.sms_e164', reachable: 'c.sms_e164 IS NOT NULL', consent: 'address', lookup: 'sms_e164' },
+  phone: { key: 'c.phone_e164', reachable: 'c.phone_e164 IS NOT NULL', consent: 'address', lookup: 'phone_e164' },
   post: {
     // A household can hold several people: one letter per person and postal address.
     key: "lower(trim(coalesce(c.first_name, ''))) || '|' || lower(trim(coalesce(c.last_name, ''))) || '|' || lower(trim(c.address_line1)) || '|' || coalesce(c.postal_code_norm, c.postal_code, '') || '|' || coalesce(c.country_code, '')",
     reachable: 'c.address_complete = 1',
-    keyHash: null,
     consent: 'contact',
   },
 };
-
-export interface BuiltQuery {
-  sql: string;
-  params: unknown[];
-  /** The score run read, or null when the store has none (score columns are then left out). */
-  runId: number | null;
-  columns: string[];
-}
 
 /** SQL functions the statement calls; registered once per connection. */
 export function registerFunctions(db: Db): void {
@@ -136,7 +125,6 @@ function candidateFor(alias: string, scoresAlias: string, parts: {
   runId: number | null;
   segmentNames: string[];
   filter: CompiledFilter | null;
-  suppressKey: boolean;
   suppressPerson: boolean;
   seeds: boolean;
 }): Condition {
@@ -166,9 +154,8 @@ function candidateFor(alias: string, scoresAlias: string, parts: {
     where.push(filter.sql);
     params.push(...filter.params);
   }
-  // Suppressions: the channel's own address under any kind; every identifier of the person when they
-  // were erased or are on an opposition list. Left out when there is nothing to check (the common case).
-  if (parts.suppressKey && rule.keyHash) where.push(`NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.hash = ${rule.keyHash})`);
+  // Every identifier of the person when they were erased or are on an opposition list (left out when
+  // there is none). The channel's own address is checked by gate.ts; post has no address-level key.
   if (parts.suppressPerson) {
     where.push(`NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.kind IN ('erased', 'opposition') AND x.hash IN (ck_email_hash(c.email_norm), ck_sha256(c.sms_e164), ck_sha256(c.phone_e164), ck_sha256(c.mobile_e164)))`);
   }
@@ -192,14 +179,51 @@ function consentCondition(rule: ChannelRule, channel: string, id: string, addr: 
       END) = 'granted'`;
 }
 
+/** What the channel rules leave to gate.ts for email, sms and phone (one row per indexed address). */
+export interface GateSpec {
+  channel: Channel;
+  /** The contacts column holding the address (indexed). */
+  lookup: string;
+  keyType: 'email' | 'phone';
+  /** Rows carry the person's identifiers (email, sms, phone, mobile) after the address: opposition or erased suppressions exist. */
+  personKeys: boolean;
+  /** One record by id: a row when the person's current choice, across the address's records, is granted. Null with --include-unconsented. */
+  consentSql: string | null;
+  /** One record by id, then `rivalParams`: a row when a more recently updated candidate shares its address. */
+  rivalSql: string;
+  rivalParams: unknown[];
+}
+
+export interface BuiltQuery {
+  sql: string;
+  params: unknown[];
+  /** The score run read, or null when the store has none (score columns are then left out). */
+  runId: number | null;
+  columns: string[];
+  /**
+   * Where each of `columns` is in a row: after the leading values that are not output (contact id,
+   * address, identifiers); an output column that is the address itself is read from the address.
+   */
+  positions: number[];
+  /** Null for post: its statement applies every rule itself, --limit included. */
+  gate: GateSpec | null;
+}
+
+/** The leading, non-output values of a gated row: id, address, then the identifiers when asked. */
+export const ROW_ID = 0;
+export const ROW_KEY = 1;
+export const ROW_PERSON = 2;
+
 /**
- * Builds the statement. `mode: 'rows'` selects the output columns; `mode: 'count'` counts the rows the
- * same selection gives (used to place seed rows at random positions before streaming).
+ * Builds the statement. `mode: 'rows'` selects the output columns; `mode: 'count'` only what the rules
+ * need (used to count the rows, to place seed rows at random positions before streaming).
  *
- * For email, sms and phone the address is indexed, so the statement reads contacts in id order and keeps
- * a record unless a more recently updated candidate shares its address: nothing is sorted and memory
- * stays flat however many rows leave. Post addresses are not indexed; their one-row-per-address uses a
- * window over the candidates.
+ * For email, sms and phone the statement lists the candidates (selection, reachable address, seeds) in a
+ * fixed order and gate.ts applies consent, suppressions and one-row-per-address to each: those need the
+ * address's other records and the suppression list, which cost an index seek or a hash per row in SQL
+ * but a lookup in memory once read in bulk. Nothing is sorted or buffered: memory stays flat however
+ * many rows leave. Post addresses are not indexed; their one-row-per-address uses a window over the
+ * candidates, all in SQL.
  */
 export function buildQuery(db: Db, selection: Selection, columnKeys: string[], mode: 'rows' | 'count' = 'rows'): BuiltQuery {
   const rule = CHANNEL_RULES[selection.channel];
@@ -214,7 +238,6 @@ export function buildQuery(db: Db, selection: Selection, columnKeys: string[], m
     runId,
     segmentNames,
     filter,
-    suppressKey: countRows(db, 'SELECT count(*) AS n FROM suppressions') > 0,
     suppressPerson: countRows(db, "SELECT count(*) AS n FROM suppressions WHERE kind IN ('erased', 'opposition')") > 0,
     seeds: countRows(db, 'SELECT count(*) AS n FROM seeds') > 0,
   };
@@ -224,47 +247,66 @@ export function buildQuery(db: Db, selection: Selection, columnKeys: string[], m
   const channel = `'${selection.channel}'`; // from the fixed Channel set, never user text
   const wanted = columnKeys.filter((k) => runId !== null || !COLUMNS[k]!.scores);
   const outputScores = mode === 'rows' && runId !== null && wanted.some((k) => COLUMNS[k]!.scores);
-  const select = mode === 'count' ? 'count(*) AS n' : wanted.map((k) => `${COLUMNS[k]!.sql.replace('@channel', channel)} AS "${k}"`).join(',\n  ');
-  const limit = mode !== 'count' && selection.limit !== undefined ? 'LIMIT ?' : '';
-  const own = candidateFor('c', 's', parts);
+  const outputs = mode === 'count' ? [] : wanted.map((k) => `${COLUMNS[k]!.sql.replace('@channel', channel)} AS "${k}"`);
   const params: unknown[] = [];
-  let sql: string;
   const from = drive ? drive.from : 'contacts c';
   const driveWhere = drive ? 's.run_id = ? AND ' : '';
 
   if (rule.lookup) {
+    // Suppressions are checked by gate.ts for the record itself. A rival record shares the address, so
+    // its address is not suppressed either; it must still pass the person-wide ones to take the address.
+    const own = candidateFor('c', 's', { ...parts, suppressPerson: false });
     const rival = candidateFor('d', 'ds', parts);
-    const where = [own.sql];
-    if (!selection.includeUnconsented) where.push(consentCondition(rule, channel, 'c.id', `c.${rule.lookup}`));
     const rivalScores = filter?.usesScores === true;
-    where.push(`NOT EXISTS (SELECT 1 FROM contacts d ${rivalScores ? 'JOIN scores ds ON ds.contact_id = d.id AND ds.run_id = ?' : ''}
-        WHERE d.${rule.lookup} = c.${rule.lookup} AND d.id <> c.id
-          AND (d.updated_at > c.updated_at OR (d.updated_at = c.updated_at AND d.id > c.id))
-          AND ${rival.sql})`);
+    const hidden = ['c.id', `c.${rule.lookup}`];
+    if (parts.suppressPerson) hidden.push('c.email_norm', 'c.sms_e164', 'c.phone_e164', 'c.mobile_e164');
+    // The address is read once even when it is also an output column (one string less per row).
+    const positions: number[] = [];
+    const selected: string[] = [];
+    wanted.forEach((key, i) => {
+      if (mode === 'rows' && COLUMNS[key]!.sql === hidden[ROW_KEY]) positions.push(ROW_KEY);
+      else if (mode === 'rows') {
+        positions.push(hidden.length + selected.length);
+        selected.push(outputs[i]!);
+      }
+    });
     const leftJoin = !drive && outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : '';
-    sql = `SELECT ${select}\nFROM ${from} ${leftJoin}\nWHERE ${driveWhere}${where.join('\n  AND ')}\n${mode === 'count' ? '' : `ORDER BY ${drive ? drive.order : 'c.id'}`} ${limit}`;
+    const sql = `SELECT ${[...hidden, ...selected].join(',\n  ')}\nFROM ${from} ${leftJoin}\nWHERE ${driveWhere}${own.sql}\nORDER BY ${drive ? drive.order : 'c.id'}`;
     if (leftJoin) params.push(runId);
     if (drive) params.push(runId);
     params.push(...own.params);
-    if (rivalScores) params.push(runId);
-    params.push(...rival.params);
-  } else {
-    const where = [own.sql];
-    if (!selection.includeUnconsented) where.push(consentCondition(rule, channel, 'c.id', ''));
-    const inner = `SELECT c.id AS id, ${rule.key} AS addr,
+    const gate: GateSpec = {
+      channel: selection.channel,
+      lookup: rule.lookup,
+      keyType: selection.channel === 'email' ? 'email' : 'phone',
+      personKeys: parts.suppressPerson,
+      consentSql: selection.includeUnconsented ? null : `SELECT 1 FROM contacts c WHERE c.id = ? AND ${consentCondition(rule, channel, 'c.id', `c.${rule.lookup}`)}`,
+      rivalSql: `SELECT 1 FROM contacts c WHERE c.id = ? AND EXISTS (SELECT 1 FROM contacts d ${rivalScores ? 'JOIN scores ds ON ds.contact_id = d.id AND ds.run_id = ?' : ''}
+        WHERE d.${rule.lookup} = c.${rule.lookup} AND d.id <> c.id
+          AND (d.updated_at > c.updated_at OR (d.updated_at = c.updated_at AND d.id > c.id))
+          AND ${rival.sql})`,
+      rivalParams: [...(rivalScores ? [runId] : []), ...rival.params],
+    };
+    return { sql, params, runId, columns: wanted, positions, gate };
+  }
+
+  const own = candidateFor('c', 's', parts);
+  const where = [own.sql];
+  if (!selection.includeUnconsented) where.push(consentCondition(rule, channel, 'c.id', ''));
+  const limit = selection.limit !== undefined ? 'LIMIT ?' : '';
+  const inner = `SELECT c.id AS id, ${rule.key} AS addr,
       row_number() OVER (PARTITION BY ${rule.key} ORDER BY c.updated_at DESC, c.id DESC) AS rn
     FROM ${from}
     WHERE ${driveWhere}${where.join('\n      AND ')}`;
-    sql = `SELECT ${select}
+  const sql = `SELECT ${mode === 'count' ? '1' : outputs.join(',\n  ')}
 FROM (${inner}) w
 JOIN contacts c ON c.id = w.id
 ${outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : ''}
 WHERE w.rn = 1
 ${mode === 'count' ? '' : 'ORDER BY w.addr, w.id'} ${limit}`;
-    if (drive) params.push(runId);
-    params.push(...own.params);
-    if (outputScores) params.push(runId);
-  }
+  if (drive) params.push(runId);
+  params.push(...own.params);
+  if (outputScores) params.push(runId);
   if (limit) params.push(selection.limit);
-  return { sql, params, runId, columns: wanted };
+  return { sql, params, runId, columns: wanted, positions: wanted.map((_, i) => i), gate: null };
 }

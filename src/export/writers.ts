@@ -125,22 +125,81 @@ function csvQuote(text: string, delimiter: string): string {
   return text;
 }
 
+/**
+ * One CSV cell writer per column, made once: the spreadsheet rule of the column's kind, then RFC 4180
+ * quoting, with one regular expression test deciding whether a cell needs quotes at all (most do not).
+ */
+function csvCell(kind: ValueKind, delimiter: string): (value: OutValue) => string {
+  const special = new RegExp(`["\r\n${delimiter.replace(/[|\\]/g, '\\$&')}]`);
+  return (value) => {
+    if (value === null) return '';
+    const cell = spreadsheetCell(kind, value);
+    if (typeof cell === 'number') return String(cell);
+    return cell !== null && special.test(cell) ? csvQuote(cell, delimiter) : (cell ?? '');
+  };
+}
+
+/** Text goes to the file in chunks of about this many bytes (a few thousand rows). */
+const FLUSH_AT = 1 << 20;
+
+/**
+ * UTF-8 text gathered as bytes, each piece encoded as it comes: a long string built by concatenation
+ * is a tree of small pieces that costs as much again to flatten and encode at once.
+ */
+class Utf8Chunk {
+  private bytes = Buffer.allocUnsafe(FLUSH_AT + (FLUSH_AT >> 2));
+  used = 0;
+
+  append(text: string): void {
+    if (this.used + text.length * 3 > this.bytes.length) {
+      const larger = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + text.length * 3));
+      this.bytes.copy(larger, 0, 0, this.used);
+      this.bytes = larger;
+    }
+    this.used += this.bytes.write(text, this.used, 'utf8');
+  }
+
+  /** The bytes so far; the chunk starts afresh (the returned bytes belong to the caller). */
+  take(): Buffer {
+    const taken = this.bytes.subarray(0, this.used);
+    this.bytes = Buffer.allocUnsafe(this.bytes.length);
+    this.used = 0;
+    return taken;
+  }
+}
+
 /** One export's output: rows in, files out. */
 export class ExportSink {
   private readonly parts: { target: ByteTarget; rows: number }[] = [];
   private current: { target: ByteTarget; rows: number } | null = null;
+  /** Text not yet written: as a string for Windows-1252 (encoded at once by iconv), else as UTF-8 bytes. */
   private buffer = '';
+  private readonly utf8: Utf8Chunk | null;
   private workbook: ExcelJS.stream.xlsx.WorkbookWriter | null = null;
   private sheet: ExcelJS.Worksheet | null = null;
   private xlsxPipe: Promise<void> | null = null;
   /** Characters replaced by '?' because Windows-1252 has no code for them. */
   unencodable = 0;
 
+  private readonly cells: ((value: OutValue) => string)[];
+
   constructor(
     private readonly headers: string[],
     private readonly kinds: ValueKind[],
     private readonly options: SinkOptions,
-  ) {}
+  ) {
+    this.cells = kinds.map((kind) => csvCell(kind, options.delimiter));
+    this.utf8 = options.encoding === 'utf8' ? new Utf8Chunk() : null;
+  }
+
+  private append(text: string): void {
+    if (this.utf8) this.utf8.append(text);
+    else this.buffer += text;
+  }
+
+  private pending(): number {
+    return this.utf8 ? this.utf8.used : this.buffer.length;
+  }
 
   private tempName(index: number): string {
     const dir = path.dirname(path.resolve(this.options.out));
@@ -165,27 +224,27 @@ export class ExportSink {
       return;
     }
     if (this.options.bom && format === 'csv') await target.write(Buffer.from([0xef, 0xbb, 0xbf]));
-    if (format === 'csv') this.buffer = `${this.headers.map((h) => csvQuote(h, delimiter)).join(delimiter)}\r\n`;
-    if (format === 'json') this.buffer = '[';
+    if (format === 'csv') this.append(`${this.headers.map((h) => csvQuote(h, delimiter)).join(delimiter)}\r\n`);
+    if (format === 'json') this.append('[');
   }
 
   private async flush(): Promise<void> {
-    if (!this.buffer || !this.current) return;
+    if (!this.current || this.pending() === 0) return;
     let bytes: Buffer;
-    if (this.options.encoding === 'cp1252') {
+    if (this.utf8) {
+      bytes = this.utf8.take();
+    } else {
       const bad = this.buffer.match(NOT_CP1252);
       if (bad) this.unencodable += bad.length;
       bytes = iconv.encode(this.buffer, 'win1252');
-    } else {
-      bytes = Buffer.from(this.buffer, 'utf8');
+      this.buffer = '';
     }
-    this.buffer = '';
     await this.current.target.write(bytes);
   }
 
   private async finishPart(): Promise<void> {
     if (!this.current) return;
-    if (this.options.format === 'json') this.buffer += this.current.rows ? '\n]\n' : ']\n';
+    if (this.options.format === 'json') this.append(this.current.rows ? '\n]\n' : ']\n');
     if (this.workbook) {
       this.sheet?.commit();
       await this.workbook.commit();
@@ -197,43 +256,55 @@ export class ExportSink {
     this.current = null;
   }
 
-  async writeRow(values: OutValue[]): Promise<void> {
+  /**
+   * Writes one row. Text formats append to a buffer and return a promise only when the buffer went to
+   * the file (await it: the file's backpressure); no promise per row for the other rows.
+   */
+  writeRow(values: OutValue[]): Promise<void> | undefined {
+    const part = this.current;
+    const max = this.options.maxRowsPerFile;
+    if (!part || (max !== undefined && part.rows >= max) || this.options.format === 'xlsx') return this.writeRowAsync(values);
+    part.rows++;
+    const format = this.options.format;
+    if (format === 'csv') {
+      const delimiter = this.options.delimiter;
+      const cells = this.cells;
+      let line = cells[0]!(values[0] ?? null);
+      for (let i = 1; i < values.length; i++) line += delimiter + cells[i]!(values[i] ?? null);
+      this.append(`${line}\r\n`);
+    } else {
+      const record: Record<string, OutValue> = {};
+      for (let i = 0; i < values.length; i++) record[this.headers[i]!] = values[i] ?? null;
+      const text = JSON.stringify(record);
+      this.append(format === 'json' ? `${part.rows > 1 ? ',' : ''}\n  ${text}` : `${text}\n`);
+    }
+    return this.pending() >= FLUSH_AT ? this.flush() : undefined;
+  }
+
+  /** A row that opens a file (the first, or the first after a split) or goes to a workbook. */
+  private async writeRowAsync(values: OutValue[]): Promise<void> {
     const max = this.options.maxRowsPerFile;
     if (this.current && max !== undefined && this.current.rows >= max) {
       if (this.options.out === '-') throw new OutputError(`the list does not fit in one file of ${(max + 1).toLocaleString('en')} rows (header included): use --out FILE to split it into numbered files`);
       await this.finishPart();
     }
     if (!this.current) await this.open();
+    if (this.options.format !== 'xlsx') {
+      await this.writeRow(values);
+      return;
+    }
     const part = this.current!;
     part.rows++;
-    const { format, delimiter } = this.options;
-    if (format === 'csv') {
-      let line = '';
-      for (let i = 0; i < values.length; i++) {
-        const cell = spreadsheetCell(this.kinds[i]!, values[i]!);
-        if (i) line += delimiter;
-        if (cell !== null) line += typeof cell === 'number' ? String(cell) : csvQuote(cell, delimiter);
-      }
-      this.buffer += `${line}\r\n`;
-    } else if (format === 'xlsx') {
-      const cells = values.map((v, i) => {
-        const cell = spreadsheetCell(this.kinds[i]!, v);
-        if (typeof cell !== 'string') return cell;
-        if (this.kinds[i] === 'number' && cell !== '') return Number(cell);
-        // XML 1.0 cannot hold most control characters: a NUL would make the workbook unreadable.
-        return cell.replace(XML_INVALID, '');
-      });
-      this.sheet!.addRow(cells).commit();
-      // Let the zip stream drain now and then: exceljs buffers what is committed until the loop yields.
-      if (part.rows % 2000 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      return;
-    } else {
-      const record: Record<string, OutValue> = {};
-      for (let i = 0; i < values.length; i++) record[this.headers[i]!] = values[i] ?? null;
-      const text = JSON.stringify(record);
-      this.buffer += format === 'json' ? `${part.rows > 1 ? ',' : ''}\n  ${text}` : `${text}\n`;
-    }
-    if (this.buffer.length >= 1 << 18) await this.flush();
+    const cells = values.map((v, i) => {
+      const cell = spreadsheetCell(this.kinds[i]!, v);
+      if (typeof cell !== 'string') return cell;
+      if (this.kinds[i] === 'number' && cell !== '') return Number(cell);
+      // XML 1.0 cannot hold most control characters: a NUL would make the workbook unreadable.
+      return cell.replace(XML_INVALID, '');
+    });
+    this.sheet!.addRow(cells).commit();
+    // Let the zip stream drain now and then: exceljs buffers what is committed until the loop yields.
+    if (part.rows % 2000 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   /** Ends the output: renames the temporary files into place and returns what was written. */

@@ -25,8 +25,25 @@ describe('channel rules', () => {
     addConsent(db, invalid, 'email', 'granted');
     const smsOnly = addContact(db, { email: 'smsconsent@example.com' });
     addConsent(db, smsOnly, 'sms', 'granted');
-    const { rows } = await exportJsonl(db);
-    expect(emails(rows)).toEqual(['granted@example.com', 'regranted@example.com']);
+    // Row by row, and from the bulk reads (no address is shared here).
+    for (const tuning of [{}, { bulkFrom: 0 }]) {
+      const { rows } = await exportJsonl(db, {}, { tuning });
+      expect(emails(rows)).toEqual(['granted@example.com', 'regranted@example.com']);
+    }
+  });
+
+  it('decides every row exactly when the consents cannot be read in bulk', async () => {
+    const { db } = makeStore();
+    addEmailable(db, { email: 'granted@example.com' });
+    const odd = addContact(db, { email: 'odd@example.com' });
+    addConsent(db, odd, 'email', 'granted', '2025-01-01 00:00:00');
+    addConsent(db, odd, 'email', 'withdrawn', '2025-01-01 🎉'); // later than 00:00:00 for SQLite (byte order)
+    const shared = addContact(db, { email: 'shared@example.com', updatedAt: '2026-01-01 00:00:00' });
+    addConsent(db, shared, 'email', 'granted', '2025-01-01 00:00:00');
+    addConsent(db, addContact(db, { email: 'shared@example.com' }), 'email', 'withdrawn', '2024-01-01 00:00:00');
+    for (const tuning of [{}, { bulkFrom: 0 }]) {
+      expect(emails((await exportJsonl(db, {}, { tuning })).rows)).toEqual(['granted@example.com', 'shared@example.com']);
+    }
   });
 
   it('gives one row per address: the most recently updated record', async () => {
@@ -80,6 +97,7 @@ describe('channel rules', () => {
     addContact(db, { email: 'noconsent@example.com' });
     addSuppression(db, '  gone@example.COM ', 'unsubscribed');
     expect(emails((await exportJsonl(db)).rows)).toEqual(['keep@example.com']);
+    expect(emails((await exportJsonl(db, {}, { tuning: { bulkFrom: 0 } })).rows)).toEqual(['keep@example.com']);
     const internal = await exportJsonl(db, { includeUnconsented: true });
     expect(emails(internal.rows)).toEqual(['keep@example.com', 'noconsent@example.com']);
     const logged = db.prepare('SELECT include_unconsented FROM exports WHERE id = ?').get(internal.result.exportId) as { include_unconsented: number };
