@@ -7,6 +7,7 @@
  * (temp indexes plus INSERT OR IGNORE of every pair), in memory it takes seconds.
  * Blocks larger than the cap are skipped and reported: one "martin" block must not become millions of pairs.
  */
+import { PairIds } from './pair-ids.js';
 import type { Records } from './records.js';
 
 type Field = 'fn' | 'fi' | 'ln' | 'lnPhon' | 'email' | 'postal' | 'dob' | 'siret' | 'addr' | 'phones';
@@ -94,27 +95,20 @@ function fieldIds(records: Records, field: Field, cache: IdCache): Int32Array {
 }
 
 /**
- * Composite key ids for several fields, combined two at a time through number-keyed maps: no key
- * string is ever built (at a million contacts that was most of blocking's time and garbage). Two
- * calls that pass the same `steps` maps share one id space (the two sides of a swapped rule).
+ * Composite key ids for several fields, combined two at a time (no key string is ever built: at a
+ * million contacts that was most of blocking's time and garbage). Two calls that pass the same `steps`
+ * share one id space (the two sides of a swapped rule).
  */
-function compositeIds(records: Records, fields: Field[], cache: IdCache, steps: Array<Map<number, number>>): Int32Array {
+function compositeIds(records: Records, fields: Field[], cache: IdCache, steps: PairIds[]): Int32Array {
   let ids = fieldIds(records, fields[0], cache);
   for (let p = 1; p < fields.length; p++) {
     const part = fieldIds(records, fields[p], cache);
-    const seen = (steps[p - 1] ??= new Map<number, number>());
+    const seen = (steps[p - 1] ??= new PairIds(records.size));
     const next = new Int32Array(records.size);
     for (let i = 0; i < records.size; i++) {
       const a = ids[i];
       const b = part[i];
-      if (a < 0 || b < 0) {
-        next[i] = -1;
-        continue;
-      }
-      const key = a * 67_108_864 + b; // both below 2^26: exact in a double
-      let id = seen.get(key);
-      if (id === undefined) seen.set(key, (id = seen.size));
-      next[i] = id;
+      next[i] = a < 0 || b < 0 ? -1 : seen.id(a, b);
     }
     ids = next;
   }
@@ -180,7 +174,7 @@ function indexRule(records: Records, rule: BlockingRule, maxBlock: number, skipp
     blocks = keys.length;
     describe = (id) => keys[id];
   } else {
-    const steps: Array<Map<number, number>> = [];
+    const steps: PairIds[] = [];
     left = compositeIds(records, rule.fields, cache, steps);
     if (rule.swapWith) right = compositeIds(records, rule.swapWith, cache, steps);
     for (const side of [left, right]) if (side) for (const id of side) if (id >= blocks) blocks = id + 1;
