@@ -10,7 +10,8 @@ import { syncKeys } from './keys.js';
 import { ensureValidated } from '../validate/ensure.js';
 import { latestModel, withDefaults } from './model-store.js';
 import { fill, loadRecords, view, type Records } from './records.js';
-import { Scorer, defaultModel, probability, termFrequencies, termFrequenciesOf, type Model, type PatternCounts } from './scoring.js';
+import { termFrequencies, termFrequenciesOf } from './frequencies.js';
+import { Scorer, defaultModel, probability, type Model, type PatternCounts } from './scoring.js';
 import { train, type TrainingReport } from './training.js';
 
 export interface FindOptions {

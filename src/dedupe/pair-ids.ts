@@ -49,6 +49,12 @@ export class PairIds {
     return id;
   }
 
+  /** Forgets every pair, keeping the table's size (blocking reuses one table from rule to rule). */
+  clear(): void {
+    this.keysA.fill(-1);
+    this.size = 0;
+  }
+
   private grow(): void {
     const { keysA, keysB, values } = this;
     const capacity = (this.mask + 1) * 2;

@@ -5,9 +5,9 @@
  * expectation-maximisation over the candidate pairs (no labels needed), and on exact name/city levels
  * u is replaced by that value's frequency: sharing a rare surname is stronger evidence than "martin".
  */
-import { COMPARISONS, MISSING, levelOf, unpack, type Comparison, type TermFrequencyLevel } from './comparison.js';
-import type { Db } from '../store/db.js';
-import { view, type Records } from './records.js';
+import { COMPARISONS, MISSING, levelOf, unpack, type Comparison } from './comparison.js';
+import type { TermFrequencies } from './frequencies.js';
+import { view, type RecordView, type Records } from './records.js';
 
 export interface Model {
   /** Per comparison name, one probability per level. */
@@ -183,46 +183,6 @@ export function estimateMatchesPerContact(patterns: PatternCounts, model: Model,
   return perContact;
 }
 
-/** Per comparison, per tf-adjusted level: value -> share of the contacts that have the column. */
-export type TermFrequencies = Array<Map<number, Map<string, number>> | null>;
-
-/** Counts every tf level's values from one list of column values per column. */
-function frequencies(valuesOf: (column: TermFrequencyLevel['column']) => Iterable<string | null>, comparisons: readonly Comparison[]): TermFrequencies {
-  const cache = new Map<string, Map<string, number>>();
-  return comparisons.map((c) => {
-    if (!c.tf) return null;
-    const byLevel = new Map<number, Map<string, number>>();
-    for (const t of c.tf) {
-      const id = `${t.column}:${t.key.toString()}`;
-      let shares = cache.get(id);
-      if (!shares) {
-        shares = new Map<string, number>();
-        let total = 0;
-        for (const v of valuesOf(t.column)) {
-          if (v === null) continue;
-          const k = t.key(v);
-          shares.set(k, (shares.get(k) ?? 0) + 1);
-          total++;
-        }
-        for (const [k, n] of shares) shares.set(k, n / total);
-        cache.set(id, shares);
-      }
-      byLevel.set(t.level, shares);
-    }
-    return byLevel;
-  });
-}
-
-/** From the store (explain, decisions: the records are not all in memory). */
-export function termFrequencies(db: Db, comparisons: readonly Comparison[] = COMPARISONS): TermFrequencies {
-  return frequencies((column) => db.prepare(`SELECT ${column} FROM dedupe_keys`).pluck().iterate() as Iterable<string | null>, comparisons);
-}
-
-/** From records already in memory (a full run): no second pass over the store. */
-export function termFrequenciesOf(records: Records, comparisons: readonly Comparison[] = COMPARISONS): TermFrequencies {
-  return frequencies((column) => records[column], comparisons);
-}
-
 /** Everything needed to turn a level vector into a weight, precomputed once per run. */
 export class Scorer {
   readonly prior: number;
@@ -242,14 +202,14 @@ export class Scorer {
   }
 
   /** The weight of one field at a level, with the term-frequency adjustment on exact agreement. */
-  fieldWeight(k: number, level: number, a: ReturnType<typeof view>): { weight: number; tfValueShare?: number } {
+  fieldWeight(k: number, level: number, a: RecordView): { weight: number; tfValueShare?: number } {
     const c = this.comparisons[k];
     if (level === MISSING || c.levels[level].neutral) return { weight: 0 };
     const shares = this.tf[k]?.get(level);
     const t = shares && c.tf?.find((x) => x.level === level);
     if (shares && t) {
       const value = a[t.column];
-      const share = value === null ? undefined : shares.get(t.key(value));
+      const share = value === null ? undefined : shares.get(t.key ? t.key(value) : value);
       if (share !== undefined) {
         // Two different people share value v with probability share(v): that is this pair's u.
         return { weight: Math.log2(this.model.m[c.name][level] / Math.max(share, 1 / (this.contacts * 10))), tfValueShare: share };
@@ -258,7 +218,7 @@ export class Scorer {
     return { weight: this.weights[k][level] };
   }
 
-  weight(code: number, a: ReturnType<typeof view>): number {
+  weight(code: number, a: RecordView): number {
     let w = this.prior;
     for (let k = 0; k < this.comparisons.length; k++) {
       const level = unpack(code, k);
