@@ -7,6 +7,7 @@
  * Comparisons still read strings, through a view.
  */
 import type { Db } from '../store/db.js';
+import { StringCodes } from './string-codes.js';
 
 export const TEXT_FIELDS = ['fn', 'fi', 'ln', 'lnPhon', 'email', 'postal', 'dob', 'siret', 'addr', 'city'] as const;
 export type TextField = (typeof TEXT_FIELDS)[number];
@@ -94,38 +95,22 @@ export class RecordsBuilder {
   private readonly position: Int32Array;
   // Per KEY_FIELDS index (phones excluded), then fi: plain arrays, as add() runs for every contact.
   private readonly codes: Int32Array[];
-  private readonly lists: string[][];
-  private readonly lookups: Array<Map<string, number>>;
+  private readonly dictionaries: StringCodes[];
   private readonly phoneStart: Int32Array;
   private phoneCodes: Int32Array;
   private phoneCount = 0;
-  private readonly phoneValues: string[] = [];
-  private readonly phoneLookup = new Map<string, number>();
+  private readonly phones = new StringCodes();
 
   /** `capacity`: the most contacts that will be added; `maxId`: the highest contact id. */
   constructor(private readonly capacity: number, maxId: number) {
     this.ids = new Int32Array(capacity);
     this.position = new Int32Array(maxId + 1).fill(-1);
     const fields = [...KEY_FIELDS.slice(0, -1), 'fi'];
-    const names: string[] = [];
-    const nameLookup = new Map<string, number>();
-    const shared = (f: string) => f === 'fn' || f === 'ln';
-    this.lists = fields.map((f) => (shared(f) ? names : []));
-    this.lookups = fields.map((f) => (shared(f) ? nameLookup : new Map()));
+    const names = new StringCodes();
+    this.dictionaries = fields.map((f) => (f === 'fn' || f === 'ln' ? names : new StringCodes()));
     this.codes = fields.map(() => new Int32Array(capacity));
     this.phoneStart = new Int32Array(capacity + 1);
     this.phoneCodes = new Int32Array(Math.max(16, capacity * 2));
-  }
-
-  private static code(list: string[], lookup: Map<string, number>, value: string | null): number {
-    if (value === null || value === undefined) return -1;
-    let code = lookup.get(value);
-    if (code === undefined) {
-      code = list.length;
-      list.push(value);
-      lookup.set(value, code);
-    }
-    return code;
   }
 
   /** Adds contact `id` with its keys at row[from .. from + 9], in KEY_FIELDS order. */
@@ -135,21 +120,29 @@ export class RecordsBuilder {
     this.ids[i] = id;
     this.position[id] = i;
     const fields = KEY_FIELDS.length - 1;
-    for (let f = 0; f < fields; f++) this.codes[f][i] = RecordsBuilder.code(this.lists[f], this.lookups[f], row[from + f] as string | null);
+    for (let f = 0; f < fields; f++) {
+      const value = row[from + f] as string | null;
+      this.codes[f][i] = value === null || value === undefined ? -1 : this.dictionaries[f].code(value);
+    }
     const fn = row[from] as string | null;
-    this.codes[fields][i] = RecordsBuilder.code(this.lists[fields], this.lookups[fields], fn ? fn[0] : null);
+    this.codes[fields][i] = fn ? this.dictionaries[fields].code(fn[0]) : -1;
     const phones = row[from + fields] as string | null;
     if (phones) {
-      for (const phone of String(phones).split(' ')) {
-        if (this.phoneCount === this.phoneCodes.length) {
-          const grown = new Int32Array(this.phoneCodes.length * 2);
-          grown.set(this.phoneCodes);
-          this.phoneCodes = grown;
-        }
-        this.phoneCodes[this.phoneCount++] = RecordsBuilder.code(this.phoneValues, this.phoneLookup, phone);
-      }
+      const text = String(phones);
+      // Most contacts have one number: no array to split into.
+      if (text.includes(' ')) for (const phone of text.split(' ')) this.addPhone(phone);
+      else this.addPhone(text);
     }
     this.phoneStart[i + 1] = this.phoneCount;
+  }
+
+  private addPhone(phone: string): void {
+    if (this.phoneCount === this.phoneCodes.length) {
+      const grown = new Int32Array(this.phoneCodes.length * 2);
+      grown.set(this.phoneCodes);
+      this.phoneCodes = grown;
+    }
+    this.phoneCodes[this.phoneCount++] = this.phones.code(phone);
   }
 
   /** The records (the builder must not be used after). */
@@ -161,10 +154,10 @@ export class RecordsBuilder {
       ids: this.ids.subarray(0, n),
       position: this.position,
       codes: Object.fromEntries(TEXT_FIELDS.map((f) => [f, this.codes[index(f)].subarray(0, n)])) as Record<TextField, Int32Array>,
-      values: Object.fromEntries(TEXT_FIELDS.map((f) => [f, this.lists[index(f)]])) as Record<TextField, string[]>,
+      values: Object.fromEntries(TEXT_FIELDS.map((f) => [f, this.dictionaries[index(f)].values])) as Record<TextField, string[]>,
       phoneStart: this.phoneStart.subarray(0, n + 1),
       phoneCodes: this.phoneCodes.subarray(0, this.phoneCount),
-      phoneValues: this.phoneValues,
+      phoneValues: this.phones.values,
     };
   }
 }
@@ -176,9 +169,19 @@ export interface RecordFilter {
   step?: number;
 }
 
+function maxContactId(db: Db): number {
+  return db.prepare('SELECT coalesce(max(id), 0) FROM contacts').pluck().get() as number;
+}
+
+/** A builder with room for every contact of the store (ids only grow: no contact count needed). */
+export function newRecordsBuilder(db: Db): RecordsBuilder {
+  const maxId = maxContactId(db);
+  return new RecordsBuilder(maxId, maxId);
+}
+
 /** Loads the keyed contacts (all of them unless a filter is given). */
 export function loadRecords(db: Db, filter: RecordFilter = {}): Records {
-  const maxId = db.prepare('SELECT coalesce(max(id), 0) FROM contacts').pluck().get() as number;
+  const maxId = maxContactId(db);
   const { ids, step } = filter;
   const where = ids
     ? `WHERE k.contact_id IN (${ids.map(() => '?').join(',') || 'NULL'})`
