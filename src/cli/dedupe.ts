@@ -94,7 +94,11 @@ async function dedupe(ctx: CommandContext, options: DedupeOptions): Promise<numb
   try {
     if (options.apply && options.decisions) return await applyReviewed(ctx, db, options.decisions);
     const result = findDuplicates(db, { threshold, chainThreshold, maxBlock, onlyNew: options.new, train: options.train });
-    const plans = planClusters(db, result.clusters, result.score);
+    // A dry run prints counts and a few examples, so only those clusters are planned: reading and
+    // scoring every member of 127,000 clusters took 13 s and 1.2 GB at a million contacts.
+    const planning = performance.now();
+    const plans = planClusters(db, options.review || options.apply ? result.clusters : result.clusters.slice(0, examples), result.score);
+    result.timings.planning = Math.round(performance.now() - planning);
     for (const s of result.blocking.skipped.slice(0, 10)) {
       ctx.warn(`blocking rule "${s.rule}": block "${s.key}" has ${s.size} contacts, over --max-block ${maxBlock}; skipped`);
     }
@@ -148,8 +152,9 @@ function summarise(result: FindResult, plans: ClusterPlan[], threshold: number, 
     pairs_per_rule: Object.fromEntries(result.blocking.perRule.map((r) => [r.rule, r.pairs])),
     skipped_blocks: result.blocking.skipped.length,
     matches: result.matches,
-    clusters: plans.length,
-    contacts_that_would_merge: plans.reduce((s, p) => s + p.members.length, 0),
+    clusters: result.clusters.length,
+    // Every member but the survivor (as planning counts them; a dry run plans only the examples).
+    contacts_that_would_merge: result.clusters.reduce((s, c) => s + c.members.length - 1, 0),
     pairs_per_second: pairsPerSecond,
     timings_ms: result.timings,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),

@@ -3,7 +3,7 @@ import Table from 'cli-table3';
 import { makeScorer, scorePair } from '../dedupe/find.js';
 import { syncKeys } from '../dedupe/keys.js';
 import { ensureValidated } from '../validate/ensure.js';
-import { loadRecords } from '../dedupe/records.js';
+import { loadRecords, view } from '../dedupe/records.js';
 import { CliError, ExitCode, type CommandContext } from './context.js';
 import type { Wrap } from './main.js';
 
@@ -48,10 +48,10 @@ function explain(ctx: CommandContext, uid1: string, uid2: string, options: { sho
     const scorer = makeScorer(db);
     const score = scorePair(scorer, records, ids[0].id, ids[1].id);
     const values = (field: string, i: number): string => {
-      const p = records.position[ids[i].id];
+      const r = view(records, records.position[ids[i].id]);
       const v: Record<string, unknown> = {
-        first_name: records.fn[p], last_name: records.ln[p], birth_date: records.dob[p], email: records.email[p],
-        phone: records.phones[p]?.join(' '), postal_code: records.postal[p], city: records.city[p], address: records.addr[p], siret: records.siret[p],
+        first_name: r.fn, last_name: r.ln, birth_date: r.dob, email: r.email,
+        phone: r.phones?.join(' '), postal_code: r.postal, city: r.city, address: r.addr, siret: r.siret,
       };
       return v[field] === null || v[field] === undefined ? '' : String(v[field]);
     };

@@ -3,13 +3,14 @@
  * equal — the SQL equivalent is a self-join of `dedupe_keys` on those columns (`sqlCondition` prints
  * it) — and the candidates are the union of every rule, each pair once: a rule skips a pair that an
  * earlier rule already produced (Splink's way, so no set of millions of pairs is ever held).
- * The join runs as a hash join in memory: as SQL over a million contacts it took minutes
- * (temp indexes plus INSERT OR IGNORE of every pair), in memory it takes seconds.
+ * The join runs in memory on the records' integer codes: as SQL over a million contacts it took
+ * minutes (temp indexes plus INSERT OR IGNORE of every pair), in memory it takes seconds.
  * Blocks larger than the cap are skipped and reported: one "martin" block must not become millions of pairs.
  */
-import type { Records } from './records.js';
+import { PairIds } from './pair-ids.js';
+import { valueOf, type Records, type TextField } from './records.js';
 
-type Field = 'fn' | 'fi' | 'ln' | 'lnPhon' | 'email' | 'postal' | 'dob' | 'siret' | 'addr' | 'phones';
+type Field = Exclude<TextField, 'city'> | 'phones';
 
 export interface BlockingRule {
   name: string;
@@ -66,55 +67,50 @@ export interface BlockingResult {
   skipped: SkippedBlock[];
 }
 
-/** Each field's values as dense integer ids (-1 = empty), computed once per blocking run. */
-interface IdCache {
-  fields: Map<Field, Int32Array>;
-  /** First and last names share one id space, so a swapped name finds its mirror. */
-  names: Map<string, number>;
-}
+/**
+ * Typed arrays reused from rule to rule. Each new ArrayBuffer counts as external memory, and V8 runs
+ * a full garbage collection every few tens of megabytes of it: allocating each rule's working arrays
+ * afresh cost a dozen full collections of the whole heap at a million contacts.
+ */
+class Scratch {
+  private readonly buffers = new Map<string, Int32Array>();
+  readonly pairIds: PairIds[] = [];
 
-function fieldIds(records: Records, field: Field, cache: IdCache): Int32Array {
-  const known = cache.fields.get(field);
-  if (known) return known;
-  const values = records[field] as Array<string | null>;
-  const space = field === 'fn' || field === 'ln' ? cache.names : new Map<string, number>();
-  const ids = new Int32Array(records.size);
-  for (let i = 0; i < records.size; i++) {
-    const v = values[i];
-    if (v === null || v === undefined) {
-      ids[i] = -1;
-      continue;
-    }
-    let id = space.get(v);
-    if (id === undefined) space.set(v, (id = space.size));
-    ids[i] = id;
+  /** A zeroed Int32Array of `length`, a view on a buffer kept under `name`. */
+  get(name: string, length: number): Int32Array {
+    let buffer = this.buffers.get(name);
+    if (!buffer || buffer.length < length) this.buffers.set(name, (buffer = new Int32Array(Math.max(length, 1024))));
+    const out = buffer.subarray(0, length);
+    out.fill(0);
+    return out;
   }
-  cache.fields.set(field, ids);
-  return ids;
+
+  /** The table for step p of a composite key, emptied. */
+  steps(count: number, expected: number): PairIds[] {
+    for (let p = 0; p < count; p++) {
+      if (this.pairIds[p]) this.pairIds[p].clear();
+      else this.pairIds[p] = new PairIds(expected);
+    }
+    return this.pairIds.slice(0, count);
+  }
 }
 
 /**
- * Composite key ids for several fields, combined two at a time through number-keyed maps: no key
- * string is ever built (at a million contacts that was most of blocking's time and garbage). Two
- * calls that pass the same `steps` maps share one id space (the two sides of a swapped rule).
+ * Composite key ids for several fields, combined two at a time (no key string is ever built: at a
+ * million contacts that was most of blocking's time and garbage). Two calls that pass the same `steps`
+ * share one id space (the two sides of a swapped rule). The result is a new array: later rules keep it.
  */
-function compositeIds(records: Records, fields: Field[], cache: IdCache, steps: Array<Map<number, number>>): Int32Array {
-  let ids = fieldIds(records, fields[0], cache);
+function compositeIds(records: Records, fields: Field[], steps: PairIds[]): Int32Array {
+  const n = records.size;
+  let ids = records.codes[fields[0] as TextField];
   for (let p = 1; p < fields.length; p++) {
-    const part = fieldIds(records, fields[p], cache);
-    const seen = (steps[p - 1] ??= new Map<number, number>());
-    const next = new Int32Array(records.size);
-    for (let i = 0; i < records.size; i++) {
+    const part = records.codes[fields[p] as TextField];
+    const seen = steps[p - 1];
+    const next = p === 1 ? new Int32Array(n) : ids; // from the second step on, update in place
+    for (let i = 0; i < n; i++) {
       const a = ids[i];
       const b = part[i];
-      if (a < 0 || b < 0) {
-        next[i] = -1;
-        continue;
-      }
-      const key = a * 67_108_864 + b; // both below 2^26: exact in a double
-      let id = seen.get(key);
-      if (id === undefined) seen.set(key, (id = seen.size));
-      next[i] = id;
+      next[i] = a < 0 || b < 0 ? -1 : seen.id(a, b);
     }
     ids = next;
   }
@@ -130,8 +126,8 @@ interface RuleIndex {
   rule: BlockingRule;
   left: Int32Array;
   right: Int32Array | null;
-  /** For `phones`: every block id a record belongs to. */
-  multi: Array<number[] | null> | null;
+  /** For `phones`: record i's blocks are multi.blocks[multi.start[i] .. multi.start[i + 1]] (-1 = skipped). */
+  multi: { start: Int32Array; blocks: Int32Array } | null;
 }
 
 /** Members of each block, flattened (block b's members are members[start[b] .. start[b + 1]]). */
@@ -140,107 +136,101 @@ interface Members {
   members: Int32Array;
 }
 
-function membersOf(blocks: number, each: (visit: (record: number, block: number) => void) => void): Members {
-  const start = new Int32Array(blocks + 1);
+function membersOf(scratch: Scratch, side: string, blocks: number, count: number, each: (visit: (record: number, block: number) => void) => void): Members {
+  const start = scratch.get(`${side}.start`, blocks + 1);
   each((_, b) => start[b + 1]++);
   for (let b = 0; b < blocks; b++) start[b + 1] += start[b];
-  const fill = start.slice(0, blocks);
-  const members = new Int32Array(start[blocks]);
+  const fill = scratch.get(`${side}.fill`, blocks);
+  fill.set(start.subarray(0, blocks));
+  const members = scratch.get(`${side}.members`, count);
   each((i, b) => (members[fill[b]++] = i));
-  return { start, members };
+  return { start, members: members.subarray(0, start[blocks]) };
 }
 
 /**
- * One rule's blocks. The key strings live only while the rule is indexed; what is kept for the later
- * rules' "already produced" check is one Int32Array per side (a million contacts: 4 MB a rule).
+ * One rule's blocks. What is kept for the later rules' "already produced" check is one Int32Array
+ * per side (a million contacts: 4 MB a rule); the members lists live in scratch buffers.
  */
-function indexRule(records: Records, rule: BlockingRule, maxBlock: number, skipped: SkippedBlock[], cache: IdCache): { ix: RuleIndex; left: Members; right: Members | null } {
+function indexRule(records: Records, rule: BlockingRule, maxBlock: number, skipped: SkippedBlock[], scratch: Scratch): { ix: RuleIndex; left: Members; right: Members | null } {
   const n = records.size;
   let left: Int32Array = new Int32Array(0);
   let right: Int32Array | null = null;
-  let multi: Array<number[] | null> | null = null;
+  let multi: RuleIndex['multi'] = null;
   let blocks = 0;
   let describe: (id: number) => string;
   if (rule.fields[0] === 'phones') {
-    const seen = new Map<string, number>();
-    const keys: string[] = [];
-    multi = new Array<number[] | null>(n).fill(null);
-    for (let i = 0; i < n; i++) {
-      const phones = records.phones[i];
-      if (!phones) continue;
-      multi[i] = phones.map((p) => {
-        let id = seen.get(p);
-        if (id === undefined) {
-          seen.set(p, (id = keys.length));
-          keys.push(p);
-        }
-        return id;
-      });
-    }
-    blocks = keys.length;
-    describe = (id) => keys[id];
+    // Each distinct number is a block: its code is the block id.
+    multi = { start: records.phoneStart, blocks: records.phoneCodes };
+    blocks = records.phoneValues.length;
+    describe = (id) => records.phoneValues[id];
+  } else if (rule.fields.length === 1) {
+    left = records.codes[rule.fields[0] as TextField];
+    blocks = records.values[rule.fields[0] as TextField].length;
   } else {
-    const steps: Array<Map<number, number>> = [];
-    left = compositeIds(records, rule.fields, cache, steps);
-    if (rule.swapWith) right = compositeIds(records, rule.swapWith, cache, steps);
-    for (const side of [left, right]) if (side) for (const id of side) if (id >= blocks) blocks = id + 1;
-    // Only for warnings: a block id back to its key, read from one record that holds it.
-    describe = (id) => {
-      let i = left.indexOf(id);
-      let fields = rule.fields;
-      if (i < 0 && right) {
-        i = right.indexOf(id);
-        fields = rule.swapWith!;
-      }
-      return fields.map((f) => (records[f] as Array<string | null>)[i]).join('|');
-    };
+    const steps = scratch.steps(rule.fields.length - 1, n);
+    left = compositeIds(records, rule.fields, steps);
+    if (rule.swapWith) right = compositeIds(records, rule.swapWith, steps);
+    blocks = steps[steps.length - 1].size;
   }
-  const size = new Int32Array(blocks);
-  for (let i = 0; i < n; i++) {
-    if (multi) multi[i]?.forEach((b) => size[b]++);
-    else {
+  describe ??= (id) => {
+    // Only for warnings: a block id back to its key, read from one record that holds it.
+    let i = left.indexOf(id);
+    let fields = rule.fields;
+    if (i < 0 && right) {
+      i = right.indexOf(id);
+      fields = rule.swapWith!;
+    }
+    return fields.map((f) => valueOf(records, f as TextField, i)).join('|');
+  };
+  const size = scratch.get('size', blocks);
+  if (multi) for (let p = 0; p < multi.blocks.length; p++) size[multi.blocks[p]]++;
+  else {
+    for (let i = 0; i < n; i++) {
       if (left[i] >= 0) size[left[i]]++;
       if (right && right[i] >= 0) size[right[i]]++;
     }
   }
-  const big = new Uint8Array(blocks);
+  const big = new Set<number>();
   for (let b = 0; b < blocks; b++) {
     if (size[b] <= maxBlock) continue;
-    big[b] = 1;
+    big.add(b);
     const key = describe(b);
     skipped.push({ rule: rule.name, key: rule.sensitive ? mask(key) : key, size: size[b] });
   }
-  if (skipped.length > 0) {
-    if (!multi && rule.fields.length === 1) left = left.slice(); // the cached field ids must stay as they are
-    for (let i = 0; i < n; i++) {
-      if (multi) {
-        if (multi[i]) multi[i] = multi[i]!.filter((b) => !big[b]);
-        continue;
-      }
-      if (left[i] >= 0 && big[left[i]]) left[i] = -1;
-      if (right && right[i] >= 0 && big[right[i]]) right[i] = -1;
-    }
+  if (big.size > 0) {
+    // The records' own codes must stay as they are: mark skipped blocks on a copy.
+    if (multi) multi = { start: multi.start, blocks: multi.blocks.slice() };
+    else if (rule.fields.length === 1) left = left.slice();
+    const marked = multi ? [multi.blocks] : right ? [left, right] : [left];
+    for (const side of marked) for (let i = 0; i < side.length; i++) if (side[i] >= 0 && big.has(side[i])) side[i] = -1;
   }
-  const leftMembers = membersOf(blocks, (visit) => {
-    for (let i = 0; i < n; i++) {
-      if (multi) multi[i]?.forEach((b) => visit(i, b));
-      else if (left[i] >= 0) visit(i, left[i]);
-    }
+  const m = multi;
+  const leftMembers = membersOf(scratch, 'left', blocks, m ? m.blocks.length : n, (visit) => {
+    if (m) {
+      for (let i = 0; i < n; i++) for (let p = m.start[i]; p < m.start[i + 1]; p++) if (m.blocks[p] >= 0) visit(i, m.blocks[p]);
+    } else for (let i = 0; i < n; i++) if (left[i] >= 0) visit(i, left[i]);
   });
   const r = right;
-  const rightMembers = r ? membersOf(blocks, (visit) => {
+  const rightMembers = r ? membersOf(scratch, 'right', blocks, n, (visit) => {
     for (let i = 0; i < n; i++) if (r[i] >= 0) visit(i, r[i]);
   }) : null;
   return { ix: { rule, left, right, multi }, left: leftMembers, right: rightMembers };
 }
 
+/** For a multi-valued rule: the first block (in i's order) that i and j share, or -1. */
+function firstShared(multi: NonNullable<RuleIndex['multi']>, i: number, j: number): number {
+  const { start, blocks } = multi;
+  for (let p = start[i]; p < start[i + 1]; p++) {
+    const b = blocks[p];
+    if (b < 0) continue;
+    for (let q = start[j]; q < start[j + 1]; q++) if (blocks[q] === b) return b;
+  }
+  return -1;
+}
+
 /** True when this rule (already run) produced the pair. */
 function produced(ix: RuleIndex, i: number, j: number): boolean {
-  if (ix.multi) {
-    const a = ix.multi[i];
-    const b = ix.multi[j];
-    return a !== null && b !== null && a.some((x) => b.includes(x));
-  }
+  if (ix.multi) return firstShared(ix.multi, i, j) >= 0;
   if (ix.right) return (ix.left[i] >= 0 && ix.left[i] === ix.right[j]) || (ix.right[i] >= 0 && ix.right[i] === ix.left[j]);
   return ix.left[i] >= 0 && ix.left[i] === ix.left[j];
 }
@@ -250,13 +240,13 @@ export function block(records: Records, options: BlockingOptions, emit: (i: numb
   const rules = options.rules ?? BLOCKING_RULES;
   const skipped: SkippedBlock[] = [];
   const done: RuleIndex[] = [];
-  const cache: IdCache = { fields: new Map(), names: new Map() };
+  const scratch = new Scratch();
   const perRule: BlockingResult['perRule'] = [];
   const newAbove = options.newAbove ?? 0;
   const ids = records.ids;
   let total = 0;
   for (const rule of rules) {
-    const { ix, left, right } = indexRule(records, rule, options.maxBlock, skipped, cache);
+    const { ix, left, right } = indexRule(records, rule, options.maxBlock, skipped, scratch);
     let count = 0;
     let currentBlock = -1;
     const consider = (x: number, y: number) => {
@@ -266,7 +256,7 @@ export function block(records: Records, options: BlockingOptions, emit: (i: numb
       if (ids[j] <= newAbove) return;
       for (const earlier of done) if (produced(earlier, i, j)) return;
       // Within a multi-valued rule two shared numbers would give the pair twice: only the first counts.
-      if (ix.multi && ix.multi[i]!.find((b) => ix.multi![j]!.includes(b)) !== currentBlock) return;
+      if (ix.multi && firstShared(ix.multi, i, j) !== currentBlock) return;
       count++;
       emit(i, j);
     };

@@ -18,7 +18,8 @@ export interface TermFrequencyLevel {
   level: number;
   /** The dedupe_keys column (and Records field) the value comes from. */
   column: 'fn' | 'ln' | 'email';
-  key: (value: string) => string;
+  /** What is counted: the value itself when absent. */
+  key?: (value: string) => string;
 }
 
 export interface Comparison {
@@ -69,7 +70,7 @@ export const COMPARISONS: readonly Comparison[] = [
   {
     name: 'first_name',
     present: (r) => r.fn !== null,
-    tf: [{ level: 0, column: 'fn', key: (v) => v }],
+    tf: [{ level: 0, column: 'fn' }],
     levels: [
       { label: 'exact', test: (a, b) => a.fn === b.fn },
       { label: 'swapped with last name', test: swapped },
@@ -81,7 +82,7 @@ export const COMPARISONS: readonly Comparison[] = [
   {
     name: 'last_name',
     present: (r) => r.ln !== null,
-    tf: [{ level: 0, column: 'ln', key: (v) => v }],
+    tf: [{ level: 0, column: 'ln' }],
     levels: [
       { label: 'exact', test: (a, b) => a.ln === b.ln },
       { label: 'swapped with first name (counted under first_name)', test: swapped, neutral: true },
@@ -104,7 +105,7 @@ export const COMPARISONS: readonly Comparison[] = [
     name: 'email',
     present: (r) => r.email !== null,
     // "jean.martin" is shared by many people at many providers; "zoe.quinquis1987" is not.
-    tf: [{ level: 0, column: 'email', key: (v) => v }, { level: 2, column: 'email', key: (v) => localPart(v) }],
+    tf: [{ level: 0, column: 'email' }, { level: 2, column: 'email', key: localPart }],
     levels: [
       { label: 'exact', test: (a, b) => a.email === b.email },
       { label: 'one typo', test: (a, b) => levenshtein(a.email!, b.email!) <= 1 },

@@ -9,8 +9,9 @@ import { cluster, type Cluster } from './clustering.js';
 import { syncKeys } from './keys.js';
 import { ensureValidated } from '../validate/ensure.js';
 import { latestModel, withDefaults } from './model-store.js';
-import { fill, loadRecords, view, type Records } from './records.js';
-import { Scorer, defaultModel, probability, termFrequencies, termFrequenciesOf, type Model, type PatternCounts } from './scoring.js';
+import { fill, loadRecords, newRecordsBuilder, view, type Records } from './records.js';
+import { termFrequencies, termFrequenciesOf } from './frequencies.js';
+import { Scorer, defaultModel, probability, type Model, type PatternCounts } from './scoring.js';
 import { train, type TrainingReport } from './training.js';
 
 export interface FindOptions {
@@ -109,9 +110,11 @@ export function findDuplicates(db: Db, options: FindOptions): FindResult {
   // normalised postcodes and countries then feed the keys).
   const validated = ensureValidated(db);
   lap('validate');
-  const keyed = db.transaction(() => syncKeys(db))();
+  // The first run on a store keys every contact: its records are built as they are keyed.
+  const builder = db.prepare('SELECT 1 FROM dedupe_keys LIMIT 1').get() ? undefined : newRecordsBuilder(db);
+  const keyed = db.transaction(() => syncKeys(db, builder))();
   lap('keys');
-  const records = loadRecords(db);
+  const records = builder?.finish() ?? loadRecords(db);
   lap('load');
   const blockingOptions = { maxBlock: options.maxBlock, newAbove: options.onlyNew ? lastAppliedMaxId(db) : 0 };
 

@@ -6,6 +6,7 @@
  */
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import type { Db } from '../store/db.js';
+import type { RecordsBuilder } from './records.js';
 import { foldName, foldText, phoneticFr } from './text.js';
 
 export interface ContactKeys {
@@ -164,41 +165,59 @@ export function contactColumns(db: Db): Set<string> {
 /**
  * Brings the keys up to date: keys for contacts that are new or changed, none for merged or erased ones.
  * Returns how many contacts were (re-)keyed. Runs in the caller's transaction when there is one.
+ * `records`, when given, receives the keys of every contact keyed, in id order: on a store with no
+ * keys yet that is every contact, and reading a million keys back right after writing them took seconds.
  */
-export function syncKeys(db: Db): number {
+export function syncKeys(db: Db, records?: RecordsBuilder): number {
   const columns = contactColumns(db);
-  const extra = OPTIONAL_COLUMNS.filter((c) => columns.has(c)).map((c) => `, c.${c}`).join('');
+  const has = (c: string) => columns.has(c);
   // Validation does not bump updated_at, so a contact validated since it was keyed is keyed again
   // (keyed_at holds "updated_at|validated_at" when the store has validate's columns).
-  const version = columns.has('validated_at') ? "c.updated_at || '|' || coalesce(c.validated_at, '')" : 'c.updated_at';
+  const version = has('validated_at') ? "c.updated_at || '|' || coalesce(c.validated_at, '')" : 'c.updated_at';
   db.prepare(`DELETE FROM dedupe_keys WHERE contact_id IN (SELECT id FROM contacts WHERE status NOT IN ('active', 'inactive'))`).run();
-  const sourceColumns = ['first_name', 'last_name', 'email_norm', 'phone', 'mobile', 'postal_code', 'country', 'birth_date', 'siret', 'address_line1', 'city',
-    ...OPTIONAL_COLUMNS.filter((c) => columns.has(c))];
-  // Rows as arrays: building a million objects with named keys costs more than the keys themselves.
+  // A raw column validate has already normalised is not read (a million strings each): deriveKeys
+  // would not look at it. The tests mirror deriveKeys's: `??` on postcode, e164Key, countryHint.
+  const e164 = (c: string) => `c.${c} GLOB '+[0-9]*' AND length(c.${c}) BETWEEN 7 AND 16 AND substr(c.${c}, 2) NOT GLOB '*[^0-9]*'`;
+  const raw = (column: string, unless: string | null) => (unless ? `CASE WHEN ${unless} THEN NULL ELSE c.${column} END` : `c.${column}`);
   const select = db.prepare(`
-    SELECT c.id, ${version} AS version, c.first_name, c.last_name, c.email_norm, c.phone, c.mobile, c.postal_code, c.country,
-           c.birth_date, c.siret, c.address_line1, c.city${extra}
+    SELECT c.id, ${version} AS version, c.first_name, c.last_name, c.email_norm,
+           ${raw('phone', has('phone_e164') ? e164('phone_e164') : null)}, ${raw('mobile', has('mobile_e164') ? e164('mobile_e164') : null)},
+           ${raw('postal_code', has('postal_code_norm') ? 'c.postal_code_norm IS NOT NULL' : null)},
+           ${raw('country', has('country_code') ? "c.country_code GLOB '[A-Z][A-Z]'" : null)},
+           c.birth_date, c.siret, c.address_line1, c.city,
+           ${OPTIONAL_COLUMNS.map((c) => (has(c) ? `c.${c}` : 'NULL')).join(', ')}
     FROM contacts c LEFT JOIN dedupe_keys k ON k.contact_id = c.id
     WHERE c.id > ? AND c.status IN ('active', 'inactive') AND (k.contact_id IS NULL OR k.keyed_at IS NOT ${version})
-    ORDER BY c.id LIMIT 20000`).raw();
+    ORDER BY c.id LIMIT 2000`).raw();
   const upsert = db.prepare(`INSERT OR REPLACE INTO dedupe_keys
     (contact_id, keyed_at, fn, ln, ln_phon, fi, email, email_local, email_domain, postal, dob, siret, addr, city, phones)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const values: Array<string | null> = new Array(10);
   let keyed = 0;
   let after = 0;
-  // Chunks: better-sqlite3 cannot write while a read cursor is open on the same connection.
+  // Chunks: better-sqlite3 cannot write while a read cursor is open on the same connection. Small ones:
+  // a chunk's rows live until it is keyed, and 20,000 rows outgrew V8's young generation, so the
+  // collector copied them into the old one (a second of a million-contact run).
   for (;;) {
-    const rows = select.all(after) as Array<Array<string | number | null>>;
+    const rows = select.all(after) as Array<Array<string | null>>;
     if (rows.length === 0) break;
-    for (const raw of rows) {
-      const source = {} as Record<string, string | null>;
-      sourceColumns.forEach((name, i) => (source[name] = raw[i + 2] as string | null));
-      const k = deriveKeys(source as unknown as KeySource);
-      upsert.run(raw[0], raw[1], k.fn, k.ln, k.ln_phon, k.fi, k.email, k.email_local, k.email_domain, k.postal, k.dob, k.siret,
-        k.addr, k.city, k.phones.length > 0 ? k.phones.join(' ') : null);
+    for (const r of rows) {
+      // Rows as arrays and one object literal of a fixed shape: objects built key by key cost more than the keys.
+      const k = deriveKeys({
+        first_name: r[2], last_name: r[3], email_norm: r[4], phone: r[5], mobile: r[6], postal_code: r[7], country: r[8],
+        birth_date: r[9], siret: r[10], address_line1: r[11], city: r[12], phone_e164: r[13], mobile_e164: r[14], postal_code_norm: r[15], country_code: r[16],
+      });
+      const phones = k.phones.length > 0 ? k.phones.join(' ') : null;
+      upsert.run(r[0], r[1], k.fn, k.ln, k.ln_phon, k.fi, k.email, k.email_local, k.email_domain, k.postal, k.dob, k.siret, k.addr, k.city, phones);
+      if (records) {
+        // KEY_FIELDS order.
+        values[0] = k.fn; values[1] = k.ln; values[2] = k.ln_phon; values[3] = k.email; values[4] = k.postal;
+        values[5] = k.dob; values[6] = k.siret; values[7] = k.addr; values[8] = k.city; values[9] = phones;
+        records.add(r[0] as unknown as number, values, 0);
+      }
     }
     keyed += rows.length;
-    after = rows[rows.length - 1][0] as number;
+    after = rows[rows.length - 1][0] as unknown as number;
   }
   return keyed;
 }

@@ -7,7 +7,7 @@ import type { Cluster } from './clustering.js';
 import type { PairScore } from './find.js';
 import type { MergePlan } from './merge.js';
 import { survivorHints, MergeError } from './merge.js';
-import { chooseSurvivor, type ContactRow } from './survivorship.js';
+import { chooseSurvivor, COMPLETENESS_FIELDS, type ContactRow } from './survivorship.js';
 
 export interface ClusterPlan {
   cluster: number;
@@ -15,9 +15,17 @@ export interface ClusterPlan {
   members: Array<{ row: ContactRow; score: PairScore }>;
 }
 
+/** The contact columns a review file shows (review.ts reads nothing else from a planned row). */
+export const REVIEW_FIELDS = ['uid', 'first_name', 'last_name', 'email', 'mobile', 'phone', 'postal_code', 'birth_date'] as const;
+
+const PLAN_COLUMNS = [...new Set(['id', 'updated_at', ...COMPLETENESS_FIELDS, ...REVIEW_FIELDS])];
+
 export function planClusters(db: Db, clusters: Cluster[], score: (a: number, b: number) => PairScore): ClusterPlan[] {
   const hints = survivorHints(db);
-  const select = db.prepare('SELECT * FROM contacts WHERE id = ?');
+  // Only what survivorship ranks on and the review file shows: whole rows (attributes, validate's
+  // columns...) for every member of every cluster were most of a large run's memory. --apply reads
+  // the full rows again when it merges.
+  const select = db.prepare(`SELECT ${PLAN_COLUMNS.join(', ')} FROM contacts WHERE id = ?`);
   return clusters.map((c, i) => {
     const rows = c.members.map((id) => select.get(id) as ContactRow | undefined);
     if (rows.some((r) => !r)) throw new MergeError(`cluster ${i + 1}: a contact disappeared while dedupe was running`);

@@ -26,6 +26,7 @@ export function safeCell(value: string): string {
 }
 
 const text = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+// Planned rows carry only REVIEW_FIELDS (plan.ts) beside survivorship's: read no other column here.
 const name = (r: ContactRow): string => [r.first_name, r.last_name].map(text).filter(Boolean).join(' ');
 const phone = (r: ContactRow): string => text(r.mobile) || text(r.phone);
 

@@ -6,8 +6,8 @@
  * u is replaced by that value's frequency: sharing a rare surname is stronger evidence than "martin".
  */
 import { COMPARISONS, MISSING, levelOf, unpack, type Comparison, type TermFrequencyLevel } from './comparison.js';
-import type { Db } from '../store/db.js';
-import { view, type Records } from './records.js';
+import type { Shares, TermFrequencies } from './frequencies.js';
+import { fill, view, type RecordView, type Records } from './records.js';
 
 export interface Model {
   /** Per comparison name, one probability per level. */
@@ -73,16 +73,18 @@ export function estimateU(records: Records, step = 1, samples = 100_000, compari
   for (let p = 0; p < records.size; p++) if (records.ids[p] % step === 0) eligible.push(p);
   const n = eligible.length;
   const total = n < 2 ? 0 : Math.min(samples, (n * (n - 1)) / 2);
+  const a = view(records, 0);
+  const b = view(records, 0);
   for (let s = 0; s < total; s++) {
     const i = Math.floor(random() * n);
     let j = Math.floor(random() * (n - 1));
     if (j >= i) j++;
-    const a = view(records, eligible[i]);
-    const b = view(records, eligible[j]);
-    comparisons.forEach((c, k) => {
-      const level = levelOf(c, a, b);
+    fill(a, records, eligible[i]);
+    fill(b, records, eligible[j]);
+    for (let k = 0; k < comparisons.length; k++) {
+      const level = levelOf(comparisons[k], a, b);
       if (level !== MISSING) counts[k][level]++;
-    });
+    }
   }
   const u: Record<string, number[]> = {};
   comparisons.forEach((c, k) => {
@@ -183,51 +185,13 @@ export function estimateMatchesPerContact(patterns: PatternCounts, model: Model,
   return perContact;
 }
 
-/** Per comparison, per tf-adjusted level: value -> share of the contacts that have the column. */
-export type TermFrequencies = Array<Map<number, Map<string, number>> | null>;
-
-/** Counts every tf level's values from one list of column values per column. */
-function frequencies(valuesOf: (column: TermFrequencyLevel['column']) => Iterable<string | null>, comparisons: readonly Comparison[]): TermFrequencies {
-  const cache = new Map<string, Map<string, number>>();
-  return comparisons.map((c) => {
-    if (!c.tf) return null;
-    const byLevel = new Map<number, Map<string, number>>();
-    for (const t of c.tf) {
-      const id = `${t.column}:${t.key.toString()}`;
-      let shares = cache.get(id);
-      if (!shares) {
-        shares = new Map<string, number>();
-        let total = 0;
-        for (const v of valuesOf(t.column)) {
-          if (v === null) continue;
-          const k = t.key(v);
-          shares.set(k, (shares.get(k) ?? 0) + 1);
-          total++;
-        }
-        for (const [k, n] of shares) shares.set(k, n / total);
-        cache.set(id, shares);
-      }
-      byLevel.set(t.level, shares);
-    }
-    return byLevel;
-  });
-}
-
-/** From the store (explain, decisions: the records are not all in memory). */
-export function termFrequencies(db: Db, comparisons: readonly Comparison[] = COMPARISONS): TermFrequencies {
-  return frequencies((column) => db.prepare(`SELECT ${column} FROM dedupe_keys`).pluck().iterate() as Iterable<string | null>, comparisons);
-}
-
-/** From records already in memory (a full run): no second pass over the store. */
-export function termFrequenciesOf(records: Records, comparisons: readonly Comparison[] = COMPARISONS): TermFrequencies {
-  return frequencies((column) => records[column], comparisons);
-}
-
 /** Everything needed to turn a level vector into a weight, precomputed once per run. */
 export class Scorer {
   readonly prior: number;
   /** weights[k][level] in bits; MISSING contributes nothing. */
   readonly weights: number[][];
+  /** Per comparison and level, its term-frequency adjustment if it has one (looked up once, not per pair). */
+  private readonly tfLevels: Array<Array<(TermFrequencyLevel & { shares: Shares }) | null>>;
 
   constructor(
     readonly model: Model,
@@ -239,31 +203,43 @@ export class Scorer {
     const priorP = Math.min((2 * model.matchesPerContact) / (n - 1), 0.5);
     this.prior = Math.log2(priorP / (1 - priorP));
     this.weights = comparisons.map((c) => c.levels.map((level, l) => (level.neutral ? 0 : Math.log2(model.m[c.name][l] / model.u[c.name][l]))));
+    this.tfLevels = comparisons.map((c, k) => c.levels.map((level, l) => {
+      const shares = this.tf[k]?.get(l);
+      const t = c.tf?.find((x) => x.level === l);
+      return shares && t && !level.neutral ? { ...t, shares } : null;
+    }));
   }
 
   /** The weight of one field at a level, with the term-frequency adjustment on exact agreement. */
-  fieldWeight(k: number, level: number, a: ReturnType<typeof view>): { weight: number; tfValueShare?: number } {
+  fieldWeight(k: number, level: number, a: RecordView): { weight: number; tfValueShare?: number } {
     const c = this.comparisons[k];
     if (level === MISSING || c.levels[level].neutral) return { weight: 0 };
-    const shares = this.tf[k]?.get(level);
-    const t = shares && c.tf?.find((x) => x.level === level);
-    if (shares && t) {
-      const value = a[t.column];
-      const share = value === null ? undefined : shares.get(t.key(value));
-      if (share !== undefined) {
-        // Two different people share value v with probability share(v): that is this pair's u.
-        return { weight: Math.log2(this.model.m[c.name][level] / Math.max(share, 1 / (this.contacts * 10))), tfValueShare: share };
-      }
-    }
+    const share = this.valueShare(k, level, a);
+    // Two different people share value v with probability share(v): that is this pair's u.
+    if (share !== undefined) return { weight: this.tfWeight(k, level, share), tfValueShare: share };
     return { weight: this.weights[k][level] };
   }
 
-  weight(code: number, a: ReturnType<typeof view>): number {
+  /** The share of contacts holding a's value, on a tf-adjusted level; undefined elsewhere. */
+  private valueShare(k: number, level: number, a: RecordView): number | undefined {
+    const t = this.tfLevels[k][level];
+    if (!t) return undefined;
+    const value = a[t.column];
+    return value === null ? undefined : t.shares.get(t.key ? t.key(value) : value);
+  }
+
+  private tfWeight(k: number, level: number, share: number): number {
+    return Math.log2(this.model.m[this.comparisons[k].name][level] / Math.max(share, 1 / (this.contacts * 10)));
+  }
+
+  weight(code: number, a: RecordView): number {
     let w = this.prior;
     for (let k = 0; k < this.comparisons.length; k++) {
       const level = unpack(code, k);
       // Only tf-adjusted levels need the value; the rest is a table lookup (millions of pairs per run).
-      w += level === MISSING ? 0 : this.tf[k]?.has(level) ? this.fieldWeight(k, level, a).weight : this.weights[k][level];
+      if (level === MISSING) continue;
+      const share = this.tfLevels[k][level] ? this.valueShare(k, level, a) : undefined;
+      w += share === undefined ? this.weights[k][level] : this.tfWeight(k, level, share);
     }
     return w;
   }

@@ -9,7 +9,7 @@
 /** A contacts row as SELECT * returns it: validate's columns appear when that stage has run. */
 export type ContactRow = Record<string, string | number | null> & { id: number; updated_at: string };
 
-const COMPLETENESS_FIELDS = ['first_name', 'last_name', 'email', 'phone', 'mobile', 'address_line1', 'postal_code', 'city', 'birth_date', 'company', 'siret'];
+export const COMPLETENESS_FIELDS = ['first_name', 'last_name', 'email', 'phone', 'mobile', 'address_line1', 'postal_code', 'city', 'birth_date', 'company', 'siret'];
 
 interface FieldGroup {
   name: string;

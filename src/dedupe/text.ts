@@ -73,7 +73,7 @@ export function jaro(a: string, b: string): number {
     const c = short.charCodeAt(i);
     const end = Math.min(i + range + 1, long.length);
     for (let j = Math.max(i - range, 0); j < end; j++) {
-      if (flags[j] === 0 && long.charCodeAt(j) === c) {
+      if (long.charCodeAt(j) === c && flags[j] === 0) {
         flags[j] = 1;
         matchedAt[i] = j;
         matches++;
