@@ -19,15 +19,10 @@ import { openStore, type Db } from '../src/store/db.js';
 import { emailHash } from '../src/export/keys.js';
 import { runExport } from '../src/export/run.js';
 import { defaultCountryOf, validationKey } from '../src/validate/ensure.js';
+import { argValue, OUT } from './common.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const OUT = path.join(HERE, 'out');
 const SEGMENTS = ['Champions', 'Loyal Customers', 'Potential Loyalists', 'At Risk', 'Hibernating'];
 
-function arg(name: string, fallback?: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 
 function generate(db: Db, n: number): void {
   const insert = db.prepare(
@@ -124,11 +119,11 @@ function runChild(dbFile: string, out: string, limit?: number): ChildResult {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--child')) {
-    const limit = arg('limit');
-    await child(arg('db')!, arg('out')!, limit === undefined ? undefined : Number(limit));
+    const limit = argValue('limit');
+    await child(argValue('db')!, argValue('out')!, limit === undefined ? undefined : Number(limit));
     return;
   }
-  const n = Number(arg('contacts', '1000000'));
+  const n = Number(argValue('contacts', '1000000'));
   fs.mkdirSync(OUT, { recursive: true });
   const dbFile = path.join(OUT, `export-${n}.db`);
   if (process.argv.includes('--fresh')) for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) fs.rmSync(f, { force: true });

@@ -9,19 +9,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as csvParse } from 'csv-parse';
 import Papa from 'papaparse';
+import { argValue, BIN, OUT } from './common.js';
 import { cachedContactsFile } from './generate.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const OUT = path.join(ROOT, 'bench/out');
-const BIN = path.join(ROOT, 'bin/custkit.js');
-
-function argValue(name: string): string | undefined {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? process.argv[at + 1] : undefined;
-}
 
 
 function freshDb(name: string): string {

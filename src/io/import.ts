@@ -164,7 +164,7 @@ async function importTable(db: Db, prepared: Prepared, request: ImportRequest, s
     new Date().toISOString(), safeUser()).lastInsertRowid);
   const lineLevel = settings.mapping.some((m) => m.field === 'quantity' || m.field === 'unit_price');
   // A first load into an empty contacts table takes the bulk path (indexes rebuilt once at the end).
-  const bulk = settings.kind === 'contacts' && db.prepare('SELECT NOT EXISTS (SELECT 1 FROM contacts)').pluck().get() === 1;
+  const bulk = settings.kind === 'contacts' && storeIsEmpty(db);
   const writer = new ImportWriter(db, importId, request.source, { lineLevel, bulk });
   let rowsRead = 0;
   let emptyRows = 0;
@@ -203,6 +203,10 @@ async function importTable(db: Db, prepared: Prepared, request: ImportRequest, s
   };
 }
 
+function storeIsEmpty(db: Db): boolean {
+  return db.prepare('SELECT NOT EXISTS (SELECT 1 FROM contacts)').pluck().get() === 1;
+}
+
 function safeUser(): string | null {
   try {
     return os.userInfo().username;
@@ -223,7 +227,7 @@ export async function importFile(db: Db, request: ImportRequest): Promise<Import
   const previous = db.prepare(
     `SELECT id FROM imports WHERE sha256 = ? AND coalesce(sheet, '') = coalesce(?, '') AND status = 'completed' ORDER BY id DESC LIMIT 1`,
   ).pluck();
-  const firstLoad = db.prepare('SELECT NOT EXISTS (SELECT 1 FROM contacts)').pluck().get() === 1;
+  const firstLoad = storeIsEmpty(db);
   const restore = firstLoad ? firstLoadPragmas(db) : () => undefined;
   // Async reading inside one transaction: BEGIN/COMMIT by hand (better-sqlite3's helper is synchronous).
   db.exec('BEGIN IMMEDIATE');
