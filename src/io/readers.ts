@@ -47,13 +47,20 @@ export async function readTextHead(file: string, encoding: Encoding, maxBytes = 
   return text;
 }
 
+/** Batches parsed ahead of the consumer at most (the file is paused beyond that). */
+const QUEUED_BATCHES = 4;
+
 /**
  * Streams CSV rows with PapaParse (the benchmark in bench/import.bench.ts measured it ~3x faster than
  * csv-parse here), in batches of one input chunk, pausing the file while the consumer catches up so memory
  * stays flat whatever the file size.
  */
-export async function* readCsvRows(file: string, encoding: Encoding, delimiter: Delimiter): RowBatches {
-  const text = openText(file, encoding);
+export function readCsvRows(file: string, encoding: Encoding, delimiter: Delimiter): RowBatches {
+  return parseCsvText(openText(file, encoding), delimiter);
+}
+
+/** CSV rows from a stream of text, read no further ahead than QUEUED_BATCHES batches. */
+export async function* parseCsvText(text: Readable, delimiter: Delimiter): RowBatches {
   const queue: string[][][] = [];
   let finished = false;
   let failure: Error | null = null;
@@ -71,9 +78,12 @@ export async function* readCsvRows(file: string, encoding: Encoding, delimiter: 
     chunk(results, parser) {
       parserHandle = parser;
       queue.push(results.data);
-      if (queue.length >= 4 && !paused) {
+      if (queue.length >= QUEUED_BATCHES && !paused) {
         paused = true;
+        // The parser's own pause only stops it parsing: the stream would go on reading the rest of the
+        // file into the parser's queue whenever the consumer awaits. Pausing the stream stops the reading.
         parser.pause();
+        text.pause();
       }
       notify();
     },
@@ -94,6 +104,7 @@ export async function* readCsvRows(file: string, encoding: Encoding, delimiter: 
         if (paused && queue.length < 2) {
           paused = false;
           (parserHandle as Papa.Parser | null)?.resume();
+          text.resume();
         }
         yield batch;
         continue;
