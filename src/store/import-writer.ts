@@ -10,6 +10,7 @@
 import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
 import { CONTACT_COLUMNS, type ContactColumn, type ContactDraft, type PurchaseDraft, type RejectReason } from '../io/record-mapper.js';
+import { ConsentBatch } from './consent-batch.js';
 import { newUid } from './uid.js';
 
 export interface WriteCounts {
@@ -112,8 +113,14 @@ export class ImportWriter {
       `UPDATE purchases SET ${PURCHASE_FIELDS.map((c) => `${c} = @${c}`).join(', ')}, import_id = @import_id
        WHERE id = @id AND (${PURCHASE_FIELDS.map((c) => `@${c} IS NOT ${c}`).join(' OR ')})`,
     );
-    if (options.bulk) this.dropContactIndexes();
+    if (options.bulk) {
+      this.dropContactIndexes();
+      // A first load never reads consents back until finish(): they can wait and go in hundreds.
+      this.consentBatch = new ConsentBatch(db, importId, this.now);
+    }
   }
+
+  private readonly consentBatch: ConsentBatch | null = null;
 
   private readonly lineLevel: boolean;
 
@@ -162,6 +169,10 @@ export class ImportWriter {
     const contactId = result?.id ?? this.survivor(this.contactByKey.get(this.source, draft.externalKey) as never)!;
     for (const consent of draft.consents) {
       const status = consent.granted ? 'granted' : 'withdrawn';
+      if (this.consentBatch) {
+        this.consentBatch.add(contactId, rowNumber, { channel: consent.channel, status, column: consent.column });
+        continue;
+      }
       if (!result?.created && this.latestConsent.get(contactId, consent.channel) === status) continue;
       this.consentStatement(consent.channel, status, consent.column).run(contactId, rowNumber);
     }
@@ -239,6 +250,7 @@ export class ImportWriter {
    * the first one as a re-import would have done, then the indexes are rebuilt.
    */
   finish(): void {
+    this.consentBatch?.flush();
     if (!this.bulk) return;
     const keyIndex = this.droppedIndexes.find((i) => i.name === 'contacts_key');
     if (keyIndex) {

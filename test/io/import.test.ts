@@ -66,4 +66,22 @@ describe('importFile into an empty store (first load)', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.prepare('SELECT count(*) FROM contacts').pluck().get()).toBe(0);
   });
+
+  it('keeps the consent of the later row when a file names the same customer twice', async () => {
+    open();
+    const file = path.join(dir, 'twice.csv');
+    const lines = ['Code client;Nom;Email;Opt-in email;Opt-in SMS'];
+    // 150 customers, so consents fill a whole batch before the repeated customer comes back.
+    for (let i = 1; i <= 150; i++) lines.push(`C${i};Nom${i};c${i}@example.fr;oui;non`);
+    lines.push('C7;Nom7;c7@example.fr;non;oui');
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    const [summary] = await importFile(db, request(file));
+    expect(summary!.inserted).toBe(150);
+    const latest = db.prepare(
+      `SELECT channel, status FROM consents WHERE contact_id = (SELECT id FROM contacts WHERE external_id = 'C7')
+       AND id IN (SELECT max(id) FROM consents GROUP BY contact_id, channel) ORDER BY channel`,
+    ).all();
+    expect(latest).toEqual([{ channel: 'email', status: 'withdrawn' }, { channel: 'sms', status: 'granted' }]);
+    expect(db.prepare('SELECT count(*) FROM consents').pluck().get()).toBe(302);
+  });
 });
