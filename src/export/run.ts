@@ -6,8 +6,9 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Db } from '../store/db.js';
 import { ensureValidated } from '../validate/ensure.js';
-import { COLUMNS, DEFAULT_COLUMNS, PRESETS, presetColumns, type DateFormat, type Transform, type ValueKind } from './columns.js';
-import { applyTransform, transformKind, type OutValue } from './format.js';
+import { COLUMNS, DEFAULT_COLUMNS, PRESETS, presetColumns, type DateFormat, type Transform } from './columns.js';
+import { transformKind } from './format.js';
+import { rowValues, type OutputColumn } from './lines.js';
 import { nowIso, osUser } from './keys.js';
 import { ChannelGate, type GateTuning } from './gate.js';
 import { buildQuery, registerFunctions, resolveRun, SelectionError, type BuiltQuery, type Selection } from './select.js';
@@ -41,14 +42,6 @@ export interface ExportResult {
   validated: number;
   runId: number | null;
   unencodable: number;
-}
-
-interface OutputColumn {
-  header: string;
-  from: number[];
-  transform: Transform;
-  kind: ValueKind;
-  sourceKind: ValueKind;
 }
 
 interface Plan {
@@ -174,22 +167,7 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     bom: request.bom ?? false,
     maxRowsPerFile: maxRows !== undefined ? maxRows - 1 : undefined,
   });
-  // One getter per output column, built once: most columns are a single stored value, read without the
-  // two small arrays per cell the general transform path allocates (a million rows notice the garbage).
-  const getters = plan.outputs.map((o): ((base: unknown[]) => OutValue) => {
-    const from = o.from.map((i) => query.positions[i]!);
-    const [only] = from;
-    if (o.transform === 'value' && from.length === 1 && o.sourceKind !== 'tags' && o.sourceKind !== 'date') {
-      return (base) => (base[only!] ?? null) as OutValue;
-    }
-    return (base) => applyTransform(o.transform, from.map((i) => (base[i] ?? null) as OutValue), dateFormat, o.sourceKind);
-  });
-  // One array for every row: the sink reads a row's values before the next is made (it never keeps them).
-  const values = new Array<OutValue>(getters.length);
-  const toValues = (base: unknown[]): OutValue[] => {
-    for (let i = 0; i < getters.length; i++) values[i] = getters[i]!(base);
-    return values;
-  };
+  const toValues = rowValues(plan.outputs, query.positions, dateFormat);
 
   let rows = 0;
   let position = 0; // 0-based output row, seeds included
