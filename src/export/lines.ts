@@ -135,7 +135,10 @@ export class EncodedText {
     this.used += this.bytes!.write(text, this.used, 'utf8');
   }
 
-  /** Characters (Windows-1252) or bytes (UTF-8) held. */
+  /**
+   * The bytes held, once encoded: iconv-lite writes Windows-1252 one byte per UTF-16 code unit (a
+   * character outside the BMP is two '?'), so its text's length is its bytes' (take() checks it).
+   */
   pending(): number {
     return this.bytes ? this.used : this.text.length;
   }
@@ -153,6 +156,7 @@ export class EncodedText {
     }
     const bad = this.text.match(NOT_CP1252);
     const bytes = iconv.encode(this.text, 'win1252');
+    if (bytes.length !== this.text.length) throw new Error('Windows-1252: the encoder did not write one byte per code unit');
     this.text = '';
     return { bytes, unencodable: bad ? bad.length : 0 };
   }

@@ -5,13 +5,14 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Db } from '../store/db.js';
-import { ensureValidated } from '../validate/ensure.js';
+import { defaultCountryOf, ensureValidated, STALE_SQL, validationKey } from '../validate/ensure.js';
 import { COLUMNS, DEFAULT_COLUMNS, PRESETS, presetColumns, type DateFormat, type Transform } from './columns.js';
 import { transformKind } from './format.js';
 import { rowValues, type OutputColumn } from './lines.js';
 import { nowIso, osUser } from './keys.js';
 import { ChannelGate, type GateTuning } from './gate.js';
-import { buildQuery, registerFunctions, resolveRun, SelectionError, type BuiltQuery, type Selection } from './select.js';
+import { defaultWorkers, ExportWorkers, RANGE_KEYS, tasksOf, type ParallelTuning, type WorkerSetup } from './parallel.js';
+import { buildQuery, driveBounds, registerFunctions, resolveRun, SelectionError, type BuiltQuery, type Selection } from './select.js';
 import { pickSeeds, type SeedRow } from './seeds.js';
 import { checkOutputPath, ExportSink, type FileResult, type Format } from './writers.js';
 
@@ -32,6 +33,8 @@ export interface ExportRequest {
   onProgress?: (rows: number) => void;
   /** Where the channel rules switch strategy (tests only: every setting gives the same rows). */
   tuning?: GateTuning;
+  /** Export worker threads, and how they share the work (tests only: every setting gives the same bytes). */
+  parallel?: ParallelTuning;
 }
 
 export interface ExportResult {
@@ -42,6 +45,8 @@ export interface ExportResult {
   validated: number;
   runId: number | null;
   unencodable: number;
+  /** Worker threads that read the rows (0: this thread did). */
+  workers: number;
 }
 
 interface Plan {
@@ -120,6 +125,56 @@ function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tun
   }
 }
 
+/** Below this many drive keys (contacts, or scores), an export stays on one thread. */
+const PARALLEL_FROM = 100_000;
+
+interface Parallel {
+  workers: ExportWorkers;
+  bounds: { min: number; max: number };
+  width: number;
+}
+
+/**
+ * Starts the export's workers when the export can run on them: a channel with an address key, a text
+ * format, no seeds, no --limit, and no per-file row limit it could reach (rows are handed over in
+ * ranges); a store in a file, with nothing uncommitted on this connection. Null otherwise.
+ */
+function startWorkers(db: Db, request: ExportRequest, plan: Plan, dateFormat: DateFormat, delimiter: string, encoding: 'utf8' | 'cp1252', maxRows: number | undefined): Parallel | null {
+  const format = request.format;
+  const tuning = request.parallel ?? {};
+  if (format === 'xlsx' || (request.withSeeds ?? 0) > 0 || request.selection.limit !== undefined || tuning.workers === 0) return null;
+  if (db.memory || db.inTransaction) return null;
+  const query = buildQuery(db, request.selection, plan.baseKeys, 'rows', { ranged: true });
+  const bounds = query.gate ? driveBounds(db, query) : null;
+  if (!query.gate || !bounds) return null;
+  const keys = bounds.max - bounds.min + 1;
+  if (maxRows !== undefined && keys > maxRows - 1) return null;
+  const count = tuning.workers ?? (keys >= PARALLEL_FROM ? defaultWorkers() : 0);
+  if (count < 1) return null;
+  const kinds = plan.outputs.map((o) => o.kind);
+  const setups = Array.from({ length: count }, (_, worker): WorkerSetup => ({
+    file: db.name,
+    mmapBytes: MMAP_BYTES,
+    sql: query.sql,
+    params: query.params,
+    tasks: tasksOf(worker, count),
+    staleSql: STALE_SQL,
+    staleKey: validationKey(defaultCountryOf(db)),
+    gate: query.gate!,
+    tuning: request.tuning,
+    positions: query.positions,
+    outputs: plan.outputs,
+    dateFormat,
+    format,
+    headers: plan.headers,
+    kinds,
+    delimiter,
+    encoding,
+  }));
+  const workers = ExportWorkers.start(setups);
+  return workers ? { workers, bounds, width: tuning.rangeKeys ?? RANGE_KEYS } : null;
+}
+
 /**
  * SQLite reads the store through a memory map during an export: a large export touches most pages of
  * contacts, and through the 64 MiB page cache each would be copied by a read() call (a quarter of the
@@ -147,8 +202,21 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   const delimiter = request.delimiter ?? preset?.delimiter ?? ',';
   checkOutputPath(request.out);
   const seeds: SeedRow[] = withSeeds > 0 ? pickSeeds(db, withSeeds) : [];
-  // Only now that every option checked out: validation may write (validated columns), a usage error must not.
-  const validated = ensureValidated(db);
+  let parallel = startWorkers(db, request, plan, dateFormat, delimiter, encoding, maxRows);
+  let validated = 0;
+  try {
+    // Workers check in their snapshot that no contact needs validating; when some do, or the workers
+    // cannot have one snapshot, this thread validates and exports on its own.
+    if (parallel && (await parallel.workers.prepare(db)) !== 'ready') {
+      await parallel.workers.close();
+      parallel = null;
+    }
+    // Only now that every option checked out: validation may write (validated columns), a usage error must not.
+    if (!parallel) validated = ensureValidated(db);
+  } catch (error) {
+    await parallel?.workers.close();
+    throw error;
+  }
 
   let slots: number[] = [];
   if (withSeeds > 0) {
@@ -165,7 +233,8 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     delimiter,
     encoding,
     bom: request.bom ?? false,
-    maxRowsPerFile: maxRows !== undefined ? maxRows - 1 : undefined,
+    // In parallel, the rows cannot reach the limit (startWorkers checked).
+    maxRowsPerFile: maxRows !== undefined && !parallel ? maxRows - 1 : undefined,
   });
   const toValues = rowValues(plan.outputs, query.positions, dateFormat);
 
@@ -175,32 +244,37 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   const seedPositions: { seed: SeedRow; position: number }[] = [];
   let files: FileResult[];
   try {
-    let last: unknown[] | null = null;
-    for (const row of selectedRows(db, query, request.selection.limit, request.tuning)) {
-      while (nextSlot < slots.length && slots[nextSlot] === position) {
+    if (parallel) rows = await parallel.workers.run(sink, parallel.bounds, parallel.width, request.onProgress);
+    else {
+      let last: unknown[] | null = null;
+      for (const row of selectedRows(db, query, request.selection.limit, request.tuning)) {
+        while (nextSlot < slots.length && slots[nextSlot] === position) {
+          const seed = seeds[nextSlot]!;
+          await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, query.positions, row)));
+          seedPositions.push({ seed, position: position + 1 });
+          nextSlot++;
+          position++;
+        }
+        const written = sink.writeRow(toValues(row));
+        if (written) await written;
+        last = row;
+        rows++;
+        position++;
+        if (request.onProgress && rows % 10_000 === 0) request.onProgress(rows);
+      }
+      for (; nextSlot < slots.length; nextSlot++) {
         const seed = seeds[nextSlot]!;
-        await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, query.positions, row)));
+        await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, query.positions, last)));
         seedPositions.push({ seed, position: position + 1 });
-        nextSlot++;
         position++;
       }
-      const written = sink.writeRow(toValues(row));
-      if (written) await written;
-      last = row;
-      rows++;
-      position++;
-      if (request.onProgress && rows % 10_000 === 0) request.onProgress(rows);
-    }
-    for (; nextSlot < slots.length; nextSlot++) {
-      const seed = seeds[nextSlot]!;
-      await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, query.positions, last)));
-      seedPositions.push({ seed, position: position + 1 });
-      position++;
     }
     files = await sink.close();
   } catch (error) {
     sink.abort();
     throw error;
+  } finally {
+    await parallel?.workers.close();
   }
 
   const selection = request.selection;
@@ -229,5 +303,5 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     for (const s of seedPositions) link.run(id, s.seed.id, s.position);
     return id;
   })();
-  return { exportId, rows, seeds: seedPositions.length, files, validated, runId, unencodable: sink.unencodable };
+  return { exportId, rows, seeds: seedPositions.length, files, validated, runId, unencodable: sink.unencodable, workers: parallel?.workers.size ?? 0 };
 }

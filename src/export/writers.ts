@@ -198,8 +198,8 @@ export class ExportSink {
   }
 
   /**
-   * Writes rows formatted and encoded elsewhere (an export worker, with the same RowText): `bytes`
-   * hold `rows` whole rows, the first written as the first of its file. Only for a sink with no row
+   * Writes rows formatted and encoded elsewhere (by export workers, with the same RowText): `bytes`
+   * hold `rows` whole rows, each written as one that follows another. Only for a sink with no row
    * limit per file.
    */
   async writeEncodedRows(bytes: Buffer, rows: number, unencodable: number): Promise<void> {
@@ -207,8 +207,8 @@ export class ExportSink {
     if (rows === 0) return;
     if (!this.current) await this.open();
     const part = this.current!;
-    // A JSON row after another is preceded by a comma: the worker wrote its first row as a first row.
-    if (this.options.format === 'json' && part.rows > 0) this.pendingText.append(',');
+    // A JSON row that follows another starts with a comma: not the file's first.
+    if (this.options.format === 'json' && part.rows === 0) bytes = bytes.subarray(1);
     await this.flush();
     part.rows += rows;
     this.unencodable += unencodable;

@@ -1,0 +1,108 @@
+/**
+ * An export worker thread (parallel.ts). On its own read-only connection, inside one read transaction
+ * begun while the main thread holds the store's write lock (so every worker reads the same snapshot):
+ *
+ * - prepares: checks its part of the contacts is validated, and reads its part of the channel rules'
+ *   bulk structures (bulk.ts) into memory the other workers are then given;
+ * - reads the ranges it is given, applies the channel rules, formats the rows exactly as the main
+ *   thread would (lines.ts), and sends back their encoded bytes.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openStore } from '../store/db.js';
+import { maxContactId, readGroupConsents, readOwnConsents, readSharedAddresses, type BulkRules } from './bulk.js';
+import { ChannelGate } from './gate.js';
+import { EncodedText, RowText, rowValues } from './lines.js';
+import { registerFunctions } from './select.js';
+import { STALE_CHUNK, type FromWorker, type Prepared, type ToWorker, type WorkerSetup } from './parallel.js';
+
+const setup = workerData as WorkerSetup;
+const port = parentPort!;
+
+function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+function fail(error: unknown): void {
+  send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+}
+
+try {
+  const db = openStore(setup.file, { readonly: true });
+  registerFunctions(db);
+  db.pragma(`mmap_size = ${setup.mmapBytes}`);
+  const statement = db.prepare(setup.sql).raw(true);
+  const stale = db.prepare(`SELECT count(*) FROM contacts WHERE id >= ? AND id < ? AND ${setup.staleSql}`).pluck();
+  const values = rowValues(setup.outputs, setup.positions, setup.dateFormat);
+  const text = new RowText(setup.format, setup.headers, setup.kinds, setup.delimiter);
+  let gate: ChannelGate | null = null;
+
+  /** This worker's part of the preparation, in the read transaction. */
+  const prepare = (): Prepared => {
+    const maxId = maxContactId(db);
+    const { tasks } = setup;
+    let staleRows = 0;
+    if (tasks.stale) {
+      for (let chunk = tasks.stale.part; chunk * STALE_CHUNK <= maxId; chunk += tasks.stale.parts) {
+        staleRows += stale.get(chunk * STALE_CHUNK, (chunk + 1) * STALE_CHUNK, setup.staleKey) as number;
+      }
+    }
+    const prepared: Prepared = { type: 'prepared', stale: staleRows, failed: false };
+    if (staleRows > 0) return prepared; // the main thread validates, then exports on one thread
+    const consent = setup.gate.consentSql !== null;
+    if (tasks.addresses) {
+      const shared = readSharedAddresses(db, setup.gate.lookup, maxId, true);
+      const groupConsent = shared && consent ? readGroupConsents(db, setup.gate.channel, shared, true) : null;
+      if (!shared || (consent && !groupConsent)) prepared.failed = true;
+      else prepared.addresses = { ...shared, groupConsent };
+    }
+    if (tasks.consents && consent) {
+      const states = readOwnConsents(db, setup.gate.channel, maxId, true);
+      if (!states) prepared.failed = true;
+      else prepared.states = states;
+    }
+    return prepared;
+  };
+
+  const readRange = (index: number, from: number, to: number): void => {
+    const out = new EncodedText(setup.encoding);
+    let rows = 0;
+    for (const row of statement.iterate(...setup.params, from, to) as IterableIterator<unknown[]>) {
+      if (!gate!.keep(row)) continue;
+      // Every row written as one that follows another (a JSON row with its comma): the main thread
+      // drops the comma of a file's first row.
+      out.append(text.row(values(row), false));
+      rows++;
+    }
+    const encoded = out.take();
+    // Copied into memory of their own to be handed over: the encoder's may be Node's shared pool.
+    const buffer = new ArrayBuffer(encoded.bytes.length);
+    new Uint8Array(buffer).set(encoded.bytes);
+    send({ type: 'rows', index, rows, unencodable: encoded.unencodable, buffer }, [buffer]);
+  };
+
+  port.on('message', (message: ToWorker) => {
+    try {
+      if (message.type === 'begin') {
+        db.exec('BEGIN');
+        db.prepare('SELECT count(*) FROM sqlite_master').get(); // the read transaction starts at the first read
+        send({ type: 'begun' });
+        send(prepare());
+      } else if (message.type === 'bulk') {
+        const bulk: BulkRules | 'exact' = message.bulk ?? 'exact';
+        gate = new ChannelGate(db, setup.gate, setup.tuning, bulk);
+      } else if (message.type === 'range') {
+        readRange(message.index, message.from, message.to);
+      } else {
+        if (db.inTransaction) db.exec('COMMIT');
+        db.close();
+        port.close();
+      }
+    } catch (error) {
+      fail(error);
+    }
+  });
+  send({ type: 'ready' });
+} catch (error) {
+  fail(error);
+}
+
