@@ -51,7 +51,7 @@ export function csvQuote(text: string, delimiter: string): string {
  * One CSV cell writer per column, made once: the spreadsheet rule of the column's kind, then RFC 4180
  * quoting, with one regular expression test deciding whether a cell needs quotes at all (most do not).
  */
-function csvCell(kind: ValueKind, delimiter: string): (value: OutValue) => string {
+export function csvCell(kind: ValueKind, delimiter: string): (value: OutValue) => string {
   const special = new RegExp(`["\r\n${delimiter.replace(/[|\\]/g, '\\$&')}]`);
   return (value) => {
     if (value === null) return '';

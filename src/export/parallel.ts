@@ -41,6 +41,13 @@ export interface WorkerSetup {
   /** A `ranged` statement (select.ts): `params`, then the range. */
   sql: string;
   params: unknown[];
+  /**
+   * Set when `sql` gives CSV lines (csv-lines.ts): the same statement giving the output columns' values,
+   * to read a row's values again when its line cannot be written as it is.
+   */
+  valuesSql?: string;
+  /** Where a row holds its drive key (the contact id, or the scores row). */
+  driveColumn: number;
   tasks: Tasks;
   /** "Needs validating" (validate/ensure.ts) and its parameter. */
   staleSql: string;

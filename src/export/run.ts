@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Db } from '../store/db.js';
 import { defaultCountryOf, ensureValidated, STALE_SQL, validationKey } from '../validate/ensure.js';
 import { COLUMNS, DEFAULT_COLUMNS, PRESETS, presetColumns, type DateFormat, type Transform } from './columns.js';
+import { csvLineKeys } from './csv-lines.js';
 import { transformKind } from './format.js';
 import { rowValues, type OutputColumn } from './lines.js';
 import { nowIso, osUser } from './keys.js';
@@ -152,11 +153,15 @@ function startWorkers(db: Db, request: ExportRequest, plan: Plan, dateFormat: Da
   const count = tuning.workers ?? (keys >= PARALLEL_FROM ? defaultWorkers() : 0);
   if (count < 1) return null;
   const kinds = plan.outputs.map((o) => o.kind);
+  const lineKeys = format === 'csv' ? csvLineKeys(plan.outputs, plan.baseKeys) : null;
+  const lines = lineKeys ? buildQuery(db, request.selection, plan.baseKeys, 'rows', { ranged: true, csvLine: { keys: lineKeys, kinds, delimiter } }) : null;
   const setups = Array.from({ length: count }, (_, worker): WorkerSetup => ({
     file: db.name,
     mmapBytes: MMAP_BYTES,
-    sql: query.sql,
+    sql: lines ? lines.sql : query.sql,
     params: query.params,
+    valuesSql: lines ? query.sql : undefined,
+    driveColumn: lines?.driveColumn ?? -1,
     tasks: tasksOf(worker, count),
     staleSql: STALE_SQL,
     staleKey: validationKey(defaultCountryOf(db)),

@@ -6,7 +6,8 @@
  */
 import type { Db } from '../store/db.js';
 import type { Channel } from '../store/types.js';
-import { COLUMNS } from './columns.js';
+import { COLUMNS, type ValueKind } from './columns.js';
+import { csvLineSql } from './csv-lines.js';
 import { compileFilter, segmentKey, type CompiledFilter } from './filter.js';
 import { emailHash, sha256Hex } from './keys.js';
 
@@ -209,6 +210,8 @@ export interface BuiltQuery {
   gate: GateSpec | null;
   /** What the rows are ordered by (integer, unique per row): a `ranged` statement reads one range of it. */
   driveKey: DriveKey;
+  /** With `csvLine`: where a row holds its drive key (the line comes after it, last). */
+  driveColumn?: number;
 }
 
 export type DriveKey = 's.rowid' | 's.contact_id' | 'c.id';
@@ -243,16 +246,17 @@ export const ROW_PERSON = 2;
  * candidates, all in SQL.
  *
  * Options (email, sms, phone), for export workers. `ranged`: the statement reads the candidates whose
- * drive key is in [?, ?), two more parameters after `params`.
+ * drive key is in [?, ?), two more parameters after `params`. `csvLine`: the output columns (`keys`, of
+ * `kinds`) come as one CSV line (csv-lines.ts), after the leading values and the drive key.
  */
 export function buildQuery(
   db: Db,
   selection: Selection,
   columnKeys: string[],
   mode: 'rows' | 'count' = 'rows',
-  options: { ranged?: boolean } = {},
+  options: { ranged?: boolean; csvLine?: { keys: string[]; kinds: ValueKind[]; delimiter: string } } = {},
 ): BuiltQuery {
-  const { ranged = false } = options;
+  const { ranged = false, csvLine } = options;
   const rule = CHANNEL_RULES[selection.channel];
   const runId = resolveRun(db, selection.run);
   const filter = selection.where ? compileFilter(selection.where) : null;
@@ -300,6 +304,11 @@ export function buildQuery(
     const leftJoin = !drive && outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : '';
     const driveKey = drive ? drive.order : 'c.id';
     const range = ranged ? `\n      AND ${driveKey} >= ? AND ${driveKey} < ?` : '';
+    if (csvLine) {
+      // The drive key too: a row whose line cannot be written as it is has its values read by it.
+      selected.length = 0;
+      selected.push(driveKey, csvLineSql(csvLine.keys.map((k, i) => ({ sql: COLUMNS[k]!.sql.replace('@channel', channel), kind: csvLine.kinds[i]! })), csvLine.delimiter));
+    }
     const sql = `SELECT ${[...hidden, ...selected].join(',\n  ')}\nFROM ${from} ${leftJoin}\nWHERE ${driveWhere}${own.sql}${range}\nORDER BY ${driveKey}`;
     if (leftJoin) params.push(runId);
     if (drive) params.push(runId);
@@ -316,7 +325,7 @@ export function buildQuery(
           AND ${rival.sql})`,
       rivalParams: [...(rivalScores ? [runId] : []), ...rival.params],
     };
-    return { sql, params, runId, columns: wanted, positions, gate, driveKey };
+    return { sql, params, runId, columns: wanted, positions, gate, driveKey, driveColumn: csvLine ? hidden.length : undefined };
   }
 
   const own = candidateFor('c', 's', parts);

@@ -5,12 +5,13 @@
  * - prepares: checks its part of the contacts is validated, and reads its part of the channel rules'
  *   bulk structures (bulk.ts) into memory the other workers are then given;
  * - reads the ranges it is given, applies the channel rules, formats the rows exactly as the main
- *   thread would (lines.ts), and sends back their encoded bytes.
+ *   thread would (lines.ts, csv-lines.ts), and sends back their encoded bytes.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../store/db.js';
 import { maxContactId, readGroupConsents, readOwnConsents, readSharedAddresses, type BulkRules } from './bulk.js';
 import { ChannelGate } from './gate.js';
+import { CsvLines } from './csv-lines.js';
 import { EncodedText, RowText, rowValues } from './lines.js';
 import { registerFunctions } from './select.js';
 import { STALE_CHUNK, type FromWorker, type Prepared, type ToWorker, type WorkerSetup } from './parallel.js';
@@ -63,6 +64,20 @@ try {
     return prepared;
   };
 
+  // With CSV lines from SQLite: the values of one row, read again (a range one key wide).
+  const lines = setup.valuesSql ? new CsvLines(setup.kinds, setup.delimiter) : null;
+  const again = setup.valuesSql ? db.prepare(setup.valuesSql).raw(true) : null;
+  const drive = setup.driveColumn;
+  const rowText = (row: unknown[]): string => {
+    if (!lines) return text.row(values(row), false);
+    const line = lines.text(row[row.length - 1] as string);
+    if (line !== null) return line;
+    const key = row[drive] as number;
+    const base = again!.get(...setup.params, key, key + 1) as unknown[] | undefined;
+    if (!base) throw new Error(`export worker: the row at ${key} is not there again in the same snapshot`);
+    return text.row(values(base), false);
+  };
+
   const readRange = (index: number, from: number, to: number): void => {
     const out = new EncodedText(setup.encoding);
     let rows = 0;
@@ -70,7 +85,7 @@ try {
       if (!gate!.keep(row)) continue;
       // Every row written as one that follows another (a JSON row with its comma): the main thread
       // drops the comma of a file's first row.
-      out.append(text.row(values(row), false));
+      out.append(rowText(row));
       rows++;
     }
     const encoded = out.take();
