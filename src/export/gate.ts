@@ -20,7 +20,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db.js';
 import { maxContactId, readBulk, type BulkRules } from './bulk.js';
 import { ASK, GRANTED } from './consents.js';
-import { emailHash, sha256Hex } from './keys.js';
+import { emailHash, sha256Hex } from './digests.js';
 import { ROW_ID, ROW_KEY, ROW_PERSON, type GateSpec } from './select.js';
 
 /** Suppression lists up to this size are held in memory (~100 bytes a hash); longer ones are probed by index. */

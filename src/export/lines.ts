@@ -4,7 +4,7 @@
  * text encoded as UTF-8 or Windows-1252. The export's main thread and its workers share this code, so
  * a row is written the same way whichever thread formats it.
  */
-import iconv from 'iconv-lite';
+import { createRequire } from 'node:module';
 import { type DateFormat, type Transform, type ValueKind } from './columns.js';
 import { applyTransform, spreadsheetCell, type OutValue } from './format.js';
 
@@ -104,6 +104,9 @@ export class RowText {
 /** Text goes to the file in chunks of about this many bytes (a few thousand rows). */
 export const FLUSH_AT = 1 << 20;
 
+/** iconv-lite, loaded for Windows-1252 only (an export worker writing UTF-8 starts without it). */
+let iconv: typeof import('iconv-lite') | null = null;
+
 /** Characters outside Windows-1252 (iconv-lite writes them as '?'). */
 const NOT_CP1252 = /[^\x00-\x7f\xa0-\xff\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]/g;
 
@@ -155,6 +158,7 @@ export class EncodedText {
       return { bytes: taken, unencodable: 0 };
     }
     const bad = this.text.match(NOT_CP1252);
+    iconv ??= createRequire(import.meta.url)('iconv-lite') as typeof import('iconv-lite');
     const bytes = iconv.encode(this.text, 'win1252');
     if (bytes.length !== this.text.length) throw new Error('Windows-1252: the encoder did not write one byte per code unit');
     this.text = '';

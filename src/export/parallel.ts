@@ -171,7 +171,8 @@ export class ExportWorkers {
     const slots: Slot[] = [];
     const workers = new ExportWorkers(slots);
     for (const setup of setups) {
-      const worker = entry.eval ? new Worker(entry.code, { eval: true, workerData: setup }) : new Worker(entry.file, { workerData: setup });
+      // No inherited flags: a parent run with --import tsx would load tsx again in every worker.
+      const worker = entry.eval ? new Worker(entry.code, { eval: true, workerData: setup, execArgv: [] }) : new Worker(entry.file, { workerData: setup, execArgv: [] });
       const slot: Slot = { worker, queued: 0, inbox: [], waiter: null };
       worker.on('message', (message: FromWorker) => workers.receive(slot, message));
       worker.on('error', (error) => workers.fail(new ExportWorkerError(`export worker failed: ${error.message}`)));

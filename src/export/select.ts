@@ -9,7 +9,7 @@ import type { Channel } from '../store/types.js';
 import { COLUMNS, type ValueKind } from './columns.js';
 import { csvLineSql } from './csv-lines.js';
 import { compileFilter, segmentKey, type CompiledFilter } from './filter.js';
-import { emailHash, sha256Hex } from './keys.js';
+import { emailHash, sha256Hex } from './digests.js';
 
 export type StatusFilter = 'active' | 'inactive' | 'all';
 
