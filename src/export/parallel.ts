@@ -82,6 +82,8 @@ export interface RowsMessage {
   rows: number;
   unencodable: number;
   buffer: ArrayBuffer;
+  /** Where each row ends in `buffer` (to stop at --limit within a range). */
+  ends: Uint32Array;
 }
 
 export type FromWorker = { type: 'ready' } | { type: 'begun' } | Prepared | RowsMessage | { type: 'error'; message: string };
@@ -159,6 +161,7 @@ export class ExportWorkers {
   });
   private onRows: ((message: RowsMessage) => void) | null = null;
   private closed = false;
+  private closing: Promise<void> | null = null;
 
   private constructor(private readonly slots: Slot[]) {
     this.failed.catch(() => undefined); // observed by whoever waits; not an unhandled rejection meanwhile
@@ -250,9 +253,11 @@ export class ExportWorkers {
 
   /**
    * Hands out the ranges of [min, max], `width` keys each, to whichever worker is free, and writes each
-   * range's rows to the sink once every range before it is written. Returns the number of rows.
+   * range's rows to the sink once every range before it is written, up to `limit` rows (the rows of a
+   * Windows-1252 range cannot be cut: its count of unencodable characters is the whole range's).
+   * Returns the number of rows.
    */
-  async run(sink: ExportSink, bounds: { min: number; max: number }, width: number, onProgress?: (rows: number) => void): Promise<number> {
+  async run(sink: ExportSink, bounds: { min: number; max: number }, width: number, limit?: number, onProgress?: (rows: number) => void): Promise<number> {
     const ranges = Math.floor((bounds.max - bounds.min) / width) + 1;
     // At most `window` ranges are out: handed out, or answered and waiting for the ones before them.
     const window = this.slots.length * (QUEUED + 1);
@@ -277,7 +282,7 @@ export class ExportWorkers {
       wake?.();
     };
     send();
-    while (written < ranges) {
+    while (written < ranges && rows !== limit) {
       const done = answered.get(written);
       if (done === undefined) {
         await Promise.race([new Promise<void>((resolve) => (wake = resolve)), this.failed]);
@@ -285,9 +290,13 @@ export class ExportWorkers {
         continue;
       }
       answered.delete(written);
-      await sink.writeEncodedRows(Buffer.from(done.buffer), done.rows, done.unencodable);
-      if (onProgress && Math.floor(rows / 10_000) !== Math.floor((rows + done.rows) / 10_000)) onProgress(rows + done.rows);
-      rows += done.rows;
+      const take = limit === undefined ? done.rows : Math.min(done.rows, limit - rows);
+      // Every range is in, or the limit is reached: nothing more to read.
+      if (written === ranges - 1 || rows + take === limit) void this.close();
+      const bytes = Buffer.from(done.buffer, 0, take === done.rows ? done.buffer.byteLength : take === 0 ? 0 : done.ends[take - 1]);
+      await sink.writeEncodedRows(bytes, take, done.unencodable);
+      if (onProgress && Math.floor(rows / 10_000) !== Math.floor((rows + take) / 10_000)) onProgress(rows + take);
+      rows += take;
       written++;
       send();
     }
@@ -295,9 +304,17 @@ export class ExportWorkers {
     return rows;
   }
 
-  /** Ends the workers: each ends its read transaction and closes its connection (stopped if it does not). */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Ends the workers: each ends its read transaction and closes its connection (stopped if it does
+   * not). The same promise for every call: run() starts it once the last range is in, so the workers
+   * wind down (unmapping the store takes a while) while this thread finishes the file.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.end();
+    return this.closing;
+  }
+
+  private async end(): Promise<void> {
     this.closed = true;
     this.onRows = null;
     const clean = this.failure === null;

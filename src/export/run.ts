@@ -137,19 +137,22 @@ interface Parallel {
 
 /**
  * Starts the export's workers when the export can run on them: a channel with an address key, a text
- * format, no seeds, no --limit, and no per-file row limit it could reach (rows are handed over in
- * ranges); a store in a file, with nothing uncommitted on this connection. Null otherwise.
+ * format, no seeds, no per-file row limit it could reach (rows are handed over in ranges), and a
+ * --limit, if any, that one thread would not reach before it reads the channel rules in bulk (gate.ts),
+ * in UTF-8; a store in a file, with nothing uncommitted on this connection. Null otherwise.
  */
 function startWorkers(db: Db, request: ExportRequest, plan: Plan, dateFormat: DateFormat, delimiter: string, encoding: 'utf8' | 'cp1252', maxRows: number | undefined): Parallel | null {
   const format = request.format;
   const tuning = request.parallel ?? {};
-  if (format === 'xlsx' || (request.withSeeds ?? 0) > 0 || request.selection.limit !== undefined || tuning.workers === 0) return null;
+  if (format === 'xlsx' || (request.withSeeds ?? 0) > 0 || tuning.workers === 0) return null;
   if (db.memory || db.inTransaction) return null;
   const query = buildQuery(db, request.selection, plan.baseKeys, 'rows', { ranged: true });
   const bounds = query.gate ? driveBounds(db, query) : null;
   if (!query.gate || !bounds) return null;
   const keys = bounds.max - bounds.min + 1;
   if (maxRows !== undefined && keys > maxRows - 1) return null;
+  const limit = request.selection.limit;
+  if (limit !== undefined && (encoding !== 'utf8' || (tuning.workers === undefined && limit <= Math.max(2_000, keys / 200)))) return null;
   const count = tuning.workers ?? (keys >= PARALLEL_FROM ? defaultWorkers() : 0);
   if (count < 1) return null;
   const kinds = plan.outputs.map((o) => o.kind);
@@ -249,7 +252,7 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   const seedPositions: { seed: SeedRow; position: number }[] = [];
   let files: FileResult[];
   try {
-    if (parallel) rows = await parallel.workers.run(sink, parallel.bounds, parallel.width, request.onProgress);
+    if (parallel) rows = await parallel.workers.run(sink, parallel.bounds, parallel.width, request.selection.limit, request.onProgress);
     else {
       let last: unknown[] | null = null;
       for (const row of selectedRows(db, query, request.selection.limit, request.tuning)) {

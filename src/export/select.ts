@@ -223,9 +223,9 @@ export function driveBounds(db: Db, query: BuiltQuery): { min: number; max: numb
     query.driveKey === 's.rowid'
       ? 'SELECT (SELECT min(rowid) FROM scores) AS min, (SELECT max(rowid) FROM scores) AS max'
       : query.driveKey === 's.contact_id'
-        ? 'SELECT (SELECT min(contact_id) FROM scores WHERE run_id = ?1) AS min, (SELECT max(contact_id) FROM scores WHERE run_id = ?1) AS max'
+        ? 'SELECT (SELECT min(contact_id) FROM scores WHERE run_id = ?) AS min, (SELECT max(contact_id) FROM scores WHERE run_id = ?) AS max'
         : 'SELECT (SELECT min(id) FROM contacts) AS min, (SELECT max(id) FROM contacts) AS max';
-  const row = db.prepare(sql).get(...(query.driveKey === 's.contact_id' ? [query.runId] : [])) as { min: number | null; max: number | null };
+  const row = db.prepare(sql).get(...(query.driveKey === 's.contact_id' ? [query.runId, query.runId] : [])) as { min: number | null; max: number | null };
   return row.min === null || row.max === null ? null : { min: row.min, max: row.max };
 }
 

@@ -80,19 +80,20 @@ try {
 
   const readRange = (index: number, from: number, to: number): void => {
     const out = new EncodedText(setup.encoding);
-    let rows = 0;
+    const ends: number[] = [];
     for (const row of statement.iterate(...setup.params, from, to) as IterableIterator<unknown[]>) {
       if (!gate!.keep(row)) continue;
       // Every row written as one that follows another (a JSON row with its comma): the main thread
       // drops the comma of a file's first row.
       out.append(rowText(row));
-      rows++;
+      ends.push(out.pending());
     }
     const encoded = out.take();
     // Copied into memory of their own to be handed over: the encoder's may be Node's shared pool.
     const buffer = new ArrayBuffer(encoded.bytes.length);
     new Uint8Array(buffer).set(encoded.bytes);
-    send({ type: 'rows', index, rows, unencodable: encoded.unencodable, buffer }, [buffer]);
+    const rowEnds = Uint32Array.from(ends);
+    send({ type: 'rows', index, rows: ends.length, unencodable: encoded.unencodable, buffer, ends: rowEnds }, [buffer, rowEnds.buffer]);
   };
 
   port.on('message', (message: ToWorker) => {

@@ -110,6 +110,31 @@ describe('export on worker threads', () => {
     });
   }
 
+  it('stops at --limit as the one-thread export does, within a range or at its end', async () => {
+    for (const limit of [1, 5, 37, 100, 10_000]) {
+      for (const format of ['csv', 'json'] as const) {
+        const one = await exportFile(db, { segments: ['champions', 'loyal'], limit }, { format, parallel: { workers: 0 } });
+        const many = await exportFile(db, { segments: ['champions', 'loyal'], limit }, { format, parallel: { workers: 2, rangeKeys: 9 } });
+        expect(fs.readFileSync(many.file).equals(fs.readFileSync(one.file)), `${format} --limit ${limit}`).toBe(true);
+        expect(many.result.rows).toBe(one.result.rows);
+        expect(many.result.workers).toBe(2);
+      }
+    }
+  });
+
+  it('reads a run by contact id when the store holds several runs', async () => {
+    const { db: runs } = hostileStore(120);
+    const ids = runs.prepare('SELECT id FROM contacts').pluck().all() as number[];
+    for (let r = 0; r < 3; r++) {
+      const run = addScoreRun(runs, `2026-07-0${r + 1}`);
+      for (const id of ids) addScore(runs, run, id, { segment: id % 3 === r ? 'Champions' : 'Loyal', r: 1 + ((id + r) % 5) });
+    }
+    const one = await exportFile(runs, { segments: ['champions'] }, { format: 'csv', parallel: { workers: 0 } });
+    const many = await exportFile(runs, { segments: ['champions'] }, { format: 'csv', parallel: { workers: 2, rangeKeys: 11 } });
+    expect(one.result.rows).toBeGreaterThan(0);
+    expect(fs.readFileSync(many.file).equals(fs.readFileSync(one.file))).toBe(true);
+  });
+
   it('writes an empty list as the one-thread export does', async () => {
     const one = await exportFile(db, { segments: ['champions'], where: 'city = "nowhere"' }, { format: 'json', parallel: { workers: 0 } });
     const many = await exportFile(db, { segments: ['champions'], where: 'city = "nowhere"' }, { format: 'json', parallel: { workers: 2 } });
