@@ -148,12 +148,13 @@ export class EncodedText {
 
   /**
    * The encoded bytes so far, and how many characters Windows-1252 could not hold (written as '?');
-   * starts afresh (the bytes belong to the caller).
+   * starts afresh. The bytes belong to the caller; with `reuse`, only until the next append (their
+   * memory is used again: an export worker copies them out at once).
    */
-  take(): { bytes: Buffer; unencodable: number } {
+  take(reuse = false): { bytes: Buffer; unencodable: number } {
     if (this.bytes) {
       const taken = this.bytes.subarray(0, this.used);
-      this.bytes = Buffer.allocUnsafe(this.bytes.length);
+      if (!reuse) this.bytes = Buffer.allocUnsafe(this.bytes.length);
       this.used = 0;
       return { bytes: taken, unencodable: 0 };
     }

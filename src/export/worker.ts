@@ -78,8 +78,8 @@ try {
     return text.row(values(base), false);
   };
 
+  const out = new EncodedText(setup.encoding);
   const readRange = (index: number, from: number, to: number): void => {
-    const out = new EncodedText(setup.encoding);
     const ends: number[] = [];
     for (const row of statement.iterate(...setup.params, from, to) as IterableIterator<unknown[]>) {
       if (!gate!.keep(row)) continue;
@@ -88,8 +88,8 @@ try {
       out.append(rowText(row));
       ends.push(out.pending());
     }
-    const encoded = out.take();
-    // Copied into memory of their own to be handed over: the encoder's may be Node's shared pool.
+    // Copied into memory of their own to be handed over (the encoder's is used for the next range).
+    const encoded = out.take(true);
     const buffer = new ArrayBuffer(encoded.bytes.length);
     new Uint8Array(buffer).set(encoded.bytes);
     const rowEnds = Uint32Array.from(ends);
