@@ -88,7 +88,7 @@ export interface RowsMessage {
 
 export type FromWorker = { type: 'ready' } | { type: 'begun' } | Prepared | RowsMessage | { type: 'error'; message: string };
 
-/** Tests set these to reach many ranges and shares on small stores. */
+/** How many workers (`custkit export --workers`), and how wide a range (tests: many ranges on small stores). */
 export interface ParallelTuning {
   /** Worker threads: 0 for none; default one per core (at most 4) when the export may be large. */
   workers?: number;
@@ -224,8 +224,8 @@ export class ExportWorkers {
   /**
    * Every worker begins its read transaction while `db` holds the write lock (nothing of `db`'s may be
    * uncommitted), checks its part of the contacts is validated and does its part of the bulk reads,
-   * which every worker is then given. 'busy' when the lock cannot be had (another process is writing, or `db`
-   * is read-only), 'stale' when contacts need validating: the caller then exports on one thread.
+   * which every worker is then given. 'busy' when the lock cannot be had (another process is writing,
+   * or `db` is read-only), 'stale' when contacts need validating: the caller then exports on one thread.
    */
   async prepare(db: Db): Promise<'ready' | 'busy' | 'stale'> {
     await this.next('ready');
