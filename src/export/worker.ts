@@ -81,7 +81,8 @@ try {
   const out = new EncodedText(setup.encoding);
   const readRange = (index: number, from: number, to: number): void => {
     const ends: number[] = [];
-    for (const row of statement.iterate(...setup.params, from, to) as IterableIterator<unknown[]>) {
+    // All the range's rows at once: iterating costs a call into SQLite per row (~8% of reading them).
+    for (const row of statement.all(...setup.params, from, to) as unknown[][]) {
       if (!gate!.keep(row)) continue;
       // Every row written as one that follows another (a JSON row with its comma): the main thread
       // drops the comma of a file's first row.
