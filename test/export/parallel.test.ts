@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 as rng } from '../../bench/random.js';
 import type { ExportRequest } from '../../src/export/run.js';
-import type { ParallelTuning } from '../../src/export/parallel.js';
-import type { Selection } from '../../src/export/select.js';
+import { ExportWorkers, tasksOf, type ParallelTuning, type WorkerSetup } from '../../src/export/parallel.js';
+import { buildQuery, type Selection } from '../../src/export/select.js';
 import { addSuppression } from '../../src/export/suppressions.js';
 import type { Db } from '../../src/store/db.js';
 import { addConsent, addContact, addScore, addScoreRun, makeStore } from './store.js';
@@ -133,6 +133,41 @@ describe('export on worker threads', () => {
     const many = await exportFile(runs, { segments: ['champions'] }, { format: 'csv', parallel: { workers: 2, rangeKeys: 11 } });
     expect(one.result.rows).toBeGreaterThan(0);
     expect(fs.readFileSync(many.file).equals(fs.readFileSync(one.file))).toBe(true);
+  });
+
+  it('leaves the export to one thread when the store is being written, and fails cleanly when a worker does', async () => {
+    const { db: store, file } = hostileStore(30);
+    const query = buildQuery(store, { segments: [], tags: [], status: 'active', channel: 'email', includeUnconsented: false }, ['email'], 'rows', { ranged: true });
+    const setup: WorkerSetup = {
+      file,
+      mmapBytes: 0,
+      sql: query.sql,
+      params: query.params,
+      driveColumn: -1,
+      tasks: tasksOf(0, 1),
+      staleSql: '0',
+      staleKey: '',
+      gate: query.gate!,
+      positions: query.positions,
+      outputs: [{ header: 'email', from: [0], transform: 'value', kind: 'text', sourceKind: 'text' }],
+      dateFormat: 'iso',
+      format: 'csv',
+      headers: ['email'],
+      kinds: ['text'],
+      delimiter: ',',
+      encoding: 'utf8',
+    };
+    const writer = makeStore(file).db;
+    writer.exec('BEGIN IMMEDIATE');
+    store.pragma('busy_timeout = 0');
+    const busy = ExportWorkers.start([setup])!;
+    await expect(busy.prepare(store)).resolves.toBe('busy');
+    await busy.close();
+    writer.exec('ROLLBACK');
+    const broken = ExportWorkers.start([{ ...setup, sql: 'SELECT * FROM no_such_table' }])!;
+    await expect(broken.prepare(store)).rejects.toThrow(/export worker failed: .*no such table/);
+    await broken.close();
+    writer.close();
   });
 
   it('writes an empty list as the one-thread export does', async () => {
