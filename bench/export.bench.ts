@@ -1,8 +1,8 @@
 /**
  * Export benchmark: a store of N contacts (default 1,000,000) made directly with SQL (validated columns
  * set, one email consent each (80% granted), ~5% sharing an address, a score run, 1% of addresses suppressed), then an
- * export as CSV with a segment filter on the email channel, run in a child process (on the built
- * modules, as the CLI runs) so its peak RSS is the export's own, with its CPU time and private memory. A second, ten times smaller export shows memory does
+ * export as CSV with a segment filter on the email channel, run in a child process so its peak RSS is
+ * the export's own, with its CPU time and private memory. A second, ten times smaller export shows memory does
  * not grow with the row count.
  *
  *   npm run bench:export                      # 1M contacts (the store is kept in bench/out/ and reused)
@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { openStore, type Db } from '../src/store/db.js';
 import { emailHash } from '../src/export/keys.js';
+import { runExport } from '../src/export/run.js';
 import { defaultCountryOf, validationKey } from '../src/validate/ensure.js';
 import { argValue, OUT } from './common.js';
 
@@ -72,17 +73,9 @@ function privateMb(): number | null {
   }
 }
 
-/**
- * In the child: one export, then its figures as JSON on stdout. The export runs the built modules
- * (dist/, which `npm run bench:export` builds first), as `custkit export` does: from the TypeScript
- * sources, each export worker thread would first load tsx and compile the sources (about 0.2 s before
- * it reads a row), which no user pays.
- */
+/** In the child: one export, then its figures as JSON on stdout. */
 async function child(dbFile: string, out: string, limit?: number): Promise<void> {
-  const built = (file: string): string => new URL(`../dist/${file}`, import.meta.url).href;
-  const { openStore: open } = (await import(built('store/db.js'))) as typeof import('../src/store/db.js');
-  const { runExport } = (await import(built('export/run.js'))) as typeof import('../src/export/run.js');
-  const db = open(dbFile);
+  const db = openStore(dbFile);
   // Peak RSS counts the store's pages SQLite maps (the OS file cache, shared and reclaimable); the
   // private memory (heap, buffers) is sampled apart, whenever the export yields to write a chunk.
   let peakPrivate = privateMb() ?? 0;
