@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { CliError, ExitCode, Progress, UsageError } from './context.js';
 import type { Wrap } from './main.js';
+import { parseWorkersFlag } from './validate-options.js';
 import { PRESETS, type DateFormat } from '../export/columns.js';
 import { FilterError } from '../export/filter.js';
 import { runExport } from '../export/run.js';
@@ -89,6 +90,7 @@ interface ExportFlags {
   dateFormat?: DateFormat;
   withSeeds?: string;
   maxRowsPerFile?: string;
+  workers?: string;
 }
 
 export function registerExport(program: Command, wrap: Wrap): void {
@@ -116,6 +118,7 @@ export function registerExport(program: Command, wrap: Wrap): void {
     .addOption(new Option('--date-format <format>', 'dates as yyyy-mm-dd (iso), dd-mm-yyyy (dmy) or mm/dd/yyyy (mdy); default: the preset\'s').choices(['iso', 'dmy', 'mdy']))
     .option('--with-seeds <n>', 'mix N registered trap addresses into the output at random rows (channel email)')
     .option('--max-rows-per-file <n>', 'split into numbered files of at most N rows, header included (hubspot: 1048576)')
+    .option('--workers <n>', 'worker threads reading a large export (default: auto, one per core; 0: one thread)')
     .action(
       wrap(async (ctx, flags: ExportFlags) => {
         if (flags.columns && flags.preset) throw new UsageError('--columns and --preset both choose the columns: use one');
@@ -125,6 +128,7 @@ export function registerExport(program: Command, wrap: Wrap): void {
         const withSeeds = positiveInt('--with-seeds', flags.withSeeds, true);
         const maxRowsPerFile = positiveInt('--max-rows-per-file', flags.maxRowsPerFile);
         if (maxRowsPerFile !== undefined && maxRowsPerFile < 2) throw new UsageError('--max-rows-per-file: at least 2 (the header and one row)');
+        const workers = parseWorkersFlag(flags.workers);
         const columns = flags.columns?.split(',').map((c) => c.trim()).filter(Boolean);
         if (flags.columns !== undefined && !columns?.length) throw new UsageError('--columns: name at least one column');
         const db = ctx.openDb();
@@ -152,6 +156,7 @@ export function registerExport(program: Command, wrap: Wrap): void {
             dateFormat: flags.dateFormat,
             withSeeds,
             maxRowsPerFile,
+            parallel: workers === 'auto' ? undefined : { workers },
             onProgress: (rows) => progress.update(rows),
           });
           progress.done();

@@ -18,6 +18,8 @@ export interface ColumnDef {
   scores?: boolean;
   /** Identifies the person: a seed row leaves it empty (or fills it with the seed's own value). */
   personal?: boolean;
+  /** A real number, written the way JavaScript writes numbers (SQLite's text for it differs). */
+  real?: boolean;
 }
 
 /** The record's current choice for a channel: granted, withdrawn or none. */
@@ -61,7 +63,7 @@ export const COLUMNS: Record<string, ColumnDef> = {
   rfm: { sql: "s.r_score || s.f_score || s.m_score", kind: 'number', scores: true },
   recency: { sql: 's.recency_days', kind: 'number', scores: true },
   frequency: { sql: 's.frequency', kind: 'number', scores: true },
-  monetary: { sql: 's.monetary_minor / 100.0', kind: 'number', scores: true },
+  monetary: { sql: 's.monetary_minor / 100.0', kind: 'number', scores: true, real: true },
   last_purchase: { sql: 's.last_purchase_at', kind: 'date', scores: true },
 };
 

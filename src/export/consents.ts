@@ -51,25 +51,43 @@ const isAscii = (text: string): boolean => !/[^\x00-\x7f]/.test(text);
 export function readConsents(db: Db, channel: string, keep: ArrayLike<number>): ConsentTable | null {
   const maxId = (db.prepare('SELECT max(id) AS n FROM contacts').get() as { n: number | null }).n ?? 0;
   const states = new Uint8Array(maxId + 1);
-  const latest = new Map<number, { at: string; id: number }>();
-  const brief = db.prepare("SELECT group_concat(contact_id || substr(status, 1, 1)) FROM consents WHERE contact_id >= ? AND contact_id < ? AND channel = ?").pluck();
-  for (let from = 0; from <= maxId; from += CHUNK) {
-    const text = brief.get(from, Math.min(from + CHUNK, maxId + 1), channel) as string | null;
-    if (text && !parseBrief(text, states)) return null;
-  }
+  if (!readConsentStates(db, channel, states)) return null;
   const again: number[] = [];
   for (let id = 0; id <= maxId; id++) if (states[id] === ASK || (keep[id] && states[id] !== NO_CONSENT)) again.push(id);
+  const latest = new Map<number, { at: string; id: number }>();
+  return readLatestConsents(db, channel, again, states, keep, latest) ? { states, latest } : null;
+}
+
+/**
+ * The first pass, for the contact ids below `states.length`: each one's state, ASK for a contact with
+ * several rows (settled by `readLatestConsents`). False when the text was not as expected.
+ */
+export function readConsentStates(db: Db, channel: string, states: Uint8Array): boolean {
+  const brief = db.prepare("SELECT group_concat(contact_id || substr(status, 1, 1)) FROM consents WHERE contact_id >= ? AND contact_id < ? AND channel = ?").pluck();
+  for (let from = 0; from < states.length; from += CHUNK) {
+    const text = brief.get(from, Math.min(from + CHUNK, states.length), channel) as string | null;
+    if (text && !parseBrief(text, states)) return false;
+  }
+  return true;
+}
+
+/**
+ * The second pass, for `ids` (ascending): each one's state from its full rows, and for those marked in
+ * `keep`, when their current choice was recorded (in `latest`; ASK when that cannot be compared here).
+ * A contact with no row for the channel is left as it was. False when the text was not as expected.
+ */
+export function readLatestConsents(db: Db, channel: string, ids: number[], states: Uint8Array, keep: ArrayLike<number>, latest: ConsentTable['latest']): boolean {
   const full = db
     .prepare(
       `SELECT group_concat(contact_id || ':' || iif(typeof(recorded_at) = 'text', length(recorded_at) || ':' || recorded_at, 'x:') || id || substr(status, 1, 1))
        FROM consents WHERE contact_id IN (SELECT value FROM json_each(?)) AND channel = ?`,
     )
     .pluck();
-  for (let i = 0; i < again.length; i += BY_ID) {
-    const text = full.get(JSON.stringify(again.slice(i, i + BY_ID)), channel) as string | null;
-    if (text && !parseChunk(text, states, keep, latest)) return null;
+  for (let i = 0; i < ids.length; i += BY_ID) {
+    const text = full.get(JSON.stringify(ids.slice(i, i + BY_ID)), channel) as string | null;
+    if (text && !parseChunk(text, states, keep, latest)) return false;
   }
-  return { states, latest };
+  return true;
 }
 
 /** "12g,13w,...": a contact met twice is marked ASK for the second pass. */

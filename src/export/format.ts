@@ -3,7 +3,7 @@
  * Klaviyo's consent words) and the spreadsheet-safety rule applied per column kind.
  */
 import type { DateFormat, Transform, ValueKind } from './columns.js';
-import { isE164 } from './keys.js';
+import { isE164 } from '../store/types.js';
 
 export type OutValue = string | number | null;
 

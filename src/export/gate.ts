@@ -7,9 +7,9 @@
  * - suppressions: the hashes of the channel's key type, and of opposition / erased for the person's
  *   other identifiers, read once; an address is hashed only when a suppression of its type exists;
  * - consent: every contact's own current choice for the channel, read in bulk from the consents index
- *   into one byte per contact (consents.ts);
+ *   into one byte per contact (consents.ts, bulk.ts);
  * - addresses shared by several records (a minority before dedupe), with their records' ids: read in
- *   bulk from the address index. The person's choice there is the latest across those records; a
+ *   bulk from the address index, with the person's choice there (the latest across those records); a
  *   record at a shared address is checked for a more recently updated rival candidate by one indexed
  *   query. Consents the bulk read cannot order go to the exact SQL rule.
  *
@@ -18,8 +18,9 @@
  */
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db.js';
-import { ASK, GRANTED, laterConsent, NO_CONSENT, readConsents, type ConsentTable } from './consents.js';
-import { emailHash, sha256Hex } from './keys.js';
+import { maxContactId, readBulk, type BulkRules } from './bulk.js';
+import { ASK, GRANTED } from './consents.js';
+import { emailHash, sha256Hex } from './digests.js';
 import { ROW_ID, ROW_KEY, ROW_PERSON, type GateSpec } from './select.js';
 
 /** Suppression lists up to this size are held in memory (~100 bytes a hash); longer ones are probed by index. */
@@ -137,70 +138,28 @@ class Suppressions {
   }
 }
 
-/**
- * Addresses held by more than one record (any status), as groups of those records' ids, from the
- * address index: read as one text value ("3,4;17,18,90;..."), so no row object nor address string is
- * made per group, and a row finds its group by its contact id. Null when the text is not as expected.
- */
-interface Shared {
-  /** 1 + the group of each contact id at a shared address (0: the only record at its address). */
-  groupOf: Int32Array;
-  /** The ids of group g (groupOf = g + 1) are ids[starts[g]] up to, not including, ids[starts[g + 1]]. */
-  starts: Int32Array;
-  ids: Int32Array;
-}
-
-function readShared(db: Db, lookup: string, maxId: number): Shared | null {
-  const text = db
-    .prepare(`SELECT group_concat(ids, ';') FROM (SELECT group_concat(id) AS ids FROM contacts WHERE ${lookup} IS NOT NULL GROUP BY ${lookup} HAVING count(*) > 1)`)
-    .pluck()
-    .get() as string | null;
-  const groupOf = new Int32Array(maxId + 1);
-  const starts: number[] = [0];
-  const ids: number[] = [];
-  if (text === null) return { groupOf, starts: Int32Array.from(starts), ids: new Int32Array(0) };
-  let id = 0;
-  let digits = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 59; // a last ';' closes the last group
-    if (c >= 48 && c <= 57) {
-      id = id * 10 + (c - 48);
-      digits++;
-      continue;
-    }
-    if ((c !== 44 && c !== 59) || digits === 0 || id > maxId) return null;
-    ids.push(id);
-    groupOf[id] = starts.length;
-    if (c === 59) starts.push(ids.length);
-    id = 0;
-    digits = 0;
-  }
-  return { groupOf, starts: Int32Array.from(starts), ids: Int32Array.from(ids) };
-}
-
-function maxContactId(db: Db): number {
-  return (db.prepare('SELECT max(id) AS n FROM contacts').get() as { n: number | null }).n ?? 0;
-}
-
 export class ChannelGate {
   private readonly suppressions: Suppressions;
   private readonly consent: Statement | null;
   private readonly rival: Statement;
   private readonly bulkFrom: number;
   private decided = 0;
-  private bulk: { shared: Shared; consents: ConsentTable | null } | 'exact' | null = null;
+  private bulk: BulkRules | 'exact' | null;
 
+  /** `bulk`: read already (by export workers), or 'exact' when that read failed; else read here once the export is large. */
   constructor(
     private readonly db: Db,
     private readonly spec: GateSpec,
     tuning: GateTuning = {},
+    bulk: BulkRules | 'exact' | null = null,
   ) {
     this.suppressions = new Suppressions(db, spec, tuning.inMemorySuppressions ?? IN_MEMORY_SUPPRESSIONS);
     this.consent = spec.consentSql === null ? null : db.prepare(spec.consentSql).pluck();
     this.rival = db.prepare(spec.rivalSql).pluck();
+    this.bulk = bulk;
     // Reading in bulk costs about as much as the exact rule for 1 row in 20 of the store: switch once
     // the export has shown it is not small (a few percent extra at most for a mid-size one).
-    this.bulkFrom = tuning.bulkFrom ?? Math.max(2_000, Math.floor(maxContactId(db) / 200));
+    this.bulkFrom = bulk ? 0 : (tuning.bulkFrom ?? Math.max(2_000, Math.floor(maxContactId(db) / 200)));
   }
 
   private consentGranted(id: number): boolean {
@@ -211,54 +170,29 @@ export class ChannelGate {
     return this.rival.get(id, ...this.spec.rivalParams) !== undefined;
   }
 
-  /** The person's current choice at a shared address: the latest row across its records; undefined when it takes the exact rule. */
-  private sharedConsent(consents: ConsentTable, shared: Shared, group: number): boolean | undefined {
-    let at: string | null = null;
-    let atId = 0;
-    let granted = false;
-    for (let i = shared.starts[group - 1]!; i < shared.starts[group]!; i++) {
-      const id = shared.ids[i]!;
-      const state = id < consents.states.length ? consents.states[id]! : ASK;
-      if (state === NO_CONSENT) continue;
-      const latest = consents.latest.get(id);
-      if (state === ASK || !latest) return undefined;
-      if (at === null || laterConsent(latest.at, latest.id, at, atId)) {
-        at = latest.at;
-        atId = latest.id;
-        granted = state === GRANTED;
-      }
-    }
-    return granted;
-  }
-
   /** Whether a candidate row leaves. */
   keep(row: unknown[]): boolean {
     const id = row[ROW_ID] as number;
     if (this.decided < this.bulkFrom) this.decided++;
-    else if (!this.bulk) {
-      // Read while the statement streams: the same snapshot of the store as its rows.
-      const shared = readShared(this.db, this.spec.lookup, maxContactId(this.db));
-      const consents = shared && this.consent ? readConsents(this.db, this.spec.channel, shared.groupOf) : null;
-      // An unexpected value leaves every row to the exact rule, as for a small export.
-      this.bulk = !shared || (this.consent && !consents) ? 'exact' : { shared, consents };
-    }
-    if (!this.bulk || this.bulk === 'exact') return !this.suppressions.suppressed(row) && this.consentGranted(id) && !this.outranked(id);
-    const { shared, consents } = this.bulk;
+    // Read while the statement streams: the same snapshot of the store as its rows. An unexpected
+    // value leaves every row to the exact rule, as for a small export.
+    else if (!this.bulk) this.bulk = readBulk(this.db, this.spec) ?? 'exact';
+    const bulk = this.bulk;
     // A contact added after the bulk read (not in it) is decided exactly.
-    if (id >= shared.groupOf.length) return !this.suppressions.suppressed(row) && this.consentGranted(id) && !this.outranked(id);
-    const group = shared.groupOf[id]!;
+    if (!bulk || bulk === 'exact' || id >= bulk.groupOf.length) return !this.suppressions.suppressed(row) && this.consentGranted(id) && !this.outranked(id);
+    const group = bulk.groupOf[id]!;
     if (group !== 0) {
       if (this.suppressions.suppressed(row)) return false;
-      if (consents) {
-        const granted = this.sharedConsent(consents, shared, group);
-        if (granted === false || (granted === undefined && !this.consentGranted(id))) return false;
+      if (bulk.groupConsent) {
+        const choice = bulk.groupConsent[group - 1]!;
+        if (choice === ASK ? !this.consentGranted(id) : choice !== GRANTED) return false;
       }
       return !this.outranked(id);
     }
     // One record holds the address: no rival, and the person's consent is the record's own (checked
     // first: a withdrawn address needs no hashing).
-    if (consents) {
-      const state = consents.states[id]!;
+    if (bulk.states) {
+      const state = bulk.states[id]!;
       if (state === ASK ? !this.consentGranted(id) : state !== GRANTED) return false;
     }
     return !this.suppressions.suppressed(row);

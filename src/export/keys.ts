@@ -1,14 +1,9 @@
-import crypto from 'node:crypto';
 import os from 'node:os';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import type { E164 } from '../store/types.js';
 
-/** Node >= 20.12 has the one-shot hash (3x faster than createHash at a million rows); older 20.x falls back. */
-const oneShot = (crypto as unknown as { hash?: (algorithm: string, data: string) => string }).hash;
-
-export function sha256Hex(text: string): string {
-  return oneShot ? oneShot('sha256', text) : crypto.createHash('sha256').update(text).digest('hex');
-}
+export { emailHash, phoneHash, sha256Hex } from './digests.js';
+export { isE164 } from '../store/types.js';
 
 /** The suppression key of an email: trimmed and lower-cased, like contacts.email_norm. */
 export function normaliseEmail(text: string): string | null {
@@ -18,12 +13,6 @@ export function normaliseEmail(text: string): string | null {
 
 export function looksLikeEmail(text: string): boolean {
   return text.includes('@');
-}
-
-const E164_RE = /^\+[1-9]\d{6,14}$/;
-
-export function isE164(value: unknown): value is E164 {
-  return typeof value === 'string' && E164_RE.test(value);
 }
 
 /**
@@ -36,14 +25,6 @@ export function normalisePhone(text: string, country: CountryCode = 'FR'): E164 
   const parsed = parsePhoneNumberFromString(trimmed, country);
   if (!parsed || !parsed.isPossible()) return null;
   return parsed.number as E164;
-}
-
-export function emailHash(email: string): string {
-  return sha256Hex(email.trim().toLowerCase());
-}
-
-export function phoneHash(e164: E164): string {
-  return sha256Hex(e164);
 }
 
 /** Who ran the command, for the export log (never fails: cron may run without a passwd entry). */

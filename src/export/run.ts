@@ -5,12 +5,15 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Db } from '../store/db.js';
-import { ensureValidated } from '../validate/ensure.js';
-import { COLUMNS, DEFAULT_COLUMNS, PRESETS, presetColumns, type DateFormat, type Transform, type ValueKind } from './columns.js';
-import { applyTransform, transformKind, type OutValue } from './format.js';
+import { defaultCountryOf, ensureValidated, STALE_SQL, validationKey } from '../validate/ensure.js';
+import { COLUMNS, DEFAULT_COLUMNS, PRESETS, presetColumns, type DateFormat, type Transform } from './columns.js';
+import { csvLineKeys } from './csv-lines.js';
+import { transformKind } from './format.js';
+import { rowValues, type OutputColumn } from './lines.js';
 import { nowIso, osUser } from './keys.js';
 import { ChannelGate, type GateTuning } from './gate.js';
-import { buildQuery, registerFunctions, resolveRun, SelectionError, type BuiltQuery, type Selection } from './select.js';
+import { defaultWorkers, ExportWorkers, RANGE_KEYS, tasksOf, type ParallelTuning, type WorkerSetup } from './parallel.js';
+import { buildQuery, driveBounds, registerFunctions, resolveRun, SelectionError, type BuiltQuery, type Selection } from './select.js';
 import { pickSeeds, type SeedRow } from './seeds.js';
 import { checkOutputPath, ExportSink, type FileResult, type Format } from './writers.js';
 
@@ -31,6 +34,8 @@ export interface ExportRequest {
   onProgress?: (rows: number) => void;
   /** Where the channel rules switch strategy (tests only: every setting gives the same rows). */
   tuning?: GateTuning;
+  /** Export worker threads, and how they share the work (tests only: every setting gives the same bytes). */
+  parallel?: ParallelTuning;
 }
 
 export interface ExportResult {
@@ -41,14 +46,8 @@ export interface ExportResult {
   validated: number;
   runId: number | null;
   unencodable: number;
-}
-
-interface OutputColumn {
-  header: string;
-  from: number[];
-  transform: Transform;
-  kind: ValueKind;
-  sourceKind: ValueKind;
+  /** Worker threads that read the rows (0: this thread did). */
+  workers: number;
 }
 
 interface Plan {
@@ -127,6 +126,63 @@ function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tun
   }
 }
 
+/** Below this many drive keys (contacts, or scores), an export stays on one thread. */
+const PARALLEL_FROM = 100_000;
+
+interface Parallel {
+  workers: ExportWorkers;
+  bounds: { min: number; max: number };
+  width: number;
+}
+
+/**
+ * Starts the export's workers when the export can run on them: a channel with an address key, a text
+ * format, no seeds, no per-file row limit it could reach (rows are handed over in ranges), and a
+ * --limit, if any, that one thread would not reach before it reads the channel rules in bulk (gate.ts),
+ * in UTF-8; a store in a file, with nothing uncommitted on this connection. Null otherwise.
+ */
+function startWorkers(db: Db, request: ExportRequest, plan: Plan, dateFormat: DateFormat, delimiter: string, encoding: 'utf8' | 'cp1252', maxRows: number | undefined): Parallel | null {
+  const format = request.format;
+  const tuning = request.parallel ?? {};
+  if (format === 'xlsx' || (request.withSeeds ?? 0) > 0 || tuning.workers === 0) return null;
+  if (db.memory || db.inTransaction) return null;
+  const query = buildQuery(db, request.selection, plan.baseKeys, 'rows', { ranged: true });
+  const bounds = query.gate ? driveBounds(db, query) : null;
+  if (!query.gate || !bounds) return null;
+  const keys = bounds.max - bounds.min + 1;
+  if (maxRows !== undefined && keys > maxRows - 1) return null;
+  const limit = request.selection.limit;
+  if (limit !== undefined && (encoding !== 'utf8' || (tuning.workers === undefined && limit <= Math.max(2_000, keys / 200)))) return null;
+  const count = tuning.workers ?? (keys >= PARALLEL_FROM ? defaultWorkers() : 0);
+  if (count < 1) return null;
+  const kinds = plan.outputs.map((o) => o.kind);
+  const lineKeys = format === 'csv' ? csvLineKeys(plan.outputs, plan.baseKeys) : null;
+  const lines = lineKeys ? buildQuery(db, request.selection, plan.baseKeys, 'rows', { ranged: true, csvLine: { keys: lineKeys, kinds, delimiter } }) : null;
+  const setups = Array.from({ length: count }, (_, worker): WorkerSetup => ({
+    file: db.name,
+    mmapBytes: MMAP_BYTES,
+    sql: lines ? lines.sql : query.sql,
+    params: query.params,
+    valuesSql: lines ? query.sql : undefined,
+    driveColumn: lines?.driveColumn ?? -1,
+    tasks: tasksOf(worker, count),
+    staleSql: STALE_SQL,
+    staleKey: validationKey(defaultCountryOf(db)),
+    gate: query.gate!,
+    tuning: request.tuning,
+    positions: query.positions,
+    outputs: plan.outputs,
+    dateFormat,
+    format,
+    headers: plan.headers,
+    kinds,
+    delimiter,
+    encoding,
+  }));
+  const workers = ExportWorkers.start(setups);
+  return workers ? { workers, bounds, width: tuning.rangeKeys ?? RANGE_KEYS } : null;
+}
+
 /**
  * SQLite reads the store through a memory map during an export: a large export touches most pages of
  * contacts, and through the 64 MiB page cache each would be copied by a read() call (a quarter of the
@@ -154,8 +210,21 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   const delimiter = request.delimiter ?? preset?.delimiter ?? ',';
   checkOutputPath(request.out);
   const seeds: SeedRow[] = withSeeds > 0 ? pickSeeds(db, withSeeds) : [];
-  // Only now that every option checked out: validation may write (validated columns), a usage error must not.
-  const validated = ensureValidated(db);
+  let parallel = startWorkers(db, request, plan, dateFormat, delimiter, encoding, maxRows);
+  let validated = 0;
+  try {
+    // Workers check in their snapshot that no contact needs validating; when some do, or the workers
+    // cannot have one snapshot, this thread validates and exports on its own.
+    if (parallel && (await parallel.workers.prepare(db)) !== 'ready') {
+      await parallel.workers.close();
+      parallel = null;
+    }
+    // Only now that every option checked out: validation may write (validated columns), a usage error must not.
+    if (!parallel) validated = ensureValidated(db);
+  } catch (error) {
+    await parallel?.workers.close();
+    throw error;
+  }
 
   let slots: number[] = [];
   if (withSeeds > 0) {
@@ -172,24 +241,10 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     delimiter,
     encoding,
     bom: request.bom ?? false,
-    maxRowsPerFile: maxRows !== undefined ? maxRows - 1 : undefined,
+    // In parallel, the rows cannot reach the limit (startWorkers checked).
+    maxRowsPerFile: maxRows !== undefined && !parallel ? maxRows - 1 : undefined,
   });
-  // One getter per output column, built once: most columns are a single stored value, read without the
-  // two small arrays per cell the general transform path allocates (a million rows notice the garbage).
-  const getters = plan.outputs.map((o): ((base: unknown[]) => OutValue) => {
-    const from = o.from.map((i) => query.positions[i]!);
-    const [only] = from;
-    if (o.transform === 'value' && from.length === 1 && o.sourceKind !== 'tags' && o.sourceKind !== 'date') {
-      return (base) => (base[only!] ?? null) as OutValue;
-    }
-    return (base) => applyTransform(o.transform, from.map((i) => (base[i] ?? null) as OutValue), dateFormat, o.sourceKind);
-  });
-  // One array for every row: the sink reads a row's values before the next is made (it never keeps them).
-  const values = new Array<OutValue>(getters.length);
-  const toValues = (base: unknown[]): OutValue[] => {
-    for (let i = 0; i < getters.length; i++) values[i] = getters[i]!(base);
-    return values;
-  };
+  const toValues = rowValues(plan.outputs, query.positions, dateFormat);
 
   let rows = 0;
   let position = 0; // 0-based output row, seeds included
@@ -197,32 +252,37 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   const seedPositions: { seed: SeedRow; position: number }[] = [];
   let files: FileResult[];
   try {
-    let last: unknown[] | null = null;
-    for (const row of selectedRows(db, query, request.selection.limit, request.tuning)) {
-      while (nextSlot < slots.length && slots[nextSlot] === position) {
+    if (parallel) rows = await parallel.workers.run(sink, parallel.bounds, parallel.width, request.selection.limit, request.onProgress);
+    else {
+      let last: unknown[] | null = null;
+      for (const row of selectedRows(db, query, request.selection.limit, request.tuning)) {
+        while (nextSlot < slots.length && slots[nextSlot] === position) {
+          const seed = seeds[nextSlot]!;
+          await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, query.positions, row)));
+          seedPositions.push({ seed, position: position + 1 });
+          nextSlot++;
+          position++;
+        }
+        const written = sink.writeRow(toValues(row));
+        if (written) await written;
+        last = row;
+        rows++;
+        position++;
+        if (request.onProgress && rows % 10_000 === 0) request.onProgress(rows);
+      }
+      for (; nextSlot < slots.length; nextSlot++) {
         const seed = seeds[nextSlot]!;
-        await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, query.positions, row)));
+        await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, query.positions, last)));
         seedPositions.push({ seed, position: position + 1 });
-        nextSlot++;
         position++;
       }
-      const written = sink.writeRow(toValues(row));
-      if (written) await written;
-      last = row;
-      rows++;
-      position++;
-      if (request.onProgress && rows % 10_000 === 0) request.onProgress(rows);
-    }
-    for (; nextSlot < slots.length; nextSlot++) {
-      const seed = seeds[nextSlot]!;
-      await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, query.positions, last)));
-      seedPositions.push({ seed, position: position + 1 });
-      position++;
     }
     files = await sink.close();
   } catch (error) {
     sink.abort();
     throw error;
+  } finally {
+    await parallel?.workers.close();
   }
 
   const selection = request.selection;
@@ -251,5 +311,5 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     for (const s of seedPositions) link.run(id, s.seed.id, s.position);
     return id;
   })();
-  return { exportId, rows, seeds: seedPositions.length, files, validated, runId, unencodable: sink.unencodable };
+  return { exportId, rows, seeds: seedPositions.length, files, validated, runId, unencodable: sink.unencodable, workers: parallel?.workers.size ?? 0 };
 }

@@ -6,9 +6,10 @@
  */
 import type { Db } from '../store/db.js';
 import type { Channel } from '../store/types.js';
-import { COLUMNS } from './columns.js';
+import { COLUMNS, type ValueKind } from './columns.js';
+import { csvLineSql } from './csv-lines.js';
 import { compileFilter, segmentKey, type CompiledFilter } from './filter.js';
-import { emailHash, sha256Hex } from './keys.js';
+import { emailHash, sha256Hex } from './digests.js';
 
 export type StatusFilter = 'active' | 'inactive' | 'all';
 
@@ -98,7 +99,7 @@ function resolveSegments(db: Db, runId: number, wanted: string[]): string[] {
  * key of a rowid table costs two B-tree seeks per score; a plain scan is four times cheaper per row
  * (measured on 1M scores), so it wins while the table holds few runs. Either way the order is fixed.
  */
-function scoresDrive(db: Db): { from: string; order: string } {
+function scoresDrive(db: Db): { from: string; order: DriveKey } {
   const table = db.prepare("SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = 'scores'").get() as { wr: number } | undefined;
   const runs = (db.prepare('SELECT count(*) AS n FROM score_runs').get() as { n: number }).n;
   if (table?.wr === 1 || runs > 3) return { from: 'scores s JOIN contacts c ON c.id = s.contact_id', order: 's.contact_id' };
@@ -207,6 +208,25 @@ export interface BuiltQuery {
   positions: number[];
   /** Null for post: its statement applies every rule itself, --limit included. */
   gate: GateSpec | null;
+  /** What the rows are ordered by (integer, unique per row): a `ranged` statement reads one range of it. */
+  driveKey: DriveKey;
+  /** With `csvLine`: where a row holds its drive key (the line comes after it, last). */
+  driveColumn?: number;
+}
+
+export type DriveKey = 's.rowid' | 's.contact_id' | 'c.id';
+
+/** The smallest and largest drive key the statement can meet (null when there is no row at all). */
+export function driveBounds(db: Db, query: BuiltQuery): { min: number; max: number } | null {
+  // One min() or max() per SELECT: SQLite reads a single end of the B-tree only for a lone min or max.
+  const sql =
+    query.driveKey === 's.rowid'
+      ? 'SELECT (SELECT min(rowid) FROM scores) AS min, (SELECT max(rowid) FROM scores) AS max'
+      : query.driveKey === 's.contact_id'
+        ? 'SELECT (SELECT min(contact_id) FROM scores WHERE run_id = ?) AS min, (SELECT max(contact_id) FROM scores WHERE run_id = ?) AS max'
+        : 'SELECT (SELECT min(id) FROM contacts) AS min, (SELECT max(id) FROM contacts) AS max';
+  const row = db.prepare(sql).get(...(query.driveKey === 's.contact_id' ? [query.runId, query.runId] : [])) as { min: number | null; max: number | null };
+  return row.min === null || row.max === null ? null : { min: row.min, max: row.max };
 }
 
 /** The leading, non-output values of a gated row: id, address, then the identifiers when asked. */
@@ -224,8 +244,19 @@ export const ROW_PERSON = 2;
  * but a lookup in memory once read in bulk. Nothing is sorted or buffered: memory stays flat however
  * many rows leave. Post addresses are not indexed; their one-row-per-address uses a window over the
  * candidates, all in SQL.
+ *
+ * Options (email, sms, phone), for export workers. `ranged`: the statement reads the candidates whose
+ * drive key is in [?, ?), two more parameters after `params`. `csvLine`: the output columns (`keys`, of
+ * `kinds`) come as one CSV line (csv-lines.ts), after the leading values and the drive key.
  */
-export function buildQuery(db: Db, selection: Selection, columnKeys: string[], mode: 'rows' | 'count' = 'rows'): BuiltQuery {
+export function buildQuery(
+  db: Db,
+  selection: Selection,
+  columnKeys: string[],
+  mode: 'rows' | 'count' = 'rows',
+  options: { ranged?: boolean; csvLine?: { keys: string[]; kinds: ValueKind[]; delimiter: string } } = {},
+): BuiltQuery {
+  const { ranged = false, csvLine } = options;
   const rule = CHANNEL_RULES[selection.channel];
   const runId = resolveRun(db, selection.run);
   const filter = selection.where ? compileFilter(selection.where) : null;
@@ -271,7 +302,14 @@ export function buildQuery(db: Db, selection: Selection, columnKeys: string[], m
       }
     });
     const leftJoin = !drive && outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : '';
-    const sql = `SELECT ${[...hidden, ...selected].join(',\n  ')}\nFROM ${from} ${leftJoin}\nWHERE ${driveWhere}${own.sql}\nORDER BY ${drive ? drive.order : 'c.id'}`;
+    const driveKey = drive ? drive.order : 'c.id';
+    const range = ranged ? `\n      AND ${driveKey} >= ? AND ${driveKey} < ?` : '';
+    if (csvLine) {
+      // The drive key too: a row whose line cannot be written as it is has its values read by it.
+      selected.length = 0;
+      selected.push(driveKey, csvLineSql(csvLine.keys.map((k, i) => ({ sql: COLUMNS[k]!.sql.replace('@channel', channel), kind: csvLine.kinds[i]! })), csvLine.delimiter));
+    }
+    const sql = `SELECT ${[...hidden, ...selected].join(',\n  ')}\nFROM ${from} ${leftJoin}\nWHERE ${driveWhere}${own.sql}${range}\nORDER BY ${driveKey}`;
     if (leftJoin) params.push(runId);
     if (drive) params.push(runId);
     params.push(...own.params);
@@ -287,7 +325,7 @@ export function buildQuery(db: Db, selection: Selection, columnKeys: string[], m
           AND ${rival.sql})`,
       rivalParams: [...(rivalScores ? [runId] : []), ...rival.params],
     };
-    return { sql, params, runId, columns: wanted, positions, gate };
+    return { sql, params, runId, columns: wanted, positions, gate, driveKey, driveColumn: csvLine ? hidden.length : undefined };
   }
 
   const own = candidateFor('c', 's', parts);
@@ -308,5 +346,5 @@ ${mode === 'count' ? '' : 'ORDER BY w.addr, w.id'} ${limit}`;
   params.push(...own.params);
   if (outputScores) params.push(runId);
   if (limit) params.push(selection.limit);
-  return { sql, params, runId, columns: wanted, positions: wanted.map((_, i) => i), gate: null };
+  return { sql, params, runId, columns: wanted, positions: wanted.map((_, i) => i), gate: null, driveKey: drive ? drive.order : 'c.id' };
 }

@@ -10,11 +10,11 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { PassThrough, type Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
-import iconv from 'iconv-lite';
 import type { ValueKind } from './columns.js';
 import { spreadsheetCell, type OutValue } from './format.js';
+import { EncodedText, FLUSH_AT, RowText, type Format } from './lines.js';
 
-export type Format = 'csv' | 'xlsx' | 'json' | 'jsonl';
+export type { Format } from './lines.js';
 export const FORMATS: readonly Format[] = ['csv', 'xlsx', 'json', 'jsonl'];
 
 export interface SinkOptions {
@@ -53,9 +53,6 @@ export function checkOutputPath(out: string): void {
 }
 
 const XML_INVALID = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g;
-
-/** Characters outside Windows-1252 (iconv-lite writes them as '?'). */
-const NOT_CP1252 = /[^\x00-\x7f\xa0-\xff\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]/g;
 
 /** Where one file's bytes go: a temporary file (or stdout), hashed on the way. */
 class ByteTarget {
@@ -119,86 +116,26 @@ class ByteTarget {
   }
 }
 
-function csvQuote(text: string, delimiter: string): string {
-  if (text.includes('"')) return `"${text.replace(/"/g, '""')}"`;
-  if (text.includes(delimiter) || text.includes('\n') || text.includes('\r')) return `"${text}"`;
-  return text;
-}
-
-/**
- * One CSV cell writer per column, made once: the spreadsheet rule of the column's kind, then RFC 4180
- * quoting, with one regular expression test deciding whether a cell needs quotes at all (most do not).
- */
-function csvCell(kind: ValueKind, delimiter: string): (value: OutValue) => string {
-  const special = new RegExp(`["\r\n${delimiter.replace(/[|\\]/g, '\\$&')}]`);
-  return (value) => {
-    if (value === null) return '';
-    const cell = spreadsheetCell(kind, value);
-    if (typeof cell === 'number') return String(cell);
-    return cell !== null && special.test(cell) ? csvQuote(cell, delimiter) : (cell ?? '');
-  };
-}
-
-/** Text goes to the file in chunks of about this many bytes (a few thousand rows). */
-const FLUSH_AT = 1 << 20;
-
-/**
- * UTF-8 text gathered as bytes, each piece encoded as it comes: a long string built by concatenation
- * is a tree of small pieces that costs as much again to flatten and encode at once.
- */
-class Utf8Chunk {
-  private bytes = Buffer.allocUnsafe(FLUSH_AT + (FLUSH_AT >> 2));
-  used = 0;
-
-  append(text: string): void {
-    if (this.used + text.length * 3 > this.bytes.length) {
-      const larger = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + text.length * 3));
-      this.bytes.copy(larger, 0, 0, this.used);
-      this.bytes = larger;
-    }
-    this.used += this.bytes.write(text, this.used, 'utf8');
-  }
-
-  /** The bytes so far; the chunk starts afresh (the returned bytes belong to the caller). */
-  take(): Buffer {
-    const taken = this.bytes.subarray(0, this.used);
-    this.bytes = Buffer.allocUnsafe(this.bytes.length);
-    this.used = 0;
-    return taken;
-  }
-}
-
 /** One export's output: rows in, files out. */
 export class ExportSink {
   private readonly parts: { target: ByteTarget; rows: number }[] = [];
   private current: { target: ByteTarget; rows: number } | null = null;
-  /** Text not yet written: as a string for Windows-1252 (encoded at once by iconv), else as UTF-8 bytes. */
-  private buffer = '';
-  private readonly utf8: Utf8Chunk | null;
+  /** Text not yet written (text formats). */
+  private readonly pendingText: EncodedText;
+  private readonly text: RowText | null;
   private workbook: ExcelJS.stream.xlsx.WorkbookWriter | null = null;
   private sheet: ExcelJS.Worksheet | null = null;
   private xlsxPipe: Promise<void> | null = null;
   /** Characters replaced by '?' because Windows-1252 has no code for them. */
   unencodable = 0;
 
-  private readonly cells: ((value: OutValue) => string)[];
-
   constructor(
     private readonly headers: string[],
     private readonly kinds: ValueKind[],
     private readonly options: SinkOptions,
   ) {
-    this.cells = kinds.map((kind) => csvCell(kind, options.delimiter));
-    this.utf8 = options.encoding === 'utf8' ? new Utf8Chunk() : null;
-  }
-
-  private append(text: string): void {
-    if (this.utf8) this.utf8.append(text);
-    else this.buffer += text;
-  }
-
-  private pending(): number {
-    return this.utf8 ? this.utf8.used : this.buffer.length;
+    this.text = options.format === 'xlsx' ? null : new RowText(options.format, headers, kinds, options.delimiter);
+    this.pendingText = new EncodedText(options.encoding);
   }
 
   private tempName(index: number): string {
@@ -211,8 +148,7 @@ export class ExportSink {
     const target = new ByteTarget(this.options.out === '-' ? null : this.tempName(index), this.options.stdout);
     this.current = { target, rows: 0 };
     this.parts.push(this.current);
-    const { format, delimiter } = this.options;
-    if (format === 'xlsx') {
+    if (!this.text) {
       const pipe = new PassThrough();
       this.xlsxPipe = (async () => {
         for await (const chunk of pipe) await target.write(chunk as Buffer);
@@ -223,28 +159,20 @@ export class ExportSink {
       this.sheet.addRow(this.headers).commit();
       return;
     }
-    if (this.options.bom && format === 'csv') await target.write(Buffer.from([0xef, 0xbb, 0xbf]));
-    if (format === 'csv') this.append(`${this.headers.map((h) => csvQuote(h, delimiter)).join(delimiter)}\r\n`);
-    if (format === 'json') this.append('[');
+    if (this.options.bom && this.options.format === 'csv') await target.write(Buffer.from([0xef, 0xbb, 0xbf]));
+    this.pendingText.append(this.text.head());
   }
 
   private async flush(): Promise<void> {
-    if (!this.current || this.pending() === 0) return;
-    let bytes: Buffer;
-    if (this.utf8) {
-      bytes = this.utf8.take();
-    } else {
-      const bad = this.buffer.match(NOT_CP1252);
-      if (bad) this.unencodable += bad.length;
-      bytes = iconv.encode(this.buffer, 'win1252');
-      this.buffer = '';
-    }
+    if (!this.current || this.pendingText.pending() === 0) return;
+    const { bytes, unencodable } = this.pendingText.take();
+    this.unencodable += unencodable;
     await this.current.target.write(bytes);
   }
 
   private async finishPart(): Promise<void> {
     if (!this.current) return;
-    if (this.options.format === 'json') this.append(this.current.rows ? '\n]\n' : ']\n');
+    if (this.text) this.pendingText.append(this.text.tail(this.current.rows));
     if (this.workbook) {
       this.sheet?.commit();
       await this.workbook.commit();
@@ -263,22 +191,28 @@ export class ExportSink {
   writeRow(values: OutValue[]): Promise<void> | undefined {
     const part = this.current;
     const max = this.options.maxRowsPerFile;
-    if (!part || (max !== undefined && part.rows >= max) || this.options.format === 'xlsx') return this.writeRowAsync(values);
+    if (!part || (max !== undefined && part.rows >= max) || !this.text) return this.writeRowAsync(values);
+    this.pendingText.append(this.text.row(values, part.rows === 0));
     part.rows++;
-    const format = this.options.format;
-    if (format === 'csv') {
-      const delimiter = this.options.delimiter;
-      const cells = this.cells;
-      let line = cells[0]!(values[0] ?? null);
-      for (let i = 1; i < values.length; i++) line += delimiter + cells[i]!(values[i] ?? null);
-      this.append(`${line}\r\n`);
-    } else {
-      const record: Record<string, OutValue> = {};
-      for (let i = 0; i < values.length; i++) record[this.headers[i]!] = values[i] ?? null;
-      const text = JSON.stringify(record);
-      this.append(format === 'json' ? `${part.rows > 1 ? ',' : ''}\n  ${text}` : `${text}\n`);
-    }
-    return this.pending() >= FLUSH_AT ? this.flush() : undefined;
+    return this.pendingText.pending() >= FLUSH_AT ? this.flush() : undefined;
+  }
+
+  /**
+   * Writes rows formatted and encoded elsewhere (by export workers, with the same RowText): `bytes`
+   * hold `rows` whole rows, each written as one that follows another. Only for a sink with no row
+   * limit per file.
+   */
+  async writeEncodedRows(bytes: Buffer, rows: number, unencodable: number): Promise<void> {
+    if (this.options.maxRowsPerFile !== undefined || !this.text) throw new Error('writeEncodedRows: a text format without a row limit per file');
+    if (rows === 0) return;
+    if (!this.current) await this.open();
+    const part = this.current!;
+    // A JSON row that follows another starts with a comma: not the file's first.
+    if (this.options.format === 'json' && part.rows === 0) bytes = bytes.subarray(1);
+    await this.flush();
+    part.rows += rows;
+    this.unencodable += unencodable;
+    await part.target.write(bytes);
   }
 
   /** A row that opens a file (the first, or the first after a split) or goes to a workbook. */

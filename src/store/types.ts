@@ -6,6 +6,12 @@ export type Uid = string;
 export type Cents = number;
 /** A phone number in E.164 form, e.g. "+33612345678". */
 export type E164 = string;
+
+const E164_RE = /^\+[1-9]\d{6,14}$/;
+
+export function isE164(value: unknown): value is E164 {
+  return typeof value === 'string' && E164_RE.test(value);
+}
 /** 'yyyy-mm-dd' or 'yyyy-mm-dd hh:mm:ss'. */
 export type IsoDate = string;
 

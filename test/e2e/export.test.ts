@@ -142,4 +142,21 @@ describe('custkit export (built CLI)', () => {
     expect(normal.stdout).not.toContain('trap@');
     expect(custkit(['exports'], { db: store }).stdout).toMatch(/mailchimp/);
   });
+
+  it('--workers: worker threads (the built worker) write the bytes one thread writes, on stdout and in files', () => {
+    const store = fixtureStore(300);
+    for (const args of [['--columns', 'email,first_name,city,sms,r'], ['--format', 'json'], ['--encoding', 'cp1252', '--delimiter', ';'], ['--preset', 'mailchimp']]) {
+      const one = custkit(['export', '--workers', '0', ...args], { db: store });
+      const many = custkit(['export', '--workers', '2', ...args], { db: store });
+      expect(one.code).toBe(0);
+      expect(many.code).toBe(0);
+      expect(many.stdout).toBe(one.stdout);
+    }
+    const out = path.join(tempDir(), 'list.csv');
+    const summary = custkit(['export', '--workers', '3', '--out', out, '--json'], { db: store });
+    expect(summary.code).toBe(0);
+    expect(JSON.parse(summary.stdout)).toMatchObject({ rows: 303, workers: 3 });
+    expect(fs.readFileSync(out, 'utf8')).toBe(custkit(['export', '--workers', '0'], { db: store }).stdout);
+    expect(custkit(['export', '--workers', 'many'], { db: store }).code).toBe(2);
+  });
 });

@@ -3,7 +3,8 @@
  * ties on the same instant, suppressions of every kind), no export ever contains a withdrawn or
  * suppressed address for its channel, and it contains exactly the addresses an independent oracle
  * computes from the rules. Each export runs under every strategy of the channel rules (exact SQL per
- * row; bulk reads; suppressions probed rather than held in memory), which must all give the same list.
+ * row; bulk reads; suppressions probed rather than held in memory; on export workers), which must all
+ * give the same list.
  */
 import { describe, expect, it } from 'vitest';
 import { addSuppression, type SuppressionKind } from '../../src/export/suppressions.js';
@@ -27,6 +28,8 @@ interface Rec {
 const DATES = ['2025-01-01 00:00:00', '2025-02-01 00:00:00', '2025-02-01 00:00:00', '2025-03-01 12:00:00'];
 const KINDS: SuppressionKind[] = ['unsubscribed', 'bounced', 'opposition'];
 const STRATEGIES: GateTuning[] = [{}, { bulkFrom: 0 }, { bulkFrom: 3, inMemorySuppressions: 0 }];
+/** Export workers (parallel.ts) on the first stores: two workers, ranges of a few contacts. */
+const WORKERS_ON = 10;
 
 describe('consent and suppression property', () => {
   for (let seed = 1; seed <= 30; seed++) {
@@ -94,8 +97,10 @@ describe('consent and suppression property', () => {
             if (!includeUnconsented && latest(address) !== 'granted') continue;
             expected.add(address);
           }
-          for (const tuning of STRATEGIES) {
-            const { rows } = await exportJsonl(db, { channel, includeUnconsented, segments: [...segments] }, { columns: [channel === 'email' ? 'email' : 'sms'], tuning });
+          const strategies = [...STRATEGIES.map((tuning) => ({ tuning })), ...(seed <= WORKERS_ON ? [{ parallel: { workers: 2, rangeKeys: 7 } }] : [])];
+          for (const strategy of strategies) {
+            const { rows, result } = await exportJsonl(db, { channel, includeUnconsented, segments: [...segments] }, { columns: [channel === 'email' ? 'email' : 'sms'], ...strategy });
+            expect(result.workers).toBe('parallel' in strategy ? 2 : 0);
             const got = rows.map((r) => String(r[channel === 'email' ? 'email' : 'sms']));
             // The safety property itself, stated on its own...
             for (const address of got) {

@@ -1,0 +1,134 @@
+/**
+ * What the channel rules of a large export read in bulk (gate.ts): the addresses several records share,
+ * the person's current consent at each of them, and every contact's own current consent. All typed
+ * arrays, so that export workers can build them in parts and share them (SharedArrayBuffer) instead of
+ * each reading them again.
+ */
+import type { Db } from '../store/db.js';
+import { ASK, GRANTED, laterConsent, NO_CONSENT, readConsentStates, readLatestConsents, WITHDRAWN } from './consents.js';
+import type { GateSpec } from './select.js';
+
+/**
+ * Addresses held by more than one record (any status), as groups of those records' ids, from the
+ * address index: read as one text value ("3,4;17,18,90;..."), so no row object nor address string is
+ * made per group, and a row finds its group by its contact id.
+ */
+export interface SharedAddresses {
+  /** 1 + the group of each contact id at a shared address (0: the only record at its address). */
+  groupOf: Int32Array;
+  /** The ids of group g (groupOf = g + 1) are ids[starts[g]] up to, not including, ids[starts[g + 1]]. */
+  starts: Int32Array;
+  ids: Int32Array;
+}
+
+export interface BulkRules extends SharedAddresses {
+  /** Per group: the person's current choice across its records (GRANTED, WITHDRAWN for anything else, or ASK). Null when consent is not checked. */
+  groupConsent: Uint8Array | null;
+  /** Per contact id: its own current choice (consents.ts states). Null when consent is not checked. */
+  states: Uint8Array | null;
+}
+
+/** Typed arrays on memory other threads can be given (`shared`), or the thread's own. */
+function int32s(length: number, shared: boolean): Int32Array {
+  return shared ? new Int32Array(new SharedArrayBuffer(length * 4)) : new Int32Array(length);
+}
+
+export function bytes(length: number, shared: boolean): Uint8Array {
+  return shared ? new Uint8Array(new SharedArrayBuffer(length)) : new Uint8Array(length);
+}
+
+export function maxContactId(db: Db): number {
+  return (db.prepare('SELECT max(id) AS n FROM contacts').get() as { n: number | null }).n ?? 0;
+}
+
+/** The shared addresses on the `lookup` column; null when the text is not as expected. */
+export function readSharedAddresses(db: Db, lookup: string, maxId: number, shared = false): SharedAddresses | null {
+  const text = db
+    .prepare(`SELECT group_concat(ids, ';') FROM (SELECT group_concat(id) AS ids FROM contacts WHERE ${lookup} IS NOT NULL GROUP BY ${lookup} HAVING count(*) > 1)`)
+    .pluck()
+    .get() as string | null;
+  const groupOf = int32s(maxId + 1, shared);
+  const starts: number[] = [0];
+  const ids: number[] = [];
+  if (text !== null) {
+    let id = 0;
+    let digits = 0;
+    for (let i = 0; i <= text.length; i++) {
+      const c = i < text.length ? text.charCodeAt(i) : 59; // a last ';' closes the last group
+      if (c >= 48 && c <= 57) {
+        id = id * 10 + (c - 48);
+        digits++;
+        continue;
+      }
+      if ((c !== 44 && c !== 59) || digits === 0 || id > maxId) return null;
+      ids.push(id);
+      groupOf[id] = starts.length;
+      if (c === 59) starts.push(ids.length);
+      id = 0;
+      digits = 0;
+    }
+  }
+  const startsOut = int32s(starts.length, shared);
+  startsOut.set(starts);
+  const idsOut = int32s(ids.length, shared);
+  idsOut.set(ids);
+  return { groupOf, starts: startsOut, ids: idsOut };
+}
+
+/**
+ * The person's current choice at each shared address: the latest consent row (recorded_at, id) across
+ * the address's records. ASK where the times cannot be compared here (the exact SQL rule decides);
+ * null when the text was not as expected.
+ */
+export function readGroupConsents(db: Db, channel: string, shared: SharedAddresses, share = false): Uint8Array | null {
+  const members = Array.from(shared.ids).sort((a, b) => a - b);
+  // Members with no row for the channel stay NO_CONSENT; the others get their state and, every one
+  // being asked for, when their current choice was recorded.
+  const states = new Uint8Array(shared.groupOf.length);
+  const latest = new Map<number, { at: string; id: number }>();
+  if (!readLatestConsents(db, channel, members, states, shared.groupOf, latest)) return null;
+  const groups = shared.starts.length - 1;
+  const choice = bytes(groups, share);
+  for (let g = 0; g < groups; g++) {
+    let at: string | null = null;
+    let atId = 0;
+    let result = WITHDRAWN; // no consent at all is not granted
+    for (let i = shared.starts[g]!; i < shared.starts[g + 1]!; i++) {
+      const id = shared.ids[i]!;
+      const state = states[id]!;
+      if (state === NO_CONSENT) continue;
+      const last = latest.get(id);
+      if (state === ASK || !last) {
+        result = ASK;
+        break;
+      }
+      if (at === null || laterConsent(last.at, last.id, at, atId)) {
+        at = last.at;
+        atId = last.id;
+        result = state === GRANTED ? GRANTED : WITHDRAWN;
+      }
+    }
+    choice[g] = result;
+  }
+  return choice;
+}
+
+/** Every contact's own current choice (consents.ts), settled where it can be; null when the text was not as expected. */
+export function readOwnConsents(db: Db, channel: string, maxId: number, share = false): Uint8Array | null {
+  const states = bytes(maxId + 1, share);
+  if (!readConsentStates(db, channel, states)) return null;
+  const several: number[] = [];
+  for (let id = 0; id <= maxId; id++) if (states[id] === ASK) several.push(id);
+  return readLatestConsents(db, channel, several, states, [], new Map()) ? states : null;
+}
+
+/** Everything, on this thread; null when some text was not as expected (every row then takes the exact rule). */
+export function readBulk(db: Db, spec: GateSpec): BulkRules | null {
+  const maxId = maxContactId(db);
+  const shared = readSharedAddresses(db, spec.lookup, maxId);
+  if (!shared) return null;
+  if (spec.consentSql === null) return { ...shared, groupConsent: null, states: null };
+  const groupConsent = readGroupConsents(db, spec.channel, shared);
+  const states = groupConsent && readOwnConsents(db, spec.channel, maxId);
+  return groupConsent && states ? { ...shared, groupConsent, states } : null;
+}

@@ -1,0 +1,125 @@
+/**
+ * An export worker thread (parallel.ts). On its own read-only connection, inside one read transaction
+ * begun while the main thread holds the store's write lock (so every worker reads the same snapshot):
+ *
+ * - prepares: checks its part of the contacts is validated, and reads its part of the channel rules'
+ *   bulk structures (bulk.ts) into memory the other workers are then given;
+ * - reads the ranges it is given, applies the channel rules, formats the rows exactly as the main
+ *   thread would (lines.ts, csv-lines.ts), and sends back their encoded bytes.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openStore } from '../store/db.js';
+import { maxContactId, readGroupConsents, readOwnConsents, readSharedAddresses, type BulkRules } from './bulk.js';
+import { ChannelGate } from './gate.js';
+import { CsvLines } from './csv-lines.js';
+import { EncodedText, RowText, rowValues } from './lines.js';
+import { registerFunctions } from './select.js';
+import { STALE_CHUNK, type FromWorker, type Prepared, type ToWorker, type WorkerSetup } from './parallel.js';
+
+const setup = workerData as WorkerSetup;
+const port = parentPort!;
+
+function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+function fail(error: unknown): void {
+  send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+}
+
+try {
+  const db = openStore(setup.file, { readonly: true });
+  registerFunctions(db);
+  db.pragma(`mmap_size = ${setup.mmapBytes}`);
+  const statement = db.prepare(setup.sql).raw(true);
+  const stale = db.prepare(`SELECT count(*) FROM contacts WHERE id >= ? AND id < ? AND ${setup.staleSql}`).pluck();
+  const values = rowValues(setup.outputs, setup.positions, setup.dateFormat);
+  const text = new RowText(setup.format, setup.headers, setup.kinds, setup.delimiter);
+  let gate: ChannelGate | null = null;
+
+  /** This worker's part of the preparation, in the read transaction. */
+  const prepare = (): Prepared => {
+    const maxId = maxContactId(db);
+    const { tasks } = setup;
+    let staleRows = 0;
+    if (tasks.stale) {
+      for (let chunk = tasks.stale.part; chunk * STALE_CHUNK <= maxId; chunk += tasks.stale.parts) {
+        staleRows += stale.get(chunk * STALE_CHUNK, (chunk + 1) * STALE_CHUNK, setup.staleKey) as number;
+      }
+    }
+    const prepared: Prepared = { type: 'prepared', stale: staleRows, failed: false };
+    if (staleRows > 0) return prepared; // the main thread validates, then exports on one thread
+    const consent = setup.gate.consentSql !== null;
+    if (tasks.addresses) {
+      const shared = readSharedAddresses(db, setup.gate.lookup, maxId, true);
+      const groupConsent = shared && consent ? readGroupConsents(db, setup.gate.channel, shared, true) : null;
+      if (!shared || (consent && !groupConsent)) prepared.failed = true;
+      else prepared.addresses = { ...shared, groupConsent };
+    }
+    if (tasks.consents && consent) {
+      const states = readOwnConsents(db, setup.gate.channel, maxId, true);
+      if (!states) prepared.failed = true;
+      else prepared.states = states;
+    }
+    return prepared;
+  };
+
+  // With CSV lines from SQLite: the values of one row, read again (a range one key wide).
+  const lines = setup.valuesSql ? new CsvLines(setup.kinds, setup.delimiter) : null;
+  const again = setup.valuesSql ? db.prepare(setup.valuesSql).raw(true) : null;
+  const drive = setup.driveColumn;
+  const rowText = (row: unknown[]): string => {
+    if (!lines) return text.row(values(row), false);
+    const line = lines.text(row[row.length - 1] as string);
+    if (line !== null) return line;
+    const key = row[drive] as number;
+    const base = again!.get(...setup.params, key, key + 1) as unknown[] | undefined;
+    if (!base) throw new Error(`export worker: the row at ${key} is not there again in the same snapshot`);
+    return text.row(values(base), false);
+  };
+
+  const out = new EncodedText(setup.encoding);
+  const readRange = (index: number, from: number, to: number): void => {
+    const ends: number[] = [];
+    // All the range's rows at once: iterating costs a call into SQLite per row (~8% of reading them).
+    for (const row of statement.all(...setup.params, from, to) as unknown[][]) {
+      if (!gate!.keep(row)) continue;
+      // Every row written as one that follows another (a JSON row with its comma): the main thread
+      // drops the comma of a file's first row.
+      out.append(rowText(row));
+      ends.push(out.pending());
+    }
+    // Copied into memory of their own to be handed over (the encoder's is used for the next range).
+    const encoded = out.take(true);
+    const buffer = new ArrayBuffer(encoded.bytes.length);
+    new Uint8Array(buffer).set(encoded.bytes);
+    const rowEnds = Uint32Array.from(ends);
+    send({ type: 'rows', index, rows: ends.length, unencodable: encoded.unencodable, buffer, ends: rowEnds }, [buffer, rowEnds.buffer]);
+  };
+
+  port.on('message', (message: ToWorker) => {
+    try {
+      if (message.type === 'begin') {
+        db.exec('BEGIN');
+        db.prepare('SELECT count(*) FROM sqlite_master').get(); // the read transaction starts at the first read
+        send({ type: 'begun' });
+        send(prepare());
+      } else if (message.type === 'bulk') {
+        const bulk: BulkRules | 'exact' = message.bulk ?? 'exact';
+        gate = new ChannelGate(db, setup.gate, setup.tuning, bulk);
+      } else if (message.type === 'range') {
+        readRange(message.index, message.from, message.to);
+      } else {
+        if (db.inTransaction) db.exec('COMMIT');
+        db.close();
+        port.close();
+      }
+    } catch (error) {
+      fail(error);
+    }
+  });
+  send({ type: 'ready' });
+} catch (error) {
+  fail(error);
+}
+
