@@ -77,14 +77,24 @@ function inactiveSql(options: InactiveOptions): { where: string; undated: string
 export function clean(db: Db, options: CleanOptions): CleanResult {
   const validated = ensureValidated(db, options.ensure);
   const now = new Date().toISOString();
-  // A fix rewrites most rows in one statement; SQLite keeps that statement's undo journal in temp
-  // storage, which the store keeps in memory: on disk instead, memory stays flat as files grow.
+  // A fix rewrites most rows in one statement; should SQLite keep a statement journal for it (see
+  // fixRules), it goes to temp storage: on disk, so memory stays flat as files grow.
   const tempStore = db.pragma('temp_store', { simple: true }) as number;
-  if (options.fix) db.pragma('temp_store = FILE');
+  // Foreign-key checks cost a lookup of the contact and of the run for each change recorded (millions
+  // on a first fix); every change refers to the contact its statement reads and to this run. The
+  // pragma can only change outside a transaction (inside a caller's, the checks stay on).
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  if (options.fix) {
+    db.pragma('temp_store = FILE');
+    if (!db.inTransaction) db.pragma('foreign_keys = OFF');
+  }
   try {
     return run(db, options, now, validated);
   } finally {
-    if (options.fix) db.pragma(`temp_store = ${tempStore}`);
+    if (options.fix) {
+      db.pragma(`temp_store = ${tempStore}`);
+      if (!db.inTransaction) db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
+    }
   }
 }
 
@@ -184,8 +194,12 @@ function fixRules(db: Db, runId: number, rules: CleanRule[], now: string): { out
   // Normalised values validate to themselves, so the validated columns stay true: only a typo fix,
   // which changes the address, sends the contact back to validation.
   const validatedAt = revalidate.length > 0 ? `CASE WHEN ${revalidate.join(' OR ')} THEN NULL ELSE @now END` : '@now';
+  // OR IGNORE: the only constraint this statement could fail is updated_at's NOT NULL (@now is never
+  // null). A statement that may abort half-way makes SQLite copy each page it rewrites to a statement
+  // journal first (every page of contacts here); with no such constraint, and no function call in the
+  // rules' conditions (clean-rules.ts), it does not.
   const contacts = db.prepare(
-    `UPDATE contacts AS c SET ${sets.join(', ')}, updated_at = @now, validated_at = ${validatedAt}
+    `UPDATE OR IGNORE contacts AS c SET ${sets.join(', ')}, updated_at = @now, validated_at = ${validatedAt}
      WHERE ${IN_SCOPE} AND (${rules.map(ruleApplies).join(' OR ')})`,
   ).run({ now }).changes;
   for (const { rule, column, value } of derived.filter((d) => indexed.has(d.column))) {

@@ -66,6 +66,18 @@ describe('clean', () => {
     expect(second.rules.every((r) => r.count === 0)).toBe(true);
   });
 
+  it('treats a cell of spaces as empty: no default country written, gender filled from the civility', () => {
+    const db = store();
+    const [a] = seedContacts(db, [{ last_name: 'Blanc', country: '   ', gender: '  ', civility: 'M.' }]);
+    const plan = Object.fromEntries(clean(db, { fix: false, fixTypos: false, flags }).rules.map((r) => [r.rule, r.count]));
+    expect(plan).toMatchObject({ 'country-code': 0, 'gender-format': 0, 'gender-from-civility': 1 });
+    const fixed = clean(db, { fix: true, fixTypos: false, flags });
+    expect(Object.fromEntries(fixed.rules.map((r) => [r.rule, r.count]))).toMatchObject({ 'country-code': 0, 'gender-format': 0, 'gender-from-civility': 1 });
+    expect(row(db, a!)).toMatchObject({ country: '   ', gender: 'male' });
+    // foreign-key checks, off for the fix, are on again afterwards
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
   it('--fix-typos applies the suggestion, revalidates, and --undo puts everything back', () => {
     const db = store();
     const [, b] = seedContacts(db, messy);
