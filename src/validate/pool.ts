@@ -8,13 +8,12 @@
  * sources (tests under vitest) there is no worker file next to this one, and the pool is not created:
  * callers then validate on the main thread.
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { RawRow, ValidatedBatch } from './batch.js';
 import { phonePrefixTable } from './phone-prefixes.js';
 import type { ValidationContext } from './record.js';
+import { builtWorkerFile } from './worker-call.js';
 
 interface Slot {
   worker: Worker;
@@ -46,10 +45,7 @@ export class SyncPool {
 
   /** The worker file, when this module runs from built JavaScript. */
   static workerFile(): string | null {
-    const here = fileURLToPath(import.meta.url);
-    if (!here.endsWith('.js')) return null;
-    const file = fileURLToPath(new URL('./worker.js', import.meta.url));
-    return fs.existsSync(file) ? file : null;
+    return builtWorkerFile('worker.js');
   }
 
   /** One worker per core but one: the main thread keeps a core for reading and writing SQLite. */

@@ -4,7 +4,7 @@ import { tempDir } from '../helpers/cli.js';
 import { openStore, type Db } from '../../src/store/db.js';
 import { clean } from '../../src/validate/clean.js';
 import { ensureValidated, staleCount } from '../../src/validate/ensure.js';
-import { buildReport } from '../../src/validate/report.js';
+import { buildReport, reportFromParts, reportPart } from '../../src/validate/report.js';
 import { undoRun } from '../../src/validate/undo.js';
 import { addConsent, addPurchase, seedContacts } from './seed.js';
 
@@ -126,5 +126,19 @@ describe('buildReport', () => {
     expect(report.reachable.sms.count).toBe(1);
     expect(report.reachable.post.count).toBe(2);
     expect(report.completeness.reduce((sum, b2) => sum + b2.count, 0)).toBe(4);
+  });
+
+  it('gives the same report from consecutive id ranges as from one pass', () => {
+    const db = store();
+    const many = Array.from({ length: 12 }, (_, i) => ({ ...messy[i % messy.length]!, email: i % 4 === 0 ? `x${i}@gmial.com` : `p${i}@free.fr` }));
+    const ids = seedContacts(db, [...many, { first_name: 'Vide' }, { phone: '06 00 00 00 00' }]);
+    addConsent(db, ids[1]!, 'email', 'granted');
+    addConsent(db, ids[5]!, 'sms', 'granted');
+    ensureValidated(db);
+    const whole = buildReport(db, 'email|phone|address');
+    for (const middle of [ids[0]!, ids[3]!, ids[8]!, ids[ids.length - 1]!]) {
+      const parts = [reportPart(db, 'email|phone|address', [0, middle]), reportPart(db, 'email|phone|address', [middle, Number.MAX_SAFE_INTEGER])];
+      expect(reportFromParts(db, parts, 'email|phone|address')).toEqual(whole);
+    }
   });
 });
