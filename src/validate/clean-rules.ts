@@ -50,6 +50,9 @@ export function ruleApplies(rule: CleanRule): string {
   return `(${rule.value} IS NOT NULL AND c.${rule.field} IS NOT ${rule.value} AND ${rule.when})`;
 }
 
+/** The fields rules write: clean_fixes has a `<field>_old` and a `<field>_new` column for each. */
+export const FIX_FIELDS: ReadonlyArray<CleanRule['field']> = ['email', 'phone', 'mobile', 'postal_code', 'country', 'first_name', 'last_name', 'city', 'civility', 'gender', 'siret'];
+
 export function activeRules(fixTypos: boolean): CleanRule[] {
   return CLEAN_RULES.filter((r) => !r.typo || fixTypos);
 }
