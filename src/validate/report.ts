@@ -113,32 +113,44 @@ export function reportPart(db: Db, requirement: string, range: [number, number] 
   return { totals, tally: [...tally], examples: [...examples], failing };
 }
 
+/** A large store's report is cut into this many id ranges, which both threads take in turn. */
+const CHUNKS = 8;
+
 /**
- * The parts of a large store are reported on two threads: a worker reads the upper half of the ids
- * on its own read-only connection while this thread reads the lower half (the report is a few full
- * passes, after validation has committed). Merged in id order, they give what one pass gives.
+ * The parts of a large store are reported on two threads: a worker on its own read-only connection
+ * and this thread each take the next range not yet taken (a shared counter) until none is left, so
+ * they finish together whatever else slows either. This thread first copies the WAL a large
+ * validation left (ensure.ts) into the store, while the worker reads. Merged in id order, the parts
+ * give what one pass gives.
  */
 function reportParts(db: Db, requirement: string, workers: number | 'auto'): ReportPart[] {
   const file = workers === 0 ? null : builtWorkerFile('report-worker.js');
   const contacts = db.prepare('SELECT count(*) FROM contacts').pluck().get() as number;
   if (file === null || db.inTransaction || db.memory || contacts < SPLIT_FROM) return [reportPart(db, requirement, null)];
-  const middle = db.prepare('SELECT id FROM contacts ORDER BY id LIMIT 1 OFFSET ?').pluck().get(Math.floor(contacts / 2)) as number;
-  const upper = startWorkerCall(file, { file: db.name, requirement, range: [middle, Number.MAX_SAFE_INTEGER] });
-  let lower: ReportPart;
+  const at = db.prepare('SELECT id FROM contacts ORDER BY id LIMIT 1 OFFSET ?').pluck();
+  const bounds = [Number.MIN_SAFE_INTEGER];
+  for (let k = 1; k < CHUNKS; k++) bounds.push(at.get(Math.floor((k * contacts) / CHUNKS)) as number);
+  bounds.push(Number.MAX_SAFE_INTEGER);
+  const ranges = bounds.slice(1).map((upTo, k): [number, number] => [bounds[k]!, upTo]);
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const worker = startWorkerCall(file, { file: db.name, requirement, ranges, next: next.buffer });
+  const parts: Array<ReportPart | undefined> = [];
   try {
-    lower = reportPart(db, requirement, [Number.MIN_SAFE_INTEGER, middle]);
+    db.pragma('wal_checkpoint(PASSIVE)');
+    for (let k = Atomics.add(next, 0, 1); k < ranges.length; k = Atomics.add(next, 0, 1)) parts[k] = reportPart(db, requirement, ranges[k]!);
   } catch (error) {
-    upper.cancel();
+    worker.cancel();
     throw error;
   }
-  let answer: { part?: ReportPart; error?: string } = {};
+  let answer: { parts?: Array<[number, ReportPart]> } = {};
   try {
-    answer = upper.wait(START_TIMEOUT_MS, PART_TIMEOUT_MS) as typeof answer;
+    answer = worker.wait(START_TIMEOUT_MS, PART_TIMEOUT_MS) as typeof answer;
   } catch (error) {
     if (!(error instanceof WorkerCallError)) throw error;
   }
-  // A worker that could not start or failed: this thread reads the upper half too.
-  return [lower, answer.part ?? reportPart(db, requirement, [middle, Number.MAX_SAFE_INTEGER])];
+  for (const [k, part] of answer.parts ?? []) parts[k] = part;
+  // Ranges a failed worker had taken are read here.
+  return ranges.map((range, k) => parts[k] ?? reportPart(db, requirement, range));
 }
 
 /** `workers: 0` reports on this thread alone (as `validate --workers 0` validates). */
