@@ -44,20 +44,22 @@ if (RAW_CONTACT_COLUMNS.some((column, i) => probe[column] !== RAW_CONTACT_COLUMN
 }
 
 /**
- * The written columns' values in WRITTEN_COLUMNS order, read by name one after the other (a loop over
- * the names made every read a lookup by a changing key, the largest cost of packing a batch). The
- * check below keeps it in step with WRITTEN_COLUMNS.
+ * Hands each written column's value to `put`, in WRITTEN_COLUMNS order, read by name one after the
+ * other: a loop over the names made every read a lookup by a changing key, and an array of the values
+ * per contact was most of what remained of packing's cost. The check below keeps it in step with
+ * WRITTEN_COLUMNS.
  */
-function writtenValues(c: ValidatedColumns): Param[] {
-  return [
-    c.email_clean, c.email_valid, c.email_suggestion, c.email_disposable, c.email_role, c.phone_e164, c.phone_type,
-    c.mobile_e164, c.mobile_type, c.sms_e164, c.postal_code_norm, c.country_code, c.city_norm, c.address_complete,
-    c.first_name_norm, c.last_name_norm, c.civility_norm, c.gender_norm, c.siret_norm, c.completeness, c.validation_issues,
-  ];
+function eachWritten(c: ValidatedColumns, put: (value: Param) => void): void {
+  put(c.email_clean); put(c.email_valid); put(c.email_suggestion); put(c.email_disposable); put(c.email_role);
+  put(c.phone_e164); put(c.phone_type); put(c.mobile_e164); put(c.mobile_type); put(c.sms_e164);
+  put(c.postal_code_norm); put(c.country_code); put(c.city_norm); put(c.address_complete);
+  put(c.first_name_norm); put(c.last_name_norm); put(c.civility_norm); put(c.gender_norm); put(c.siret_norm);
+  put(c.completeness); put(c.validation_issues);
 }
-const named = writtenValues(Object.fromEntries(WRITTEN_COLUMNS.map((column) => [column, column])) as unknown as ValidatedColumns);
+const named: Param[] = [];
+eachWritten(Object.fromEntries(WRITTEN_COLUMNS.map((column) => [column, column])) as unknown as ValidatedColumns, (value) => named.push(value));
 if (named.length !== WRITTEN_COLUMNS.length || WRITTEN_COLUMNS.some((column, i) => named[i] !== column)) {
-  throw new Error('batch.ts: writtenValues() does not follow WRITTEN_COLUMNS');
+  throw new Error('batch.ts: eachWritten() does not follow WRITTEN_COLUMNS');
 }
 
 const NULL = 0;
@@ -68,29 +70,28 @@ const WIDTH = WRITTEN_COLUMNS.length + 1;
 export function validateBatch(rows: RawRow[], context: ValidationContext): ValidatedBatch {
   const kinds = new Uint8Array(rows.length * WIDTH);
   const numbers = new Float64Array(rows.length * WIDTH);
-  const texts: string[] = [];
+  let text = '';
+  let at = 0;
   const norms: Array<[string, number]> = [];
+  const put = (value: Param): void => {
+    if (typeof value === 'string') {
+      kinds[at] = TEXT;
+      numbers[at] = value.length;
+      text += value;
+    } else if (typeof value === 'number') {
+      kinds[at] = NUMBER;
+      numbers[at] = value;
+    } else kinds[at] = NULL;
+    at++;
+  };
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!;
     const { columns } = validateContact(rawContact(row), context);
-    const values = writtenValues(columns);
-    const at = r * WIDTH;
-    for (let i = 0; i < WIDTH - 1; i++) {
-      const value = values[i];
-      if (typeof value === 'string') {
-        kinds[at + i] = TEXT;
-        numbers[at + i] = value.length;
-        texts.push(value);
-      } else if (typeof value === 'number') {
-        kinds[at + i] = NUMBER;
-        numbers[at + i] = value;
-      } else kinds[at + i] = NULL;
-    }
-    kinds[at + WIDTH - 1] = NUMBER;
-    numbers[at + WIDTH - 1] = row[0];
+    eachWritten(columns, put);
+    put(row[0]);
     if (columns.email_norm !== null) norms.push([columns.email_norm, row[0]]);
   }
-  return { count: rows.length, kinds, numbers, text: texts.join(''), norms };
+  return { count: rows.length, kinds, numbers, text, norms };
 }
 
 /** Calls `each` with every contact's values in turn, in one array it reuses (bind it, do not keep it). */
