@@ -137,7 +137,7 @@ function reportParts(db: Db, requirement: string, workers: number | 'auto'): Rep
   const worker = startWorkerCall(file, { file: db.name, requirement, ranges, next: next.buffer });
   const parts: Array<ReportPart | undefined> = [];
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    if (!db.readonly) db.pragma('wal_checkpoint(PASSIVE)');
     for (let k = Atomics.add(next, 0, 1); k < ranges.length; k = Atomics.add(next, 0, 1)) parts[k] = reportPart(db, requirement, ranges[k]!);
   } catch (error) {
     worker.cancel();
