@@ -28,7 +28,9 @@ export function ruleBit(index: number): number {
  * conditions were evaluated again for each column that reads `m`, ten times slower).
  */
 export function recordFixes(db: Db, runId: number, rules: CleanRule[], inScope: string): void {
-  const mask = rules.map((rule, i) => `((${ruleApplies(rule)}) * ${ruleBit(i)})`).join(' | ');
+  // CASE, not the condition times the bit: a condition can be NULL (an email_valid left empty), which
+  // counts as "does not apply", as in the UPDATE, and must not make the whole mask NULL.
+  const mask = rules.map((rule, i) => `(CASE WHEN ${ruleApplies(rule)} THEN ${ruleBit(i)} ELSE 0 END)`).join(' | ');
   const fields = FIX_FIELDS.filter((field) => rules.some((r) => r.field === field));
   const read = new Set<string>(['id']);
   for (const rule of rules) for (const [, column] of `${rule.value} ${rule.when} c.${rule.field}`.matchAll(COLUMN)) read.add(column!);

@@ -142,6 +142,19 @@ describe('clean', () => {
     expect(JSON.parse(undoRunRow.counts)).toMatchObject({ 'country-code': 1, 'gender-from-civility': 1, 'mobile-e164': 1 });
   });
 
+  it('records every change it writes, also when a rule cannot tell (an email_valid left empty by hand)', () => {
+    const db = store();
+    const [a] = seedContacts(db, [{ last_name: 'Petit', email: 'A@Free.FR', phone: '06 12 34 56 78' }]);
+    ensureValidated(db);
+    db.prepare('UPDATE contacts SET email_valid = NULL WHERE id = ?').run(a);
+    const run = clean(db, { fix: true, fixTypos: false, flags });
+    expect(row(db, a!)).toMatchObject({ email: 'A@Free.FR', phone: '+33612345678' });
+    expect(run.rules.find((r) => r.rule === 'phone-e164')!.count).toBe(1);
+    expect(run.rules.find((r) => r.rule === 'email-format')!.count).toBe(0);
+    expect(undoRun(db, run.runId)).toMatchObject({ skipped: 0 });
+    expect(row(db, a!)).toMatchObject({ phone: '06 12 34 56 78' });
+  });
+
   it('--undo still restores a fix run recorded value by value (before clean_fixes)', () => {
     const db = store();
     const [a] = seedContacts(db, [{ last_name: 'Durand', phone: '+33612345678', country: 'FR', gender: 'male' }]);
