@@ -81,7 +81,9 @@ function undoInTransaction(db: Db, run: number): UndoResult {
       let statement = statements.get(field);
       if (!statement) {
         const key = KEY_COLUMN[field];
-        statement = db.prepare(`UPDATE contacts SET ${field} = @old${key ? `, ${key} = @key` : ''}, updated_at = @now WHERE id = @id AND ${field} IS @new`);
+        // validated_at NULL: the contact is validated again below even when this undo falls in the same
+        // millisecond as the validation it undoes (staleness compares timestamps).
+        statement = db.prepare(`UPDATE contacts SET ${field} = @old${key ? `, ${key} = @key` : ''}, updated_at = @now, validated_at = NULL WHERE id = @id AND ${field} IS @new`);
         statements.set(field, statement);
       }
       return statement;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
 import { openStore, type Db } from '../../src/store/db.js';
 import { clean } from '../../src/validate/clean.js';
@@ -153,6 +153,34 @@ describe('clean', () => {
     expect(run.rules.find((r) => r.rule === 'email-format')!.count).toBe(0);
     expect(undoRun(db, run.runId)).toMatchObject({ skipped: 0 });
     expect(row(db, a!)).toMatchObject({ phone: '06 12 34 56 78' });
+  });
+
+  it('--undo puts back a fix that also flagged inactive contacts, and counts each contact once', () => {
+    const db = store();
+    const [a, b] = seedContacts(db, messy);
+    const before = db.prepare('SELECT id, email, phone, mobile, postal_code, country, first_name, civility, gender, tags, status FROM contacts ORDER BY id').all();
+    const run = clean(db, { fix: true, fixTypos: false, inactive: { cutoff: '2023-06-15', action: 'flag' }, flags });
+    expect(run.inactive!.count).toBe(2);
+    expect(row(db, b!)).toMatchObject({ tags: '["inactive"]', mobile: '+33781223344' });
+    expect(run.contactsChanged).toBe(3); // a and b have rule changes, b and c the flag: each counted once
+    expect(undoRun(db, run.runId).skipped).toBe(0);
+    expect(db.prepare('SELECT id, email, phone, mobile, postal_code, country, first_name, civility, gender, tags, status FROM contacts ORDER BY id').all()).toEqual(before);
+    expect(row(db, a!).country).toBe('France');
+  });
+
+  it('--undo revalidates what it restores even within the millisecond of the fix', () => {
+    const db = store();
+    const [, b] = seedContacts(db, messy);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date('2026-06-15T10:00:00.000Z'));
+      const run = clean(db, { fix: true, fixTypos: true, flags });
+      expect(row(db, b!)).toMatchObject({ email: 'anne@gmail.com', email_valid: 1 });
+      undoRun(db, run.runId);
+      expect(row(db, b!)).toMatchObject({ email: 'anne@gmial.com', email_valid: 0, email_suggestion: 'anne@gmail.com' });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('--undo still restores a fix run recorded value by value (before clean_fixes)', () => {
