@@ -54,7 +54,7 @@ function runValidate(ctx: CommandContext, options: Options): number {
     const progress = new Progress(ctx, 'validating');
     const validated = ensureValidated(db, { all: options.all, workers, onProgress: (done) => progress.update(done) });
     progress.done();
-    const report = buildReport(db, requirement);
+    const report = buildReport(db, requirement, { workers });
     let issuesWritten: number | undefined;
     if (options.out) {
       try {

@@ -14,6 +14,8 @@ export function resolveDbPath(flag: string | undefined, env: NodeJS.ProcessEnv =
 
 export class StoreError extends Error {}
 
+const NEW_STORE_PAGE_SIZE = 16384;
+
 export interface OpenOptions {
   /** Refuse to create the file (read-only commands on a missing store). */
   mustExist?: boolean;
@@ -43,6 +45,10 @@ export function openStore(file: string, options: OpenOptions = {}): Db {
   }
   try {
     db.pragma('busy_timeout = 5000');
+    // A new store gets 16 KiB pages (SQLite's default is 4): bulk commands read and rewrite most of the
+    // file, and SQLite reads, journals and checkpoints it a page at a time (one system call each), so
+    // larger pages cut that overhead about fourfold. Fixed when the file is created (before WAL is set).
+    if (!exists) db.pragma(`page_size = ${NEW_STORE_PAGE_SIZE}`);
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');

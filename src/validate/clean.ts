@@ -1,12 +1,14 @@
 /**
  * clean: what each rule would change (dry run) or changes (fix), as set-based SQL over the validated
  * columns, so a million contacts cost a few passes over the table rather than a million round trips.
- * Every run is recorded in clean_runs, and every value written in clean_changes with the value it
- * replaced, so `clean --undo RUN` can put a run back.
+ * Every run is recorded in clean_runs, and every value written with the value it replaced (the rules'
+ * changes in clean_fixes, a row per contact; the inactive step's in clean_changes), so `clean --undo
+ * RUN` can put a run back.
  */
 import os from 'node:os';
 import type { Db } from '../store/db.js';
 import type { Uid } from '../store/types.js';
+import { fixCounts, fixedContactsSql, fixExamples, recordFixes } from './clean-fixes.js';
 import { activeRules, ruleApplies, type CleanRule } from './clean-rules.js';
 import { ensureValidated, type EnsureOptions } from './ensure.js';
 import { indexesNaming } from './indexes.js';
@@ -77,14 +79,24 @@ function inactiveSql(options: InactiveOptions): { where: string; undated: string
 export function clean(db: Db, options: CleanOptions): CleanResult {
   const validated = ensureValidated(db, options.ensure);
   const now = new Date().toISOString();
-  // A fix rewrites most rows in one statement; SQLite keeps that statement's undo journal in temp
-  // storage, which the store keeps in memory: on disk instead, memory stays flat as files grow.
+  // A fix rewrites most rows in one statement; should SQLite keep a statement journal for it (see
+  // fixRules), it goes to temp storage: on disk, so memory stays flat as files grow.
   const tempStore = db.pragma('temp_store', { simple: true }) as number;
-  if (options.fix) db.pragma('temp_store = FILE');
+  // Foreign-key checks cost a lookup of the contact and of the run for each change recorded (millions
+  // on a first fix); every change refers to the contact its statement reads and to this run. The
+  // pragma can only change outside a transaction (inside a caller's, the checks stay on).
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  if (options.fix) {
+    db.pragma('temp_store = FILE');
+    if (!db.inTransaction) db.pragma('foreign_keys = OFF');
+  }
   try {
     return run(db, options, now, validated);
   } finally {
-    if (options.fix) db.pragma(`temp_store = ${tempStore}`);
+    if (options.fix) {
+      db.pragma(`temp_store = ${tempStore}`);
+      if (!db.inTransaction) db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
+    }
   }
 }
 
@@ -108,7 +120,7 @@ function run(db: Db, options: CleanOptions, now: string, validated: number): Cle
       if (applied.some((r) => r.revalidate && (fixed.outcomes.find((o) => o.rule === r.name)?.count ?? 0) > 0)) ensureValidated(db, options.ensure);
       // The rules' UPDATE changed each contact once; inactive contacts may be among them.
       result.contactsChanged = result.inactive
-        ? (db.prepare('SELECT count(DISTINCT contact_id) AS n FROM clean_changes WHERE run_id = ?').get(runId) as { n: number }).n
+        ? (db.prepare('SELECT count(*) FROM (SELECT contact_id FROM clean_changes WHERE run_id = ? UNION SELECT contact_id FROM clean_fixes WHERE run_id = ?)').pluck().get(runId, runId) as number)
         : fixed.contacts;
     }
     const counts = Object.fromEntries(rules.filter((r) => r.applies).map((r) => [r.rule, r.count]));
@@ -150,21 +162,13 @@ function planRules(db: Db, rules: CleanRule[]): RuleOutcome[] {
 }
 
 /**
- * Fix: record every change with its old value, then write them all in one UPDATE. Both are single
- * passes over the contacts; the rules are told apart by number (CASE on an integer is cheaper than on
- * a rule name, evaluated for every contact and rule). The UPDATE selects the contacts by the same
- * conditions the changes were recorded under (nothing changes between the two statements), which
- * reads the table once instead of looking every contact up from a set of its recorded changes.
+ * Fix: record every change with its old value (clean-fixes.ts), then write them all in one UPDATE.
+ * Both are single passes over the contacts. The UPDATE selects the contacts by the same conditions
+ * the changes were recorded under (nothing changes between the two statements), which reads the table
+ * once instead of looking every contact up from a set of its recorded changes.
  */
 function fixRules(db: Db, runId: number, rules: CleanRule[], now: string): { outcomes: RuleOutcome[]; contacts: number } {
-  const byNumber = (pick: (r: CleanRule) => string) => `CASE r.i ${rules.map((r, i) => `WHEN ${i} THEN ${pick(r)}`).join(' ')} END`;
-  const numbered = `(SELECT column1 AS rule, column2 AS field, column3 AS i FROM (VALUES ${rules.map((r, i) => `('${r.name}', '${r.field}', ${i})`).join(', ')}))`;
-  db.prepare(
-    `INSERT INTO clean_changes (run_id, contact_id, rule, field, old_value, new_value)
-     SELECT ?, c.id, r.rule, r.field, ${byNumber((x) => `c.${x.field}`)}, ${byNumber((x) => x.value)}
-     FROM contacts c CROSS JOIN ${numbered} r
-     WHERE ${IN_SCOPE} AND ${byNumber(ruleApplies)}`,
-  ).run(runId);
+  recordFixes(db, runId, rules, IN_SCOPE);
   const columns = new Map<string, Array<{ when: string; value: string }>>();
   for (const rule of rules) {
     columns.set(rule.field, [...(columns.get(rule.field) ?? []), { when: ruleApplies(rule), value: rule.value }]);
@@ -184,23 +188,22 @@ function fixRules(db: Db, runId: number, rules: CleanRule[], now: string): { out
   // Normalised values validate to themselves, so the validated columns stay true: only a typo fix,
   // which changes the address, sends the contact back to validation.
   const validatedAt = revalidate.length > 0 ? `CASE WHEN ${revalidate.join(' OR ')} THEN NULL ELSE @now END` : '@now';
+  // OR IGNORE: the only constraint this statement could fail is updated_at's NOT NULL (@now is never
+  // null). A statement that may abort half-way makes SQLite copy each page it rewrites to a statement
+  // journal first (every page of contacts here); with no such constraint, and no function call in the
+  // rules' conditions (clean-rules.ts), it does not.
   const contacts = db.prepare(
-    `UPDATE contacts AS c SET ${sets.join(', ')}, updated_at = @now, validated_at = ${validatedAt}
+    `UPDATE OR IGNORE contacts AS c SET ${sets.join(', ')}, updated_at = @now, validated_at = ${validatedAt}
      WHERE ${IN_SCOPE} AND (${rules.map(ruleApplies).join(' OR ')})`,
   ).run({ now }).changes;
   for (const { rule, column, value } of derived.filter((d) => indexed.has(d.column))) {
-    db.prepare(
-      `UPDATE contacts AS c SET ${column} = ${value}
-       WHERE c.id IN (SELECT contact_id FROM clean_changes WHERE run_id = ? AND rule = ?)`,
-    ).run(runId, rule.name);
+    db.prepare(`UPDATE contacts AS c SET ${column} = ${value} WHERE c.id IN (${fixedContactsSql(rules.indexOf(rule))})`).run(runId);
   }
-  const counts = new Map(
-    (db.prepare('SELECT rule, count(*) AS n FROM clean_changes WHERE run_id = ? GROUP BY rule').all(runId) as Array<{ rule: string; n: number }>).map((r) => [r.rule, r.n]),
-  );
-  return { outcomes: outcomes(rules, counts, changeExamples(db, runId, rules.map((r) => r.name))), contacts };
+  const counts = fixCounts(db, runId, rules);
+  return { outcomes: outcomes(rules, counts, fixExamples(db, runId, rules, counts, EXAMPLES)), contacts };
 }
 
-/** Up to five changes per rule of a run, read through the (run_id, rule) index. */
+/** Up to five changes per inactive rule of a run, read through the (run_id, rule) index. */
 function changeExamples(db: Db, runId: number, rules: string[]): Array<Change & { rule: string }> {
   const statement = db.prepare(
     `SELECT k.rule, c.uid, k.old_value AS before, k.new_value AS after

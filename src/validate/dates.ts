@@ -3,7 +3,7 @@
  * old; 1900-01-01 and the like are placeholders systems write when they had nothing. Created and
  * last-activity dates cannot be in the future. `today` is passed in (rules never read the clock).
  */
-import { parseDate } from '../io/values.js';
+import { daysInMonth, parseDate } from '../io/values.js';
 import { emptyCheck, error, memo, text, warning, type FieldCheck } from './types.js';
 
 const PLACEHOLDER_BIRTH_DATES = new Set(['1900-01-01', '1901-01-01', '1899-12-31', '1970-01-01', '2000-01-01']);
@@ -21,6 +21,21 @@ export function yearsBetween(from: string, to: string): number {
 }
 
 /**
+ * The same day 121 years before `today`: a birth day after it makes the person at most 120 (ISO days
+ * compare as text), so yearsBetween, which splits both strings, runs only for days on or before it.
+ */
+function oldestBirthDay(today: string): string {
+  if (today !== oldestFor) {
+    oldestFor = today;
+    const year = Number(today.slice(0, 4));
+    oldest = /^\d{4}-\d{2}-\d{2}$/.test(today) && year >= 1121 ? `${year - 121}${today.slice(4)}` : '9999-99-99';
+  }
+  return oldest;
+}
+let oldestFor = '';
+let oldest = '';
+
+/**
  * Dates repeat across a file (a birth date per day of a century; import writes created dates as days):
  * verdicts are remembered for the `today` they were given, and forgotten when it changes.
  */
@@ -36,31 +51,61 @@ function perDay(check: (raw: string, today: string) => FieldCheck): (raw: string
   };
 }
 
+/**
+ * A plain 'yyyy-mm-dd' that is a real calendar day, read by character codes: how import stores dates,
+ * and what isoDay() gives back unchanged. Such dates skip the patterns and the memo (a map lookup per
+ * date was the largest cost of checking them); any other text takes the general path.
+ */
+function isPlainDay(raw: string): boolean {
+  if (raw.length !== 10 || raw.charCodeAt(4) !== 45 || raw.charCodeAt(7) !== 45) return false;
+  let year = 0;
+  let month = 0;
+  let day = 0;
+  for (let i = 0; i < 10; i++) {
+    if (i === 4 || i === 7) continue;
+    const digit = raw.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return false;
+    if (i < 4) year = year * 10 + digit;
+    else if (i < 7) month = month * 10 + digit;
+    else day = day * 10 + digit;
+  }
+  return year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
+const UNPARSEABLE: FieldCheck = { ok: false, empty: false, normalised: null, issue: error('unparseable', 'not a calendar date') };
+const BORN_IN_FUTURE: FieldCheck = { ok: false, empty: false, normalised: null, issue: error('in_future', 'birth date is in the future') };
+const TOO_OLD: FieldCheck = { ok: false, empty: false, normalised: null, issue: error('too_old', 'would make the person older than 120') };
+const PLACEHOLDER = warning('placeholder_date', 'a date systems write when the real one is unknown');
+const IN_FUTURE: FieldCheck = { ok: false, empty: false, normalised: null, issue: error('in_future', 'date is in the future') };
+
 export function checkBirthDate(value: string | null | undefined, today: string): FieldCheck {
   const raw = text(value);
   if (raw === null) return emptyCheck();
-  return birthVerdict(raw, today);
+  return isPlainDay(raw) ? birthDayVerdict(raw, today) : birthVerdict(raw, today);
 }
 
 const birthVerdict = perDay((raw, today): FieldCheck => {
   const day = isoDay(raw);
-  if (day === null) return { ok: false, empty: false, normalised: null, issue: error('unparseable', 'not a calendar date') };
-  if (day > today) return { ok: false, empty: false, normalised: null, issue: error('in_future', 'birth date is in the future') };
-  if (yearsBetween(day, today) > 120) return { ok: false, empty: false, normalised: null, issue: error('too_old', 'would make the person older than 120') };
-  if (PLACEHOLDER_BIRTH_DATES.has(day)) return { ok: true, empty: false, normalised: day, issue: warning('placeholder_date', 'a date systems write when the real one is unknown') };
-  return { ok: true, empty: false, normalised: day, issue: null };
+  return day === null ? UNPARSEABLE : birthDayVerdict(day, today);
 });
+
+function birthDayVerdict(day: string, today: string): FieldCheck {
+  if (day > today) return BORN_IN_FUTURE;
+  if (day <= oldestBirthDay(today) && yearsBetween(day, today) > 120) return TOO_OLD;
+  return { ok: true, empty: false, normalised: day, issue: PLACEHOLDER_BIRTH_DATES.has(day) ? PLACEHOLDER : null };
+}
 
 /** Created / last-activity / order dates: real dates, not after today. */
 export function checkPastDate(value: string | null | undefined, today: string): FieldCheck {
   const raw = text(value);
   if (raw === null) return emptyCheck();
+  if (isPlainDay(raw)) return raw > today ? IN_FUTURE : { ok: true, empty: false, normalised: raw, issue: null };
   return pastVerdict(raw, today);
 }
 
 const pastVerdict = perDay((raw, today): FieldCheck => {
   const day = isoDay(raw);
-  if (day === null) return { ok: false, empty: false, normalised: null, issue: error('unparseable', 'not a calendar date') };
-  if (day > today) return { ok: false, empty: false, normalised: null, issue: error('in_future', 'date is in the future') };
+  if (day === null) return UNPARSEABLE;
+  if (day > today) return IN_FUTURE;
   return { ok: true, empty: false, normalised: raw, issue: null };
 });

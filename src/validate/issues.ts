@@ -44,6 +44,9 @@ export function severityOf(code: string): Severity {
   return ISSUE_KINDS[code]?.severity ?? 'error';
 }
 
+/** Share of these a contact has, valid, is its completeness score (0-100; record.ts computes it). */
+export const COMPLETENESS_PARTS = ['email', 'phone', 'first_name', 'last_name', 'postal_address', 'birth_date'] as const;
+
 /** The fields a report lists, with the raw column each is read from. */
 export const REPORT_FIELDS = [
   'email', 'phone', 'mobile', 'address_line1', 'postal_code', 'city', 'country', 'civility', 'first_name',

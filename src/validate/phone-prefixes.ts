@@ -4,9 +4,12 @@
  * nine parses, ~70,000 prefixes occur in a large French file, and every validating thread would pay
  * for all of them: so the verdicts live in one byte per prefix of a SharedArrayBuffer that the main
  * thread hands to its workers, and each prefix is worked out once for all threads. Two threads that
- * work out the same prefix at the same moment write the same byte.
+ * work out the same prefix at the same moment write the same byte. The table starts filled from
+ * phone-prefix-runs.ts (see prefill), so a run normally parses no French number at all.
  */
+import { createRequire } from 'node:module';
 import { getCountryCallingCode, parsePhoneNumberFromString, type CountryCode, type NumberType } from 'libphonenumber-js/max';
+import { PREFIX_VERDICT_RUNS, PREFIX_VERDICTS_LIBRARY } from './phone-prefix-runs.js';
 
 export type PhoneType = 'mobile' | 'fixed' | 'fixed_or_mobile' | 'voip' | 'toll_free' | 'premium' | 'shared_cost' | 'other';
 
@@ -41,6 +44,36 @@ const VALID: FrenchVerdict[] = (['FR', ...FRENCH_OVERSEAS] as CountryCode[]).fla
 /** Index: 100,000 for the national form (0…), then the prefix's five digits as a number. */
 const SLOTS = 200_000;
 let table = new Uint8Array(new SharedArrayBuffer(SLOTS));
+prefill(table);
+
+/**
+ * Working out the ~130,000 prefixes of a large file cost a run ~1.4 s of parsing; the whole table is
+ * under two hundred runs of equal bytes, computed once from the library (scripts/phone-prefix-runs.ts)
+ * and kept in phone-prefix-runs.ts. It is used only with the library version it was computed from
+ * (a test recomputes it); with another, verdicts are worked out as numbers come.
+ */
+function prefill(bytes: Uint8Array): void {
+  const installed = (createRequire(import.meta.url)('libphonenumber-js/package.json') as { version: string }).version;
+  if (installed !== PREFIX_VERDICTS_LIBRARY) return;
+  let at = 0;
+  for (const [byte, length] of PREFIX_VERDICT_RUNS) {
+    bytes.fill(byte, at, at + length);
+    at += length;
+  }
+}
+
+/** Every slot's byte worked out from the library (for scripts/phone-prefix-runs.ts and its test). */
+export function computePrefixTable(): Uint8Array {
+  const bytes = new Uint8Array(SLOTS);
+  for (let slot = 0; slot < SLOTS; slot++) {
+    const prefix = slot % 100_000;
+    if (prefix < 10_000) continue; // a national significant number never starts with 0
+    const verdict = libraryVerdict(`${prefix}0000`, slot >= 100_000);
+    const at = verdict.valid ? VALID.findIndex((v) => v.type === verdict.type && v.country === verdict.country && v.callingCode === verdict.callingCode) : -1;
+    bytes[slot] = verdict.valid ? (at >= 0 ? at + 2 : 0) : 1;
+  }
+  return bytes;
+}
 /** Verdicts no byte stands for (none with today's metadata): kept per thread. */
 const others = new Map<number, FrenchVerdict>();
 

@@ -8,13 +8,12 @@
  * sources (tests under vitest) there is no worker file next to this one, and the pool is not created:
  * callers then validate on the main thread.
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { RawRow, ValidatedBatch } from './batch.js';
 import { phonePrefixTable } from './phone-prefixes.js';
 import type { ValidationContext } from './record.js';
+import { builtWorkerFile } from './worker-call.js';
 
 interface Slot {
   worker: Worker;
@@ -22,6 +21,8 @@ interface Slot {
   flag: Int32Array;
   /** Batches posted and not answered yet (a worker keeps a queue, so it never waits for this thread). */
   pending: number;
+  /** Until the worker says it has started: the time by which it must have (else it failed to load). */
+  readyBy: number | null;
 }
 
 const READY_TIMEOUT_MS = 15_000;
@@ -46,10 +47,7 @@ export class SyncPool {
 
   /** The worker file, when this module runs from built JavaScript. */
   static workerFile(): string | null {
-    const here = fileURLToPath(import.meta.url);
-    if (!here.endsWith('.js')) return null;
-    const file = fileURLToPath(new URL('./worker.js', import.meta.url));
-    return fs.existsSync(file) ? file : null;
+    return builtWorkerFile('worker.js');
   }
 
   /** One worker per core but one: the main thread keeps a core for reading and writing SQLite. */
@@ -78,16 +76,10 @@ export class SyncPool {
         resourceLimits: { maxYoungGenerationSizeMb: 64 },
       });
       worker.unref();
-      slots.push({ worker, port: port1, flag: new Int32Array(signal), pending: 1 });
+      // Not waited for: batches can be queued at once, and this thread validates while workers load.
+      slots.push({ worker, port: port1, flag: new Int32Array(signal), pending: 0, readyBy: Date.now() + READY_TIMEOUT_MS });
     }
-    const pool = new SyncPool(slots);
-    try {
-      for (let i = 0; i < slots.length; i++) pool.take(i, READY_TIMEOUT_MS);
-    } catch (error) {
-      pool.close();
-      throw error;
-    }
-    return pool;
+    return new SyncPool(slots);
   }
 
   /** Queues a batch for worker `index`; answers come back in the order batches were posted. */
@@ -118,11 +110,27 @@ export class SyncPool {
   poll(index: number): ValidatedBatch | null {
     const slot = this.slots[index]!;
     if (slot.pending === 0) return null;
-    const received = receiveMessageOnPort(slot.port);
-    if (!received) return null;
-    Atomics.store(slot.flag, 0, 0);
+    const message = this.receive(index);
+    if (message === undefined) return null;
     slot.pending--;
-    return this.unwrap(received.message);
+    return this.unwrap(message);
+  }
+
+  /** The worker's next answer to a batch, if one has come (its "started" message is taken on the way). */
+  private receive(index: number): unknown {
+    const slot = this.slots[index]!;
+    for (;;) {
+      const received = receiveMessageOnPort(slot.port);
+      if (received) Atomics.store(slot.flag, 0, 0);
+      if (received && (received.message as { ready?: boolean }).ready === true) {
+        slot.readyBy = null;
+        continue;
+      }
+      if (!received && slot.readyBy !== null && Date.now() > slot.readyBy) {
+        throw new WorkerPoolError(`validation worker ${index + 1} did not start within ${READY_TIMEOUT_MS / 1000}s`);
+      }
+      return received?.message;
+    }
   }
 
   private unwrap(message: unknown): ValidatedBatch {
@@ -136,16 +144,15 @@ export class SyncPool {
     const slot = this.slots[index]!;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const received = receiveMessageOnPort(slot.port);
-      if (received) {
-        Atomics.store(slot.flag, 0, 0);
+      const message = this.receive(index);
+      if (message !== undefined) {
         slot.pending--;
-        return received.message;
+        return message;
       }
       // A flag left raised by the previous answer (raised after we had already taken it): lower it and
       // look again, so the wait below sleeps instead of spinning.
       if (Atomics.compareExchange(slot.flag, 0, 1, 0) === 1) continue;
-      const left = deadline - Date.now();
+      const left = Math.min(deadline, slot.readyBy ?? deadline) - Date.now() + 1;
       if (left <= 0) throw new WorkerPoolError(`validation worker ${index + 1} did not answer within ${timeoutMs / 1000}s`);
       Atomics.wait(slot.flag, 0, 0, Math.min(left, 1000));
     }

@@ -26,8 +26,7 @@ export interface ContactValidation {
   issues: Array<{ field: string; issue: Issue }>;
 }
 
-/** Share of these a contact has, valid, is its completeness score (0-100). */
-export const COMPLETENESS_PARTS = ['email', 'phone', 'first_name', 'last_name', 'postal_address', 'birth_date'] as const;
+export { COMPLETENESS_PARTS } from './issues.js';
 
 function refinedKey(normalised: string | null, raw: string | null): string | null {
   if (normalised === null) return null;

@@ -53,4 +53,30 @@ export const validateMigrations: Migration[] = [
       CREATE INDEX clean_changes_contact ON clean_changes(contact_id);
     `,
   },
+  {
+    id: 11,
+    name: 'validate: the rule changes of a fix run, one row per contact',
+    // A first fix changes most contacts, several values each: a row per value (clean_changes) made a
+    // million contacts three million rows and index entries. Here each contact the rules changed is a
+    // row: which rules applied (bit i is the run's fix_rules[i]) and, per field written, the value
+    // replaced and the value written (both NULL for a field no rule changed). clean_changes keeps the
+    // inactive step's changes, undo runs, and fix runs from before this migration.
+    sql: `
+      ALTER TABLE clean_runs ADD COLUMN fix_rules TEXT; -- JSON array of rule names, in clean_fixes.rules' bit order
+
+      CREATE TABLE clean_fixes (
+        id          INTEGER PRIMARY KEY,
+        run_id      INTEGER NOT NULL REFERENCES clean_runs(id) ON DELETE CASCADE,
+        contact_id  INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        rules       INTEGER NOT NULL,
+        email_old TEXT, email_new TEXT, phone_old TEXT, phone_new TEXT, mobile_old TEXT, mobile_new TEXT,
+        postal_code_old TEXT, postal_code_new TEXT, country_old TEXT, country_new TEXT,
+        first_name_old TEXT, first_name_new TEXT, last_name_old TEXT, last_name_new TEXT,
+        city_old TEXT, city_new TEXT, civility_old TEXT, civility_new TEXT, gender_old TEXT, gender_new TEXT,
+        siret_old TEXT, siret_new TEXT
+      );
+      CREATE INDEX clean_fixes_run ON clean_fixes(run_id);
+      CREATE INDEX clean_fixes_contact ON clean_fixes(contact_id);
+    `,
+  },
 ];

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import type { Db } from '../store/db.js';
 import { CLEAN_RULES } from './clean-rules.js';
+import { fieldFixes } from './clean-fixes.js';
 import { ensureValidated } from './ensure.js';
 
 export class UndoError extends Error {}
@@ -24,6 +25,14 @@ function phoneKey(value: string | null): string | null {
   return value.trimStart().startsWith('+') ? `+${digits}` : digits;
 }
 const KEY_COLUMN: Record<string, string> = { email: 'email_norm', phone: 'phone_digits', mobile: 'mobile_digits' };
+
+interface Change {
+  contact_id: number;
+  rule: string;
+  field: string;
+  old_value: string | null;
+  new_value: string | null;
+}
 
 export interface UndoResult {
   runId: number;
@@ -45,7 +54,9 @@ export function undoRun(db: Db, run: number): UndoResult {
 
 function undoInTransaction(db: Db, run: number): UndoResult {
   return db.transaction((): UndoResult => {
-    const target = db.prepare('SELECT id, mode, undone_at FROM clean_runs WHERE id = ?').get(run) as { id: number; mode: string; undone_at: string | null } | undefined;
+    const target = db.prepare('SELECT id, mode, undone_at, fix_rules FROM clean_runs WHERE id = ?').get(run) as
+      | { id: number; mode: string; undone_at: string | null; fix_rules: string | null }
+      | undefined;
     if (!target) throw new UndoError(`clean run ${run} does not exist (see: custkit clean --runs)`);
     if (target.mode !== 'fix') throw new UndoError(`clean run ${run} was a ${target.mode}: it changed nothing to undo`);
     if (target.undone_at) throw new UndoError(`clean run ${run} was already undone on ${target.undone_at}`);
@@ -60,15 +71,19 @@ function undoInTransaction(db: Db, run: number): UndoResult {
       db.prepare("INSERT INTO clean_runs (started_at, mode, options, counts, undoes_run, os_user) VALUES (?, 'undo', ?, '{}', ?, ?)")
         .run(now, JSON.stringify({ undo: run }), run, user).lastInsertRowid,
     );
+    // The inactive step's changes (and all of a run from before clean_fixes) are rows of clean_changes;
+    // they were written after the rules' changes, so they are undone first.
     const changes = db
       .prepare('SELECT contact_id, rule, field, old_value, new_value FROM clean_changes WHERE run_id = ? ORDER BY id DESC')
-      .all(run) as Array<{ contact_id: number; rule: string; field: string; old_value: string | null; new_value: string | null }>;
+      .all(run) as Change[];
     const statements = new Map<string, ReturnType<Db['prepare']>>();
     const restore = (field: string) => {
       let statement = statements.get(field);
       if (!statement) {
         const key = KEY_COLUMN[field];
-        statement = db.prepare(`UPDATE contacts SET ${field} = @old${key ? `, ${key} = @key` : ''}, updated_at = @now WHERE id = @id AND ${field} IS @new`);
+        // validated_at NULL: the contact is validated again below even when this undo falls in the same
+        // millisecond as the validation it undoes (staleness compares timestamps).
+        statement = db.prepare(`UPDATE contacts SET ${field} = @old${key ? `, ${key} = @key` : ''}, updated_at = @now, validated_at = NULL WHERE id = @id AND ${field} IS @new`);
         statements.set(field, statement);
       }
       return statement;
@@ -77,7 +92,20 @@ function undoInTransaction(db: Db, run: number): UndoResult {
     let restored = 0;
     let skipped = 0;
     const counts: Record<string, number> = {};
-    for (const change of changes) {
+    const fixRules = JSON.parse(target.fix_rules ?? '[]') as string[];
+    const fieldOf = (rule: string): string => {
+      const field = CLEAN_RULES.find((r) => r.name === rule)?.field;
+      if (!field) throw new UndoError(`clean run ${run} holds a change by an unknown rule (${rule})`);
+      return field;
+    };
+    fixRules.forEach(fieldOf);
+    const everyChange = function* (): Generator<Change> {
+      yield* changes;
+      for (const fix of fieldFixes(db, run, fixRules, fieldOf)) {
+        yield { contact_id: fix.contactId, rule: fix.rule, field: fix.field, old_value: fix.old, new_value: fix.written };
+      }
+    };
+    for (const change of everyChange()) {
       if (!FIELDS.has(change.field)) throw new UndoError(`clean run ${run} holds a change to an unknown column`);
       const key = KEY_COLUMN[change.field];
       const info = restore(change.field).run({ old: change.old_value, new: change.new_value, now, id: change.contact_id, ...(key ? { key: KEYS[change.field]!(change.old_value) } : {}) });

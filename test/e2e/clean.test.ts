@@ -30,9 +30,13 @@ describe('custkit clean', () => {
   it('--fix writes normalised values once: a second --fix changes nothing; --undo restores the import', () => {
     const db = importedStore();
     const imported = rows(db, `SELECT ${RAW} FROM contacts ORDER BY id`);
+    const planned = JSON.parse(custkit(['--json', 'clean'], { db }).stdout);
     const first = custkit(['--json', 'clean', '--fix', '--fix-typos'], { db });
     expect(first.code).toBe(0);
     const run = JSON.parse(first.stdout);
+    // the fix records and writes exactly what the dry run planned, rule by rule, with the same examples
+    const byRule = (result: { rules: Array<{ rule: string; count: number; examples: unknown[] }> }) => result.rules.map((r) => [r.rule, r.count, r.examples]);
+    expect(byRule(run)).toEqual(byRule(planned));
     expect(run.mode).toBe('fix');
     expect(run.contactsChanged).toBeGreaterThan(0);
     expect(rows(db, "SELECT DISTINCT email FROM contacts WHERE email LIKE 'jp.martin@%'")).toEqual([{ email: 'jp.martin@gmail.com' }]);
@@ -45,7 +49,7 @@ describe('custkit clean', () => {
     expect(rows(db, `SELECT ${RAW}, updated_at FROM contacts ORDER BY id`)).toEqual(afterFirst);
 
     const runs = custkit(['clean', '--runs'], { db });
-    expect(runs.stdout).toMatch(/^\s+1 .* fix .*phone-e164 \d+/m);
+    expect(runs.stdout).toMatch(/^\s+2 .* fix .*phone-e164 \d+/m);
     const undo = custkit(['clean', '--undo', String(run.runId)], { db });
     expect(undo.code).toBe(0);
     expect(rows(db, `SELECT ${RAW} FROM contacts ORDER BY id`)).toEqual(imported);

@@ -42,6 +42,22 @@ describe('dates', () => {
     expect(checkBirthDate('31/02/1980', today).issue?.code).toBe('unparseable');
     expect(checkBirthDate('bientôt', today).issue?.code).toBe('unparseable');
   });
+  it('reads plain yyyy-mm-dd days as the general path reads the same day written yyyy/mm/dd', () => {
+    for (const day of ['2026-06-15', '2028-02-29', '2025-03-01']) {
+      const start = Date.UTC(1880, 0, 1);
+      for (let t = start; t <= Date.UTC(2031, 0, 1); t += 86_400_000) {
+        const plain = new Date(t).toISOString().slice(0, 10);
+        const slashed = plain.replace(/-/g, '/');
+        expect(checkBirthDate(plain, day), plain).toEqual(checkBirthDate(slashed, day));
+        const past = checkPastDate(plain, day);
+        expect({ ...past, normalised: past.normalised && slashed }, plain).toEqual(checkPastDate(slashed, day));
+      }
+      for (const odd of ['2023-02-29', '1900-02-29', '2000-02-30', '2024-13-01', '2024-00-10', '0999-01-01', '2024-1-01', '2024-01-0x']) {
+        expect(checkBirthDate(odd, day), odd).toEqual(checkBirthDate(odd.replace(/-/g, '/'), day));
+      }
+    }
+  });
+
   it('warns about placeholder birth dates', () => {
     expect(checkBirthDate('1970-01-01', today)).toMatchObject({ ok: true, issue: { code: 'placeholder_date' } });
   });

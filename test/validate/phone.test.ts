@@ -1,7 +1,9 @@
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { checkMobile, checkPhone, frenchVerdict, smsNumber } from '../../src/validate/phone.js';
-import { adoptPhonePrefixTable, phonePrefixTable } from '../../src/validate/phone-prefixes.js';
+import { adoptPhonePrefixTable, computePrefixTable, phonePrefixTable } from '../../src/validate/phone-prefixes.js';
+import { PREFIX_VERDICTS_LIBRARY } from '../../src/validate/phone-prefix-runs.js';
 
 describe('checkPhone', () => {
   const valid: Array<[string, string, string, string?]> = [
@@ -86,6 +88,15 @@ describe('checkPhone', () => {
         }
       }
     }
+  });
+
+  it('starts from the verdicts computed for the installed libphonenumber-js (else: npx tsx scripts/phone-prefix-runs.ts)', () => {
+    const installed = (createRequire(import.meta.url)('libphonenumber-js/package.json') as { version: string }).version;
+    expect(PREFIX_VERDICTS_LIBRARY).toBe(installed);
+    const computed = computePrefixTable();
+    const shipped = new Uint8Array(phonePrefixTable());
+    const differing = computed.findIndex((byte, slot) => byte !== shipped[slot]);
+    expect(differing, `slot ${differing}: the library says ${computed[differing]}, phone-prefix-runs.ts ${shipped[differing]}`).toBe(-1);
   });
 
   it('keeps prefix verdicts in a byte table that worker threads adopt', () => {
