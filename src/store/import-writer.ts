@@ -7,10 +7,9 @@
  * the end, because sorting once is several times faster than a million random B-tree inserts; otherwise
  * each row is looked up by key and inserted or updated (a row whose values did not change is not written).
  */
-import type Database from 'better-sqlite3';
-import type { Db } from './db.js';
+import { sqlLiteral, type Db } from './db.js';
 import { CONTACT_COLUMNS, type ContactColumn, type ContactDraft, type PurchaseDraft, type RejectReason } from '../io/record-mapper.js';
-import { ConsentBatch } from './consent-batch.js';
+import { BULK_ROWS, ConsentBatch } from './consent-batch.js';
 import { newUid } from './uid.js';
 
 export interface WriteCounts {
@@ -24,14 +23,10 @@ export interface WriteCounts {
 /** Columns a re-import may overwrite: a value the file leaves empty never blanks a stored one. */
 const UPDATABLE = CONTACT_COLUMNS.filter((c) => c !== 'external_id' && c !== 'tags' && c !== 'attributes');
 
-/** A SQL string literal. Values fixed for a whole import are written into its statements: binding a
- * parameter costs more than SQLite's own work for it, a million times over. */
-const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`;
-
 function contactInsert(source: string, now: string, importId: number): string {
   return `
   INSERT INTO contacts (uid, external_key, ${CONTACT_COLUMNS.join(', ')}, source, imported_at, updated_at, first_import_id, last_import_id)
-  VALUES (${new Array(CONTACT_COLUMNS.length + 2).fill('?').join(', ')}, ${literal(source)}, ${literal(now)}, ${literal(now)}, ${importId}, ${importId})`;
+  VALUES (${new Array(CONTACT_COLUMNS.length + 2).fill('?').join(', ')}, ${sqlLiteral(source)}, ${sqlLiteral(now)}, ${sqlLiteral(now)}, ${importId}, ${importId})`;
 }
 
 // Named parameters (better-sqlite3 does not bind numbered ?N positionally): @v0..@vN are the
@@ -73,8 +68,6 @@ export class ImportWriter {
   private readonly contactByEmail;
   private readonly contactById;
   private readonly latestConsent;
-  /** One statement per (channel, status, column): a consent row then binds two integers, no strings. */
-  private readonly insertConsent = new Map<string, Database.Statement>();
   private readonly insertReject;
   private readonly purchaseByKey;
   private readonly insertPurchase;
@@ -113,14 +106,12 @@ export class ImportWriter {
       `UPDATE purchases SET ${PURCHASE_FIELDS.map((c) => `${c} = @${c}`).join(', ')}, import_id = @import_id
        WHERE id = @id AND (${PURCHASE_FIELDS.map((c) => `@${c} IS NOT ${c}`).join(' OR ')})`,
     );
-    if (options.bulk) {
-      this.dropContactIndexes();
-      // A first load never reads consents back until finish(): they can wait and go in hundreds.
-      this.consentBatch = new ConsentBatch(db, importId, this.now);
-    }
+    if (options.bulk) this.dropContactIndexes();
+    // A first load never reads consents back until finish(): they can wait and go in hundreds.
+    this.consents = new ConsentBatch(db, importId, this.now, options.bulk ? BULK_ROWS : 1);
   }
 
-  private readonly consentBatch: ConsentBatch | null = null;
+  private readonly consents: ConsentBatch;
 
   private readonly lineLevel: boolean;
 
@@ -169,27 +160,9 @@ export class ImportWriter {
     const contactId = result?.id ?? this.survivor(this.contactByKey.get(this.source, draft.externalKey) as never)!;
     for (const consent of draft.consents) {
       const status = consent.granted ? 'granted' : 'withdrawn';
-      if (this.consentBatch) {
-        this.consentBatch.add(contactId, rowNumber, { channel: consent.channel, status, column: consent.column });
-        continue;
-      }
       if (!result?.created && this.latestConsent.get(contactId, consent.channel) === status) continue;
-      this.consentStatement(consent.channel, status, consent.column).run(contactId, rowNumber);
+      this.consents.add(contactId, rowNumber, { channel: consent.channel, status, column: consent.column });
     }
-  }
-
-  private consentStatement(channel: string, status: string, column: string): Database.Statement {
-    const key = `${channel}\u0000${status}\u0000${column}`;
-    let statement = this.insertConsent.get(key);
-    if (!statement) {
-      statement = this.db.prepare(
-        `INSERT INTO consents (contact_id, proof, channel, status, recorded_at, source, import_id)
-         VALUES (?, ${literal(`import ${this.importId}, row `)} || CAST(? AS INTEGER) || ${literal(`, column '${column}'`)},
-           ${literal(channel)}, ${literal(status)}, ${literal(this.now)}, 'import', ${this.importId})`,
-      );
-      this.insertConsent.set(key, statement);
-    }
-    return statement;
   }
 
   /** Follows merges to the surviving record, so orders of a merged customer land on the survivor. */
@@ -250,7 +223,7 @@ export class ImportWriter {
    * the first one as a re-import would have done, then the indexes are rebuilt.
    */
   finish(): void {
-    this.consentBatch?.flush();
+    this.consents.flush();
     if (!this.bulk) return;
     const keyIndex = this.droppedIndexes.find((i) => i.name === 'contacts_key');
     if (keyIndex) {

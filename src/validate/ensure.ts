@@ -8,7 +8,7 @@
  * the contacts themselves, while the main thread writes SQLite (and validates too when it would
  * otherwise wait); small ones, and runs from TypeScript sources, stay on the main thread.
  */
-import type { Db } from '../store/db.js';
+import { sqlLiteral, type Db } from '../store/db.js';
 import { unpackBatch, validateBatch, WRITTEN_COLUMNS, type RawRow, type ValidatedBatch } from './batch.js';
 import { indexesNaming, withoutIndexes } from './indexes.js';
 import { SyncPool } from './pool.js';
@@ -84,7 +84,7 @@ export function ensureValidated(db: Db, options: EnsureOptions = {}): number {
   const now = new Date().toISOString();
   const write = db.prepare(
     `UPDATE contacts SET ${WRITTEN_COLUMNS.map((c) => `${c} = ?`).join(', ')},
-       validated_at = max(${sqlText(now)}, updated_at), validated_key = ${sqlText(key)} WHERE id = ?`,
+       validated_at = max(${sqlLiteral(now)}, updated_at), validated_key = ${sqlLiteral(key)} WHERE id = ?`,
   );
   const writeNorm = db.prepare('UPDATE contacts SET email_norm = ? WHERE id = ? AND email_norm IS NOT ?');
   let handedOut = stale.lo - 1;
@@ -207,9 +207,4 @@ function commitWithoutCheckpoint(db: Db): void {
   } finally {
     db.pragma(`wal_autocheckpoint = ${pages}`);
   }
-}
-
-/** A string as an SQL literal (values fixed for a whole run are written into the statement once). */
-function sqlText(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
 }
