@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { PassThrough, type Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import iconv from 'iconv-lite';
 import Papa from 'papaparse';
 import type { Delimiter, Encoding } from './sniff.js';
@@ -10,34 +10,46 @@ export type Cell = string | number | boolean | Date | null;
 /** Rows in file order; the first row of the first batch is the header. */
 export type RowBatches = AsyncGenerator<Cell[][], void, undefined>;
 
-/** The file's bytes decoded to text, BOM removed. Node decodes UTF-8/16LE itself; iconv-lite the rest. */
+/** Decodes successive byte chunks of one stream; `null` flushes what an unfinished character left. */
+type ChunkDecoder = (bytes: Buffer | null) => string;
+
+function chunkDecoder(encoding: Encoding): ChunkDecoder {
+  if (encoding === 'utf8' || encoding === 'utf16le') {
+    // TextDecoder (simdutf in Node 20) decodes UTF-8 ~1.5x faster than the stream's StringDecoder.
+    const decoder = new TextDecoder(encoding === 'utf8' ? 'utf-8' : 'utf-16le', { ignoreBOM: true });
+    return (bytes) => (bytes ? decoder.decode(bytes, { stream: true }) : decoder.decode());
+  }
+  // Node 20's TextDecoder maps 0x80 to U+0080 instead of the euro sign: iconv-lite gets cp1252 right.
+  const decoder = iconv.getDecoder(encoding === 'cp1252' ? 'win1252' : 'utf16be', { stripBOM: false });
+  return (bytes) => (bytes ? decoder.write(bytes) : decoder.end() ?? '');
+}
+
+/**
+ * The file's bytes decoded to text, BOM removed, as a stream of strings. Decoded once: strings pass
+ * through as strings (a text stream re-encoding them to bytes and back cost a third of a second a 1M-row file).
+ */
 export function openText(file: string, encoding: Encoding, start = 0, end?: number): Readable {
   const bytes = fs.createReadStream(file, { highWaterMark: 1 << 18, start, end });
-  let text: Readable;
-  if (encoding === 'utf8' || encoding === 'utf16le') {
-    bytes.setEncoding(encoding);
-    text = bytes;
-  } else {
-    // Node 20's TextDecoder maps 0x80 to U+0080 instead of the euro sign: iconv-lite gets cp1252 right.
-    text = bytes.pipe(iconv.decodeStream(encoding === "cp1252" ? "win1252" : "utf16be")) as unknown as Readable;
-    bytes.on('error', (error) => text.destroy(error));
-  }
+  const decode = chunkDecoder(encoding);
   let first = true;
-  const out = new PassThrough({ readableObjectMode: false, encoding: 'utf8' });
-  text.on('data', (chunk: string) => {
-    let piece = chunk;
-    if (first) {
-      first = false;
-      if (piece.charCodeAt(0) === 0xfeff) piece = piece.slice(1);
-    }
-    if (!out.write(piece)) {
-      text.pause();
-      out.once('drain', () => text.resume());
-    }
+  const text = new Transform({
+    decodeStrings: false,
+    encoding: 'utf8',
+    transform(chunk: Buffer, _encoding, done) {
+      let piece = decode(chunk);
+      if (first && piece !== '') {
+        first = false;
+        if (piece.charCodeAt(0) === 0xfeff) piece = piece.slice(1);
+      }
+      done(null, piece);
+    },
+    flush(done) {
+      done(null, decode(null));
+    },
   });
-  text.on('end', () => out.end());
-  text.on('error', (error) => out.destroy(error));
-  return out;
+  // pipeline: destroying the text (a reader that stops early) also closes the file.
+  pipeline(bytes, text, () => undefined);
+  return text;
 }
 
 /** The first `maxChars` characters of the decoded file, for sniffing and previews. */

@@ -32,7 +32,7 @@ const MONTH_NAME_DAY_RE = /^([a-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})$/;
 const SERIAL_RE = /^\d{5}(?:\.\d+)?$/;
 
 function pad(n: number, width = 2): string {
-  return String(n).padStart(width, '0');
+  return width === 2 && n < 10 ? `0${n}` : String(n).padStart(width, '0');
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -80,6 +80,31 @@ export function dateToIso(date: Date, utc = true): IsoDate | null {
   return build(y, mo, d, String(h), String(mi), String(s));
 }
 
+const isDigit = (code: number): boolean => code >= 48 && code <= 57;
+const isDateSeparator = (code: number): boolean => code === 47 || code === 45 || code === 46; // / - .
+const twoDigits = (text: string, at: number): number => (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
+
+/**
+ * dd/mm/yyyy (or mm/dd/yyyy) and yyyy-mm-dd, the shapes nearly every export writes, read without a regular
+ * expression: a first load parses a million or two of them. Same answers as the general path; undefined
+ * when the text has another shape.
+ */
+function parseTenCharDate(value: string, order: DateOrder): IsoDate | null | undefined {
+  const c = (i: number): number => value.charCodeAt(i);
+  if (isDigit(c(0)) && isDigit(c(1)) && isDateSeparator(c(2)) && isDigit(c(3)) && isDigit(c(4)) && isDateSeparator(c(5))
+    && isDigit(c(6)) && isDigit(c(7)) && isDigit(c(8)) && isDigit(c(9))) {
+    const a = twoDigits(value, 0);
+    const b = twoDigits(value, 3);
+    const year = twoDigits(value, 6) * 100 + twoDigits(value, 8);
+    return order === 'mdy' ? build(year, a, b) : build(year, b, a);
+  }
+  if (isDigit(c(0)) && isDigit(c(1)) && isDigit(c(2)) && isDigit(c(3)) && isDateSeparator(c(4)) && isDigit(c(5)) && isDigit(c(6))
+    && isDateSeparator(c(7)) && isDigit(c(8)) && isDigit(c(9))) {
+    return build(twoDigits(value, 0) * 100 + twoDigits(value, 2), twoDigits(value, 5), twoDigits(value, 8));
+  }
+  return undefined;
+}
+
 /**
  * Parses a date as exports write it: ISO (with or without time), dd/mm/yyyy or mm/dd/yyyy (by `order`),
  * yyyymmdd, "3 mars 2024", "March 3, 2024", or an Excel serial number. Returns null if it is not a
@@ -88,6 +113,10 @@ export function dateToIso(date: Date, utc = true): IsoDate | null {
 export function parseDate(text: string, order: DateOrder = 'dmy'): IsoDate | null {
   const value = text.trim();
   if (value === '') return null;
+  if (value.length === 10) {
+    const common = parseTenCharDate(value, order);
+    if (common !== undefined) return common;
+  }
   let m = ISO_RE.exec(value);
   if (m) return build(Number(m[1]), Number(m[2]), Number(m[3]), m[4], m[5], m[6]);
   m = NUMERIC_RE.exec(value);

@@ -53,6 +53,9 @@ function updateParams(values: Array<string | null>, now: string, importId: numbe
   return params;
 }
 
+/** Every contacts column an import writes. */
+const IMPORTED_COLUMNS: readonly string[] = ['uid', 'external_key', ...CONTACT_COLUMNS, 'source', 'imported_at', 'updated_at', 'first_import_id', 'last_import_id'];
+
 const TAGS_AT = CONTACT_COLUMNS.indexOf('tags');
 const ATTRIBUTES_AT = CONTACT_COLUMNS.indexOf('attributes');
 
@@ -117,8 +120,11 @@ export class ImportWriter {
 
   private dropContactIndexes(): void {
     // Consents are empty too when contacts are (they reference them): their index is rebuilt as well.
+    // An index only on columns an import never writes (validate's e164 keys) stays: its partial WHERE skips
+    // every new row for nothing, where rebuilding it would scan the whole table (0.15 s a million rows).
     this.droppedIndexes = this.db.prepare(
-      `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('contacts', 'consents') AND sql IS NOT NULL`,
+      `SELECT name, sql FROM sqlite_master m WHERE type = 'index' AND tbl_name IN ('contacts', 'consents') AND sql IS NOT NULL
+         AND (tbl_name = 'consents' OR EXISTS (SELECT 1 FROM pragma_index_info(m.name) WHERE name IN (${IMPORTED_COLUMNS.map(sqlLiteral).join(', ')})))`,
     ).all() as Array<{ name: string; sql: string }>;
     for (const index of this.droppedIndexes) this.db.exec(`DROP INDEX "${index.name}"`);
   }

@@ -28,6 +28,31 @@ describe('parseDate', () => {
     expect(parseDate(text, 'dmy')).toBeNull();
   });
 
+  it('reads dd/mm/yyyy and yyyy-mm-dd on its fast path exactly as the general path reads them', () => {
+    // A midnight time sends the same date through the regular expressions: both paths must agree.
+    const digits = (n: number, width: number): string => String(n).padStart(width, '0');
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const separators = ['/', '-', '.'];
+    for (let i = 0; i < 3000; i++) {
+      const day = digits(random(34), 2);
+      const month = digits(random(15), 2);
+      const year = digits([0, 999, 1000, 1900, 1985, 2000, 2024, 2100, 9999][random(9)]!, 4);
+      const [s1, s2] = [separators[random(3)]!, separators[random(3)]!];
+      for (const order of ['dmy', 'mdy', 'ymd'] as const) {
+        const numeric = `${day}${s1}${month}${s2}${year}`;
+        expect(parseDate(numeric, order), numeric).toBe(parseDate(`${numeric} 00:00`, order));
+        const iso = `${year}${s1}${month}${s2}${day}`;
+        expect(parseDate(iso, order), iso).toBe(parseDate(`${iso}T00:00`, order));
+      }
+    }
+    expect(parseDate('1985-07-14', 'mdy')).toBe('1985-07-14');
+    expect(parseDate('0999-07-14', 'dmy')).toBeNull();
+  });
+
   it('reads two-digit years around today', () => {
     expect(parseDate('01/02/99', 'dmy')).toBe('1999-02-01');
     expect(parseDate('01/02/21', 'dmy')).toBe('2021-02-01');

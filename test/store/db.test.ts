@@ -46,4 +46,17 @@ describe('store', () => {
     expect([...uids].sort()).toEqual(uids);
     expect(uids[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
+
+  it('stamps uids with the millisecond they were made, and moves past a millisecond that ran out', () => {
+    const before = Date.now();
+    const uid = newUid();
+    const stamped = parseInt(uid.slice(0, 8) + uid.slice(9, 13), 16);
+    expect(stamped).toBeGreaterThanOrEqual(before);
+    expect(stamped).toBeLessThanOrEqual(Date.now() + 1);
+    // More than 4096 in one millisecond: the clock part moves on rather than repeating.
+    const burst = Array.from({ length: 5000 }, () => newUid(before + 60_000));
+    expect(new Set(burst).size).toBe(5000);
+    expect([...burst].sort()).toEqual(burst);
+    expect(burst.every((u) => /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(u))).toBe(true);
+  });
 });
