@@ -13,14 +13,9 @@ import { parse as csvParse } from 'csv-parse';
 import Papa from 'papaparse';
 import { argValue, BIN, OUT } from './common.js';
 import { cachedContactsFile } from './generate.js';
+import { freshDb, timeStoreFloor, timeWriterFloor } from './import-floors.js';
 
 
-
-function freshDb(name: string): string {
-  const db = path.join(OUT, name);
-  for (const suffix of ['', '-wal', '-shm']) fs.rmSync(db + suffix, { force: true });
-  return db;
-}
 
 /** Runs the CLI in a child process and reads its peak RSS from GNU time, or from /proc as a fallback. */
 function timeImport(file: string): { seconds: number; peakMb: number | null; output: string } {
@@ -47,31 +42,6 @@ function timeSqlite(file: string): number | null {
   const started = process.hrtime.bigint();
   execFileSync('sqlite3', [db, '-cmd', '.mode csv', '-cmd', '.separator ;', `.import ${file} t`]);
   return Number(process.hrtime.bigint() - started) / 1e9;
-}
-
-/**
- * The store's own floor: sqlite3 alone copying the rows custkit wrote (contacts and consents, already
- * encoded: no parsing, no mapping, no binding from JavaScript) into an empty store of the same schema,
- * then building its indexes and committing, on the rollback journal a first load uses. No import into
- * this schema can beat it.
- */
-function timeStoreFloor(importedDb: string): number {
-  const db = freshDb('bench-floor.db');
-  const schema = execFileSync('sqlite3', [importedDb, '.schema'], { encoding: 'utf8' });
-  const statements = schema.split(/;\s*\n/).filter((sql) => sql.trim() !== '' && !/^CREATE TABLE sqlite_/.test(sql.trim()));
-  const indexes = statements.filter((sql) => /^CREATE (UNIQUE )?INDEX \S+ ON (contacts|consents)\b/.test(sql.trim()));
-  execFileSync('sqlite3', [db], { input: statements.filter((sql) => !indexes.includes(sql)).join(';\n') + ';\n' });
-  const script = [
-    'PRAGMA journal_mode = DELETE;', 'PRAGMA synchronous = NORMAL;', 'PRAGMA cache_size = -16384;',
-    `ATTACH '${importedDb}' AS done;`, 'BEGIN;',
-    'INSERT INTO contacts SELECT * FROM done.contacts;', 'INSERT INTO consents SELECT * FROM done.consents;',
-    ...indexes.map((sql) => `${sql.trim()};`), 'COMMIT;',
-  ].join('\n');
-  const started = process.hrtime.bigint();
-  execFileSync('sqlite3', [db], { input: script, stdio: ['pipe', 'ignore', 'inherit'] });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  for (const suffix of ['', '-wal', '-shm']) fs.rmSync(db + suffix, { force: true });
-  return seconds;
 }
 
 async function timeParsers(file: string): Promise<void> {
@@ -112,6 +82,8 @@ async function main(): Promise<void> {
       console.log(`  sqlite3 .import: ${baseline.toFixed(2)} s -> custkit / sqlite3 = ${(run.seconds / baseline).toFixed(2)}x (target <= 2x)`);
       const floor = timeStoreFloor(path.join(OUT, 'bench-import.db'));
       console.log(`  store floor (sqlite3 copying custkit's finished contacts and consents, building their indexes, committing): ${floor.toFixed(2)} s = ${(floor / baseline).toFixed(2)}x the bare .import`);
+      const writer = await timeWriterFloor(path.join(OUT, 'bench-import.db'), freshDb('bench-writer.db'));
+      console.log(`  writer floor (custkit's own writer given the finished rows from memory: binding, inserting, consents, indexes, commit; no reading, parsing or mapping): ${writer.seconds.toFixed(2)} s = ${(writer.seconds / baseline).toFixed(2)}x the bare .import (rows ${writer.rowsSeconds.toFixed(2)} s, indexes and commit ${writer.finishSeconds.toFixed(2)} s)`);
     }
     if (rows >= 1_000_000) await timeParsers(file);
   }

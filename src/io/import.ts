@@ -267,7 +267,7 @@ export async function importFile(db: Db, request: ImportRequest): Promise<Import
  * a third of the load's commit time). It is just as atomic. Switching needs the only connection; when
  * another process has the store open, the load keeps the WAL.
  */
-function firstLoadPragmas(db: Db): () => void {
+export function firstLoadPragmas(db: Db): () => void {
   const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
   const cacheSize = db.pragma('cache_size', { simple: true }) as number;
   const journal = db.pragma('journal_mode', { simple: true }) as string;
