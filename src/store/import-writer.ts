@@ -23,9 +23,12 @@ export interface WriteCounts {
 /** Columns a re-import may overwrite: a value the file leaves empty never blanks a stored one. */
 const UPDATABLE = CONTACT_COLUMNS.filter((c) => c !== 'external_id' && c !== 'tags' && c !== 'attributes');
 
+/** Every contacts column an import writes, in its insert's order. */
+const IMPORTED_COLUMNS: readonly string[] = ['uid', 'external_key', ...CONTACT_COLUMNS, 'source', 'imported_at', 'updated_at', 'first_import_id', 'last_import_id'];
+
 function contactInsert(source: string, now: string, importId: number): string {
   return `
-  INSERT INTO contacts (uid, external_key, ${CONTACT_COLUMNS.join(', ')}, source, imported_at, updated_at, first_import_id, last_import_id)
+  INSERT INTO contacts (${IMPORTED_COLUMNS.join(', ')})
   VALUES (${new Array(CONTACT_COLUMNS.length + 2).fill('?').join(', ')}, ${sqlLiteral(source)}, ${sqlLiteral(now)}, ${sqlLiteral(now)}, ${importId}, ${importId})`;
 }
 
@@ -52,9 +55,6 @@ function updateParams(values: Array<string | null>, now: string, importId: numbe
   });
   return params;
 }
-
-/** Every contacts column an import writes. */
-const IMPORTED_COLUMNS: readonly string[] = ['uid', 'external_key', ...CONTACT_COLUMNS, 'source', 'imported_at', 'updated_at', 'first_import_id', 'last_import_id'];
 
 const TAGS_AT = CONTACT_COLUMNS.indexOf('tags');
 const ATTRIBUTES_AT = CONTACT_COLUMNS.indexOf('attributes');

@@ -43,6 +43,22 @@ describe('importFile into an empty store (first load)', () => {
       .toThrow(/FOREIGN KEY/);
   });
 
+  it('leaves every index of contacts and consents as it found it, rebuilt or kept', async () => {
+    open();
+    const indexes = (): unknown[] => db.prepare(
+      "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('contacts', 'consents') ORDER BY name",
+    ).all();
+    const before = indexes();
+    expect(before.length).toBeGreaterThan(4);
+    await importFile(db, request(path.join(FIXTURES, 'clients-fr-cp1252.csv')));
+    expect(indexes()).toEqual(before);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    // Each is in use: the unique customer key still refuses a second row for the same (source, code).
+    const existing = db.prepare('SELECT source, external_key FROM contacts LIMIT 1').get() as { source: string; external_key: string };
+    expect(() => db.prepare("INSERT INTO contacts (uid, source, external_key, imported_at, updated_at) VALUES ('x', ?, ?, 'now', 'now')").run(existing.source, existing.external_key))
+      .toThrow(/UNIQUE/);
+  });
+
   it('keeps the WAL when another connection has the store open, and still loads', async () => {
     open();
     const reader = new Database(path.join(dir, 'store.db'), { readonly: true });
