@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import Table from 'cli-table3';
 import type { Wrap } from './main.js';
 import { CliError, ExitCode, Progress, UsageError, type CommandContext } from './context.js';
-import { importFile, previewImport, type ImportRequest, type ImportSummary, type Preview } from '../io/import.js';
+import { importFile, noColumnRecognised, previewImport, type ImportRequest, type ImportSummary, type Preview } from '../io/import.js';
 import { MappingError } from '../io/header-map.js';
 import { InputError } from '../io/tables.js';
 import type { Delimiter, Encoding } from '../io/sniff.js';
@@ -191,6 +191,7 @@ function printPreview(ctx: CommandContext, p: Preview): void {
   const mapping = new Table({ head: ['column', 'field'], style: { head: [], border: [] } });
   p.mapping.forEach((m) => mapping.push([m.column, m.field ?? '(kept in attributes)']));
   ctx.out(mapping.toString());
+  if (p.mapping.every((m) => m.field === null)) ctx.out(`import would refuse this file: ${noColumnRecognised(p.file, p)}`);
   for (const { row, result } of p.rows) {
     if (result.kind === 'empty') continue;
     if (result.kind === 'reject') {

@@ -108,6 +108,13 @@ export function fieldsOf(kind: ImportKind): readonly Field[] {
   return KIND_FIELDS[kind];
 }
 
+/**
+ * "Id" or "Record ID" is the record's own id in CRM exports (Salesforce, HubSpot): in a contacts file
+ * without a customer-code column, the customer code. In an orders export it is the order's or the line's,
+ * so it stays unmapped there.
+ */
+const CONTACT_RECORD_IDS = new Set(['id', 'recordid']);
+
 function aliasField(header: string, kind: ImportKind): Field | null {
   const folded = foldHeader(header);
   if (folded === '') return null;
@@ -187,5 +194,9 @@ export function buildMapping(headers: string[], kind: ImportKind, overrides = ne
       taken.add(field);
     }
   });
+  if (kind === 'contacts' && !taken.has('external_id')) {
+    const recordId = folded.findIndex((header, i) => mapping[i] === null && !overrides.has(header) && CONTACT_RECORD_IDS.has(header));
+    if (recordId >= 0) mapping[recordId] = 'external_id';
+  }
   return mapping;
 }

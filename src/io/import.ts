@@ -6,7 +6,7 @@
 import os from 'node:os';
 import type { Db } from '../store/db.js';
 import { ImportWriter } from '../store/import-writer.js';
-import { buildMapping, detectKind, parseMapOption, type Field, type ImportKind, type Mapping } from './header-map.js';
+import { buildMapping, detectKind, fieldsOf, parseMapOption, type Field, type ImportKind, type Mapping } from './header-map.js';
 import { cellText, RowMapper, type MappedRow } from './record-mapper.js';
 import type { Cell } from './readers.js';
 import { delimiterName, inspectFile, InputError, openTables, type RowBatch, type Table } from './tables.js';
@@ -59,6 +59,7 @@ export interface ImportSummary extends TableSettings {
 }
 
 export interface Preview extends TableSettings {
+  file: string;
   rows: Array<{ row: number; result: MappedRow }>;
 }
 
@@ -146,7 +147,7 @@ export async function previewImport(request: ImportRequest, count = 5): Promise<
     const prepared = await prepareTable(table, request);
     if (!prepared) continue;
     const rows = prepared.pending.rows.slice(0, count).map((row, i) => ({ row: prepared.pending.numbers[i]!, result: prepared.mapper.map(row) }));
-    previews.push({ ...prepared.settings, rows });
+    previews.push({ ...prepared.settings, file: request.displayName, rows });
     await table.batches.return(undefined);
     if (!request.allSheets) break;
   }
@@ -203,6 +204,17 @@ async function importTable(db: Db, prepared: Prepared, request: ImportRequest, s
   };
 }
 
+/**
+ * Every row of a file whose header names no column custkit knows would be rejected: say so before
+ * writing anything, with what was read as the header and how to name the columns.
+ */
+export function noColumnRecognised(file: string, settings: TableSettings): string {
+  const shown = settings.headers.slice(0, 6).map((h) => `"${h}"`).join(', ') + (settings.headers.length > 6 ? ', …' : '');
+  const delimiter = settings.delimiter ? `; it was read with the delimiter "${settings.delimiter}" (--delimiter to change it)` : '';
+  return `${file}${settings.sheet ? ` [${settings.sheet}]` : ''}: no column is one custkit recognises (header: ${shown})${delimiter}. `
+    + `Name them with --map "Column=field,…" (${settings.kind} fields: ${fieldsOf(settings.kind).join(', ')})`;
+}
+
 function storeIsEmpty(db: Db): boolean {
   return db.prepare('SELECT NOT EXISTS (SELECT 1 FROM contacts)').pluck().get() === 1;
 }
@@ -235,6 +247,7 @@ export async function importFile(db: Db, request: ImportRequest): Promise<Import
     for await (const table of tables) {
       const prepared = await prepareTable(table, request);
       if (!prepared) continue;
+      if (prepared.settings.mapping.every((m) => m.field === null)) throw new InputError(noColumnRecognised(request.displayName, prepared.settings));
       const already = previous.get(facts.sha256, table.sheet) as number | undefined;
       if (already !== undefined && !request.force) {
         await table.batches.return(undefined);

@@ -189,6 +189,29 @@ describe('custkit import (end to end)', () => {
     expect(snapshot(db)).toBe(before);
   });
 
+  it('refuses a file whose header names no known column, says how to map it, and writes nothing', () => {
+    const db = tempDb();
+    custkit(['import', fixture('clients-fr-cp1252.csv')], { db });
+    const before = snapshot(db);
+    // A headerless, space-separated dump: its first line is read as the header.
+    const dump = path.join(tempDir(), 'dump.txt');
+    fs.writeFileSync(dump, ' 00004 0001 19970101  2   29.33\n 00004 0001 19970118  2   29.73\n');
+    const result = custkit(['import', dump], { db });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/dump\.txt: no column is one custkit recognises \(header: "00004 0001 19970101  2   29\.33"\).*--delimiter.*--map "Column=field,…" \(contacts fields: external_id, .*nothing was imported/s);
+    expect(snapshot(db)).toBe(before);
+    const preview = custkit(['import', dump, '--dry-run'], { db });
+    expect(preview.code).toBe(0);
+    expect(preview.stdout).toMatch(/import would refuse this file: \S*dump\.txt: no column is one custkit recognises/);
+    // One column named --map, or a CRM's record id, is enough.
+    expect(custkit(['import', dump, '--map', '00004 0001 19970101  2   29.33=external_id'], { db }).code).toBe(0);
+    const named = path.join(tempDir(), 'named.csv');
+    fs.writeFileSync(named, 'ID;frequency\n1;2\n2;1\n');
+    const mapped = custkit(['import', named, '--json'], { db });
+    expect(mapped.code).toBe(0);
+    expect(JSON.parse(mapped.stdout)).toMatchObject({ imported: 2, rejected: 0 });
+  });
+
   it('explains bad input with an exit code: unreadable file, wrong flag, bad mapping', () => {
     const db = tempDb();
     const missing = custkit(['import', 'nope.csv'], { db });

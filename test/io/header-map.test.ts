@@ -23,6 +23,17 @@ describe('header mapping', () => {
     ]);
   });
 
+  it('reads a CRM record id as the customer code of a contacts file that has no customer-code column', () => {
+    expect(buildMapping(['Id', 'Email'], 'contacts')).toEqual(['external_id', 'email']);
+    expect(buildMapping(['Record ID', 'First Name'], 'contacts')).toEqual(['external_id', 'first_name']);
+    // A real customer-code column wins, wherever it stands; the record id is kept in attributes.
+    expect(buildMapping(['ID', 'Email', 'Code client'], 'contacts')).toEqual([null, 'email', 'external_id']);
+    // --map "Id=-" keeps it out; in an orders export it is the order's id, not the customer's.
+    expect(buildMapping(['Id', 'Email'], 'contacts', parseMapOption('Id=-'))).toEqual([null, 'email']);
+    expect(buildMapping(['Id', 'Order', 'Date', 'Total', 'Email'], 'purchases')).toEqual([null, 'order_ref', 'ordered_at', 'amount', 'email']);
+    expect(detectKind(['Id', 'Email', 'Nom'])).toBe('contacts');
+  });
+
   it('takes a lone mobile column as the phone, and a second phone column as the mobile', () => {
     expect(buildMapping(['Nom', 'Mobile'], 'contacts')).toEqual(['last_name', 'phone']);
     expect(buildMapping(['Nom', 'Téléphone', 'Téléphone 1'], 'contacts')).toEqual(['last_name', 'phone', 'mobile']);
