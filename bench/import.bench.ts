@@ -15,16 +15,18 @@ import { argValue, BIN, OUT } from './common.js';
 import { cachedContactsFile } from './generate.js';
 import { freshDb, timeStoreFloor, timeWriterFloor } from './import-floors.js';
 
-
-
-/** Runs the CLI in a child process and reads its peak RSS from GNU time, or from /proc as a fallback. */
-function timeImport(file: string): { seconds: number; peakMb: number | null; output: string } {
-  const db = freshDb('bench-import.db');
+/**
+ * Runs the CLI's import in a child process (into a fresh store, or again into the last one with `again`:
+ * `--force`) and reads its peak RSS from GNU time when there is one.
+ */
+function timeImport(file: string, again = false): { seconds: number; peakMb: number | null; output: string } {
+  const db = again ? path.join(OUT, 'bench-import.db') : freshDb('bench-import.db');
+  const args = [BIN, '--db', db, 'import', file, '--json', ...(again ? ['--force'] : [])];
   const hasGnuTime = fs.existsSync('/usr/bin/time');
   const started = process.hrtime.bigint();
   const result = hasGnuTime
-    ? spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, BIN, '--db', db, 'import', file, '--json'], { encoding: 'utf8' })
-    : spawnSync(process.execPath, [BIN, '--db', db, 'import', file, '--json'], { encoding: 'utf8' });
+    ? spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, ...args], { encoding: 'utf8' })
+    : spawnSync(process.execPath, args, { encoding: 'utf8' });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (result.status !== 0 && result.status !== 3) throw new Error(`import failed: ${result.stderr}`);
   const rss = /MAXRSS_KB=(\d+)/.exec(result.stderr ?? '');
@@ -77,6 +79,9 @@ async function main(): Promise<void> {
     const run = timeImport(file);
     const summary = JSON.parse(run.output) as { imported: number; rejected: number };
     console.log(`  custkit import: ${run.seconds.toFixed(2)} s, ${Math.round(rows / run.seconds).toLocaleString('en')} rows/s, peak RSS ${run.peakMb === null ? 'n/a' : `${run.peakMb.toFixed(0)} MB`} (imported ${summary.imported}, rejected ${summary.rejected})`);
+    const rerun = timeImport(file, true);
+    const counts = JSON.parse(rerun.output) as { unchanged: number; updated: number };
+    console.log(`  the same file again (--force, the update path): ${rerun.seconds.toFixed(2)} s, peak RSS ${rerun.peakMb === null ? 'n/a' : `${rerun.peakMb.toFixed(0)} MB`} (unchanged ${counts.unchanged}, updated ${counts.updated})`);
     const baseline = timeSqlite(file);
     if (baseline !== null) {
       console.log(`  sqlite3 .import: ${baseline.toFixed(2)} s -> custkit / sqlite3 = ${(run.seconds / baseline).toFixed(2)}x (target <= 2x)`);

@@ -58,6 +58,25 @@ function updateParams(values: Array<string | null>, now: string, importId: numbe
 
 const TAGS_AT = CONTACT_COLUMNS.indexOf('tags');
 const ATTRIBUTES_AT = CONTACT_COLUMNS.indexOf('attributes');
+const UPDATABLE_AT = UPDATABLE.map((column) => CONTACT_COLUMNS.indexOf(column));
+
+/** A stored contact as a re-import reads it: id, status, merged_into, tags, then the UPDATABLE columns. */
+type StoredContact = [number, string, number | null, string, ...Array<string | null>];
+const STORED_CONTACT = `SELECT id, status, merged_into, tags, ${UPDATABLE.join(', ')} FROM contacts WHERE source = ? AND external_key = ?`;
+
+/**
+ * True when CONTACT_UPDATE would change nothing, by the same test as its WHERE: no value the file gives
+ * differs from the stored one, no new tags, no attributes. A row with attributes is left to the UPDATE
+ * (json_patch decides there).
+ */
+function sameAsStored(stored: StoredContact, params: Array<string | null>): boolean {
+  for (let i = 0; i < UPDATABLE_AT.length; i++) {
+    const value = params[UPDATABLE_AT[i]!]!;
+    if (value !== null && value !== stored[4 + i]) return false;
+  }
+  const tags = params[TAGS_AT];
+  return (tags === '[]' || tags === stored[3]) && params[ATTRIBUTES_AT] === '{}';
+}
 
 const PURCHASE_FIELDS = ['contact_id', 'ordered_at', 'amount_minor', 'currency', 'quantity', 'unit_price_minor',
   'product_ref', 'product', 'category', 'channel', 'status', 'attributes'] as const;
@@ -68,6 +87,7 @@ export class ImportWriter {
   private readonly insertContact;
   private readonly updateContact;
   private readonly contactByKey;
+  private readonly storedContact;
   private readonly contactByEmail;
   private readonly contactById;
   private readonly latestConsent;
@@ -92,6 +112,7 @@ export class ImportWriter {
     this.insertContact = db.prepare(contactInsert(source, this.now, importId));
     this.updateContact = db.prepare(CONTACT_UPDATE);
     this.contactByKey = db.prepare('SELECT id, status, merged_into FROM contacts WHERE source = ? AND external_key = ?');
+    this.storedContact = db.prepare(STORED_CONTACT).raw();
     this.contactByEmail = db.prepare(
       `SELECT id, status, merged_into FROM contacts WHERE email_norm = ?
        ORDER BY status IN ('merged', 'erased'), updated_at DESC, id DESC LIMIT 1`,
@@ -141,32 +162,38 @@ export class ImportWriter {
     return params;
   }
 
-  /** Inserts or updates a contact; null when it exists and nothing changed. */
-  private writeContact(externalKey: string, values: Partial<Record<ContactColumn, string | null>>): { id: number; created: boolean } | null {
+  /**
+   * Inserts or updates a contact, and says which it did: `changed` is false when the contact exists and
+   * nothing would change (its id is then the record that holds it, the survivor of a merge).
+   */
+  private writeContact(externalKey: string, values: Partial<Record<ContactColumn, string | null>>): { id: number; created: boolean; changed: boolean } {
     const params = this.contactParams(values);
     if (!this.bulk) {
-      const existing = this.contactByKey.get(this.source, externalKey) as { id: number; status: string; merged_into: number | null } | undefined;
-      if (existing) {
+      const stored = this.storedContact.get(this.source, externalKey) as StoredContact | undefined;
+      if (stored) {
+        const [id, status, mergedInto] = stored;
+        // Most rows of a re-imported export did not change: seen from the read, they cost no UPDATE.
+        if (status === 'erased' || (status !== 'merged' && sameAsStored(stored, params))) return { id, created: false, changed: false };
         // A record dedupe merged away: its newer values go to the survivor, which is the one exported.
-        const target = this.survivor(existing) ?? existing.id;
+        const target = this.survivor({ id, status, merged_into: mergedInto }) ?? id;
         const changed = this.updateContact.run(updateParams(params, this.now, this.importId, target)).changes > 0;
-        return changed ? { id: target, created: false } : null;
+        return { id: target, created: false, changed };
       }
     }
     const info = this.insertContact.run(newUid(), externalKey, ...params);
-    return { id: Number(info.lastInsertRowid), created: true };
+    return { id: Number(info.lastInsertRowid), created: true, changed: true };
   }
 
   contact(draft: ContactDraft, rowNumber: number): void {
     const result = this.writeContact(draft.externalKey, draft.values);
-    if (!result) this.counts.unchanged++;
-    else if (result.created) this.counts.inserted++;
-    else this.counts.updated++;
+    if (result.created) this.counts.inserted++;
+    else if (result.changed) this.counts.updated++;
+    else this.counts.unchanged++;
     if (draft.consents.length === 0) return;
-    const contactId = result?.id ?? this.survivor(this.contactByKey.get(this.source, draft.externalKey) as never)!;
+    const contactId = result.id;
     for (const consent of draft.consents) {
       const status = consent.granted ? 'granted' : 'withdrawn';
-      if (!result?.created && this.latestConsent.get(contactId, consent.channel) === status) continue;
+      if (!result.created && this.latestConsent.get(contactId, consent.channel) === status) continue;
       this.consents.add(contactId, rowNumber, { channel: consent.channel, status, column: consent.column });
     }
   }
@@ -191,8 +218,8 @@ export class ImportWriter {
       // An orders-only user must still be able to score: the unknown customer becomes a minimal contact.
       const key = customer.externalId ?? `email:${customer.emailNorm}`;
       const result = this.writeContact(key, { ...customer.values, external_id: customer.externalId });
-      id = result?.id ?? (this.contactByKey.get(this.source, key) as { id: number }).id;
-      if (result?.created) this.counts.contactsCreated++;
+      id = result.id;
+      if (result.created) this.counts.contactsCreated++;
     }
     if (this.customerCache.size >= 10_000) this.customerCache.clear();
     this.customerCache.set(cacheKey, id);

@@ -101,3 +101,41 @@ describe('importFile into an empty store (first load)', () => {
     expect(db.prepare('SELECT count(*) FROM consents').pluck().get()).toBe(302);
   });
 });
+
+describe('importFile into a store that has the contacts already (re-import)', () => {
+  it('writes only the rows that change something, by the rules of the update itself', async () => {
+    open();
+    const header = 'Code client;Nom;Prénom;Email;Ville;Tags;Notes;Opt-in email';
+    const v1 = path.join(dir, 'v1.csv');
+    fs.writeFileSync(v1, [header,
+      'C1;Dupont;Jean;j@x.fr;Paris;vip;;oui', 'C2;Martin;Anne;a@x.fr;Lyon;;;oui', 'C3;Durand;Paul;p@x.fr;Nice;;hello;oui',
+      'C4;Petit;Luc;l@x.fr;Lille;;;oui', 'C5;Roux;Eva;e@x.fr;Metz;;;oui', 'C6;Blanc;Zoé;z@x.fr;Pau;;;oui', ''].join('\n'));
+    await importFile(db, request(v1));
+    const id = (code: string): number => db.prepare('SELECT id FROM contacts WHERE external_id = ?').pluck().get(code) as number;
+    // Dedupe merged C6 into C5: what the file says of C6 goes to C5.
+    db.prepare("UPDATE contacts SET status = 'merged', merged_into = ? WHERE id = ?").run(id('C5'), id('C6'));
+    const v2 = path.join(dir, 'v2.csv');
+    fs.writeFileSync(v2, [header,
+      'C1;Dupont;Jean;j@x.fr;Paris;vip;;oui', // the same, tags included: unchanged
+      'C2;Martin;Anne;;Lyon;;;oui', //         an empty cell never erases: unchanged
+      'C3;Durand;Paul;p@x.fr;Nice;;hello;non', // the same attributes (left to json_patch): unchanged; consent withdrawn
+      'C4;Petit;Luc;l@x.fr;Lens;;;oui', //       a new city: updated
+      'C5;Roux;Eva;e@x.fr;Metz;promo;;oui', //  a new tag: updated
+      'C6;Blanc;Zoé;z@x.fr;Pau;;;oui', //        merged away: its values go to the survivor C5, updated
+      ''].join('\n'));
+    const [summary] = await importFile(db, request(v2));
+    expect(summary).toMatchObject({ inserted: 0, updated: 3, unchanged: 3, rejected: 0 });
+    const rows = db.prepare('SELECT external_id, email, city, tags, attributes, last_import_id FROM contacts ORDER BY external_id').all();
+    expect(rows).toEqual([
+      { external_id: 'C1', email: 'j@x.fr', city: 'Paris', tags: '["vip"]', attributes: '{}', last_import_id: 1 },
+      { external_id: 'C2', email: 'a@x.fr', city: 'Lyon', tags: '[]', attributes: '{}', last_import_id: 1 },
+      { external_id: 'C3', email: 'p@x.fr', city: 'Nice', tags: '[]', attributes: '{"Notes":"hello"}', last_import_id: 1 },
+      { external_id: 'C4', email: 'l@x.fr', city: 'Lens', tags: '[]', attributes: '{}', last_import_id: 2 },
+      { external_id: 'C5', email: 'z@x.fr', city: 'Pau', tags: '["promo"]', attributes: '{}', last_import_id: 2 },
+      { external_id: 'C6', email: 'z@x.fr', city: 'Pau', tags: '[]', attributes: '{}', last_import_id: 1 },
+    ]);
+    // Consents: only C3's changed choice is recorded again, unchanged rows included.
+    const second = db.prepare('SELECT c.external_id, k.status FROM consents k JOIN contacts c ON c.id = k.contact_id WHERE k.import_id = 2').all();
+    expect(second).toEqual([{ external_id: 'C3', status: 'withdrawn' }]);
+  });
+});
