@@ -10,6 +10,7 @@
 import { sqlLiteral, type Db } from './db.js';
 import { CONTACT_COLUMNS, type ContactColumn, type ContactDraft, type PurchaseDraft, type RejectReason } from '../io/record-mapper.js';
 import { BULK_ROWS, ConsentBatch } from './consent-batch.js';
+import { OrderLineCounter } from './order-lines.js';
 import { newUid } from './uid.js';
 
 export interface WriteCounts {
@@ -98,7 +99,7 @@ export class ImportWriter {
   /** Contacts and consents indexes dropped for a first bulk load, recreated by `finish`. */
   private droppedIndexes: Array<{ name: string; sql: string }> = [];
   /** Line numbers handed out per order in this file (line-level exports without a line column only). */
-  private readonly linesOfOrder = new Map<string, number>();
+  private readonly orderLines: OrderLineCounter;
   /** Recent customer references -> contact id: line-level exports repeat the same customer on every line. */
   private readonly customerCache = new Map<string, number>();
 
@@ -109,6 +110,7 @@ export class ImportWriter {
     options: { lineLevel?: boolean; bulk?: boolean } = {},
   ) {
     this.lineLevel = options.lineLevel ?? false;
+    this.orderLines = new OrderLineCounter(db);
     this.insertContact = db.prepare(contactInsert(source, this.now, importId));
     this.updateContact = db.prepare(CONTACT_UPDATE);
     this.contactByKey = db.prepare('SELECT id, status, merged_into FROM contacts WHERE source = ? AND external_key = ?');
@@ -121,7 +123,7 @@ export class ImportWriter {
     this.latestConsent = db.prepare('SELECT status FROM consents WHERE contact_id = ? AND channel = ? ORDER BY recorded_at DESC, id DESC LIMIT 1').pluck();
 
     this.insertReject = db.prepare('INSERT INTO rejects (import_id, row_number, raw, reasons) VALUES (?, ?, ?, ?)');
-    this.purchaseByKey = db.prepare('SELECT id FROM purchases WHERE source = ? AND order_ref = ? AND line_no = ?').pluck();
+    this.purchaseByKey = db.prepare(`SELECT id, ${PURCHASE_FIELDS.join(', ')} FROM purchases WHERE source = ? AND order_ref = ? AND line_no = ?`).raw();
     this.insertPurchase = db.prepare(
       `INSERT INTO purchases (source, order_ref, line_no, ${PURCHASE_FIELDS.join(', ')}, import_id)
        VALUES (${new Array(PURCHASE_FIELDS.length + 4).fill('?').join(', ')})`,
@@ -231,16 +233,16 @@ export class ImportWriter {
     // The n-th line of an order in the file is line n, so re-importing the same file meets the same lines.
     let lineNo = draft.lineNo ?? 1;
     if (draft.lineNo === null && this.lineLevel) {
-      lineNo = (this.linesOfOrder.get(draft.orderRef) ?? 0) + 1;
-      this.linesOfOrder.set(draft.orderRef, lineNo);
+      lineNo = this.orderLines.next(draft.orderRef);
     }
     const values = [contactId, draft.orderedAt, draft.amountMinor, draft.currency, draft.quantity, draft.unitPriceMinor,
       draft.productRef, draft.product, draft.category, draft.channel, draft.status, draft.attributes];
-    const existing = this.purchaseByKey.get(this.source, draft.orderRef, lineNo) as number | undefined;
-    if (existing === undefined) {
+    const stored = this.purchaseByKey.get(this.source, draft.orderRef, lineNo) as [number, ...unknown[]] | undefined;
+    if (stored === undefined) {
       this.insertPurchase.run(this.source, draft.orderRef, lineNo, ...values, this.importId);
       this.counts.inserted++;
-    } else if (this.updatePurchase.run({ ...Object.fromEntries(PURCHASE_FIELDS.map((c, i) => [c, values[i]])), import_id: this.importId, id: existing }).changes > 0) {
+    } else if (values.some((value, i) => value !== stored[i + 1]) // the update's own test, seen from the read
+      && this.updatePurchase.run({ ...Object.fromEntries(PURCHASE_FIELDS.map((c, i) => [c, values[i]])), import_id: this.importId, id: stored[0] }).changes > 0) {
       this.counts.updated++;
     }
     else this.counts.unchanged++;
@@ -256,6 +258,7 @@ export class ImportWriter {
    * the first one as a re-import would have done, then the indexes are rebuilt.
    */
   finish(): void {
+    this.orderLines.close();
     this.consents.flush();
     if (!this.bulk) return;
     const keyIndex = this.droppedIndexes.find((i) => i.name === 'contacts_key');

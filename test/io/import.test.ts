@@ -139,3 +139,22 @@ describe('importFile into a store that has the contacts already (re-import)', ()
     expect(second).toEqual([{ external_id: 'C3', status: 'withdrawn' }]);
   });
 });
+
+describe('importFile of an orders export again', () => {
+  it('updates the lines that changed and leaves the others as they were', async () => {
+    open();
+    const header = 'N° commande;Date commande;Code client;Référence;Quantité;Prix unitaire';
+    const v1 = path.join(dir, 'orders-v1.csv');
+    fs.writeFileSync(v1, [header, 'CMD1;02/03/2025;C1;SKU-1;1;10,00', 'CMD1;02/03/2025;C1;SKU-2;2;5,50', 'CMD2;03/03/2025;C2;SKU-1;1;10,00', ''].join('\n'));
+    expect((await importFile(db, request(v1)))[0]).toMatchObject({ inserted: 3 });
+    const v2 = path.join(dir, 'orders-v2.csv');
+    // CMD1 line 2 now has three items; CMD2 and CMD1 line 1 are as they were.
+    fs.writeFileSync(v2, [header, 'CMD1;02/03/2025;C1;SKU-1;1;10,00', 'CMD1;02/03/2025;C1;SKU-2;3;5,50', 'CMD2;03/03/2025;C2;SKU-1;1;10,00', ''].join('\n'));
+    expect((await importFile(db, request(v2)))[0]).toMatchObject({ inserted: 0, updated: 1, unchanged: 2 });
+    expect(db.prepare('SELECT order_ref, line_no, quantity, amount_minor, import_id FROM purchases ORDER BY order_ref, line_no').all()).toEqual([
+      { order_ref: 'CMD1', line_no: 1, quantity: 1, amount_minor: 1000, import_id: 1 },
+      { order_ref: 'CMD1', line_no: 2, quantity: 3, amount_minor: 1650, import_id: 2 },
+      { order_ref: 'CMD2', line_no: 1, quantity: 1, amount_minor: 1000, import_id: 1 },
+    ]);
+  });
+});
