@@ -242,6 +242,21 @@ export function cachedContactsFile(rows: number, outDir: string): string {
   return file;
 }
 
+/**
+ * A French-style contacts file of `contacts` rows and its line-level orders export (about eight lines a
+ * person), generated once into `outDir/orders` and reused by later runs.
+ */
+export function cachedOrdersDataset(contacts: number, outDir: string): { contactsFile: string; purchasesFile: string } {
+  const dir = path.join(outDir, 'orders');
+  const contactsFile = path.join(dir, `contacts-fr-${contacts}.csv`);
+  const purchasesFile = path.join(dir, `purchases-fr-${contacts}.csv`);
+  if (!fs.existsSync(purchasesFile)) {
+    fs.mkdirSync(dir, { recursive: true });
+    generateDataset({ contacts, outDir: dir, style: 'fr', duplicateShare: 0.15, purchasesPerContact: 4, seed: 42 });
+  }
+  return { contactsFile, purchasesFile };
+}
+
 function main(argv: string[]): void {
   const args = new Map<string, string>();
   for (let i = 0; i < argv.length; i += 2) args.set(argv[i]!.replace(/^--/, ''), argv[i + 1] ?? '');

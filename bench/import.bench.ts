@@ -4,7 +4,10 @@
  * (the baseline; target <= 2x its time at 1M rows, peak RSS <= 250 MB). Also times the two CSV parsers
  * alone (csv-parse and PapaParse) on the 1M-row file, which is how the import path's parser was chosen.
  *
- *   npm run bench:import [-- --sizes 100000,1000000]
+ *   npm run bench:import [-- --sizes 100000,1000000] [--orders 100000]
+ *
+ * Then an orders export (line level, ~800k lines for 100k contacts) into a store holding its contacts,
+ * imported once and again with --force (`--orders 0` to skip).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,16 +15,17 @@ import path from 'node:path';
 import { parse as csvParse } from 'csv-parse';
 import Papa from 'papaparse';
 import { argValue, BIN, OUT } from './common.js';
-import { cachedContactsFile } from './generate.js';
+import { cachedContactsFile, cachedOrdersDataset } from './generate.js';
 import { freshDb, timeStoreFloor, timeWriterFloor } from './import-floors.js';
 
 /**
- * Runs the CLI's import in a child process (into a fresh store, or again into the last one with `again`:
- * `--force`) and reads its peak RSS from GNU time when there is one.
+ * Runs the CLI's import in a child process and reads its peak RSS from GNU time when there is one:
+ * into a fresh store, or with `into` into the store as it is (and `force` to read a seen file again).
  */
-function timeImport(file: string, again = false): { seconds: number; peakMb: number | null; output: string } {
-  const db = again ? path.join(OUT, 'bench-import.db') : freshDb('bench-import.db');
-  const args = [BIN, '--db', db, 'import', file, '--json', ...(again ? ['--force'] : [])];
+function timeImport(file: string, options: { store?: string; into?: boolean; force?: boolean } = {}): { seconds: number; peakMb: number | null; output: string } {
+  const store = options.store ?? 'bench-import.db';
+  const db = options.into ? path.join(OUT, store) : freshDb(store);
+  const args = [BIN, '--db', db, 'import', file, '--json', ...(options.force ? ['--force'] : [])];
   const hasGnuTime = fs.existsSync('/usr/bin/time');
   const started = process.hrtime.bigint();
   const result = hasGnuTime
@@ -29,8 +33,8 @@ function timeImport(file: string, again = false): { seconds: number; peakMb: num
     : spawnSync(process.execPath, args, { encoding: 'utf8' });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (result.status !== 0 && result.status !== 3) throw new Error(`import failed: ${result.stderr}`);
-  const rss = /MAXRSS_KB=(\d+)/.exec(result.stderr ?? '');
-  return { seconds, peakMb: rss ? Number(rss[1]) / 1024 : null, output: result.stdout };
+  const maxRss = /MAXRSS_KB=(\d+)/.exec(result.stderr ?? '');
+  return { seconds, peakMb: maxRss ? Number(maxRss[1]) / 1024 : null, output: result.stdout };
 }
 
 function timeSqlite(file: string): number | null {
@@ -68,6 +72,23 @@ async function timeParsers(file: string): Promise<void> {
   console.log(`  parse only: csv-parse ${csvParseSeconds.toFixed(2)} s (${rows} rows), PapaParse ${papaSeconds.toFixed(2)} s (${papaRows} rows)`);
 }
 
+const rss = (run: { peakMb: number | null }): string => (run.peakMb === null ? 'n/a' : `${run.peakMb.toFixed(0)} MB`);
+
+/** An orders export into a store that has its contacts: the first import, then the same file again. */
+function timeOrders(contacts: number): void {
+  const { contactsFile, purchasesFile } = cachedOrdersDataset(contacts, OUT);
+  timeImport(contactsFile, { store: 'bench-orders.db' });
+  const first = timeImport(purchasesFile, { store: 'bench-orders.db', into: true });
+  const lines = (JSON.parse(first.output) as { imported: number }).imported;
+  console.log(`
+${lines.toLocaleString('en')} order lines of ${contacts.toLocaleString('en')} contacts (${path.basename(purchasesFile)})`);
+  console.log(`  custkit import: ${first.seconds.toFixed(2)} s, ${Math.round(lines / first.seconds).toLocaleString('en')} lines/s, peak RSS ${rss(first)}`);
+  const again = timeImport(purchasesFile, { store: 'bench-orders.db', into: true, force: true });
+  const counts = JSON.parse(again.output) as { unchanged: number; updated: number };
+  console.log(`  the same file again (--force): ${again.seconds.toFixed(2)} s, peak RSS ${rss(again)} (unchanged ${counts.unchanged}, updated ${counts.updated})`);
+  freshDb('bench-orders.db');
+}
+
 async function main(): Promise<void> {
   fs.mkdirSync(OUT, { recursive: true });
   const sizes = (argValue('sizes') ?? '100000,1000000').split(',').map(Number);
@@ -78,10 +99,10 @@ async function main(): Promise<void> {
     console.log(`\n${rows.toLocaleString('en')} contacts, ${mb.toFixed(0)} MB (${path.basename(file)})`);
     const run = timeImport(file);
     const summary = JSON.parse(run.output) as { imported: number; rejected: number };
-    console.log(`  custkit import: ${run.seconds.toFixed(2)} s, ${Math.round(rows / run.seconds).toLocaleString('en')} rows/s, peak RSS ${run.peakMb === null ? 'n/a' : `${run.peakMb.toFixed(0)} MB`} (imported ${summary.imported}, rejected ${summary.rejected})`);
-    const rerun = timeImport(file, true);
+    console.log(`  custkit import: ${run.seconds.toFixed(2)} s, ${Math.round(rows / run.seconds).toLocaleString('en')} rows/s, peak RSS ${rss(run)} (imported ${summary.imported}, rejected ${summary.rejected})`);
+    const rerun = timeImport(file, { into: true, force: true });
     const counts = JSON.parse(rerun.output) as { unchanged: number; updated: number };
-    console.log(`  the same file again (--force, the update path): ${rerun.seconds.toFixed(2)} s, peak RSS ${rerun.peakMb === null ? 'n/a' : `${rerun.peakMb.toFixed(0)} MB`} (unchanged ${counts.unchanged}, updated ${counts.updated})`);
+    console.log(`  the same file again (--force, the update path): ${rerun.seconds.toFixed(2)} s, peak RSS ${rss(rerun)} (unchanged ${counts.unchanged}, updated ${counts.updated})`);
     const baseline = timeSqlite(file);
     if (baseline !== null) {
       console.log(`  sqlite3 .import: ${baseline.toFixed(2)} s -> custkit / sqlite3 = ${(run.seconds / baseline).toFixed(2)}x (target <= 2x)`);
@@ -92,6 +113,8 @@ async function main(): Promise<void> {
     }
     if (rows >= 1_000_000) await timeParsers(file);
   }
+  const orders = Number(argValue('orders') ?? '100000');
+  if (orders > 0) timeOrders(orders);
 }
 
 await main();
