@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import v8 from 'node:v8';
 import { Command, Option } from 'commander';
 import Table from 'cli-table3';
 import type { Wrap } from './main.js';
@@ -94,6 +95,11 @@ async function spoolStdin(): Promise<{ file: string; cleanup: () => void }> {
 }
 
 async function runImport(ctx: CommandContext, files: string[], flags: ImportFlags): Promise<number> {
+  // Rows parsed ahead of the writer survive a young-generation sweep or two; early in a run V8 could take
+  // that for long-lived data and allocate every later row straight into the old generation, where it
+  // piled up until a full collection: 3 re-imports of 100k rows in 39 peaked at 245-260 MB instead of
+  // ~170 MB. Without pretenuring: none in 70, and no slower (1M rows, 800k order lines).
+  v8.setFlagsFromString('--no-allocation-site-pretenuring');
   const requests = files.map((file) => requestFor(file, flags));
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('stdin ("-") can be read only once');
   for (const request of requests) {
