@@ -16,7 +16,7 @@ import { parse as csvParse } from 'csv-parse';
 import Papa from 'papaparse';
 import { argValue, BIN, OUT } from './common.js';
 import { cachedContactsFile, cachedOrdersDataset } from './generate.js';
-import { freshDb, timeStoreFloor, timeWriterFloor } from './import-floors.js';
+import { freshDb, settle, timeStoreFloor, timeWriterFloor } from './import-floors.js';
 
 /**
  * Runs the CLI's import in a child process and reads its peak RSS from GNU time when there is one:
@@ -27,6 +27,7 @@ function timeImport(file: string, options: { store?: string; into?: boolean; for
   const db = options.into ? path.join(OUT, store) : freshDb(store);
   const args = [BIN, '--db', db, 'import', file, '--json', ...(options.force ? ['--force'] : [])];
   const hasGnuTime = fs.existsSync('/usr/bin/time');
+  settle();
   const started = process.hrtime.bigint();
   const result = hasGnuTime
     ? spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, ...args], { encoding: 'utf8' })
@@ -45,6 +46,7 @@ function timeSqlite(file: string): number | null {
     return null;
   }
   const db = freshDb('bench-sqlite3.db');
+  settle();
   const started = process.hrtime.bigint();
   execFileSync('sqlite3', [db, '-cmd', '.mode csv', '-cmd', '.separator ;', `.import ${file} t`]);
   return Number(process.hrtime.bigint() - started) / 1e9;
