@@ -150,7 +150,7 @@ async function runImport(ctx: CommandContext, files: string[], flags: ImportFlag
 
 function summaryJson(s: ImportSummary): Record<string, unknown> {
   return {
-    file: s.file, sheet: s.sheet, import_id: s.importId, skipped: s.skipped, previous_import_id: s.previousImportId,
+    file: s.file, sheet: s.sheet, import_id: s.importId, skipped: s.skipped, skip_reason: s.unrecognised ?? (s.skipped ? 'already imported (--force to import it again)' : null), previous_import_id: s.previousImportId,
     kind: s.kind, imported: s.inserted, updated: s.updated, unchanged: s.unchanged, rejected: s.rejected,
     empty_rows: s.emptyRows, rows_read: s.rowsRead, contacts_created: s.contactsCreated, encoding: s.encoding,
     delimiter: s.delimiter, date_order: s.dateOrder, date_order_source: s.dateOrderSource, decimal_comma: s.decimalComma,
@@ -173,6 +173,10 @@ function where(s: { file: string; sheet: string | null }): string {
 
 function printSummary(ctx: CommandContext, s: ImportSummary): void {
   const c = ctx.color;
+  if (s.unrecognised) {
+    ctx.info(`${s.unrecognised}; sheet skipped`);
+    return;
+  }
   if (s.skipped) {
     ctx.info(`${where(s)}: already imported as import #${s.previousImportId}; skipped (use --force to import it again)`);
     return;

@@ -47,6 +47,8 @@ export interface ImportSummary extends TableSettings {
   file: string;
   importId: number | null;
   skipped: boolean;
+  /** Why a sheet of an --all-sheets import was skipped when none of its columns is recognised. */
+  unrecognised: string | null;
   /** The import this file was already loaded as, when skipped. */
   previousImportId: number | null;
   rowsRead: number;
@@ -198,7 +200,7 @@ async function importTable(db: Db, prepared: Prepared, request: ImportRequest, s
        empty_rows = ?, contacts_created = ?, status = 'completed' WHERE id = ?`,
   ).run(new Date().toISOString(), rowsRead, counts.inserted, counts.updated, counts.unchanged, counts.rejected, emptyRows, counts.contactsCreated, importId);
   return {
-    ...settings, file: request.displayName, importId, skipped: false, previousImportId: null, rowsRead,
+    ...settings, file: request.displayName, importId, skipped: false, unrecognised: null, previousImportId: null, rowsRead,
     inserted: counts.inserted, updated: counts.updated, unchanged: counts.unchanged, rejected: counts.rejected,
     emptyRows, contactsCreated: counts.contactsCreated,
   };
@@ -247,19 +249,28 @@ export async function importFile(db: Db, request: ImportRequest): Promise<Import
     for await (const table of tables) {
       const prepared = await prepareTable(table, request);
       if (!prepared) continue;
-      if (prepared.settings.mapping.every((m) => m.field === null)) throw new InputError(noColumnRecognised(request.displayName, prepared.settings));
+      const skip = (why: { previousImportId?: number; unrecognised?: string }): ImportSummary => ({
+        ...prepared.settings, file: request.displayName, importId: null, skipped: true, unrecognised: why.unrecognised ?? null,
+        previousImportId: why.previousImportId ?? null, rowsRead: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, emptyRows: 0, contactsCreated: 0,
+      });
+      if (prepared.settings.mapping.every((m) => m.field === null)) {
+        const why = noColumnRecognised(request.displayName, prepared.settings);
+        // A file, or the sheet asked for, is refused; among --all-sheets, a sheet of notes is passed over.
+        if (!request.allSheets) throw new InputError(why);
+        await table.batches.return(undefined);
+        summaries.push(skip({ unrecognised: why }));
+        continue;
+      }
       const already = previous.get(facts.sha256, table.sheet) as number | undefined;
       if (already !== undefined && !request.force) {
         await table.batches.return(undefined);
-        summaries.push({
-          ...prepared.settings, file: request.displayName, importId: null, skipped: true, previousImportId: already,
-          rowsRead: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, emptyRows: 0, contactsCreated: 0,
-        });
+        summaries.push(skip({ previousImportId: already }));
         continue;
       }
       summaries.push(await importTable(db, prepared, request, facts.sha256, progress));
     }
     if (summaries.length === 0) throw new InputError(`${request.displayName}: no header row (the file has no data)`);
+    if (summaries.every((s) => s.unrecognised)) throw new InputError(summaries[0]!.unrecognised!);
     db.exec('COMMIT');
   } catch (error) {
     if (db.inTransaction) db.exec('ROLLBACK');

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import ExcelJS from 'exceljs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -210,6 +211,26 @@ describe('custkit import (end to end)', () => {
     const mapped = custkit(['import', named, '--json'], { db });
     expect(mapped.code).toBe(0);
     expect(JSON.parse(mapped.stdout)).toMatchObject({ imported: 2, rejected: 0 });
+  });
+
+  it('passes over a sheet of notes among --all-sheets, and refuses it when it is the sheet asked for', async () => {
+    const db = tempDb();
+    const workbook = new ExcelJS.Workbook();
+    workbook.addWorksheet('Clients').addRows([['Code client', 'Nom', 'Email'], ['C1', 'Durand', 'd@x.fr'], ['C2', 'Roux', 'r@x.fr']]);
+    workbook.addWorksheet('Notes').addRows([['Remarques'], ['exporté par Paul'], ['à relancer en mars']]);
+    const file = path.join(tempDir(), 'crm.xlsx');
+    await workbook.xlsx.writeFile(file);
+    const all = custkit(['import', file, '--all-sheets', '--json'], { db });
+    expect(all.code).toBe(0);
+    const [clients, notes] = JSON.parse(all.stdout);
+    expect(clients).toMatchObject({ sheet: 'Clients', imported: 2 });
+    expect(notes).toMatchObject({ sheet: 'Notes', skipped: true, imported: 0 });
+    expect(notes.skip_reason).toMatch(/crm\.xlsx \[Notes\]: no column is one custkit recognises \(header: "Remarques"\)/);
+    const text = custkit(['import', file, '--all-sheets', '--force'], { db });
+    expect(text.stderr).toMatch(/\[Notes\]: no column is one custkit recognises .*; sheet skipped/);
+    const asked = custkit(['import', file, '--sheet', 'Notes'], { db });
+    expect(asked.code).toBe(1);
+    expect(asked.stderr).toMatch(/\[Notes\]: no column is one custkit recognises.*nothing was imported/);
   });
 
   it('explains bad input with an exit code: unreadable file, wrong flag, bad mapping', () => {
