@@ -123,8 +123,10 @@ describe('importFile into a store that has the contacts already (re-import)', ()
       'C5;Roux;Eva;e@x.fr;Metz;promo;;oui', //  a new tag: updated
       'C6;Blanc;Zoé;z@x.fr;Pau;;;oui', //        merged away: its values go to the survivor C5, updated
       ''].join('\n'));
+    const cacheBefore = db.pragma('cache_size', { simple: true });
     const [summary] = await importFile(db, request(v2));
     expect(summary).toMatchObject({ inserted: 0, updated: 3, unchanged: 3, rejected: 0 });
+    expect(db.pragma('cache_size', { simple: true })).toBe(cacheBefore); // the import's smaller cache is given back
     const rows = db.prepare('SELECT external_id, email, city, tags, attributes, last_import_id FROM contacts ORDER BY external_id').all();
     expect(rows).toEqual([
       { external_id: 'C1', email: 'j@x.fr', city: 'Paris', tags: '["vip"]', attributes: '{}', last_import_id: 1 },
