@@ -37,13 +37,17 @@ function pad(n: number, width = 2): string {
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-export function daysInMonth(year: number, month: number): number {
+function daysInMonth(year: number, month: number): number {
   if (month === 2 && ((year % 4 === 0 && year % 100 !== 0) || year % 400 === 0)) return 29;
   return DAYS_IN_MONTH[month - 1]!;
 }
 
+function isRealDay(year: number, month: number, day: number): boolean {
+  return year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
 function build(year: number, month: number, day: number, h?: string, mi?: string, s?: string): IsoDate | null {
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || year < 1000) return null;
+  if (!isRealDay(year, month, day)) return null;
   const date = `${year}-${pad(month)}-${pad(day)}`;
   if (h === undefined) return date;
   const hour = Number(h);
@@ -80,9 +84,27 @@ export function dateToIso(date: Date, utc = true): IsoDate | null {
   return build(y, mo, d, String(h), String(mi), String(s));
 }
 
-const isDigit = (code: number): boolean => code >= 48 && code <= 57;
 const isDateSeparator = (code: number): boolean => code === 47 || code === 45 || code === 46; // / - .
 const twoDigits = (text: string, at: number): number => (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
+
+/** True when the characters at..at+count-1 of `text` are all digits. */
+function digitsAt(text: string, at: number, count: number): boolean {
+  for (let i = at; i < at + count; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
+}
+
+/**
+ * True when `value` is exactly 'yyyy-mm-dd' and a real calendar day: how import stores dates, so validate
+ * checks such values without patterns or allocation.
+ */
+export function isPlainIsoDay(value: string): boolean {
+  return value.length === 10 && value.charCodeAt(4) === 45 && value.charCodeAt(7) === 45
+    && digitsAt(value, 0, 4) && digitsAt(value, 5, 2) && digitsAt(value, 8, 2)
+    && isRealDay(twoDigits(value, 0) * 100 + twoDigits(value, 2), twoDigits(value, 5), twoDigits(value, 8));
+}
 
 /**
  * dd/mm/yyyy (or mm/dd/yyyy) and yyyy-mm-dd, the shapes nearly every export writes, read without a regular
@@ -90,16 +112,15 @@ const twoDigits = (text: string, at: number): number => (text.charCodeAt(at) - 4
  * when the text has another shape.
  */
 function parseTenCharDate(value: string, order: DateOrder): IsoDate | null | undefined {
-  const c = (i: number): number => value.charCodeAt(i);
-  if (isDigit(c(0)) && isDigit(c(1)) && isDateSeparator(c(2)) && isDigit(c(3)) && isDigit(c(4)) && isDateSeparator(c(5))
-    && isDigit(c(6)) && isDigit(c(7)) && isDigit(c(8)) && isDigit(c(9))) {
+  if (digitsAt(value, 0, 2) && isDateSeparator(value.charCodeAt(2)) && digitsAt(value, 3, 2) && isDateSeparator(value.charCodeAt(5))
+    && digitsAt(value, 6, 4)) {
     const a = twoDigits(value, 0);
     const b = twoDigits(value, 3);
     const year = twoDigits(value, 6) * 100 + twoDigits(value, 8);
     return order === 'mdy' ? build(year, a, b) : build(year, b, a);
   }
-  if (isDigit(c(0)) && isDigit(c(1)) && isDigit(c(2)) && isDigit(c(3)) && isDateSeparator(c(4)) && isDigit(c(5)) && isDigit(c(6))
-    && isDateSeparator(c(7)) && isDigit(c(8)) && isDigit(c(9))) {
+  if (digitsAt(value, 0, 4) && isDateSeparator(value.charCodeAt(4)) && digitsAt(value, 5, 2) && isDateSeparator(value.charCodeAt(7))
+    && digitsAt(value, 8, 2)) {
     return build(twoDigits(value, 0) * 100 + twoDigits(value, 2), twoDigits(value, 5), twoDigits(value, 8));
   }
   return undefined;

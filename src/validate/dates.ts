@@ -3,7 +3,7 @@
  * old; 1900-01-01 and the like are placeholders systems write when they had nothing. Created and
  * last-activity dates cannot be in the future. `today` is passed in (rules never read the clock).
  */
-import { daysInMonth, parseDate } from '../io/values.js';
+import { isPlainIsoDay, parseDate } from '../io/values.js';
 import { emptyCheck, error, memo, text, warning, type FieldCheck } from './types.js';
 
 const PLACEHOLDER_BIRTH_DATES = new Set(['1900-01-01', '1901-01-01', '1899-12-31', '1970-01-01', '2000-01-01']);
@@ -51,27 +51,6 @@ function perDay(check: (raw: string, today: string) => FieldCheck): (raw: string
   };
 }
 
-/**
- * A plain 'yyyy-mm-dd' that is a real calendar day, read by character codes: how import stores dates,
- * and what isoDay() gives back unchanged. Such dates skip the patterns and the memo (a map lookup per
- * date was the largest cost of checking them); any other text takes the general path.
- */
-function isPlainDay(raw: string): boolean {
-  if (raw.length !== 10 || raw.charCodeAt(4) !== 45 || raw.charCodeAt(7) !== 45) return false;
-  let year = 0;
-  let month = 0;
-  let day = 0;
-  for (let i = 0; i < 10; i++) {
-    if (i === 4 || i === 7) continue;
-    const digit = raw.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) return false;
-    if (i < 4) year = year * 10 + digit;
-    else if (i < 7) month = month * 10 + digit;
-    else day = day * 10 + digit;
-  }
-  return year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
-}
-
 const UNPARSEABLE: FieldCheck = { ok: false, empty: false, normalised: null, issue: error('unparseable', 'not a calendar date') };
 const BORN_IN_FUTURE: FieldCheck = { ok: false, empty: false, normalised: null, issue: error('in_future', 'birth date is in the future') };
 const TOO_OLD: FieldCheck = { ok: false, empty: false, normalised: null, issue: error('too_old', 'would make the person older than 120') };
@@ -81,7 +60,7 @@ const IN_FUTURE: FieldCheck = { ok: false, empty: false, normalised: null, issue
 export function checkBirthDate(value: string | null | undefined, today: string): FieldCheck {
   const raw = text(value);
   if (raw === null) return emptyCheck();
-  return isPlainDay(raw) ? birthDayVerdict(raw, today) : birthVerdict(raw, today);
+  return isPlainIsoDay(raw) ? birthDayVerdict(raw, today) : birthVerdict(raw, today);
 }
 
 const birthVerdict = perDay((raw, today): FieldCheck => {
@@ -99,7 +78,7 @@ function birthDayVerdict(day: string, today: string): FieldCheck {
 export function checkPastDate(value: string | null | undefined, today: string): FieldCheck {
   const raw = text(value);
   if (raw === null) return emptyCheck();
-  if (isPlainDay(raw)) return raw > today ? IN_FUTURE : { ok: true, empty: false, normalised: raw, issue: null };
+  if (isPlainIsoDay(raw)) return raw > today ? IN_FUTURE : { ok: true, empty: false, normalised: raw, issue: null };
   return pastVerdict(raw, today);
 }
 
