@@ -122,7 +122,7 @@ class FieldIndex {
 export class RowMapper {
   private readonly index = new FieldIndex();
   private readonly unmapped: number[] = [];
-  private readonly consentColumns: Array<{ channel: Channel; at: number }> = [];
+  private readonly consentColumns: Array<{ channel: Channel; at: number; optOut: boolean }> = [];
 
   constructor(private readonly settings: MapSettings) {
     settings.mapping.forEach((field, i) => {
@@ -132,7 +132,9 @@ export class RowMapper {
     });
     for (const channel of ['email', 'sms', 'phone', 'post'] as const) {
       const at = this.index.get(`consent_${channel}` as Field);
-      if (at !== undefined) this.consentColumns.push({ channel, at });
+      if (at !== undefined) this.consentColumns.push({ channel, at, optOut: false });
+      const refusal = this.index.get(`optout_${channel}` as Field);
+      if (refusal !== undefined) this.consentColumns.push({ channel, at: refusal, optOut: true });
     }
   }
 
@@ -223,9 +225,12 @@ export class RowMapper {
       return { kind: 'reject', reasons: [{ column: null, message: 'no contact details (customer code, name, email, phone, company or address)' }] };
     }
     const consents: ContactDraft['consents'] = [];
-    for (const { channel, at } of this.consentColumns) {
+    for (const { channel, at, optOut } of this.consentColumns) {
       const answer = parseBoolean(cellText(row[at]));
-      if (answer === true || answer === false) consents.push({ channel, granted: answer, column: this.settings.headers[at]! });
+      // A refusal column ("EMAIL_BLACKLISTED", "HasOptedOutOfEmail"): yes is a withdrawal; no is not a consent.
+      if (optOut) {
+        if (answer === true) consents.push({ channel, granted: false, column: this.settings.headers[at]! });
+      } else if (answer === true || answer === false) consents.push({ channel, granted: answer, column: this.settings.headers[at]! });
     }
     const externalKey = values.external_id ?? (values.email_norm ? `email:${values.email_norm}` : `row:${rowHash(values)}`);
     return { kind: 'contact', draft: { externalKey, values, consents } };
