@@ -32,7 +32,7 @@ const CURRENCY_WORDS: Record<string, string> = {
 const CURRENCY_SYMBOLS: Array<[RegExp, string]> = [[/€/, 'EUR'], [/£/, 'GBP'], [/\$/, 'USD']];
 
 /** Tax words: a tax-exclusive figure is a poorer amount than a tax-inclusive one when both are present. */
-const TAX_INCLUSIVE = new Set(['ttc', 'tvac', 'incl', 'inc', 'including', 'included', 'gross', 'brut', 'comprises', 'toutes']);
+const TAX_INCLUSIVE = new Set(['ttc', 'tvac', 'incl', 'inc', 'including', 'included', 'gross', 'brut', 'comprises', 'comprise', 'compris', 'inclus', 'incluse', 'toutes']);
 const TAX_EXCLUSIVE = new Set(['ht', 'htva', 'excl', 'ex', 'excluding', 'excluded', 'hors', 'net']);
 const TAX_NEUTRAL = new Set(['tax', 'taxes', 'taxe', 'vat', 'tva', 'with', 'without', 'sans', 'avec']);
 
