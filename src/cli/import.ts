@@ -244,7 +244,6 @@ function printPreview(ctx: CommandContext, p: Preview): void {
   const mapping = new Table({ head: ['column', 'field'], style: { head: [], border: [] } });
   p.mapping.forEach((m) => mapping.push([m.column, m.field ?? '(kept in attributes)']));
   ctx.out(mapping.toString());
-  if (p.mapping.every((m) => m.field === null)) ctx.out(`import would refuse this file: ${noColumnRecognised(p.file, p)}`);
   for (const { row, result } of p.rows) {
     if (result.kind === 'empty') continue;
     if (result.kind === 'reject') {
