@@ -254,7 +254,9 @@ function printPreview(ctx: CommandContext, p: Preview): void {
       ? Object.entries(result.draft.values).filter(([, v]) => v !== null && v !== '[]' && v !== '{}')
       : Object.entries({ ...result.draft, customer: result.draft.customer.externalId ?? result.draft.customer.emailNorm })
         .filter(([k, v]) => v !== null && k !== 'attributes');
-    ctx.out(`row ${row}: ${values.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
+    // Consents are what an import must never get wrong: the dry run shows what each row would record.
+    const consents = result.kind === 'contact' ? result.draft.consents.map((c) => `consent ${c.channel}=${c.granted ? 'granted' : 'withdrawn'}`) : [];
+    ctx.out(`row ${row}: ${[...values.map(([k, v]) => `${k}=${String(v)}`), ...consents].join(', ')}`);
   }
   ctx.out('(dry run: nothing was written)');
 }

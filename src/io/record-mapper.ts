@@ -123,6 +123,7 @@ export class RowMapper {
   private readonly index = new FieldIndex();
   private readonly unmapped: number[] = [];
   private readonly consentColumns: Array<{ channel: Channel; at: number; optOut: boolean }> = [];
+  private readonly hasOptOut: boolean;
 
   constructor(private readonly settings: MapSettings) {
     settings.mapping.forEach((field, i) => {
@@ -136,6 +137,7 @@ export class RowMapper {
       const refusal = this.index.get(`optout_${channel}` as Field);
       if (refusal !== undefined) this.consentColumns.push({ channel, at: refusal, optOut: true });
     }
+    this.hasOptOut = this.consentColumns.some((c) => c.optOut);
   }
 
   private text(row: Cell[], field: Field): string | null {
@@ -231,6 +233,13 @@ export class RowMapper {
       if (optOut) {
         if (answer === true) consents.push({ channel, granted: false, column: this.settings.headers[at]! });
       } else if (answer === true || answer === false) consents.push({ channel, granted: answer, column: this.settings.headers[at]! });
+    }
+    // A row that both grants and refuses a channel ("OPT_IN" yes, "EMAIL_BLACKLISTED" yes) records the refusal only.
+    if (this.hasOptOut) {
+      for (let i = consents.length - 1; i >= 0; i--) {
+        const c = consents[i]!;
+        if (c.granted && consents.some((o) => o.channel === c.channel && !o.granted)) consents.splice(i, 1);
+      }
     }
     const externalKey = values.external_id ?? (values.email_norm ? `email:${values.email_norm}` : `row:${rowHash(values)}`);
     return { kind: 'contact', draft: { externalKey, values, consents } };
