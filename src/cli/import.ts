@@ -116,6 +116,8 @@ async function runImport(ctx: CommandContext, files: string[], flags: ImportFlag
   }
   const results: ImportSummary[] = [];
   const previews: Preview[] = [];
+  // A refused first import leaves no empty store behind: nothing was written, so nothing is left.
+  const creating = !flags.dryRun && ctx.dbPath !== ':memory:' && !fs.existsSync(ctx.dbPath);
   const db = flags.dryRun ? null : ctx.openDb();
   // A dry run writes nothing and creates no store, but applies what a store here remembers for the source.
   if (flags.dryRun && fs.existsSync(ctx.dbPath)) {
@@ -149,8 +151,12 @@ async function runImport(ctx: CommandContext, files: string[], flags: ImportFlag
         spooled?.cleanup();
       }
     }
-  } finally {
+  } catch (error) {
     db?.close();
+    if (creating && results.length === 0) for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${ctx.dbPath}${suffix}`, { force: true });
+    throw error;
+  } finally {
+    if (db?.open) db.close();
   }
   if (flags.dryRun) {
     // The real import's verdict: a refused file exits 1 here too, after showing what was read.

@@ -8,6 +8,7 @@ import type { Db } from '../store/db.js';
 import { ImportWriter } from '../store/import-writer.js';
 import { detectKind, fieldsOf, foldHeader, mapHeaders, parseMapOption, type Field, type ImportKind, type Mapping } from './header-map.js';
 import { missingNeeds, refusalMessage } from './required-columns.js';
+import { kindOfFields, rememberedKind } from './kind-hints.js';
 import { listRemembered, remember, type RememberedColumn } from '../store/source-mappings.js';
 import { cellText, RowMapper, type MappedRow } from './record-mapper.js';
 import type { Cell } from './readers.js';
@@ -156,7 +157,7 @@ async function prepareTable(table: Table, request: ImportRequest): Promise<Prepa
   const headers = uniqueHeaders(found.cells);
   const folded = headers.map(foldHeader);
   const given = parseMapOption(request.map);
-  const kind = request.kind ?? rememberedKind(folded, request.remembered ?? []) ?? detectKind(headers);
+  const kind = request.kind ?? kindOfFields([...given.values()]) ?? rememberedKind(folded, request.remembered ?? []) ?? detectKind(headers);
   const remembered = (request.remembered ?? []).filter((r) => r.kind === kind && folded.includes(r.columnKey) && !given.has(r.columnKey));
   const overrides = new Map<string, Field | null>([...remembered.map((r) => [r.columnKey, r.field as Field | null] as const), ...given]);
   const { mapping, profile, currency } = mapHeaders(headers, kind, overrides);
@@ -183,12 +184,6 @@ async function prepareTable(table: Table, request: ImportRequest): Promise<Prepa
   const fileCurrency = request.currencyGiven ? request.currency : currency ?? request.currency;
   const mapper = new RowMapper({ kind, headers, mapping, dateOrder: settings.dateOrder, decimalComma: settings.decimalComma, currency: fileCurrency });
   return { settings, mapper, headerNumber: found.number, pending: { rows: sample, numbers: sampleNumbers }, batches: table.batches };
-}
-
-/** The kind a source's remembered columns were saved for, when this file has columns of one kind only. */
-function rememberedKind(folded: string[], remembered: RememberedColumn[]): ImportKind | null {
-  const kinds = new Set(remembered.filter((r) => folded.includes(r.columnKey)).map((r) => r.kind));
-  return kinds.size === 1 ? [...kinds][0]! : null;
 }
 
 /** `--dry-run`: what an import would do, from the first rows, writing nothing. */

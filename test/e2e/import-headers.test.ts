@@ -47,7 +47,11 @@ describe('import: headers that generalise, refusals, remembered mappings', () =>
     expect(result.stderr).toContain('columns that could be the amount: "valeur_x"');
     expect(result.stderr).toContain('--map "valeur_x=amount"');
     expect(result.stderr).toContain('Nothing was imported.');
-    for (const table of ['imports', 'purchases', 'rejects', 'contacts']) expect(count(db, table)).toBe(0);
+    // A refused first import leaves no store; into an existing store it writes nothing (no import, no reject).
+    expect(fs.existsSync(db)).toBe(false);
+    expect(custkit(['import', write('first.csv', ORDERS)], { db }).code).toBe(0);
+    expect(custkit(['import', file], { db }).code).toBe(1);
+    expect([count(db, 'imports'), count(db, 'purchases'), count(db, 'rejects')]).toEqual([1, 3, 0]);
     // The dry run gives the same verdict and the same exit code.
     const dry = custkit(['import', file, '--dry-run'], { db: tempDb() });
     expect(dry.code).toBe(1);
@@ -55,7 +59,7 @@ describe('import: headers that generalise, refusals, remembered mappings', () =>
     expect(JSON.parse(custkit(['import', file, '--dry-run', '--json'], { db: tempDb() }).stdout).would_refuse).toContain('valeur_x=amount');
     // The suggested --map works as given.
     expect(custkit(['import', file, '--map', 'valeur_x=amount'], { db }).code).toBe(0);
-    expect(count(db, 'purchases')).toBe(3);
+    expect(count(db, 'purchases')).toBe(3); // the same order refs: updated in place
   });
 
   it('refuses a file it recognises no column of in a dry run too (exit 1, as the import)', () => {
@@ -76,7 +80,7 @@ describe('import: headers that generalise, refusals, remembered mappings', () =>
     expect(contacts.stderr).toContain('no column is read as anything that identifies a contact');
   });
 
-  it('remembers a --map given with --source, reuses it for the next import of that source, lists and forgets it', () => {
+  it('remembers a --map given with --source and reuses it for the next import of that source, dry runs too', () => {
     const db = tempDb();
     const first = custkit(['import', write('o1.csv', UNKNOWN_AMOUNT), '--source', 'erp', '--map', 'valeur_x=amount'], { db });
     expect(first.code).toBe(0);
@@ -90,6 +94,12 @@ describe('import: headers that generalise, refusals, remembered mappings', () =>
     // Another source does not see it; its dry run neither.
     expect(custkit(['import', next, '--source', 'shop', '--dry-run'], { db }).code).toBe(1);
     expect(custkit(['import', next, '--source', 'erp', '--dry-run'], { db }).code).toBe(0);
+  }, 120_000);
+
+  it('lists remembered mappings and forgets them; without --source nothing is remembered', () => {
+    const db = tempDb();
+    expect(custkit(['import', write('o1.csv', UNKNOWN_AMOUNT), '--source', 'erp', '--map', 'valeur_x=amount'], { db }).code).toBe(0);
+    const next = write('o2.csv', 'order_id;customer_code;order_date;valeur_x\nA4;C3;2024-04-01;5,00\n');
     const listed = custkit(['mappings', '--json'], { db });
     expect(listed.code).toBe(0);
     expect(JSON.parse(listed.stdout)).toMatchObject([{ source: 'erp', kind: 'purchases', column: 'valeur_x', field: 'amount', import_id: 1 }]);
@@ -103,6 +113,18 @@ describe('import: headers that generalise, refusals, remembered mappings', () =>
     expect(plain.stderr).toContain('give --source NAME with --map');
     expect(JSON.parse(custkit(['mappings', '--json'], { db }).stdout)).toEqual([]);
     expect(custkit(['mappings'], { db: path.join(tempDir(), 'none.db') }).code).toBe(1);
+  }, 120_000);
+
+  it('reads the kind from a source\'s remembered columns when the file has them all, and the headers otherwise', () => {
+    const db = tempDb();
+    const map = 'ref=order_ref,cust=external_id,when=ordered_at,valeur=amount';
+    const first = custkit(['import', write('p1.csv', 'ref;cust;when;valeur\nT1;C1;2024-05-01;3,00\n'), '--source', 'pos', '--map', map], { db });
+    expect(first.code).toBe(0);
+    const next = custkit(['import', write('p2.csv', 'ref;cust;when;valeur\nT2;C1;2024-05-02;4,00\n'), '--source', 'pos', '--json'], { db });
+    expect(JSON.parse(next.stdout)).toMatchObject({ kind: 'purchases', imported: 1 });
+    // A contacts file of the same source that shares one of those columns stays a contacts file.
+    const contacts = custkit(['import', write('c.csv', 'cust;Nom;Email\nC1;Durand;d@free.fr\n'), '--source', 'pos', '--json'], { db });
+    expect(JSON.parse(contacts.stdout)).toMatchObject({ kind: 'contacts', imported: 1 });
   });
 
   it('says what it does with the reject_reason column of a fixed rejects file: ignored, not kept', () => {
@@ -158,5 +180,5 @@ describe('import: headers that generalise, refusals, remembered mappings', () =>
       'woocommerce-customers.csv', 'prestashop-customers.csv']) {
       expect(custkit(['import', fixture(`tools/${name}`), '--source', name], { db }).code, name).toBe(0);
     }
-  });
+  }, 120_000);
 });
