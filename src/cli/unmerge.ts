@@ -45,9 +45,9 @@ function run(ctx: CommandContext, mergeId: string | undefined, options: { allSin
     if (ctx.json) {
       ctx.printJson({ undone: outcomes.map((o) => ({ merge_id: o.mergeId, survivor_uid: o.survivorUid, restored: o.restored })) });
     } else if (outcomes.length === 0) {
-      ctx.out(`no merge made since ${options.allSince} is left to undo`);
+      ctx.report(`no merge made since ${options.allSince} is left to undo`);
     } else {
-      for (const o of outcomes) ctx.out(`merge ${o.mergeId} undone: ${o.restored.length} contacts restored beside ${o.survivorUid}`);
+      for (const o of outcomes) ctx.report(`merge ${o.mergeId} undone: ${o.restored.length} contacts restored beside ${o.survivorUid}`);
     }
     return ExitCode.Ok;
   } finally {
