@@ -15,7 +15,7 @@ Examples:
   custkit clean --inactive-since 3y              dry run: contacts with no purchase or activity for 3 years
   custkit clean --fix --inactive-since 3y --action remove   set them to status inactive (left out of exports)
   custkit clean --runs                           every clean run, what it changed
-  custkit clean --undo 4                         put back the values run 4 wrote
+  custkit clean --undo 5                         put back the values run 5 wrote (run numbers: --runs)
 
 Nothing changes without --fix. Every run is recorded, and every value a fix writes is kept with the one
 it replaced, so a run can be undone. Running "clean --fix" twice changes nothing the second time.

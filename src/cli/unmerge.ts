@@ -5,8 +5,8 @@ import type { Wrap } from './main.js';
 
 const EXAMPLES = `
 Examples:
-  # Undo merge 12: the merged records come back as they were, with their purchases and consents
-  custkit unmerge 12
+  # Undo merge 2: the merged records come back as they were, with their purchases and consents
+  custkit unmerge 2
 
   # Undo every merge made since a date (newest first)
   custkit unmerge --all-since 2026-11-01
