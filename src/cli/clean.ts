@@ -20,7 +20,7 @@ Examples:
 Nothing changes without --fix. Every run is recorded, and every value a fix writes is kept with the one
 it replaced, so a run can be undone. Running "clean --fix" twice changes nothing the second time.
 --action flag adds the tag "inactive" (the contact stays exportable, e.g. for a win-back campaign);
---action remove sets status = inactive, which exports leave out. Deleting is the GDPR purge's job.`;
+--action remove sets status = inactive, which exports leave out. Nothing is ever deleted.`;
 
 interface Options {
   fix?: boolean;
