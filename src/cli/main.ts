@@ -30,7 +30,7 @@ Exit codes: 0 success; 1 failed at run time, nothing changed; 2 usage error, not
 Each command has its own examples: custkit COMMAND --help`;
 
 /** Global options that take a value: skipped with it when looking for the command in argv. */
-const VALUE_OPTIONS = new Set(['--db']);
+export const VALUE_OPTIONS = new Set(['--db']);
 
 /**
  * The command argv asks for (`custkit [globals] NAME …`, or `custkit help NAME`), if it is one of ours.

@@ -1,7 +1,8 @@
 import { Command, Help } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { commands } from '../../src/cli/commands.js';
-import { requestedCommand } from '../../src/cli/main.js';
+import { buildProgram, requestedCommand, VALUE_OPTIONS } from '../../src/cli/main.js';
+import type { Streams } from '../../src/cli/context.js';
 
 describe('the command table', () => {
   it.each(commands.map((c) => [c.name, c] as const))('%s: the module registers the command the table lists, as the table shows it', async (_name, entry) => {
@@ -23,5 +24,11 @@ describe('the command table', () => {
     expect(name('--help')).toBeUndefined();
     expect(name('frobnicate')).toBeUndefined();
     expect(name()).toBeUndefined();
+  });
+
+  it('skips the value of every global option that takes one', async () => {
+    const program = await buildProgram({ stdout: process.stdout, stderr: process.stderr, env: {} } as unknown as Streams, () => undefined, 'none');
+    const withValue = program.options.filter((o) => o.required || o.optional).map((o) => o.long);
+    expect([...VALUE_OPTIONS].sort()).toEqual(withValue.sort());
   });
 });
