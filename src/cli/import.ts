@@ -21,8 +21,8 @@ Examples:
   custkit import export.xlsx --all-sheets          # every sheet with data
   custkit import crm.csv --map "Ref=external_id,Nom complet=full_name,Notes=-"
   custkit import shop.csv --source shopify         # customer codes are unique per source
-  custkit import orders.csv --source erp --map "valeur_cmd=amount"   # remembered for the next "erp" import
-  custkit import orders.csv --dry-run              # the same verdict and exit code as the real import
+  custkit import orders-erp.csv --source erp --map "valeur_cmd=amount"   # remembered for the next "erp" import
+  custkit import orders-erp.csv --source erp --force --dry-run           # applies it; same verdict and exit code as the import
   cat clients.csv | custkit import - --json        # stdin; summary as JSON
   custkit import clients.csv --dry-run             # show detection, mapping and 5 rows; write nothing
 
@@ -118,7 +118,7 @@ async function runImport(ctx: CommandContext, files: string[], flags: ImportFlag
   const previews: Preview[] = [];
   // A refused first import leaves no empty store behind: nothing was written, so nothing is left.
   const creating = !flags.dryRun && ctx.dbPath !== ':memory:' && !fs.existsSync(ctx.dbPath);
-  const db = flags.dryRun ? null : ctx.openDb();
+  const db = flags.dryRun ? null : ctx.openDb({ create: true });
   // A dry run writes nothing and creates no store, but applies what a store here remembers for the source.
   if (flags.dryRun && fs.existsSync(ctx.dbPath)) {
     const store = ctx.openDb({ readonly: true });
