@@ -252,6 +252,8 @@ export class RowMapper {
         issues.push({ column, value: text, message: `"${text}" is not a consent answer (yes/no, oui/non, subscribed/unsubscribed…); no ${channel} consent recorded, the row was imported` });
       }
     }
+    // Listed in the file's column order, as the user reads the row.
+    if (issues.length > 1) issues.sort((a, b) => this.settings.headers.indexOf(a.column!) - this.settings.headers.indexOf(b.column!));
     const externalKey = values.external_id ?? (values.email_norm ? `email:${values.email_norm}` : `row:${rowHash(values)}`);
     return { kind: 'contact', draft: { externalKey, values, consents, issues } };
   }
