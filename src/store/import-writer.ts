@@ -40,7 +40,7 @@ export interface WriteNotes {
 /** The judge of a cell that differs from the stored value (validate/reimport.ts provides it). */
 export interface KeepStored {
   readonly fields: ReadonlySet<string>;
-  keepsStored(contactId: number, field: never, fileValue: string, stored: string, country: string | null): boolean;
+  keepsStored(contactId: number, field: string, fileValue: string, stored: string, country: string | null): boolean;
 }
 
 const NOTES = 20;
@@ -243,7 +243,7 @@ export class ImportWriter {
       const storedValue = stored[4 + i] as string | null;
       if (value === null || value === undefined || storedValue === null || storedValue === undefined || value === storedValue) continue;
       const field = CONTACT_COLUMNS[at]!;
-      if (!this.keep!.fields.has(field) || !this.keep!.keepsStored(stored[0], field as never, value, storedValue, country)) continue;
+      if (!this.keep!.fields.has(field) || !this.keep!.keepsStored(stored[0], field, value, storedValue, country)) continue;
       params[at] = null;
       const derived = DERIVED_AT[field];
       if (derived !== undefined) params[derived] = null;

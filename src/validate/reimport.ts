@@ -28,7 +28,7 @@ export interface ReimportRules {
    * True when the file's cell should leave the stored value as it is. `country` is the contact's country
    * (the file's, else the stored one), for phone numbers and postal codes.
    */
-  keepsStored(contactId: number, field: CleanedField, fileValue: string, stored: string, country: string | null): boolean;
+  keepsStored(contactId: number, field: string, fileValue: string, stored: string, country: string | null): boolean;
 }
 
 type Normalise = (value: string, country: string) => string | null;
@@ -66,7 +66,9 @@ export function reimportRules(db: Db): ReimportRules {
   };
   return {
     fields: new Set(FIX_FIELDS),
-    keepsStored(contactId, field, fileValue, stored, country) {
+    keepsStored(contactId, name, fileValue, stored, country) {
+      if (!Object.hasOwn(NORMALISE, name)) return false;
+      const field = name as CleanedField;
       const region = (country && checkCountry(country).normalised) || defaultCountry;
       const normalise = NORMALISE[field];
       const fromFile = normalise(fileValue, region);
