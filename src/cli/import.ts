@@ -32,8 +32,10 @@ Rows that cannot be read are kept: list them with "custkit rejects". A file with
 its kind needs (a purchase's amount, date or customer; a contact's identifier) is refused before anything is
 written, with the --map that would fix it. A --map given with --source is remembered for that source
 ("custkit mappings" lists and forgets them).
+A consent answer or a date that cannot be read is never guessed: the row is imported without it and
+listed the same way.
 Exit codes: 0 imported, 1 file unreadable or store error (nothing changed), 2 usage error, 3 imported
-with some rows rejected.`;
+with some rows rejected or some values not read.`;
 
 interface ImportFlags {
   kind?: 'contacts' | 'purchases';
@@ -175,14 +177,17 @@ async function runImport(ctx: CommandContext, files: string[], flags: ImportFlag
   } else {
     results.forEach((s) => printSummary(ctx, s));
   }
-  return results.some((s) => s.rejected > 0) ? ExitCode.Partial : ExitCode.Ok;
+  return results.some((s) => s.rejected > 0 || s.flagged > 0) ? ExitCode.Partial : ExitCode.Ok;
 }
 
 function summaryJson(s: ImportSummary): Record<string, unknown> {
   return {
     file: s.file, sheet: s.sheet, import_id: s.importId, skipped: s.skipped, skip_reason: s.unrecognised ?? (s.skipped ? 'already imported (--force to import it again)' : null), previous_import_id: s.previousImportId,
     kind: s.kind, imported: s.inserted, updated: s.updated, unchanged: s.unchanged, rejected: s.rejected,
-    empty_rows: s.emptyRows, rows_read: s.rowsRead, contacts_created: s.contactsCreated, encoding: s.encoding,
+    empty_rows: s.emptyRows, rows_read: s.rowsRead, contacts_created: s.contactsCreated,
+    rows_with_unread_values: s.flagged, unread_values: s.unreadable, kept_as_cleaned: s.keptAsCleaned,
+    repeated_rows: s.repeated, repeated: s.notes.repeated.map((r) => ({ row: r.row, first_row: r.firstRow })),
+    consent_conflicts: s.consentConflicts, consent_conflict_rows: s.notes.consentConflicts, encoding: s.encoding,
     delimiter: s.delimiter, date_order: s.dateOrder, date_order_source: s.dateOrderSource, decimal_comma: s.decimalComma,
     tool: s.tool, kept_in_attributes: keptInAttributes(s), ignored_columns: s.ignored,
     remembered_mapping: { source: s.source, used: choices(s.rememberedUsed), saved: choices(s.rememberedSaved) },
@@ -240,7 +245,28 @@ function printSummary(ctx: CommandContext, s: ImportSummary): void {
   const unmapped = keptInAttributes(s);
   if (unmapped.length) ctx.info(`  kept in attributes: ${unmapped.slice(0, 12).join(', ')}${unmapped.length > 12 ? `, and ${unmapped.length - 12} more` : ''}`);
   if (s.ignored.length) ctx.info(`  ignored: ${s.ignored.join(', ')} (the reason column "custkit rejects --out" adds; not data)`);
-  if (s.rejected) ctx.info(`  see the rejected rows: custkit rejects --import ${s.importId} (add --out FILE to fix and re-import them)`);
+  printValueNotes(ctx, s);
+  if (s.rejected || s.flagged) ctx.info(`  see the rows: custkit rejects --import ${s.importId} (add --out FILE to fix and re-import them)`);
+}
+
+/** What the file said that the counts alone would hide: unread cells, repeated people, kept cleaning. */
+function printValueNotes(ctx: CommandContext, s: ImportSummary): void {
+  const c = ctx.color;
+  if (s.flagged) ctx.info(c.yellow(`  ${s.flagged} rows imported with values that could not be read (nothing guessed: no consent recorded, the date left empty)`));
+  if (s.unreadable.length > 0) {
+    ctx.info('  values not read:');
+    for (const u of s.unreadable.slice(0, 10)) ctx.info(`    row ${u.row}${u.column ? `, column "${u.column}"` : ''}: "${u.value}"`);
+    if (s.unreadable.length > 10) ctx.info('    …');
+  }
+  if (s.repeated) {
+    const shown = s.notes.repeated.slice(0, 8).map((r) => `row ${r.row} (as row ${r.firstRow})`).join(', ');
+    ctx.info(`  ${s.repeated} rows repeat a contact of an earlier row of the file (same customer code or email): ${shown}${s.repeated > 8 ? ', …' : ''}`);
+  }
+  if (s.consentConflicts) {
+    const shown = s.notes.consentConflicts.slice(0, 8).map((k) => `${k.channel}: rows ${k.rows[0]} and ${k.rows[1]}`).join('; ');
+    ctx.info(c.yellow(`  ${s.consentConflicts} contacts both granted and withdrew consent in this file; the withdrawal was kept (${shown}${s.consentConflicts > 8 ? '; …' : ''})`));
+  }
+  if (s.keptAsCleaned) ctx.info(`  ${s.keptAsCleaned} cells kept as cleaned (the file has the same value in its old spelling)`);
 }
 
 function printPreview(ctx: CommandContext, p: Preview): void {
@@ -263,6 +289,9 @@ function printPreview(ctx: CommandContext, p: Preview): void {
     // Consents are what an import must never get wrong: the dry run shows what each row would record.
     const consents = result.kind === 'contact' ? result.draft.consents.map((c) => `consent ${c.channel}=${c.granted ? 'granted' : 'withdrawn'}`) : [];
     ctx.out(`row ${row}: ${[...values.map(([k, v]) => `${k}=${String(v)}`), ...consents].join(', ')}`);
+    if (result.kind === 'contact' && result.draft.issues.length > 0) {
+      ctx.out(`row ${row}: would be imported without: ${result.draft.issues.map((r) => `${r.column}: ${r.message}`).join('; ')}`);
+    }
   }
   ctx.out('(dry run: nothing was written)');
 }

@@ -5,11 +5,12 @@
  */
 import os from 'node:os';
 import type { Db } from '../store/db.js';
-import { ImportWriter } from '../store/import-writer.js';
 import { detectKind, fieldsOf, foldHeader, mapHeaders, parseMapOption, type Field, type ImportKind, type Mapping } from './header-map.js';
 import { missingNeeds, refusalMessage } from './required-columns.js';
 import { kindOfFields, rememberedKind } from './kind-hints.js';
 import { listRemembered, remember, type RememberedColumn } from '../store/source-mappings.js';
+import { ImportWriter, type WriteNotes } from '../store/import-writer.js';
+import { reimportRules } from '../validate/reimport.js';
 import { cellText, RowMapper, type MappedRow } from './record-mapper.js';
 import type { Cell } from './readers.js';
 import { delimiterName, inspectFile, InputError, openTables, type RowBatch, type Table } from './tables.js';
@@ -91,7 +92,19 @@ export interface ImportSummary extends TableSettings {
   rememberedSaved: ColumnChoice[];
   mapGiven: boolean;
   sourceGiven: boolean;
+  /** Rows imported with cells that could not be read (a consent answer, a date): listed by `custkit rejects`. */
+  flagged: number;
+  /** The first unreadable cells, with their row and column. */
+  unreadable: Array<{ row: number; column: string | null; value: string; message: string }>;
+  /** Cells a re-import left as stored: the value clean wrote, spelled the old way in the file. */
+  keptAsCleaned: number;
+  /** Rows that met a contact an earlier row of the file wrote, and consent conflicts among them. */
+  repeated: number;
+  consentConflicts: number;
+  notes: WriteNotes;
 }
+
+const UNREADABLE_SHOWN = 20;
 
 export interface Preview extends TableSettings {
   file: string;
@@ -213,7 +226,10 @@ async function importTable(db: Db, prepared: Prepared, request: ImportRequest, s
   const lineLevel = settings.mapping.some((m) => m.field === 'quantity' || m.field === 'unit_price');
   // A first load into an empty contacts table takes the bulk path (indexes rebuilt once at the end).
   const bulk = settings.kind === 'contacts' && storeIsEmpty(db);
-  const writer = new ImportWriter(db, importId, request.source, { lineLevel, bulk });
+  // Into a store that has contacts, a cell that is a stored value in its old spelling changes nothing.
+  const keep = settings.kind === 'contacts' && !bulk ? reimportRules(db) : undefined;
+  const writer = new ImportWriter(db, importId, request.source, { lineLevel, bulk, keep });
+  const unreadable: ImportSummary['unreadable'] = [];
   let rowsRead = 0;
   let emptyRows = 0;
   let pendingEmpty = 0; // blank lines count only when data follows them: trailing newlines are not rows
@@ -229,9 +245,22 @@ async function importTable(db: Db, prepared: Prepared, request: ImportRequest, s
       emptyRows += pendingEmpty;
       rowsRead += pendingEmpty + 1;
       pendingEmpty = 0;
-      if (mapped.kind === 'contact') writer.contact(mapped.draft, number);
+      if (mapped.kind === 'contact') {
+        writer.contact(mapped.draft, number);
+        if (mapped.draft.issues.length > 0) {
+          writer.flag(number, row.map(cellText), mapped.draft.issues);
+          for (const issue of mapped.draft.issues) {
+            if (unreadable.length < UNREADABLE_SHOWN) unreadable.push({ row: number, column: issue.column, value: issue.value ?? '', message: issue.message });
+          }
+        }
+      }
       else if (mapped.kind === 'purchase') writer.purchase(mapped.draft);
-      else writer.reject(number, row.map(cellText), mapped.reasons);
+      else {
+        writer.reject(number, row.map(cellText), mapped.reasons);
+        for (const reason of mapped.reasons) {
+          if (reason.value !== undefined && unreadable.length < UNREADABLE_SHOWN) unreadable.push({ row: number, column: reason.column, value: reason.value, message: reason.message });
+        }
+      }
     }
     progress.rows += batch.rows.length;
     request.onProgress?.(progress.rows);
@@ -242,13 +271,17 @@ async function importTable(db: Db, prepared: Prepared, request: ImportRequest, s
   const counts = writer.counts;
   db.prepare(
     `UPDATE imports SET finished_at = ?, rows_read = ?, inserted = ?, updated = ?, unchanged = ?, rejected = ?,
-       empty_rows = ?, contacts_created = ?, status = 'completed' WHERE id = ?`,
-  ).run(new Date().toISOString(), rowsRead, counts.inserted, counts.updated, counts.unchanged, counts.rejected, emptyRows, counts.contactsCreated, importId);
+       empty_rows = ?, contacts_created = ?, flagged = ?, repeated_rows = ?, consent_conflicts = ?, kept_as_cleaned = ?,
+       status = 'completed' WHERE id = ?`,
+  ).run(new Date().toISOString(), rowsRead, counts.inserted, counts.updated, counts.unchanged, counts.rejected, emptyRows, counts.contactsCreated,
+    counts.flagged, counts.repeated, counts.consentConflicts, counts.keptAsCleaned, importId);
   return {
     ...settings, file: request.displayName, importId, skipped: false, unrecognised: null, previousImportId: null, rowsRead,
     inserted: counts.inserted, updated: counts.updated, unchanged: counts.unchanged, rejected: counts.rejected,
     emptyRows, contactsCreated: counts.contactsCreated, rememberedSaved: saveMap(db, request, settings, importId),
     source: request.source, mapGiven: Boolean(request.map), sourceGiven: request.sourceGiven ?? false,
+    flagged: counts.flagged, unreadable, keptAsCleaned: counts.keptAsCleaned,
+    repeated: counts.repeated, consentConflicts: counts.consentConflicts, notes: writer.notes,
   };
 }
 
@@ -312,6 +345,7 @@ export async function importFile(db: Db, request: ImportRequest): Promise<Import
         ...prepared.settings, file: request.displayName, importId: null, skipped: true, unrecognised: why.unrecognised ?? null,
         previousImportId: why.previousImportId ?? null, rowsRead: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, emptyRows: 0, contactsCreated: 0,
         rememberedSaved: [], source: request.source, mapGiven: Boolean(request.map), sourceGiven: request.sourceGiven ?? false,
+        flagged: 0, unreadable: [], keptAsCleaned: 0, repeated: 0, consentConflicts: 0, notes: { repeated: [], consentConflicts: [] },
       });
       if (prepared.settings.mapping.every((m) => m.field === null)) {
         const why = noColumnRecognised(request.displayName, prepared.settings);

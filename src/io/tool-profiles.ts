@@ -64,6 +64,8 @@ export const TOOL_PROFILES: ToolProfile[] = [
       OPTIN_TIME: 'created_at', // when the person joined the audience
       CONFIRM_TIME: null,
       LAST_CHANGED: null,
+      // Mailchimp's birthday field is MM/DD with no year: not a birth date, kept as written in attributes.
+      Birthday: null,
     },
   },
   {

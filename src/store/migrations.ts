@@ -156,6 +156,21 @@ export const coreMigrations: Migration[] = [
       );
     `,
   },
+  {
+    id: 4,
+    name: 'core: rows imported with unreadable cells are listed beside the rejects; counts of them and of repeated rows',
+    // A consent answer or a date that cannot be read is not guessed: the row is imported without it and
+    // kept in rejects (row_imported = 1) with its row, column and value, so "custkit rejects --out" lists
+    // it for fixing like a rejected row. repeated_rows: rows that met a contact an earlier row of the same
+    // file wrote (the same customer code or email twice).
+    sql: `
+      ALTER TABLE rejects ADD COLUMN row_imported INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE imports ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE imports ADD COLUMN repeated_rows INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE imports ADD COLUMN consent_conflicts INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE imports ADD COLUMN kept_as_cleaned INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /** Every stage's migrations; a stage adds its list here (one line). */

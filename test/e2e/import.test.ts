@@ -63,13 +63,14 @@ describe('custkit import (end to end)', () => {
     expect(a1.map((c) => c.status)).toEqual(['granted', 'withdrawn']);
   });
 
-  it('folds a customer code repeated within a first load into one contact, later values winning', () => {
+  it('folds a customer code repeated within a first load into one contact, later values winning, a withdrawal winning over a grant', () => {
     const db = tempDb();
     const file = path.join(tempDir(), 'dup.csv');
     fs.writeFileSync(file, 'Code client;Nom;Ville;Newsletter\nA1;Durand;Lyon;oui\nA1;Durand;Paris;non\nA2;Roux;Nice;\n');
-    expect(JSON.parse(custkit(['import', file, '--json'], { db }).stdout)).toMatchObject({ imported: 2, updated: 1 });
+    expect(JSON.parse(custkit(['import', file, '--json'], { db }).stdout)).toMatchObject({ imported: 2, updated: 1, repeated_rows: 1, consent_conflicts: 1 });
     expect(query(db, 'SELECT external_id, city FROM contacts ORDER BY id')).toEqual([{ external_id: 'A1', city: 'Paris' }, { external_id: 'A2', city: 'Nice' }]);
-    expect(query(db, 'SELECT contact_id, status FROM consents ORDER BY id')).toEqual([{ contact_id: 1, status: 'granted' }, { contact_id: 1, status: 'withdrawn' }]);
+    // The grant of row 2 is not kept beside the withdrawal of row 3 of the same file.
+    expect(query(db, 'SELECT contact_id, status FROM consents ORDER BY id')).toEqual([{ contact_id: 1, status: 'withdrawn' }]);
   });
 
   it('sends a re-imported row of a merged-away record to its survivor', () => {

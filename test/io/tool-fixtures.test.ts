@@ -46,7 +46,7 @@ const TOOLS: Record<string, { kind: string; tool: string; columns: Record<string
     kind: 'contacts', tool: 'Mailchimp audience',
     columns: {
       'Email Address': 'email', 'First Name': 'first_name', 'Last Name': 'last_name', Address: 'address_line1', 'Phone Number': 'phone',
-      Birthday: 'birth_date', MEMBER_RATING: null, OPTIN_TIME: 'created_at', OPTIN_IP: null, CONFIRM_TIME: null, CONFIRM_IP: null,
+      Birthday: null, MEMBER_RATING: null, OPTIN_TIME: 'created_at', OPTIN_IP: null, CONFIRM_TIME: null, CONFIRM_IP: null,
       LATITUDE: null, LONGITUDE: null, GMTOFF: null, DSTOFF: null, TIMEZONE: null, CC: null, REGION: null, LAST_CHANGED: null,
       LEID: null, EUID: null, NOTES: null, TAGS: 'tags',
     },
