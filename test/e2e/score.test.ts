@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/db.js';
-import { custkit, fixture, hasSharedData, tempDb, tempDir } from '../helpers/cli.js';
+import { custkit, fixture, hasSharedData, SHARED_DATA, tempDb, tempDir } from '../helpers/cli.js';
 import { loadCdnow } from '../score/cdnow-data.js';
 
 /** A store holding fixtures/score-purchases.csv (12 customers C01..C12; expected values worked out by hand). */
@@ -58,6 +58,7 @@ describe('custkit score / segments on the fixture', () => {
     expect(rows.find((r) => r.segment === 'prospect')).toMatchObject({ customers: 1, revenueMinor: 0, aovMinor: null, medianRecencyDays: null });
     expect(rows.find((r) => r.segment === 'no net purchase')).toMatchObject({ customers: 1, revenueMinor: -3000, aovMinor: null, medianRecencyDays: null });
     expect(rows.reduce((sum, r) => sum + (r.revenueMinor as number), 0)).toBe(222500);
+    expect(JSON.parse(json.stdout).total).toEqual({ customers: 12, revenueMinor: 222500 });
     const text = custkit(['segments'], { db });
     expect(text.stdout).toMatch(/Can't Lose Them\s.*\s1\s.*8\.3%\s.*1,200\.00\s.*53\.9%\s.*240\.00\s.*121/);
   });
@@ -258,5 +259,18 @@ describe.skipIf(!hasSharedData('cdnow/CDNOW_sample.txt'))('custkit score --clv o
     const ro = new Database(db, { readonly: true });
     expect(ro.prepare('SELECT count(*) FROM score_runs').pluck().get()).toBe(0);
     ro.close();
+  });
+});
+
+describe.skipIf(!hasSharedData('excel/online_retail_II_sample.xlsx'))('custkit score --clv on the Online Retail II sample (shared data)', () => {
+  it('refuses the holdout check with what the data lack: two days of invoices a year apart hold no repeat purchase', () => {
+    const db = tempDb();
+    expect(custkit(['import', path.join(SHARED_DATA, 'excel/online_retail_II_sample.xlsx'), '--all-sheets'], { db }).code).toBe(3);
+    const holdout = custkit(['score', '--as-of', '2010-12-01', '--clv', '--holdout', '6m'], { db });
+    expect(holdout.code).toBe(1);
+    expect(holdout.stderr).toMatch(/CLV needs at least 10 customers and 3 of them with a purchase on a second day .* up to 2010-06-01; found 25 and 0/);
+    const store = new Database(db, { readonly: true });
+    expect(store.prepare('SELECT count(*) FROM score_runs').pluck().get()).toBe(0);
+    store.close();
   });
 });
