@@ -69,7 +69,9 @@ export function summaryRow(s: ClvSummary, i: number): ClvSummaryRow {
  * before the date score_days was built for: the holdout check's calibration end), by contact id.
  */
 export function clvSummary(db: Db, asOf: string): ClvSummary {
-  const length = db.prepare('SELECT count(DISTINCT contact_id) FROM score_days WHERE day <= ?').pluck().get(asOf) as number;
+  // Capacity: every contact with a purchase day has a row in score_customers; counting them is cheaper
+  // than a DISTINCT over the days, and the arrays are cut to the customers actually read.
+  const length = db.prepare('SELECT count(*) FROM score_customers').pluck().get() as number;
   const s: ClvSummary = {
     length,
     contactId: new Float64Array(length),
@@ -100,6 +102,7 @@ export function clvSummary(db: Db, asOf: string): ClvSummary {
     s.repeatMeanMinor[i] = x > 0 ? repeatSpend / x : 0;
     i++;
   }
+  s.length = i;
   return s;
 }
 
