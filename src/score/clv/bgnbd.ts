@@ -34,11 +34,25 @@ export interface BgNbdData {
   customers: number;
 }
 
+/** Distinct values ascending, and each value's position among them (native sort + binary search). */
 function indexValues(values: Float64Array): { values: Float64Array; index: Uint32Array } {
-  const distinct = Float64Array.from(new Set(values)).sort();
-  const at = new Map<number, number>();
-  distinct.forEach((v, i) => at.set(v, i));
-  return { values: distinct, index: Uint32Array.from(values, (v) => at.get(v)!) };
+  const sorted = Float64Array.from(values).sort();
+  let n = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[n++] = sorted[i]!;
+  const distinct = sorted.slice(0, n);
+  const index = new Uint32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (distinct[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    index[i] = lo;
+  }
+  return { values: distinct, index };
 }
 
 export function bgnbdData(x: Float64Array, tx: Float64Array, T: Float64Array, weight: Float64Array): BgNbdData {

@@ -106,28 +106,33 @@ export function clvSummary(db: Db, asOf: string): ClvSummary {
   return s;
 }
 
-const key = (x: number, tx: number, T: number) => (x * 65536 + tx) * 65536 + T;
-
-/** Groups identical (x, tx, T) histories, in weeks. */
+/**
+ * Groups identical (x, tx, T) histories (days in, weeks out). Each history packs into one exact double
+ * (x · 2^32 + tx · 2^16 + T; days stay below 2^16, x below 2^21), so grouping is a native sort of a
+ * million numbers and one pass, instead of a million hash-map operations.
+ */
 export function groupSummary(s: ClvSummary): { data: BgNbdData } {
-  const index = new Map<number, number>();
-  const x: number[] = [];
-  const tx: number[] = [];
-  const T: number[] = [];
-  const weight: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    const k = key(s.x[i]!, s.txDays[i]!, s.TDays[i]!);
-    const at = index.get(k);
-    if (at !== undefined) weight[at]! += 1;
-    else {
-      index.set(k, x.length);
-      x.push(s.x[i]!);
-      tx.push(s.txDays[i]! / 7);
-      T.push(s.TDays[i]! / 7);
-      weight.push(1);
+  const keys = new Float64Array(s.length);
+  for (let i = 0; i < s.length; i++) keys[i] = (s.x[i]! * 65536 + s.txDays[i]!) * 65536 + s.TDays[i]!;
+  keys.sort();
+  let groups = 0;
+  for (let i = 0; i < keys.length; i++) if (i === 0 || keys[i] !== keys[i - 1]) groups++;
+  const x = new Float64Array(groups);
+  const tx = new Float64Array(groups);
+  const T = new Float64Array(groups);
+  const weight = new Float64Array(groups);
+  let g = -1;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (i === 0 || k !== keys[i - 1]) {
+      g++;
+      x[g] = Math.floor(k / 4294967296);
+      tx[g] = (Math.floor(k / 65536) % 65536) / 7;
+      T[g] = (k % 65536) / 7;
     }
+    weight[g]! += 1;
   }
-  return { data: bgnbdData(Float64Array.from(x), Float64Array.from(tx), Float64Array.from(T), Float64Array.from(weight)) };
+  return { data: bgnbdData(x, tx, T, weight) };
 }
 
 /** Repeat customers with a positive mean repeat spend (Gamma-Gamma's input), mean in currency units. */
