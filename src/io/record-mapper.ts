@@ -70,10 +70,20 @@ export type MappedRow =
 
 const CANCELLED = /^(annul|cancel|rembours|refund|retour|return|avoir|credit)/i;
 
+/**
+ * A leading apostrophe before a digit or = + - @ is the guard a spreadsheet or an export (Shopify's
+ * `'+33…` phones, a guarded `'-leroy@…` address) puts in front of text it must not read as a number or a
+ * formula: it is not part of the value. An apostrophe before a letter (`'t Hooft`) is kept.
+ */
+const SPREADSHEET_GUARDED = /^'[\d=+\-@]/;
+
 /** A cell as text, the way the user sees it in the file. */
 export function cellText(cell: Cell | undefined): string {
   if (cell === null || cell === undefined) return '';
-  if (typeof cell === 'string') return cell.trim();
+  if (typeof cell === 'string') {
+    const text = cell.trim();
+    return text.charCodeAt(0) === 39 /* ' */ && SPREADSHEET_GUARDED.test(text) ? text.slice(1) : text;
+  }
   if (cell instanceof Date) return dateToIso(cell) ?? '';
   return String(cell);
 }

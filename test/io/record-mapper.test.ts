@@ -97,3 +97,22 @@ describe('RowMapper: purchases', () => {
     expect(result.reasons.map((r) => r.column)).toEqual(['Code client', 'Date', 'Quantité', 'Prix unitaire']);
   });
 });
+
+describe('cellText: the spreadsheet guard apostrophe', () => {
+  it("drops a leading ' before a digit or = + - @ (Shopify's '+33… phones), keeps it before a letter", async () => {
+    const { cellText } = await import('../../src/io/record-mapper.js');
+    expect(cellText("'+33687654321")).toBe('+33687654321');
+    expect(cellText(" '0612345678 ")).toBe('0612345678');
+    expect(cellText("'-leroy@gmail.com")).toBe('-leroy@gmail.com');
+    expect(cellText("'t Hooft")).toBe("'t Hooft");
+    expect(cellText("'")).toBe("'");
+  });
+
+  it('imports a guarded phone and email without the apostrophe', () => {
+    const m = mapper(['E-mail', 'Téléphone'], 'contacts');
+    const result = m.map(["'-leroy@gmail.com", "'+33687654321"]);
+    expect(result.kind).toBe('contact');
+    if (result.kind !== 'contact') return;
+    expect(result.draft.values).toMatchObject({ email: '-leroy@gmail.com', email_norm: '-leroy@gmail.com', phone_digits: '+33687654321' });
+  });
+});
