@@ -22,16 +22,31 @@ export function neutralise(text: string): string {
 const NUMBER_RE = /^-?\d+(?:\.\d+)?$/;
 const DATE_RE = /^\d{1,4}[-/]\d{1,2}(?:[-/]\d{1,4})?(?: \d{2}:\d{2}(?::\d{2})?)?$/;
 const ID_RE = /^[\w-]+$/;
+/**
+ * Identifier shapes written byte-exact in CSV even when they start with + - or @: none can hold what a
+ * formula needs to do harm (a function call's parentheses, a quote, `|` of DDE, `!` of a reference to
+ * another file, `=`), so a spreadsheet reads at worst an arithmetic value, never runs anything.
+ */
+const EMAIL_RE = /^[^\s"'()=|!,;<>\\[\]:@]+@[^\s"'()=|!,;<>\\[\]:@]+$/;
+const PHONE_RE = /^\+?[0-9][0-9 .\-()/]*$/;
+const CODE_RE = /^[\p{L}\p{N}+-][\p{L}\p{N} ._/+#-]*$/u;
 
 /**
- * The cell as a spreadsheet should get it. A typed kind is trusted only when the value really has that
- * shape (a birth date the import could not parse is stored as the raw text, and is treated as text).
+ * The cell as a CSV meant for a spreadsheet should hold it. A typed kind is trusted only when the value
+ * really has that shape (a birth date the import could not parse is stored as the raw text, and is
+ * treated as text); an identifier of its shape is written byte-exact.
  */
 export function spreadsheetCell(kind: ValueKind, value: OutValue): OutValue {
   if (value === null || typeof value === 'number') return value;
   switch (kind) {
     case 'e164':
-      if (isE164(value)) return value;
+      if (isE164(value) || PHONE_RE.test(value)) return value;
+      break;
+    case 'email':
+      if (EMAIL_RE.test(value)) return value;
+      break;
+    case 'code':
+      if (CODE_RE.test(value)) return value;
       break;
     case 'number':
       if (NUMBER_RE.test(value)) return value;
@@ -47,6 +62,19 @@ export function spreadsheetCell(kind: ValueKind, value: OutValue): OutValue {
   }
   return neutralise(value);
 }
+
+/**
+ * The cell as an XLSX sheet holds it: a string is a string cell (inline text, never a formula), written
+ * as it is, never prefixed; a number column holds numbers. XML 1.0 cannot carry most control
+ * characters (a NUL would make the workbook unreadable): they are dropped.
+ */
+export function xlsxCell(kind: ValueKind, value: OutValue): OutValue | { richText: { text: string }[] } {
+  if (value === null || typeof value === 'number') return value;
+  if (kind === 'number' && NUMBER_RE.test(value)) return Number(value);
+  return { richText: [{ text: value.replace(XML_INVALID, '') }] };
+}
+
+const XML_INVALID = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g;
 
 /** 'yyyy-mm-dd[ hh:mm:ss]' to the tool's date format; anything else (raw text) unchanged. */
 export function formatDate(value: OutValue, format: DateFormat): OutValue {

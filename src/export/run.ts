@@ -11,7 +11,8 @@ import { csvLineKeys } from './csv-lines.js';
 import { transformKind } from './format.js';
 import { rowValues, type OutputColumn } from './lines.js';
 import { nowIso, osUser } from './keys.js';
-import { ChannelGate, type GateTuning } from './gate.js';
+import { ChannelGate, KEPT, NO_ADDRESS, NO_CONSENT, SAME_ADDRESS, SUPPRESSED, type GateTuning, type ReasonCounts } from './gate.js';
+import type { Funnel } from './funnel.js';
 import { defaultWorkers, ExportWorkers, RANGE_KEYS, tasksOf, type ParallelTuning, type WorkerSetup } from './parallel.js';
 import { buildQuery, driveBounds, registerFunctions, resolveRun, SelectionError, type BuiltQuery, type Selection } from './select.js';
 import { pickSeeds, type SeedRow } from './seeds.js';
@@ -48,6 +49,8 @@ export interface ExportResult {
   unencodable: number;
   /** Worker threads that read the rows (0: this thread did). */
   workers: number;
+  /** Why the list holds these rows: the selection and each channel rule's count. */
+  funnel: Funnel;
 }
 
 interface Plan {
@@ -105,8 +108,11 @@ function seedBase(seed: SeedRow, baseKeys: string[], positions: number[], neighb
   return row;
 }
 
-/** The rows that leave, in order: the statement's candidates through the channel rules, up to --limit. */
-function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tuning: GateTuning | undefined): Generator<unknown[], void, undefined> {
+/**
+ * The rows that leave, in order: the statement's selected rows through the channel rules, up to
+ * --limit. `counts` gets what the rules made of each row examined (the funnel).
+ */
+function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tuning: GateTuning | undefined, counts: ReasonCounts): Generator<unknown[], void, undefined> {
   const statement = db.prepare(query.sql).raw(true);
   const rows = statement.iterate(...query.params) as IterableIterator<unknown[]>;
   if (!query.gate) {
@@ -120,10 +126,46 @@ function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tun
   let n = 0;
   for (const row of rows) {
     gate ??= new ChannelGate(db, query.gate, tuning);
-    if (!gate.keep(row)) continue;
+    const reason = gate.decide(row);
+    counts[reason]++;
+    if (reason !== KEPT) continue;
     yield row;
     if (++n === limit) return; // leaving the loop closes the statement
   }
+}
+
+/** The funnel, once the rows are written: from the rules' counts, or (post) from one statement. */
+function funnelOf(db: Db, request: ExportRequest, query: BuiltQuery, counts: ReasonCounts, rows: number, seeds: number): Funnel {
+  const selection = request.selection;
+  const consent = selection.includeUnconsented ? null : 0;
+  if (!query.gate) {
+    const f = db.prepare(query.funnelSql!).get(...query.selectedParams) as { selected: number; reachable: number; consenting: number; unsuppressed: number; addresses: number };
+    return {
+      channel: selection.channel,
+      selected: f.selected,
+      noAddress: f.selected - f.reachable,
+      noConsent: consent === null ? null : f.reachable - f.consenting,
+      suppressed: f.consenting - f.unsuppressed,
+      sameAddress: f.unsuppressed - f.addresses,
+      overLimit: Math.max(0, f.addresses - rows),
+      written: rows,
+      seeds,
+    };
+  }
+  const examined = counts.reduce((a, b) => a + b, 0);
+  // --limit stopped the rows early: the rest of the selection was not examined.
+  const selected = selection.limit !== undefined && rows === selection.limit ? (db.prepare(query.selectedSql).pluck().get(...query.selectedParams) as number) : examined;
+  return {
+    channel: selection.channel,
+    selected,
+    noAddress: counts[NO_ADDRESS],
+    noConsent: consent === null ? null : counts[NO_CONSENT],
+    suppressed: counts[SUPPRESSED],
+    sameAddress: counts[SAME_ADDRESS],
+    overLimit: selected - examined,
+    written: rows,
+    seeds,
+  };
 }
 
 /** Below this many drive keys (contacts, or scores), an export stays on one thread. */
@@ -178,6 +220,7 @@ function startWorkers(db: Db, request: ExportRequest, plan: Plan, dateFormat: Da
     kinds,
     delimiter,
     encoding,
+    limited: limit !== undefined,
   }));
   const workers = ExportWorkers.start(setups);
   return workers ? { workers, bounds, width: tuning.rangeKeys ?? RANGE_KEYS } : null;
@@ -230,7 +273,7 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   if (withSeeds > 0) {
     const count = buildQuery(db, request.selection, plan.baseKeys, 'count');
     let total = 0;
-    for (const _ of selectedRows(db, count, request.selection.limit, request.tuning)) total++;
+    for (const _ of selectedRows(db, count, request.selection.limit, request.tuning, [0, 0, 0, 0, 0])) total++;
     slots = seedSlots(total, seeds.length);
   }
 
@@ -247,15 +290,16 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   const toValues = rowValues(plan.outputs, query.positions, dateFormat);
 
   let rows = 0;
+  const counts: ReasonCounts = [0, 0, 0, 0, 0];
   let position = 0; // 0-based output row, seeds included
   let nextSlot = 0;
   const seedPositions: { seed: SeedRow; position: number }[] = [];
   let files: FileResult[];
   try {
-    if (parallel) rows = await parallel.workers.run(sink, parallel.bounds, parallel.width, request.selection.limit, request.onProgress);
+    if (parallel) rows = await parallel.workers.run(sink, parallel.bounds, parallel.width, counts, request.selection.limit, request.onProgress);
     else {
       let last: unknown[] | null = null;
-      for (const row of selectedRows(db, query, request.selection.limit, request.tuning)) {
+      for (const row of selectedRows(db, query, request.selection.limit, request.tuning, counts)) {
         while (nextSlot < slots.length && slots[nextSlot] === position) {
           const seed = seeds[nextSlot]!;
           await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, query.positions, row)));
@@ -311,5 +355,6 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     for (const s of seedPositions) link.run(id, s.seed.id, s.position);
     return id;
   })();
-  return { exportId, rows, seeds: seedPositions.length, files, validated, runId, unencodable: sink.unencodable, workers: parallel?.workers.size ?? 0 };
+  const funnel = funnelOf(db, request, query, counts, rows, seedPositions.length);
+  return { exportId, rows, seeds: seedPositions.length, files, validated, runId, unencodable: sink.unencodable, workers: parallel?.workers.size ?? 0, funnel };
 }

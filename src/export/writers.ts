@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { PassThrough, type Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { ValueKind } from './columns.js';
-import { spreadsheetCell, type OutValue } from './format.js';
+import { xlsxCell, type OutValue } from './format.js';
 import { EncodedText, FLUSH_AT, RowText, type Format } from './lines.js';
 
 export type { Format } from './lines.js';
@@ -27,6 +27,10 @@ export interface SinkOptions {
   bom: boolean;
   /** Data rows per file (header not counted); more rows go to the next numbered file. */
   maxRowsPerFile?: number;
+  /** Bytes per file: a row that would take a file past it starts the next numbered file (text formats). */
+  maxBytesPerFile?: number;
+  /** The XLSX sheet's name (default "Contacts"). */
+  sheet?: string;
 }
 
 export interface FileResult {
@@ -51,8 +55,6 @@ export function checkOutputPath(out: string): void {
     throw new OutputError(`${out}: cannot write in ${dir}`);
   }
 }
-
-const XML_INVALID = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g;
 
 /** Where one file's bytes go: a temporary file (or stdout), hashed on the way. */
 class ByteTarget {
@@ -155,8 +157,9 @@ export class ExportSink {
       })();
       // No shared strings and no styles: each row can be flushed as it is committed.
       this.workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: pipe, useSharedStrings: false, useStyles: false });
-      this.sheet = this.workbook.addWorksheet('Contacts');
-      this.sheet.addRow(this.headers).commit();
+      // Frozen header row: the file is for a person to read and edit.
+      this.sheet = this.workbook.addWorksheet(this.options.sheet ?? 'Contacts', { views: [{ state: 'frozen', ySplit: 1 }] });
+      this.sheet.addRow(this.headers.map((h) => xlsxCell('text', h))).commit();
       return;
     }
     if (this.options.bom && this.options.format === 'csv') await target.write(Buffer.from([0xef, 0xbb, 0xbf]));
@@ -188,11 +191,11 @@ export class ExportSink {
    * Writes one row. Text formats append to a buffer and return a promise only when the buffer went to
    * the file (await it: the file's backpressure); no promise per row for the other rows.
    */
-  writeRow(values: OutValue[]): Promise<void> | undefined {
+  writeRow(values: OutValue[], kinds?: ValueKind[]): Promise<void> | undefined {
     const part = this.current;
     const max = this.options.maxRowsPerFile;
-    if (!part || (max !== undefined && part.rows >= max) || !this.text) return this.writeRowAsync(values);
-    this.pendingText.append(this.text.row(values, part.rows === 0));
+    if (!part || (max !== undefined && part.rows >= max) || !this.text || this.options.maxBytesPerFile !== undefined) return this.writeRowAsync(values, kinds);
+    this.pendingText.append(this.text.row(values, part.rows === 0, kinds));
     part.rows++;
     return this.pendingText.pending() >= FLUSH_AT ? this.flush() : undefined;
   }
@@ -203,7 +206,7 @@ export class ExportSink {
    * limit per file.
    */
   async writeEncodedRows(bytes: Buffer, rows: number, unencodable: number): Promise<void> {
-    if (this.options.maxRowsPerFile !== undefined || !this.text) throw new Error('writeEncodedRows: a text format without a row limit per file');
+    if (this.options.maxRowsPerFile !== undefined || this.options.maxBytesPerFile !== undefined || !this.text) throw new Error('writeEncodedRows: a text format without a limit per file');
     if (rows === 0) return;
     if (!this.current) await this.open();
     const part = this.current!;
@@ -216,26 +219,35 @@ export class ExportSink {
   }
 
   /** A row that opens a file (the first, or the first after a split) or goes to a workbook. */
-  private async writeRowAsync(values: OutValue[]): Promise<void> {
+  private async writeRowAsync(values: OutValue[], kinds?: ValueKind[]): Promise<void> {
     const max = this.options.maxRowsPerFile;
+    const maxBytes = this.options.maxBytesPerFile;
+    let text: string | null = null;
+    if (this.current && this.text && maxBytes !== undefined) {
+      // A file never goes past the byte limit: the row starts the next file when it would.
+      text = this.text.row(values, this.current.rows === 0, kinds);
+      const bytes = this.current.target.bytes + this.pendingText.pending() + Buffer.byteLength(text) + Buffer.byteLength(this.text.tail(this.current.rows + 1));
+      if (bytes > maxBytes && this.current.rows > 0) {
+        if (this.options.out === '-') throw new OutputError(`the list does not fit in one file of ${maxBytes.toLocaleString('en')} bytes: use --out FILE to split it into numbered files`);
+        await this.finishPart();
+        text = null;
+      }
+    }
     if (this.current && max !== undefined && this.current.rows >= max) {
       if (this.options.out === '-') throw new OutputError(`the list does not fit in one file of ${(max + 1).toLocaleString('en')} rows (header included): use --out FILE to split it into numbered files`);
       await this.finishPart();
+      text = null;
     }
     if (!this.current) await this.open();
-    if (this.options.format !== 'xlsx') {
-      await this.writeRow(values);
+    const part = this.current!;
+    if (this.text) {
+      this.pendingText.append(text ?? this.text.row(values, part.rows === 0, kinds));
+      part.rows++;
+      if (this.pendingText.pending() >= FLUSH_AT) await this.flush();
       return;
     }
-    const part = this.current!;
     part.rows++;
-    const cells = values.map((v, i) => {
-      const cell = spreadsheetCell(this.kinds[i]!, v);
-      if (typeof cell !== 'string') return cell;
-      if (this.kinds[i] === 'number' && cell !== '') return Number(cell);
-      // XML 1.0 cannot hold most control characters: a NUL would make the workbook unreadable.
-      return cell.replace(XML_INVALID, '');
-    });
+    const cells = values.map((v, i) => xlsxCell((kinds ?? this.kinds)[i]!, v));
     this.sheet!.addRow(cells).commit();
     // Let the zip stream drain now and then: exceljs buffers what is committed until the loop yields.
     if (part.rows % 2000 === 0) await new Promise<void>((resolve) => setImmediate(resolve));

@@ -49,26 +49,29 @@ describe('spreadsheet safety', () => {
     expect(body.find((r) => r[0] === 'h1@example.com')![4]).toBe('1990-01-02');
   });
 
-  it('XLSX opens with exceljs: header, neutralised text as text, numbers as numbers', async () => {
+  it('XLSX opens with exceljs: header, every text a string cell written as it is (never prefixed), numbers as numbers', async () => {
     const { file, result } = await exportFile(hostileStore(), {}, { format: 'xlsx', columns: COLUMNS });
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.readFile(file);
     expect(workbook.worksheets).toHaveLength(1);
     const sheet = workbook.worksheets[0]!;
-    expect((sheet.getRow(1).values as unknown[]).slice(1)).toEqual(COLUMNS);
+    expect(sheet.getRow(1).cellCount).toBe(COLUMNS.length);
+    expect(COLUMNS.map((_, i) => sheet.getRow(1).getCell(i + 1).text)).toEqual(COLUMNS);
     expect(sheet.rowCount).toBe(1 + HOSTILE.length);
     expect(result.rows).toBe(HOSTILE.length);
     const names: unknown[] = [];
     for (let r = 2; r <= sheet.rowCount; r++) {
       const row = sheet.getRow(r);
-      names.push(row.getCell(2).value);
-      expect(row.getCell(4).value).toBe('+33612345678');
+      names.push(row.getCell(2).text);
+      expect(row.getCell(2).type).toBe(ExcelJS.ValueType.RichText);
+      expect(row.getCell(4).text).toBe('+33612345678');
+      expect(row.getCell(6).text).toBe('-Lapsed');
       expect(row.getCell(7).value).toBe(5);
       expect(row.getCell(8).value).toBe(-25);
       expect(row.getCell(2).formula).toBeUndefined();
     }
-    // XML keeps no NUL and reads CR as LF; every hostile name still starts with the apostrophe.
-    expect(names.sort()).toEqual(HOSTILE.map((t) => `'${t.replace(/\0/g, '').replace(/\r/g, '\n')}`).sort());
+    // XML keeps no NUL and reads CR as LF; the names are as they were, a string cell is never a formula.
+    expect(names.sort()).toEqual(HOSTILE.map((t) => t.replace(/\0/g, '').replace(/\r/g, '\n')).sort());
   });
 });
 

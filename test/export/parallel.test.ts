@@ -156,6 +156,7 @@ describe('export on worker threads', () => {
       kinds: ['text'],
       delimiter: ',',
       encoding: 'utf8',
+      limited: false,
     };
     const writer = makeStore(file).db;
     writer.exec('BEGIN IMMEDIATE');
