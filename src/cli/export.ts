@@ -3,8 +3,11 @@ import { Option, type Command } from 'commander';
 import { CliError, ExitCode, Progress, UsageError } from './context.js';
 import type { Wrap } from './main.js';
 import { parseWorkersFlag } from './validate-options.js';
+import { delimiterOf } from './output-flags.js';
 import { PRESETS, type DateFormat } from '../export/columns.js';
 import { FilterError } from '../export/filter.js';
+import { funnelLines, funnelVerdict } from '../export/funnel.js';
+import { describeSelection } from '../export/history.js';
 import { runExport } from '../export/run.js';
 import { SelectionError, type StatusFilter } from '../export/select.js';
 import { FORMATS, OutputError, type Format } from '../export/writers.js';
@@ -52,14 +55,6 @@ function positiveInt(flag: string, value: string | undefined, allowZero = false)
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || (!allowZero && Number(value) === 0)) throw new UsageError(`${flag} ${value}: expected a whole number${allowZero ? '' : ' above 0'}`);
   return Number(value);
-}
-
-function delimiterOf(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const named: Record<string, string> = { tab: '\t', '\\t': '\t', comma: ',', semicolon: ';', pipe: '|' };
-  const delimiter = named[value] ?? value;
-  if (![',', ';', '\t', '|'].includes(delimiter)) throw new UsageError(`--delimiter ${value}: use , ; tab or |`);
-  return delimiter;
 }
 
 function formatOf(flag: string | undefined, out: string): Format {
@@ -163,8 +158,16 @@ export function registerExport(program: Command, wrap: Wrap): void {
           if (flags.includeUnconsented) ctx.warn(`--include-unconsented: people without consent for ${flags.channel} are in this list; it is recorded as export #${result.exportId} and must not be used for marketing`);
           if (result.unencodable > 0) ctx.warn(`${result.unencodable} character(s) have no Windows-1252 code and were written as "?": use --encoding utf8 to keep them`);
           const where = result.files.map((f) => (f.path === '-' ? 'stdout' : f.path)).join(', ');
-          if (ctx.json) ctx.printJson(result);
-          else ctx.info(`exported ${result.rows.toLocaleString('en')} row(s)${result.seeds ? ` and ${result.seeds} seed(s)` : ''} to ${where} (export #${result.exportId}, sha256 ${result.files[0]!.sha256.slice(0, 12)}…)`);
+          const selection = describeSelection({ segments: flags.segment, tags: flags.tag, where: flags.where, status: flags.status, limit });
+          const verdict = funnelVerdict(result.funnel, `${selection}${flags.status === 'active' ? '; active contacts only' : ''}`);
+          if (ctx.json) ctx.printJson({ ...result, verdict });
+          else {
+            ctx.info(`funnel (${flags.channel}, ${selection}):`);
+            for (const line of funnelLines(result.funnel)) ctx.info(line);
+            ctx.info(`exported ${result.rows.toLocaleString('en')} row(s)${result.seeds ? ` and ${result.seeds} seed(s)` : ''} to ${where} (export #${result.exportId}, sha256 ${result.files[0]!.sha256.slice(0, 12)}…)`);
+          }
+          // An empty list is worth a warning even under --quiet: a campaign about to go to nobody.
+          if (verdict !== null && !ctx.json) (result.rows === 0 ? ctx.warn(verdict) : ctx.info(verdict));
           return result.unencodable > 0 ? ExitCode.Partial : ExitCode.Ok;
         } catch (error) {
           progress.done();

@@ -95,7 +95,8 @@ export class RowText {
     if (this.format === 'csv') {
       const cells = kinds ? kinds.map((k) => this.cellOf(k)) : this.cells;
       let line = cells[0]!(values[0] ?? null);
-      for (let i = 1; i < values.length; i++) line += this.delimiter + cells[i]!(values[i] ?? null);
+      // A row may hold more cells than the header (a rejected row kept whole): those are free text.
+      for (let i = 1; i < values.length; i++) line += this.delimiter + (cells[i] ?? this.cellOf('text'))(values[i] ?? null);
       return `${line}\r\n`;
     }
     const record: Record<string, OutValue> = {};
