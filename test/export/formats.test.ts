@@ -130,3 +130,38 @@ describe('output formats and options', () => {
     expect((db.prepare('SELECT count(*) AS n FROM exports').get() as { n: number }).n).toBe(0);
   });
 });
+
+describe('addresses and identifiers are written byte-exact in every format', () => {
+  function store() {
+    const { db } = makeStore();
+    addEmailable(db, { email: '-leroy@gmail.com', firstName: '+33612345678', lastName: 'Leroy', postalCode: '-01000', sms: '+33612345678' });
+    return db;
+  }
+  const columns = ['email', 'first_name', 'postal_code', 'sms'];
+
+  it('CSV: the email and codes as they are; a name that looks like a phone is free text, neutralised', async () => {
+    const { file } = await exportFile(store(), {}, { format: 'csv', columns, parallel: { workers: 0 } });
+    expect(fs.readFileSync(file, 'utf8').split('\r\n')[1]).toBe("-leroy@gmail.com,'+33612345678,-01000,+33612345678");
+    const many = await exportFile(store(), {}, { format: 'csv', columns, parallel: { workers: 2 } });
+    expect(fs.readFileSync(many.file, 'utf8')).toBe(fs.readFileSync(file, 'utf8'));
+  });
+
+  it('XLSX: no apostrophe anywhere, every cell a string cell', async () => {
+    for (const preset of [undefined, 'brevo', 'hubspot']) {
+      const { file } = await exportFile(store(), {}, preset ? { format: 'xlsx', preset } : { format: 'xlsx', columns });
+      const workbook = new ExcelJS.Workbook();
+      await workbook.xlsx.readFile(file);
+      const row = workbook.worksheets[0]!.getRow(2);
+      const texts: string[] = [];
+      row.eachCell((cell) => texts.push(cell.text));
+      expect(texts).toContain('-leroy@gmail.com');
+      expect(texts).toContain('+33612345678');
+      expect(texts.some((t) => t.startsWith("'"))).toBe(false);
+    }
+  });
+
+  it('JSON: written as stored', async () => {
+    const { file } = await exportFile(store(), {}, { format: 'json', columns });
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual([{ email: '-leroy@gmail.com', first_name: '+33612345678', postal_code: '-01000', sms: '+33612345678' }]);
+  });
+});
