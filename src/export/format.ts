@@ -86,6 +86,18 @@ export function formatDate(value: OutValue, format: DateFormat): OutValue {
   return `${m[1]}-${m[2]}-${m[3]}`;
 }
 
+/** A stored time (custkit writes UTC: 'yyyy-mm-dd hh:mm:ss', or ISO with Z) as 'yyyy-mm-dd hh:mm:ss'; a plain day at midnight. */
+function utcTimestamp(value: OutValue): string | null {
+  if (typeof value !== 'string') return null;
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(:\d{2})?(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(value.trim());
+  if (!m) return null;
+  if (m[4] && m[4] !== 'Z') {
+    const date = new Date(value.trim().replace(' ', 'T'));
+    return Number.isNaN(date.getTime()) ? null : date.toISOString().slice(0, 19).replace('T', ' ');
+  }
+  return `${m[1]} ${m[2] ?? '00:00'}${m[3] ?? ':00'}`;
+}
+
 function tagsList(value: OutValue): string[] {
   if (typeof value !== 'string' || value === '') return [];
   try {
@@ -101,6 +113,8 @@ export function transformKind(transform: Transform, sourceKind: ValueKind): Valu
   switch (transform) {
     case 'date':
     case 'birthday-mmdd':
+    case 'iso-timestamp':
+    case 'mailchimp-time':
       return 'date';
     case 'value':
       return sourceKind === 'tags' ? 'text' : sourceKind;
@@ -134,17 +148,33 @@ export function applyTransform(transform: Transform, values: OutValue[], dateFor
       return tags.length ? tags.join(',') : null;
     }
     case 'mailchimp-address': {
-      // Mailchimp's combined Address field: parts separated by two spaces, no commas, country as ISO code.
-      const [line1, line2, city, postal, country] = values.map((v) => (v == null ? '' : String(v).replace(/,/g, ' ').replace(/\s+/g, ' ').trim()));
+      // Mailchimp's combined Address field: street, line 2, city, state, zip, country, separated by two
+      // spaces, no commas, country as ISO code (GB, not UK).
+      const [line1, line2, city, region, postal, country] = values.map((v) => (v == null ? '' : String(v).replace(/,/g, ' ').replace(/\s+/g, ' ').trim()));
       if (!line1 || !city) return null;
-      return [line1, line2, city, postal, country].filter((p) => p !== '').join('  ');
+      return [line1, line2, city, region, postal, country === 'UK' ? 'GB' : country].filter((p) => p !== '').join('  ');
     }
     case 'klaviyo-consent': {
+      // Klaviyo's consent statuses.
       const status = values[0];
-      if (status === 'granted') return 'Subscribe';
-      if (status === 'withdrawn') return 'Unsubscribed';
-      return 'Never subscribed';
+      if (status === 'granted') return 'SUBSCRIBED';
+      if (status === 'withdrawn') return 'UNSUBSCRIBED';
+      return 'NEVER_SUBSCRIBED';
     }
+    case 'iso-timestamp': {
+      // ISO 8601 with its time zone: custkit records times in UTC.
+      const at = utcTimestamp(values[0] ?? null);
+      return at === null ? null : `${at.replace(' ', 'T')}Z`;
+    }
+    case 'mailchimp-time':
+      // Mailchimp's OPTIN_TIME: YYYY-MM-DD HH:MM:SS.
+      return utcTimestamp(values[0] ?? null);
+    case 'hubspot-marketable':
+      // HubSpot's "Marketing contact status" property is a boolean.
+      return values[0] === 'granted' ? 'true' : 'false';
+    case 'hubspot-legal-basis':
+      // One of the property's options; a person who did not consent gets none (HubSpot's own value is not ours to guess).
+      return values[0] === 'granted' ? 'Freely given consent from contact' : null;
     case 'uppercase':
       return typeof values[0] === 'string' ? values[0].toUpperCase() : values[0] ?? null;
     default:

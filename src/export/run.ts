@@ -32,6 +32,10 @@ export interface ExportRequest {
   withSeeds?: number;
   /** Overrides the preset's rows-per-file limit (header included), e.g. to test splitting. */
   maxRowsPerFile?: number;
+  /** Overrides the preset's bytes-per-file limit (a paid plan's larger one, or a smaller one to test). */
+  maxBytesPerFile?: number;
+  /** The preset's header language, for tools that name attributes in the account's language (Brevo). */
+  lang?: 'en' | 'fr';
   onProgress?: (rows: number) => void;
   /** Where the channel rules switch strategy (tests only: every setting gives the same rows). */
   tuning?: GateTuning;
@@ -51,6 +55,10 @@ export interface ExportResult {
   workers: number;
   /** Why the list holds these rows: the selection and each channel rule's count. */
   funnel: Funnel;
+  /** XLSX files larger than the tool takes (they cannot be split by bytes as they are written). */
+  oversized: string[];
+  /** The bytes-per-file limit the files were held to (null: none). */
+  maxBytesPerFile: number | null;
 }
 
 interface Plan {
@@ -65,7 +73,7 @@ function planColumns(request: ExportRequest, runId: number | null): Plan {
   if (request.preset) {
     const preset = PRESETS[request.preset];
     if (!preset) throw new SelectionError(`--preset ${request.preset}: unknown preset (presets: ${Object.keys(PRESETS).join(', ')})`);
-    for (const c of presetColumns(preset, request.selection.channel, runId !== null)) specs.push({ header: c.header, from: c.from, transform: c.transform ?? 'value' });
+    for (const c of presetColumns(preset, request.selection.channel, runId !== null, request.lang)) specs.push({ header: c.header, from: c.from, transform: c.transform ?? 'value' });
   } else {
     const keys = request.columns ?? DEFAULT_COLUMNS.filter((k) => runId !== null || !COLUMNS[k]!.scores);
     for (const key of keys) {
@@ -243,6 +251,13 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   if (encoding === 'cp1252' && request.bom) throw new SelectionError('--bom marks UTF-8: it cannot be used with --encoding cp1252');
   const withSeeds = request.withSeeds ?? 0;
   if (withSeeds > 0 && request.selection.channel !== 'email') throw new SelectionError('seeds are email addresses: --with-seeds needs --channel email');
+  const tool = request.preset ? PRESETS[request.preset] : undefined;
+  if (tool && !(tool.formats as readonly string[]).includes(format)) {
+    throw new SelectionError(`--format ${format}: ${tool.tool} imports ${tool.formats.map((f) => f.toUpperCase()).join(' or ')} files only (${tool.doc}); write --out FILE.${tool.formats[0]}`);
+  }
+  if (request.lang && request.lang !== 'en' && !tool?.langs?.includes(request.lang)) {
+    throw new SelectionError(`--lang ${request.lang}: ${tool ? `${tool.tool}'s headers have one language` : 'headers in another language need a preset that has them (brevo)'}`);
+  }
 
   const runId = resolveRun(db, request.selection.run);
   const plan = planColumns(request, runId);
@@ -250,10 +265,12 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   const query = buildQuery(db, request.selection, plan.baseKeys);
   const dateFormat = request.dateFormat ?? preset?.dateFormat ?? 'iso';
   const maxRows = request.maxRowsPerFile ?? preset?.maxRowsPerFile;
+  // Bytes are counted as written for text formats; an XLSX file is compressed (checked once written).
+  const maxBytes = format === 'csv' ? (request.maxBytesPerFile ?? preset?.maxBytesPerFile) : undefined;
   const delimiter = request.delimiter ?? preset?.delimiter ?? ',';
   checkOutputPath(request.out);
   const seeds: SeedRow[] = withSeeds > 0 ? pickSeeds(db, withSeeds) : [];
-  let parallel = startWorkers(db, request, plan, dateFormat, delimiter, encoding, maxRows);
+  let parallel = maxBytes === undefined ? startWorkers(db, request, plan, dateFormat, delimiter, encoding, maxRows) : null;
   let validated = 0;
   try {
     // Workers check in their snapshot that no contact needs validating; when some do, or the workers
@@ -286,6 +303,7 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     bom: request.bom ?? false,
     // In parallel, the rows cannot reach the limit (startWorkers checked).
     maxRowsPerFile: maxRows !== undefined && !parallel ? maxRows - 1 : undefined,
+    maxBytesPerFile: maxBytes,
   });
   const toValues = rowValues(plan.outputs, query.positions, dateFormat);
 
@@ -343,7 +361,7 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
         selection.includeUnconsented ? 1 : 0,
         JSON.stringify({ segments: selection.segments, run: runId, tags: selection.tags, where: selection.where ?? null, status: selection.status, limit: selection.limit ?? null }),
         format,
-        JSON.stringify({ preset: request.preset ?? null, columns: plan.headers, delimiter: format === 'csv' ? delimiter : null, encoding, bom: request.bom ?? false, dateFormat, withSeeds, includeUnconsented: selection.includeUnconsented }),
+        JSON.stringify({ preset: request.preset ?? null, lang: request.lang ?? null, columns: plan.headers, delimiter: format === 'csv' ? delimiter : null, encoding, bom: request.bom ?? false, dateFormat, withSeeds, includeUnconsented: selection.includeUnconsented }),
         request.out === '-' ? '-' : path.resolve(request.out),
         rows,
         seedPositions.length,
@@ -356,5 +374,7 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     return id;
   })();
   const funnel = funnelOf(db, request, query, counts, rows, seedPositions.length);
-  return { exportId, rows, seeds: seedPositions.length, files, validated, runId, unencodable: sink.unencodable, workers: parallel?.workers.size ?? 0, funnel };
+  const xlsxLimit = format === 'xlsx' ? (request.maxBytesPerFile ?? preset?.maxBytesPerFile) : undefined;
+  const oversized = xlsxLimit === undefined ? [] : files.filter((f) => f.bytes > xlsxLimit).map((f) => f.path);
+  return { exportId, rows, seeds: seedPositions.length, files, validated, runId, unencodable: sink.unencodable, workers: parallel?.workers.size ?? 0, funnel, oversized, maxBytesPerFile: xlsxLimit ?? maxBytes ?? null };
 }
