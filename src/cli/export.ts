@@ -34,8 +34,9 @@ Examples:
   # HubSpot on a paid plan: files up to 512 MB instead of the free plan's 20 MB
   $ custkit export --preset hubspot --max-file-size 512MB --out hubspot.csv
 
-  # A file for a partner, with 3 trap addresses mixed in at random rows (see "custkit seeds")
-  $ custkit export --tag partner-ok --with-seeds 3 --out partner.csv
+  # A file for a partner, with a registered trap address mixed in at a random row (see "custkit seeds")
+  $ custkit seeds add trap.partner@my-domain.fr --name "Camille Roux"
+  $ custkit export --tag partner-ok --with-seeds 1 --out partner.csv
 
   # Windows Excel: semicolons, UTF-8 with BOM; or Windows-1252 for older tools
   $ custkit export --delimiter ";" --bom --out excel.csv
