@@ -189,7 +189,8 @@ export function registerExport(program: Command, wrap: Wrap): void {
           if (result.oversized.length > 0) ctx.warn(`${result.oversized.join(', ')}: larger than the ${(result.maxBytesPerFile! / 1e6).toLocaleString('en')} MB the tool imports; write CSV (split by size), or --max-rows-per-file to cut the workbook`);
           if (result.unencodable > 0) ctx.warn(`${result.unencodable} character(s) have no Windows-1252 code and were written as "?": use --encoding utf8 to keep them`);
           const where = result.files.map((f) => (f.path === '-' ? 'stdout' : f.path)).join(', ');
-          const selection = describeSelection({ segments: flags.segment, tags: flags.tag, where: flags.where, status: flags.status, limit });
+          const described = describeSelection({ segments: flags.segment, tags: flags.tag, where: flags.where, status: flags.status, limit });
+          const selection = described === 'all' ? 'all contacts' : described;
           const verdict = funnelVerdict(result.funnel, `${selection}${flags.status === 'active' ? '; active contacts only' : ''}`);
           if (ctx.json) ctx.printJson({ ...result, verdict });
           else {

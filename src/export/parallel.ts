@@ -310,7 +310,7 @@ export class ExportWorkers {
           if (reason === KEPT) kept++;
         }
       }
-      await sink.writeEncodedRows(bytes, take, done.unencodable);
+      await sink.writeEncodedRows(bytes, take, done.unencodable, done.ends);
       if (onProgress && Math.floor(rows / 10_000) !== Math.floor((rows + take) / 10_000)) onProgress(rows + take);
       rows += take;
       written++;

@@ -270,7 +270,7 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   const delimiter = request.delimiter ?? preset?.delimiter ?? ',';
   checkOutputPath(request.out);
   const seeds: SeedRow[] = withSeeds > 0 ? pickSeeds(db, withSeeds) : [];
-  let parallel = maxBytes === undefined ? startWorkers(db, request, plan, dateFormat, delimiter, encoding, maxRows) : null;
+  let parallel = startWorkers(db, request, plan, dateFormat, delimiter, encoding, maxRows);
   let validated = 0;
   try {
     // Workers check in their snapshot that no contact needs validating; when some do, or the workers

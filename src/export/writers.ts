@@ -205,10 +205,16 @@ export class ExportSink {
    * hold `rows` whole rows, each written as one that follows another. Only for a sink with no row
    * limit per file.
    */
-  async writeEncodedRows(bytes: Buffer, rows: number, unencodable: number): Promise<void> {
-    if (this.options.maxRowsPerFile !== undefined || this.options.maxBytesPerFile !== undefined || !this.text) throw new Error('writeEncodedRows: a text format without a limit per file');
+  async writeEncodedRows(bytes: Buffer, rows: number, unencodable: number, ends?: ArrayLike<number>): Promise<void> {
+    if (this.options.maxRowsPerFile !== undefined || !this.text) throw new Error('writeEncodedRows: a text format without a row limit per file');
     if (rows === 0) return;
     if (!this.current) await this.open();
+    if (this.options.maxBytesPerFile !== undefined) {
+      if (this.options.format !== 'csv' || !ends) throw new Error('writeEncodedRows: a byte limit needs CSV rows and where each ends');
+      this.unencodable += unencodable;
+      await this.writeWithinBytes(bytes, rows, ends, this.options.maxBytesPerFile);
+      return;
+    }
     const part = this.current!;
     // A JSON row that follows another starts with a comma: not the file's first.
     if (this.options.format === 'json' && part.rows === 0) bytes = bytes.subarray(1);
@@ -216,6 +222,36 @@ export class ExportSink {
     part.rows += rows;
     this.unencodable += unencodable;
     await part.target.write(bytes);
+  }
+
+  /**
+   * CSV rows formatted elsewhere (`ends`: where each row ends in `bytes`), cut at row boundaries so that
+   * no file passes `maxBytes`; the same files as writing the rows one by one.
+   */
+  private async writeWithinBytes(bytes: Buffer, rows: number, ends: ArrayLike<number>, maxBytes: number): Promise<void> {
+    let start = 0;
+    let row = 0;
+    while (row < rows) {
+      const part = this.current!;
+      const room = maxBytes - part.target.bytes - this.pendingText.pending();
+      let fit = row;
+      while (fit < rows && ends[fit]! - start <= room) fit++;
+      if (fit === row) {
+        if (part.rows > 0) {
+          if (this.options.out === '-') throw new OutputError(`the list does not fit in one file of ${maxBytes.toLocaleString('en')} bytes: use --out FILE to split it into numbered files`);
+          await this.finishPart();
+          await this.open();
+          continue;
+        }
+        fit = row + 1; // a row longer than a file is alone in its file
+      }
+      const end = ends[fit - 1]!;
+      await this.flush();
+      await part.target.write(bytes.subarray(start, end));
+      part.rows += fit - row;
+      start = end;
+      row = fit;
+    }
   }
 
   /** A row that opens a file (the first, or the first after a split) or goes to a workbook. */
