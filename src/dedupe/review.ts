@@ -4,7 +4,7 @@
  * edits in a spreadsheet. `dedupe --apply --decisions FILE` reads it back and applies exactly that.
  */
 import { parse } from 'csv-parse/sync';
-import ExcelJS from 'exceljs';
+import { loadExcelJS } from '../io/exceljs.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -118,7 +118,7 @@ function cellText(v: unknown): string {
 async function readCells(file: string): Promise<string[][]> {
   if (!fs.existsSync(file)) throw new ReviewFileError(`${file}: no such file`);
   if (isXlsx(file)) {
-    const workbook = new ExcelJS.Workbook();
+    const workbook = new (await loadExcelJS()).Workbook();
     try {
       await workbook.xlsx.readFile(file);
     } catch (error) {

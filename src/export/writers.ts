@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { PassThrough, type Writable } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { loadExcelJS } from '../io/exceljs.js';
 import type { ValueKind } from './columns.js';
 import { xlsxCell, type OutValue } from './format.js';
 import { EncodedText, FLUSH_AT, RowText, type Format } from './lines.js';
@@ -151,12 +152,13 @@ export class ExportSink {
     this.current = { target, rows: 0 };
     this.parts.push(this.current);
     if (!this.text) {
+      const excel = await loadExcelJS();
       const pipe = new PassThrough();
       this.xlsxPipe = (async () => {
         for await (const chunk of pipe) await target.write(chunk as Buffer);
       })();
       // No shared strings and no styles: each row can be flushed as it is committed.
-      this.workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: pipe, useSharedStrings: false, useStyles: false });
+      this.workbook = new excel.stream.xlsx.WorkbookWriter({ stream: pipe, useSharedStrings: false, useStyles: false });
       // Frozen header row: the file is for a person to read and edit.
       this.sheet = this.workbook.addWorksheet(this.options.sheet ?? 'Contacts', { views: [{ state: 'frozen', ySplit: 1 }] });
       this.sheet.addRow(this.headers.map((h) => xlsxCell('text', h))).commit();
