@@ -197,7 +197,7 @@ export function registerExport(program: Command, wrap: Wrap): void {
             for (const line of funnelLines(result.funnel)) ctx.info(line);
             ctx.info(`exported ${result.rows.toLocaleString('en')} row(s)${result.seeds ? ` and ${result.seeds} seed(s)` : ''} to ${where} (export #${result.exportId}, sha256 ${result.files[0]!.sha256.slice(0, 12)}…)`);
           }
-          // An empty list is worth a warning even under --quiet: a campaign about to go to nobody.
+          // An empty list is a warning: a campaign about to go to nobody.
           if (verdict !== null && !ctx.json) (result.rows === 0 ? ctx.warn(verdict) : ctx.info(verdict));
           return result.unencodable > 0 || result.oversized.length > 0 ? ExitCode.Partial : ExitCode.Ok;
         } catch (error) {
