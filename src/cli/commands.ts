@@ -49,4 +49,6 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./suppress.js')).registerSuppress },
   { name: 'seeds', term: 'seeds', summary: 'trap addresses for lists handed to third parties',
     load: async () => (await import('./seeds.js')).registerSeeds },
+  { name: 'mappings', term: 'mappings [options]', summary: 'the --map remembered per import source; forget them',
+    load: async () => (await import('./mappings.js')).registerMappings },
 ];
