@@ -7,6 +7,8 @@ import { planClusters, toMergePlans, type ClusterPlan } from '../dedupe/plan.js'
 import { readDecisions, ReviewFileError, writeReview } from '../dedupe/review.js';
 import { CliError, ExitCode, UsageError, type CommandContext } from './context.js';
 import type { Wrap } from './main.js';
+import { addOutputFlags, delimiterOf, type OutputFlags } from './output-flags.js';
+import { checkTableFile, TableFileError } from '../export/table-file.js';
 
 const EXAMPLES = `
 Examples:
@@ -23,6 +25,9 @@ Examples:
   custkit dedupe --review review.xlsx
   custkit dedupe --apply --decisions review.xlsx
 
+  # The review as a CSV for Excel on Windows (semicolons, UTF-8 with a BOM)
+  custkit dedupe --review review.csv --delimiter ";" --bom
+
   # Merge every cluster now (survivorship rules apply; undo with "custkit unmerge")
   custkit dedupe --apply
 
@@ -30,7 +35,7 @@ Examples:
   custkit dedupe --new --apply
 `;
 
-interface DedupeOptions {
+interface DedupeOptions extends OutputFlags {
   threshold?: string;
   chainThreshold?: string;
   maxBlock?: string;
@@ -57,7 +62,7 @@ function integerOption(value: string | undefined, flag: string, fallback: number
 }
 
 export function registerDedupe(program: Command, wrap: Wrap): void {
-  program
+  const command = program
     .command('dedupe')
     .description(
       'Find contacts that are the same person (blocking, per-field comparison, Fellegi-Sunter match probability, ' +
@@ -73,7 +78,9 @@ export function registerDedupe(program: Command, wrap: Wrap): void {
     .option('--decisions <file>', 'with --apply: the edited review file')
     .option('--train', 'estimate the model (m by EM, u from random pairs) on this store and keep it')
     .option('--new', 'compare only contacts added since the last applied run with the rest')
-    .option('--examples <n>', 'how many example clusters the dry run prints', '5')
+    .option('--examples <n>', 'how many example clusters the dry run prints', '5');
+  // The review file follows the rule of every file for people (docs/export.md): created 0600, streamed.
+  addOutputFlags(command, 'UTF-8, ","')
     .action(wrap(async (ctx: CommandContext, options: DedupeOptions) => dedupe(ctx, options)));
 }
 
@@ -89,6 +96,16 @@ async function dedupe(ctx: CommandContext, options: DedupeOptions): Promise<numb
   }
   if (options.review && options.apply) throw new UsageError('--review writes a file to check before applying: run it without --apply');
   if (options.review && !/\.(csv|xlsx)$/i.test(options.review)) throw new UsageError(`--review ${options.review}: the file must end in .csv or .xlsx`);
+  if (!options.review && (options.delimiter !== undefined || options.encoding !== undefined || options.bom)) throw new UsageError('--delimiter, --encoding and --bom shape the file of --review: give --review FILE');
+  const reviewOutput = { delimiter: delimiterOf(options.delimiter), encoding: options.encoding, bom: options.bom };
+  if (options.review) {
+    try {
+      checkTableFile({ out: options.review, stdout: ctx.streams.stdout, delimiter: reviewOutput.delimiter ?? ',', encoding: reviewOutput.encoding ?? 'utf8', bom: reviewOutput.bom === true });
+    } catch (error) {
+      if (error instanceof TableFileError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
 
   const db = ctx.openDb({ mustExist: true });
   try {
@@ -104,7 +121,7 @@ async function dedupe(ctx: CommandContext, options: DedupeOptions): Promise<numb
     }
     if (result.blocking.skipped.length > 10) ctx.warn(`${result.blocking.skipped.length - 10} more blocks skipped`);
     let reviewRows: number | undefined;
-    if (options.review) reviewRows = await writeReview(options.review, plans);
+    if (options.review) reviewRows = await writeReview(options.review, plans, reviewOutput);
     const merges = options.apply ? applyMerges(db, toMergePlans(plans), { mode: 'apply', threshold }) : [];
     const summary = summarise(result, plans, threshold, examples);
     if (ctx.json) {
