@@ -37,7 +37,7 @@ export const BLOCKING_RULES: readonly BlockingRule[] = [
   { name: 'swapped first/last names + birth date', fields: ['fn', 'ln', 'dob'], swapWith: ['ln', 'fn', 'dob'], sensitive: false },
 ];
 
-const COLUMN: Record<Field, string> = { fn: 'fn', fi: 'fi', addr: 'addr', ln: 'ln', lnPhon: 'ln_phon', email: 'email', postal: 'postal', dob: 'dob', siret: 'siret', phones: 'nsn' };
+const COLUMN: Record<Field, string> = { sex: 'sex', fn: 'fn', fi: 'fi', addr: 'addr', ln: 'ln', lnPhon: 'ln_phon', email: 'email', postal: 'postal', dob: 'dob', siret: 'siret', phones: 'nsn' };
 
 /** The rule as the SQL join condition it stands for (documentation, and a port to a database). */
 export function sqlCondition(rule: BlockingRule): string {

@@ -4,7 +4,7 @@
  */
 import type { Db } from '../store/db.js';
 import { block, type BlockingResult } from './blocking.js';
-import { COMPARISONS, compareLevels, unpack } from './comparison.js';
+import { COMPARISONS, compareLevels, identitiesDisagree, unpack } from './comparison.js';
 import { cluster, type Cluster } from './clustering.js';
 import { syncKeys } from './keys.js';
 import { ensureValidated } from '../validate/ensure.js';
@@ -89,12 +89,16 @@ export function scorePair(scorer: Scorer, records: Records, a: number, b: number
   const ib = records.position[b];
   if (ia === undefined || ib === undefined || ia < 0 || ib < 0) return { probability: 0, weight: -Infinity, code: 0, evidence: [] };
   const va = view(records, ia);
-  const code = compareLevels(va, view(records, ib));
+  const vb = view(records, ib);
+  const code = compareLevels(va, vb);
+  const weights = scorer.fieldWeights(code, va, vb);
+  const household = identitiesDisagree(code);
   const evidence = COMPARISONS.map((c, k) => {
     const level = unpack(code, k);
-    return { field: c.name, level: c.levels[level]?.label ?? 'missing', weight: scorer.fieldWeight(k, level, va).weight };
+    const label = c.levels[level]?.label ?? 'missing';
+    return { field: c.name, level: household && c.household && weights[k] > 0 ? `${label} (household, capped)` : label, weight: weights[k] };
   });
-  const weight = scorer.weight(code, va);
+  const weight = weights.reduce((s, w) => s + w, scorer.prior);
   return { probability: probability(weight), weight, code, evidence };
 }
 
@@ -139,8 +143,9 @@ export function findDuplicates(db: Db, options: FindOptions): FindResult {
   const blocking = block(records, blockingOptions, (i, j) => {
     if (apart.size > 0 && apart.has(`${records.ids[i]},${records.ids[j]}`)) return;
     const a = fill(left, records, i);
-    const code = compareLevels(a, fill(right, records, j));
-    const p = probability(scorer.weight(code, a));
+    const b = fill(right, records, j);
+    const code = compareLevels(a, b);
+    const p = probability(scorer.weight(code, a, b));
     if (p >= options.threshold) matched.push({ a: records.ids[i], b: records.ids[j], probability: p });
   });
   lap('blocking + comparison + scoring');

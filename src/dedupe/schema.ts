@@ -79,4 +79,13 @@ export const dedupeMigrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    id: 21,
+    name: 'dedupe: sex key (civility / gender) for the household rule',
+    // Every contact is keyed again on the next run (it builds the records as it keys).
+    sql: `
+      ALTER TABLE dedupe_keys ADD COLUMN sex TEXT;   -- "f" / "m" from civility or gender
+      DELETE FROM dedupe_keys;
+    `,
+  },
 ];

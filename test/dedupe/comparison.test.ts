@@ -11,7 +11,7 @@ const blank: KeySource = {
 function rec(values: Partial<KeySource>): RecordView {
   const k = deriveKeys({ ...blank, ...values });
   return { fn: k.fn, fi: k.fi, ln: k.ln, lnPhon: k.ln_phon, email: k.email, postal: k.postal, dob: k.dob,
-    siret: k.siret, addr: k.addr, city: k.city, phones: k.phones.length > 0 ? k.phones : null };
+    siret: k.siret, addr: k.addr, city: k.city, sex: k.sex, phones: k.phones.length > 0 ? k.phones : null };
 }
 
 function level(field: string, a: Partial<KeySource>, b: Partial<KeySource>): string {
