@@ -4,7 +4,9 @@ import { applyDecisions } from '../dedupe/decisions.js';
 import { DEFAULT_CHAIN_THRESHOLD, DEFAULT_MAX_BLOCK, DEFAULT_THRESHOLD, findDuplicates, type FindResult } from '../dedupe/find.js';
 import { applyMerges, MergeError } from '../dedupe/merge.js';
 import { planClusters, toMergePlans, type ClusterPlan } from '../dedupe/plan.js';
-import { readDecisions, ReviewFileError, writeReview } from '../dedupe/review.js';
+import { DECISIONS, readDecisions, ReviewFileError, writeReview } from '../dedupe/review.js';
+import { defaultBudget, PAIRS_PER_CONTACT } from '../dedupe/rule-choice.js';
+import { sqlCondition } from '../dedupe/blocking.js';
 import { CliError, ExitCode, UsageError, type CommandContext } from './context.js';
 import type { Wrap } from './main.js';
 
@@ -28,12 +30,24 @@ Examples:
 
   # After a new import: compare only the new contacts with the rest
   custkit dedupe --new --apply
+
+  # Compare more pairs than the default budget (5 per contact) on a file with few fields
+  custkit dedupe --max-pairs 2000000
+
+  # Every merge made, and what one contact became
+  custkit merges --since 2026-11-01
+  custkit explain lea.martin@free.fr 0192f0c4-7c1e-7a51-9b1e-2a8d3c4e5f61
+
+The "decision" column of a review file accepts (any case; empty = undecided, left as it is):
+  merge:      ${Object.entries(DECISIONS).filter(([, d]) => d === 'merge').map(([k]) => k).join(', ')}
+  keep apart: ${Object.entries(DECISIONS).filter(([, d]) => d === 'keep apart').map(([k]) => k).join(', ')}
 `;
 
 interface DedupeOptions {
   threshold?: string;
   chainThreshold?: string;
   maxBlock?: string;
+  maxPairs?: string;
   review?: string;
   apply?: boolean;
   decisions?: string;
@@ -68,6 +82,7 @@ export function registerDedupe(program: Command, wrap: Wrap): void {
     .option('--threshold <p>', `match probability at which two contacts are the same person (default ${DEFAULT_THRESHOLD})`)
     .option('--chain-threshold <p>', `every cluster member must reach this against the cluster's best record (default ${DEFAULT_CHAIN_THRESHOLD})`)
     .option('--max-block <n>', `skip blocks larger than this, with a warning (default ${DEFAULT_MAX_BLOCK})`)
+    .option('--max-pairs <n>', `pair budget for the blocking rules chosen from the data (default ${PAIRS_PER_CONTACT} per contact, at least ${defaultBudget(0).toLocaleString('en')})`)
     .option('--review <file>', 'write the clusters to FILE (.csv or .xlsx) with a "decision" column to edit')
     .option('--apply', 'merge: every cluster, or with --decisions exactly the reviewed decisions')
     .option('--decisions <file>', 'with --apply: the edited review file')
@@ -81,6 +96,7 @@ async function dedupe(ctx: CommandContext, options: DedupeOptions): Promise<numb
   const threshold = probabilityOption(options.threshold, '--threshold', DEFAULT_THRESHOLD);
   const chainThreshold = probabilityOption(options.chainThreshold, '--chain-threshold', Math.min(DEFAULT_CHAIN_THRESHOLD, threshold));
   const maxBlock = integerOption(options.maxBlock, '--max-block', DEFAULT_MAX_BLOCK);
+  const maxPairs = options.maxPairs === undefined ? undefined : integerOption(options.maxPairs, '--max-pairs', 0);
   const examples = Number(options.examples ?? 5);
   if (!Number.isInteger(examples) || examples < 0) throw new UsageError(`--examples must be a whole number, got "${options.examples}"`);
   if (options.decisions && !options.apply) throw new UsageError('--decisions needs --apply (a dry run never changes contacts)');
@@ -93,7 +109,7 @@ async function dedupe(ctx: CommandContext, options: DedupeOptions): Promise<numb
   const db = ctx.openDb({ mustExist: true });
   try {
     if (options.apply && options.decisions) return await applyReviewed(ctx, db, options.decisions);
-    const result = findDuplicates(db, { threshold, chainThreshold, maxBlock, onlyNew: options.new, train: options.train });
+    const result = findDuplicates(db, { threshold, chainThreshold, maxBlock, maxPairs, onlyNew: options.new, train: options.train });
     // A dry run prints counts and a few examples, so only those clusters are planned: reading and
     // scoring every member of 127,000 clusters took 13 s and 1.2 GB at a million contacts.
     const planning = performance.now();
@@ -115,7 +131,10 @@ async function dedupe(ctx: CommandContext, options: DedupeOptions): Promise<numb
       if (options.review) ctx.info(`review file written: ${options.review} (${reviewRows} rows; edit "decision", then: custkit dedupe --apply --decisions ${options.review})`);
       if (options.apply) {
         const merged = merges.reduce((s, m) => s + m.merged.length, 0);
-        ctx.out(`applied: ${merges.length} merges, ${merged} contacts merged into ${merges.length} survivors (merge ids ${merges[0]?.mergeId ?? '-'}..${merges[merges.length - 1]?.mergeId ?? '-'}; undo with "custkit unmerge ID")`);
+        const ids = merges.length === 1 ? `merge id ${merges[0].mergeId}` : `merge ids ${merges[0]?.mergeId}..${merges[merges.length - 1]?.mergeId}`;
+        ctx.out(merges.length === 0
+          ? 'applied: nothing to merge (no cluster reached the threshold)'
+          : `applied: ${merges.length} merge${merges.length === 1 ? '' : 's'}, ${merged} contacts merged into ${merges.length} survivor${merges.length === 1 ? '' : 's'} (${ids}; list them with "custkit merges", undo with "custkit unmerge ID")`);
       }
     }
     return result.blocking.skipped.length > 0 ? ExitCode.Partial : ExitCode.Ok;
@@ -150,6 +169,12 @@ function summarise(result: FindResult, plans: ClusterPlan[], threshold: number, 
     training: result.training ? { model_id: result.training.modelId, rules: result.training.rules, match_share: result.training.matchShare } : undefined,
     candidate_pairs: result.blocking.pairs,
     pairs_per_rule: Object.fromEntries(result.blocking.perRule.map((r) => [r.rule, r.pairs])),
+    blocking: {
+      pair_budget: result.rules.budget,
+      expected_recall: Number(result.rules.expectedRecall.toFixed(4)),
+      chosen: result.rules.chosen.map((c, i) => ({ rule: c.rule.name, sql: sqlCondition(c.rule), pairs: c.pairs, new_pairs: result.blocking.perRule[i]?.pairs ?? 0, expected_gain: Number(c.gain.toFixed(4)) })),
+      left_out: result.rules.leftOut.map((l) => ({ rule: l.rule, pairs: l.pairs, reason: l.reason })),
+    },
     skipped_blocks: result.blocking.skipped.length,
     matches: result.matches,
     clusters: result.clusters.length,
@@ -166,6 +191,11 @@ function printSummary(ctx: CommandContext, s: ReturnType<typeof summarise>): voi
   ctx.out(`contacts compared:        ${s.contacts.toLocaleString('en')}`);
   ctx.out(`model:                    ${s.model}`);
   if (s.training) ctx.out(`trained:                  model ${s.training.model_id} (EM on ${s.training.rules.length} blocking rules), ${(s.training.match_share * 100).toFixed(1)} % of candidate pairs estimated to be matches`);
+  ctx.out(`blocking rules (chosen from the data, budget ${s.blocking.pair_budget.toLocaleString('en')} pairs, ~${(s.blocking.expected_recall * 100).toFixed(1)} % of duplicates expected within reach):`);
+  for (const c of s.blocking.chosen) ctx.out(`  + ${c.rule.padEnd(44)} ${c.pairs.toLocaleString('en').padStart(12)} pairs (${c.new_pairs.toLocaleString('en')} new)`);
+  for (const l of s.blocking.left_out.filter((x) => x.pairs > 0)) ctx.out(`  - ${l.rule.padEnd(44)} ${l.pairs.toLocaleString('en').padStart(12)} pairs: ${l.reason}`);
+  const none = s.blocking.left_out.filter((x) => x.pairs === 0).length;
+  if (none > 0) ctx.out(`  (${none} more rules produce no pair on this store: their fields are missing or never shared)`);
   ctx.out(`candidate pairs:          ${s.candidate_pairs.toLocaleString('en')}`);
   ctx.out(`matches (p >= ${s.threshold}):     ${s.matches.toLocaleString('en')}`);
   ctx.out(`clusters:                 ${s.clusters.toLocaleString('en')}`);

@@ -84,6 +84,22 @@ export function localPart(email: string): string {
   return at > 0 ? email.slice(0, at) : email;
 }
 
+const digitsOf = (v: string): string => v.replace(/\D/g, '');
+const lettersOf = (v: string): string => v.replace(/[^a-z]/g, '');
+
+/** An email local part that is the record's own names and nothing else ("jeanmartin", "martin.jean"). */
+function nameOnly(r: RecordView): string | null {
+  const local = localPart(r.email!);
+  if (r.fn === null || r.ln === null || /\d/.test(local)) return null;
+  const letters = lettersOf(local);
+  return letters === r.fn + r.ln || letters === r.ln + r.fn ? letters : null;
+}
+
+function sameNameOnlyLocal(a: RecordView, b: RecordView): boolean {
+  const x = nameOnly(a);
+  return x !== null && x === nameOnly(b);
+}
+
 const swapped = (a: RecordView, b: RecordView): boolean => a.fn !== null && a.fn === b.ln && a.ln === b.fn;
 
 export const COMPARISONS: readonly Comparison[] = [
@@ -126,10 +142,14 @@ export const COMPARISONS: readonly Comparison[] = [
     present: (r) => r.email !== null,
     household: true,
     // "jean.martin" is shared by many people at many providers; "zoe.quinquis1987" is not.
-    tf: [{ level: 0, column: 'email' }, { level: 2, column: 'email', key: localPart }],
+    tf: [{ level: 0, column: 'email' }, { level: 3, column: 'email', key: localPart }],
     levels: [
       { label: 'exact', test: (a, b) => a.email === b.email },
-      { label: 'one typo', test: (a, b) => levenshtein(a.email!, b.email!) <= 1 },
+      // "veronique.pelletier@" and "veroniquepelletier@" say "Véronique Pelletier" twice over: the names
+      // already count it, and two namesakes often write their address this way.
+      { label: 'made of the same names (counted under the names)', test: sameNameOnlyLocal, neutral: true },
+      // A digit off is another person's number ("lea.martin12" / "lea.martin13"), not a typo.
+      { label: 'one typo', test: (a, b) => levenshtein(a.email!, b.email!) <= 1 && digitsOf(a.email!) === digitsOf(b.email!) },
       // Weaker than it looks: "lea.martin" at two providers are often two Léa Martins.
       { label: 'same local part, other domain', test: (a, b) => localPart(a.email!) === localPart(b.email!) },
       { label: 'different', test: () => true },

@@ -3,7 +3,8 @@
  * scoring -> clustering. `dedupe` (dry run, review, apply) and the benchmark all start here.
  */
 import type { Db } from '../store/db.js';
-import { block, type BlockingResult } from './blocking.js';
+import { block, type BlockingResult, type BlockingRule } from './blocking.js';
+import { chooseRules, type RuleChoice } from './rule-choice.js';
 import { COMPARISONS, compareLevels, identitiesDisagree, unpack } from './comparison.js';
 import { cluster, type Cluster } from './clustering.js';
 import { syncKeys } from './keys.js';
@@ -23,6 +24,8 @@ export interface FindOptions {
   onlyNew?: boolean;
   /** Estimate m by EM on this run's candidate pairs and store the model. */
   train?: boolean;
+  /** Pair budget for the blocking rules (default: rule-choice.ts PAIRS_PER_CONTACT per contact). */
+  maxPairs?: number;
 }
 
 export interface FindResult {
@@ -31,6 +34,8 @@ export interface FindResult {
   validated: number;
   keyed: number;
   blocking: BlockingResult;
+  /** The blocking rules chosen for this store, their pair counts, and those left out. */
+  rules: RuleChoice;
   matches: number;
   clusters: Cluster[];
   model: Model;
@@ -120,7 +125,11 @@ export function findDuplicates(db: Db, options: FindOptions): FindResult {
   lap('keys');
   const records = builder?.finish() ?? loadRecords(db);
   lap('load');
-  const blockingOptions = { maxBlock: options.maxBlock, newAbove: options.onlyNew ? lastAppliedMaxId(db) : 0 };
+  const prior = withDefaults(latestModel(db), { m: {}, u: {}, matchesPerContact: 0.1, trained: false }).matchesPerContact;
+  const rules = chooseRules(records, { maxBlock: options.maxBlock, maxPairs: options.maxPairs, matchesPerContact: prior });
+  saveRuleChoice(db, rules, records.size);
+  lap('rule choice');
+  const blockingOptions = { maxBlock: options.maxBlock, newAbove: options.onlyNew ? lastAppliedMaxId(db) : 0, rules: rules.chosen.map((c) => c.rule) };
 
   let training: TrainingReport | undefined;
   if (options.train) {
@@ -152,5 +161,20 @@ export function findDuplicates(db: Db, options: FindOptions): FindResult {
   const score = (a: number, b: number) => scorePair(scorer, records, a, b);
   const clusters = cluster(matched, options.chainThreshold, (a, b) => score(a, b).probability);
   lap('clustering');
-  return { contacts: records.size, validated, keyed, blocking, matches: matched.length, clusters, model: scorer.model, training, timings, score };
+  return { contacts: records.size, validated, keyed, blocking, rules, matches: matched.length, clusters, model: scorer.model, training, timings, score };
+}
+
+/** Keeps the rules this run chose (only the latest): explain says which one brings a pair. */
+function saveRuleChoice(db: Db, choice: RuleChoice, contacts: number): void {
+  const rules = choice.chosen.map((c) => ({ ...c.rule, pairs: c.pairs }));
+  db.transaction(() => {
+    db.prepare('DELETE FROM dedupe_blocking').run();
+    db.prepare('INSERT INTO dedupe_blocking (chosen_at, contacts, budget, rules) VALUES (?, ?, ?, ?)').run(new Date().toISOString(), contacts, choice.budget, JSON.stringify(rules));
+  })();
+}
+
+/** The rules the last run chose, or null before any run. */
+export function lastRuleChoice(db: Db): BlockingRule[] | null {
+  const row = db.prepare('SELECT rules FROM dedupe_blocking ORDER BY id DESC LIMIT 1').pluck().get() as string | undefined;
+  return row ? (JSON.parse(row) as BlockingRule[]) : null;
 }

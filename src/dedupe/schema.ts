@@ -88,4 +88,18 @@ export const dedupeMigrations: Migration[] = [
       DELETE FROM dedupe_keys;
     `,
   },
+  {
+    id: 22,
+    name: 'dedupe: the blocking rules the last run chose',
+    // explain says which rule brought a pair; rules are chosen from the data at each run.
+    sql: `
+      CREATE TABLE dedupe_blocking (
+        id          INTEGER PRIMARY KEY,
+        chosen_at   TEXT NOT NULL,
+        contacts    INTEGER NOT NULL,
+        budget      INTEGER NOT NULL,
+        rules       TEXT NOT NULL       -- JSON: [{name, fields, swapWith, sensitive, pairs}] in the order run
+      );
+    `,
+  },
 ];

@@ -66,6 +66,12 @@ describe('email', () => {
     expect(level('email', { email_norm: 'lea.martin@free.fr' }, { email_norm: 'lea.martin@gmail.com' })).toBe('same local part, other domain');
     expect(level('email', { email_norm: 'lea.martin@free.fr' }, { email_norm: 'paul@free.fr' })).toBe('different');
   });
+  it('does not count twice an address made of the names, nor call another number a typo', () => {
+    const lea = { first_name: 'Léa', last_name: 'Martin' };
+    expect(level('email', { ...lea, email_norm: 'lea.martin@free.fr' }, { ...lea, email_norm: 'leamartin@gmail.com' })).toBe('made of the same names (counted under the names)');
+    expect(level('email', { ...lea, email_norm: 'lea.martin12@free.fr' }, { ...lea, email_norm: 'lea.martin13@free.fr' })).toBe('different');
+    expect(level('email', { ...lea, email_norm: 'lea.martin12@free.fr' }, { ...lea, email_norm: 'lea.marten12@free.fr' })).toBe('one typo');
+  });
 });
 
 describe('phone', () => {
