@@ -11,6 +11,7 @@ import { registerAffinities } from './affinities.js';
 import { registerDedupe } from './dedupe.js';
 import { registerExplain } from './explain.js';
 import { registerUnmerge } from './unmerge.js';
+import { registerMerges } from './merges.js';
 import { registerExport } from './export.js';
 import { registerExports } from './exports.js';
 import { registerSeeds } from './seeds.js';
@@ -29,6 +30,7 @@ export const commands: Array<(program: Command, wrap: Wrap) => void> = [
   registerDedupe,
   registerExplain,
   registerUnmerge,
+  registerMerges,
   registerExport,
   registerExports,
   registerSuppress,

@@ -89,7 +89,7 @@ function undoOne(db: Db, merge: MergeRow, now: string): UnmergeOutcome {
 export function unmerge(db: Db, mergeId: number): UnmergeOutcome {
   return db.transaction(() => {
     const merge = db.prepare('SELECT * FROM merges WHERE id = ?').get(mergeId) as MergeRow | undefined;
-    if (!merge) throw new UnmergeError(`no merge ${mergeId} in this store (see "custkit dedupe --json" after an apply for merge ids)`);
+    if (!merge) throw new UnmergeError(`no merge ${mergeId} in this store (list them with "custkit merges")`);
     return undoOne(db, merge, new Date().toISOString());
   })();
 }
