@@ -159,14 +159,14 @@ async function applyReviewed(ctx: CommandContext, db: ReturnType<CommandContext[
 }
 
 function summarise(result: FindResult, plans: ClusterPlan[], threshold: number, examples: number) {
-  const pairMs = result.timings['blocking + comparison + scoring'];
+  const pairMs = (result.timings['blocking + comparison'] ?? 0) + (result.timings.scoring ?? 0);
   const pairsPerSecond = pairMs > 0 ? Math.round((result.blocking.pairs / pairMs) * 1000) : null;
   return {
     contacts: result.contacts,
     validated: result.validated,
     threshold,
     model: result.model.trained ? 'trained' : 'default (run "custkit dedupe --train" to estimate one)',
-    training: result.training ? { model_id: result.training.modelId, rules: result.training.rules, match_share: result.training.matchShare } : undefined,
+    training: result.training ? { model_id: result.training.modelId, reason: result.training.reason, fields: result.training.fields, rules: result.training.rules, match_share: result.training.matchShare } : undefined,
     candidate_pairs: result.blocking.pairs,
     pairs_per_rule: Object.fromEntries(result.blocking.perRule.map((r) => [r.rule, r.pairs])),
     blocking: {
@@ -190,7 +190,10 @@ function summarise(result: FindResult, plans: ClusterPlan[], threshold: number, 
 function printSummary(ctx: CommandContext, s: ReturnType<typeof summarise>): void {
   ctx.out(`contacts compared:        ${s.contacts.toLocaleString('en')}`);
   ctx.out(`model:                    ${s.model}`);
-  if (s.training) ctx.out(`trained:                  model ${s.training.model_id} (EM on ${s.training.rules.length} blocking rules), ${(s.training.match_share * 100).toFixed(1)} % of candidate pairs estimated to be matches`);
+  if (s.training) {
+    ctx.out(`fitted to this store:     model ${s.training.model_id}, because ${s.training.reason} (fields: ${s.training.fields?.replaceAll(',', ', ')}); ` +
+      `u from random pairs, m by EM on ${s.training.rules.length} blocking rules; ${(s.training.match_share * 100).toFixed(1)} % of candidate pairs estimated to be matches; kept for later runs`);
+  }
   ctx.out(`blocking rules (chosen from the data, budget ${s.blocking.pair_budget.toLocaleString('en')} pairs, ~${(s.blocking.expected_recall * 100).toFixed(1)} % of duplicates expected within reach):`);
   for (const c of s.blocking.chosen) ctx.out(`  + ${c.rule.padEnd(44)} ${c.pairs.toLocaleString('en').padStart(12)} pairs (${c.new_pairs.toLocaleString('en')} new)`);
   for (const l of s.blocking.left_out.filter((x) => x.pairs > 0)) ctx.out(`  - ${l.rule.padEnd(44)} ${l.pairs.toLocaleString('en').padStart(12)} pairs: ${l.reason}`);

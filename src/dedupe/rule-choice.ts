@@ -136,6 +136,11 @@ function covers(rule: BlockingRule, keys: number): boolean {
   return !rule.swapWith && (keys & mask) === mask;
 }
 
+/** The attributes the store holds (for at least MIN_COVERAGE of its contacts), as a model records them. */
+export function fieldSet(records: Records): string {
+  return (Object.keys(AGREEMENT) as Attribute[]).filter((a) => coverage(records, AGREEMENT[a][0].keys[0]) >= MIN_COVERAGE).join(',');
+}
+
 export function chooseRules(records: Records, options: ChoiceOptions): RuleChoice {
   const n = records.size;
   const budget = options.maxPairs ?? defaultBudget(n);

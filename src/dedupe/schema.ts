@@ -102,4 +102,13 @@ export const dedupeMigrations: Migration[] = [
       );
     `,
   },
+  {
+    id: 23,
+    name: 'dedupe: the set of fields a model was fitted for, and how',
+    // A store whose fields change (a sparse file imported into it) gets a model fitted again.
+    sql: `
+      ALTER TABLE dedupe_models ADD COLUMN fields TEXT;      -- comma-separated attributes present when fitted
+      ALTER TABLE dedupe_models ADD COLUMN fitted_by TEXT;   -- train (dedupe --train) | auto (no model for these fields)
+    `,
+  },
 ];

@@ -64,7 +64,7 @@ describe('custkit merges, explain by email, the dry run\'s blocking rules', () =
     expect(custkit(['unmerge', '1'], { db }).code).toBe(0);
     expect(JSON.parse(custkit(['merges', '--json'], { db }).stdout).merges).toHaveLength(0);
     expect(JSON.parse(custkit(['merges', '--json', '--all'], { db }).stdout).merges[0].undone_at).not.toBeNull();
-  });
+  }, 300_000);
 
   it('dedupe --help lists the decision values a review file accepts', () => {
     const help = custkit(['dedupe', '--help']).stdout;
