@@ -121,7 +121,9 @@ async function dedupe(ctx: CommandContext, options: DedupeOptions): Promise<numb
     if (result.blocking.skipped.length > 10) ctx.warn(`${result.blocking.skipped.length - 10} more blocks skipped`);
     let reviewRows: number | undefined;
     if (options.review) reviewRows = await writeReview(options.review, plans);
+    const applying = performance.now();
     const merges = options.apply ? applyMerges(db, toMergePlans(plans), { mode: 'apply', threshold }) : [];
+    if (options.apply) result.timings.apply = Math.round(performance.now() - applying);
     const summary = summarise(result, plans, threshold, examples);
     if (ctx.json) {
       ctx.printJson({ ...summary, review: options.review ? { file: options.review, rows: reviewRows } : undefined,
