@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { applyDecisions } from '../dedupe/decisions.js';
-import { DEFAULT_CHAIN_THRESHOLD, DEFAULT_MAX_BLOCK, DEFAULT_THRESHOLD, findDuplicates, type FindResult } from '../dedupe/find.js';
+import { DEFAULT_CHAIN_THRESHOLD, DEFAULT_MAX_BLOCK, DEFAULT_THRESHOLD, MIN_FIT_CONTACTS, findDuplicates, type FindResult } from '../dedupe/find.js';
 import { applyMerges, MergeError } from '../dedupe/merge.js';
 import { planClusters, toMergePlans, type ClusterPlan } from '../dedupe/plan.js';
 import { DECISIONS, readDecisions, ReviewFileError, writeReview } from '../dedupe/review.js';
@@ -167,7 +167,8 @@ function summarise(result: FindResult, plans: ClusterPlan[], threshold: number, 
     contacts: result.contacts,
     validated: result.validated,
     threshold,
-    model: result.model.trained ? 'trained' : 'default (run "custkit dedupe --train" to estimate one)',
+    model: result.training?.reason === 'asked (--train)' ? 'trained now (--train)' : result.training ? 'fitted to this store now'
+      : result.model.trained ? 'trained' : `default (under ${MIN_FIT_CONTACTS.toLocaleString('en')} contacts none is fitted unasked; "custkit dedupe --train" fits one)`,
     training: result.training ? { model_id: result.training.modelId, reason: result.training.reason, fields: result.training.fields, rules: result.training.rules, match_share: result.training.matchShare } : undefined,
     candidate_pairs: result.blocking.pairs,
     pairs_per_rule: Object.fromEntries(result.blocking.perRule.map((r) => [r.rule, r.pairs])),

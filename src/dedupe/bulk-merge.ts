@@ -1,7 +1,7 @@
 /**
  * `dedupe --apply` as set-based SQL: every cluster's survivorship, snapshots, row moves and consent
- * settling are written by a fixed number of statements whatever the number of merges (the plans go in
- * as one JSON parameter read with json_each), in the caller's transaction. Applying merge by merge
+ * settling are written by a fixed number of statements per batch of 2,000 merges (the plans go in as a
+ * JSON parameter read with json_each), in the caller's transaction. Applying merge by merge
  * (merge.ts applyMergesOneByOne, kept as the reference the tests compare against, pair for pair) cost
  * about twenty statements a merge: 14 s for 6,000 merges. Survivorship itself is still decided in
  * TypeScript (survivorship.ts), on rows read in one statement.
@@ -10,6 +10,17 @@ import type { Db } from '../store/db.js';
 import { CHANNELS } from '../store/types.js';
 import { moveRows, movableTables, survivorHints, MergeError, type MergeOutcome, type MergePlan, type RowIdentity } from './merge.js';
 import { chooseSurvivor, survivingValues, type ContactRow } from './survivorship.js';
+
+/**
+ * A JSON parameter of every merge at once was hundreds of MB at 200,000 contacts (snapshots are whole
+ * rows), and SQLite parses a JSON text whole: batches of this many keep memory flat and the statement
+ * count still independent of the number of merges within a batch.
+ */
+const BATCH = 2000;
+
+function inBatches<T>(items: T[], run: (json: string) => void): void {
+  for (let i = 0; i < items.length; i += BATCH) run(JSON.stringify(items.slice(i, i + BATCH)));
+}
 
 interface Planned {
   mergeId: number;
@@ -52,21 +63,22 @@ export function applyPlansInBulk(db: Db, plans: MergePlan[], runId: number, now:
   }
   if (planned.length === 0) return [];
 
-  db.prepare(`INSERT INTO merges (id, run_id, survivor_id, created_at, survivor_before, survivor_after)
-    SELECT j.value ->> '$.id', ?, j.value ->> '$.survivor', ?, j.value ->> '$.before', '{}' FROM json_each(?) j`)
-    .run(runId, now, JSON.stringify(planned.map((p) => ({ id: p.mergeId, survivor: p.survivor.id, before: JSON.stringify(p.survivor) }))));
+  const insertMerges = db.prepare(`INSERT INTO merges (id, run_id, survivor_id, created_at, survivor_before, survivor_after)
+    SELECT j.value ->> '$.id', ?, j.value ->> '$.survivor', ?, j.value ->> '$.before', '{}' FROM json_each(?) j`);
+  inBatches(planned.map((p) => ({ id: p.mergeId, survivor: p.survivor.id, before: JSON.stringify(p.survivor) })), (json) => insertMerges.run(runId, now, json));
 
   // Each survivor's changed columns; a column a survivor does not change keeps its value.
   const columns = [...new Set(planned.flatMap((p) => Object.keys(p.changes)))];
   if (columns.length > 0) {
-    db.prepare(`UPDATE contacts SET ${columns.map((c) => `"${c}" = CASE WHEN json_type(j.value, '$."${c}"') IS NULL THEN contacts."${c}" ELSE j.value ->> '$."${c}"' END`).join(', ')}
-      FROM json_each(?) j WHERE contacts.id = j.value ->> '$.__id'`).run(JSON.stringify(planned.map((p) => ({ ...p.changes, __id: p.survivor.id }))));
+    const update = db.prepare(`UPDATE contacts SET ${columns.map((c) => `"${c}" = CASE WHEN json_type(j.value, '$."${c}"') IS NULL THEN contacts."${c}" ELSE j.value ->> '$."${c}"' END`).join(', ')}
+      FROM json_each(?) j WHERE contacts.id = j.value ->> '$.__id'`);
+    inBatches(planned.map((p) => ({ ...p.changes, __id: p.survivor.id })), (json) => update.run(json));
   }
 
   db.exec('CREATE TEMP TABLE IF NOT EXISTS dedupe_move (member INTEGER PRIMARY KEY, survivor INTEGER NOT NULL)');
   db.exec('DELETE FROM temp.dedupe_move');
-  db.prepare("INSERT INTO temp.dedupe_move (member, survivor) SELECT j.value ->> '$[0]', j.value ->> '$[1]' FROM json_each(?) j")
-    .run(JSON.stringify(planned.flatMap((p) => p.others.map((o) => [o.id, p.survivor.id]))));
+  const insertMoves = db.prepare("INSERT INTO temp.dedupe_move (member, survivor) SELECT j.value ->> '$[0]', j.value ->> '$[1]' FROM json_each(?) j");
+  inBatches(planned.flatMap((p) => p.others.map((o) => [o.id, p.survivor.id])), (json) => insertMoves.run(json));
   const moved = new Map<number, Record<string, RowIdentity[]>>();
   const removed = new Map<number, Record<string, Array<Record<string, unknown>>>>();
   for (const p of planned) for (const o of p.others) {
@@ -82,8 +94,11 @@ export function applyPlansInBulk(db: Db, plans: MergePlan[], runId: number, now:
       }
       db.prepare(`UPDATE ${table} SET contact_id = m.survivor FROM temp.dedupe_move m WHERE ${table}.contact_id = m.member`).run();
     } else {
-      // A unique key holds contact_id (scores: one row per run and contact): row by row, a clash is set aside.
+      // A unique key holds contact_id (scores: one row per run and contact): row by row, a clash is set
+      // aside; only for the members that have rows there.
+      const holding = new Set(db.prepare(`SELECT DISTINCT t.contact_id FROM ${table} t JOIN temp.dedupe_move m ON m.member = t.contact_id`).pluck().all() as number[]);
       for (const p of planned) for (const o of p.others) {
+        if (!holding.has(o.id)) continue;
         const result = moveRows(db, table, o.id, p.survivor.id);
         moved.get(o.id)![table] = result.moved;
         if (result.removed.length > 0) removed.get(o.id)![table] = result.removed;
@@ -91,16 +106,20 @@ export function applyPlansInBulk(db: Db, plans: MergePlan[], runId: number, now:
     }
   }
   db.prepare("UPDATE contacts SET status = 'merged', merged_into = m.survivor FROM temp.dedupe_move m WHERE contacts.id = m.member").run();
-  db.prepare(`INSERT INTO merge_members (merge_id, contact_id, probability, evidence, snapshot, moved, removed)
-    SELECT j.value ->> '$[0]', j.value ->> '$[1]', j.value ->> '$[2]', j.value ->> '$[3]', j.value ->> '$[4]', j.value ->> '$[5]', j.value ->> '$[6]' FROM json_each(?) j`)
-    .run(JSON.stringify(planned.flatMap((p) => p.others.map((o) => {
-      const evidence = p.evidence.get(o.id);
-      return [p.mergeId, o.id, evidence?.probability ?? null, JSON.stringify(evidence?.evidence ?? []), JSON.stringify(o), JSON.stringify(moved.get(o.id)), JSON.stringify(removed.get(o.id))];
-    }))));
+  const insertMembers = db.prepare(`INSERT INTO merge_members (merge_id, contact_id, probability, evidence, snapshot, moved, removed)
+    SELECT j.value ->> '$[0]', j.value ->> '$[1]', j.value ->> '$[2]', j.value ->> '$[3]', j.value ->> '$[4]', j.value ->> '$[5]', j.value ->> '$[6]' FROM json_each(?) j`);
+  inBatches(planned.flatMap((p) => p.others.map((o) => {
+    const evidence = p.evidence.get(o.id);
+    return [p.mergeId, o.id, evidence?.probability ?? null, JSON.stringify(evidence?.evidence ?? []), JSON.stringify(o), JSON.stringify(moved.get(o.id)), JSON.stringify(removed.get(o.id))];
+  })), (json) => insertMembers.run(json));
   const added = tables.includes('consents') ? settleAll(db, planned) : new Map<number, number[]>();
-  const after = new Map((db.prepare('SELECT * FROM contacts WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(planned.map((p) => p.survivor.id))) as ContactRow[]).map((r) => [r.id, r]));
-  db.prepare(`UPDATE merges SET survivor_after = j.value ->> '$[1]', added_consents = j.value ->> '$[2]' FROM json_each(?) j WHERE merges.id = j.value ->> '$[0]'`)
-    .run(JSON.stringify(planned.map((p) => [p.mergeId, JSON.stringify(after.get(p.survivor.id)), JSON.stringify(added.get(p.mergeId) ?? [])])));
+  const readAfter = db.prepare('SELECT * FROM contacts WHERE id IN (SELECT value FROM json_each(?))');
+  const updateAfter = db.prepare(`UPDATE merges SET survivor_after = j.value ->> '$[1]', added_consents = j.value ->> '$[2]' FROM json_each(?) j WHERE merges.id = j.value ->> '$[0]'`);
+  for (let i = 0; i < planned.length; i += BATCH) {
+    const batch = planned.slice(i, i + BATCH);
+    const after = new Map((readAfter.all(JSON.stringify(batch.map((p) => p.survivor.id))) as ContactRow[]).map((r) => [r.id, r]));
+    updateAfter.run(JSON.stringify(batch.map((p) => [p.mergeId, JSON.stringify(after.get(p.survivor.id)), JSON.stringify(added.get(p.mergeId) ?? [])])));
+  }
   db.exec('DELETE FROM temp.dedupe_move');
   return planned.map((p) => ({ mergeId: p.mergeId, survivorId: p.survivor.id, survivorUid: String(p.survivor.uid), merged: p.others.map((o) => o.id) }));
 }
