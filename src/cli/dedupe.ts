@@ -134,7 +134,7 @@ async function dedupe(ctx: CommandContext, options: DedupeOptions): Promise<numb
       if (options.apply) {
         const merged = merges.reduce((s, m) => s + m.merged.length, 0);
         const ids = merges.length === 1 ? `merge id ${merges[0].mergeId}` : `merge ids ${merges[0]?.mergeId}..${merges[merges.length - 1]?.mergeId}`;
-        ctx.out(merges.length === 0
+        ctx.report(merges.length === 0
           ? 'applied: nothing to merge (no cluster reached the threshold)'
           : `applied: ${merges.length} merge${merges.length === 1 ? '' : 's'}, ${merged} contacts merged into ${merges.length} survivor${merges.length === 1 ? '' : 's'} (${ids}; list them with "custkit merges", undo with "custkit unmerge ID")`);
       }
@@ -155,7 +155,7 @@ async function applyReviewed(ctx: CommandContext, db: ReturnType<CommandContext[
   if (ctx.json) {
     ctx.printJson({ merges: outcome.merges.map((m) => ({ merge_id: m.mergeId, survivor_uid: m.survivorUid, merged: m.merged.length })), kept_apart: outcome.keptApart, undecided: outcome.undecided });
   } else {
-    ctx.out(`applied ${file}: ${outcome.merges.length} merges (${merged} contacts merged), ${outcome.keptApart} pairs kept apart, ${outcome.undecided} rows undecided`);
+    ctx.report(`applied ${file}: ${outcome.merges.length} merges (${merged} contacts merged), ${outcome.keptApart} pairs kept apart, ${outcome.undecided} rows undecided`);
   }
   return ExitCode.Ok;
 }
@@ -191,23 +191,23 @@ function summarise(result: FindResult, plans: ClusterPlan[], threshold: number, 
 }
 
 function printSummary(ctx: CommandContext, s: ReturnType<typeof summarise>): void {
-  ctx.out(`contacts compared:        ${s.contacts.toLocaleString('en')}`);
-  ctx.out(`model:                    ${s.model}`);
+  ctx.report(`contacts compared:        ${s.contacts.toLocaleString('en')}`);
+  ctx.report(`model:                    ${s.model}`);
   if (s.training) {
-    ctx.out(`fitted to this store:     model ${s.training.model_id}, because ${s.training.reason} (fields: ${s.training.fields?.replaceAll(',', ', ')}); ` +
+    ctx.report(`fitted to this store:     model ${s.training.model_id}, because ${s.training.reason} (fields: ${s.training.fields?.replaceAll(',', ', ')}); ` +
       `u from random pairs, m by EM on ${s.training.rules.length} blocking rules; ${(s.training.match_share * 100).toFixed(1)} % of candidate pairs estimated to be matches; kept for later runs`);
   }
-  ctx.out(`blocking rules (chosen from the data, budget ${s.blocking.pair_budget.toLocaleString('en')} pairs, ~${(s.blocking.expected_recall * 100).toFixed(1)} % of duplicates expected within reach):`);
-  for (const c of s.blocking.chosen) ctx.out(`  + ${c.rule.padEnd(44)} ${c.pairs.toLocaleString('en').padStart(12)} pairs (${c.new_pairs.toLocaleString('en')} new)`);
-  for (const l of s.blocking.left_out.filter((x) => x.pairs > 0)) ctx.out(`  - ${l.rule.padEnd(44)} ${l.pairs.toLocaleString('en').padStart(12)} pairs: ${l.reason}`);
+  ctx.report(`blocking rules (chosen from the data, budget ${s.blocking.pair_budget.toLocaleString('en')} pairs, ~${(s.blocking.expected_recall * 100).toFixed(1)} % of duplicates expected within reach):`);
+  for (const c of s.blocking.chosen) ctx.report(`  + ${c.rule.padEnd(44)} ${c.pairs.toLocaleString('en').padStart(12)} pairs (${c.new_pairs.toLocaleString('en')} new)`);
+  for (const l of s.blocking.left_out.filter((x) => x.pairs > 0)) ctx.report(`  - ${l.rule.padEnd(44)} ${l.pairs.toLocaleString('en').padStart(12)} pairs: ${l.reason}`);
   const none = s.blocking.left_out.filter((x) => x.pairs === 0).length;
-  if (none > 0) ctx.out(`  (${none} more rules produce no pair on this store: their fields are missing or never shared)`);
-  ctx.out(`candidate pairs:          ${s.candidate_pairs.toLocaleString('en')}`);
-  ctx.out(`matches (p >= ${s.threshold}):     ${s.matches.toLocaleString('en')}`);
-  ctx.out(`clusters:                 ${s.clusters.toLocaleString('en')}`);
-  ctx.out(`contacts that would merge: ${s.contacts_that_would_merge.toLocaleString('en')}`);
+  if (none > 0) ctx.report(`  (${none} more rules produce no pair on this store: their fields are missing or never shared)`);
+  ctx.report(`candidate pairs:          ${s.candidate_pairs.toLocaleString('en')}`);
+  ctx.report(`matches (p >= ${s.threshold}):     ${s.matches.toLocaleString('en')}`);
+  ctx.report(`clusters:                 ${s.clusters.toLocaleString('en')}`);
+  ctx.report(`contacts that would merge: ${s.contacts_that_would_merge.toLocaleString('en')}`);
   if (s.examples.length === 0) return;
   const table = new Table({ head: ['cluster', 'survivor uid', 'uid', 'p', 'fields that agree'], style: { head: [], border: [] }, wordWrap: true, colWidths: [9, 38, 38, 8, 60] });
   for (const e of s.examples) for (const m of e.members) table.push([e.cluster, e.survivor_uid, m.uid, m.probability.toFixed(3), m.agree.join(', ')]);
-  ctx.out(table.toString());
+  ctx.report(table.toString());
 }
