@@ -92,7 +92,7 @@ export interface DecisionRow {
   decision: Decision | null;
 }
 
-const DECISIONS: Record<string, Decision> = {
+export const DECISIONS: Record<string, Decision> = {
   merge: 'merge', m: 'merge', yes: 'merge', y: 'merge', oui: 'merge', fusionner: 'merge',
   'keep apart': 'keep apart', keep: 'keep apart', apart: 'keep apart', no: 'keep apart', n: 'keep apart',
   non: 'keep apart', 'keep-apart': 'keep apart', separer: 'keep apart', 'séparer': 'keep apart',
