@@ -31,6 +31,7 @@ const ON_MISSING_STORE: Record<string, string[]> = {
   dedupe: [],
   explain: ['0192f0c4-7c1e-7a51-9b1e-2a8d3c4e5f60', '0192f0c4-7c1e-7a51-9b1e-2a8d3c4e5f61'],
   unmerge: ['1'],
+  merges: [],
   export: ['--out', 'list.csv'],
   exports: [],
   suppress: ['--list'],
@@ -98,6 +99,7 @@ const QUIET: Array<{ args: string[]; stdout: 'nothing' | 'data'; code: number }>
   { args: ['unmerge', '2'], stdout: 'nothing', code: 0 },
   { args: ['unmerge', '--all-since', '2020-01-01'], stdout: 'nothing', code: 0 },
   { args: ['dedupe', '--apply'], stdout: 'nothing', code: 0 },
+  { args: ['merges'], stdout: 'data', code: 0 },
   { args: ['suppress', 'jeanne.martin@example.fr'], stdout: 'nothing', code: 0 },
   { args: ['suppress', '--import', 'mailchimp_unsubscribed.csv'], stdout: 'nothing', code: 0 },
   { args: ['suppress', '--import', fixture('unsubscribed-mailchimp.csv')], stdout: 'nothing', code: 3 }, // a row that is not an address
