@@ -12,6 +12,7 @@ import type { Cell } from './readers.js';
 import { delimiterName, inspectFile, InputError, openTables, type RowBatch, type Table } from './tables.js';
 import { detectDateOrder, type DateOrder } from './values.js';
 import type { Delimiter, Encoding } from './sniff.js';
+import type { InputLimits } from './limits.js';
 
 export interface ImportRequest {
   file: string;
@@ -27,6 +28,8 @@ export interface ImportRequest {
   dates: 'auto' | DateOrder;
   currency: string;
   force: boolean;
+  /** Memory bounds on reading the file (src/io/limits.ts). */
+  limits?: InputLimits;
   onProgress?: (rows: number) => void;
 }
 

@@ -28,7 +28,7 @@ function chunkDecoder(encoding: Encoding): ChunkDecoder {
  * The file's bytes decoded to text, BOM removed, as a stream of strings. Decoded once: strings pass
  * through as strings (a text stream re-encoding them to bytes and back cost a third of a second a 1M-row file).
  */
-export function openText(file: string, encoding: Encoding, start = 0, end?: number): Readable {
+export function openText(file: string, encoding: Encoding, start = 0, end?: number, watch?: (text: string) => void): Readable {
   // 64 KiB reads: each becomes one parsed batch (see QUEUED_BATCHES for why they are small).
   const bytes = fs.createReadStream(file, { highWaterMark: 1 << 16, start, end });
   const decode = chunkDecoder(encoding);
@@ -41,6 +41,12 @@ export function openText(file: string, encoding: Encoding, start = 0, end?: numb
       if (first && piece !== '') {
         first = false;
         if (piece.charCodeAt(0) === 0xfeff) piece = piece.slice(1);
+      }
+      try {
+        watch?.(piece);
+      } catch (error) {
+        done(error as Error);
+        return;
       }
       done(null, piece);
     },
@@ -74,8 +80,8 @@ const QUEUED_BATCHES = 2;
  * csv-parse here), in batches of one input chunk, pausing the file while the consumer catches up so memory
  * stays flat whatever the file size.
  */
-export function readCsvRows(file: string, encoding: Encoding, delimiter: Delimiter): RowBatches {
-  return parseCsvText(openText(file, encoding), delimiter);
+export function readCsvRows(file: string, encoding: Encoding, delimiter: Delimiter, watch?: (text: string) => void): RowBatches {
+  return parseCsvText(openText(file, encoding, 0, undefined, watch), delimiter);
 }
 
 /** CSV rows from a stream of text, read no further ahead than QUEUED_BATCHES batches. */

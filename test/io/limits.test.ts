@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { custkit, fixture, tempDir } from '../helpers/cli.js';
+import {
+  writeCellBomb, writeEntityBomb, writeGiantFieldCsv, writeSharedStringBomb, writeWideSheet, writeWorkbook,
+} from '../helpers/hostile-files.js';
+import { CsvRecordGuard } from '../../src/io/csv-guard.js';
+import { DEFAULT_LIMITS, parseLimit, resolveLimits } from '../../src/io/limits.js';
+import { guardWorkbook } from '../../src/io/xlsx-guard.js';
+
+const small = { ...DEFAULT_LIMITS, maxCellSize: 1000 };
+
+function refused(run: ReturnType<typeof custkit>, pattern: RegExp, db: string): void {
+  expect(run.code).toBe(1);
+  expect(run.stderr).toMatch(pattern);
+  expect(run.stderr).toMatch(/nothing was imported/);
+  expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+describe('input limits', () => {
+  it('parses sizes with binary suffixes and refuses nonsense', () => {
+    expect(parseLimit('64M', 'bytes')).toBe(64 * 2 ** 20);
+    expect(parseLimit('1GiB', 'bytes')).toBe(2 ** 30);
+    expect(parseLimit('500000', 'bytes')).toBe(500000);
+    expect(parseLimit('12k', 'count')).toBeNull();
+    expect(parseLimit('0', 'count')).toBeNull();
+    expect(parseLimit('-3', 'bytes')).toBeNull();
+    const bad = (message: string): never => {
+      throw new Error(message);
+    };
+    expect(resolveLimits({ maxColumns: '50' }, { CUSTKIT_MAX_COLUMNS: '70', CUSTKIT_MAX_CELL_SIZE: '2M' }, bad)).toMatchObject({ maxColumns: 50, maxCellSize: 2 ** 21 });
+    expect(() => resolveLimits({}, { CUSTKIT_MAX_ZIP_RATIO: 'lots' }, bad)).toThrow(/CUSTKIT_MAX_ZIP_RATIO: "lots"/);
+  });
+
+  it('CSV guard follows quotes as the parser does: a quoted newline, "" and a mid-field quote', () => {
+    const guard = new CsvRecordGuard('f.csv', ',', { ...DEFAULT_LIMITS, maxCellSize: 10 });
+    // 40 characters per record allowed: quoted newlines and escaped quotes stay inside one record.
+    guard.push('a,b\n"x\n""y""",z\n');
+    guard.push('5" screen,"ok"\n');
+    for (let i = 0; i < 100; i++) guard.push('short,row\n');
+    expect(() => guard.push(`"${'q'.repeat(30)}`)).not.toThrow();
+    expect(() => guard.push('q'.repeat(20))).toThrow(/row 104 is a record of more than 51 characters.*--max-cell-size or CUSTKIT_MAX_CELL_SIZE/);
+  });
+
+  it('CSV guard: an unclosed quote split across chunks, a closing quote at a chunk end', () => {
+    const guard = new CsvRecordGuard('f.csv', ';', { ...DEFAULT_LIMITS, maxCellSize: 10 });
+    guard.push('a;"abc"');
+    guard.push('"def"');
+    guard.push('\n');
+    guard.push('b;"open');
+    expect(() => {
+      for (let i = 0; i < 10; i++) guard.push('\nstill inside the quote');
+    }).toThrow(/row 2 is a record/);
+  });
+
+  it('a workbook written by exceljs passes the guard', async () => {
+    await expect(guardWorkbook(fixture('workbook.xlsx'), 'workbook.xlsx', DEFAULT_LIMITS)).resolves.toBeUndefined();
+  });
+
+  it('refuses each hostile workbook before exceljs reads it, naming the limit and how to raise it', async () => {
+    const dir = tempDir();
+    const file = (name: string): string => path.join(dir, name);
+    await writeSharedStringBomb(file('sst.xlsx'), 8 * 2 ** 20);
+    await expect(guardWorkbook(file('sst.xlsx'), 'sst.xlsx', DEFAULT_LIMITS)).rejects.toThrow(/compressed \d+:1.*--max-zip-ratio or CUSTKIT_MAX_ZIP_RATIO/);
+    await expect(guardWorkbook(file('sst.xlsx'), 'sst.xlsx', { ...DEFAULT_LIMITS, maxZipRatio: 1e6, maxSharedStrings: 2 ** 20 }))
+      .rejects.toThrow(/shared strings.*--max-shared-strings/);
+    await expect(guardWorkbook(file('sst.xlsx'), 'sst.xlsx', { ...DEFAULT_LIMITS, maxZipRatio: 1e6 }))
+      .rejects.toThrow(/a text or tag in part xl\/sharedStrings.xml.*--max-cell-size/);
+    await expect(guardWorkbook(file('sst.xlsx'), 'sst.xlsx', { ...DEFAULT_LIMITS, maxZipRatio: 1e6, maxUnzippedSize: 4 * 2 ** 20 }))
+      .rejects.toThrow(/unzips to more than.*--max-unzipped-size/);
+
+    await writeCellBomb(file('cells.xlsx'), 4 * 2 ** 20);
+    await expect(guardWorkbook(file('cells.xlsx'), 'cells.xlsx', DEFAULT_LIMITS)).rejects.toThrow(/sheet1.xml \(compressed/);
+
+    await writeEntityBomb(file('entities.xlsx'));
+    await expect(guardWorkbook(file('entities.xlsx'), 'entities.xlsx', DEFAULT_LIMITS)).rejects.toThrow(/declares a DTD or XML entities/);
+
+    await writeWideSheet(file('wide.xlsx'), 2500);
+    await expect(guardWorkbook(file('wide.xlsx'), 'wide.xlsx', DEFAULT_LIMITS)).rejects.toThrow(/row 1 of part xl\/worksheets\/sheet1.xml.*--max-columns/);
+    await expect(guardWorkbook(file('wide.xlsx'), 'wide.xlsx', { ...DEFAULT_LIMITS, maxColumns: 3000 })).resolves.toBeUndefined();
+
+    await writeWorkbook(file('lie.xlsx'), { edit: (parts) => parts.map((p) => (p.name.includes('sheet1') ? { ...p, declaredSize: 100 } : p)) });
+    await expect(guardWorkbook(file('lie.xlsx'), 'lie.xlsx', DEFAULT_LIMITS)).rejects.toThrow(/too many bytes/);
+
+    await writeWorkbook(file('hidden.xlsx'), { edit: (parts) => [{ name: 'xl/sharedStrings.xml', data: 'x', hidden: true }, ...parts] });
+    await expect(guardWorkbook(file('hidden.xlsx'), 'hidden.xlsx', DEFAULT_LIMITS)).rejects.toThrow(/does not list/);
+
+    await writeWorkbook(file('ok.xlsx'));
+    await expect(guardWorkbook(file('ok.xlsx'), 'ok.xlsx', small)).resolves.toBeUndefined();
+  });
+
+  it('import refuses a giant CSV field and a wide workbook with exit 1 and an unchanged store', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 's.db');
+    expect(custkit(['import', fixture('contacts-en-bom.csv')], { db }).code).toBe(0);
+    const before = fs.readFileSync(db);
+    const csv = path.join(dir, 'giant.csv');
+    writeGiantFieldCsv(csv, 5 * 2 ** 20, true);
+    refused(custkit(['import', csv], { db }), /giant.csv: row 2 is a record.*--max-cell-size/, db);
+    refused(custkit(['import', csv, '--dry-run'], { db }), /row 2 is a record/, db);
+    // Within the record bound but over the cell limit: the cell is named by row and column.
+    writeGiantFieldCsv(csv, 3 * 2 ** 20, true);
+    refused(custkit(['import', csv, '--max-cell-size', '1M'], { db, env: { CUSTKIT_MAX_CELL_SIZE: '100M' } }), /row 2, column 3 holds 3,145,728 characters/, db);
+    const wide = path.join(dir, 'wide.xlsx');
+    await writeWideSheet(wide, 300);
+    refused(custkit(['import', wide], { db, env: { CUSTKIT_MAX_COLUMNS: '200' } }), /CUSTKIT_MAX_COLUMNS/, db);
+    const sst = path.join(dir, 'sst.xlsx');
+    await writeSharedStringBomb(sst, 4 * 2 ** 20);
+    refused(custkit(['import', sst], { db }), /sst.xlsx: part xl\/sharedStrings.xml \(compressed/, db);
+    expect(fs.readFileSync(db).equals(before)).toBe(true);
+    const usage = custkit(['import', csv, '--max-columns', 'many'], { db });
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/--max-columns: "many" is not a positive whole number/);
+  });
+});
