@@ -14,6 +14,7 @@ export function buildProgram(streams: Streams, setExit: (code: number) => void):
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'print nothing but errors')
     .option('--no-color', 'never colour the output')
+    .option('--wait <duration>', 'how long a writer waits for another to finish with the store, e.g. 30s, 10m, 0 (default: $CUSTKIT_WAIT or 10m)')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (text) => streams.stdout.write(text),
@@ -26,7 +27,7 @@ export function buildProgram(streams: Streams, setExit: (code: number) => void):
     <A extends unknown[]>(fn: (ctx: CommandContext, ...args: A) => Promise<number | void> | number | void) =>
     async (...args: unknown[]): Promise<void> => {
       const command = args[args.length - 1] as Command;
-      const ctx = new CommandContext(command.optsWithGlobals() as GlobalOptions, streams);
+      const ctx = new CommandContext({ ...(command.optsWithGlobals() as GlobalOptions), commandPath: commandPath(command) }, streams);
       const code = await fn(ctx, ...(args.slice(0, -1) as A));
       setExit(code ?? ExitCode.Ok);
     };
@@ -34,6 +35,13 @@ export function buildProgram(streams: Streams, setExit: (code: number) => void):
   for (const register of commands) register(program, wrap);
   program.commands.forEach((c) => c.exitOverride().configureOutput(program.configureOutput()));
   return program;
+}
+
+/** "custkit dedupe" for the subcommand run, as the holder of the store's write lock is named to others. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 export type Wrap = <A extends unknown[]>(
