@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, CommandContext, ExitCode, type GlobalOptions, type Streams } from './context.js';
 import { StoreError } from '../store/db.js';
+import { explainFailure } from '../store/failures.js';
 import { commands } from './commands.js';
 
 export type CommandAction = (ctx: CommandContext, ...args: never[]) => Promise<number | void> | number | void;
@@ -28,7 +29,15 @@ export function buildProgram(streams: Streams, setExit: (code: number) => void):
     async (...args: unknown[]): Promise<void> => {
       const command = args[args.length - 1] as Command;
       const ctx = new CommandContext({ ...(command.optsWithGlobals() as GlobalOptions), commandPath: commandPath(command) }, streams);
-      const code = await fn(ctx, ...(args.slice(0, -1) as A));
+      let code: number | void;
+      try {
+        code = await fn(ctx, ...(args.slice(0, -1) as A));
+      } catch (error) {
+        // Disk full, read-only, permission, vanished path, corruption: said in the user's terms.
+        const failure = error instanceof CliError || error instanceof StoreError ? null : explainFailure(error, ctx.dbPath);
+        if (failure) throw new CliError(failure.message, ExitCode.Failed);
+        throw error;
+      }
       setExit(code ?? ExitCode.Ok);
     };
 

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
+import { StoreVanishedError } from './failures.js';
 
 export interface WaitOptions {
   /** How long a writer waits for the lock, in milliseconds (0: fail at once). */
@@ -128,6 +129,9 @@ export function waitForWriters(db: Database.Database, store: string, options: Wa
     }
   };
   const begin = (): void => {
+    // On Linux a deleted or moved store stays writable through the open handle, and what is written
+    // then is lost when the command ends: a store whose path is gone is not written to.
+    if (store !== ':memory:' && store !== '' && !fs.existsSync(store)) throw new StoreVanishedError(`${store}: the store file is gone`);
     const started = Date.now();
     let waited = false;
     for (;;) {

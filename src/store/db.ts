@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { migrations, type Migration } from './migrations.js';
 import { StoreError } from './errors.js';
+import { explainFailure } from './failures.js';
 import { DEFAULT_WAIT_MS, forgetHolder, waitForWriters, type WaitOptions } from './busy.js';
 
 export { StoreError };
@@ -49,15 +50,21 @@ export function openStore(file: string, options: OpenOptions = {}): Db {
   }
   if (!exists) {
     const dir = path.dirname(file);
-    if (!fs.existsSync(dir)) throw new StoreError(`${file}: folder ${dir} does not exist`);
+    if (!fs.existsSync(dir)) {
+      throw new StoreError(`${file}: folder ${dir} does not exist (a disk not mounted, a folder moved?); nothing was changed. Check the path (--db, CUSTKIT_DB), or create the folder`);
+    }
     // Create the empty file ourselves so it is never world-readable, even for a moment.
-    fs.closeSync(fs.openSync(file, 'wx', 0o600));
+    try {
+      fs.closeSync(fs.openSync(file, 'wx', 0o600));
+    } catch (error) {
+      throw new StoreError(explainFailure(error, file)?.message ?? `${file}: cannot create the store (${(error as Error).message})`);
+    }
   }
   let db: Db;
   try {
     db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: exists });
   } catch (error) {
-    throw new StoreError(`${file}: cannot open the store (${(error as Error).message})`);
+    throw new StoreError(explainFailure(error, file)?.message ?? `${file}: cannot open the store (${(error as Error).message})`);
   }
   try {
     db.pragma('busy_timeout = 5000');
@@ -82,8 +89,10 @@ export function openStore(file: string, options: OpenOptions = {}): Db {
     if (!options.readonly) migrate(db);
   } catch (error) {
     db.close();
+    if (error instanceof StoreError) throw error;
     const message = (error as Error).message;
-    throw new StoreError(`${file}: ${/not a database|malformed/i.test(message) ? 'not a custkit store (not a SQLite database)' : message}`);
+    if (/not a database/i.test(message)) throw new StoreError(`${file}: not a custkit store (not a SQLite database)`);
+    throw new StoreError(explainFailure(error, file)?.message ?? `${file}: ${message}`);
   }
   return db;
 }
