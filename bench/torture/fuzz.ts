@@ -141,7 +141,7 @@ async function bombs(dir: string, full: boolean): Promise<string[]> {
 const WORKER = path.join(ROOT, 'bench/torture/fuzz-worker.mjs');
 
 /** Runs the fuzz: `count` mutated files (half CSV, half XLSX seeds), `workers` child processes. */
-export async function fuzz(options: { count: number; workers: number; seed: number; dir: string; full: boolean; log: (line: string) => void }): Promise<FuzzFigures> {
+export async function fuzz(options: { count: number; workers: number; seed: number; dir: string; full: boolean; log: (line: string) => void; bombs?: boolean }): Promise<FuzzFigures> {
   fs.mkdirSync(options.dir, { recursive: true });
   const rand = mulberry32(options.seed);
   const corpus = await seeds(options.dir);
@@ -175,7 +175,7 @@ export async function fuzz(options: { count: number; workers: number; seed: numb
     figures.peakRssMb = Math.max(figures.peakRssMb, r.peakRssMb);
     figures.examples.push(...r.examples);
   }
-  for (const file of await bombs(options.dir, options.full)) {
+  for (const file of options.bombs === false ? [] : await bombs(options.dir, options.full)) {
     const db = path.join(options.dir, 'bomb.db');
     fs.rmSync(db, { force: true });
     const started = Date.now();

@@ -72,7 +72,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export async function killTorture(options: { perCommand: number; contacts: number; dir: string; seed: number; log: (line: string) => void }): Promise<KillFigures> {
+export async function killTorture(options: { perCommand: number; contacts: number; dir: string; seed: number; log: (line: string) => void; commands?: string[] }): Promise<KillFigures> {
   fs.mkdirSync(options.dir, { recursive: true });
   const rand = mulberry32(options.seed);
   const data = generateDataset({ contacts: options.contacts, duplicateShare: 0.2, purchasesPerContact: 2, seed: options.seed, outDir: path.join(options.dir, 'data') });
@@ -89,7 +89,7 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
   ];
   let outputs = 0;
   const figures: KillFigures = { kills: 0, killedBeforeEnd: 0, corruptStores: 0, halfApplied: 0, failedReruns: 0, perCommand: {}, problems: [] };
-  for (const step of steps) {
+  for (const step of steps.filter((s) => !options.commands || options.commands.includes(s.name))) {
     const start = path.join(options.dir, `start-${step.name.replace(/\W+/g, '-')}.db`);
     copyStore(base, start);
     for (const args of step.setup) cli(start, args);
