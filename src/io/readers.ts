@@ -3,6 +3,7 @@ import { pipeline, Transform, type Readable } from 'node:stream';
 import iconv from 'iconv-lite';
 import Papa from 'papaparse';
 import type { Delimiter, Encoding } from './sniff.js';
+import type { CsvRecordGuard } from './csv-guard.js';
 
 /** A cell as a reader gives it: text from CSV; typed values from Excel. */
 export type Cell = string | number | boolean | Date | null;
@@ -80,12 +81,13 @@ const QUEUED_BATCHES = 2;
  * csv-parse here), in batches of one input chunk, pausing the file while the consumer catches up so memory
  * stays flat whatever the file size.
  */
-export function readCsvRows(file: string, encoding: Encoding, delimiter: Delimiter, watch?: (text: string) => void): RowBatches {
-  return parseCsvText(openText(file, encoding, 0, undefined, watch), delimiter);
+export function readCsvRows(file: string, encoding: Encoding, delimiter: Delimiter, guard?: CsvRecordGuard): RowBatches {
+  return parseCsvText(openText(file, encoding, 0, undefined, guard ? (text) => guard.fed(text) : undefined), delimiter, guard);
 }
 
 /** CSV rows from a stream of text, read no further ahead than QUEUED_BATCHES batches. */
-export async function* parseCsvText(text: Readable, delimiter: Delimiter): RowBatches {
+export async function* parseCsvText(text: Readable, delimiter: Delimiter, guard?: CsvRecordGuard): RowBatches {
+  let rows = 0;
   const queue: string[][][] = [];
   let finished = false;
   let failure: Error | null = null;
@@ -102,6 +104,15 @@ export async function* parseCsvText(text: Readable, delimiter: Delimiter): RowBa
     skipEmptyLines: false,
     chunk(results, parser) {
       parserHandle = parser;
+      rows += results.data.length;
+      try {
+        guard?.parsed(results.meta.cursor, rows);
+      } catch (error) {
+        failure = error as Error;
+        parser.abort();
+        notify();
+        return;
+      }
       queue.push(results.data);
       if (queue.length >= QUEUED_BATCHES && !paused) {
         paused = true;

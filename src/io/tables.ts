@@ -67,8 +67,8 @@ export async function openTables(request: OpenRequest, facts: FileFacts): Promis
 
 async function* csvBatches(request: OpenRequest, encoding: Encoding, delimiter: Delimiter, limits: InputLimits): AsyncGenerator<RowBatch, void, undefined> {
   let next = 1;
-  const guard = new CsvRecordGuard(request.displayName, delimiter, limits);
-  for await (const rows of readCsvRows(request.file, encoding, delimiter, (text) => guard.push(text))) {
+  const guard = new CsvRecordGuard(request.displayName, limits);
+  for await (const rows of readCsvRows(request.file, encoding, delimiter, guard)) {
     const numbers = new Array<number>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       numbers[i] = next;

@@ -5,7 +5,9 @@ import { custkit, fixture, tempDir } from '../helpers/cli.js';
 import {
   writeCellBomb, writeEntityBomb, writeGiantFieldCsv, writeSharedStringBomb, writeWideSheet, writeWorkbook,
 } from '../helpers/hostile-files.js';
+import { Readable } from 'node:stream';
 import { CsvRecordGuard } from '../../src/io/csv-guard.js';
+import { parseCsvText } from '../../src/io/readers.js';
 import { DEFAULT_LIMITS, parseLimit, resolveLimits } from '../../src/io/limits.js';
 import { guardWorkbook } from '../../src/io/xlsx-guard.js';
 
@@ -33,25 +35,28 @@ describe('input limits', () => {
     expect(() => resolveLimits({}, { CUSTKIT_MAX_ZIP_RATIO: 'lots' }, bad)).toThrow(/CUSTKIT_MAX_ZIP_RATIO: "lots"/);
   });
 
-  it('CSV guard follows quotes as the parser does: a quoted newline, "" and a mid-field quote', () => {
-    const guard = new CsvRecordGuard('f.csv', ',', { ...DEFAULT_LIMITS, maxCellSize: 10 });
-    // 40 characters per record allowed: quoted newlines and escaped quotes stay inside one record.
-    guard.push('a,b\n"x\n""y""",z\n');
-    guard.push('5" screen,"ok"\n');
-    for (let i = 0; i < 100; i++) guard.push('short,row\n');
-    expect(() => guard.push(`"${'q'.repeat(30)}`)).not.toThrow();
-    expect(() => guard.push('q'.repeat(20))).toThrow(/row 104 is a record of more than 51 characters.*--max-cell-size or CUSTKIT_MAX_CELL_SIZE/);
+  async function parse(chunks: string[], maxCellSize: number): Promise<number> {
+    const guard = new CsvRecordGuard('f.csv', { ...DEFAULT_LIMITS, maxCellSize });
+    // Counted as the parser pulls them, one chunk ahead at most, as the file's text stream feeds it.
+    const text = Readable.from((function* feed() {
+      for (const c of chunks) {
+        guard.fed(c);
+        yield c;
+      }
+    })(), { objectMode: true, highWaterMark: 1 });
+    let rows = 0;
+    for await (const batch of parseCsvText(text, ',', guard)) rows += batch.length;
+    return rows;
+  }
+
+  it('CSV guard: quoted newlines, "" and records near the bound pass', async () => {
+    const row = `x,"a""b\nc",${'y'.repeat(30)}\n`;
+    expect(await parse(['h1,h2,h3\n', ...Array.from({ length: 200 }, () => row)], 30)).toBe(201);
   });
 
-  it('CSV guard: an unclosed quote split across chunks, a closing quote at a chunk end', () => {
-    const guard = new CsvRecordGuard('f.csv', ';', { ...DEFAULT_LIMITS, maxCellSize: 10 });
-    guard.push('a;"abc"');
-    guard.push('"def"');
-    guard.push('\n');
-    guard.push('b;"open');
-    expect(() => {
-      for (let i = 0; i < 10; i++) guard.push('\nstill inside the quote');
-    }).toThrow(/row 2 is a record/);
+  it('CSV guard: an unclosed quote is refused at the bound, naming its row, not at the end of the file', async () => {
+    const chunks = ['h1,h2\n', 'a,b\n', 'c,"open\n', ...Array.from({ length: 1000 }, () => 'still inside the quote\n'.repeat(100))];
+    await expect(parse(chunks, 1000)).rejects.toThrow(/row 3 is a record of more than [\d,]+ characters.*--max-cell-size or CUSTKIT_MAX_CELL_SIZE/);
   });
 
   it('a workbook written by exceljs passes the guard', async () => {
