@@ -133,9 +133,13 @@ export function waitForWriters(db: Database.Database, store: string, options: Wa
     // then is lost when the command ends: a store whose path is gone is not written to.
     if (store !== ':memory:' && store !== '' && !fs.existsSync(store)) throw new StoreVanishedError(`${store}: the store file is gone`);
     const started = Date.now();
+    // A caller that lowered busy_timeout on this connection (to fall back at once when the store is
+    // busy, as the parallel export does) is taken at its word.
+    const current = db.pragma('busy_timeout', { simple: true }) as number;
+    const waitMs = Math.min(options.waitMs, current);
     let waited = false;
     for (;;) {
-      const left = options.waitMs - (Date.now() - started);
+      const left = waitMs - (Date.now() - started);
       db.pragma(`busy_timeout = ${Math.max(0, Math.min(500, left))}`);
       try {
         exec('BEGIN IMMEDIATE');
@@ -143,16 +147,16 @@ export function waitForWriters(db: Database.Database, store: string, options: Wa
       } catch (error) {
         if (!isBusy(error)) throw error;
         const holder = readHolder(store);
-        if (Date.now() - started >= options.waitMs) {
+        if (Date.now() - started >= waitMs) {
           const who = holder ? describeHolder(holder) : 'another process';
           throw new StoreBusyError(`${store}: the store is busy: ${who} is writing to it; waited ${formatDuration(Date.now() - started)} and nothing was changed. `
             + 'Run the command again when it has finished, or wait longer with --wait DURATION (or CUSTKIT_WAIT), e.g. --wait 30m');
         }
         waited = true;
-        options.onWaiting?.(holder, Date.now() - started, options.waitMs);
+        options.onWaiting?.(holder, Date.now() - started, waitMs);
         if (left < 500) sleep(Math.max(1, Math.min(50, left)));
       } finally {
-        db.pragma(`busy_timeout = ${options.waitMs}`);
+        db.pragma(`busy_timeout = ${current}`);
       }
     }
     if (waited) options.onWaited?.();

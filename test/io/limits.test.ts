@@ -107,6 +107,11 @@ describe('input limits', () => {
     // Within the record bound but over the cell limit: the cell is named by row and column.
     writeGiantFieldCsv(csv, 3 * 2 ** 20, true);
     refused(custkit(['import', csv, '--max-cell-size', '1M'], { db, env: { CUSTKIT_MAX_CELL_SIZE: '100M' } }), /row 2, column 3 holds 3,145,728 characters/, db);
+    // Half-way: 20,000 good rows are read and written before the giant record; the transaction rolls back.
+    const late = path.join(dir, 'late.csv');
+    const good = Array.from({ length: 20000 }, (_, i) => `late${i}@example.com,Name${i},`).join('\n');
+    fs.writeFileSync(late, `email,first_name,notes\n${good}\nlate@example.com,Late,"${'z'.repeat(5 * 2 ** 20)}"\n`);
+    refused(custkit(['import', late], { db }), /late.csv: row 20002 is a record of more than/, db);
     const wide = path.join(dir, 'wide.xlsx');
     await writeWideSheet(wide, 300);
     refused(custkit(['import', wide], { db, env: { CUSTKIT_MAX_COLUMNS: '200' } }), /CUSTKIT_MAX_COLUMNS/, db);
