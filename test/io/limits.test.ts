@@ -122,5 +122,5 @@ describe('input limits', () => {
     const usage = custkit(['import', csv, '--max-columns', 'many'], { db });
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--max-columns: "many" is not a positive whole number/);
-  });
+  }, 600_000);
 });
