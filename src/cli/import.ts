@@ -7,7 +7,8 @@ import { Command, Option } from 'commander';
 import Table from 'cli-table3';
 import type { Wrap } from './main.js';
 import { CliError, ExitCode, Progress, UsageError, type CommandContext } from './context.js';
-import { importFile, noColumnRecognised, previewImport, type ImportRequest, type ImportSummary, type Preview } from '../io/import.js';
+import { importFile, noColumnRecognised, previewImport, RefusedImport, type ColumnChoice, type ImportRequest, type ImportSummary, type Preview } from '../io/import.js';
+import { listRemembered } from '../store/source-mappings.js';
 import { MappingError } from '../io/header-map.js';
 import { InputError } from '../io/tables.js';
 import type { Delimiter, Encoding } from '../io/sniff.js';
@@ -22,12 +23,17 @@ Examples:
   custkit import export.xlsx --all-sheets          # every sheet with data
   custkit import crm.csv --map "Ref=external_id,Nom complet=full_name,Notes=-"
   custkit import shop.csv --source shopify         # customer codes are unique per source
+  custkit import orders-erp.csv --source erp --map "valeur_cmd=amount"   # remembered for the next "erp" import
+  custkit import orders-erp.csv --source erp --force --dry-run           # applies it; same verdict and exit code as the import
   cat clients.csv | custkit import - --json        # stdin; summary as JSON
   custkit import clients.csv --dry-run             # show detection, mapping and 5 rows; write nothing
 
 Re-importing is safe: a file already imported (same SHA-256) is skipped unless --force; the same
 (source, customer code) updates the contact; purchases upsert on (source, order ref, line).
-Rows that cannot be read are kept: list them with "custkit rejects".
+Rows that cannot be read are kept: list them with "custkit rejects". A file with no column for something
+its kind needs (a purchase's amount, date or customer; a contact's identifier) is refused before anything is
+written, with the --map that would fix it. A --map given with --source is remembered for that source
+("custkit mappings" lists and forgets them).
 Exit codes: 0 imported, 1 file unreadable or store error (nothing changed), 2 usage error, 3 imported
 with some rows rejected.`;
 
@@ -36,11 +42,11 @@ interface ImportFlags {
   sheet?: string;
   allSheets?: boolean;
   map?: string;
-  source: string;
+  source?: string;
   encoding: string;
   delimiter: string;
   dates: 'auto' | 'dmy' | 'mdy' | 'ymd';
-  currency: string;
+  currency?: string;
   force?: boolean;
   dryRun?: boolean;
 }
@@ -65,11 +71,11 @@ export function registerImport(program: Command, wrap: Wrap): void {
     .option('--sheet <sheet>', 'workbook sheet, by name or 1-based index (default: the first with data)')
     .option('--all-sheets', 'import every sheet of a workbook that has data')
     .option('--map <mapping>', 'column mapping overrides: "Column=field,Other=-" (- keeps it in attributes)')
-    .option('--source <name>', 'system the file comes from; customer codes are unique per source', 'default')
+    .option('--source <name>', 'system the file comes from; customer codes are unique per source (default: "default")')
     .option('--encoding <encoding>', 'auto, utf8, cp1252 (Windows-1252), utf16le, utf16be', 'auto')
     .option('--delimiter <delimiter>', 'auto, ",", ";", tab or "|"', 'auto')
     .addOption(new Option('--dates <order>', 'date order for ambiguous dates like 03/04/2024').choices(['auto', 'dmy', 'mdy', 'ymd']).default('auto'))
-    .option('--currency <code>', 'currency of amounts that do not name one', 'EUR')
+    .option('--currency <code>', 'currency of amounts that do not name one (default: the one the amount header names, else EUR)')
     .option('--force', 'import a file again even if the same content was imported before')
     .option('--dry-run', 'print what was detected and the first five rows; write nothing')
     .addHelpText('after', EXAMPLES);
@@ -81,12 +87,14 @@ function requestFor(file: string, flags: ImportFlags): ImportRequest {
   if (!encoding) throw new UsageError(`--encoding: "${flags.encoding}" is not one of auto, utf8, cp1252, utf16le, utf16be`);
   const delimiter = DELIMITER_ALIASES[flags.delimiter.toLowerCase()];
   if (!delimiter) throw new UsageError(`--delimiter: "${flags.delimiter}" is not one of auto, ",", ";", tab, "|"`);
-  if (!/^[A-Za-z]{3}$/.test(flags.currency)) throw new UsageError(`--currency: "${flags.currency}" is not a 3-letter currency code`);
-  if (flags.source.trim() === '') throw new UsageError('--source: a source name cannot be empty');
+  const currency = flags.currency ?? 'EUR';
+  if (!/^[A-Za-z]{3}$/.test(currency)) throw new UsageError(`--currency: "${currency}" is not a 3-letter currency code`);
+  const source = flags.source ?? 'default';
+  if (source.trim() === '') throw new UsageError('--source: a source name cannot be empty');
   return {
     file, displayName: file === '-' ? 'stdin' : file, kind: flags.kind, sheet: flags.sheet, allSheets: flags.allSheets,
-    map: flags.map, source: flags.source.trim(), encoding, delimiter, dates: flags.dates, currency: flags.currency.toUpperCase(),
-    force: flags.force ?? false,
+    map: flags.map, source: source.trim(), encoding, delimiter, dates: flags.dates, currency: currency.toUpperCase(),
+    currencyGiven: flags.currency !== undefined, sourceGiven: flags.source !== undefined, force: flags.force ?? false,
   };
 }
 
@@ -113,7 +121,18 @@ async function runImport(ctx: CommandContext, files: string[], flags: ImportFlag
   }
   const results: ImportSummary[] = [];
   const previews: Preview[] = [];
-  const db = flags.dryRun ? null : ctx.openDb();
+  // A refused first import leaves no empty store behind: nothing was written, so nothing is left.
+  const creating = !flags.dryRun && ctx.dbPath !== ':memory:' && !fs.existsSync(ctx.dbPath);
+  const db = flags.dryRun ? null : ctx.openDb({ create: true });
+  // A dry run writes nothing and creates no store, but applies what a store here remembers for the source.
+  if (flags.dryRun && fs.existsSync(ctx.dbPath)) {
+    const store = ctx.openDb({ readonly: true });
+    try {
+      for (const request of requests) request.remembered = listRemembered(store, request.source);
+    } finally {
+      store.close();
+    }
+  }
   try {
     for (const request of requests) {
       const spooled = request.file === '-' ? await spoolStdin() : null;
@@ -125,6 +144,7 @@ async function runImport(ctx: CommandContext, files: string[], flags: ImportFlag
         else previews.push(...(await previewImport(request)));
       } catch (error) {
         if (error instanceof MappingError) throw new UsageError(`${request.displayName}: ${error.message}`);
+        if (error instanceof RefusedImport) throw new CliError(error.message);
         if (error instanceof InputError) throw new CliError(`${error.message}; nothing was imported`);
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EACCES' || code === 'EISDIR' || code === 'ENOENT') {
@@ -136,12 +156,22 @@ async function runImport(ctx: CommandContext, files: string[], flags: ImportFlag
         spooled?.cleanup();
       }
     }
-  } finally {
+  } catch (error) {
     db?.close();
+    if (creating && results.length === 0) for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${ctx.dbPath}${suffix}`, { force: true });
+    throw error;
+  } finally {
+    if (db?.open) db.close();
   }
   if (flags.dryRun) {
-    if (ctx.json) ctx.printJson(previews.length === 1 ? previews[0] : previews);
+    // The real import's verdict: a refused file exits 1 here too, after showing what was read.
+    const refusals = previews.flatMap((p) => {
+      if (p.mapping.every((m) => m.field === null)) return flags.allSheets && previews.length > 1 ? [] : [noColumnRecognised(p.file, p)];
+      return p.refusal ? [p.refusal] : [];
+    });
+    if (ctx.json) ctx.printJson(previews.length === 1 ? { ...previews[0], would_refuse: refusals[0] ?? null } : { sheets: previews, would_refuse: refusals[0] ?? null });
     else previews.forEach((p) => printPreview(ctx, p));
+    if (refusals.length) throw new CliError(`${refusals[0]}${refusals[0]!.endsWith('.') ? '' : '; nothing would be imported'}`);
     return ExitCode.Ok;
   }
   if (ctx.json) {
@@ -159,7 +189,21 @@ function summaryJson(s: ImportSummary): Record<string, unknown> {
     kind: s.kind, imported: s.inserted, updated: s.updated, unchanged: s.unchanged, rejected: s.rejected,
     empty_rows: s.emptyRows, rows_read: s.rowsRead, contacts_created: s.contactsCreated, encoding: s.encoding,
     delimiter: s.delimiter, date_order: s.dateOrder, date_order_source: s.dateOrderSource, decimal_comma: s.decimalComma,
+    tool: s.tool, kept_in_attributes: keptInAttributes(s), ignored_columns: s.ignored,
+    remembered_mapping: { source: s.source, used: choices(s.rememberedUsed), saved: choices(s.rememberedSaved) },
   };
+}
+
+function choices(list: ColumnChoice[]): Record<string, string | null> {
+  return Object.fromEntries(list.map((c) => [c.column, c.field]));
+}
+
+function mapText(list: ColumnChoice[]): string {
+  return list.map((c) => `${c.column}=${c.field ?? '-'}`).join(',');
+}
+
+function keptInAttributes(s: { mapping: ColumnChoice[]; ignored: string[] }): string[] {
+  return s.mapping.filter((m) => !m.field && !s.ignored.includes(m.column)).map((m) => m.column);
 }
 
 function datesNote(s: { dateOrder: string; dateOrderSource: string }): string | null {
@@ -194,8 +238,13 @@ function printSummary(ctx: CommandContext, s: ImportSummary): void {
   if (detected.length) ctx.info(`  ${detected.join(', ')}`);
   if (s.contactsCreated) ctx.info(`  ${s.contactsCreated} customers were not in the store yet: created as minimal contacts`);
   if (s.emptyRows) ctx.info(`  ${s.emptyRows} empty rows ignored`);
-  const unmapped = s.mapping.filter((m) => !m.field).map((m) => m.column);
+  if (s.tool) ctx.info(`  read as a ${s.tool} export`);
+  if (s.rememberedUsed.length) ctx.info(`  using the mapping remembered for source "${s.source}": --map "${mapText(s.rememberedUsed)}" (custkit mappings to see or forget it)`);
+  if (s.rememberedSaved.length) ctx.info(`  remembered for source "${s.source}": --map "${mapText(s.rememberedSaved)}" (its next imports need no --map)`);
+  else if (s.mapGiven && !s.sourceGiven) ctx.info('  tip: give --source NAME with --map and custkit remembers the mapping for the next import from there');
+  const unmapped = keptInAttributes(s);
   if (unmapped.length) ctx.info(`  kept in attributes: ${unmapped.slice(0, 12).join(', ')}${unmapped.length > 12 ? `, and ${unmapped.length - 12} more` : ''}`);
+  if (s.ignored.length) ctx.info(`  ignored: ${s.ignored.join(', ')} (the reason column "custkit rejects --out" adds; not data)`);
   if (s.rejected) ctx.info(`  see the rejected rows: custkit rejects --import ${s.importId} (add --out FILE to fix and re-import them)`);
 }
 
@@ -206,7 +255,6 @@ function printPreview(ctx: CommandContext, p: Preview): void {
   const mapping = new Table({ head: ['column', 'field'], style: { head: [], border: [] } });
   p.mapping.forEach((m) => mapping.push([m.column, m.field ?? '(kept in attributes)']));
   ctx.out(mapping.toString());
-  if (p.mapping.every((m) => m.field === null)) ctx.out(`import would refuse this file: ${noColumnRecognised(p.file, p)}`);
   for (const { row, result } of p.rows) {
     if (result.kind === 'empty') continue;
     if (result.kind === 'reject') {
@@ -217,7 +265,9 @@ function printPreview(ctx: CommandContext, p: Preview): void {
       ? Object.entries(result.draft.values).filter(([, v]) => v !== null && v !== '[]' && v !== '{}')
       : Object.entries({ ...result.draft, customer: result.draft.customer.externalId ?? result.draft.customer.emailNorm })
         .filter(([k, v]) => v !== null && k !== 'attributes');
-    ctx.out(`row ${row}: ${values.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
+    // Consents are what an import must never get wrong: the dry run shows what each row would record.
+    const consents = result.kind === 'contact' ? result.draft.consents.map((c) => `consent ${c.channel}=${c.granted ? 'granted' : 'withdrawn'}`) : [];
+    ctx.out(`row ${row}: ${[...values.map(([k, v]) => `${k}=${String(v)}`), ...consents].join(', ')}`);
   }
   ctx.out('(dry run: nothing was written)');
 }

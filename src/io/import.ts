@@ -6,7 +6,10 @@
 import os from 'node:os';
 import type { Db } from '../store/db.js';
 import { ImportWriter } from '../store/import-writer.js';
-import { buildMapping, detectKind, fieldsOf, parseMapOption, type Field, type ImportKind, type Mapping } from './header-map.js';
+import { detectKind, fieldsOf, foldHeader, mapHeaders, parseMapOption, type Field, type ImportKind, type Mapping } from './header-map.js';
+import { missingNeeds, refusalMessage } from './required-columns.js';
+import { kindOfFields, rememberedKind } from './kind-hints.js';
+import { listRemembered, remember, type RememberedColumn } from '../store/source-mappings.js';
 import { cellText, RowMapper, type MappedRow } from './record-mapper.js';
 import type { Cell } from './readers.js';
 import { delimiterName, inspectFile, InputError, openTables, type RowBatch, type Table } from './tables.js';
@@ -27,10 +30,27 @@ export interface ImportRequest {
   delimiter: 'auto' | Delimiter;
   dates: 'auto' | DateOrder;
   currency: string;
+  /** --currency was given: it wins over a currency the amount header names ("amount_usd"). */
+  currencyGiven?: boolean;
+  /** --source was given: a --map is then remembered for that source. */
+  sourceGiven?: boolean;
+  /** The mappings remembered for this source (read from the store by the caller for a dry run). */
+  remembered?: RememberedColumn[];
   force: boolean;
   /** Memory bounds on reading the file (src/io/limits.ts). */
   limits?: InputLimits;
   onProgress?: (rows: number) => void;
+}
+
+/** The column "custkit rejects --out" adds: not data, so neither mapped nor kept in attributes. */
+export const REJECT_REASON_COLUMN = 'reject_reason';
+
+/** A file refused before anything was written: a needed column is missing (the message says which and how). */
+export class RefusedImport extends InputError {}
+
+export interface ColumnChoice {
+  column: string;
+  field: Field | null;
 }
 
 export interface TableSettings {
@@ -44,6 +64,14 @@ export interface TableSettings {
   /** How the date order was settled: by --dates, from the sample, assumed (ambiguous), or not needed (no dd/mm dates). */
   dateOrderSource: 'flag' | 'detected' | 'assumed' | 'not needed';
   decimalComma: boolean;
+  /** The tool whose export this was recognised as ("Shopify orders"), from its documented columns. */
+  tool: string | null;
+  /** Columns read and set aside, neither mapped nor kept (the reject_reason of a fixed rejects file). */
+  ignored: string[];
+  /** Columns mapped by what was remembered for this source. */
+  rememberedUsed: ColumnChoice[];
+  /** Why the import would refuse this table (a needed column is missing), or null. */
+  refusal: string | null;
 }
 
 export interface ImportSummary extends TableSettings {
@@ -61,6 +89,11 @@ export interface ImportSummary extends TableSettings {
   rejected: number;
   emptyRows: number;
   contactsCreated: number;
+  source: string;
+  /** The --map columns saved for this source by this import (only when --source was given). */
+  rememberedSaved: ColumnChoice[];
+  mapGiven: boolean;
+  sourceGiven: boolean;
 }
 
 export interface Preview extends TableSettings {
@@ -125,8 +158,14 @@ async function prepareTable(table: Table, request: ImportRequest): Promise<Prepa
   if (!header) return null;
   const found = header as { cells: Cell[]; number: number };
   const headers = uniqueHeaders(found.cells);
-  const kind = request.kind ?? detectKind(headers);
-  const mapping = buildMapping(headers, kind, parseMapOption(request.map));
+  const folded = headers.map(foldHeader);
+  const given = parseMapOption(request.map);
+  const kind = request.kind ?? kindOfFields([...given.values()]) ?? rememberedKind(folded, request.remembered ?? []) ?? detectKind(headers);
+  const remembered = (request.remembered ?? []).filter((r) => r.kind === kind && folded.includes(r.columnKey) && !given.has(r.columnKey));
+  const overrides = new Map<string, Field | null>([...remembered.map((r) => [r.columnKey, r.field as Field | null] as const), ...given]);
+  const { mapping, profile, currency } = mapHeaders(headers, kind, overrides);
+  const missing = mapping.some((f) => f !== null) ? missingNeeds(kind, headers, mapping, sample) : [];
+  const where = `${request.displayName}${table.sheet ? ` [${table.sheet}]` : ''}`;
   const dateColumns = mapping.flatMap((f, i) => (f === 'birth_date' || f === 'created_at' || f === 'ordered_at' || f === 'last_activity_at' ? [i] : []));
   const detected = request.dates === 'auto' ? detectDateOrder(sample.flatMap((row) => dateColumns.map((i) => cellText(row[i])))) : null;
   const settings: TableSettings = {
@@ -139,8 +178,14 @@ async function prepareTable(table: Table, request: ImportRequest): Promise<Prepa
     dateOrder: request.dates !== 'auto' ? request.dates : detected === 'mdy' ? 'mdy' : 'dmy',
     dateOrderSource: request.dates !== 'auto' ? 'flag' : detected === null ? 'assumed' : detected === 'none' ? 'not needed' : 'detected',
     decimalComma: decideDecimalComma(sample, mapping, table.delimiter),
+    tool: profile?.name ?? null,
+    ignored: headers.filter((h, i) => h === REJECT_REASON_COLUMN && mapping[i] === null),
+    rememberedUsed: remembered.map((r) => ({ column: headers[folded.indexOf(r.columnKey)]!, field: r.field as Field | null })),
+    refusal: missing.length ? refusalMessage(where, kind, headers, missing, request.map, !request.kind && !mapping.includes('order_ref')) : null,
   };
-  const mapper = new RowMapper({ kind, headers, mapping, dateOrder: settings.dateOrder, decimalComma: settings.decimalComma, currency: request.currency });
+  // A currency the amount header names ("amount_usd", "Prix (€)") is the file's, unless --currency says otherwise.
+  const fileCurrency = request.currencyGiven ? request.currency : currency ?? request.currency;
+  const mapper = new RowMapper({ kind, headers, mapping, dateOrder: settings.dateOrder, decimalComma: settings.decimalComma, currency: fileCurrency });
   return { settings, mapper, headerNumber: found.number, pending: { rows: sample, numbers: sampleNumbers }, batches: table.batches };
 }
 
@@ -205,8 +250,21 @@ async function importTable(db: Db, prepared: Prepared, request: ImportRequest, s
   return {
     ...settings, file: request.displayName, importId, skipped: false, unrecognised: null, previousImportId: null, rowsRead,
     inserted: counts.inserted, updated: counts.updated, unchanged: counts.unchanged, rejected: counts.rejected,
-    emptyRows, contactsCreated: counts.contactsCreated,
+    emptyRows, contactsCreated: counts.contactsCreated, rememberedSaved: saveMap(db, request, settings, importId),
+    source: request.source, mapGiven: Boolean(request.map), sourceGiven: request.sourceGiven ?? false,
   };
+}
+
+/** Remembers the --map given with --source, in the import's transaction: the next import of the source reuses it. */
+function saveMap(db: Db, request: ImportRequest, settings: TableSettings, importId: number): ColumnChoice[] {
+  if (!request.sourceGiven) return [];
+  const given = parseMapOption(request.map);
+  const saved = settings.headers.flatMap((column) => {
+    const key = foldHeader(column);
+    return given.has(key) ? [{ key, column, field: given.get(key) ?? null }] : [];
+  });
+  remember(db, request.source, settings.kind, saved, importId);
+  return saved.map(({ column, field }) => ({ column, field }));
 }
 
 /**
@@ -237,6 +295,7 @@ function safeUser(): string | null {
  * failure, the store is left exactly as it was.
  */
 export async function importFile(db: Db, request: ImportRequest): Promise<ImportSummary[]> {
+  request.remembered ??= listRemembered(db, request.source);
   const facts = await inspectFile(request.file);
   const tables = await openTables(request, facts);
   const summaries: ImportSummary[] = [];
@@ -255,6 +314,7 @@ export async function importFile(db: Db, request: ImportRequest): Promise<Import
       const skip = (why: { previousImportId?: number; unrecognised?: string }): ImportSummary => ({
         ...prepared.settings, file: request.displayName, importId: null, skipped: true, unrecognised: why.unrecognised ?? null,
         previousImportId: why.previousImportId ?? null, rowsRead: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, emptyRows: 0, contactsCreated: 0,
+        rememberedSaved: [], source: request.source, mapGiven: Boolean(request.map), sourceGiven: request.sourceGiven ?? false,
       });
       if (prepared.settings.mapping.every((m) => m.field === null)) {
         const why = noColumnRecognised(request.displayName, prepared.settings);
@@ -264,6 +324,7 @@ export async function importFile(db: Db, request: ImportRequest): Promise<Import
         summaries.push(skip({ unrecognised: why }));
         continue;
       }
+      if (prepared.settings.refusal) throw new RefusedImport(prepared.settings.refusal);
       const already = previous.get(facts.sha256, table.sheet) as number | undefined;
       if (already !== undefined && !request.force) {
         await table.batches.return(undefined);

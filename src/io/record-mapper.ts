@@ -122,7 +122,8 @@ class FieldIndex {
 export class RowMapper {
   private readonly index = new FieldIndex();
   private readonly unmapped: number[] = [];
-  private readonly consentColumns: Array<{ channel: Channel; at: number }> = [];
+  private readonly consentColumns: Array<{ channel: Channel; at: number; optOut: boolean }> = [];
+  private readonly hasOptOut: boolean;
 
   constructor(private readonly settings: MapSettings) {
     settings.mapping.forEach((field, i) => {
@@ -132,8 +133,11 @@ export class RowMapper {
     });
     for (const channel of ['email', 'sms', 'phone', 'post'] as const) {
       const at = this.index.get(`consent_${channel}` as Field);
-      if (at !== undefined) this.consentColumns.push({ channel, at });
+      if (at !== undefined) this.consentColumns.push({ channel, at, optOut: false });
+      const refusal = this.index.get(`optout_${channel}` as Field);
+      if (refusal !== undefined) this.consentColumns.push({ channel, at: refusal, optOut: true });
     }
+    this.hasOptOut = this.consentColumns.some((c) => c.optOut);
   }
 
   private text(row: Cell[], field: Field): string | null {
@@ -223,9 +227,19 @@ export class RowMapper {
       return { kind: 'reject', reasons: [{ column: null, message: 'no contact details (customer code, name, email, phone, company or address)' }] };
     }
     const consents: ContactDraft['consents'] = [];
-    for (const { channel, at } of this.consentColumns) {
+    for (const { channel, at, optOut } of this.consentColumns) {
       const answer = parseBoolean(cellText(row[at]));
-      if (answer === true || answer === false) consents.push({ channel, granted: answer, column: this.settings.headers[at]! });
+      // A refusal column ("EMAIL_BLACKLISTED", "HasOptedOutOfEmail"): yes is a withdrawal; no is not a consent.
+      if (optOut) {
+        if (answer === true) consents.push({ channel, granted: false, column: this.settings.headers[at]! });
+      } else if (answer === true || answer === false) consents.push({ channel, granted: answer, column: this.settings.headers[at]! });
+    }
+    // A row that both grants and refuses a channel ("OPT_IN" yes, "EMAIL_BLACKLISTED" yes) records the refusal only.
+    if (this.hasOptOut) {
+      for (let i = consents.length - 1; i >= 0; i--) {
+        const c = consents[i]!;
+        if (c.granted && consents.some((o) => o.channel === c.channel && !o.granted)) consents.splice(i, 1);
+      }
     }
     const externalKey = values.external_id ?? (values.email_norm ? `email:${values.email_norm}` : `row:${rowHash(values)}`);
     return { kind: 'contact', draft: { externalKey, values, consents } };

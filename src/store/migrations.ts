@@ -140,6 +140,22 @@ export const coreMigrations: Migration[] = [
     // Every consent insert paid for both indexes; consents_current (migration 42) serves the same lookups.
     sql: `DROP INDEX IF EXISTS consents_contact;`,
   },
+  {
+    id: 3,
+    name: 'core: source_mappings (the --map given for a source, reused by its next imports)',
+    sql: `
+      CREATE TABLE source_mappings (
+        source      TEXT NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('contacts', 'purchases')),
+        column_key  TEXT NOT NULL,              -- the header folded (case, accents, separators), as --map compares it
+        column_name TEXT NOT NULL,              -- the header as the file wrote it
+        field       TEXT,                       -- null: kept in attributes ("Col=-")
+        saved_at    TEXT NOT NULL,
+        import_id   INTEGER REFERENCES imports(id) ON DELETE SET NULL,
+        PRIMARY KEY (source, kind, column_key)
+      );
+    `,
+  },
 ];
 
 /** Every stage's migrations; a stage adds its list here (one line). */
