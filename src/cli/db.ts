@@ -12,7 +12,7 @@ Examples:
   custkit db info --json
   custkit --db /data/shop.db db info
   custkit db migrate              # bring an older store up to this version's schema
-  custkit db check                # SQLite integrity + foreign keys + custkit's invariants; exit 3 if wrong
+  custkit db check                # SQLite integrity + foreign keys + the store's own rules; exit 3 if wrong
   custkit db check --quick --json # quick_check instead of integrity_check (large stores), as JSON`;
 
 export function registerDb(program: Command, wrap: Wrap): void {
@@ -21,7 +21,7 @@ export function registerDb(program: Command, wrap: Wrap): void {
     .description('Counts per table, schema version, file size and the list of imports.')
     .action(wrap((ctx) => runInfo(ctx)));
   db.command('check')
-    .description('Check the store: SQLite integrity and foreign keys, and custkit invariants (merges, orphans, scores, erasures, imports). Exit 3 when something is wrong.')
+    .description("Check the store: SQLite integrity and foreign keys, and the store's own rules (merges, orphans, scores, erasures, imports). Exit 3 when something is wrong.")
     .option('--quick', "SQLite's quick_check instead of the full integrity_check (skips comparing indexes to their tables)")
     .action(wrap((ctx, flags: { quick?: boolean }) => runCheck(ctx, flags.quick === true)));
   db.command('migrate')
@@ -91,7 +91,7 @@ function runCheck(ctx: CommandContext, quick: boolean): number {
   if (ctx.json) {
     ctx.printJson({ file: ctx.dbPath, ok: result.ok, integrity: result.integrity, checks: result.checks, problems: result.problems });
   } else if (result.ok) {
-    ctx.info(`${ctx.dbPath}: ok (${result.checks} checks: SQLite ${quick ? 'quick_check' : 'integrity_check'}, foreign keys, ${result.checks - 2} custkit invariants)`);
+    ctx.info(`${ctx.dbPath}: ok (${result.checks} checks: SQLite ${quick ? 'quick_check' : 'integrity_check'}, foreign keys, ${result.checks - 2} rules of the store)`);
   } else {
     ctx.out(`${ctx.dbPath}: ${result.problems.length} problem${result.problems.length > 1 ? 's' : ''} found`);
     for (const p of result.problems) {

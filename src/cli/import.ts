@@ -12,8 +12,7 @@ import { listRemembered } from '../store/source-mappings.js';
 import { MappingError } from '../io/header-map.js';
 import { InputError } from '../io/tables.js';
 import type { Delimiter, Encoding } from '../io/sniff.js';
-import type { LimitName } from '../io/limits.js';
-import { addLimitOptions, limitsFrom } from './limit-options.js';
+import { LIMITS, formatLimit, resolveLimits, type InputLimits, type LimitName } from '../io/limits.js';
 
 const EXAMPLES = `
 Examples:
@@ -270,4 +269,19 @@ function printPreview(ctx: CommandContext, p: Preview): void {
     ctx.out(`row ${row}: ${[...values.map(([k, v]) => `${k}=${String(v)}`), ...consents].join(', ')}`);
   }
   ctx.out('(dry run: nothing was written)');
+}
+
+/** The input-limit flags (docs/reliability.md): one per limit, each with its variable and default. */
+function addLimitOptions(command: Command): Command {
+  for (const [name, spec] of Object.entries(LIMITS) as Array<[LimitName, (typeof LIMITS)[LimitName]]>) {
+    command.option(`${spec.flag} <${spec.unit === 'bytes' ? 'size' : 'n'}>`, `${spec.describe} read (default: $${spec.env} or ${formatLimit(name, spec.fallback)})`);
+  }
+  return command;
+}
+
+/** The limits in force for this run: flags, then environment, then defaults. */
+function limitsFrom(flags: Partial<Record<LimitName, string>>, env: NodeJS.ProcessEnv): InputLimits {
+  return resolveLimits(flags, env, (message) => {
+    throw new UsageError(message);
+  });
 }

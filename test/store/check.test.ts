@@ -22,7 +22,7 @@ describe('custkit db check', () => {
     const db = storeWithContacts();
     const run = custkit(['db', 'check'], { db });
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(/ok \(\d+ checks: SQLite integrity_check, foreign keys, \d+ custkit invariants\)/);
+    expect(run.stderr).toMatch(/ok \(\d+ checks: SQLite integrity_check, foreign keys, \d+ rules of the store\)/);
     const json = JSON.parse(custkit(['db', 'check', '--json', '--quick'], { db }).stdout) as { ok: boolean; problems: unknown[] };
     expect(json).toMatchObject({ ok: true, integrity: 'ok', problems: [] });
   });
