@@ -16,6 +16,7 @@ import type { Cell } from './readers.js';
 import { delimiterName, inspectFile, InputError, openTables, type RowBatch, type Table } from './tables.js';
 import { detectDateOrder, type DateOrder } from './values.js';
 import type { Delimiter, Encoding } from './sniff.js';
+import type { InputLimits } from './limits.js';
 
 export interface ImportRequest {
   file: string;
@@ -37,6 +38,8 @@ export interface ImportRequest {
   /** The mappings remembered for this source (read from the store by the caller for a dry run). */
   remembered?: RememberedColumn[];
   force: boolean;
+  /** Memory bounds on reading the file (src/io/limits.ts). */
+  limits?: InputLimits;
   onProgress?: (rows: number) => void;
 }
 

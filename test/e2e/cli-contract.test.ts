@@ -22,6 +22,7 @@ const CREATORS = ['import'];
 const ON_MISSING_STORE: Record<string, string[]> = {
   rejects: [],
   'db info': [],
+  'db check': [],
   'db migrate': [],
   validate: [],
   clean: [],
@@ -84,6 +85,7 @@ const QUIET: Array<{ args: string[]; stdout: 'nothing' | 'data'; code: number }>
   { args: ['rejects', '--import', '4', '--out', '-'], stdout: 'data', code: 0 },
   { args: ['db', 'info'], stdout: 'data', code: 0 },
   { args: ['db', 'migrate'], stdout: 'nothing', code: 0 },
+  { args: ['db', 'check'], stdout: 'nothing', code: 0 },
   { args: ['validate'], stdout: 'nothing', code: 3 },
   { args: ['validate', '--out', 'issues.csv'], stdout: 'nothing', code: 3 },
   { args: ['clean'], stdout: 'nothing', code: 0 }, // clean run 1 (dry)
