@@ -15,6 +15,7 @@ import { registerExport } from './export.js';
 import { registerExports } from './exports.js';
 import { registerSeeds } from './seeds.js';
 import { registerSuppress } from './suppress.js';
+import { registerReport } from './report.js';
 
 /** Every command, one line each: a new command adds its register function here. */
 export const commands: Array<(program: Command, wrap: Wrap) => void> = [
@@ -33,4 +34,5 @@ export const commands: Array<(program: Command, wrap: Wrap) => void> = [
   registerExports,
   registerSuppress,
   registerSeeds,
+  registerReport,
 ];
