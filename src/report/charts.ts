@@ -69,7 +69,7 @@ export async function renderCharts(report: Report, lang: Lang): Promise<ChartSet
   const set: ChartSet = {
     monthly: await renderSvg(
       {
-        legend: { top: 0, itemGap: 28, textStyle: { color: MUTED } },
+        legend: { top: 0, itemGap: 44, textStyle: { color: MUTED } },
         grid: { left: 70, right: 56, top: 36, bottom: 30 },
         xAxis: { type: 'category', data: report.monthly.map((m) => m.month), axisLabel },
         yAxis: [
@@ -96,7 +96,7 @@ export async function renderCharts(report: Report, lang: Lang): Promise<ChartSet
     const rows = [...scores.segments].reverse();
     set.segments = await renderSvg(
       {
-        legend: { top: 0, itemGap: 28, textStyle: { color: MUTED } },
+        legend: { top: 0, itemGap: 44, textStyle: { color: MUTED } },
         grid: { left: 150, right: 56, top: 30, bottom: 24 },
         xAxis: { type: 'value', max: 100, axisLabel: { ...axisLabel, formatter: '{value} %' }, splitLine },
         yAxis: { type: 'category', data: rows.map((s) => s.segment), axisLabel: { ...axisLabel, color: TEXT, width: 140, overflow: 'truncate' } },
@@ -115,13 +115,13 @@ export async function renderCharts(report: Report, lang: Lang): Promise<ChartSet
     const rs = levels;
     const fs = levels;
     const data = scores.rfGrid.map((g) => [fs.indexOf(g.f), rs.indexOf(g.r), g.customers]);
-    set.rfGrid = await renderSvg(heatmap(fs.map((x) => `F${x}`), rs.map((x) => `R${x}`), data, (v) => f.int(v), L.frequency, L.recency, undefined, false, true), 440, 320);
+    set.rfGrid = await renderSvg(heatmap(fs.map((x) => `F${x}`), rs.map((x) => `R${x}`), data, (v) => f.int(v), L.frequency, L.recency, { firstAtBottom: true }), 440, 320);
   }
   if (report.cohorts.length > 0) {
     const width = Math.max(...report.cohorts.map((c) => c.retained.length), 1);
     const cells = report.cohorts.flatMap((c, y) => c.retained.map((share, k) => [k, y, round1(share * 100)]));
     set.cohorts = await renderSvg(
-      heatmap(Array.from({ length: width }, (_, k) => `+${k + 1}`), report.cohorts.map((c) => `${c.month} (${f.int(c.customers)})`), cells, (v) => `${f.decimal(v, 0)}%`, L.monthsLater, '', 100),
+      heatmap(Array.from({ length: width }, (_, k) => `+${k + 1}`), report.cohorts.map((c) => `${c.month} (${f.int(c.customers)})`), cells, (v) => `${f.decimal(v, 0)} %`, L.monthsLater, '', { showZero: true }),
       920,
       Math.max(200, 70 + report.cohorts.length * 26),
     );
@@ -131,7 +131,7 @@ export async function renderCharts(report: Report, lang: Lang): Promise<ChartSet
     const names = VALUE_EDGES.map((edge, i) => (i + 1 < VALUE_EDGES.length ? `${money(edge)}–${money(VALUE_EDGES[i + 1]!)}` : `≥ ${money(edge)}`));
     set.clvValue = await renderSvg(
       {
-        legend: { top: 0, itemGap: 28, textStyle: { color: MUTED } },
+        legend: { top: 0, itemGap: 44, textStyle: { color: MUTED } },
         grid: { left: 56, right: 16, top: 34, bottom: 58 },
         xAxis: { type: 'category', data: names, axisLabel: { ...axisLabel, rotate: 35, fontSize: 10 } },
         yAxis: { type: 'value', minInterval: 1, axisLabel, splitLine },
@@ -161,7 +161,7 @@ export async function renderCharts(report: Report, lang: Lang): Promise<ChartSet
     const rename = (s: string) => (s === '(not scored)' ? L.notScored : s);
     const data = scores.migration.map((m) => [tos.indexOf(m.to), froms.indexOf(m.from), m.customers]);
     set.migration = await renderSvg(
-      { ...heatmap(tos.map(rename), froms.map(rename), data, (v) => f.int(v), '', '', undefined, true) },
+      heatmap(tos.map(rename), froms.map(rename), data, (v) => f.int(v), '', '', { rotate: true }),
       920,
       Math.max(260, 110 + froms.length * 28),
     );
@@ -189,14 +189,24 @@ function horizontalBars(names: string[], values: number[], format: (v: number) =
   };
 }
 
-/** A heat map of [x, y, value] cells with each value written in its cell. */
-function heatmap(xs: string[], ys: string[], data: number[][], format: (v: number) => string, xName: string, yName: string, max?: number, rotate = false, firstAtBottom = false): Option {
-  const top = max ?? Math.max(1, ...data.map((d) => d[2]!));
+interface HeatmapStyle {
+  /** Column labels on top, slanted (long segment names). */
+  rotate?: boolean;
+  /** The first row at the bottom (R x F: R5 on top), else at the top (cohorts, migration). */
+  firstAtBottom?: boolean;
+  /** Write 0 in cells that hold a zero (cohorts: nobody came back), not only blank them. */
+  showZero?: boolean;
+}
+
+/** A heat map of [x, y, value] cells with each value written in its cell; the colour scale ends at the largest value. */
+function heatmap(xs: string[], ys: string[], data: number[][], format: (v: number) => string, xName: string, yName: string, style: HeatmapStyle = {}): Option {
+  const top = Math.max(1, ...data.map((d) => d[2]!));
+  const rotate = style.rotate === true;
   return {
-    grid: { left: 120, right: 16, top: rotate ? 90 : 10, bottom: rotate ? 10 : 44 },
-    xAxis: { type: 'category', data: xs, position: rotate ? 'top' : 'bottom', name: xName, nameLocation: 'middle', nameGap: 28, nameTextStyle: { color: MUTED }, axisLabel: { ...axisLabel, rotate: rotate ? 30 : 0, width: 110, overflow: 'truncate' }, splitArea: { show: true } },
-    yAxis: { type: 'category', data: ys, inverse: !firstAtBottom, name: yName, nameTextStyle: { color: MUTED }, axisLabel: { ...axisLabel, color: TEXT, width: 110, overflow: 'truncate' }, splitArea: { show: true } },
-    visualMap: { min: 0, max: top, show: false, inRange: { color: ['#f3f7fb', '#9dc1e3', '#2f6fb0'] } },
-    series: [{ type: 'heatmap', data, label: { show: true, fontSize: 10, formatter: (p: { value: number[] }) => (p.value[2] ? format(p.value[2]) : '') }, itemStyle: { borderColor: '#fff', borderWidth: 1 } }],
+    grid: { left: 120, right: 16, top: rotate ? 96 : 10, bottom: rotate ? 10 : 44 },
+    xAxis: { type: 'category', data: xs, position: rotate ? 'top' : 'bottom', name: xName, nameLocation: 'middle', nameGap: 28, nameTextStyle: { color: MUTED }, axisLine: { show: false }, axisTick: { show: false }, axisLabel: { ...axisLabel, rotate: rotate ? 40 : 0, width: 120, overflow: 'truncate' } },
+    yAxis: { type: 'category', data: ys, inverse: style.firstAtBottom !== true, name: yName, nameTextStyle: { color: MUTED }, axisLine: { show: false }, axisTick: { show: false }, axisLabel: { ...axisLabel, color: TEXT, width: 110, overflow: 'truncate' } },
+    visualMap: { min: 0, max: top, show: false, inRange: { color: ['#eef3f9', '#9dc1e3', '#2f6fb0'] } },
+    series: [{ type: 'heatmap', data, label: { show: true, fontSize: 10, formatter: (p: { value: number[] }) => (p.value[2] || style.showZero ? format(p.value[2]!) : '') }, itemStyle: { borderColor: '#fff', borderWidth: 2 } }],
   };
 }

@@ -31,7 +31,7 @@ header p{margin:4px 0 0;color:#6b7683}
 .card svg{display:block;width:100%;height:auto}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{padding:5px 8px;border-bottom:1px solid #e6e9ed;text-align:right;white-space:nowrap}
-th:first-child,td:first-child{text-align:left;white-space:normal;overflow-wrap:anywhere}
+th.text,td.text{text-align:left;white-space:normal;overflow-wrap:anywhere}
 th{color:#6b7683;font-weight:600;font-size:12px}
 .stats{display:grid;grid-template-columns:1fr auto;gap:4px 12px;margin:6px 0 0;font-size:13px}
 .stats dt{color:#6b7683;overflow-wrap:anywhere}.stats dd{margin:0;text-align:right;font-weight:600}
@@ -51,9 +51,11 @@ function card(c: Card): string {
   return `<section class="card${c.wide ? ' wide' : ''}"><h2>${escapeHtml(c.title)}</h2>${c.note ? `<p class="note">${escapeHtml(c.note)}</p>` : ''}${c.body}</section>`;
 }
 
-function tableHtml(head: string[], rows: string[][]): string {
-  return `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
+/** A table whose first `textColumns` columns are text (left-aligned), the others figures. */
+function tableHtml(head: string[], rows: string[][], textColumns = 1): string {
+  const cls = (i: number) => (i < textColumns ? ' class="text"' : '');
+  return `<table><thead><tr>${head.map((h, i) => `<th${cls(i)}>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${escapeHtml(c)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
 }
 
@@ -134,6 +136,7 @@ export async function renderHtml(report: Report, lang: Lang): Promise<string> {
       body: tableHtml(
         [L.ifBought, L.then, L.customers, L.support, L.confidence, L.lift],
         report.affinities.rules.map((r) => [r.antecedent.join(' + '), r.consequent, f.int(r.customers), f.percent(r.support), f.percent(r.confidence), f.decimal(r.lift)]),
+        2,
       ),
     });
   }

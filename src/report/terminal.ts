@@ -92,8 +92,9 @@ export function renderTerminal(report: Report, lang: Lang, style: Style = PLAIN)
     }
     if (scores.rfGrid.length > 0) {
       heading(L.rfGrid);
-      const rs = [...new Set(scores.rfGrid.map((g) => g.r))].sort((a, b) => b - a);
-      const fs = [...new Set(scores.rfGrid.map((g) => g.f))].sort((a, b) => a - b);
+      // Every score level of the run, so an empty row or column still shows.
+      const fs = Array.from({ length: Math.max(scores.run.bins, ...scores.rfGrid.map((g) => Math.max(g.r, g.f))) }, (_, i) => i + 1);
+      const rs = [...fs].reverse();
       const count = new Map(scores.rfGrid.map((g) => [`${g.r}:${g.f}`, g.customers]));
       out.push(style.dim(`  ${padEnd(`R \\ F`, 8)}${fs.map((x) => padStart(String(x), 11)).join('')}`));
       for (const r of rs) out.push(`  ${padEnd(`R${r}`, 8)}${fs.map((x) => padStart(f.int(count.get(`${r}:${x}`) ?? 0), 11)).join('')}`);
@@ -105,7 +106,7 @@ export function renderTerminal(report: Report, lang: Lang, style: Style = PLAIN)
     }
     if (scores.clv) {
       const clv = scores.clv;
-      heading(L.clv + (clv.horizonMonths ? style.dim(` (${L.horizon} ${clv.horizonMonths} ${L.monthsUnit})`) : ''));
+      heading(L.clv + (clv.horizonMonths ? style.dim(` — ${L.horizon} ${clv.horizonMonths} ${L.monthsUnit}`) : ''));
       out.push(`  ${padEnd(L.predictedTotal, 27)}${padStart(f.money(clv.predictedMinor), 14)}    ${padEnd(L.meanPAlive, 27)}${padStart(f.percent(clv.meanPAlive), 12)}`);
       const max = Math.max(...clv.pAlive.map((b) => b.customers));
       out.push(`  ${padEnd(L.pAlive, 12)}${clv.pAlive.map((b) => ' ▁▂▃▄▅▆▇█'[Math.round((8 * b.customers) / (max || 1))]).join('')}  ${style.dim('0 → 1')}`);
