@@ -24,7 +24,8 @@ async function echarts(): Promise<ECharts> {
   return loaded;
 }
 
-export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+// Single quotes only: ECharts writes the family into a double-quoted style attribute without escaping it.
+export const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
 export const PALETTE = ['#2f6fb0', '#e0892b', '#3a9d6b', '#c8504a', '#7a5fb0', '#8c8c8c'];
 const TEXT = '#2b3440';
 const MUTED = '#6b7683';
