@@ -153,3 +153,19 @@ describe('score-run KPIs', () => {
     ]);
   });
 });
+
+describe('segment migration', () => {
+  it('equals score\'s migration matrix (contacts in one run only included)', async () => {
+    const { scoreRun } = await import('../../src/score/run.js');
+    const { PRESETS } = await import('../../src/score/presets.js');
+    const { migrationMatrix } = await import('../../src/score/report.js');
+    const { segmentMigration } = await import('../../src/report/scores.js');
+    const base = { bins: 5 as const, segmentMap: PRESETS['rfm10']!, segmentMapLabel: 'rfm10', minSupport: 0.01, method: 'rfm' as const, binning: 'quantile' as const };
+    const first = scoreRun(db, { ...base, asOf: BASELINE }).runId;
+    db.prepare("UPDATE contacts SET status = 'erased' WHERE external_id = 'B'").run(); // in the first run only
+    const second = scoreRun(db, { ...base, asOf: AS_OF }).runId;
+    const cells = segmentMigration(db, first, second);
+    expect(cells).toEqual(migrationMatrix(db, first, second));
+    expect(cells.some((c) => c.to === '(not scored)')).toBe(true);
+  });
+});
