@@ -128,7 +128,7 @@ export function renderTerminal(report: Report, lang: Lang, style: Style = PLAIN)
     heading(`${title} (${report.months} ${L.monthsUnit})`);
     const top = rows.slice(0, 8);
     const max = Math.max(0, ...top.map((r) => r.revenueMinor));
-    for (const r of top) out.push(`  ${padEnd(r.name || L.notGiven, 24)}${padEnd(bar(r.revenueMinor, max, 40), 42)}${padStart(f.money(r.revenueMinor), 14)}${padStart(f.percent(r.share), 9)}`.trimEnd());
+    for (const r of top) out.push(`  ${padEnd(r.name || L.notGiven, 23)} ${padEnd(bar(r.revenueMinor, max, 40), 42)}${padStart(f.money(r.revenueMinor), 14)}${padStart(f.percent(r.share), 9)}`.trimEnd());
     if (rows.length > top.length) {
       const rest = rows.slice(top.length).reduce((s, r) => s + r.revenueMinor, 0);
       out.push(style.dim(`  ${padEnd(`${L.other} (${rows.length - top.length})`, 66)}${padStart(f.money(rest), 14)}`));
