@@ -26,14 +26,15 @@ export interface SegmentSizes {
 /** Segment table of a run with each segment's size in the previous run of the same method. */
 export function segmentSizes(db: Db, run: RunInfo): SegmentSizes {
   const previous = previousRun(db, run) ?? null;
-  const before = new Map<string, number>(
-    previous ? (db.prepare('SELECT segment, count(*) FROM scores WHERE run_id = ? GROUP BY 1').raw(true).all(previous.id) as Array<[string, number]>) : [],
-  );
+  const migration = previous ? segmentMigration(db, previous.id, run.id) : [];
+  // A segment's size in the previous run is the sum of its row of the migration matrix.
+  const before = new Map<string, number>();
+  for (const cell of migration) if (cell.from !== NOT_SCORED) before.set(cell.from, (before.get(cell.from) ?? 0) + cell.customers);
   return {
     run,
     previous,
     segments: segmentTable(db, run.id).map((s) => ({ ...s, previousCustomers: previous ? (before.get(s.segment) ?? 0) : null })),
-    migration: previous ? segmentMigration(db, previous.id, run.id) : [],
+    migration,
   };
 }
 
@@ -101,37 +102,48 @@ export interface ClvSummary {
 /** Value buckets in minor units: 0, 10, 25, 50, 100 ... 5,000 currency units and more. */
 export const VALUE_EDGES = [0, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000];
 
-function bucketSql(column: string): string {
-  const cases = VALUE_EDGES.slice(1).reverse().map((edge) => `WHEN ${column} >= ${edge} THEN ${edge}`).join(' ');
-  return `CASE ${cases} ELSE 0 END`;
-}
-
-/** Historical and predicted CLV and P(alive) of a run scored with --clv; null when it was not. */
+/**
+ * Historical and predicted CLV and P(alive) of a run scored with --clv; null when it was not. One pass
+ * over the run's scores with a sum per bucket (a GROUP BY per distribution would sort the run three times).
+ */
 export function clvDistribution(db: Db, runId: number): ClvSummary | null {
-  const totals = db
+  const tenths = Array.from({ length: 10 }, (_, i) => i);
+  const sums = [
+    ...VALUE_EDGES.map((_, i) => `coalesce(sum(${inBucket('monetary_minor', i)}), 0)`),
+    ...VALUE_EDGES.map((_, i) => `coalesce(sum(${inBucket('clv_minor', i)}), 0)`),
+    ...tenths.map((i) => `coalesce(sum(min(CAST(coalesce(p_alive, 0) * 10 AS INTEGER), 9) = ${i}), 0)`),
+  ];
+  const row = db
     .prepare(
-      `SELECT count(*) AS customers, coalesce(sum(clv_minor), 0) AS predictedMinor, coalesce(sum(monetary_minor), 0) AS historicalMinor,
-              coalesce(sum(expected_purchases), 0) AS expectedPurchases, avg(p_alive) AS meanPAlive
+      `SELECT count(*), coalesce(sum(clv_minor), 0), coalesce(sum(monetary_minor), 0), coalesce(sum(expected_purchases), 0), avg(p_alive), ${sums.join(', ')}
        FROM scores WHERE run_id = ? AND clv_minor IS NOT NULL`,
     )
-    .get(runId) as Omit<ClvSummary, 'historical' | 'predicted' | 'pAlive' | 'horizonMonths'>;
-  if (totals.customers === 0) return null;
-  const buckets = (expression: string, edges: number[]): Bucket[] => {
-    const counts = new Map(
-      db.prepare(`SELECT ${expression}, count(*) FROM scores WHERE run_id = ? AND clv_minor IS NOT NULL GROUP BY 1`).raw(true).all(runId) as Array<[number, number]>,
-    );
-    return edges.map((from) => ({ from, customers: counts.get(from) ?? 0 }));
-  };
-  const tenths = Array.from({ length: 10 }, (_, i) => i);
-  const pAlive = buckets('min(CAST(coalesce(p_alive, 0) * 10 AS INTEGER), 9)', tenths).map((b) => ({ ...b, from: b.from / 10 }));
+    .raw(true)
+    .get(runId) as number[];
+  const [customers, predictedMinor, historicalMinor, expectedPurchases, meanPAlive] = row as [number, number, number, number, number];
+  if (customers === 0) return null;
+  const counts = row.slice(5);
+  const edges = VALUE_EDGES.length;
   const parameters = db.prepare('SELECT parameters FROM score_runs WHERE id = ?').pluck().get(runId) as string;
   return {
-    ...totals,
+    customers,
+    predictedMinor,
+    historicalMinor,
+    expectedPurchases,
+    meanPAlive,
     horizonMonths: horizonOf(parameters),
-    historical: buckets(bucketSql('monetary_minor'), VALUE_EDGES),
-    predicted: buckets(bucketSql('clv_minor'), VALUE_EDGES),
-    pAlive,
+    historical: VALUE_EDGES.map((from, i) => ({ from, customers: counts[i]! })),
+    predicted: VALUE_EDGES.map((from, i) => ({ from, customers: counts[edges + i]! })),
+    pAlive: tenths.map((i) => ({ from: i / 10, customers: counts[2 * edges + i]! })),
   };
+}
+
+/** `column` falls in the i-th value bucket (below the first edge counts in the first bucket). */
+function inBucket(column: string, i: number): string {
+  const upper = VALUE_EDGES[i + 1];
+  const lower = i === 0 ? '' : `${column} >= ${VALUE_EDGES[i]}`;
+  const below = upper === undefined ? '' : `${column} < ${upper}`;
+  return [lower, below].filter(Boolean).join(' AND ') || '1';
 }
 
 /** The CLV horizon recorded in a run's parameters, read defensively (the JSON's shape belongs to score). */
