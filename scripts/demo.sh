@@ -6,8 +6,20 @@ cd "$(dirname "$0")/.."
 mkdir -p demo
 export CUSTKIT_DB=demo/custkit.db
 rm -f "$CUSTKIT_DB" "$CUSTKIT_DB-wal" "$CUSTKIT_DB-shm" demo/*.csv demo/*.xlsx
+# The arguments as they can be pasted into a shell: bare when they hold nothing a shell would read,
+# else in double quotes (or single quotes when they hold " $ ` \ or !).
+quote() {
+  local out="" arg
+  for arg in "$@"; do
+    if [[ "$arg" =~ ^[A-Za-z0-9_./:=,@%+-]+$ ]]; then out+=" $arg"
+    elif [[ "$arg" != *[\"\$\`\\\!]* ]]; then out+=" \"$arg\""
+    else out+=" '${arg//\'/\'\\\'\'}'"
+    fi
+  done
+  printf '%s' "${out# }"
+}
 # Exit codes 0-3 are results (3 = finished with rejected or flagged rows); anything else stops the demo.
-ck() { echo; echo "\$ custkit $*"; node bin/custkit.js "$@"; local code=$?; [ "$code" -le 3 ] || exit "$code"; }
+ck() { echo; echo "\$ custkit $(quote "$@")"; node bin/custkit.js "$@"; local code=$?; [ "$code" -le 3 ] || exit "$code"; }
 
 echo "== import"
 ck import fixtures/clients-fr-cp1252.csv

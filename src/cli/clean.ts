@@ -15,12 +15,12 @@ Examples:
   custkit clean --inactive-since 3y              dry run: contacts with no purchase or activity for 3 years
   custkit clean --fix --inactive-since 3y --action remove   set them to status inactive (left out of exports)
   custkit clean --runs                           every clean run, what it changed
-  custkit clean --undo 4                         put back the values run 4 wrote
+  custkit clean --undo 5                         put back the values run 5 wrote (run numbers: --runs)
 
 Nothing changes without --fix. Every run is recorded, and every value a fix writes is kept with the one
 it replaced, so a run can be undone. Running "clean --fix" twice changes nothing the second time.
 --action flag adds the tag "inactive" (the contact stays exportable, e.g. for a win-back campaign);
---action remove sets status = inactive, which exports leave out. Deleting is the GDPR purge's job.`;
+--action remove sets status = inactive, which exports leave out. Nothing is ever deleted.`;
 
 interface Options {
   fix?: boolean;
@@ -96,19 +96,19 @@ function printResult(ctx: CommandContext, result: CleanResult): void {
   const c = ctx.color;
   const verb = result.mode === 'fix' ? 'changed' : 'would change';
   ctx.info(`${result.validated.toLocaleString('en')} contact(s) validated first; clean run ${result.runId} (${result.mode}).`);
-  ctx.out(c.bold(result.mode === 'fix' ? 'Changes written' : 'Dry run: nothing written (add --fix)'));
+  ctx.report(c.bold(result.mode === 'fix' ? 'Changes written' : 'Dry run: nothing written (add --fix)'));
   for (const rule of result.rules) {
     const note = rule.applies ? '' : c.dim(' (only with --fix-typos)');
-    ctx.out(`  ${rule.rule.padEnd(22)} ${rule.count.toLocaleString('en').padStart(10)} ${verb}  ${rule.describe}${note}`);
-    for (const e of rule.examples) ctx.out(`      ${e.uid}: ${JSON.stringify(e.before)} → ${JSON.stringify(e.after)}`);
+    ctx.report(`  ${rule.rule.padEnd(22)} ${rule.count.toLocaleString('en').padStart(10)} ${verb}  ${rule.describe}${note}`);
+    for (const e of rule.examples) ctx.report(`      ${e.uid}: ${JSON.stringify(e.before)} → ${JSON.stringify(e.after)}`);
   }
   if (result.inactive) {
     const i = result.inactive;
-    ctx.out(`  inactive-${i.action.padEnd(13)} ${i.count.toLocaleString('en').padStart(10)} ${verb}  no purchase, activity or creation since ${i.cutoff}`);
-    for (const e of i.examples) ctx.out(`      ${e.uid}: ${e.before} → ${e.after}`);
+    ctx.report(`  inactive-${i.action.padEnd(13)} ${i.count.toLocaleString('en').padStart(10)} ${verb}  no purchase, activity or creation since ${i.cutoff}`);
+    for (const e of i.examples) ctx.report(`      ${e.uid}: ${e.before} → ${e.after}`);
     if (i.undated > 0) ctx.info(`${i.undated.toLocaleString('en')} active contact(s) have no date at all (no purchase, activity or creation date): not judged.`);
   }
-  if (result.mode === 'fix') ctx.out(`${result.contactsChanged.toLocaleString('en')} contact(s) changed. Undo with: custkit clean --undo ${result.runId}`);
+  if (result.mode === 'fix') ctx.report(`${result.contactsChanged.toLocaleString('en')} contact(s) changed. Undo with: custkit clean --undo ${result.runId}`);
 }
 
 function undo(ctx: CommandContext, options: Options): number {
@@ -119,8 +119,8 @@ function undo(ctx: CommandContext, options: Options): number {
     const result = undoRun(db, Number(options.undo));
     if (ctx.json) ctx.printJson(result);
     else {
-      ctx.out(`Run ${result.undoneRun} undone (as run ${result.runId}): ${result.restored.toLocaleString('en')} value(s) restored.`);
-      if (result.skipped > 0) ctx.out(`${result.skipped.toLocaleString('en')} value(s) left alone: they changed after run ${result.undoneRun}.`);
+      ctx.report(`Run ${result.undoneRun} undone (as run ${result.runId}): ${result.restored.toLocaleString('en')} value(s) restored.`);
+      if (result.skipped > 0) ctx.report(`${result.skipped.toLocaleString('en')} value(s) left alone: they changed after run ${result.undoneRun}.`);
     }
     return result.skipped > 0 ? ExitCode.Partial : ExitCode.Ok;
   } catch (error) {

@@ -73,13 +73,32 @@ export class CommandContext {
     return resolveDbPath(this.options.db, this.streams.env);
   }
 
-  openDb(options: OpenOptions = {}): Db {
-    return openStore(this.dbPath, options);
+  /**
+   * The store, migrated. Only a command that fills a store from nothing (import) passes `create`: any
+   * other command on a missing store is a mistake (a wrong folder, a typo in --db), and creating an empty
+   * store there would hide it behind an empty result and exit 0.
+   */
+  openDb(options: OpenOptions & { create?: boolean } = {}): Db {
+    const { create, ...rest } = options;
+    return openStore(this.dbPath, { ...rest, mustExist: create !== true });
   }
 
-  /** A line of data on stdout. */
+  /** --quiet: nothing on either stream but the data asked for (and errors). */
+  get quiet(): boolean {
+    return this.options.quiet === true;
+  }
+
+  /** A line of the data the command was asked for, on stdout: a list, a table, a file. Never silenced. */
   out(text: string): void {
     this.streams.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /**
+   * A line of the report of what a command did or would do (clean's changes, dedupe's counts, a merge
+   * undone), on stdout so it can be saved, but silenced by --quiet: in cron the exit code says it.
+   */
+  report(text: string): void {
+    if (!this.quiet) this.out(text);
   }
 
   printJson(value: unknown): void {
@@ -91,7 +110,9 @@ export class CommandContext {
     if (!this.options.quiet) this.streams.stderr.write(`${text}\n`);
   }
 
+  /** A warning about a result that still succeeded (the exit code carries it); silenced by --quiet. */
   warn(text: string): void {
+    if (this.quiet) return;
     this.streams.stderr.write(`${this.color.yellow('warning:')} ${text}\n`);
   }
 

@@ -115,7 +115,7 @@ async function dedupe(ctx: CommandContext, options: DedupeOptions): Promise<numb
       if (options.review) ctx.info(`review file written: ${options.review} (${reviewRows} rows; edit "decision", then: custkit dedupe --apply --decisions ${options.review})`);
       if (options.apply) {
         const merged = merges.reduce((s, m) => s + m.merged.length, 0);
-        ctx.out(`applied: ${merges.length} merges, ${merged} contacts merged into ${merges.length} survivors (merge ids ${merges[0]?.mergeId ?? '-'}..${merges[merges.length - 1]?.mergeId ?? '-'}; undo with "custkit unmerge ID")`);
+        ctx.report(`applied: ${merges.length} merges, ${merged} contacts merged into ${merges.length} survivors (merge ids ${merges[0]?.mergeId ?? '-'}..${merges[merges.length - 1]?.mergeId ?? '-'}; undo with "custkit unmerge ID")`);
       }
     }
     return result.blocking.skipped.length > 0 ? ExitCode.Partial : ExitCode.Ok;
@@ -134,7 +134,7 @@ async function applyReviewed(ctx: CommandContext, db: ReturnType<CommandContext[
   if (ctx.json) {
     ctx.printJson({ merges: outcome.merges.map((m) => ({ merge_id: m.mergeId, survivor_uid: m.survivorUid, merged: m.merged.length })), kept_apart: outcome.keptApart, undecided: outcome.undecided });
   } else {
-    ctx.out(`applied ${file}: ${outcome.merges.length} merges (${merged} contacts merged), ${outcome.keptApart} pairs kept apart, ${outcome.undecided} rows undecided`);
+    ctx.report(`applied ${file}: ${outcome.merges.length} merges (${merged} contacts merged), ${outcome.keptApart} pairs kept apart, ${outcome.undecided} rows undecided`);
   }
   return ExitCode.Ok;
 }
@@ -163,15 +163,15 @@ function summarise(result: FindResult, plans: ClusterPlan[], threshold: number, 
 }
 
 function printSummary(ctx: CommandContext, s: ReturnType<typeof summarise>): void {
-  ctx.out(`contacts compared:        ${s.contacts.toLocaleString('en')}`);
-  ctx.out(`model:                    ${s.model}`);
-  if (s.training) ctx.out(`trained:                  model ${s.training.model_id} (EM on ${s.training.rules.length} blocking rules), ${(s.training.match_share * 100).toFixed(1)} % of candidate pairs estimated to be matches`);
-  ctx.out(`candidate pairs:          ${s.candidate_pairs.toLocaleString('en')}`);
-  ctx.out(`matches (p >= ${s.threshold}):     ${s.matches.toLocaleString('en')}`);
-  ctx.out(`clusters:                 ${s.clusters.toLocaleString('en')}`);
-  ctx.out(`contacts that would merge: ${s.contacts_that_would_merge.toLocaleString('en')}`);
+  ctx.report(`contacts compared:        ${s.contacts.toLocaleString('en')}`);
+  ctx.report(`model:                    ${s.model}`);
+  if (s.training) ctx.report(`trained:                  model ${s.training.model_id} (EM on ${s.training.rules.length} blocking rules), ${(s.training.match_share * 100).toFixed(1)} % of candidate pairs estimated to be matches`);
+  ctx.report(`candidate pairs:          ${s.candidate_pairs.toLocaleString('en')}`);
+  ctx.report(`matches (p >= ${s.threshold}):     ${s.matches.toLocaleString('en')}`);
+  ctx.report(`clusters:                 ${s.clusters.toLocaleString('en')}`);
+  ctx.report(`contacts that would merge: ${s.contacts_that_would_merge.toLocaleString('en')}`);
   if (s.examples.length === 0) return;
   const table = new Table({ head: ['cluster', 'survivor uid', 'uid', 'p', 'fields that agree'], style: { head: [], border: [] }, wordWrap: true, colWidths: [9, 38, 38, 8, 60] });
   for (const e of s.examples) for (const m of e.members) table.push([e.cluster, e.survivor_uid, m.uid, m.probability.toFixed(3), m.agree.join(', ')]);
-  ctx.out(table.toString());
+  ctx.report(table.toString());
 }

@@ -9,8 +9,8 @@ import type { Wrap } from './main.js';
 
 const EXAMPLES = `
 Examples:
-  # Why are these two contacts (not) the same person?
-  custkit explain 0192f0c4-7c1e-7a51-9b1e-2a8d3c4e5f60 0192f0c4-7c1e-7a51-9b1e-2a8d3c4e5f61
+  # Why are these two contacts (not) the same person? (uids as dedupe, the review file and export print them)
+  custkit explain UID1 UID2
 
   # The same, with the compared values (personal data) and as JSON
   custkit explain --show-values --json UID1 UID2

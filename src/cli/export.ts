@@ -16,7 +16,7 @@ Examples:
   $ custkit export --channel email > newsletter.csv
 
   # Two segments of the latest score run, ready for Brevo (EMAIL;FIRSTNAME;LASTNAME;SMS...)
-  $ custkit export --segment champions --segment "loyal customers" --preset brevo --out brevo.csv
+  $ custkit export --segment champions --segment loyal --preset brevo --out brevo.csv
 
   # A filter: Lyon customers with a recency score of 4+ who bought this year, for Mailchimp
   $ custkit export --where 'city = "Lyon" and r >= 4 and last_purchase >= 2026-01-01' --preset mailchimp --out lyon.csv

@@ -9,11 +9,11 @@ Examples:
   # The last 20 exports: when, who, channel, selection, rows, file
   $ custkit exports
 
-  # Everything recorded about export 12 (options, files, SHA-256), as JSON
-  $ custkit exports --id 12 --json
+  # Everything recorded about export 3 (options, files, SHA-256), as JSON
+  $ custkit exports --id 3 --json
 
-  # Check that a file is the one export 12 wrote
-  $ sha256sum list.csv && custkit exports --id 12`;
+  # Check that a file is the one export 3 wrote
+  $ sha256sum list.csv && custkit exports --id 3`;
 
 export function registerExports(program: Command, wrap: Wrap): void {
   program

@@ -108,7 +108,7 @@ async function runImport(ctx: CommandContext, files: string[], flags: ImportFlag
   }
   const results: ImportSummary[] = [];
   const previews: Preview[] = [];
-  const db = flags.dryRun ? null : ctx.openDb();
+  const db = flags.dryRun ? null : ctx.openDb({ create: true });
   try {
     for (const request of requests) {
       const spooled = request.file === '-' ? await spoolStdin() : null;

@@ -83,7 +83,7 @@ export function registerScore(program: Command, wrap: Wrap): void {
               `${integer(result.customers)} customers, ${integer(result.prospects)} prospects, map ${result.segmentMap}`,
           );
           const total = result.customers + result.prospects;
-          ctx.out(table(['segment', 'contacts', 'share'], result.segments.map((s) => [s.segment, integer(s.customers), percent(total ? s.customers / total : 0)])));
+          ctx.report(table(['segment', 'contacts', 'share'], result.segments.map((s) => [s.segment, integer(s.customers), percent(total ? s.customers / total : 0)])));
           if (result.affinities) {
             ctx.info(`affinities: ${result.affinities.rules} rules, next-best category for ${integer(result.affinities.withNextBest)} customers`);
           }

@@ -23,8 +23,8 @@ Examples:
   $ custkit suppress --list
 
 Only a SHA-256 of the normalised address (trimmed lower-case email, E.164 phone) is stored. An email
-suppression applies to the email channel, a phone suppression to sms and phone; "opposition" (and
-"erased", written by the GDPR commands) applies to every channel and every address of the person.`;
+suppression applies to the email channel, a phone suppression to sms and phone; "opposition" applies
+to every channel and every address of the person.`;
 
 const REASONS = ['unsubscribed', 'bounced', 'opposition'] as const;
 

@@ -5,8 +5,8 @@ import type { Wrap } from './main.js';
 
 const EXAMPLES = `
 Examples:
-  # Undo merge 12: the merged records come back as they were, with their purchases and consents
-  custkit unmerge 12
+  # Undo merge 2: the merged records come back as they were, with their purchases and consents
+  custkit unmerge 2
 
   # Undo every merge made since a date (newest first)
   custkit unmerge --all-since 2026-11-01
@@ -45,9 +45,9 @@ function run(ctx: CommandContext, mergeId: string | undefined, options: { allSin
     if (ctx.json) {
       ctx.printJson({ undone: outcomes.map((o) => ({ merge_id: o.mergeId, survivor_uid: o.survivorUid, restored: o.restored })) });
     } else if (outcomes.length === 0) {
-      ctx.out(`no merge made since ${options.allSince} is left to undo`);
+      ctx.report(`no merge made since ${options.allSince} is left to undo`);
     } else {
-      for (const o of outcomes) ctx.out(`merge ${o.mergeId} undone: ${o.restored.length} contacts restored beside ${o.survivorUid}`);
+      for (const o of outcomes) ctx.report(`merge ${o.mergeId} undone: ${o.restored.length} contacts restored beside ${o.survivorUid}`);
     }
     return ExitCode.Ok;
   } finally {

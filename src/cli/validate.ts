@@ -83,38 +83,38 @@ function pad(value: string | number, width: number, left = false): string {
 
 export function printReport(ctx: CommandContext, report: ValidationReport): void {
   const c = ctx.color;
-  ctx.out(c.bold(`Contacts in the file: ${report.contacts.toLocaleString('en')}`));
-  ctx.out('');
-  ctx.out(`${pad('field', 18, true)}${pad('filled', 10)}${pad('valid', 10)}${pad('invalid', 10)}${pad('empty', 10)}`);
+  ctx.report(c.bold(`Contacts in the file: ${report.contacts.toLocaleString('en')}`));
+  ctx.report('');
+  ctx.report(`${pad('field', 18, true)}${pad('filled', 10)}${pad('valid', 10)}${pad('invalid', 10)}${pad('empty', 10)}`);
   for (const f of report.fields) {
-    ctx.out(`${pad(f.field, 18, true)}${pad(f.filled, 10)}${pad(f.valid, 10)}${pad(f.invalid, 10)}${pad(f.empty, 10)}`);
+    ctx.report(`${pad(f.field, 18, true)}${pad(f.filled, 10)}${pad(f.valid, 10)}${pad(f.invalid, 10)}${pad(f.empty, 10)}`);
   }
   const withIssues = report.fields.filter((f) => f.issues.length > 0);
   if (withIssues.length > 0) {
-    ctx.out('');
-    ctx.out(c.bold('Issues'));
+    ctx.report('');
+    ctx.report(c.bold('Issues'));
     for (const f of withIssues) {
       for (const issue of f.issues) {
         const label = issue.severity === 'error' ? c.red('error  ') : c.yellow('warning');
-        ctx.out(`  ${label} ${f.field}:${issue.code}  ${issue.count.toLocaleString('en')}  ${issue.reason}`);
-        ctx.out(`          e.g. ${issue.examples.join(', ')}`);
+        ctx.report(`  ${label} ${f.field}:${issue.code}  ${issue.count.toLocaleString('en')}  ${issue.reason}`);
+        ctx.report(`          e.g. ${issue.examples.join(', ')}`);
       }
     }
   }
-  ctx.out('');
-  ctx.out(`${c.bold('Required fields')} (${report.required.rule}): ${report.required.failing.toLocaleString('en')} contact(s) fail`);
-  if (report.required.examples.length > 0) ctx.out(`          e.g. ${report.required.examples.join(', ')}`);
-  ctx.out('');
-  ctx.out(c.bold('File health (reachable contacts)'));
+  ctx.report('');
+  ctx.report(`${c.bold('Required fields')} (${report.required.rule}): ${report.required.failing.toLocaleString('en')} contact(s) fail`);
+  if (report.required.examples.length > 0) ctx.report(`          e.g. ${report.required.examples.join(', ')}`);
+  ctx.report('');
+  ctx.report(c.bold('File health (reachable contacts)'));
   const r = report.reachable;
-  ctx.out(`  by email (valid address + consent):  ${r.email.count.toLocaleString('en')} (${r.email.percent}%)`);
-  ctx.out(`  by SMS (valid mobile + consent):     ${r.sms.count.toLocaleString('en')} (${r.sms.percent}%)`);
-  ctx.out(`  by post (complete address):          ${r.post.count.toLocaleString('en')} (${r.post.percent}%)`);
-  ctx.out('');
-  ctx.out(c.bold('Completeness (share of email, phone, first name, last name, address, birth date)'));
+  ctx.report(`  by email (valid address + consent):  ${r.email.count.toLocaleString('en')} (${r.email.percent}%)`);
+  ctx.report(`  by SMS (valid mobile + consent):     ${r.sms.count.toLocaleString('en')} (${r.sms.percent}%)`);
+  ctx.report(`  by post (complete address):          ${r.post.count.toLocaleString('en')} (${r.post.percent}%)`);
+  ctx.report('');
+  ctx.report(c.bold('Completeness (share of email, phone, first name, last name, address, birth date)'));
   const max = Math.max(1, ...report.completeness.map((b) => b.count));
   for (const bucket of report.completeness) {
     const bar = '#'.repeat(Math.max(bucket.count > 0 ? 1 : 0, Math.round((30 * bucket.count) / max)));
-    ctx.out(`  ${pad(`${bucket.score}%`, 5)} ${pad(bucket.count, 10)}  ${bar}`);
+    ctx.report(`  ${pad(`${bucket.score}%`, 5)} ${pad(bucket.count, 10)}  ${bar}`);
   }
 }

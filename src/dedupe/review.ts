@@ -5,7 +5,7 @@
  */
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import ExcelJS from 'exceljs';
+import { loadExcelJS } from '../io/exceljs.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -54,7 +54,7 @@ export async function writeReview(file: string, plans: ClusterPlan[]): Promise<n
   const rows = reviewRows(plans);
   const header = [...REVIEW_COLUMNS];
   if (isXlsx(file)) {
-    const workbook = new ExcelJS.Workbook();
+    const workbook = new (await loadExcelJS()).Workbook();
     const sheet = workbook.addWorksheet('review');
     sheet.addRow(header);
     for (const row of rows) sheet.addRow(row);
@@ -93,7 +93,7 @@ const Row = z.object({
 async function readCells(file: string): Promise<string[][]> {
   if (!fs.existsSync(file)) throw new ReviewFileError(`${file}: no such file`);
   if (isXlsx(file)) {
-    const workbook = new ExcelJS.Workbook();
+    const workbook = new (await loadExcelJS()).Workbook();
     try {
       await workbook.xlsx.readFile(file);
     } catch (error) {

@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { PassThrough, type Writable } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { loadExcelJS } from '../io/exceljs.js';
 import type { ValueKind } from './columns.js';
 import { spreadsheetCell, type OutValue } from './format.js';
 import { EncodedText, FLUSH_AT, RowText, type Format } from './lines.js';
@@ -149,12 +150,13 @@ export class ExportSink {
     this.current = { target, rows: 0 };
     this.parts.push(this.current);
     if (!this.text) {
+      const excel = await loadExcelJS();
       const pipe = new PassThrough();
       this.xlsxPipe = (async () => {
         for await (const chunk of pipe) await target.write(chunk as Buffer);
       })();
       // No shared strings and no styles: each row can be flushed as it is committed.
-      this.workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: pipe, useSharedStrings: false, useStyles: false });
+      this.workbook = new excel.stream.xlsx.WorkbookWriter({ stream: pipe, useSharedStrings: false, useStyles: false });
       this.sheet = this.workbook.addWorksheet('Contacts');
       this.sheet.addRow(this.headers).commit();
       return;

@@ -1,4 +1,5 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { loadExcelJS } from './exceljs.js';
 import type { Cell } from './readers.js';
 
 export interface SheetRows {
@@ -49,7 +50,7 @@ export async function* readXlsxSheets(file: string): AsyncGenerator<SheetRows, v
 }
 
 async function* readOnce(file: string): AsyncGenerator<SheetRows, void, undefined> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
+  const reader = new (await loadExcelJS()).stream.xlsx.WorkbookReader(file, {
     sharedStrings: 'cache',
     hyperlinks: 'cache',
     styles: 'cache', // needed so date-formatted cells come back as dates
