@@ -3,8 +3,9 @@
  * 4.7 purchase lines each and a score history (two RFMCCA runs with CLV, three months apart), the
  * terminal summary with --json, and --html. The store is generated once (test/report/synthetic.ts),
  * validated and scored, and kept in bench/out/ for the next run; only the report commands are timed,
- * each in its own process, wall time and peak RSS (GNU time).
- * Options: --contacts N, --runs K (default 2).
+ * each in its own process: wall time, CPU time (user + system, which load on a shared machine inflates
+ * much less than wall time) and peak RSS, from GNU time.
+ * Options: --contacts N, --runs K (default 2), --cases json,terminal,html (default all three).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,6 +18,7 @@ import { argValue, BIN, OUT } from './common.js';
 const AS_OF = '2025-06-30';
 const contacts = Number(argValue('contacts', '1000000'));
 const runs = Number(argValue('runs', '2'));
+const only = (argValue('cases', 'json,terminal,html') ?? '').split(',');
 
 function prepare(file: string): void {
   if (fs.existsSync(file)) {
@@ -43,25 +45,26 @@ function prepare(file: string): void {
   for (const suffix of ['-wal', '-shm']) fs.rmSync(partial + suffix, { force: true });
 }
 
-/** One report command in its own process: wall seconds and peak RSS in MB. */
-function time(args: string[]): { seconds: number; rssMb: number; output: string } {
-  const child = spawnSync('/usr/bin/time', ['-f', '%e %M', process.execPath, BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+/** One report command in its own process: wall and CPU seconds, peak RSS in MB. */
+function time(args: string[]): { seconds: number; cpu: number; rssMb: number } {
+  const child = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (child.status !== 0) throw new Error(`custkit ${args.join(' ')} failed:\n${child.stderr}`);
-  const [seconds, kb] = child.stderr.trim().split('\n').pop()!.split(' ').map(Number) as [number, number];
-  return { seconds, rssMb: kb / 1024, output: child.stdout };
+  const [seconds, user, system, kb] = child.stderr.trim().split('\n').pop()!.split(' ').map(Number) as [number, number, number, number];
+  return { seconds, cpu: user + system, rssMb: kb / 1024 };
 }
 
 const file = path.join(OUT, `report-${contacts}.db`);
 prepare(file);
 const html = path.join(OUT, `report-${contacts}.html`);
-const cases: Array<[string, string[]]> = [
-  ['report --json', ['--db', file, '--json', 'report', '--as-of', AS_OF]],
-  ['report (terminal)', ['--db', file, 'report', '--as-of', AS_OF, '--lang', 'en']],
-  ['report --html', ['--db', file, 'report', '--as-of', AS_OF, '--html', html]],
+const cases: Array<[string, string, string[]]> = [
+  ['json', 'report --json', ['--db', file, '--json', 'report', '--as-of', AS_OF]],
+  ['terminal', 'report (terminal)', ['--db', file, 'report', '--as-of', AS_OF, '--lang', 'en']],
+  ['html', 'report --html', ['--db', file, 'report', '--as-of', AS_OF, '--html', html]],
 ];
-console.log(`\n${'command'.padEnd(22)}${'wall s'.padStart(10)}${'peak RSS MB'.padStart(14)}   (best of ${runs})`);
-for (const [name, args] of cases) {
+console.log(`load average before: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+console.log(`\n${'command'.padEnd(22)}${'wall s'.padStart(10)}${'CPU s'.padStart(10)}${'peak RSS MB'.padStart(14)}   (best of ${runs})`);
+for (const [key, name, args] of cases.filter(([key]) => only.includes(key))) {
   const best = Array.from({ length: runs }, () => time(args)).sort((a, b) => a.seconds - b.seconds)[0]!;
-  console.log(`${name.padEnd(22)}${best.seconds.toFixed(2).padStart(10)}${best.rssMb.toFixed(0).padStart(14)}`);
+  console.log(`${name.padEnd(22)}${best.seconds.toFixed(2).padStart(10)}${best.cpu.toFixed(2).padStart(10)}${best.rssMb.toFixed(0).padStart(14)}`);
+  if (key === 'html') console.log(`HTML file: ${html}, ${(fs.statSync(html).size / 1024).toFixed(0)} KiB`);
 }
-console.log(`\nHTML file: ${html}, ${(fs.statSync(html).size / 1024).toFixed(0)} KiB`);
