@@ -123,7 +123,7 @@ export function generateShop(db: Db, options: SyntheticOptions): void {
 /** Two RFMCCA runs with CLV, three months apart (the report's "previous run" and "current run"). */
 export function scoreHistory(db: Db, asOf: string): void {
   const base = { bins: 5 as const, segmentMap: PRESETS['rfm10']!, segmentMapLabel: 'rfm10', minSupport: 0.01, method: 'rfmcca' as const, binning: 'quantile' as const };
-  const clv = { horizonMonths: 12, discountMonthly: 0.01 };
+  const clv = { horizonMonths: 12, discountMonthly: 0.01, penalizer: 0 };
   const earlier = new Date(Date.parse(`${asOf}T00:00:00Z`));
   earlier.setUTCMonth(earlier.getUTCMonth() - 3);
   scoreRun(db, { ...base, asOf: earlier.toISOString().slice(0, 10), clv });
