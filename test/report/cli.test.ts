@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { custkit, fixture, tempDb, tempDir } from '../helpers/cli.js';
+import { custkit, fixture, queryStore, tempDb, tempDir } from '../helpers/cli.js';
 
 const AS_OF = '2025-06-30';
 let db: string;
@@ -61,7 +61,9 @@ describe('custkit report: the same numbers as the other commands', () => {
     // Every scored contact is a contact of the file; customers are those with an order.
     const scored = segments.segments.reduce((sum, s) => sum + s.customers, 0);
     expect(scored).toBe(report.contacts.inFile);
-    expect(report.contacts.customers).toBe(scored - (segments.segments.find((s) => /prospect/i.test(s.segment))?.customers ?? 0));
+    // Customers are the run's contacts with at least one order (score_runs.customers).
+    const [run] = queryStore<{ customers: number }>(db, 'SELECT customers FROM score_runs WHERE id = ?', report.scores.run.id);
+    expect(report.contacts.customers).toBe(run!.customers);
   });
 
   it('validate: the same contacts, reachability, invalid values and required-fields failures', () => {
