@@ -40,6 +40,7 @@ const ON_MISSING_STORE: Record<string, string[]> = {
   'seeds list': [],
   'seeds trace': ['trap@my-domain.fr'],
   'mappings forget': ['erp'],
+  report: [],
 };
 
 describe('a missing store', () => {
@@ -114,6 +115,8 @@ const QUIET: Array<{ args: string[]; stdout: 'nothing' | 'data'; code: number }>
   { args: ['seeds', 'trace', 'trap@my-domain.fr'], stdout: 'data', code: 0 },
   { args: ['seeds', 'trace', 'partner.csv'], stdout: 'data', code: 0 },
   { args: ['exports'], stdout: 'data', code: 0 },
+  { args: ['report', '--as-of', '2025-12-31'], stdout: 'data', code: 0 },
+  { args: ['report', '--html', 'report.html'], stdout: 'nothing', code: 0 },
 ];
 
 let workspace: ExampleWorkspace;
