@@ -59,9 +59,10 @@ function counts(db: string): string {
 
 /**
  * Caches of values derived from the contacts, written in committed batches that the next run continues
- * (src/validate/ensure.ts, dedupe keys): a kill may leave them partly filled, by design.
+ * (src/validate/ensure.ts, dedupe keys), and what dedupe's dry run records before any merge (the blocking
+ * rules it chose, the model it fitted): a kill may leave them written or partly filled, by design.
  */
-const DERIVED = new Set(['dedupe_keys']);
+const DERIVED = new Set(['dedupe_keys', 'dedupe_blocking', 'dedupe_models']);
 
 function copyStore(from: string, to: string): void {
   for (const suffix of ['', '-wal', '-shm', '-writer']) fs.rmSync(to + suffix, { force: true });
