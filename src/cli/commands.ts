@@ -49,4 +49,10 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./suppress.js')).registerSuppress },
   { name: 'seeds', term: 'seeds', summary: 'trap addresses for lists handed to third parties',
     load: async () => (await import('./seeds.js')).registerSeeds },
+  { name: 'contact', term: 'contact', summary: 'look a person up, correct their data, tag people (audited)',
+    load: async () => (await import('./contact.js')).registerContact },
+  { name: 'gdpr', term: 'gdpr', summary: "people's rights: consent choices, access to every row about them",
+    load: async () => (await import('./gdpr.js')).registerGdpr },
+  { name: 'audit', term: 'audit [options]', summary: 'who changed what and when, without personal data',
+    load: async () => (await import('./audit.js')).registerAudit },
 ];
