@@ -11,6 +11,8 @@ import { custkit, fixture, queryStore, tempDir } from '../helpers/cli.js';
 const ANA = { email: 'ana.ferreira@example.org', first: 'Ana', last: 'Ferreira', mobile: '0611223344', e164: '+33611223344', note: 'aime le jazz' };
 const BRUNO = { email: 'bruno.keller@example.net', first: 'Bruno', last: 'Keller', mobile: '0755667788', e164: '+33755667788', note: 'client pro' };
 
+const personal = (p: typeof ANA): string[] => [p.email, p.first, p.last, p.mobile, p.e164, p.note];
+
 let template: string;
 
 function freshStore(): { dir: string; db: string; run: (args: string[]) => ReturnType<typeof custkit>; uid: (email: string) => string } {
@@ -153,8 +155,6 @@ describe('gdpr consent', () => {
 });
 
 describe('gdpr access', () => {
-  const personal = (p: typeof ANA): string[] => [p.email, p.first, p.last, p.mobile, p.e164, p.note];
-
   it('gives every row about the person, in every format, with nobody else\'s data, in a 0600 file', () => {
     const s = freshStore();
     const anaUid = s.uid(ANA.email);
