@@ -37,6 +37,14 @@ const ON_MISSING_STORE: Record<string, string[]> = {
   'seeds add': ['trap@my-domain.fr'],
   'seeds list': [],
   'seeds trace': ['trap@my-domain.fr'],
+  'contact show': ['ann@example.com'],
+  'contact find': ['--name', 'dupont'],
+  'contact set': ['0192f0c4-7c1e-7a51-9b1e-2a8d3c4e5f60', 'city=Lyon'],
+  'contact tag': ['0192f0c4-7c1e-7a51-9b1e-2a8d3c4e5f60', 'vip'],
+  'contact untag': ['--where', "city = 'Lyon'", 'vip'],
+  'gdpr consent': ['ann@example.com', '--channel', 'email', '--withdraw', '--source', 'phone call'],
+  'gdpr access': ['ann@example.com', '--out', 'ann.json'],
+  audit: [],
 };
 
 describe('a missing store', () => {
@@ -106,6 +114,14 @@ const QUIET: Array<{ args: string[]; stdout: 'nothing' | 'data'; code: number }>
   { args: ['seeds', 'trace', 'trap@my-domain.fr'], stdout: 'data', code: 0 },
   { args: ['seeds', 'trace', 'partner.csv'], stdout: 'data', code: 0 },
   { args: ['exports'], stdout: 'data', code: 0 },
+  { args: ['contact', 'show', 'UID1'], stdout: 'data', code: 0 },
+  { args: ['contact', 'find', '--name', 'dupont'], stdout: 'data', code: 0 },
+  { args: ['contact', 'set', 'UID1', 'city=Paris'], stdout: 'nothing', code: 0 },
+  { args: ['contact', 'tag', 'UID1', 'vip'], stdout: 'nothing', code: 0 },
+  { args: ['contact', 'untag', '--where', "tag = 'vip'", 'vip'], stdout: 'nothing', code: 0 },
+  { args: ['gdpr', 'consent', 'UID1', '--channel', 'post', '--grant', '--source', 'paper form'], stdout: 'nothing', code: 0 },
+  { args: ['gdpr', 'access', 'UID1', '--out', 'person.json'], stdout: 'nothing', code: 0 },
+  { args: ['audit'], stdout: 'data', code: 0 },
 ];
 
 let workspace: ExampleWorkspace;
