@@ -7,6 +7,7 @@ import type { Db } from '../store/db.js';
 import { CHANNELS } from '../store/types.js';
 import type { FieldEvidence } from './find.js';
 import { chooseSurvivor, survivingValues, type ContactRow, type SurvivorHints } from './survivorship.js';
+import { recordAudit } from '../gdpr/audit.js';
 
 export interface MergeMember {
   id: number;
@@ -171,6 +172,7 @@ export function applyMerges(db: Db, plans: MergePlan[], run: { mode: 'apply' | '
     }
     db.prepare('UPDATE dedupe_runs SET clusters = ?, merged = ? WHERE id = ?')
       .run(outcomes.length, outcomes.reduce((s, o) => s + o.merged.length, 0), runId);
+    recordAudit(db, { action: `dedupe.${run.mode}`, counts: { merges: outcomes.length }, details: { run_id: runId } });
     return outcomes;
   })();
 }
