@@ -90,7 +90,7 @@ export async function timeWriterFloor(importedDb: string, target: string): Promi
       const values = Object.fromEntries(CONTACT_COLUMNS.map((column, i) => [column, row[i + 2] as string | null])) as Draft['values'];
       const consents = (JSON.parse(row[row.length - 1] as string) as Array<[string, string, string]>)
         .map(([channel, status, column]) => ({ channel: channel as Draft['consents'][number]['channel'], granted: status === 'granted', column }));
-      return { draft: { externalKey: row[1] as string, values, consents }, number: (row[0] as number) + 1 };
+      return { draft: { externalKey: row[1] as string, values, consents, issues: [] }, number: (row[0] as number) + 1 };
     });
     const started = process.hrtime.bigint();
     for (const { draft, number } of drafts) writer.contact(draft, number);

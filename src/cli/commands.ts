@@ -55,4 +55,6 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./gdpr.js')).registerGdpr },
   { name: 'audit', term: 'audit [options]', summary: 'who changed what and when, without personal data',
     load: async () => (await import('./audit.js')).registerAudit },
+  { name: 'mappings', term: 'mappings [options]', summary: 'the --map remembered per import source; forget them',
+    load: async () => (await import('./mappings.js')).registerMappings },
 ];

@@ -52,7 +52,7 @@ function runRejects(ctx: CommandContext, flags: { import?: string; out?: string 
     }
     const all = imports.flatMap((i) => listRejects(db, i.id).map((r) => ({ ...r, import: i })));
     if (ctx.json) {
-      ctx.printJson(all.map((r) => ({ import_id: r.import.id, file: r.import.file_name, row: r.row_number, reasons: r.reasons, values: Object.fromEntries(r.import.columns.map((c, i) => [c, r.raw[i] ?? ''])) })));
+      ctx.printJson(all.map((r) => ({ import_id: r.import.id, file: r.import.file_name, row: r.row_number, row_imported: r.row_imported, reasons: r.reasons, values: Object.fromEntries(r.import.columns.map((c, i) => [c, r.raw[i] ?? ''])) })));
       return ExitCode.Ok;
     }
     if (all.length === 0) {
@@ -62,7 +62,8 @@ function runRejects(ctx: CommandContext, flags: { import?: string; out?: string 
     const table = new Table({ head: ['import', 'file', 'row', 'reason'], style: { head: [], border: [] }, wordWrap: true, colWidths: [8, 24, 7, 60] });
     for (const r of all) table.push([`#${r.import.id}`, r.import.file_name, r.row_number, r.reasons.map((x) => (x.column ? `${x.column}: ${x.message}` : x.message)).join('; ')]);
     ctx.out(table.toString());
-    ctx.info(`${all.length} rejected rows; write them to a file to fix: custkit rejects --import ID --out FILE`);
+    const imported = all.filter((r) => r.row_imported).length;
+    ctx.info(`${all.length - imported} rejected rows${imported ? `, ${imported} rows imported with values not read` : ''}; write them to a file to fix: custkit rejects --import ID --out FILE`);
     return ExitCode.Ok;
   } finally {
     db.close();

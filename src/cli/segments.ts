@@ -7,7 +7,8 @@ import { migrationMatrix, previousRun, segmentTable, NOT_SCORED } from '../score
 
 const EXAMPLES = `
 Examples:
-  # The latest run's segments: size, revenue, average order value, median recency
+  # The latest run's segments: size, revenue, average order value, median recency; the total row is
+  # the store's net revenue to the as-of date (contacts with returns only are "no net purchase")
   custkit segments
 
   # A given run (ids are printed by "custkit score")
@@ -44,15 +45,20 @@ export function registerSegments(program: Command, wrap: Wrap): void {
             if (!previous) throw new CliError(`run ${run.id} (${run.method}, as of ${run.asOf}) has no earlier run of the same method to compare with`, ExitCode.Failed);
             migration = migrationMatrix(db, previous.id, run.id);
           }
+          // The revenues add up to the store's net revenue to the as-of date (returns-only contacts included).
+          const total = { customers: rows.reduce((n, r) => n + r.customers, 0), revenueMinor: rows.reduce((n, r) => n + r.revenueMinor, 0) };
           if (ctx.json) {
-            ctx.printJson({ run, segments: rows, previous, migration });
+            ctx.printJson({ run, segments: rows, total, previous, migration });
             return ExitCode.Ok;
           }
           ctx.info(`run ${run.id}: ${run.method} as of ${run.asOf}, map ${run.segmentMap}`);
           ctx.out(
             table(
               ['segment', 'customers', 'share', 'revenue', 'revenue share', 'avg order', 'median recency (days)'],
-              rows.map((r) => [r.segment, integer(r.customers), percent(r.share), money(r.revenueMinor), percent(r.revenueShare), money(r.aovMinor), r.medianRecencyDays ?? '-']),
+              [
+                ...rows.map((r) => [r.segment, integer(r.customers), percent(r.share), money(r.revenueMinor), percent(r.revenueShare), money(r.aovMinor), r.medianRecencyDays ?? '-']),
+                ['total', integer(total.customers), percent(1), money(total.revenueMinor), percent(total.revenueMinor ? 1 : 0), '', ''],
+              ],
             ),
           );
           if (migration && previous) {

@@ -5,8 +5,12 @@
  */
 import os from 'node:os';
 import type { Db } from '../store/db.js';
-import { ImportWriter } from '../store/import-writer.js';
-import { buildMapping, detectKind, fieldsOf, parseMapOption, type Field, type ImportKind, type Mapping } from './header-map.js';
+import { detectKind, fieldsOf, foldHeader, mapHeaders, parseMapOption, type Field, type ImportKind, type Mapping } from './header-map.js';
+import { missingNeeds, refusalMessage } from './required-columns.js';
+import { kindOfFields, rememberedKind } from './kind-hints.js';
+import { listRemembered, remember, type RememberedColumn } from '../store/source-mappings.js';
+import { ImportWriter, type WriteNotes } from '../store/import-writer.js';
+import { reimportRules } from '../validate/reimport.js';
 import { cellText, RowMapper, type MappedRow } from './record-mapper.js';
 import type { Cell } from './readers.js';
 import { delimiterName, inspectFile, InputError, openTables, type RowBatch, type Table } from './tables.js';
@@ -27,8 +31,25 @@ export interface ImportRequest {
   delimiter: 'auto' | Delimiter;
   dates: 'auto' | DateOrder;
   currency: string;
+  /** --currency was given: it wins over a currency the amount header names ("amount_usd"). */
+  currencyGiven?: boolean;
+  /** --source was given: a --map is then remembered for that source. */
+  sourceGiven?: boolean;
+  /** The mappings remembered for this source (read from the store by the caller for a dry run). */
+  remembered?: RememberedColumn[];
   force: boolean;
   onProgress?: (rows: number) => void;
+}
+
+/** The column "custkit rejects --out" adds: not data, so neither mapped nor kept in attributes. */
+export const REJECT_REASON_COLUMN = 'reject_reason';
+
+/** A file refused before anything was written: a needed column is missing (the message says which and how). */
+export class RefusedImport extends InputError {}
+
+export interface ColumnChoice {
+  column: string;
+  field: Field | null;
 }
 
 export interface TableSettings {
@@ -42,6 +63,14 @@ export interface TableSettings {
   /** How the date order was settled: by --dates, from the sample, assumed (ambiguous), or not needed (no dd/mm dates). */
   dateOrderSource: 'flag' | 'detected' | 'assumed' | 'not needed';
   decimalComma: boolean;
+  /** The tool whose export this was recognised as ("Shopify orders"), from its documented columns. */
+  tool: string | null;
+  /** Columns read and set aside, neither mapped nor kept (the reject_reason of a fixed rejects file). */
+  ignored: string[];
+  /** Columns mapped by what was remembered for this source. */
+  rememberedUsed: ColumnChoice[];
+  /** Why the import would refuse this table (a needed column is missing), or null. */
+  refusal: string | null;
 }
 
 export interface ImportSummary extends TableSettings {
@@ -59,7 +88,24 @@ export interface ImportSummary extends TableSettings {
   rejected: number;
   emptyRows: number;
   contactsCreated: number;
+  source: string;
+  /** The --map columns saved for this source by this import (only when --source was given). */
+  rememberedSaved: ColumnChoice[];
+  mapGiven: boolean;
+  sourceGiven: boolean;
+  /** Rows imported with cells that could not be read (a consent answer, a date): listed by `custkit rejects`. */
+  flagged: number;
+  /** The first unreadable cells, with their row and column. */
+  unreadable: Array<{ row: number; column: string | null; value: string; message: string }>;
+  /** Cells a re-import left as stored: the value clean wrote, spelled the old way in the file. */
+  keptAsCleaned: number;
+  /** Rows that met a contact an earlier row of the file wrote, and consent conflicts among them. */
+  repeated: number;
+  consentConflicts: number;
+  notes: WriteNotes;
 }
+
+const UNREADABLE_SHOWN = 20;
 
 export interface Preview extends TableSettings {
   file: string;
@@ -123,8 +169,14 @@ async function prepareTable(table: Table, request: ImportRequest): Promise<Prepa
   if (!header) return null;
   const found = header as { cells: Cell[]; number: number };
   const headers = uniqueHeaders(found.cells);
-  const kind = request.kind ?? detectKind(headers);
-  const mapping = buildMapping(headers, kind, parseMapOption(request.map));
+  const folded = headers.map(foldHeader);
+  const given = parseMapOption(request.map);
+  const kind = request.kind ?? kindOfFields([...given.values()]) ?? rememberedKind(folded, request.remembered ?? []) ?? detectKind(headers);
+  const remembered = (request.remembered ?? []).filter((r) => r.kind === kind && folded.includes(r.columnKey) && !given.has(r.columnKey));
+  const overrides = new Map<string, Field | null>([...remembered.map((r) => [r.columnKey, r.field as Field | null] as const), ...given]);
+  const { mapping, profile, currency } = mapHeaders(headers, kind, overrides);
+  const missing = mapping.some((f) => f !== null) ? missingNeeds(kind, headers, mapping, sample) : [];
+  const where = `${request.displayName}${table.sheet ? ` [${table.sheet}]` : ''}`;
   const dateColumns = mapping.flatMap((f, i) => (f === 'birth_date' || f === 'created_at' || f === 'ordered_at' || f === 'last_activity_at' ? [i] : []));
   const detected = request.dates === 'auto' ? detectDateOrder(sample.flatMap((row) => dateColumns.map((i) => cellText(row[i])))) : null;
   const settings: TableSettings = {
@@ -137,8 +189,14 @@ async function prepareTable(table: Table, request: ImportRequest): Promise<Prepa
     dateOrder: request.dates !== 'auto' ? request.dates : detected === 'mdy' ? 'mdy' : 'dmy',
     dateOrderSource: request.dates !== 'auto' ? 'flag' : detected === null ? 'assumed' : detected === 'none' ? 'not needed' : 'detected',
     decimalComma: decideDecimalComma(sample, mapping, table.delimiter),
+    tool: profile?.name ?? null,
+    ignored: headers.filter((h, i) => h === REJECT_REASON_COLUMN && mapping[i] === null),
+    rememberedUsed: remembered.map((r) => ({ column: headers[folded.indexOf(r.columnKey)]!, field: r.field as Field | null })),
+    refusal: missing.length ? refusalMessage(where, kind, headers, missing, request.map, !request.kind && !mapping.includes('order_ref')) : null,
   };
-  const mapper = new RowMapper({ kind, headers, mapping, dateOrder: settings.dateOrder, decimalComma: settings.decimalComma, currency: request.currency });
+  // A currency the amount header names ("amount_usd", "Prix (€)") is the file's, unless --currency says otherwise.
+  const fileCurrency = request.currencyGiven ? request.currency : currency ?? request.currency;
+  const mapper = new RowMapper({ kind, headers, mapping, dateOrder: settings.dateOrder, decimalComma: settings.decimalComma, currency: fileCurrency });
   return { settings, mapper, headerNumber: found.number, pending: { rows: sample, numbers: sampleNumbers }, batches: table.batches };
 }
 
@@ -169,7 +227,10 @@ async function importTable(db: Db, prepared: Prepared, request: ImportRequest, s
   const lineLevel = settings.mapping.some((m) => m.field === 'quantity' || m.field === 'unit_price');
   // A first load into an empty contacts table takes the bulk path (indexes rebuilt once at the end).
   const bulk = settings.kind === 'contacts' && storeIsEmpty(db);
-  const writer = new ImportWriter(db, importId, request.source, { lineLevel, bulk });
+  // Into a store that has contacts, a cell that is a stored value in its old spelling changes nothing.
+  const keep = settings.kind === 'contacts' && !bulk ? reimportRules(db) : undefined;
+  const writer = new ImportWriter(db, importId, request.source, { lineLevel, bulk, keep });
+  const unreadable: ImportSummary['unreadable'] = [];
   let rowsRead = 0;
   let emptyRows = 0;
   let pendingEmpty = 0; // blank lines count only when data follows them: trailing newlines are not rows
@@ -185,9 +246,22 @@ async function importTable(db: Db, prepared: Prepared, request: ImportRequest, s
       emptyRows += pendingEmpty;
       rowsRead += pendingEmpty + 1;
       pendingEmpty = 0;
-      if (mapped.kind === 'contact') writer.contact(mapped.draft, number);
+      if (mapped.kind === 'contact') {
+        writer.contact(mapped.draft, number);
+        if (mapped.draft.issues.length > 0) {
+          writer.flag(number, row.map(cellText), mapped.draft.issues);
+          for (const issue of mapped.draft.issues) {
+            if (unreadable.length < UNREADABLE_SHOWN) unreadable.push({ row: number, column: issue.column, value: issue.value ?? '', message: issue.message });
+          }
+        }
+      }
       else if (mapped.kind === 'purchase') writer.purchase(mapped.draft);
-      else writer.reject(number, row.map(cellText), mapped.reasons);
+      else {
+        writer.reject(number, row.map(cellText), mapped.reasons);
+        for (const reason of mapped.reasons) {
+          if (reason.value !== undefined && unreadable.length < UNREADABLE_SHOWN) unreadable.push({ row: number, column: reason.column, value: reason.value, message: reason.message });
+        }
+      }
     }
     progress.rows += batch.rows.length;
     request.onProgress?.(progress.rows);
@@ -198,13 +272,30 @@ async function importTable(db: Db, prepared: Prepared, request: ImportRequest, s
   const counts = writer.counts;
   db.prepare(
     `UPDATE imports SET finished_at = ?, rows_read = ?, inserted = ?, updated = ?, unchanged = ?, rejected = ?,
-       empty_rows = ?, contacts_created = ?, status = 'completed' WHERE id = ?`,
-  ).run(new Date().toISOString(), rowsRead, counts.inserted, counts.updated, counts.unchanged, counts.rejected, emptyRows, counts.contactsCreated, importId);
+       empty_rows = ?, contacts_created = ?, flagged = ?, repeated_rows = ?, consent_conflicts = ?, kept_as_cleaned = ?,
+       status = 'completed' WHERE id = ?`,
+  ).run(new Date().toISOString(), rowsRead, counts.inserted, counts.updated, counts.unchanged, counts.rejected, emptyRows, counts.contactsCreated,
+    counts.flagged, counts.repeated, counts.consentConflicts, counts.keptAsCleaned, importId);
   return {
     ...settings, file: request.displayName, importId, skipped: false, unrecognised: null, previousImportId: null, rowsRead,
     inserted: counts.inserted, updated: counts.updated, unchanged: counts.unchanged, rejected: counts.rejected,
-    emptyRows, contactsCreated: counts.contactsCreated,
+    emptyRows, contactsCreated: counts.contactsCreated, rememberedSaved: saveMap(db, request, settings, importId),
+    source: request.source, mapGiven: Boolean(request.map), sourceGiven: request.sourceGiven ?? false,
+    flagged: counts.flagged, unreadable, keptAsCleaned: counts.keptAsCleaned,
+    repeated: counts.repeated, consentConflicts: counts.consentConflicts, notes: writer.notes,
   };
+}
+
+/** Remembers the --map given with --source, in the import's transaction: the next import of the source reuses it. */
+function saveMap(db: Db, request: ImportRequest, settings: TableSettings, importId: number): ColumnChoice[] {
+  if (!request.sourceGiven) return [];
+  const given = parseMapOption(request.map);
+  const saved = settings.headers.flatMap((column) => {
+    const key = foldHeader(column);
+    return given.has(key) ? [{ key, column, field: given.get(key) ?? null }] : [];
+  });
+  remember(db, request.source, settings.kind, saved, importId);
+  return saved.map(({ column, field }) => ({ column, field }));
 }
 
 /**
@@ -235,6 +326,7 @@ function safeUser(): string | null {
  * failure, the store is left exactly as it was.
  */
 export async function importFile(db: Db, request: ImportRequest): Promise<ImportSummary[]> {
+  request.remembered ??= listRemembered(db, request.source);
   const facts = await inspectFile(request.file);
   const tables = await openTables(request, facts);
   const summaries: ImportSummary[] = [];
@@ -253,6 +345,8 @@ export async function importFile(db: Db, request: ImportRequest): Promise<Import
       const skip = (why: { previousImportId?: number; unrecognised?: string }): ImportSummary => ({
         ...prepared.settings, file: request.displayName, importId: null, skipped: true, unrecognised: why.unrecognised ?? null,
         previousImportId: why.previousImportId ?? null, rowsRead: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, emptyRows: 0, contactsCreated: 0,
+        rememberedSaved: [], source: request.source, mapGiven: Boolean(request.map), sourceGiven: request.sourceGiven ?? false,
+        flagged: 0, unreadable: [], keptAsCleaned: 0, repeated: 0, consentConflicts: 0, notes: { repeated: [], consentConflicts: [] },
       });
       if (prepared.settings.mapping.every((m) => m.field === null)) {
         const why = noColumnRecognised(request.displayName, prepared.settings);
@@ -262,6 +356,7 @@ export async function importFile(db: Db, request: ImportRequest): Promise<Import
         summaries.push(skip({ unrecognised: why }));
         continue;
       }
+      if (prepared.settings.refusal) throw new RefusedImport(prepared.settings.refusal);
       const already = previous.get(facts.sha256, table.sheet) as number | undefined;
       if (already !== undefined && !request.force) {
         await table.batches.return(undefined);

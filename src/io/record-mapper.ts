@@ -6,12 +6,15 @@
 import crypto from 'node:crypto';
 import type { Cell } from './readers.js';
 import type { Field, ImportKind, Mapping } from './header-map.js';
-import { dateToIso, excelSerialToIso, lineAmount, parseAmount, parseBoolean, parseDate, parseNumber, type DateOrder } from './values.js';
+import { dateToIso, excelSerialToIso, lineAmount, parseAmount, parseDate, parseNumber, type DateOrder } from './values.js';
+import { consentOfCell, isRefusalColumn } from './consent-values.js';
 import type { Channel } from '../store/types.js';
 
 export interface RejectReason {
   column: string | null;
   message: string;
+  /** The cell as written, when the reason is a value that could not be read. */
+  value?: string;
 }
 
 export interface MapSettings {
@@ -35,6 +38,11 @@ export interface ContactDraft {
   externalKey: string;
   values: Record<ContactColumn, string | null>;
   consents: Array<{ channel: Channel; granted: boolean; column: string }>;
+  /**
+   * Cells of the row that could not be read (a consent answer, a date): the contact is imported without
+   * them (nothing guessed, the field left empty) and the import lists them with the row.
+   */
+  issues: RejectReason[];
 }
 
 export interface PurchaseDraft {
@@ -62,10 +70,20 @@ export type MappedRow =
 
 const CANCELLED = /^(annul|cancel|rembours|refund|retour|return|avoir|credit)/i;
 
+/**
+ * A leading apostrophe before a digit or = + - @ is the guard a spreadsheet or an export (Shopify's
+ * `'+33…` phones, a guarded `'-leroy@…` address) puts in front of text it must not read as a number or a
+ * formula: it is not part of the value. An apostrophe before a letter (`'t Hooft`) is kept.
+ */
+const SPREADSHEET_GUARDED = /^'[\d=+\-@]/;
+
 /** A cell as text, the way the user sees it in the file. */
 export function cellText(cell: Cell | undefined): string {
   if (cell === null || cell === undefined) return '';
-  if (typeof cell === 'string') return cell.trim();
+  if (typeof cell === 'string') {
+    const text = cell.trim();
+    return text.charCodeAt(0) === 39 /* ' */ && SPREADSHEET_GUARDED.test(text) ? text.slice(1) : text;
+  }
   if (cell instanceof Date) return dateToIso(cell) ?? '';
   return String(cell);
 }
@@ -122,7 +140,8 @@ class FieldIndex {
 export class RowMapper {
   private readonly index = new FieldIndex();
   private readonly unmapped: number[] = [];
-  private readonly consentColumns: Array<{ channel: Channel; at: number }> = [];
+  private readonly consentColumns: Array<{ channel: Channel; at: number; refusal: boolean }> = [];
+  private readonly hasRefusalColumn: boolean;
 
   constructor(private readonly settings: MapSettings) {
     settings.mapping.forEach((field, i) => {
@@ -132,8 +151,13 @@ export class RowMapper {
     });
     for (const channel of ['email', 'sms', 'phone', 'post'] as const) {
       const at = this.index.get(`consent_${channel}` as Field);
-      if (at !== undefined) this.consentColumns.push({ channel, at });
+      // A consent column whose header reads as a refusal ("Email opt out") and an optout_* column
+      // ("EMAIL_BLACKLISTED", "HasOptedOutOfEmail") are both read the other way round.
+      if (at !== undefined) this.consentColumns.push({ channel, at, refusal: isRefusalColumn(settings.headers[at] ?? '') });
+      const optOut = this.index.get(`optout_${channel}` as Field);
+      if (optOut !== undefined) this.consentColumns.push({ channel, at: optOut, refusal: true });
     }
+    this.hasRefusalColumn = this.consentColumns.some((c) => c.refusal);
   }
 
   private text(row: Cell[], field: Field): string | null {
@@ -170,11 +194,22 @@ export class RowMapper {
     return this.settings.kind === 'contacts' ? this.mapContact(row) : this.mapPurchase(row);
   }
 
-  private dateField(row: Cell[], field: Field): string | null {
+  /**
+   * A date field's ISO value. A cell that is not a date is never stored as text in a date field: the
+   * field stays empty and the cell is listed in `issues` (the row keeps it in rejects, as written).
+   */
+  private dateField(row: Cell[], field: Field, issues: RejectReason[]): string | null {
     const text = this.text(row, field);
     if (text === null) return null;
-    // An unparseable date is kept as written: validate flags it, nothing is lost.
-    return dateCell(row[this.index.get(field)!], text, this.settings.dateOrder) ?? text;
+    const iso = dateCell(row[this.index.get(field)!], text, this.settings.dateOrder);
+    if (iso === null) {
+      issues.push({ column: this.column(field), value: text, message: `"${text}" is not a date (expected ${this.expectedDate()}); ${field} left empty, the row was imported` });
+    }
+    return iso;
+  }
+
+  private expectedDate(): string {
+    return `${this.settings.dateOrder === 'mdy' ? 'mm/dd/yyyy' : 'dd/mm/yyyy'} or yyyy-mm-dd`;
   }
 
   private mapContact(row: Cell[]): MappedRow {
@@ -191,6 +226,7 @@ export class RowMapper {
     const mobile = t('mobile');
     const tagsText = t('tags');
     const tags = tagsText ? [...new Set(tagsText.split(/[,;|]/).map((s) => s.trim()).filter(Boolean))] : [];
+    const issues: RejectReason[] = [];
     const values: ContactDraft['values'] = {
       external_id: t('external_id'),
       civility: t('civility'),
@@ -207,15 +243,15 @@ export class RowMapper {
       postal_code: t('postal_code'),
       city: t('city'),
       country: t('country'),
-      birth_date: this.dateField(row, 'birth_date'),
+      birth_date: this.dateField(row, 'birth_date', issues),
       gender: t('gender'),
       company: t('company'),
       siret: t('siret'),
       origin: t('origin'),
       tags: JSON.stringify(tags),
       attributes: this.attributes(row, full && this.index.has('full_name') ? [this.column('full_name'), full] : undefined),
-      created_at: this.dateField(row, 'created_at'),
-      last_activity_at: this.dateField(row, 'last_activity_at'),
+      created_at: this.dateField(row, 'created_at', issues),
+      last_activity_at: this.dateField(row, 'last_activity_at', issues),
     };
     const identifying = values.external_id ?? values.email ?? values.phone ?? values.mobile ?? values.last_name ??
       values.first_name ?? values.company ?? values.address_line1 ?? values.postal_code;
@@ -223,12 +259,26 @@ export class RowMapper {
       return { kind: 'reject', reasons: [{ column: null, message: 'no contact details (customer code, name, email, phone, company or address)' }] };
     }
     const consents: ContactDraft['consents'] = [];
-    for (const { channel, at } of this.consentColumns) {
-      const answer = parseBoolean(cellText(row[at]));
-      if (answer === true || answer === false) consents.push({ channel, granted: answer, column: this.settings.headers[at]! });
+    for (const { channel, at, refusal } of this.consentColumns) {
+      const text = cellText(row[at]);
+      const answer = consentOfCell(text, refusal);
+      const column = this.settings.headers[at]!;
+      if (answer === 'granted' || answer === 'withdrawn') consents.push({ channel, granted: answer === 'granted', column });
+      else if (answer === 'unreadable') {
+        issues.push({ column, value: text, message: `"${text}" is not a consent answer (yes/no, oui/non, subscribed/unsubscribed…); no ${channel} consent recorded, the row was imported` });
+      }
     }
+    // A row that both grants and refuses a channel ("OPT_IN" yes, "EMAIL_BLACKLISTED" yes) records the refusal only.
+    if (this.hasRefusalColumn) {
+      for (let i = consents.length - 1; i >= 0; i--) {
+        const c = consents[i]!;
+        if (c.granted && consents.some((o) => o.channel === c.channel && !o.granted)) consents.splice(i, 1);
+      }
+    }
+    // Listed in the file's column order, as the user reads the row.
+    if (issues.length > 1) issues.sort((a, b) => this.settings.headers.indexOf(a.column!) - this.settings.headers.indexOf(b.column!));
     const externalKey = values.external_id ?? (values.email_norm ? `email:${values.email_norm}` : `row:${rowHash(values)}`);
-    return { kind: 'contact', draft: { externalKey, values, consents } };
+    return { kind: 'contact', draft: { externalKey, values, consents, issues } };
   }
 
   private mapPurchase(row: Cell[]): MappedRow {
@@ -245,28 +295,28 @@ export class RowMapper {
     if (dateText === null) reasons.push({ column: this.index.has('ordered_at') ? this.column('ordered_at') : null, message: 'no order date' });
     else {
       orderedAt = dateCell(row[this.index.get('ordered_at')!], dateText, this.settings.dateOrder);
-      if (!orderedAt) reasons.push({ column: this.column('ordered_at'), message: `"${dateText}" is not a date (expected ${this.settings.dateOrder === 'mdy' ? 'mm/dd/yyyy' : 'dd/mm/yyyy'} or yyyy-mm-dd)` });
+      if (!orderedAt) reasons.push({ column: this.column('ordered_at'), value: dateText, message: `"${dateText}" is not a date (expected ${this.expectedDate()})` });
     }
     let quantity: number | null = null;
     const quantityText = t('quantity');
     if (quantityText !== null) {
       const cell = row[this.index.get('quantity')!];
       quantity = typeof cell === 'number' ? cell : parseNumber(quantityText, this.settings.decimalComma);
-      if (quantity === null) reasons.push({ column: this.column('quantity'), message: `"${quantityText}" is not a quantity` });
+      if (quantity === null) reasons.push({ column: this.column('quantity'), value: quantityText, message: `"${quantityText}" is not a quantity` });
     }
     let unitPriceMinor: number | null = null;
     let currency: string | null = null;
     const priceText = t('unit_price');
     if (priceText !== null) {
       const price = amountCell(row[this.index.get('unit_price')!], priceText, this.settings);
-      if (!price) reasons.push({ column: this.column('unit_price'), message: `"${priceText}" is not a price` });
+      if (!price) reasons.push({ column: this.column('unit_price'), value: priceText, message: `"${priceText}" is not a price` });
       else ({ minor: unitPriceMinor, currency } = price);
     }
     let amountMinor: number | null = null;
     const amountText = t('amount');
     if (amountText !== null) {
       const amount = amountCell(row[this.index.get('amount')!], amountText, this.settings);
-      if (!amount) reasons.push({ column: this.column('amount'), message: `"${amountText}" is not an amount` });
+      if (!amount) reasons.push({ column: this.column('amount'), value: amountText, message: `"${amountText}" is not an amount` });
       else {
         amountMinor = amount.minor;
         currency = amount.currency ?? currency;

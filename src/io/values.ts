@@ -257,7 +257,11 @@ function readDecimal(text: string, decimalComma: boolean): ParsedNumber | null {
     if (!/^\d*$/.test(fraction)) return null;
   }
   const thousands = decimalSep === ',' ? '.' : ',';
-  if (decimalSep === null) integer = integer.replace(/[.,]/g, '');
+  if (decimalSep === null) {
+    // Separators with no decimal part are thousands: groups of three ("1.234.567"), never "12,3,4".
+    if (/[.,]/.test(integer) && !/^\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*$/.test(integer)) return null;
+    integer = integer.replace(/[.,]/g, '');
+  }
   else {
     // Thousands groups must be groups of three: "12,34.5" is not a number.
     if (integer.includes(thousands) && !/^\d{1,3}([.,]\d{3})*$/.test(integer)) return null;

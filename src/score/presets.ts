@@ -80,5 +80,11 @@ export const PRESETS: Record<string, SegmentMap> = {
   'pymc-quartiles': pymcQuartiles,
 };
 
-/** Contacts without any order up to the as-of date. */
+/** Contacts without any purchase line up to the as-of date. */
 export const PROSPECT_SEGMENT = 'prospect';
+/**
+ * Contacts with purchase lines up to the as-of date but no order (every ref nets to zero or below:
+ * only returns, or orders fully refunded). Not prospects: their net revenue, often negative, is theirs,
+ * and the segment table must add up to the store's net revenue.
+ */
+export const NO_NET_PURCHASE_SEGMENT = 'no net purchase';

@@ -3,7 +3,7 @@ import { buildMixTables, buildOrderTables, dropTempTables } from './aggregate.js
 import { computeNextBest, computeRules, saveRules } from './affinities.js';
 import { ntileSql, quantileCuts, scoreSql, sortedColumn, type Binning, type Bins, type CutPoints, type Measure } from './binning.js';
 import { computeClv, type ClvModel, type ClvOptions } from './clv/clv.js';
-import { PROSPECT_SEGMENT, type SegmentMap } from './presets.js';
+import { NO_NET_PURCHASE_SEGMENT, PROSPECT_SEGMENT, type SegmentMap } from './presets.js';
 import { segmentSql } from './segment-map.js';
 
 export type Method = 'rfm' | 'rfmcca';
@@ -33,7 +33,10 @@ export interface ScoreRunResult {
   binning: Binning;
   segmentMap: string;
   customers: number;
+  /** Contacts without any purchase line up to the as-of date. */
   prospects: number;
+  /** Contacts with lines but no order (returns only, fully refunded orders): segment "no net purchase". */
+  noNetPurchase: number;
   cuts?: CutPoints;
   segments: Array<{ segment: string; customers: number }>;
   affinities?: { basketCustomers: number; rules: number; withNextBest: number };
@@ -94,7 +97,7 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
      SELECT ?, c.id, s.recency, coalesce(s.frequency, 0), coalesce(s.monetary, 0),
        CASE WHEN s.frequency > 0 THEN CAST(round(1.0 * s.monetary / s.frequency) AS INTEGER) END,
        s.first_day, s.last_day, k.r, k.f, k.m,
-       CASE WHEN k.contact_id IS NULL THEN ? ELSE ${segment.sql} END,
+       CASE WHEN k.contact_id IS NOT NULL THEN ${segment.sql} WHEN s.contact_id IS NULL THEN ? ELSE ? END,
        x.categories, k.c, x.main_category, x.channels,
        CASE WHEN x.channels > 0 THEN min(x.channels, ?) END, x.main_channel,
        CASE WHEN x.channels IS NOT NULL THEN x.channels > 1 END,
@@ -107,11 +110,13 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
      LEFT JOIN score_clv v ON v.contact_id = c.id
      WHERE c.status NOT IN ('merged', 'erased')
      ORDER BY c.id`,
-  ).run(runId, PROSPECT_SEGMENT, ...segment.params, o.bins);
+  ).run(runId, ...segment.params, PROSPECT_SEGMENT, NO_NET_PURCHASE_SEGMENT, o.bins);
   if (rules) saveRules(db, runId, rules.rules);
   else db.prepare('DELETE FROM affinity_rules WHERE run_id = ?').run(runId);
 
   const customers = db.prepare('SELECT count(*) FROM score_cells').pluck().get() as number;
+  const noNetPurchase = db.prepare('SELECT count(*) FROM scores WHERE run_id = ? AND segment = ?').pluck().get(runId, NO_NET_PURCHASE_SEGMENT) as number;
+  // score_runs.prospects keeps its meaning (contacts scored without an order); the result splits it.
   const counts = { customers, prospects: inserted.changes - customers };
   db.prepare('UPDATE score_runs SET customers = ?, prospects = ? WHERE id = ?').run(counts.customers, counts.prospects, runId);
   const segments = db
@@ -126,7 +131,8 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
     binning: o.binning,
     segmentMap: o.segmentMapLabel,
     customers: counts.customers,
-    prospects: counts.prospects,
+    prospects: counts.prospects - noNetPurchase,
+    noNetPurchase,
     cuts: o.binning === 'ntile' ? undefined : cuts,
     segments,
     affinities,

@@ -12,6 +12,8 @@ import { CONTACT_COLUMNS, type ContactColumn, type ContactDraft, type PurchaseDr
 import { BULK_ROWS, ConsentBatch } from './consent-batch.js';
 import { OrderLineCounter } from './order-lines.js';
 import { newUid } from './uid.js';
+import { FileRows } from './file-rows.js';
+import type { Channel } from './types.js';
 
 export interface WriteCounts {
   inserted: number;
@@ -19,7 +21,29 @@ export interface WriteCounts {
   unchanged: number;
   rejected: number;
   contactsCreated: number;
+  /** Rows imported with cells that could not be read (kept beside the rejects, marked as imported). */
+  flagged: number;
+  /** Cells left as stored: the value clean wrote, in the spelling the file still has. */
+  keptAsCleaned: number;
+  /** Rows that met a contact an earlier row of the same file had written. */
+  repeated: number;
+  /** People (per channel) whom the same file both granted and withdrew: the withdrawal was kept. */
+  consentConflicts: number;
 }
+
+/** Row numbers behind the counts above, the first few of each (never personal data). */
+export interface WriteNotes {
+  repeated: Array<{ row: number; firstRow: number }>;
+  consentConflicts: Array<{ channel: Channel; rows: [number, number] }>;
+}
+
+/** The judge of a cell that differs from the stored value (validate/reimport.ts provides it). */
+export interface KeepStored {
+  readonly fields: ReadonlySet<string>;
+  keepsStored(contactId: number, field: string, fileValue: string, stored: string, country: string | null): boolean;
+}
+
+const NOTES = 20;
 
 /** Columns a re-import may overwrite: a value the file leaves empty never blanks a stored one. */
 const UPDATABLE = CONTACT_COLUMNS.filter((c) => c !== 'external_id' && c !== 'tags' && c !== 'attributes');
@@ -70,6 +94,15 @@ const STORED_CONTACT = `SELECT id, status, merged_into, tags, ${UPDATABLE.join('
  * differs from the stored one, no new tags, no attributes. A row with attributes is left to the UPDATE
  * (json_patch decides there).
  */
+/** The cheap keys import derives from a field: when the field keeps its stored value, so do they. */
+const DERIVED_AT: Partial<Record<ContactColumn, number>> = {
+  email: CONTACT_COLUMNS.indexOf('email_norm'),
+  phone: CONTACT_COLUMNS.indexOf('phone_digits'),
+  mobile: CONTACT_COLUMNS.indexOf('mobile_digits'),
+};
+const COUNTRY_AT = CONTACT_COLUMNS.indexOf('country');
+const STORED_COUNTRY_AT = 4 + UPDATABLE.indexOf('country');
+
 function sameAsStored(stored: StoredContact, params: Array<string | null>): boolean {
   for (let i = 0; i < UPDATABLE_AT.length; i++) {
     const value = params[UPDATABLE_AT[i]!]!;
@@ -83,7 +116,11 @@ const PURCHASE_FIELDS = ['contact_id', 'ordered_at', 'amount_minor', 'currency',
   'product_ref', 'product', 'category', 'channel', 'status', 'attributes'] as const;
 
 export class ImportWriter {
-  readonly counts: WriteCounts = { inserted: 0, updated: 0, unchanged: 0, rejected: 0, contactsCreated: 0 };
+  readonly counts: WriteCounts = { inserted: 0, updated: 0, unchanged: 0, rejected: 0, contactsCreated: 0, flagged: 0, keptAsCleaned: 0, repeated: 0, consentConflicts: 0 };
+  readonly notes: WriteNotes = { repeated: [], consentConflicts: [] };
+  private fileRows: FileRows | null = null;
+  private readonly keep: KeepStored | null;
+  private readonly deleteFileGrants;
   private readonly now = new Date().toISOString();
   private readonly insertContact;
   private readonly updateContact;
@@ -107,9 +144,11 @@ export class ImportWriter {
     private readonly db: Db,
     private readonly importId: number,
     private readonly source: string,
-    options: { lineLevel?: boolean; bulk?: boolean } = {},
+    options: { lineLevel?: boolean; bulk?: boolean; keep?: KeepStored } = {},
   ) {
     this.lineLevel = options.lineLevel ?? false;
+    this.keep = options.keep ?? null;
+    this.deleteFileGrants = db.prepare("DELETE FROM consents WHERE contact_id = ? AND channel = ? AND import_id = ? AND status = 'granted'");
     this.orderLines = new OrderLineCounter(db);
     this.insertContact = db.prepare(contactInsert(source, this.now, importId));
     this.updateContact = db.prepare(CONTACT_UPDATE);
@@ -122,7 +161,7 @@ export class ImportWriter {
     this.contactById = db.prepare('SELECT id, status, merged_into FROM contacts WHERE id = ?');
     this.latestConsent = db.prepare('SELECT status FROM consents WHERE contact_id = ? AND channel = ? ORDER BY recorded_at DESC, id DESC LIMIT 1').pluck();
 
-    this.insertReject = db.prepare('INSERT INTO rejects (import_id, row_number, raw, reasons) VALUES (?, ?, ?, ?)');
+    this.insertReject = db.prepare('INSERT INTO rejects (import_id, row_number, raw, reasons, row_imported) VALUES (?, ?, ?, ?, ?)');
     this.purchaseByKey = db.prepare(`SELECT id, ${PURCHASE_FIELDS.join(', ')} FROM purchases WHERE source = ? AND order_ref = ? AND line_no = ?`).raw();
     this.insertPurchase = db.prepare(
       `INSERT INTO purchases (source, order_ref, line_no, ${PURCHASE_FIELDS.join(', ')}, import_id)
@@ -174,8 +213,12 @@ export class ImportWriter {
       const stored = this.storedContact.get(this.source, externalKey) as StoredContact | undefined;
       if (stored) {
         const [id, status, mergedInto] = stored;
-        // Most rows of a re-imported export did not change: seen from the read, they cost no UPDATE.
-        if (status === 'erased' || (status !== 'merged' && sameAsStored(stored, params))) return { id, created: false, changed: false };
+        if (status === 'erased') return { id, created: false, changed: false };
+        if (status !== 'merged') {
+          // Most rows of a re-imported export did not change: seen from the read, they cost no UPDATE.
+          if (sameAsStored(stored, params)) return { id, created: false, changed: false };
+          if (this.keep && this.keepCleaned(stored, params) && sameAsStored(stored, params)) return { id, created: false, changed: false };
+        }
         // A record dedupe merged away: its newer values go to the survivor, which is the one exported.
         const target = this.survivor({ id, status, merged_into: mergedInto }) ?? id;
         const changed = this.updateContact.run(updateParams(params, this.now, this.importId, target)).changes > 0;
@@ -186,18 +229,71 @@ export class ImportWriter {
     return { id: Number(info.lastInsertRowid), created: true, changed: true };
   }
 
+  /**
+   * Leaves a cell the stored value when it is that value in another spelling, or what clean replaced
+   * (validate/reimport.ts): its parameter becomes null, which the UPDATE reads as "keep". True when any
+   * cell was kept.
+   */
+  private keepCleaned(stored: StoredContact, params: Array<string | null>): boolean {
+    let kept = false;
+    const country = params[COUNTRY_AT] ?? (stored[STORED_COUNTRY_AT] as string | null) ?? null;
+    for (let i = 0; i < UPDATABLE_AT.length; i++) {
+      const at = UPDATABLE_AT[i]!;
+      const value = params[at];
+      const storedValue = stored[4 + i] as string | null;
+      if (value === null || value === undefined || storedValue === null || storedValue === undefined || value === storedValue) continue;
+      const field = CONTACT_COLUMNS[at]!;
+      if (!this.keep!.fields.has(field) || !this.keep!.keepsStored(stored[0], field, value, storedValue, country)) continue;
+      params[at] = null;
+      const derived = DERIVED_AT[field];
+      if (derived !== undefined) params[derived] = null;
+      this.counts.keptAsCleaned++;
+      kept = true;
+    }
+    return kept;
+  }
+
+  private get rows(): FileRows {
+    this.fileRows ??= new FileRows((this.db.prepare('SELECT coalesce(max(id), 0) FROM contacts').pluck().get() as number) + 1024);
+    return this.fileRows;
+  }
+
   contact(draft: ContactDraft, rowNumber: number): void {
     const result = this.writeContact(draft.externalKey, draft.values);
     if (result.created) this.counts.inserted++;
     else if (result.changed) this.counts.updated++;
     else this.counts.unchanged++;
-    if (draft.consents.length === 0) return;
     const contactId = result.id;
+    const rows = this.rows;
+    const firstRow = rows.visit(contactId, rowNumber);
+    if (firstRow !== 0) {
+      this.counts.repeated++;
+      if (this.notes.repeated.length < NOTES) this.notes.repeated.push({ row: rowNumber, firstRow });
+    }
     for (const consent of draft.consents) {
       const status = consent.granted ? 'granted' : 'withdrawn';
+      // Within one file, a withdrawal wins over a grant for the same person, whatever their order.
+      if (firstRow !== 0 && rows.has(contactId, consent.channel, consent.granted ? 'withdrawn' : 'granted')) {
+        this.conflict(contactId, consent.channel, firstRow, rowNumber);
+        if (consent.granted) continue;
+        this.deleteFileGrants.run(contactId, consent.channel, this.importId);
+      }
+      rows.note(contactId, consent.channel, status);
       if (!result.created && this.latestConsent.get(contactId, consent.channel) === status) continue;
       this.consents.add(contactId, rowNumber, { channel: consent.channel, status, column: consent.column });
     }
+  }
+
+  private conflict(contactId: number, channel: Channel, firstRow: number, row: number): void {
+    if (!this.rows.conflict(contactId, channel)) return;
+    this.counts.consentConflicts++;
+    if (this.notes.consentConflicts.length < NOTES) this.notes.consentConflicts.push({ channel, rows: [firstRow, row] });
+  }
+
+  /** A row imported with cells that could not be read: listed with the rejects, marked as imported. */
+  flag(rowNumber: number, raw: string[], reasons: RejectReason[]): void {
+    this.counts.flagged++;
+    this.insertReject.run(this.importId, rowNumber, JSON.stringify(raw), JSON.stringify(reasons), 1);
   }
 
   /** Follows merges to the surviving record, so orders of a merged customer land on the survivor. */
@@ -250,7 +346,7 @@ export class ImportWriter {
 
   reject(rowNumber: number, raw: string[], reasons: RejectReason[]): void {
     this.counts.rejected++;
-    this.insertReject.run(this.importId, rowNumber, JSON.stringify(raw), JSON.stringify(reasons));
+    this.insertReject.run(this.importId, rowNumber, JSON.stringify(raw), JSON.stringify(reasons), 0);
   }
 
   /**
@@ -284,9 +380,14 @@ export class ImportWriter {
     const moveConsents = this.db.prepare('UPDATE consents SET contact_id = ? WHERE contact_id = ?');
     const movePurchases = this.db.prepare('UPDATE purchases SET contact_id = ? WHERE contact_id = ?');
     const remove = this.db.prepare('DELETE FROM contacts WHERE id = ?');
+    const rows = this.rows;
     for (const { ids } of duplicates) {
       const [first, ...later] = ids.split(',').map(Number) as [number, ...number[]];
       for (const id of later) {
+        this.counts.repeated++;
+        if (this.notes.repeated.length < NOTES) this.notes.repeated.push({ row: rows.rowOf(id), firstRow: rows.rowOf(first) });
+        rows.fold(id, first);
+        for (const channel of rows.conflicting(first)) this.conflict(first, channel, rows.rowOf(first), rows.rowOf(id));
         const row = load.get(id) as Record<ContactColumn, string | null>;
         const changed = this.updateContact.run(updateParams(this.contactParams(row), this.now, this.importId, first)).changes > 0;
         moveConsents.run(first, id);
@@ -296,6 +397,7 @@ export class ImportWriter {
         if (changed) this.counts.updated++;
         else this.counts.unchanged++;
       }
+      for (const channel of rows.conflicting(first)) this.deleteFileGrants.run(first, channel, this.importId);
     }
   }
 }

@@ -141,6 +141,37 @@ export const coreMigrations: Migration[] = [
     // Every consent insert paid for both indexes; consents_current (migration 42) serves the same lookups.
     sql: `DROP INDEX IF EXISTS consents_contact;`,
   },
+  {
+    id: 3,
+    name: 'core: source_mappings (the --map given for a source, reused by its next imports)',
+    sql: `
+      CREATE TABLE source_mappings (
+        source      TEXT NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('contacts', 'purchases')),
+        column_key  TEXT NOT NULL,              -- the header folded (case, accents, separators), as --map compares it
+        column_name TEXT NOT NULL,              -- the header as the file wrote it
+        field       TEXT,                       -- null: kept in attributes ("Col=-")
+        saved_at    TEXT NOT NULL,
+        import_id   INTEGER REFERENCES imports(id) ON DELETE SET NULL,
+        PRIMARY KEY (source, kind, column_key)
+      );
+    `,
+  },
+  {
+    id: 4,
+    name: 'core: rows imported with unreadable cells are listed beside the rejects; counts of them and of repeated rows',
+    // A consent answer or a date that cannot be read is not guessed: the row is imported without it and
+    // kept in rejects (row_imported = 1) with its row, column and value, so "custkit rejects --out" lists
+    // it for fixing like a rejected row. repeated_rows: rows that met a contact an earlier row of the same
+    // file wrote (the same customer code or email twice).
+    sql: `
+      ALTER TABLE rejects ADD COLUMN row_imported INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE imports ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE imports ADD COLUMN repeated_rows INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE imports ADD COLUMN consent_conflicts INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE imports ADD COLUMN kept_as_cleaned INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /** Every stage's migrations; a stage adds its list here (one line). */

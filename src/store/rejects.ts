@@ -12,6 +12,8 @@ export interface RejectRow {
   row_number: number;
   raw: string[];
   reasons: RejectReason[];
+  /** True for a row that was imported, with cells that could not be read (the reasons name them). */
+  row_imported: boolean;
 }
 
 /** Imports that have rejected rows (or the one asked for), oldest first. */
@@ -24,6 +26,6 @@ export function rejectsImports(db: Db, importId?: number): RejectImport[] {
 }
 
 export function listRejects(db: Db, importId: number): RejectRow[] {
-  const rows = db.prepare('SELECT row_number, raw, reasons FROM rejects WHERE import_id = ? ORDER BY row_number').all(importId) as Array<{ row_number: number; raw: string; reasons: string }>;
-  return rows.map((r) => ({ row_number: r.row_number, raw: JSON.parse(r.raw) as string[], reasons: JSON.parse(r.reasons) as RejectReason[] }));
+  const rows = db.prepare('SELECT row_number, raw, reasons, row_imported FROM rejects WHERE import_id = ? ORDER BY row_number').all(importId) as Array<{ row_number: number; raw: string; reasons: string; row_imported: number }>;
+  return rows.map((r) => ({ row_number: r.row_number, raw: JSON.parse(r.raw) as string[], reasons: JSON.parse(r.reasons) as RejectReason[], row_imported: r.row_imported === 1 }));
 }

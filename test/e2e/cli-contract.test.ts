@@ -45,6 +45,7 @@ const ON_MISSING_STORE: Record<string, string[]> = {
   'gdpr consent': ['ann@example.com', '--channel', 'email', '--withdraw', '--source', 'phone call'],
   'gdpr access': ['ann@example.com', '--out', 'ann.json'],
   audit: [],
+  'mappings forget': ['erp'],
 };
 
 describe('a missing store', () => {
@@ -83,6 +84,9 @@ describe('a missing store', () => {
 const QUIET: Array<{ args: string[]; stdout: 'nothing' | 'data'; code: number }> = [
   { args: ['import', 'shop.csv'], stdout: 'nothing', code: 0 },
   { args: ['import', fixture('purchases-fr.csv'), '--force'], stdout: 'nothing', code: 3 }, // rows rejected: the exit code says it
+  { args: ['import', 'orders-erp.csv', '--source', 'erp', '--map', 'valeur_cmd=amount'], stdout: 'nothing', code: 0 }, // remembered
+  { args: ['mappings'], stdout: 'data', code: 0 },
+  { args: ['mappings', 'forget', 'erp'], stdout: 'nothing', code: 0 },
   { args: ['rejects'], stdout: 'data', code: 0 },
   { args: ['rejects', '--import', '4', '--out', '-'], stdout: 'data', code: 0 },
   { args: ['db', 'info'], stdout: 'data', code: 0 },

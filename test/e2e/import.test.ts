@@ -63,13 +63,14 @@ describe('custkit import (end to end)', () => {
     expect(a1.map((c) => c.status)).toEqual(['granted', 'withdrawn']);
   });
 
-  it('folds a customer code repeated within a first load into one contact, later values winning', () => {
+  it('folds a customer code repeated within a first load into one contact, later values winning, a withdrawal winning over a grant', () => {
     const db = tempDb();
     const file = path.join(tempDir(), 'dup.csv');
     fs.writeFileSync(file, 'Code client;Nom;Ville;Newsletter\nA1;Durand;Lyon;oui\nA1;Durand;Paris;non\nA2;Roux;Nice;\n');
-    expect(JSON.parse(custkit(['import', file, '--json'], { db }).stdout)).toMatchObject({ imported: 2, updated: 1 });
+    expect(JSON.parse(custkit(['import', file, '--json'], { db }).stdout)).toMatchObject({ imported: 2, updated: 1, repeated_rows: 1, consent_conflicts: 1 });
     expect(query(db, 'SELECT external_id, city FROM contacts ORDER BY id')).toEqual([{ external_id: 'A1', city: 'Paris' }, { external_id: 'A2', city: 'Nice' }]);
-    expect(query(db, 'SELECT contact_id, status FROM consents ORDER BY id')).toEqual([{ contact_id: 1, status: 'granted' }, { contact_id: 1, status: 'withdrawn' }]);
+    // The grant of row 2 is not kept beside the withdrawal of row 3 of the same file.
+    expect(query(db, 'SELECT contact_id, status FROM consents ORDER BY id')).toEqual([{ contact_id: 1, status: 'withdrawn' }]);
   });
 
   it('sends a re-imported row of a merged-away record to its survivor', () => {
@@ -151,8 +152,9 @@ describe('custkit import (end to end)', () => {
     const db = tempDb();
     const first = custkit(['import', fixture('workbook.xlsx'), '--json'], { db });
     expect(JSON.parse(first.stdout)).toMatchObject({ sheet: 'Clients', kind: 'contacts', imported: 3 });
-    const rows = query<Record<string, string>>(db, 'SELECT external_id, phone, postal_code, birth_date, attributes FROM contacts ORDER BY external_id');
-    expect(rows[0]).toMatchObject({ phone: '612345678', birth_date: '1973-09-17', attributes: '{"Fidélité":"42"}' });
+    const rows = query<Record<string, string>>(db, 'SELECT external_id, phone, mobile, postal_code, birth_date, attributes FROM contacts ORDER BY external_id');
+    // The sheet's lone mobile column is the mobile, not the landline.
+    expect(rows[0]).toMatchObject({ phone: null, mobile: '612345678', birth_date: '1973-09-17', attributes: '{"Fidélité":"42"}' });
     expect(rows[1]).toMatchObject({ postal_code: '1000', birth_date: '1968-06-11', attributes: '{"Fidélité":"Or plus"}' });
     const byIndex = custkit(['import', fixture('workbook.xlsx'), '--sheet', '3', '--json'], { db });
     expect(JSON.parse(byIndex.stdout)).toMatchObject({ sheet: 'Commandes', kind: 'purchases', imported: 3 });
@@ -202,8 +204,10 @@ describe('custkit import (end to end)', () => {
     expect(result.stderr).toMatch(/dump\.txt: no column is one custkit recognises \(header: "00004 0001 19970101  2   29\.33"\).*--delimiter.*--map "Column=field,…" \(contacts fields: external_id, .*nothing was imported/s);
     expect(snapshot(db)).toBe(before);
     const preview = custkit(['import', dump, '--dry-run'], { db });
-    expect(preview.code).toBe(0);
-    expect(preview.stdout).toMatch(/import would refuse this file: \S*dump\.txt: no column is one custkit recognises/);
+    // The dry run shows what it read and gives the import's verdict and exit code.
+    expect(preview.code).toBe(1);
+    expect(preview.stdout).toContain('(kept in attributes)');
+    expect(preview.stderr).toMatch(/\S*dump\.txt: no column is one custkit recognises/);
     // One column named --map, or a CRM's record id, is enough.
     expect(custkit(['import', dump, '--map', '00004 0001 19970101  2   29.33=external_id'], { db }).code).toBe(0);
     const named = path.join(tempDir(), 'named.csv');

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/db.js';
-import { custkit, fixture, hasSharedData, tempDb, tempDir } from '../helpers/cli.js';
+import { custkit, fixture, hasSharedData, SHARED_DATA, tempDb, tempDir } from '../helpers/cli.js';
 import { loadCdnow } from '../score/cdnow-data.js';
 
 /** A store holding fixtures/score-purchases.csv (12 customers C01..C12; expected values worked out by hand). */
@@ -36,10 +36,10 @@ describe('custkit score / segments on the fixture', () => {
     const result = custkit(['--json', 'score', '--as-of', '2025-06-30'], { db });
     expect(result.code).toBe(0);
     const summary = JSON.parse(result.stdout);
-    expect(summary).toMatchObject({ runId: 1, replaced: false, customers: 10, prospects: 2, method: 'rfm', segmentMap: 'rfm10' });
+    expect(summary).toMatchObject({ runId: 1, replaced: false, customers: 10, prospects: 1, noNetPurchase: 1, method: 'rfm', segmentMap: 'rfm10' });
     expect(segmentsByCustomer(db, 1)).toEqual({
       C01: 'Champions', C02: 'Loyal', C03: 'About To Sleep', C04: 'Need Attention', C05: "Can't Lose Them",
-      C06: 'Hibernating', C07: 'Hibernating', C08: 'Promising', C09: 'At Risk', C10: 'New', C11: 'prospect', C12: 'prospect',
+      C06: 'Hibernating', C07: 'Hibernating', C08: 'Promising', C09: 'At Risk', C10: 'New', C11: 'prospect', C12: 'no net purchase',
     });
   });
 
@@ -54,7 +54,11 @@ describe('custkit score / segments on the fixture', () => {
     expect(hibernating).toMatchObject({ customers: 2, revenueMinor: 11000, aovMinor: 5500, medianRecencyDays: 226 });
     expect(hibernating.share).toBeCloseTo(2 / 12, 6);
     expect(hibernating.revenueShare).toBeCloseTo(11000 / 222500, 6);
-    expect(rows.find((r) => r.segment === 'prospect')).toMatchObject({ customers: 2, revenueMinor: -3000, aovMinor: null, medianRecencyDays: null });
+    // C12 only returned something: its -30.00 is not a prospect's; the table adds up to the net revenue.
+    expect(rows.find((r) => r.segment === 'prospect')).toMatchObject({ customers: 1, revenueMinor: 0, aovMinor: null, medianRecencyDays: null });
+    expect(rows.find((r) => r.segment === 'no net purchase')).toMatchObject({ customers: 1, revenueMinor: -3000, aovMinor: null, medianRecencyDays: null });
+    expect(rows.reduce((sum, r) => sum + (r.revenueMinor as number), 0)).toBe(222500);
+    expect(JSON.parse(json.stdout).total).toEqual({ customers: 12, revenueMinor: 222500 });
     const text = custkit(['segments'], { db });
     expect(text.stdout).toMatch(/Can't Lose Them\s.*\s1\s.*8\.3%\s.*1,200\.00\s.*53\.9%\s.*240\.00\s.*121/);
   });
@@ -78,7 +82,8 @@ describe('custkit score / segments on the fixture', () => {
       { from: 'prospect', to: 'Need Attention', customers: 1 },
       { from: 'prospect', to: 'New', customers: 1 },
       { from: 'prospect', to: 'Promising', customers: 1 },
-      { from: 'prospect', to: 'prospect', customers: 2 },
+      { from: 'prospect', to: 'no net purchase', customers: 1 },
+      { from: 'prospect', to: 'prospect', customers: 1 },
     ]);
     const table = custkit(['segments', '--compare-previous'], { db });
     expect(table.stdout).toMatch(/Loyal\s/);
@@ -138,7 +143,7 @@ describe('custkit score: other binnings and maps', () => {
     const summary = JSON.parse(result.stdout);
     expect(summary.segmentMap).toBe('pymc-quartiles');
     const names = new Set(Object.values(segmentsByCustomer(db, summary.runId)));
-    for (const name of names) expect(['Premium Customer', 'Repeat Customer', 'Top Spender', 'At Risk Customer', 'Inactive Customer', 'Other', 'prospect']).toContain(name);
+    for (const name of names) expect(['Premium Customer', 'Repeat Customer', 'Top Spender', 'At Risk Customer', 'Inactive Customer', 'Other', 'prospect', 'no net purchase']).toContain(name);
     // C01 (5 days, 4 orders, 350.00) is in the top quartile on all three: "444" is Premium.
     expect(segmentsByCustomer(db, summary.runId).C01).toBe('Premium Customer');
   });
@@ -170,14 +175,40 @@ describe('custkit score: bad input changes nothing', () => {
     expect(result.stderr).toContain(`${file}: segments.0.r: scores go up to 5`);
   });
 
-  it('a CLV fit that cannot converge fails with exit 1 and leaves the store unchanged', () => {
+  it('--clv on ten customers succeeds: limits and the Gamma-Gamma check as warnings on stderr and in --json', () => {
     const db = fixtureStore();
+    const result = custkit(['--json', 'score', '--as-of', '2025-06-30', '--clv'], { db });
+    expect(result.code).toBe(0);
+    const { clv } = JSON.parse(result.stdout);
+    expect(clv.warnings.length).toBeGreaterThan(0);
+    for (const warning of clv.warnings) expect(result.stderr).toContain(`warning: ${warning}`);
+    expect(clv.spendModel.frequencySpendCorrelation).toBeCloseTo(0.904, 3);
+    for (const key of ['logLikelihood', 'iterations', 'gradientNorm', 'params']) expect(clv.purchaseModel).toHaveProperty(key);
+    const text = custkit(['score', '--as-of', '2025-06-30', '--clv'], { db });
+    expect(text.code).toBe(0);
+    expect(text.stderr).toMatch(/CLV fit BG\/NBD: r=.* log-likelihood -?\d+\.\d\d, \d+ iterations, gradient norm \d\.\de-?\d+/);
+    expect(text.stderr).toMatch(/Gamma-Gamma assumption: correlation of frequency and mean spend 0\.904/);
+  });
+
+  it('--clv on a store with one customer fails with exit 1, says what the data lack, and leaves the store unchanged', () => {
+    const db = tempDb();
+    const csv = path.join(tempDir(), 'one.csv');
+    fs.writeFileSync(csv, 'customer_id,order_id,date,amount\nA,1,2025-01-10,20\nA,2,2025-03-10,30\n');
+    expect(custkit(['import', csv, '--kind', 'purchases'], { db }).code).toBe(0);
     const result = custkit(['score', '--as-of', '2025-06-30', '--clv'], { db });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/fit did not converge.*store unchanged/);
+    expect(result.stderr).toMatch(/CLV needs at least 10 customers .* found 1 and 1 .*store unchanged/);
     const store = new Database(db, { readonly: true });
     expect(store.prepare('SELECT count(*) FROM score_runs').pluck().get()).toBe(0);
     store.close();
+  });
+
+  it('--penalizer and --holdout go with --clv and are checked', () => {
+    const db = fixtureStore();
+    expect(custkit(['score', '--penalizer', '0.1'], { db }).stderr).toMatch(/--penalizer goes with --clv/);
+    expect(custkit(['score', '--clv', '--penalizer', '-1'], { db }).code).toBe(2);
+    expect(custkit(['score', '--clv', '--holdout', 'soon'], { db }).stderr).toMatch(/--holdout soon: expected a span/);
+    expect(dump(db)).toEqual([]);
   });
 
   it('segments before any run says what to do', () => {
@@ -197,8 +228,9 @@ describe.skipIf(!hasSharedData('cdnow/CDNOW_sample.txt'))('custkit score --clv o
     const result = custkit(['--json', 'score', '--as-of', '1997-09-30', '--clv', '--horizon', '39w', '--discount', '0'], { db });
     expect(result.code).toBe(0);
     const { clv, runId } = JSON.parse(result.stdout);
-    expect(clv.bgnbd.r).toBeCloseTo(0.243, 2);
-    expect(clv.bgnbd.logLikelihood).toBeCloseTo(-9582.4, 0);
+    expect(clv.purchaseModel.params.r).toBeCloseTo(0.243, 3);
+    expect(clv.purchaseModel.logLikelihood).toBeCloseTo(-9582.4, 1);
+    expect(clv.warnings).toEqual([]);
     const ro = new Database(db, { readonly: true });
     const one = ro
       .prepare("SELECT s.expected_purchases, s.p_alive FROM scores s JOIN contacts c ON c.id = s.contact_id WHERE c.external_id = '1' AND s.run_id = ?")
@@ -207,5 +239,38 @@ describe.skipIf(!hasSharedData('cdnow/CDNOW_sample.txt'))('custkit score --clv o
     expect(Math.abs(one.expected_purchases - 1.226)).toBeLessThanOrEqual(0.001);
     expect(one.p_alive).toBeGreaterThan(0);
     expect(one.p_alive).toBeLessThanOrEqual(1);
+  });
+
+  it('--holdout 39w as of 1998-06-30: the paper calibration/holdout check, printed and in --json, nothing written', () => {
+    const db = tempDb();
+    const store = openStore(db);
+    loadCdnow(store);
+    store.close();
+    const result = custkit(['--json', 'score', '--as-of', '1998-06-30', '--clv', '--holdout', '39w'], { db });
+    expect(result.code).toBe(0);
+    const h = JSON.parse(result.stdout);
+    expect(h).toMatchObject({ calibrationEnd: '1997-09-30', holdoutWeeks: 39, customers: 2357 });
+    expect(h.groups.map((g: { frequency: string }) => g.frequency)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7+']);
+    expect(h.overall.actualPurchases).toBe(1882);
+    expect(h.model.purchaseModel.params.r).toBeCloseTo(0.243, 3);
+    const text = custkit(['score', '--as-of', '1998-06-30', '--clv', '--holdout', '39w'], { db });
+    expect(text.stdout).toMatch(/7\+\s*│\s*64\s*│\s*6\.359/);
+    expect(text.stderr).toMatch(/purchase days in the holdout: predicted 1653\.\d, actual 1,882 \(-12\.\d %\)/);
+    const ro = new Database(db, { readonly: true });
+    expect(ro.prepare('SELECT count(*) FROM score_runs').pluck().get()).toBe(0);
+    ro.close();
+  });
+});
+
+describe.skipIf(!hasSharedData('excel/online_retail_II_sample.xlsx'))('custkit score --clv on the Online Retail II sample (shared data)', () => {
+  it('refuses the holdout check with what the data lack: two days of invoices a year apart hold no repeat purchase', () => {
+    const db = tempDb();
+    expect(custkit(['import', path.join(SHARED_DATA, 'excel/online_retail_II_sample.xlsx'), '--all-sheets'], { db }).code).toBe(3);
+    const holdout = custkit(['score', '--as-of', '2010-12-01', '--clv', '--holdout', '6m'], { db });
+    expect(holdout.code).toBe(1);
+    expect(holdout.stderr).toMatch(/CLV needs at least 10 customers and 3 of them with a purchase on a second day .* up to 2010-06-01; found 25 and 0/);
+    const store = new Database(db, { readonly: true });
+    expect(store.prepare('SELECT count(*) FROM score_runs').pluck().get()).toBe(0);
+    store.close();
   });
 });

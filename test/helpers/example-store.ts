@@ -13,6 +13,7 @@ const FILES: Record<string, string> = {
   'clients.csv': 'clients-fr-cp1252.csv',
   'commandes.csv': 'score-purchases.csv',
   'orders.csv': 'score-purchases.csv',
+  'orders-erp.csv': 'help/orders-erp.csv', // its amount column is one no header rule reads: import --help maps it
   'export.xlsx': 'workbook.xlsx',
   'crm.csv': 'help/crm.csv',
   'shop.csv': 'help/shop.csv',

@@ -34,8 +34,11 @@ describe('header mapping', () => {
     expect(detectKind(['Id', 'Email', 'Nom'])).toBe('contacts');
   });
 
-  it('takes a lone mobile column as the phone, and a second phone column as the mobile', () => {
-    expect(buildMapping(['Nom', 'Mobile'], 'contacts')).toEqual(['last_name', 'phone']);
+  it('takes a lone mobile column as the mobile (never the landline), and a second phone column as the mobile', () => {
+    expect(buildMapping(['Nom', 'Mobile'], 'contacts')).toEqual(['last_name', 'mobile']);
+    expect(buildMapping(['Nom', 'Portable'], 'contacts')).toEqual(['last_name', 'mobile']);
+    expect(buildMapping(['Nom', 'Mobile Phone'], 'contacts')).toEqual(['last_name', 'mobile']);
+    expect(buildMapping(['Nom', 'Téléphone', 'Mobile'], 'contacts')).toEqual(['last_name', 'phone', 'mobile']);
     expect(buildMapping(['Nom', 'Téléphone', 'Téléphone 1'], 'contacts')).toEqual(['last_name', 'phone', 'mobile']);
   });
 

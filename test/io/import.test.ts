@@ -83,7 +83,7 @@ describe('importFile into an empty store (first load)', () => {
     expect(db.prepare('SELECT count(*) FROM contacts').pluck().get()).toBe(0);
   });
 
-  it('keeps the consent of the later row when a file names the same customer twice', async () => {
+  it('keeps a withdrawal of either row when a file names the same customer twice (a grant of the same file never overrides it)', async () => {
     open();
     const file = path.join(dir, 'twice.csv');
     const lines = ['Code client;Nom;Email;Opt-in email;Opt-in SMS'];
@@ -97,8 +97,12 @@ describe('importFile into an empty store (first load)', () => {
       `SELECT channel, status FROM consents WHERE contact_id = (SELECT id FROM contacts WHERE external_id = 'C7')
        AND id IN (SELECT max(id) FROM consents GROUP BY contact_id, channel) ORDER BY channel`,
     ).all();
-    expect(latest).toEqual([{ channel: 'email', status: 'withdrawn' }, { channel: 'sms', status: 'granted' }]);
-    expect(db.prepare('SELECT count(*) FROM consents').pluck().get()).toBe(302);
+    // Email: row 8 granted, row 152 withdrew. SMS: row 8 withdrew, row 152 granted. Both stay withdrawn.
+    expect(latest).toEqual([{ channel: 'email', status: 'withdrawn' }, { channel: 'sms', status: 'withdrawn' }]);
+    expect(db.prepare('SELECT count(*) FROM consents').pluck().get()).toBe(300);
+    expect([summary!.repeated, summary!.consentConflicts, summary!.notes.consentConflicts]).toEqual([1, 2, [
+      { channel: 'email', rows: [8, 152] }, { channel: 'sms', rows: [8, 152] },
+    ]]);
   });
 });
 

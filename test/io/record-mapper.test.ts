@@ -22,9 +22,38 @@ describe('RowMapper: contacts', () => {
     expect(result.draft.consents).toEqual([{ channel: 'email', granted: true, column: 'Opt-in email' }]);
   });
 
-  it('keeps an unparseable date as written instead of losing it', () => {
+  it('never stores a date that is not one: the field stays empty and the cell is listed with its column and value', () => {
     const result = m.map(['C2', 'Paul', 'Bernard', '', '', '31/02/1980', '', '', '']);
-    expect(result.kind === 'contact' && result.draft.values.birth_date).toBe('31/02/1980');
+    expect(result.kind).toBe('contact');
+    if (result.kind !== 'contact') return;
+    expect(result.draft.values.birth_date).toBeNull();
+    expect(result.draft.issues).toEqual([{ column: 'Date de naissance', value: '31/02/1980', message: expect.stringContaining('"31/02/1980" is not a date') }]);
+  });
+
+  it('flags a created date with an impossible month instead of keeping it as text', () => {
+    const created = mapper(['Email', 'Create Date'], 'contacts', { mapping: ['email', 'created_at'] });
+    const result = created.map(['a@b.fr', '2024-13-01 10:00']);
+    expect(result.kind === 'contact' && result.draft.values.created_at).toBeNull();
+    expect(result.kind === 'contact' && result.draft.issues.map((i) => [i.column, i.value])).toEqual([['Create Date', '2024-13-01 10:00']]);
+    const fine = created.map(['a@b.fr', '2024-12-01 10:00']);
+    expect(fine.kind === 'contact' && [fine.draft.values.created_at, fine.draft.issues]).toEqual(['2024-12-01 10:00:00', []]);
+  });
+
+  it('reads consent answers in any documented spelling, records nothing for an unreadable one and lists it', () => {
+    const answers = ['Oui.', 'NON', 'peut-être', 'Opted in', 'unsubscribed', 'pending', ''];
+    const results = answers.map((answer) => m.map(['C9', 'Paul', 'Bernard', '', '', '', answer, '', '']));
+    const drafts = results.map((r) => (r.kind === 'contact' ? r.draft : null));
+    expect(drafts.map((d) => d?.consents.map((c) => c.granted))).toEqual([[true], [false], [], [true], [false], [], []]);
+    expect(drafts.map((d) => d?.issues.length)).toEqual([0, 0, 1, 0, 0, 0, 0]);
+    expect(drafts[2]!.issues[0]).toMatchObject({ column: 'Opt-in email', value: 'peut-être' });
+  });
+
+  it('reads a blocklist column the other way round: EMAIL_BLACKLISTED = yes is a withdrawal, no is not a grant', () => {
+    const brevo = mapper(['EMAIL', 'EMAIL_BLACKLISTED'], 'contacts', { mapping: ['email', 'consent_email'] });
+    const yes = brevo.map(['a@b.fr', 'Yes']);
+    const no = brevo.map(['a@b.fr', 'No']);
+    expect(yes.kind === 'contact' && yes.draft.consents).toEqual([{ channel: 'email', granted: false, column: 'EMAIL_BLACKLISTED' }]);
+    expect(no.kind === 'contact' && no.draft.consents).toEqual([]);
   });
 
   it('keys a contact without a code on its email, else on its content', () => {
@@ -66,5 +95,24 @@ describe('RowMapper: purchases', () => {
     expect(result.kind).toBe('reject');
     if (result.kind !== 'reject') return;
     expect(result.reasons.map((r) => r.column)).toEqual(['Code client', 'Date', 'Quantité', 'Prix unitaire']);
+  });
+});
+
+describe('cellText: the spreadsheet guard apostrophe', () => {
+  it("drops a leading ' before a digit or = + - @ (Shopify's '+33… phones), keeps it before a letter", async () => {
+    const { cellText } = await import('../../src/io/record-mapper.js');
+    expect(cellText("'+33687654321")).toBe('+33687654321');
+    expect(cellText(" '0612345678 ")).toBe('0612345678');
+    expect(cellText("'-leroy@gmail.com")).toBe('-leroy@gmail.com');
+    expect(cellText("'t Hooft")).toBe("'t Hooft");
+    expect(cellText("'")).toBe("'");
+  });
+
+  it('imports a guarded phone and email without the apostrophe', () => {
+    const m = mapper(['E-mail', 'Téléphone'], 'contacts');
+    const result = m.map(["'-leroy@gmail.com", "'+33687654321"]);
+    expect(result.kind).toBe('contact');
+    if (result.kind !== 'contact') return;
+    expect(result.draft.values).toMatchObject({ email: '-leroy@gmail.com', email_norm: '-leroy@gmail.com', phone_digits: '+33687654321' });
   });
 });

@@ -99,8 +99,9 @@ describe('parseAmount', () => {
     expect(parseAmount(text, decimalComma)).toEqual({ minor, currency });
   });
 
-  it.each(['abc', '12,34.5', '1.2.3,4,5', '', '€'])('rejects %j', (text) => {
+  it.each(['abc', '12,34.5', '1.2.3,4,5', '', '€', '12,3,4', '1.23.456', '12.3.4'])('rejects %j', (text) => {
     expect(parseAmount(text, true)).toBeNull();
+    expect(parseAmount(text, false)).toBeNull();
   });
 
   it('rounds half away from zero on the decimal text, not through a float', () => {

@@ -61,11 +61,12 @@ describe('score run on fixtures/score-purchases.csv', () => {
     expect(pick('C09')).toEqual([333, 2, 8000, 1, 3, 2, 'At Risk']);
     // Bought on the as-of date (counts), and after it (ignored).
     expect(pick('C10')).toEqual([0, 1, 2500, 5, 1, 1, 'New']);
-    // Only a purchase after the as-of date / only a return: prospects, not scored.
+    // Only a purchase after the as-of date: a prospect. Only a return: not a prospect (it has revenue, -30.00).
     expect(pick('C11')).toEqual([null, 0, 0, null, null, null, 'prospect']);
-    expect(pick('C12')).toEqual([null, 0, -3000, null, null, null, 'prospect']);
+    expect(pick('C12')).toEqual([null, 0, -3000, null, null, null, 'no net purchase']);
     expect(run.customers).toBe(10);
-    expect(run.prospects).toBe(2);
+    expect(run.prospects).toBe(1);
+    expect(run.noNetPurchase).toBe(1);
     expect(run.cuts).toEqual({ recency: [5, 20, 60, 180], frequency: [1, 1, 2, 3], monetary: [2500, 8000, 10000, 20000] });
   });
 

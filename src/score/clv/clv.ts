@@ -1,17 +1,8 @@
 import type { Db } from '../../store/db.js';
 import { batchInsert } from '../batch-insert.js';
-import {
-  bgnbdData,
-  ClvFitError,
-  expectedOrderValue,
-  fitBgNbd,
-  fitGammaGamma,
-  pAlive,
-  purchaseBracket,
-  type BgNbdData,
-  type BgNbdParams,
-  type GammaGammaParams,
-} from './models.js';
+import { bgnbdData, fitBgNbd, pAlive, purchaseBracket, purchaseHead, type BgNbdData, type BgNbdParams } from './bgnbd.js';
+import { ClvFitError, type FitReport } from './fit.js';
+import { expectedOrderValue, fitGammaGamma, type GammaGammaParams } from './gamma-gamma.js';
 
 /** Customer lifetime value over the score tables (needs `buildOrderTables` first). */
 export interface ClvOptions {
@@ -19,14 +10,29 @@ export interface ClvOptions {
   horizonMonths: number;
   /** Discount rate per month, e.g. 0.01. */
   discountMonthly: number;
+  /** L2 penalizer as lifetimes' penalizer_coef; 0 = plain maximum likelihood (Fader-Hardie-Lee). */
+  penalizer: number;
 }
 
 export interface ClvModel {
-  bgnbd: BgNbdParams & { logLikelihood: number; iterations: number };
-  gammaGamma: GammaGammaParams & { logLikelihood: number; iterations: number; repeatCustomers: number };
+  /** The purchase model used: BG/NBD, or NBD when the BG/NBD optimum is its b → ∞ limit. */
+  purchaseModel: FitReport<BgNbdParams | { r: number; alpha: number }>;
+  /** The BG/NBD fit itself when its limit was used instead. */
+  fullBgNbd?: FitReport<BgNbdParams>;
+  spendModel: FitReport<GammaGammaParams> & {
+    used: 'Gamma-Gamma' | 'observed mean spend';
+    /** Expected order value of a customer without a repeat purchase (currency units). */
+    expectedSpendOneTimeBuyer: number;
+    repeatCustomers: number;
+    frequencySpendCorrelation: number | null;
+    observedMeanSpend: number;
+  };
+  /** Boundaries reached, assumptions in doubt: printed on stderr and kept in --json. */
+  warnings: string[];
   customers: number;
   horizonMonths: number;
   discountMonthly: number;
+  penalizer: number;
   totalClvMinor: number;
 }
 
@@ -58,9 +64,14 @@ export function summaryRow(s: ClvSummary, i: number): ClvSummaryRow {
   return { contactId: s.contactId[i]!, x: s.x[i]!, txDays: s.txDays[i]!, TDays: s.TDays[i]!, repeatMeanMinor: s.repeatMeanMinor[i]! };
 }
 
-/** Reads the per-customer summary from score_days (contacts with a purchase day), by contact id. */
+/**
+ * Reads the per-customer summary from score_days (contacts with a purchase day up to asOf, which may be
+ * before the date score_days was built for: the holdout check's calibration end), by contact id.
+ */
 export function clvSummary(db: Db, asOf: string): ClvSummary {
-  const length = db.prepare('SELECT count(DISTINCT contact_id) FROM score_days').pluck().get() as number;
+  // Capacity: every contact with a purchase day has a row in score_customers; counting them is cheaper
+  // than a DISTINCT over the days, and the arrays are cut to the customers actually read.
+  const length = db.prepare('SELECT count(*) FROM score_customers').pluck().get() as number;
   const s: ClvSummary = {
     length,
     contactId: new Float64Array(length),
@@ -76,7 +87,7 @@ export function clvSummary(db: Db, asOf: string): ClvSummary {
               CAST(julianday(@asOf) - julianday(g.first_day) AS INTEGER),
               g.total - f.spend
        FROM (SELECT contact_id, count(*) - 1 AS x, min(day) AS first_day, max(day) AS last_day, sum(spend) AS total
-             FROM score_days GROUP BY contact_id) g
+             FROM score_days WHERE day <= @asOf GROUP BY contact_id) g
        JOIN score_days f ON f.contact_id = g.contact_id AND f.day = g.first_day
        ORDER BY g.contact_id`,
     )
@@ -91,31 +102,37 @@ export function clvSummary(db: Db, asOf: string): ClvSummary {
     s.repeatMeanMinor[i] = x > 0 ? repeatSpend / x : 0;
     i++;
   }
+  s.length = i;
   return s;
 }
 
-const key = (x: number, tx: number, T: number) => (x * 65536 + tx) * 65536 + T;
-
-/** Groups identical (x, tx, T) histories, in weeks. */
+/**
+ * Groups identical (x, tx, T) histories (days in, weeks out). Each history packs into one exact double
+ * (x · 2^32 + tx · 2^16 + T; days stay below 2^16, x below 2^21), so grouping is a native sort of a
+ * million numbers and one pass, instead of a million hash-map operations.
+ */
 export function groupSummary(s: ClvSummary): { data: BgNbdData } {
-  const index = new Map<number, number>();
-  const x: number[] = [];
-  const tx: number[] = [];
-  const T: number[] = [];
-  const weight: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    const k = key(s.x[i]!, s.txDays[i]!, s.TDays[i]!);
-    const at = index.get(k);
-    if (at !== undefined) weight[at]! += 1;
-    else {
-      index.set(k, x.length);
-      x.push(s.x[i]!);
-      tx.push(s.txDays[i]! / 7);
-      T.push(s.TDays[i]! / 7);
-      weight.push(1);
+  const keys = new Float64Array(s.length);
+  for (let i = 0; i < s.length; i++) keys[i] = (s.x[i]! * 65536 + s.txDays[i]!) * 65536 + s.TDays[i]!;
+  keys.sort();
+  let groups = 0;
+  for (let i = 0; i < keys.length; i++) if (i === 0 || keys[i] !== keys[i - 1]) groups++;
+  const x = new Float64Array(groups);
+  const tx = new Float64Array(groups);
+  const T = new Float64Array(groups);
+  const weight = new Float64Array(groups);
+  let g = -1;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (i === 0 || k !== keys[i - 1]) {
+      g++;
+      x[g] = Math.floor(k / 4294967296);
+      tx[g] = (Math.floor(k / 65536) % 65536) / 7;
+      T[g] = (k % 65536) / 7;
     }
+    weight[g]! += 1;
   }
-  return { data: bgnbdData(Float64Array.from(x), Float64Array.from(tx), Float64Array.from(T), Float64Array.from(weight)) };
+  return { data: bgnbdData(x, tx, T, weight) };
 }
 
 /** Repeat customers with a positive mean repeat spend (Gamma-Gamma's input), mean in currency units. */
@@ -134,23 +151,16 @@ export function repeatCustomers(s: ClvSummary): { x: Float64Array; m: Float64Arr
 /**
  * Fits both models and writes temp.score_clv (contact_id, p_alive, expected_purchases,
  * expected_aov_minor, clv_minor). CLV = sum over the horizon's months of the expected purchases in that
- * month x expected order value, discounted by (1 + d)^month. Throws ClvFitError when a fit fails.
+ * month x expected order value, discounted by (1 + d)^month. Throws ClvFitError when the data cannot
+ * identify a model (too few customers, no repeat purchase) or a fit does not converge; a fit whose
+ * optimum lies at a limit of the model succeeds with the limiting model and a warning.
  */
 export function computeClv(db: Db, asOf: string, options: ClvOptions): ClvModel {
   const summary = clvSummary(db, asOf);
-  const repeat = repeatCustomers(summary);
-  if (summary.length < MIN_CUSTOMERS || repeat.x.length < MIN_REPEAT) {
-    throw new ClvFitError(
-      `CLV needs at least ${MIN_CUSTOMERS} customers and ${MIN_REPEAT} repeat customers up to ${asOf}; found ${summary.length} and ${repeat.x.length}`,
-    );
-  }
-  const bg = fitBgNbd(groupSummary(summary).data);
-  const gg = fitGammaGamma(repeat.x, repeat.m);
-
-  // E[purchases] = head(x) * bracket(t, x, T) * P(alive | x, tx, T): the costly hypergeometric part
-  // depends on (x, T) only, so it is computed once per distinct (x, T) and month, then shared.
-  const { a, b } = bg.params;
+  const fitted = fitModels(summary, asOf, options.penalizer);
+  const { purchase, spend } = fitted;
   const steps = Math.ceil(options.horizonMonths - 1e-9);
+  // The costly hypergeometric part depends on (x, T) only: computed once per distinct (x, T).
   const brackets = new Map<number, [number, number]>();
   const bracketsFor = (x: number, TDays: number): [number, number] => {
     const k = x * 65536 + TDays;
@@ -159,7 +169,7 @@ export function computeClv(db: Db, asOf: string, options: ClvOptions): ClvModel 
       let previous = 0;
       let discounted = 0;
       for (let month = 1; month <= steps; month++) {
-        const bracket = purchaseBracket(bg.params, Math.min(month, options.horizonMonths) * WEEKS_PER_MONTH, x, TDays / 7);
+        const bracket = purchaseBracket(purchase, Math.min(month, options.horizonMonths) * WEEKS_PER_MONTH, x, TDays / 7);
         discounted += (bracket - previous) / Math.pow(1 + options.discountMonthly, month);
         previous = bracket;
       }
@@ -177,9 +187,9 @@ export function computeClv(db: Db, asOf: string, options: ClvOptions): ClvModel 
     for (let i = 0; i < summary.length; i++) {
       const { contactId, x, txDays, TDays, repeatMeanMinor } = summaryRow(summary, i);
       const [bracket, discountedBracket] = bracketsFor(x, TDays);
-      const alive = pAlive(bg.params, x, txDays / 7, TDays / 7);
-      const head = ((a + b + x - 1) / (a - 1)) * alive;
-      const value = expectedOrderValue(gg.params, x, repeatMeanMinor / 100) * 100;
+      const alive = pAlive(purchase, x, txDays / 7, TDays / 7);
+      const head = purchaseHead(purchase, x, txDays / 7, TDays / 7);
+      const value = expectedOrderValue(spend, x, repeatMeanMinor / 100) * 100;
       const clv = Math.round(head * discountedBracket * value);
       total += clv;
       yield [contactId, round(alive, 6), round(head * bracket, 6), Math.round(value), clv];
@@ -187,12 +197,41 @@ export function computeClv(db: Db, asOf: string, options: ClvOptions): ClvModel 
   }
   batchInsert(db, 'score_clv', 5, scored());
   return {
-    bgnbd: { ...bg.params, logLikelihood: bg.logLikelihood, iterations: bg.iterations },
-    gammaGamma: { ...gg.params, logLikelihood: gg.logLikelihood, iterations: gg.iterations, repeatCustomers: repeat.x.length },
+    purchaseModel: fitted.bg.report,
+    ...(fitted.bg.fullModel ? { fullBgNbd: fitted.bg.fullModel } : {}),
+    spendModel: spendReport(fitted),
+    warnings: [...fitted.bg.warnings, ...fitted.gg.warnings],
     customers: summary.length,
     horizonMonths: options.horizonMonths,
     discountMonthly: options.discountMonthly,
+    penalizer: options.penalizer,
     totalClvMinor: total,
+  };
+}
+
+/** Both fits on a summary; ClvFitError when the data are too thin to identify them. */
+export function fitModels(summary: ClvSummary, asOf: string, penalizer: number) {
+  const repeat = repeatCustomers(summary);
+  if (summary.length < MIN_CUSTOMERS || repeat.x.length < MIN_REPEAT) {
+    throw new ClvFitError(
+      `CLV needs at least ${MIN_CUSTOMERS} customers and ${MIN_REPEAT} of them with a purchase on a second day (with a positive spend) up to ${asOf}; ` +
+        `found ${summary.length} and ${repeat.x.length}`,
+    );
+  }
+  const bg = fitBgNbd(groupSummary(summary).data, penalizer);
+  const gg = fitGammaGamma(repeat.x, repeat.m, penalizer);
+  return { bg, gg, purchase: bg.model, spend: gg.model };
+}
+
+export function spendReport(fitted: ReturnType<typeof fitModels>): ClvModel['spendModel'] {
+  const { gg, spend } = fitted;
+  return {
+    ...gg.report,
+    used: spend.kind === 'observed-mean' ? 'observed mean spend' : 'Gamma-Gamma',
+    expectedSpendOneTimeBuyer: spend.kind === 'observed-mean' ? spend.mean : spend.populationMean,
+    repeatCustomers: gg.repeatCustomers,
+    frequencySpendCorrelation: gg.frequencySpendCorrelation,
+    observedMeanSpend: gg.observedMean,
   };
 }
 

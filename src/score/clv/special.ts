@@ -32,3 +32,18 @@ export function hyp2f1(a: number, b: number, c: number, z: number): number {
   }
   throw new RangeError(`hyp2f1(${a}, ${b}; ${c}; ${z}) did not converge`);
 }
+
+/** ψ(x) = d/dx ln Γ(x) for x > 0: recurrence up to 6, then the asymptotic series (~1e-15). */
+export function digamma(x: number): number {
+  let result = 0;
+  while (x < 6) {
+    result -= 1 / x;
+    x += 1;
+  }
+  const inv = 1 / x;
+  const inv2 = inv * inv;
+  return (
+    result + Math.log(x) - 0.5 * inv -
+    inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 * (1 / 132)))))
+  );
+}
