@@ -74,7 +74,8 @@ export function lookup(db: Db, text: string, defaultCountry = 'FR'): ContactRef[
     ids = db.prepare('SELECT id FROM contacts WHERE uid = ?').pluck().all(value.toLowerCase()) as number[];
   } else if (kind === 'email') {
     const norm = value.toLowerCase();
-    ids = db.prepare('SELECT id FROM contacts WHERE email_norm = ? OR email_clean = ? ORDER BY id').pluck().all(norm, norm) as number[];
+    // email_norm is import's key, refined by validate: one index seek finds the address however written.
+    ids = db.prepare('SELECT id FROM contacts WHERE email_norm = ? ORDER BY id').pluck().all(norm) as number[];
   } else if (kind === 'phone') {
     const e164 = checkPhone(value, defaultCountry).normalised;
     const digits = value.replace(/[^\d]/g, '');
