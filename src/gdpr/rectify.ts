@@ -87,6 +87,10 @@ export function setFields(db: Db, id: number, assignments: readonly Assignment[]
   const mapped = new RowMapper({ kind: 'contacts', headers, mapping: headers as Field[], dateOrder: options.dateOrder ?? 'dmy', decimalComma: false, currency: 'EUR' }).map(row);
   if (mapped.kind === 'reject') throw new RectifyError(mapped.reasons.map((r) => r.message).join('; '));
   if (mapped.kind !== 'contact') throw new RectifyError('the contact would have no value left');
+  // A value the mapper cannot read (a date that does not exist) would be left empty by an import: here
+  // the user is asking for that value, so nothing is written.
+  const unreadable = mapped.draft.issues.filter((i) => i.column !== null && typed.has(i.column));
+  if (unreadable.length) throw new RectifyError(`nothing changed: ${unreadable.map((i) => `${i.column}: ${i.message.split(';')[0]}`).join('; ')}`);
   const values = mapped.draft.values;
 
   const validation = validateContact(
