@@ -4,7 +4,11 @@
  * formats, missing fields), their orders, and a truth file mapping each row to its person.
  *
  *   npx tsx bench/generate.ts --contacts 100000 --out /tmp/gen [--style fr|en] [--duplicates 0.15]
- *                             [--purchases 3] [--seed 42] [--encoding utf8|cp1252]
+ *                             [--purchases 3] [--seed 42] [--encoding utf8|cp1252] [--mode full|sparse]
+ *
+ * `--mode sparse` writes only first name, surname, birth date, city and email (as a newsletter or an
+ * event sign-up file would), with 1-3 errors per duplicate: typos in any field, missing values, birth
+ * dates off by a day or a month, nicknames (Philippe / Phil), another email provider.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,6 +26,8 @@ export interface GenerateOptions {
   seed?: number;
   outDir: string;
   encoding?: 'utf8' | 'cp1252';
+  /** full (default): every column a CRM export has; sparse: first name, surname, birth date, city, email. */
+  mode?: 'full' | 'sparse';
 }
 
 export interface GeneratedFiles {
@@ -99,6 +105,7 @@ function luhnSiret(random: () => number): string {
 }
 
 export function generateDataset(options: GenerateOptions): GeneratedFiles {
+  if (options.mode === 'sparse') return generateSparse(options);
   const style = options.style ?? 'fr';
   const fr = style === 'fr';
   const random = rng(options.seed ?? 42);
@@ -235,6 +242,97 @@ export function generateDataset(options: GenerateOptions): GeneratedFiles {
   return { contactsFile, purchasesFile, truthFile, people: peopleMade, contactRows: rows, purchaseRows };
 }
 
+/** Nicknames and short forms a person signs up with: most are prefixes, a few are not (Fanfan, Véro). */
+const NICKNAMES: Record<string, string> = {
+  Philippe: 'Phil', Christophe: 'Chris', Catherine: 'Cathy', Nicolas: 'Nico', Frédéric: 'Fred', Sébastien: 'Seb',
+  Stéphanie: 'Steph', Isabelle: 'Isa', Françoise: 'Fanfan', Véronique: 'Véro', 'Jean-Pierre': 'JP', 'Marie-Claire': 'Marie',
+  Christine: 'Christine', Alexandre: 'Alex', Thomas: 'Tom', Emilie: 'Emi', Raphaël: 'Raph', Valérie: 'Val', Julien: 'Juju',
+  Mathéo: 'Matt', Benoît: 'Ben', Anaïs: 'Ana', Gérard: 'Gégé', Sandrine: 'Sandy', Aurélie: 'Aurel', Laurent: 'Lolo',
+};
+const SPARSE_FIRST = [...FR_FIRST, 'Christine', 'Alexandre', 'Emilie', 'Dominique', 'Pascal', 'Martine', 'Guillaume', 'Caroline', 'Patrick', 'Nadia', 'Karim', 'Sophie', 'Lucas', 'Hugo', 'Emma', 'Louise', 'Arthur', 'Jade', 'Yasmine', 'Mehdi'];
+const TOWN_QUALIFIERS = ['', '-sur-Mer', '-sur-Loire', '-en-Brie', '-le-Vieux', '-les-Bains', '-la-Forêt', '-sur-Seine', '-du-Lac', '-en-Vexin', '-le-Château', '-sous-Bois'];
+
+/** The sparse file: first name, surname, birth date, city, email; see the header of this file. */
+function generateSparse(options: GenerateOptions): GeneratedFiles {
+  const random = rng(options.seed ?? 42);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+  const int = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));
+  const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+  const rows = options.contacts;
+  const dupShare = options.duplicateShare ?? 0.15;
+  const peopleCount = Math.max(1, rows - Math.round(rows * dupShare));
+  fs.mkdirSync(options.outDir, { recursive: true });
+  const contactsFile = path.join(options.outDir, `contacts-sparse-${rows}.csv`);
+  const truthFile = path.join(options.outDir, `truth-sparse-${rows}.csv`);
+  const out = new ChunkWriter(contactsFile, 'utf8');
+  const truth = new ChunkWriter(truthFile, 'utf8');
+  truth.write('row_external_id,person_id\n');
+  out.write('id,first_name,surname,date_of_birth,city,email\r\n');
+  const towns = [...FR_CITIES.map(([, c]) => c), ...FR_TOWNS.flatMap((t) => TOWN_QUALIFIERS.map((q) => `${t}${q}`))];
+  const ascii = (v: string) => stripAccents(v).toLowerCase().replace(/[^a-z]/g, '');
+  const typo = (v: string): string => {
+    if (v.length < 3) return v;
+    const i = int(1, v.length - 2);
+    const r = random();
+    if (r < 0.25) return v.slice(0, i) + v.slice(i + 1);
+    if (r < 0.5) return v.slice(0, i) + v[i + 1] + v[i] + v.slice(i + 2);
+    if (r < 0.75) return v.slice(0, i) + v[i] + v.slice(i); // a doubled letter
+    return v.slice(0, i) + 'aeiourstnl'[int(0, 9)] + v.slice(i + 1);
+  };
+  type P = { id: number; first: string; last: string; birth: [number, number, number] | null; city: string; email: string };
+  const people: P[] = [];
+  // An address belongs to one person: a namesake who wants "lea.martin@gmail.com" gets a number.
+  const taken = new Set<string>();
+  const unique = (local: string, domain: string): string => {
+    let email = `${local}@${domain}`;
+    while (taken.has(email)) email = `${local}${int(1, 9999)}@${domain}`;
+    taken.add(email);
+    return email;
+  };
+  let made = 0;
+  const date = (d: [number, number, number] | null) => (d ? `${d[2]}-${pad(d[1])}-${pad(d[0])}` : '');
+  for (let row = 1; row <= rows; row++) {
+    const duplicate = made > 0 && (made >= peopleCount || random() < dupShare);
+    let p: P;
+    if (duplicate) {
+      p = { ...people[Math.floor(random() * people.length)]! };
+      const edits = int(1, 3);
+      for (let e = 0; e < edits; e++) {
+        switch (int(0, 9)) {
+          case 0: p.first = typo(p.first); break;
+          case 1: p.last = typo(p.last); break;
+          case 2: p.email = p.email ? typo(p.email.replace(/@.*/, '')) + p.email.slice(p.email.indexOf('@')) : p.email; break;
+          case 3: p.city = typo(p.city); break;
+          case 4: if (p.birth) p.birth = [p.birth[0] === 28 ? 27 : p.birth[0] + 1, p.birth[1], p.birth[2]]; break; // a day off
+          case 5: if (p.birth) p.birth = [p.birth[0], p.birth[1] === 12 ? 11 : p.birth[1] + 1, p.birth[2]]; break; // a month off
+          case 6: p.first = NICKNAMES[p.first] ?? typo(p.first); break;
+          case 7: p.email = p.email ? p.email.replace(/@.*/, `@${pick(FR_DOMAINS)}`) : p.email; break;
+          default: { // a value missing
+            const f = int(0, 3);
+            if (f === 0) p.email = ''; else if (f === 1) p.birth = null; else if (f === 2) p.city = ''; else p.first = '';
+          }
+        }
+      }
+    } else {
+      const first = pick(SPARSE_FIRST);
+      const last = pick(FR_LAST);
+      p = {
+        id: ++made, first, last, birth: random() < 0.92 ? [int(1, 28), int(1, 12), int(1940, 2005)] : null, city: random() < 0.95 ? pick(towns) : '',
+        email: random() < 0.9 ? unique(`${ascii(first)}${pick(['.', '', '_'])}${ascii(last)}${random() < 0.6 ? int(1, 999) : ''}`, pick(FR_DOMAINS)) : '',
+      };
+      if (people.length < 200_000) people.push(p);
+      else people[Math.floor(random() * people.length)] = p;
+    }
+    const code = `S${pad(row, 7)}`;
+    const field = (v: string) => (v.includes(',') || v.includes('"') ? `"${v.replace(/"/g, '""')}"` : v);
+    out.write([code, field(p.first), field(p.last), date(p.birth), field(p.city), p.email].join(',') + '\r\n');
+    truth.write(`${code},${p.id}\n`);
+  }
+  out.close();
+  truth.close();
+  return { contactsFile, purchasesFile: null, truthFile, people: made, contactRows: rows, purchaseRows: 0 };
+}
+
 /** The French-style contacts file of `rows` rows in `outDir`, generated once and reused by later runs. */
 export function cachedContactsFile(rows: number, outDir: string): string {
   const file = path.join(outDir, `contacts-fr-${rows}.csv`);
@@ -263,14 +361,14 @@ function main(argv: string[]): void {
   const contacts = Number(args.get('contacts') ?? '1000');
   const outDir = args.get('out');
   if (!outDir || !Number.isInteger(contacts) || contacts < 1) {
-    process.stderr.write('usage: npx tsx bench/generate.ts --contacts N --out DIR [--style fr|en] [--duplicates 0.15] [--purchases 3] [--seed 42] [--encoding utf8|cp1252]\n');
+    process.stderr.write('usage: npx tsx bench/generate.ts --contacts N --out DIR [--style fr|en] [--duplicates 0.15] [--purchases 3] [--seed 42] [--encoding utf8|cp1252] [--mode full|sparse]\n');
     process.exitCode = 2;
     return;
   }
   const result = generateDataset({
     contacts, outDir, style: (args.get('style') as 'fr' | 'en') ?? 'fr', duplicateShare: Number(args.get('duplicates') ?? '0.15'),
     purchasesPerContact: Number(args.get('purchases') ?? '0'), seed: Number(args.get('seed') ?? '42'),
-    encoding: (args.get('encoding') as 'utf8' | 'cp1252') ?? 'utf8',
+    encoding: (args.get('encoding') as 'utf8' | 'cp1252') ?? 'utf8', mode: args.get('mode') === 'sparse' ? 'sparse' : 'full',
   });
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }

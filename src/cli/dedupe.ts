@@ -1,12 +1,16 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { applyDecisions } from '../dedupe/decisions.js';
-import { DEFAULT_CHAIN_THRESHOLD, DEFAULT_MAX_BLOCK, DEFAULT_THRESHOLD, findDuplicates, type FindResult } from '../dedupe/find.js';
+import { DEFAULT_CHAIN_THRESHOLD, DEFAULT_MAX_BLOCK, DEFAULT_THRESHOLD, MIN_FIT_CONTACTS, findDuplicates, type FindResult } from '../dedupe/find.js';
 import { applyMerges, MergeError } from '../dedupe/merge.js';
 import { planClusters, toMergePlans, type ClusterPlan } from '../dedupe/plan.js';
-import { readDecisions, ReviewFileError, writeReview } from '../dedupe/review.js';
+import { DECISIONS, readDecisions, ReviewFileError, writeReview } from '../dedupe/review.js';
+import { defaultBudget, PAIRS_PER_CONTACT } from '../dedupe/rule-choice.js';
+import { sqlCondition } from '../dedupe/blocking.js';
 import { CliError, ExitCode, UsageError, type CommandContext } from './context.js';
 import type { Wrap } from './main.js';
+import { addOutputFlags, delimiterOf, type OutputFlags } from './output-flags.js';
+import { checkTableFile, TableFileError } from '../export/table-file.js';
 
 const EXAMPLES = `
 Examples:
@@ -23,17 +27,32 @@ Examples:
   custkit dedupe --review review.xlsx
   custkit dedupe --apply --decisions review.xlsx
 
+  # The review as a CSV for Excel on Windows (semicolons, UTF-8 with a BOM)
+  custkit dedupe --review review.csv --delimiter ";" --bom
+
   # Merge every cluster now (survivorship rules apply; undo with "custkit unmerge")
   custkit dedupe --apply
 
   # After a new import: compare only the new contacts with the rest
   custkit dedupe --new --apply
+
+  # Compare more pairs than the default budget (5 per contact) on a file with few fields
+  custkit dedupe --max-pairs 2000000
+
+  # Every merge made, and what one contact became
+  custkit merges --since 2026-11-01
+  custkit explain lea.martin@free.fr 0192f0c4-7c1e-7a51-9b1e-2a8d3c4e5f61
+
+The "decision" column of a review file accepts (any case; empty = undecided, left as it is):
+  merge:      ${Object.entries(DECISIONS).filter(([, d]) => d === 'merge').map(([k]) => k).join(', ')}
+  keep apart: ${Object.entries(DECISIONS).filter(([, d]) => d === 'keep apart').map(([k]) => k).join(', ')}
 `;
 
-interface DedupeOptions {
+interface DedupeOptions extends OutputFlags {
   threshold?: string;
   chainThreshold?: string;
   maxBlock?: string;
+  maxPairs?: string;
   review?: string;
   apply?: boolean;
   decisions?: string;
@@ -57,7 +76,7 @@ function integerOption(value: string | undefined, flag: string, fallback: number
 }
 
 export function registerDedupe(program: Command, wrap: Wrap): void {
-  program
+  const command = program
     .command('dedupe')
     .description(
       'Find contacts that are the same person (blocking, per-field comparison, Fellegi-Sunter match probability, ' +
@@ -68,12 +87,15 @@ export function registerDedupe(program: Command, wrap: Wrap): void {
     .option('--threshold <p>', `match probability at which two contacts are the same person (default ${DEFAULT_THRESHOLD})`)
     .option('--chain-threshold <p>', `every cluster member must reach this against the cluster's best record (default ${DEFAULT_CHAIN_THRESHOLD})`)
     .option('--max-block <n>', `skip blocks larger than this, with a warning (default ${DEFAULT_MAX_BLOCK})`)
+    .option('--max-pairs <n>', `pair budget for the blocking rules chosen from the data (default ${PAIRS_PER_CONTACT} per contact, at least ${defaultBudget(0).toLocaleString('en')})`)
     .option('--review <file>', 'write the clusters to FILE (.csv or .xlsx) with a "decision" column to edit')
     .option('--apply', 'merge: every cluster, or with --decisions exactly the reviewed decisions')
     .option('--decisions <file>', 'with --apply: the edited review file')
     .option('--train', 'estimate the model (m by EM, u from random pairs) on this store and keep it')
     .option('--new', 'compare only contacts added since the last applied run with the rest')
-    .option('--examples <n>', 'how many example clusters the dry run prints', '5')
+    .option('--examples <n>', 'how many example clusters the dry run prints', '5');
+  // The review file follows the rule of every file for people (docs/export.md): created 0600, streamed.
+  addOutputFlags(command, 'UTF-8, ","')
     .action(wrap(async (ctx: CommandContext, options: DedupeOptions) => dedupe(ctx, options)));
 }
 
@@ -81,6 +103,7 @@ async function dedupe(ctx: CommandContext, options: DedupeOptions): Promise<numb
   const threshold = probabilityOption(options.threshold, '--threshold', DEFAULT_THRESHOLD);
   const chainThreshold = probabilityOption(options.chainThreshold, '--chain-threshold', Math.min(DEFAULT_CHAIN_THRESHOLD, threshold));
   const maxBlock = integerOption(options.maxBlock, '--max-block', DEFAULT_MAX_BLOCK);
+  const maxPairs = options.maxPairs === undefined ? undefined : integerOption(options.maxPairs, '--max-pairs', 0);
   const examples = Number(options.examples ?? 5);
   if (!Number.isInteger(examples) || examples < 0) throw new UsageError(`--examples must be a whole number, got "${options.examples}"`);
   if (options.decisions && !options.apply) throw new UsageError('--decisions needs --apply (a dry run never changes contacts)');
@@ -89,11 +112,21 @@ async function dedupe(ctx: CommandContext, options: DedupeOptions): Promise<numb
   }
   if (options.review && options.apply) throw new UsageError('--review writes a file to check before applying: run it without --apply');
   if (options.review && !/\.(csv|xlsx)$/i.test(options.review)) throw new UsageError(`--review ${options.review}: the file must end in .csv or .xlsx`);
+  if (!options.review && (options.delimiter !== undefined || options.encoding !== undefined || options.bom)) throw new UsageError('--delimiter, --encoding and --bom shape the file of --review: give --review FILE');
+  const reviewOutput = { delimiter: delimiterOf(options.delimiter), encoding: options.encoding, bom: options.bom };
+  if (options.review) {
+    try {
+      checkTableFile({ out: options.review, stdout: ctx.streams.stdout, delimiter: reviewOutput.delimiter ?? ',', encoding: reviewOutput.encoding ?? 'utf8', bom: reviewOutput.bom === true });
+    } catch (error) {
+      if (error instanceof TableFileError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
 
   const db = ctx.openDb({ mustExist: true });
   try {
     if (options.apply && options.decisions) return await applyReviewed(ctx, db, options.decisions);
-    const result = findDuplicates(db, { threshold, chainThreshold, maxBlock, onlyNew: options.new, train: options.train });
+    const result = findDuplicates(db, { threshold, chainThreshold, maxBlock, maxPairs, onlyNew: options.new, train: options.train });
     // A dry run prints counts and a few examples, so only those clusters are planned: reading and
     // scoring every member of 127,000 clusters took 13 s and 1.2 GB at a million contacts.
     const planning = performance.now();
@@ -104,8 +137,10 @@ async function dedupe(ctx: CommandContext, options: DedupeOptions): Promise<numb
     }
     if (result.blocking.skipped.length > 10) ctx.warn(`${result.blocking.skipped.length - 10} more blocks skipped`);
     let reviewRows: number | undefined;
-    if (options.review) reviewRows = await writeReview(options.review, plans);
+    if (options.review) reviewRows = await writeReview(options.review, plans, reviewOutput);
+    const applying = performance.now();
     const merges = options.apply ? applyMerges(db, toMergePlans(plans), { mode: 'apply', threshold }) : [];
+    if (options.apply) result.timings.apply = Math.round(performance.now() - applying);
     const summary = summarise(result, plans, threshold, examples);
     if (ctx.json) {
       ctx.printJson({ ...summary, review: options.review ? { file: options.review, rows: reviewRows } : undefined,
@@ -115,7 +150,10 @@ async function dedupe(ctx: CommandContext, options: DedupeOptions): Promise<numb
       if (options.review) ctx.info(`review file written: ${options.review} (${reviewRows} rows; edit "decision", then: custkit dedupe --apply --decisions ${options.review})`);
       if (options.apply) {
         const merged = merges.reduce((s, m) => s + m.merged.length, 0);
-        ctx.report(`applied: ${merges.length} merges, ${merged} contacts merged into ${merges.length} survivors (merge ids ${merges[0]?.mergeId ?? '-'}..${merges[merges.length - 1]?.mergeId ?? '-'}; undo with "custkit unmerge ID")`);
+        const ids = merges.length === 1 ? `merge id ${merges[0].mergeId}` : `merge ids ${merges[0]?.mergeId}..${merges[merges.length - 1]?.mergeId}`;
+        ctx.report(merges.length === 0
+          ? 'applied: nothing to merge (no cluster reached the threshold)'
+          : `applied: ${merges.length} merge${merges.length === 1 ? '' : 's'}, ${merged} contacts merged into ${merges.length} survivor${merges.length === 1 ? '' : 's'} (${ids}; list them with "custkit merges", undo with "custkit unmerge ID")`);
       }
     }
     return result.blocking.skipped.length > 0 ? ExitCode.Partial : ExitCode.Ok;
@@ -140,16 +178,23 @@ async function applyReviewed(ctx: CommandContext, db: ReturnType<CommandContext[
 }
 
 function summarise(result: FindResult, plans: ClusterPlan[], threshold: number, examples: number) {
-  const pairMs = result.timings['blocking + comparison + scoring'];
+  const pairMs = (result.timings['blocking + comparison'] ?? 0) + (result.timings.scoring ?? 0);
   const pairsPerSecond = pairMs > 0 ? Math.round((result.blocking.pairs / pairMs) * 1000) : null;
   return {
     contacts: result.contacts,
     validated: result.validated,
     threshold,
-    model: result.model.trained ? 'trained' : 'default (run "custkit dedupe --train" to estimate one)',
-    training: result.training ? { model_id: result.training.modelId, rules: result.training.rules, match_share: result.training.matchShare } : undefined,
+    model: result.training?.reason === 'asked (--train)' ? 'trained now (--train)' : result.training ? 'fitted to this store now'
+      : result.model.trained ? 'trained' : `default (under ${MIN_FIT_CONTACTS.toLocaleString('en')} contacts none is fitted unasked; "custkit dedupe --train" fits one)`,
+    training: result.training ? { model_id: result.training.modelId, reason: result.training.reason, fields: result.training.fields, rules: result.training.rules, match_share: result.training.matchShare } : undefined,
     candidate_pairs: result.blocking.pairs,
     pairs_per_rule: Object.fromEntries(result.blocking.perRule.map((r) => [r.rule, r.pairs])),
+    blocking: {
+      pair_budget: result.rules.budget,
+      expected_recall: Number(result.rules.expectedRecall.toFixed(4)),
+      chosen: result.rules.chosen.map((c, i) => ({ rule: c.rule.name, sql: sqlCondition(c.rule), pairs: c.pairs, new_pairs: result.blocking.perRule[i]?.pairs ?? 0, expected_gain: Number(c.gain.toFixed(4)) })),
+      left_out: result.rules.leftOut.map((l) => ({ rule: l.rule, pairs: l.pairs, reason: l.reason })),
+    },
     skipped_blocks: result.blocking.skipped.length,
     matches: result.matches,
     clusters: result.clusters.length,
@@ -165,7 +210,15 @@ function summarise(result: FindResult, plans: ClusterPlan[], threshold: number, 
 function printSummary(ctx: CommandContext, s: ReturnType<typeof summarise>): void {
   ctx.report(`contacts compared:        ${s.contacts.toLocaleString('en')}`);
   ctx.report(`model:                    ${s.model}`);
-  if (s.training) ctx.report(`trained:                  model ${s.training.model_id} (EM on ${s.training.rules.length} blocking rules), ${(s.training.match_share * 100).toFixed(1)} % of candidate pairs estimated to be matches`);
+  if (s.training) {
+    ctx.report(`fitted to this store:     model ${s.training.model_id}, because ${s.training.reason} (fields: ${s.training.fields?.replaceAll(',', ', ')}); ` +
+      `u from random pairs, m by EM on ${s.training.rules.length} blocking rules; ${(s.training.match_share * 100).toFixed(1)} % of candidate pairs estimated to be matches; kept for later runs`);
+  }
+  ctx.report(`blocking rules (chosen from the data, budget ${s.blocking.pair_budget.toLocaleString('en')} pairs, ~${(s.blocking.expected_recall * 100).toFixed(1)} % of duplicates expected within reach):`);
+  for (const c of s.blocking.chosen) ctx.report(`  + ${c.rule.padEnd(44)} ${c.pairs.toLocaleString('en').padStart(12)} pairs (${c.new_pairs.toLocaleString('en')} new)`);
+  for (const l of s.blocking.left_out.filter((x) => x.pairs > 0)) ctx.report(`  - ${l.rule.padEnd(44)} ${l.pairs.toLocaleString('en').padStart(12)} pairs: ${l.reason}`);
+  const none = s.blocking.left_out.filter((x) => x.pairs === 0).length;
+  if (none > 0) ctx.report(`  (${none} more rules produce no pair on this store: their fields are missing or never shared)`);
   ctx.report(`candidate pairs:          ${s.candidate_pairs.toLocaleString('en')}`);
   ctx.report(`matches (p >= ${s.threshold}):     ${s.matches.toLocaleString('en')}`);
   ctx.report(`clusters:                 ${s.clusters.toLocaleString('en')}`);

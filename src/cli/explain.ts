@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import { makeScorer, scorePair } from '../dedupe/find.js';
+import { lastRuleChoice, makeScorer, scorePair } from '../dedupe/find.js';
+import { broughtBy } from '../dedupe/rule-choice.js';
+import type { Db } from '../store/db.js';
 import { syncKeys } from '../dedupe/keys.js';
 import { ensureValidated } from '../validate/ensure.js';
 import { loadRecords, view } from '../dedupe/records.js';
@@ -14,6 +16,9 @@ Examples:
 
   # The same, with the compared values (personal data) and as JSON
   custkit explain --show-values --json UID1 UID2
+
+  # A contact can be named by its email instead of its uid (it must hold that email alone)
+  custkit explain lea.martin@free.fr lea.martin@gmail.com
 `;
 
 export function registerExplain(program: Command, wrap: Wrap): void {
@@ -21,23 +26,36 @@ export function registerExplain(program: Command, wrap: Wrap): void {
     .command('explain')
     .description(
       'Explain the match probability of two contacts: for each field, the comparison level reached and its ' +
-        'weight in bits (log2 of m/u, adjusted for how common the value is), the prior, and the total.',
+        'weight in bits (log2 of m/u, adjusted for how common the value is), the prior, the total, and which ' +
+        'blocking rule of the last dedupe run brings the pair (or that none does: the pair is never compared).',
     )
     .addHelpText('after', EXAMPLES)
-    .argument('<uid1>', 'first contact uid')
-    .argument('<uid2>', 'second contact uid')
+    .argument('<contact1>', 'first contact: uid or email')
+    .argument('<contact2>', 'second contact: uid or email')
     .option('--show-values', 'also print the normalised values compared (personal data)')
     .action(wrap(async (ctx: CommandContext, uid1: string, uid2: string, options: { showValues?: boolean }) => explain(ctx, uid1, uid2, options)));
+}
+
+/** A contact by uid, or by email (normalised as import does) when exactly one active contact holds it. */
+function resolve(db: Db, given: string, position: number): { id: number; uid: string; status: string } {
+  const byUid = db.prepare('SELECT id, uid, status FROM contacts WHERE uid = ?').get(given) as { id: number; uid: string; status: string } | undefined;
+  if (byUid) return byUid;
+  if (given.includes('@')) {
+    const rows = db.prepare("SELECT id, uid, status FROM contacts WHERE email_norm = ? ORDER BY status <> 'active', id").all(given.trim().toLowerCase()) as Array<{ id: number; uid: string; status: string }>;
+    const live = rows.filter((r) => r.status === 'active' || r.status === 'inactive');
+    if (live.length === 1) return live[0];
+    if (live.length > 1) throw new CliError(`argument ${position}: ${live.length} contacts hold ${given}; name one by uid (${live.map((r) => r.uid).join(', ')})`, ExitCode.Failed);
+    if (rows.length > 0) return rows[0];
+    throw new CliError(`argument ${position}: no contact with email ${given} in this store`, ExitCode.Failed);
+  }
+  throw new CliError(`argument ${position}: no contact with uid ${given} in this store`, ExitCode.Failed);
 }
 
 function explain(ctx: CommandContext, uid1: string, uid2: string, options: { showValues?: boolean }): number {
   const db = ctx.openDb({ mustExist: true });
   try {
-    const ids = [uid1, uid2].map((uid, i) => {
-      const row = db.prepare('SELECT id, status, merged_into FROM contacts WHERE uid = ?').get(uid) as { id: number; status: string } | undefined;
-      if (!row) throw new CliError(`argument ${i + 1}: no contact with uid ${uid} in this store`, ExitCode.Failed);
-      return row;
-    });
+    const ids = [uid1, uid2].map((given, i) => resolve(db, given, i + 1));
+    [uid1, uid2] = ids.map((r) => r.uid);
     // A merged or erased record has no keys; explain it from its own values all the same.
     ensureValidated(db);
     db.transaction(() => syncKeys(db))();
@@ -47,6 +65,11 @@ function explain(ctx: CommandContext, uid1: string, uid2: string, options: { sho
     if (records.size < 2) throw new CliError('both contacts must be active or inactive to be compared (a merged contact can be restored with "custkit unmerge")', ExitCode.Failed);
     const scorer = makeScorer(db);
     const score = scorePair(scorer, records, ids[0].id, ids[1].id);
+    const rules = lastRuleChoice(db);
+    const rule = rules ? broughtBy(rules, view(records, records.position[ids[0].id]), view(records, records.position[ids[1].id])) : null;
+    const blocking = !rules ? 'no dedupe run yet: run "custkit dedupe" to choose the blocking rules'
+      : rule ? `brought by blocking rule "${rule.name}" (unless its block was over --max-block)`
+        : 'no blocking rule of the last run brings this pair: dedupe never compares it';
     const values = (field: string, i: number): string => {
       const r = view(records, records.position[ids[i].id]);
       const v: Record<string, unknown> = {
@@ -58,6 +81,7 @@ function explain(ctx: CommandContext, uid1: string, uid2: string, options: { sho
     if (ctx.json) {
       ctx.printJson({
         uids: [uid1, uid2], model: scorer.model.trained ? 'trained' : 'default', prior_bits: scorer.prior, weight_bits: score.weight, probability: score.probability,
+        blocking_rule: rule?.name ?? null, blocking,
         fields: score.evidence.map((e) => ({ ...e, ...(options.showValues ? { values: [values(e.field, 0), values(e.field, 1)] } : {}) })),
       });
       return ExitCode.Ok;
@@ -72,6 +96,7 @@ function explain(ctx: CommandContext, uid1: string, uid2: string, options: { sho
     table.push(['total', '', score.weight.toFixed(2), ...(options.showValues ? ['', ''] : [])]);
     ctx.out(table.toString());
     ctx.out(`match probability: ${score.probability.toFixed(4)}`);
+    ctx.out(blocking);
     return ExitCode.Ok;
   } finally {
     db.close();

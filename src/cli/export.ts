@@ -3,8 +3,11 @@ import { Option, type Command } from 'commander';
 import { CliError, ExitCode, Progress, UsageError } from './context.js';
 import type { Wrap } from './main.js';
 import { parseWorkersFlag } from './validate-options.js';
+import { delimiterOf } from './output-flags.js';
 import { PRESETS, type DateFormat } from '../export/columns.js';
 import { FilterError } from '../export/filter.js';
+import { funnelLines, funnelVerdict } from '../export/funnel.js';
+import { describeSelection } from '../export/history.js';
 import { runExport } from '../export/run.js';
 import { SelectionError, type StatusFilter } from '../export/select.js';
 import { FORMATS, OutputError, type Format } from '../export/writers.js';
@@ -21,11 +24,18 @@ Examples:
   # A filter: Lyon customers with a recency score of 4+ who bought this year, for Mailchimp
   $ custkit export --where 'city = "Lyon" and r >= 4 and last_purchase >= 2026-01-01' --preset mailchimp --out lyon.csv
 
-  # SMS list for Klaviyo (Phone Number first, E.164), as Excel
-  $ custkit export --channel sms --preset klaviyo --out sms.xlsx
+  # SMS list for Klaviyo (Phone Number first, E.164, consent and its time per row; Klaviyo takes CSV only)
+  $ custkit export --channel sms --preset klaviyo --out sms.csv
 
-  # A file for a partner, with 3 trap addresses mixed in at random rows (see "custkit seeds")
-  $ custkit export --tag partner-ok --with-seeds 3 --out partner.csv
+  # Brevo with the French account's headers (PRENOM, NOM), as an Excel workbook
+  $ custkit export --preset brevo --lang fr --out brevo.xlsx
+
+  # HubSpot on a paid plan: files up to 512 MB instead of the free plan's 20 MB
+  $ custkit export --preset hubspot --max-file-size 512MB --out hubspot.csv
+
+  # A file for a partner, with a registered trap address mixed in at a random row (see "custkit seeds")
+  $ custkit seeds add trap.partner@my-domain.fr --name "Camille Roux"
+  $ custkit export --tag partner-ok --with-seeds 1 --out partner.csv
 
   # Windows Excel: semicolons, UTF-8 with BOM; or Windows-1252 for older tools
   $ custkit export --delimiter ";" --bom --out excel.csv
@@ -40,9 +50,14 @@ Filter language (--where): fields ${'uid, first_name, last_name, email, city, po
   combine with and / or / not and parentheses; values "text", 12, 12.5, 2026-01-01, today, today-90d.
 
 Rules: one row per address (the most recently updated record); a channel needs a valid address, consent
-granted (the person's latest choice) and no suppression; free-text cells starting with = + - @ tab CR
-are prefixed with ' for spreadsheets; phones (E.164), numbers and dates are written as they are.
-Every export is recorded: see "custkit exports".`;
+granted (the person's latest choice) and no suppression. Every export prints its funnel on stderr
+(selected, then what each rule removed, then written) and says why a list is empty or short.
+A preset writes another channel's address (SMS, phone) only when that channel's consent is granted and
+the address is not suppressed; it refuses file types the tool does not import, and splits files at the
+tool's size and row limits (NAME-1.csv, NAME-2.csv...).
+Safe output: addresses and identifiers (email, phone, uid, postal and customer codes) are written
+byte-exact; in CSV, other cells starting with = + - @ tab CR get a leading '; XLSX cells are text,
+never prefixed. Every export is recorded: see "custkit exports".`;
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -54,12 +69,14 @@ function positiveInt(flag: string, value: string | undefined, allowZero = false)
   return Number(value);
 }
 
-function delimiterOf(value: string | undefined): string | undefined {
+/** "20MB", "512 MB", "1.5GB", "300000" (bytes) to bytes; MB and GB are decimal, as the tools write them. */
+function sizeOf(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const named: Record<string, string> = { tab: '\t', '\\t': '\t', comma: ',', semicolon: ';', pipe: '|' };
-  const delimiter = named[value] ?? value;
-  if (![',', ';', '\t', '|'].includes(delimiter)) throw new UsageError(`--delimiter ${value}: use , ; tab or |`);
-  return delimiter;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(value);
+  const unit: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9 };
+  const bytes = m ? Math.floor(Number(m[1]) * unit[(m[2] ?? 'b').toLowerCase()]!) : NaN;
+  if (!Number.isFinite(bytes) || bytes < 1024) throw new UsageError(`--max-file-size ${value}: expected a size such as 20MB or 512MB (at least 1 KB)`);
+  return bytes;
 }
 
 function formatOf(flag: string | undefined, out: string): Format {
@@ -90,6 +107,8 @@ interface ExportFlags {
   dateFormat?: DateFormat;
   withSeeds?: string;
   maxRowsPerFile?: string;
+  maxFileSize?: string;
+  lang?: 'en' | 'fr';
   workers?: string;
 }
 
@@ -118,6 +137,8 @@ export function registerExport(program: Command, wrap: Wrap): void {
     .addOption(new Option('--date-format <format>', 'dates as yyyy-mm-dd (iso), dd-mm-yyyy (dmy) or mm/dd/yyyy (mdy); default: the preset\'s').choices(['iso', 'dmy', 'mdy']))
     .option('--with-seeds <n>', 'mix N registered trap addresses into the output at random rows (channel email)')
     .option('--max-rows-per-file <n>', 'split into numbered files of at most N rows, header included (hubspot: 1048576)')
+    .option('--max-file-size <size>', "split CSV into numbered files of at most this size, e.g. 20MB, 512MB (default: the preset tool's limit)")
+    .addOption(new Option('--lang <lang>', "header language of the preset (brevo: the account's language)").choices(['en', 'fr']))
     .option('--workers <n>', 'worker threads reading a large export (default: auto, one per core; 0: one thread)')
     .action(
       wrap(async (ctx, flags: ExportFlags) => {
@@ -129,6 +150,7 @@ export function registerExport(program: Command, wrap: Wrap): void {
         const maxRowsPerFile = positiveInt('--max-rows-per-file', flags.maxRowsPerFile);
         if (maxRowsPerFile !== undefined && maxRowsPerFile < 2) throw new UsageError('--max-rows-per-file: at least 2 (the header and one row)');
         const workers = parseWorkersFlag(flags.workers);
+        const maxBytesPerFile = sizeOf(flags.maxFileSize);
         const columns = flags.columns?.split(',').map((c) => c.trim()).filter(Boolean);
         if (flags.columns !== undefined && !columns?.length) throw new UsageError('--columns: name at least one column');
         const db = ctx.openDb();
@@ -156,16 +178,28 @@ export function registerExport(program: Command, wrap: Wrap): void {
             dateFormat: flags.dateFormat,
             withSeeds,
             maxRowsPerFile,
+            maxBytesPerFile,
+            lang: flags.lang,
             parallel: workers === 'auto' ? undefined : { workers },
             onProgress: (rows) => progress.update(rows),
           });
           progress.done();
           if (flags.includeUnconsented) ctx.warn(`--include-unconsented: people without consent for ${flags.channel} are in this list; it is recorded as export #${result.exportId} and must not be used for marketing`);
+          if (result.oversized.length > 0) ctx.warn(`${result.oversized.join(', ')}: larger than the ${(result.maxBytesPerFile! / 1e6).toLocaleString('en')} MB the tool imports; write CSV (split by size), or --max-rows-per-file to cut the workbook`);
           if (result.unencodable > 0) ctx.warn(`${result.unencodable} character(s) have no Windows-1252 code and were written as "?": use --encoding utf8 to keep them`);
           const where = result.files.map((f) => (f.path === '-' ? 'stdout' : f.path)).join(', ');
-          if (ctx.json) ctx.printJson(result);
-          else ctx.info(`exported ${result.rows.toLocaleString('en')} row(s)${result.seeds ? ` and ${result.seeds} seed(s)` : ''} to ${where} (export #${result.exportId}, sha256 ${result.files[0]!.sha256.slice(0, 12)}…)`);
-          return result.unencodable > 0 ? ExitCode.Partial : ExitCode.Ok;
+          const described = describeSelection({ segments: flags.segment, tags: flags.tag, where: flags.where, status: flags.status, limit });
+          const selection = described === 'all' ? 'all contacts' : described;
+          const verdict = funnelVerdict(result.funnel, `${selection}${flags.status === 'active' ? '; active contacts only' : ''}`);
+          if (ctx.json) ctx.printJson({ ...result, verdict });
+          else {
+            ctx.info(`funnel (${flags.channel}, ${selection}):`);
+            for (const line of funnelLines(result.funnel)) ctx.info(line);
+            ctx.info(`exported ${result.rows.toLocaleString('en')} row(s)${result.seeds ? ` and ${result.seeds} seed(s)` : ''} to ${where} (export #${result.exportId}, sha256 ${result.files[0]!.sha256.slice(0, 12)}…)`);
+          }
+          // An empty list is a warning: a campaign about to go to nobody.
+          if (verdict !== null && !ctx.json) (result.rows === 0 ? ctx.warn(verdict) : ctx.info(verdict));
+          return result.unencodable > 0 || result.oversized.length > 0 ? ExitCode.Partial : ExitCode.Ok;
         } catch (error) {
           progress.done();
           if (error instanceof FilterError) throw new UsageError(`--where: ${error.display()}`);

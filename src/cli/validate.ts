@@ -4,6 +4,8 @@ import type { Wrap } from './main.js';
 import { parseCountryFlag, parseWorkersFlag, resolveRequirement, saveSettings } from './validate-options.js';
 import { ensureValidated } from '../validate/ensure.js';
 import { writeIssuesFile } from '../validate/issues-file.js';
+import { checkTableFile, TableFileError } from '../export/table-file.js';
+import { addOutputFlags, delimiterOf, type OutputFlags } from './output-flags.js';
 import { buildReport, type ValidationReport } from '../validate/report.js';
 
 const EXAMPLES = `
@@ -11,14 +13,18 @@ Examples:
   custkit validate                          per-field counts, examples and file health
   custkit validate --json > health.json     the same, for scripts
   custkit validate --out issues.csv         one line per issue: uid, field, value, issue, suggestion
+  custkit validate --out issues.csv --delimiter ";" --bom    the same for Excel on Windows
+  custkit validate --out issues.xlsx        the same as a workbook
   custkit validate --country BE             numbers and postal codes without a country are Belgian
   custkit validate --require "email,last_name"   a contact needs a valid email AND a last name
 
 Your data is never changed: validate records its findings in the validated columns beside the raw
 values (email_valid, phone_e164, postal_code_norm...), which is what later commands read.
-Exit code 3 when some values are invalid or contacts fail the required-fields rule.`;
+Exit code 3 when some values are invalid or contacts fail the required-fields rule.
+The issues file follows the rule of every file custkit writes for people: identifiers byte-exact, other
+cells starting with = + - @ tab or CR prefixed with ' in CSV, XLSX cells as text, created 0600.`;
 
-interface Options {
+interface Options extends OutputFlags {
   country?: string;
   require?: string;
   out?: string;
@@ -27,7 +33,7 @@ interface Options {
 }
 
 export function registerValidate(program: Command, wrap: Wrap): void {
-  program
+  const command = program
     .command('validate')
     .description(
       'Check every contact field (email, phones, postal code, country, names, civility, dates, SIRET) and print, per field, ' +
@@ -37,16 +43,27 @@ export function registerValidate(program: Command, wrap: Wrap): void {
     .addHelpText('after', EXAMPLES)
     .option('--country <code>', 'default country for contacts without one (remembered; default FR)')
     .option('--require <fields>', 'required fields: "a|b" = one of, "a,b" = all of (remembered; default "email|phone|address")')
-    .option('--out <file>', 'write one CSV line per issue to FILE')
+    .option('--out <file>', 'write one line per issue to FILE (.csv, or .xlsx)')
     .option('--all', 'revalidate every contact, not only those changed since their last validation')
-    .option('--workers <n>', 'worker threads for large files (default: auto)')
+    .option('--workers <n>', 'worker threads for large files (default: auto)');
+  addOutputFlags(command, 'UTF-8, ","')
     .action(wrap(async (ctx: CommandContext, options: Options) => runValidate(ctx, options)));
 }
 
-function runValidate(ctx: CommandContext, options: Options): number {
+async function runValidate(ctx: CommandContext, options: Options): Promise<number> {
   const country = parseCountryFlag(options.country);
   const workers = parseWorkersFlag(options.workers);
   if (options.out === '') throw new UsageError('--out needs a file name');
+  if (options.out === undefined && (options.delimiter !== undefined || options.encoding !== undefined || options.bom)) throw new UsageError('--delimiter, --encoding and --bom shape the file of --out: give --out FILE');
+  const fileOptions = options.out === undefined ? null : { out: options.out, stdout: ctx.streams.stdout, delimiter: delimiterOf(options.delimiter) ?? ',', encoding: options.encoding ?? 'utf8', bom: options.bom === true };
+  if (fileOptions) {
+    try {
+      checkTableFile(fileOptions);
+    } catch (error) {
+      if (error instanceof TableFileError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
   const db = ctx.openDb({ mustExist: true });
   try {
     const requirement = resolveRequirement(db, options.require);
@@ -56,21 +73,25 @@ function runValidate(ctx: CommandContext, options: Options): number {
     progress.done();
     const report = buildReport(db, requirement, { workers });
     let issuesWritten: number | undefined;
-    if (options.out) {
+    let unencodable = 0;
+    if (fileOptions) {
       try {
-        issuesWritten = writeIssuesFile(db, options.out, requirement);
+        const written = await writeIssuesFile(db, requirement, fileOptions);
+        issuesWritten = written.rows;
+        unencodable = written.unencodable;
       } catch (error) {
         const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-        throw new CliError(`${options.out}: cannot write the issues file (${reason}); the validation itself was recorded`, ExitCode.Failed);
+        throw new CliError(`${fileOptions.out}: cannot write the issues file (${reason}); the validation itself was recorded`, ExitCode.Failed);
       }
     }
+    if (unencodable > 0) ctx.warn(`${unencodable} character(s) have no Windows-1252 code and were written as "?" in ${fileOptions!.out}: use --encoding utf8 to keep them`);
     if (ctx.json) ctx.printJson({ validated, ...report, ...(options.out ? { out: options.out, issuesWritten } : {}) });
     else {
       ctx.info(`${validated.toLocaleString('en')} contact(s) validated now; the others were up to date.`);
       printReport(ctx, report);
       if (options.out) ctx.info(`${issuesWritten!.toLocaleString('en')} issue line(s) written to ${options.out}`);
     }
-    return report.errors > 0 ? ExitCode.Partial : ExitCode.Ok;
+    return report.errors > 0 || unencodable > 0 ? ExitCode.Partial : ExitCode.Ok;
   } finally {
     db.close();
   }

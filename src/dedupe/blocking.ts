@@ -7,10 +7,11 @@
  * minutes (temp indexes plus INSERT OR IGNORE of every pair), in memory it takes seconds.
  * Blocks larger than the cap are skipped and reported: one "martin" block must not become millions of pairs.
  */
+import { BLOCK_KEYS, keyCodes, type KeyName } from './block-keys.js';
 import { PairIds } from './pair-ids.js';
-import { valueOf, type Records, type TextField } from './records.js';
+import type { Records } from './records.js';
 
-type Field = Exclude<TextField, 'city'> | 'phones';
+type Field = KeyName;
 
 export interface BlockingRule {
   name: string;
@@ -37,12 +38,10 @@ export const BLOCKING_RULES: readonly BlockingRule[] = [
   { name: 'swapped first/last names + birth date', fields: ['fn', 'ln', 'dob'], swapWith: ['ln', 'fn', 'dob'], sensitive: false },
 ];
 
-const COLUMN: Record<Field, string> = { fn: 'fn', fi: 'fi', addr: 'addr', ln: 'ln', lnPhon: 'ln_phon', email: 'email', postal: 'postal', dob: 'dob', siret: 'siret', phones: 'nsn' };
-
 /** The rule as the SQL join condition it stands for (documentation, and a port to a database). */
 export function sqlCondition(rule: BlockingRule): string {
   const right = rule.swapWith ?? rule.fields;
-  return rule.fields.map((f, i) => (f === 'phones' ? 'a shared number in a.phones and b.phones' : `a.${COLUMN[f]} = b.${COLUMN[right[i]]}`)).join(' AND ');
+  return rule.fields.map((f, i) => (f === 'phones' ? 'a shared number in a.phones and b.phones' : `${BLOCK_KEYS[f].sql.replaceAll('{}', 'a')} = ${BLOCK_KEYS[right[i]].sql.replaceAll('{}', 'b')}`)).join(' AND ');
 }
 
 export interface SkippedBlock {
@@ -72,7 +71,7 @@ export interface BlockingResult {
  * a full garbage collection every few tens of megabytes of it: allocating each rule's working arrays
  * afresh cost a dozen full collections of the whole heap at a million contacts.
  */
-class Scratch {
+export class Scratch {
   private readonly buffers = new Map<string, Int32Array>();
   readonly pairIds: PairIds[] = [];
 
@@ -102,9 +101,9 @@ class Scratch {
  */
 function compositeIds(records: Records, fields: Field[], steps: PairIds[]): Int32Array {
   const n = records.size;
-  let ids = records.codes[fields[0] as TextField];
+  let ids = keyCodes(records, fields[0]).codes;
   for (let p = 1; p < fields.length; p++) {
-    const part = records.codes[fields[p] as TextField];
+    const part = keyCodes(records, fields[p]).codes;
     const seen = steps[p - 1];
     const next = p === 1 ? new Int32Array(n) : ids; // from the second step on, update in place
     for (let i = 0; i < n; i++) {
@@ -164,8 +163,9 @@ function indexRule(records: Records, rule: BlockingRule, maxBlock: number, skipp
     blocks = records.phoneValues.length;
     describe = (id) => records.phoneValues[id];
   } else if (rule.fields.length === 1) {
-    left = records.codes[rule.fields[0] as TextField];
-    blocks = records.values[rule.fields[0] as TextField].length;
+    const single = keyCodes(records, rule.fields[0]);
+    left = single.codes;
+    blocks = single.values.length;
   } else {
     const steps = scratch.steps(rule.fields.length - 1, n);
     left = compositeIds(records, rule.fields, steps);
@@ -180,7 +180,10 @@ function indexRule(records: Records, rule: BlockingRule, maxBlock: number, skipp
       i = right.indexOf(id);
       fields = rule.swapWith!;
     }
-    return fields.map((f) => valueOf(records, f as TextField, i)).join('|');
+    return fields.map((f) => {
+      const { codes, values } = keyCodes(records, f);
+      return codes[i] < 0 ? '' : values[codes[i]];
+    }).join('|');
   };
   const size = scratch.get('size', blocks);
   if (multi) for (let p = 0; p < multi.blocks.length; p++) size[multi.blocks[p]]++;
@@ -280,4 +283,48 @@ export function block(records: Records, options: BlockingOptions, emit: (i: numb
     total += count;
   }
   return { pairs: total, perRule, skipped };
+}
+
+/**
+ * How many pairs `rule` would produce by itself, counted from its blocks' sizes before any pair is
+ * formed (Splink's count_comparisons_from_blocking_rule): a block of n contacts gives n(n-1)/2 pairs,
+ * a swapped rule's mirrored blocks L x R, blocks over `maxBlock` none. Exact for every rule but
+ * `phones`, where two contacts sharing two numbers are counted twice (blocking compares them once).
+ */
+export function countPairs(records: Records, rule: BlockingRule, maxBlock: number, scratch = new Scratch()): number {
+  const n = records.size;
+  if (rule.fields[0] === 'phones') {
+    const size = scratch.get('size', records.phoneValues.length);
+    for (let p = 0; p < records.phoneCodes.length; p++) size[records.phoneCodes[p]]++;
+    return sumPairs(size, maxBlock);
+  }
+  const steps = rule.fields.length > 1 ? scratch.steps(rule.fields.length - 1, n) : [];
+  const left = rule.fields.length > 1 ? compositeIds(records, rule.fields, steps) : keyCodes(records, rule.fields[0]).codes;
+  const blocks = rule.fields.length > 1 ? steps[steps.length - 1].size : keyCodes(records, rule.fields[0]).values.length;
+  if (!rule.swapWith) {
+    const size = scratch.get('size', blocks);
+    for (let i = 0; i < n; i++) if (left[i] >= 0) size[left[i]]++;
+    return sumPairs(size, maxBlock);
+  }
+  const right = compositeIds(records, rule.swapWith, steps);
+  const total = steps[steps.length - 1].size;
+  const l = scratch.get('left.size', total);
+  const r = scratch.get('right.size', total);
+  let self = 0;
+  for (let i = 0; i < n; i++) {
+    if (left[i] >= 0) l[left[i]]++;
+    if (right[i] >= 0) r[right[i]]++;
+    if (left[i] >= 0 && left[i] === right[i]) self++;
+  }
+  let pairs = 0;
+  for (let b = 0; b < total; b++) if (l[b] + r[b] <= maxBlock) pairs += l[b] * r[b];
+  // Each unordered pair sits in two mirrored blocks (or twice in one); a contact never pairs with itself.
+  for (let i = 0; i < n; i++) if (left[i] >= 0 && left[i] === right[i] && l[left[i]] + r[left[i]] > maxBlock) self--;
+  return (pairs - self) / 2;
+}
+
+function sumPairs(size: Int32Array, maxBlock: number): number {
+  let pairs = 0;
+  for (let b = 0; b < size.length; b++) if (size[b] >= 2 && size[b] <= maxBlock) pairs += (size[b] * (size[b] - 1)) / 2;
+  return pairs;
 }

@@ -16,8 +16,8 @@ export interface Level {
 
 export interface TermFrequencyLevel {
   level: number;
-  /** The dedupe_keys column (and Records field) the value comes from. */
-  column: 'fn' | 'ln' | 'email';
+  /** The dedupe_keys column (and Records field) the value comes from; for phones, the number shared. */
+  column: 'fn' | 'ln' | 'email' | 'phones';
   /** What is counted: the value itself when absent. */
   key?: (value: string) => string;
 }
@@ -32,6 +32,26 @@ export interface Comparison {
    * (`key` of the `column` value), not the level's average: agreeing on a rare value weighs more.
    */
   tf?: TermFrequencyLevel[];
+  /**
+   * Evidence a household shares (a family email, a landline, an address): when the pair's first names
+   * and birth dates or civilities disagree, these fields together weigh at most HOUSEHOLD_CAP_BITS.
+   */
+  household?: boolean;
+}
+
+/**
+ * Fellegi-Sunter treats fields as independent given match / non-match, and a household breaks that: a
+ * couple shares email, landline and address *because* they live together, so adding those weights
+ * counts one fact ("same home") three times. When first names disagree and so do birth dates or
+ * civilities (two people of one home, common in French files), the household fields' positive weights
+ * are scaled down to this total, and the names, dates and civility decide.
+ */
+export const HOUSEHOLD_CAP_BITS = 6;
+
+/** True when a pair's levels say "two different people" on identity: the household cap applies. */
+export function identitiesDisagree(code: number): boolean {
+  return unpack(code, FIRST_NAME) === DIFFERENT_FIRST_NAME
+    && (unpack(code, BIRTH_DATE) === DIFFERENT_BIRTH_DATE || unpack(code, SEX) === DIFFERENT_SEX);
 }
 
 /** True when the two dates differ only by a day/month swap (1985-03-07 vs 1985-07-03). */
@@ -62,6 +82,22 @@ function phonesShared(a: string[], b: string[]): boolean {
 export function localPart(email: string): string {
   const at = email.lastIndexOf('@');
   return at > 0 ? email.slice(0, at) : email;
+}
+
+const digitsOf = (v: string): string => v.replace(/\D/g, '');
+const lettersOf = (v: string): string => v.replace(/[^a-z]/g, '');
+
+/** An email local part that is the record's own names and nothing else ("jeanmartin", "martin.jean"). */
+function nameOnly(r: RecordView): string | null {
+  const local = localPart(r.email!);
+  if (r.fn === null || r.ln === null || /\d/.test(local)) return null;
+  const letters = lettersOf(local);
+  return letters === r.fn + r.ln || letters === r.ln + r.fn ? letters : null;
+}
+
+function sameNameOnlyLocal(a: RecordView, b: RecordView): boolean {
+  const x = nameOnly(a);
+  return x !== null && x === nameOnly(b);
 }
 
 const swapped = (a: RecordView, b: RecordView): boolean => a.fn !== null && a.fn === b.ln && a.ln === b.fn;
@@ -104,11 +140,16 @@ export const COMPARISONS: readonly Comparison[] = [
   {
     name: 'email',
     present: (r) => r.email !== null,
+    household: true,
     // "jean.martin" is shared by many people at many providers; "zoe.quinquis1987" is not.
-    tf: [{ level: 0, column: 'email' }, { level: 2, column: 'email', key: localPart }],
+    tf: [{ level: 0, column: 'email' }, { level: 3, column: 'email', key: localPart }],
     levels: [
       { label: 'exact', test: (a, b) => a.email === b.email },
-      { label: 'one typo', test: (a, b) => levenshtein(a.email!, b.email!) <= 1 },
+      // "veronique.pelletier@" and "veroniquepelletier@" say "Véronique Pelletier" twice over: the names
+      // already count it, and two namesakes often write their address this way.
+      { label: 'made of the same names (counted under the names)', test: sameNameOnlyLocal, neutral: true },
+      // A digit off is another person's number ("lea.martin12" / "lea.martin13"), not a typo.
+      { label: 'one typo', test: (a, b) => levenshtein(a.email!, b.email!) <= 1 && digitsOf(a.email!) === digitsOf(b.email!) },
       // Weaker than it looks: "lea.martin" at two providers are often two Léa Martins.
       { label: 'same local part, other domain', test: (a, b) => localPart(a.email!) === localPart(b.email!) },
       { label: 'different', test: () => true },
@@ -117,6 +158,9 @@ export const COMPARISONS: readonly Comparison[] = [
   {
     name: 'phone',
     present: (r) => r.phones !== null,
+    household: true,
+    // A switchboard or a family landline is shared by many; a mobile by one.
+    tf: [{ level: 0, column: 'phones' }],
     levels: [
       { label: 'a number in common', test: (a, b) => phonesShared(a.phones!, b.phones!) },
       { label: 'one digit off', test: (a, b) => phonesClose(a.phones!, b.phones!) },
@@ -126,6 +170,7 @@ export const COMPARISONS: readonly Comparison[] = [
   {
     name: 'postal_code',
     present: (r) => r.postal !== null,
+    household: true,
     levels: [
       { label: 'exact', test: (a, b) => a.postal === b.postal },
       { label: 'one character off', test: (a, b) => levenshtein(a.postal!, b.postal!) === 1 },
@@ -135,6 +180,7 @@ export const COMPARISONS: readonly Comparison[] = [
   {
     name: 'city',
     present: (r) => r.city !== null,
+    household: true,
     levels: [
       // Postcode and city say the same thing twice: counting both would double the evidence.
       { label: 'same postcode (counted under postal_code)', test: (a, b) => a.postal !== null && a.postal === b.postal, neutral: true },
@@ -146,6 +192,7 @@ export const COMPARISONS: readonly Comparison[] = [
   {
     name: 'address',
     present: (r) => r.addr !== null,
+    household: true,
     levels: [
       { label: 'exact', test: (a, b) => a.addr === b.addr },
       { label: 'Jaro-Winkler >= 0.9', test: (a, b) => jaroWinkler(a.addr!, b.addr!) >= 0.9 },
@@ -161,9 +208,27 @@ export const COMPARISONS: readonly Comparison[] = [
       { label: 'different', test: () => true },
     ],
   },
+  {
+    // Civility or gender: agreeing says little (half of everyone), disagreeing says a lot (it is rarely mistyped).
+    name: 'civility',
+    present: (r) => r.sex !== null,
+    levels: [
+      { label: 'same', test: (a, b) => a.sex === b.sex },
+      { label: 'different', test: () => true },
+    ],
+  },
 ];
 
-/** Bits per comparison in a packed level vector: levels + "missing" fit in 3 bits. */
+const indexOf = (name: string): number => COMPARISONS.findIndex((c) => c.name === name);
+const lastLevel = (k: number): number => COMPARISONS[k].levels.length - 1;
+const FIRST_NAME = indexOf('first_name');
+const BIRTH_DATE = indexOf('birth_date');
+const SEX = indexOf('civility');
+const DIFFERENT_FIRST_NAME = lastLevel(FIRST_NAME);
+const DIFFERENT_BIRTH_DATE = lastLevel(BIRTH_DATE);
+const DIFFERENT_SEX = lastLevel(SEX);
+
+/** Bits per comparison in a packed level vector: levels + "missing" fit in 3 bits (at most 10 comparisons in 31 bits). */
 export const LEVEL_BITS = 3;
 export const MISSING = 7;
 

@@ -3,16 +3,17 @@
  * scoring -> clustering. `dedupe` (dry run, review, apply) and the benchmark all start here.
  */
 import type { Db } from '../store/db.js';
-import { block, type BlockingResult } from './blocking.js';
-import { COMPARISONS, compareLevels, unpack } from './comparison.js';
+import { block, type BlockingResult, type BlockingRule } from './blocking.js';
+import { chooseRules, fieldSet, type RuleChoice } from './rule-choice.js';
+import { COMPARISONS, compareLevels, identitiesDisagree, unpack } from './comparison.js';
 import { cluster, type Cluster } from './clustering.js';
 import { syncKeys } from './keys.js';
 import { ensureValidated } from '../validate/ensure.js';
-import { latestModel, withDefaults } from './model-store.js';
+import { latestModel, latestModelFields, withDefaults } from './model-store.js';
 import { fill, loadRecords, newRecordsBuilder, view, type Records } from './records.js';
 import { termFrequencies, termFrequenciesOf } from './frequencies.js';
 import { Scorer, defaultModel, probability, type Model, type PatternCounts } from './scoring.js';
-import { train, type TrainingReport } from './training.js';
+import { train, trainingRulesFrom, type FitReason, type TrainingReport } from './training.js';
 
 export interface FindOptions {
   threshold: number;
@@ -23,6 +24,8 @@ export interface FindOptions {
   onlyNew?: boolean;
   /** Estimate m by EM on this run's candidate pairs and store the model. */
   train?: boolean;
+  /** Pair budget for the blocking rules (default: rule-choice.ts PAIRS_PER_CONTACT per contact). */
+  maxPairs?: number;
 }
 
 export interface FindResult {
@@ -31,6 +34,8 @@ export interface FindResult {
   validated: number;
   keyed: number;
   blocking: BlockingResult;
+  /** The blocking rules chosen for this store, their pair counts, and those left out. */
+  rules: RuleChoice;
   matches: number;
   clusters: Cluster[];
   model: Model;
@@ -57,6 +62,11 @@ export interface PairScore {
 export const DEFAULT_THRESHOLD = 0.95;
 export const DEFAULT_CHAIN_THRESHOLD = 0.5;
 export const DEFAULT_MAX_BLOCK = 500;
+/**
+ * Below this many contacts no model is fitted unasked: EM on a few dozen candidate pairs learns noise
+ * (on the 16-contact fixture it unlearnt a true pair), and the defaults do better. --train still fits one.
+ */
+export const MIN_FIT_CONTACTS = 1000;
 
 export function lastAppliedMaxId(db: Db): number {
   return (db.prepare('SELECT coalesce(max(max_contact_id), 0) FROM dedupe_runs').pluck().get() as number);
@@ -74,9 +84,16 @@ export function keyedCount(db: Db): number {
  * else of a deterministic sample read from the store (explain, decisions).
  */
 export function untrainedModel(db: Db, records?: Records): Model {
+  const known = records && untrained.get(records);
+  if (known) return structuredClone(known);
   const step = Math.max(1, Math.floor((records?.size ?? keyedCount(db)) / U_SAMPLE));
-  return defaultModel(records ?? loadRecords(db, { step }), step);
+  const model = defaultModel(records ?? loadRecords(db, { step }), step);
+  if (records) untrained.set(records, structuredClone(model));
+  return model;
 }
+
+/** u from random pairs is estimated once per run (fitting and scoring both start from it). */
+const untrained = new WeakMap<Records, Model>();
 
 /** The scorer a run uses: the latest trained model (completed with defaults), or the untrained one. */
 export function makeScorer(db: Db, records?: Records): Scorer {
@@ -89,12 +106,16 @@ export function scorePair(scorer: Scorer, records: Records, a: number, b: number
   const ib = records.position[b];
   if (ia === undefined || ib === undefined || ia < 0 || ib < 0) return { probability: 0, weight: -Infinity, code: 0, evidence: [] };
   const va = view(records, ia);
-  const code = compareLevels(va, view(records, ib));
+  const vb = view(records, ib);
+  const code = compareLevels(va, vb);
+  const weights = scorer.fieldWeights(code, va, vb);
+  const household = identitiesDisagree(code);
   const evidence = COMPARISONS.map((c, k) => {
     const level = unpack(code, k);
-    return { field: c.name, level: c.levels[level]?.label ?? 'missing', weight: scorer.fieldWeight(k, level, va).weight };
+    const label = c.levels[level]?.label ?? 'missing';
+    return { field: c.name, level: household && c.household && weights[k] > 0 ? `${label} (household, capped)` : label, weight: weights[k] };
   });
-  const weight = scorer.weight(code, va);
+  const weight = weights.reduce((s, w) => s + w, scorer.prior);
   return { probability: probability(weight), weight, code, evidence };
 }
 
@@ -116,36 +137,97 @@ export function findDuplicates(db: Db, options: FindOptions): FindResult {
   lap('keys');
   const records = builder?.finish() ?? loadRecords(db);
   lap('load');
-  const blockingOptions = { maxBlock: options.maxBlock, newAbove: options.onlyNew ? lastAppliedMaxId(db) : 0 };
+  const prior = withDefaults(latestModel(db), { m: {}, u: {}, matchesPerContact: 0.1, trained: false }).matchesPerContact;
+  const rules = chooseRules(records, { maxBlock: options.maxBlock, maxPairs: options.maxPairs, matchesPerContact: prior });
+  saveRuleChoice(db, rules, records.size);
+  lap('rule choice');
+  const blockingOptions = { maxBlock: options.maxBlock, newAbove: options.onlyNew ? lastAppliedMaxId(db) : 0, rules: rules.chosen.map((c) => c.rule) };
 
+  // Compare each candidate pair once and keep its level vector (12 bytes a pair): the model may have to
+  // be fitted on these very pairs before anything is scored.
+  const pairs = new PairBuffer();
+  const left = view(records, 0);
+  const right = view(records, 0);
+  // Pairs a person kept apart in a review are never proposed again.
+  const apart = new Set((db.prepare('SELECT a_id, b_id FROM dedupe_decisions').raw().all() as Array<[number, number]>).map(([a, b]) => `${a},${b}`));
+  const patterns: PatternCounts = new Map();
+  const blocking = block(records, blockingOptions, (i, j) => {
+    if (apart.size > 0 && apart.has(`${records.ids[i]},${records.ids[j]}`)) return;
+    const code = compareLevels(fill(left, records, i), fill(right, records, j));
+    pairs.push(i, j, code);
+    patterns.set(code, (patterns.get(code) ?? 0) + 1);
+  });
+  lap('blocking + comparison');
+
+  // A model fitted to this file when none was, for its set of fields (or --train): u from random
+  // pairs, m by EM on the chosen blocks, stored for later runs.
+  const fields = fieldSet(records);
+  const storedFields = latestModelFields(db);
+  const fit: FitReason | null = options.train ? 'asked (--train)'
+    : records.size < MIN_FIT_CONTACTS ? null
+      : storedFields === null ? 'no model yet' : storedFields !== undefined && storedFields !== fields ? 'the fields changed' : null;
   let training: TrainingReport | undefined;
-  if (options.train) {
-    const patterns: PatternCounts = new Map();
-    block(records, blockingOptions, (i, j) => {
-      const code = compareLevels(view(records, i), view(records, j));
-      patterns.set(code, (patterns.get(code) ?? 0) + 1);
+  if (fit) {
+    const start = fit === 'the fields changed' ? untrainedModel(db, records) : withDefaults(latestModel(db), untrainedModel(db, records));
+    const chosen = trainingRulesFrom(rules.chosen.map((c) => c.rule));
+    training = train(db, records, start, patterns, options.maxBlock, {
+      rules: chosen.length > 0 ? chosen : undefined, fields, fittedBy: options.train ? 'train' : 'auto',
     });
-    training = train(db, records, withDefaults(latestModel(db), untrainedModel(db, records)), patterns, options.maxBlock);
+    training.reason = fit;
+    training.fields = fields;
     lap('training');
   }
   const scorer = makeScorer(db, records);
   lap('model');
-  // Compare and score as pairs come out of blocking: only the matches are kept.
   const matched: Array<{ a: number; b: number; probability: number }> = [];
-  // Pairs a person kept apart in a review are never proposed again.
-  const left = view(records, 0);
-  const right = view(records, 0);
-  const apart = new Set((db.prepare('SELECT a_id, b_id FROM dedupe_decisions').raw().all() as Array<[number, number]>).map(([a, b]) => `${a},${b}`));
-  const blocking = block(records, blockingOptions, (i, j) => {
-    if (apart.size > 0 && apart.has(`${records.ids[i]},${records.ids[j]}`)) return;
-    const a = fill(left, records, i);
-    const code = compareLevels(a, fill(right, records, j));
-    const p = probability(scorer.weight(code, a));
-    if (p >= options.threshold) matched.push({ a: records.ids[i], b: records.ids[j], probability: p });
-  });
-  lap('blocking + comparison + scoring');
+  for (let p = 0; p < pairs.size; p++) {
+    const i = pairs.left[p];
+    const j = pairs.right[p];
+    const weight = scorer.weight(pairs.codes[p], fill(left, records, i), fill(right, records, j));
+    const probabilityOf = probability(weight);
+    if (probabilityOf >= options.threshold) matched.push({ a: records.ids[i], b: records.ids[j], probability: probabilityOf });
+  }
+  lap('scoring');
   const score = (a: number, b: number) => scorePair(scorer, records, a, b);
   const clusters = cluster(matched, options.chainThreshold, (a, b) => score(a, b).probability);
   lap('clustering');
-  return { contacts: records.size, validated, keyed, blocking, matches: matched.length, clusters, model: scorer.model, training, timings, score };
+  return { contacts: records.size, validated, keyed, blocking, rules, matches: matched.length, clusters, model: scorer.model, training, timings, score };
+}
+
+/** Keeps the rules this run chose (only the latest): explain says which one brings a pair. */
+function saveRuleChoice(db: Db, choice: RuleChoice, contacts: number): void {
+  const rules = choice.chosen.map((c) => ({ ...c.rule, pairs: c.pairs }));
+  db.transaction(() => {
+    db.prepare('DELETE FROM dedupe_blocking').run();
+    db.prepare('INSERT INTO dedupe_blocking (chosen_at, contacts, budget, rules) VALUES (?, ?, ?, ?)').run(new Date().toISOString(), contacts, choice.budget, JSON.stringify(rules));
+  })();
+}
+
+/** The rules the last run chose, or null before any run. */
+export function lastRuleChoice(db: Db): BlockingRule[] | null {
+  const row = db.prepare('SELECT rules FROM dedupe_blocking ORDER BY id DESC LIMIT 1').pluck().get() as string | undefined;
+  return row ? (JSON.parse(row) as BlockingRule[]) : null;
+}
+
+/** Candidate pairs as three growing typed arrays (record positions and level vector), not objects. */
+class PairBuffer {
+  size = 0;
+  left = new Int32Array(1024);
+  right = new Int32Array(1024);
+  codes = new Int32Array(1024);
+  push(i: number, j: number, code: number): void {
+    if (this.size === this.left.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.left = grow(this.left);
+      this.right = grow(this.right);
+      this.codes = grow(this.codes);
+    }
+    this.left[this.size] = i;
+    this.right[this.size] = j;
+    this.codes[this.size++] = code;
+  }
 }

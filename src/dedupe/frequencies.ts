@@ -14,6 +14,10 @@ export interface Shares {
 }
 
 /**
+ * A value's share is of the *other* contacts: (holders - 1) / total, the chance that someone else holds
+ * the value of one of the pair. Counting the pair's own two holders made a value only these two share
+ * look common in a small store (2 of 44 contacts: an email worth 4 bits instead of 5, and the same
+ * person's two records under the threshold).
  * Only values held by two contacts or more are stored: every value scoring asks about comes from a
  * keyed contact, so a value not stored is held by exactly one. (At a million contacts nearly every
  * email is unique, and a map of them all was 1M entries kept for the whole run.)
@@ -26,7 +30,7 @@ export class ValueShares implements Shares {
 
   static fromCounts(counts: Iterable<[string, number]>, total: number): ValueShares {
     const repeated = new Map<string, number>();
-    for (const [key, n] of counts) if (n > 1) repeated.set(key, n / total);
+    for (const [key, n] of counts) if (n > 2) repeated.set(key, (n - 1) / total);
     return new ValueShares(repeated, 1 / Math.max(total, 1));
   }
 }
@@ -57,9 +61,12 @@ export function termFrequencies(db: Db, comparisons: readonly Comparison[] = COM
     const counts = new Map<string, number>();
     let total = 0;
     for (const v of db.prepare(`SELECT ${column} FROM dedupe_keys WHERE ${column} IS NOT NULL`).pluck().iterate() as Iterable<string>) {
-      const k = key ? key(v) : v;
-      counts.set(k, (counts.get(k) ?? 0) + 1);
-      total++;
+      // phones holds a contact's numbers separated by spaces: each number is counted.
+      for (const one of column === 'phones' ? v.split(' ') : [v]) {
+        const k = key ? key(one) : one;
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+        total++;
+      }
     }
     return ValueShares.fromCounts(counts, total);
   }, comparisons);
@@ -68,8 +75,8 @@ export function termFrequencies(db: Db, comparisons: readonly Comparison[] = COM
 /** From records already in memory (a full run): counted per value code. */
 export function termFrequenciesOf(records: Records, comparisons: readonly Comparison[] = COMPARISONS): TermFrequencies {
   return frequencies((column, key) => {
-    const codes = records.codes[column];
-    const values = records.values[column];
+    const codes = column === 'phones' ? records.phoneCodes : records.codes[column];
+    const values = column === 'phones' ? records.phoneValues : records.values[column];
     const perCode = new Int32Array(values.length);
     let total = 0;
     for (let i = 0; i < codes.length; i++) {

@@ -8,6 +8,7 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js'
 import type { Db } from '../store/db.js';
 import type { RecordsBuilder } from './records.js';
 import { foldName, foldText, phoneticFr } from './text.js';
+import { checkCivility, checkGender, reconcileGender } from '../validate/civility.js';
 
 export interface ContactKeys {
   fn: string | null;
@@ -22,6 +23,7 @@ export interface ContactKeys {
   siret: string | null;
   addr: string | null;
   city: string | null;
+  sex: string | null;
   phones: string[];
 }
 
@@ -38,6 +40,8 @@ export interface KeySource {
   siret: string | null;
   address_line1: string | null;
   city: string | null;
+  civility?: string | null;
+  gender?: string | null;
   phone_e164?: string | null;
   mobile_e164?: string | null;
   postal_code_norm?: string | null;
@@ -102,6 +106,16 @@ export function siretKey(raw: string | null | undefined): string | null {
   return digits.length === 14 ? digits : null;
 }
 
+/**
+ * "f" or "m" from the civility and the gender as validate reads them ("Mme", "Monsieur", "F", "H"...);
+ * null when neither says, or for "other" and couples ("M. et Mme"): only a clear disagreement is evidence.
+ */
+export function sexKey(civility: string | null | undefined, gender: string | null | undefined): string | null {
+  if (!civility && !gender) return null;
+  const g = reconcileGender(checkCivility(civility), checkGender(gender)).gender;
+  return g === 'male' ? 'm' : g === 'female' ? 'f' : null;
+}
+
 /** Names and cities repeat across a file: fold each distinct value once. */
 class Memo<V> {
   private readonly map = new Map<string, V>();
@@ -152,6 +166,7 @@ export function deriveKeys(source: KeySource): ContactKeys {
     siret: siretKey(source.siret),
     addr: foldText(source.address_line1),
     city: names.get(source.city),
+    sex: sexKey(source.civility, source.gender),
     phones: [...phones],
   };
 }
@@ -184,15 +199,15 @@ export function syncKeys(db: Db, records?: RecordsBuilder): number {
            ${raw('phone', has('phone_e164') ? e164('phone_e164') : null)}, ${raw('mobile', has('mobile_e164') ? e164('mobile_e164') : null)},
            ${raw('postal_code', has('postal_code_norm') ? 'c.postal_code_norm IS NOT NULL' : null)},
            ${raw('country', has('country_code') ? "c.country_code GLOB '[A-Z][A-Z]'" : null)},
-           c.birth_date, c.siret, c.address_line1, c.city,
+           c.birth_date, c.siret, c.address_line1, c.city, ${has('civility') ? 'c.civility' : 'NULL'}, ${has('gender') ? 'c.gender' : 'NULL'},
            ${OPTIONAL_COLUMNS.map((c) => (has(c) ? `c.${c}` : 'NULL')).join(', ')}
     FROM contacts c LEFT JOIN dedupe_keys k ON k.contact_id = c.id
     WHERE c.id > ? AND c.status IN ('active', 'inactive') AND (k.contact_id IS NULL OR k.keyed_at IS NOT ${version})
     ORDER BY c.id LIMIT 2000`).raw();
   const upsert = db.prepare(`INSERT OR REPLACE INTO dedupe_keys
-    (contact_id, keyed_at, fn, ln, ln_phon, fi, email, email_local, email_domain, postal, dob, siret, addr, city, phones)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  const values: Array<string | null> = new Array(10);
+    (contact_id, keyed_at, fn, ln, ln_phon, fi, email, email_local, email_domain, postal, dob, siret, addr, city, sex, phones)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const values: Array<string | null> = new Array(11);
   let keyed = 0;
   let after = 0;
   // Chunks: better-sqlite3 cannot write while a read cursor is open on the same connection. Small ones:
@@ -205,14 +220,15 @@ export function syncKeys(db: Db, records?: RecordsBuilder): number {
       // Rows as arrays and one object literal of a fixed shape: objects built key by key cost more than the keys.
       const k = deriveKeys({
         first_name: r[2], last_name: r[3], email_norm: r[4], phone: r[5], mobile: r[6], postal_code: r[7], country: r[8],
-        birth_date: r[9], siret: r[10], address_line1: r[11], city: r[12], phone_e164: r[13], mobile_e164: r[14], postal_code_norm: r[15], country_code: r[16],
+        birth_date: r[9], siret: r[10], address_line1: r[11], city: r[12], civility: r[13], gender: r[14],
+        phone_e164: r[15], mobile_e164: r[16], postal_code_norm: r[17], country_code: r[18],
       });
       const phones = k.phones.length > 0 ? k.phones.join(' ') : null;
-      upsert.run(r[0], r[1], k.fn, k.ln, k.ln_phon, k.fi, k.email, k.email_local, k.email_domain, k.postal, k.dob, k.siret, k.addr, k.city, phones);
+      upsert.run(r[0], r[1], k.fn, k.ln, k.ln_phon, k.fi, k.email, k.email_local, k.email_domain, k.postal, k.dob, k.siret, k.addr, k.city, k.sex, phones);
       if (records) {
         // KEY_FIELDS order.
         values[0] = k.fn; values[1] = k.ln; values[2] = k.ln_phon; values[3] = k.email; values[4] = k.postal;
-        values[5] = k.dob; values[6] = k.siret; values[7] = k.addr; values[8] = k.city; values[9] = phones;
+        values[5] = k.dob; values[6] = k.siret; values[7] = k.addr; values[8] = k.city; values[9] = k.sex; values[10] = phones;
         records.add(r[0] as unknown as number, values, 0);
       }
     }

@@ -7,6 +7,7 @@ import type { Db } from '../store/db.js';
 import { CHANNELS } from '../store/types.js';
 import type { FieldEvidence } from './find.js';
 import { chooseSurvivor, survivingValues, type ContactRow, type SurvivorHints } from './survivorship.js';
+import { applyPlansInBulk } from './bulk-merge.js';
 import { recordAudit } from '../gdpr/audit.js';
 
 export interface MergeMember {
@@ -72,7 +73,7 @@ export function identityParams(identity: RowIdentity): Record<string, unknown> {
 }
 
 /** Moves one member's rows to the survivor; a row the survivor already has (unique clash) is removed and kept. */
-function moveRows(db: Db, table: string, from: number, to: number): { moved: RowIdentity[]; removed: Array<Record<string, unknown>> } {
+export function moveRows(db: Db, table: string, from: number, to: number): { moved: RowIdentity[]; removed: Array<Record<string, unknown>> } {
   const key = primaryKeyOf(db, table);
   const rows = db.prepare(`SELECT ${key ? '' : 'rowid AS __rowid, '}* FROM ${table} WHERE contact_id = ?`).all(from) as Array<Record<string, unknown>>;
   const update = db.prepare(`UPDATE ${table} SET contact_id = @__to WHERE ${whereIdentity(key)}`);
@@ -126,53 +127,87 @@ function loadRows(db: Db, ids: number[]): ContactRow[] {
   return rows;
 }
 
-/** Applies the plans in one transaction (the caller's, or a new one). */
-export function applyMerges(db: Db, plans: MergePlan[], run: { mode: 'apply' | 'decisions'; threshold: number | null }): MergeOutcome[] {
+export interface RunOptions {
+  mode: 'apply' | 'decisions';
+  threshold: number | null;
+  /** The merges' timestamp (tests pass one to compare two ways of applying). */
+  now?: string;
+}
+
+/**
+ * Applies the plans in one transaction (the caller's, or a new one): set-based (bulk-merge.ts) unless
+ * a contact appears in two plans, which must then be applied one after the other.
+ */
+export function applyMerges(db: Db, plans: MergePlan[], run: RunOptions): MergeOutcome[] {
   return db.transaction(() => {
-    const now = new Date().toISOString();
-    const hints = survivorHints(db);
-    const maxId = db.prepare('SELECT coalesce(max(id), 0) FROM contacts').pluck().get() as number;
-    const runId = Number(db.prepare(`INSERT INTO dedupe_runs (started_at, mode, threshold, max_contact_id, clusters, merged)
-      VALUES (?, ?, ?, ?, 0, 0)`).run(now, run.mode, run.threshold, maxId).lastInsertRowid);
-    const tables = movableTables(db);
-    const outcomes: MergeOutcome[] = [];
-    for (const plan of plans) {
-      const ids = [...new Set([...(plan.survivorId ? [plan.survivorId] : []), ...plan.members.map((m) => m.id)])];
-      if (ids.length < 2) continue;
-      const rows = loadRows(db, ids);
-      const survivor = plan.survivorId ? rows.find((r) => r.id === plan.survivorId)! : chooseSurvivor(rows, hints);
-      const others = rows.filter((r) => r.id !== survivor.id);
-      const changes = survivingValues(survivor, rows, now);
-      const mergeId = Number(db.prepare(`INSERT INTO merges (run_id, survivor_id, created_at, survivor_before, survivor_after)
-        VALUES (?, ?, ?, ?, '{}')`).run(runId, survivor.id, now, JSON.stringify(survivor)).lastInsertRowid);
-      const columns = Object.keys(changes);
-      if (columns.length > 0) {
-        db.prepare(`UPDATE contacts SET ${columns.map((c) => `"${c}" = @${c}`).join(', ')} WHERE id = @__id`).run({ ...changes, __id: survivor.id });
-      }
-      const insertMember = db.prepare(`INSERT INTO merge_members (merge_id, contact_id, probability, evidence, snapshot, moved, removed)
-        VALUES (?, ?, ?, ?, ?, ?, ?)`);
-      for (const member of others) {
-        const moved: Record<string, RowIdentity[]> = {};
-        const removed: Record<string, Array<Record<string, unknown>>> = {};
-        for (const table of tables) {
-          const result = moveRows(db, table, member.id, survivor.id);
-          moved[table] = result.moved;
-          if (result.removed.length > 0) removed[table] = result.removed;
-        }
-        db.prepare("UPDATE contacts SET status = 'merged', merged_into = ? WHERE id = ?").run(survivor.id, member.id);
-        const evidence = plan.members.find((m) => m.id === member.id);
-        insertMember.run(mergeId, member.id, evidence?.probability ?? null, JSON.stringify(evidence?.evidence ?? []),
-          JSON.stringify(member), JSON.stringify(moved), JSON.stringify(removed));
-      }
-      const added = tables.includes('consents') ? settleConsents(db, survivor.id, mergeId) : [];
-      const after = db.prepare('SELECT * FROM contacts WHERE id = ?').get(survivor.id);
-      db.prepare('UPDATE merges SET survivor_after = ?, added_consents = ? WHERE id = ?').run(JSON.stringify(after), JSON.stringify(added), mergeId);
-      hints.previousSurvivors.add(survivor.id);
-      outcomes.push({ mergeId, survivorId: survivor.id, survivorUid: String(survivor.uid), merged: others.map((o) => o.id) });
-    }
-    db.prepare('UPDATE dedupe_runs SET clusters = ?, merged = ? WHERE id = ?')
-      .run(outcomes.length, outcomes.reduce((s, o) => s + o.merged.length, 0), runId);
+    const now = run.now ?? new Date().toISOString();
+    const runId = startRun(db, run, now);
+    const outcomes = applyPlansInBulk(db, plans, runId, now) ?? applyOneByOne(db, plans, runId, now);
+    finishRun(db, runId, outcomes);
     recordAudit(db, { action: `dedupe.${run.mode}`, counts: { merges: outcomes.length }, details: { run_id: runId } });
     return outcomes;
   })();
+}
+
+/** Merge by merge, about twenty statements each: the reference the bulk path is tested against. */
+export function applyMergesOneByOne(db: Db, plans: MergePlan[], run: RunOptions): MergeOutcome[] {
+  return db.transaction(() => {
+    const now = run.now ?? new Date().toISOString();
+    const runId = startRun(db, run, now);
+    const outcomes = applyOneByOne(db, plans, runId, now);
+    finishRun(db, runId, outcomes);
+    return outcomes;
+  })();
+}
+
+function startRun(db: Db, run: RunOptions, now: string): number {
+  const maxId = db.prepare('SELECT coalesce(max(id), 0) FROM contacts').pluck().get() as number;
+  return Number(db.prepare(`INSERT INTO dedupe_runs (started_at, mode, threshold, max_contact_id, clusters, merged)
+    VALUES (?, ?, ?, ?, 0, 0)`).run(now, run.mode, run.threshold, maxId).lastInsertRowid);
+}
+
+function finishRun(db: Db, runId: number, outcomes: MergeOutcome[]): void {
+  db.prepare('UPDATE dedupe_runs SET clusters = ?, merged = ? WHERE id = ?')
+    .run(outcomes.length, outcomes.reduce((s, o) => s + o.merged.length, 0), runId);
+}
+
+function applyOneByOne(db: Db, plans: MergePlan[], runId: number, now: string): MergeOutcome[] {
+  const hints = survivorHints(db);
+  const tables = movableTables(db);
+  const outcomes: MergeOutcome[] = [];
+  for (const plan of plans) {
+    const ids = [...new Set([...(plan.survivorId ? [plan.survivorId] : []), ...plan.members.map((m) => m.id)])];
+    if (ids.length < 2) continue;
+    const rows = loadRows(db, ids);
+    const survivor = plan.survivorId ? rows.find((r) => r.id === plan.survivorId)! : chooseSurvivor(rows, hints);
+    const others = rows.filter((r) => r.id !== survivor.id);
+    const changes = survivingValues(survivor, rows, now);
+    const mergeId = Number(db.prepare(`INSERT INTO merges (run_id, survivor_id, created_at, survivor_before, survivor_after)
+      VALUES (?, ?, ?, ?, '{}')`).run(runId, survivor.id, now, JSON.stringify(survivor)).lastInsertRowid);
+    const columns = Object.keys(changes);
+    if (columns.length > 0) {
+      db.prepare(`UPDATE contacts SET ${columns.map((c) => `"${c}" = @${c}`).join(', ')} WHERE id = @__id`).run({ ...changes, __id: survivor.id });
+    }
+    const insertMember = db.prepare(`INSERT INTO merge_members (merge_id, contact_id, probability, evidence, snapshot, moved, removed)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    for (const member of others) {
+      const moved: Record<string, RowIdentity[]> = {};
+      const removed: Record<string, Array<Record<string, unknown>>> = {};
+      for (const table of tables) {
+        const result = moveRows(db, table, member.id, survivor.id);
+        moved[table] = result.moved;
+        if (result.removed.length > 0) removed[table] = result.removed;
+      }
+      db.prepare("UPDATE contacts SET status = 'merged', merged_into = ? WHERE id = ?").run(survivor.id, member.id);
+      const evidence = plan.members.find((m) => m.id === member.id);
+      insertMember.run(mergeId, member.id, evidence?.probability ?? null, JSON.stringify(evidence?.evidence ?? []),
+        JSON.stringify(member), JSON.stringify(moved), JSON.stringify(removed));
+    }
+    const added = tables.includes('consents') ? settleConsents(db, survivor.id, mergeId) : [];
+    const after = db.prepare('SELECT * FROM contacts WHERE id = ?').get(survivor.id);
+    db.prepare('UPDATE merges SET survivor_after = ?, added_consents = ? WHERE id = ?').run(JSON.stringify(after), JSON.stringify(added), mergeId);
+    hints.previousSurvivors.add(survivor.id);
+    outcomes.push({ mergeId, survivorId: survivor.id, survivorUid: String(survivor.uid), merged: others.map((o) => o.id) });
+  }
+  return outcomes;
 }

@@ -13,6 +13,16 @@ export function latestModel(db: Db): Model | null {
   return { ...parsed, trained: true };
 }
 
+/**
+ * The set of fields the latest model was fitted for: null when there is no model, undefined for a model
+ * stored before fields were recorded (taken as fitting any set: a model someone trained is not replaced).
+ */
+export function latestModelFields(db: Db): string | null | undefined {
+  const row = db.prepare('SELECT fields FROM dedupe_models ORDER BY id DESC LIMIT 1').get() as { fields: string | null } | undefined;
+  if (!row) return null;
+  return row.fields ?? undefined;
+}
+
 /** Completes a stored model with default levels for comparisons it does not know (added since). */
 export function withDefaults(stored: Model | null, defaults: Model): Model {
   if (!stored) return defaults;
@@ -25,10 +35,10 @@ export function withDefaults(stored: Model | null, defaults: Model): Model {
   return { m, u, matchesPerContact: stored.matchesPerContact, trained: true };
 }
 
-export function saveModel(db: Db, model: Model, contacts: number, pairs: number): number {
+export function saveModel(db: Db, model: Model, contacts: number, pairs: number, fields: string | null = null, fittedBy: 'train' | 'auto' = 'train'): number {
   const params = JSON.stringify({ m: model.m, u: model.u, matchesPerContact: model.matchesPerContact });
   return Number(
-    db.prepare('INSERT INTO dedupe_models (trained_at, contacts, pairs, params) VALUES (?, ?, ?, ?)')
-      .run(new Date().toISOString(), contacts, pairs, params).lastInsertRowid,
+    db.prepare('INSERT INTO dedupe_models (trained_at, contacts, pairs, params, fields, fitted_by) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(new Date().toISOString(), contacts, pairs, params, fields, fittedBy).lastInsertRowid,
   );
 }

@@ -9,7 +9,7 @@
 import type { Db } from '../store/db.js';
 import { StringCodes } from './string-codes.js';
 
-export const TEXT_FIELDS = ['fn', 'fi', 'ln', 'lnPhon', 'email', 'postal', 'dob', 'siret', 'addr', 'city'] as const;
+export const TEXT_FIELDS = ['fn', 'fi', 'ln', 'lnPhon', 'email', 'postal', 'dob', 'siret', 'addr', 'city', 'sex'] as const;
 export type TextField = (typeof TEXT_FIELDS)[number];
 
 export interface Records {
@@ -40,6 +40,8 @@ export interface RecordView {
   siret: string | null;
   addr: string | null;
   city: string | null;
+  /** "f" or "m", from the civility or the gender. */
+  sex: string | null;
   phones: string[] | null;
 }
 
@@ -69,6 +71,7 @@ export function fill(target: RecordView, records: Records, i: number): RecordVie
   target.siret = pick(v.siret, c.siret[i]);
   target.addr = pick(v.addr, c.addr[i]);
   target.city = pick(v.city, c.city[i]);
+  target.sex = pick(v.sex, c.sex[i]);
   const from = records.phoneStart[i];
   const to = records.phoneStart[i + 1];
   if (from === to) target.phones = null;
@@ -84,9 +87,9 @@ export function fill(target: RecordView, records: Records, i: number): RecordVie
  * The key columns a row passes to `RecordsBuilder.add`, in this order (fi is derived from fn). `row`
  * is an array so rows from SQLite and from syncKeys go in as they are.
  */
-export const KEY_FIELDS = ['fn', 'ln', 'lnPhon', 'email', 'postal', 'dob', 'siret', 'addr', 'city', 'phones'] as const;
+export const KEY_FIELDS = ['fn', 'ln', 'lnPhon', 'email', 'postal', 'dob', 'siret', 'addr', 'city', 'sex', 'phones'] as const;
 /** The same as dedupe_keys columns. */
-export const KEY_COLUMNS = 'k.fn, k.ln, k.ln_phon, k.email, k.postal, k.dob, k.siret, k.addr, k.city, k.phones';
+export const KEY_COLUMNS = 'k.fn, k.ln, k.ln_phon, k.email, k.postal, k.dob, k.siret, k.addr, k.city, k.sex, k.phones';
 
 /** Builds Records one contact at a time, in contact id order (loadRecords, and syncKeys as it keys). */
 export class RecordsBuilder {
@@ -113,7 +116,7 @@ export class RecordsBuilder {
     this.phoneCodes = new Int32Array(Math.max(16, capacity * 2));
   }
 
-  /** Adds contact `id` with its keys at row[from .. from + 9], in KEY_FIELDS order. */
+  /** Adds contact `id` with its keys at row[from .. from + 10], in KEY_FIELDS order. */
   add(id: number, row: ReadonlyArray<unknown>, from: number): void {
     const i = this.size++;
     if (i >= this.capacity) throw new Error(`more keyed contacts than the ${this.capacity} counted`);

@@ -4,13 +4,14 @@
  * edits in a spreadsheet. `dedupe --apply --decisions FILE` reads it back and applies exactly that.
  */
 import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
 import { loadExcelJS } from '../io/exceljs.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { evidenceText, type ClusterPlan } from './plan.js';
 import type { ContactRow } from './survivorship.js';
+import type { ValueKind } from '../export/columns.js';
+import { TableFileError, writeTableFile, type TableRow } from '../export/table-file.js';
 
 export const REVIEW_COLUMNS = [
   'cluster', 'decision', 'probability', 'survivor_uid', 'uid',
@@ -20,51 +21,65 @@ export const REVIEW_COLUMNS = [
 
 export class ReviewFileError extends Error {}
 
-/** Cells a spreadsheet would run as a formula are neutralised (DESIGN: safe output). */
-export function safeCell(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
-
 const text = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 // Planned rows carry only REVIEW_FIELDS (plan.ts) beside survivorship's: read no other column here.
 const name = (r: ContactRow): string => [r.first_name, r.last_name].map(text).filter(Boolean).join(' ');
 const phone = (r: ContactRow): string => text(r.mobile) || text(r.phone);
 
-export function reviewRows(plans: ClusterPlan[]): string[][] {
-  const rows: string[][] = [];
+/**
+ * How each column is written (the rule of every file for people, export/format.ts): uids, emails,
+ * phones and postal codes byte-exact, names and evidence neutralised in CSV, numbers as numbers.
+ */
+export const REVIEW_KINDS: ValueKind[] = [
+  'number', 'text', 'number', 'id', 'id', 'text', 'text', 'email', 'email', 'e164', 'e164', 'code', 'code', 'date', 'date', 'text',
+];
+
+/** One row per cluster member, made as the file is written: nothing but the plans is held in memory. */
+export function* reviewRows(plans: ClusterPlan[]): Generator<TableRow, void, undefined> {
   for (const p of plans) {
     for (const m of p.members) {
       const s = p.survivor;
       const r = m.row;
-      rows.push([
-        String(p.cluster), 'merge', m.score.probability.toFixed(4), text(s.uid), text(r.uid),
-        name(s), name(r), text(s.email), text(r.email), phone(s), phone(r),
-        text(s.postal_code), text(r.postal_code), text(s.birth_date), text(r.birth_date), evidenceText(m.score),
-      ].map(safeCell));
+      yield {
+        values: [
+          p.cluster, 'merge', m.score.probability.toFixed(4), text(s.uid), text(r.uid),
+          name(s), name(r), text(s.email), text(r.email), phone(s), phone(r),
+          text(s.postal_code), text(r.postal_code), text(s.birth_date), text(r.birth_date), evidenceText(m.score),
+        ],
+      };
     }
   }
-  return rows;
 }
 
 export function isXlsx(file: string): boolean {
   return path.extname(file).toLowerCase() === '.xlsx';
 }
 
-export async function writeReview(file: string, plans: ClusterPlan[]): Promise<number> {
-  const rows = reviewRows(plans);
-  const header = [...REVIEW_COLUMNS];
-  if (isXlsx(file)) {
-    const workbook = new (await loadExcelJS()).Workbook();
-    const sheet = workbook.addWorksheet('review');
-    sheet.addRow(header);
-    for (const row of rows) sheet.addRow(row);
-    sheet.getRow(1).font = { bold: true };
-    sheet.views = [{ state: 'frozen', ySplit: 1 }];
-    await workbook.xlsx.writeFile(file);
-  } else {
-    fs.writeFileSync(file, stringify([header, ...rows]), { mode: 0o600 });
+export interface ReviewOutput {
+  delimiter?: string;
+  encoding?: 'utf8' | 'cp1252';
+  bom?: boolean;
+}
+
+/**
+ * Writes the review file, streamed (exceljs's streaming WorkbookWriter for .xlsx: a workbook built in
+ * memory took 1.14 GB for 30,000 rows), created 0600 under a temporary name. Returns the rows written.
+ */
+export async function writeReview(file: string, plans: ClusterPlan[], output: ReviewOutput = {}): Promise<number> {
+  try {
+    const result = await writeTableFile([...REVIEW_COLUMNS], REVIEW_KINDS, reviewRows(plans), {
+      out: file,
+      stdout: process.stdout,
+      delimiter: output.delimiter ?? ',',
+      encoding: output.encoding ?? 'utf8',
+      bom: output.bom ?? false,
+      sheet: 'review',
+    });
+    return result.rows;
+  } catch (error) {
+    if (error instanceof TableFileError) throw new ReviewFileError(`${file}: ${error.message}`);
+    throw error;
   }
-  return rows.length;
 }
 
 export type Decision = 'merge' | 'keep apart';
@@ -77,7 +92,7 @@ export interface DecisionRow {
   decision: Decision | null;
 }
 
-const DECISIONS: Record<string, Decision> = {
+export const DECISIONS: Record<string, Decision> = {
   merge: 'merge', m: 'merge', yes: 'merge', y: 'merge', oui: 'merge', fusionner: 'merge',
   'keep apart': 'keep apart', keep: 'keep apart', apart: 'keep apart', no: 'keep apart', n: 'keep apart',
   non: 'keep apart', 'keep-apart': 'keep apart', separer: 'keep apart', 'séparer': 'keep apart',
@@ -89,6 +104,16 @@ const Row = z.object({
   uid: z.string().min(1, 'is empty'),
   decision: z.string(),
 });
+
+/** A cell's text: plain values, rich text (how custkit writes strings), hyperlinks, formulas' results. */
+function cellText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v !== 'object') return String(v);
+  if ('richText' in v) return (v as { richText: { text: string }[] }).richText.map((t) => t.text).join('');
+  if ('text' in v) return String((v as { text: unknown }).text);
+  if ('result' in v) return text((v as { result: unknown }).result);
+  return String(v);
+}
 
 async function readCells(file: string): Promise<string[][]> {
   if (!fs.existsSync(file)) throw new ReviewFileError(`${file}: no such file`);
@@ -104,12 +129,13 @@ async function readCells(file: string): Promise<string[][]> {
     const out: string[][] = [];
     sheet.eachRow({ includeEmpty: true }, (row) => {
       const values = row.values as unknown[];
-      out.push(values.slice(1).map((v) => (v === null || v === undefined ? '' : typeof v === 'object' && v && 'text' in v ? String((v as { text: unknown }).text) : String(v))));
+      out.push(values.slice(1).map(cellText));
     });
     return out;
   }
   try {
-    return parse(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''), { relax_column_count: true, skip_empty_lines: true }) as string[][];
+    // Any delimiter custkit writes (dedupe --review --delimiter): the header row tells which.
+    return parse(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''), { relax_column_count: true, skip_empty_lines: true, delimiter: [',', ';', '\t', '|'] }) as string[][];
   } catch (error) {
     throw new ReviewFileError(`${file}: not a readable CSV file (${(error as Error).message})`);
   }

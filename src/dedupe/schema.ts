@@ -79,4 +79,36 @@ export const dedupeMigrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    id: 21,
+    name: 'dedupe: sex key (civility / gender) for the household rule',
+    // Every contact is keyed again on the next run (it builds the records as it keys).
+    sql: `
+      ALTER TABLE dedupe_keys ADD COLUMN sex TEXT;   -- "f" / "m" from civility or gender
+      DELETE FROM dedupe_keys;
+    `,
+  },
+  {
+    id: 22,
+    name: 'dedupe: the blocking rules the last run chose',
+    // explain says which rule brought a pair; rules are chosen from the data at each run.
+    sql: `
+      CREATE TABLE dedupe_blocking (
+        id          INTEGER PRIMARY KEY,
+        chosen_at   TEXT NOT NULL,
+        contacts    INTEGER NOT NULL,
+        budget      INTEGER NOT NULL,
+        rules       TEXT NOT NULL       -- JSON: [{name, fields, swapWith, sensitive, pairs}] in the order run
+      );
+    `,
+  },
+  {
+    id: 23,
+    name: 'dedupe: the set of fields a model was fitted for, and how',
+    // A store whose fields change (a sparse file imported into it) gets a model fitted again.
+    sql: `
+      ALTER TABLE dedupe_models ADD COLUMN fields TEXT;      -- comma-separated attributes present when fitted
+      ALTER TABLE dedupe_models ADD COLUMN fitted_by TEXT;   -- train (dedupe --train) | auto (no model for these fields)
+    `,
+  },
 ];

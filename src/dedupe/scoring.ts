@@ -5,7 +5,7 @@
  * expectation-maximisation over the candidate pairs (no labels needed), and on exact name/city levels
  * u is replaced by that value's frequency: sharing a rare surname is stronger evidence than "martin".
  */
-import { COMPARISONS, MISSING, levelOf, unpack, type Comparison, type TermFrequencyLevel } from './comparison.js';
+import { COMPARISONS, HOUSEHOLD_CAP_BITS, MISSING, identitiesDisagree, levelOf, unpack, type Comparison, type TermFrequencyLevel } from './comparison.js';
 import type { Shares, TermFrequencies } from './frequencies.js';
 import { fill, view, type RecordView, type Records } from './records.js';
 
@@ -23,12 +23,13 @@ const DEFAULT_M: Record<string, number[]> = {
   first_name: [0.86, 0.02, 0.06, 0.03, 0.03],
   last_name: [0.88, 0.02, 0.05, 0.02, 0.03],
   birth_date: [0.9, 0.05, 0.02, 0.03],
-  email: [0.8, 0.03, 0.07, 0.1],
+  email: [0.8, 0.03, 0.03, 0.04, 0.1],
   phone: [0.85, 0.05, 0.1],
   postal_code: [0.85, 0.05, 0.1],
   city: [0.8, 0.1, 0.05, 0.05],
   address: [0.75, 0.12, 0.05, 0.08],
   siret: [0.95, 0.05],
+  civility: [0.98, 0.02],
 };
 
 /**
@@ -40,12 +41,13 @@ const DEFAULT_U: Record<string, number[]> = {
   first_name: [0.01, 0.0001, 0.005, 0.02, 0.9649],
   last_name: [0.005, 0.0001, 0.002, 0.01, 0.9829],
   birth_date: [0.0001, 0.0005, 0.01, 0.9894],
-  email: [0.00001, 0.00001, 0.0001, 0.99988],
+  email: [0.00001, 0.0005, 0.00001, 0.0001, 0.99938],
   phone: [0.00001, 0.0001, 0.99989],
   postal_code: [0.002, 0.01, 0.988],
   city: [0.002, 0.001, 0.002, 0.995],
   address: [0.0001, 0.001, 0.02, 0.9789],
   siret: [0.0001, 0.9999],
+  civility: [0.5, 0.5],
 };
 const U_PRIOR_PAIRS = 2000;
 
@@ -192,6 +194,7 @@ export class Scorer {
   readonly weights: number[][];
   /** Per comparison and level, its term-frequency adjustment if it has one (looked up once, not per pair). */
   private readonly tfLevels: Array<Array<(TermFrequencyLevel & { shares: Shares }) | null>>;
+  private readonly household: boolean[];
 
   constructor(
     readonly model: Model,
@@ -208,22 +211,48 @@ export class Scorer {
       const t = c.tf?.find((x) => x.level === l);
       return shares && t && !level.neutral ? { ...t, shares } : null;
     }));
+    this.household = comparisons.map((c) => c.household === true);
+  }
+
+  /**
+   * Each field's weight for a pair (0 when missing), the household cap applied: explain and the review
+   * file show these, and they add up to `weight(...) - prior`.
+   */
+  fieldWeights(code: number, a: RecordView, b: RecordView): number[] {
+    const out = this.comparisons.map((_, k) => this.rawWeight(k, unpack(code, k), a, b));
+    if (this.comparisons === COMPARISONS && identitiesDisagree(code)) {
+      let shared = 0;
+      for (let k = 0; k < out.length; k++) if (this.household[k] && out[k] > 0) shared += out[k];
+      if (shared > HOUSEHOLD_CAP_BITS) for (let k = 0; k < out.length; k++) if (this.household[k] && out[k] > 0) out[k] *= HOUSEHOLD_CAP_BITS / shared;
+    }
+    return out;
   }
 
   /** The weight of one field at a level, with the term-frequency adjustment on exact agreement. */
-  fieldWeight(k: number, level: number, a: RecordView): { weight: number; tfValueShare?: number } {
+  fieldWeight(k: number, level: number, a: RecordView, b: RecordView = a): { weight: number; tfValueShare?: number } {
     const c = this.comparisons[k];
     if (level === MISSING || c.levels[level].neutral) return { weight: 0 };
-    const share = this.valueShare(k, level, a);
+    const share = this.valueShare(k, level, a, b);
     // Two different people share value v with probability share(v): that is this pair's u.
     if (share !== undefined) return { weight: this.tfWeight(k, level, share), tfValueShare: share };
     return { weight: this.weights[k][level] };
   }
 
-  /** The share of contacts holding a's value, on a tf-adjusted level; undefined elsewhere. */
-  private valueShare(k: number, level: number, a: RecordView): number | undefined {
+  private rawWeight(k: number, level: number, a: RecordView, b: RecordView): number {
+    if (level === MISSING) return 0;
+    // Only tf-adjusted levels need the value; the rest is a table lookup (millions of pairs per run).
+    const share = this.tfLevels[k][level] ? this.valueShare(k, level, a, b) : undefined;
+    return share === undefined ? this.weights[k][level] : this.tfWeight(k, level, share);
+  }
+
+  /** The share of other contacts holding the pair's value, on a tf-adjusted level; undefined elsewhere. */
+  private valueShare(k: number, level: number, a: RecordView, b: RecordView): number | undefined {
     const t = this.tfLevels[k][level];
     if (!t) return undefined;
+    if (t.column === 'phones') {
+      const shared = a.phones?.find((p) => b.phones?.includes(p));
+      return shared === undefined ? undefined : t.shares.get(shared);
+    }
     const value = a[t.column];
     return value === null ? undefined : t.shares.get(t.key ? t.key(value) : value);
   }
@@ -232,15 +261,10 @@ export class Scorer {
     return Math.log2(this.model.m[this.comparisons[k].name][level] / Math.max(share, 1 / (this.contacts * 10)));
   }
 
-  weight(code: number, a: RecordView): number {
+  weight(code: number, a: RecordView, b: RecordView): number {
+    if (this.comparisons === COMPARISONS && identitiesDisagree(code)) return this.fieldWeights(code, a, b).reduce((s, w) => s + w, this.prior);
     let w = this.prior;
-    for (let k = 0; k < this.comparisons.length; k++) {
-      const level = unpack(code, k);
-      // Only tf-adjusted levels need the value; the rest is a table lookup (millions of pairs per run).
-      if (level === MISSING) continue;
-      const share = this.tfLevels[k][level] ? this.valueShare(k, level, a) : undefined;
-      w += share === undefined ? this.weights[k][level] : this.tfWeight(k, level, share);
-    }
+    for (let k = 0; k < this.comparisons.length; k++) w += this.rawWeight(k, unpack(code, k), a, b);
     return w;
   }
 }

@@ -4,10 +4,11 @@
  * the match share of all candidate pairs with the new m. The model is stored for later runs.
  */
 import type { Db } from '../store/db.js';
-import { BLOCKING_RULES, block, type BlockingRule } from './blocking.js';
+import { BLOCK_KEYS, type Attribute } from './block-keys.js';
+import { BLOCKING_RULES, block, countPairs, type BlockingRule } from './blocking.js';
 import { COMPARISONS, compareLevels } from './comparison.js';
 import { saveModel } from './model-store.js';
-import { view, type Records } from './records.js';
+import { fill, view, type Records } from './records.js';
 import { estimateMatchesPerContact, trainEm, type Model, type PatternCounts } from './scoring.js';
 
 export interface TrainingRule {
@@ -27,7 +28,13 @@ export const TRAINING_RULES: readonly TrainingRule[] = [
   { rule: 'same phone', excludes: ['phone'] },
 ];
 
+/** Why a model was fitted on this run. */
+export type FitReason = 'asked (--train)' | 'no model yet' | 'the fields changed';
+
 export interface TrainingReport {
+  reason?: FitReason;
+  /** The store's attributes the model was fitted for. */
+  fields?: string;
   modelId: number;
   model: Model;
   rules: Array<{ rule: string; pairs: number; iterations: number; matchShare: number }>;
@@ -35,21 +42,57 @@ export interface TrainingReport {
   matchShare: number;
 }
 
+/** EM needs the mix of levels, not every pair: a rule's pairs beyond this are sampled evenly. */
+const EM_PAIRS = 100_000;
+
 function patternsOf(records: Records, rule: BlockingRule, maxBlock: number): { patterns: PatternCounts; pairs: number } {
   const patterns: PatternCounts = new Map();
+  const stride = Math.max(1, Math.ceil(countPairs(records, rule, maxBlock) / EM_PAIRS));
+  let seen = 0;
+  const a = view(records, 0);
+  const b = view(records, 0);
   const { pairs } = block(records, { maxBlock, rules: [rule] }, (i, j) => {
-    const code = compareLevels(view(records, i), view(records, j));
+    if (seen++ % stride !== 0) return;
+    const code = compareLevels(fill(a, records, i), fill(b, records, j));
     patterns.set(code, (patterns.get(code) ?? 0) + 1);
   });
   return { patterns, pairs };
 }
 
-export function train(db: Db, records: Records, start: Model, candidates: PatternCounts, maxBlock: number): TrainingReport {
+/** The comparisons a blocking key's pairs agree on by construction (a postcode block agrees on the city too). */
+const EXCLUDED_BY: Record<Attribute, string[]> = {
+  first_name: ['first_name'], last_name: ['last_name'], birth_date: ['birth_date'], email: ['email'], phone: ['phone'],
+  postal_code: ['postal_code', 'city'], city: ['city'], address: ['address'], siret: ['siret'],
+};
+
+/**
+ * Training rules taken from the rules blocking chose for this store (a file without postcodes or phones
+ * has no use for the fixed ones): every chosen rule but those on email (see TRAINING_RULES) and swapped
+ * names, each leaving out the comparisons its keys decide.
+ */
+export function trainingRulesFrom(chosen: readonly BlockingRule[]): Array<{ rule: BlockingRule; excludes: string[] }> {
+  return chosen
+    .filter((r) => !r.swapWith && !r.fields.some((f) => BLOCK_KEYS[f].attribute === 'email'))
+    .map((rule) => ({ rule, excludes: [...new Set(rule.fields.flatMap((f) => EXCLUDED_BY[BLOCK_KEYS[f].attribute]))] }));
+}
+
+export interface TrainOptions {
+  /** The rules to run EM on (default: TRAINING_RULES). */
+  rules?: Array<{ rule: BlockingRule; excludes: string[] }>;
+  /** The store's set of fields, recorded with the model. */
+  fields?: string;
+  fittedBy?: 'train' | 'auto';
+}
+
+export function train(db: Db, records: Records, start: Model, candidates: PatternCounts, maxBlock: number, options: TrainOptions = {}): TrainingReport {
   const estimates = new Map<string, number[][]>();
   const rules: TrainingReport['rules'] = [];
-  for (const t of TRAINING_RULES) {
+  const fixed = TRAINING_RULES.flatMap((t) => {
     const rule = BLOCKING_RULES.find((r) => r.name === t.rule);
-    if (!rule) continue;
+    return rule ? [{ rule, excludes: t.excludes }] : [];
+  });
+  for (const { rule, excludes } of options.rules ?? fixed) {
+    const t = { rule: rule.name, excludes };
     const { patterns, pairs } = patternsOf(records, rule, maxBlock);
     if (pairs === 0) continue;
     const em = trainEm(patterns, start, new Set(t.excludes));
@@ -66,6 +109,6 @@ export function train(db: Db, records: Records, start: Model, candidates: Patter
   const candidatePairs = [...candidates.values()].reduce((s, n) => s + n, 0);
   model.matchesPerContact = estimateMatchesPerContact(candidates, model, records.size);
   const matchShare = candidatePairs > 0 ? (model.matchesPerContact * records.size) / candidatePairs : 0;
-  const modelId = db.transaction(() => saveModel(db, model, records.size, candidatePairs))();
+  const modelId = db.transaction(() => saveModel(db, model, records.size, candidatePairs, options.fields ?? null, options.fittedBy ?? 'train'))();
   return { modelId, model, rules, matchShare };
 }

@@ -18,7 +18,7 @@ import type { OutValue } from './format.js';
 import { COLUMNS } from './columns.js';
 
 /** Kinds whose cells the line test below knows. */
-const LINE_KINDS: ReadonlySet<ValueKind> = new Set(['text', 'e164', 'number', 'id']);
+const LINE_KINDS: ReadonlySet<ValueKind> = new Set(['text', 'email', 'e164', 'code', 'number', 'id']);
 
 /** The base keys of the output columns, when SQLite can put the CSV line together; null otherwise. */
 export function csvLineKeys(outputs: OutputColumn[], baseKeys: string[]): string[] | null {
@@ -65,6 +65,9 @@ export class CsvLines {
       // An integer of at most 15 digits is written the same by both; longer digit runs take the values.
       number: `(?:-?\\d{1,15}|(?!-?\\d{16})${text})`,
       id: `(?:[\\w-]+|${text})`,
+      // The identifier shapes of format.ts (ASCII codes here: others are checked cell by cell).
+      email: `(?:[^${d}\\s"'()=|!,;<>\\\\[\\]:@]+@[^${d}\\s"'()=|!,;<>\\\\[\\]:@]+|${text})`,
+      code: `(?:[A-Za-z0-9+\\-][A-Za-z0-9 ._/+#\\-]*|${text})`,
     };
     this.plain = new RegExp(`^${kinds.map((k) => cell[k]!).join(delimiter.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))}$`);
     this.cells = kinds.map((kind) => csvCell(kind, delimiter));

@@ -22,16 +22,31 @@ export function neutralise(text: string): string {
 const NUMBER_RE = /^-?\d+(?:\.\d+)?$/;
 const DATE_RE = /^\d{1,4}[-/]\d{1,2}(?:[-/]\d{1,4})?(?: \d{2}:\d{2}(?::\d{2})?)?$/;
 const ID_RE = /^[\w-]+$/;
+/**
+ * Identifier shapes written byte-exact in CSV even when they start with + - or @: none can hold what a
+ * formula needs to do harm (a function call's parentheses, a quote, `|` of DDE, `!` of a reference to
+ * another file, `=`), so a spreadsheet reads at worst an arithmetic value, never runs anything.
+ */
+const EMAIL_RE = /^[^\s"'()=|!,;<>\\[\]:@]+@[^\s"'()=|!,;<>\\[\]:@]+$/;
+const PHONE_RE = /^\+?[0-9][0-9 .\-()/]*$/;
+const CODE_RE = /^[\p{L}\p{N}+-][\p{L}\p{N} ._/+#-]*$/u;
 
 /**
- * The cell as a spreadsheet should get it. A typed kind is trusted only when the value really has that
- * shape (a birth date the import could not parse is stored as the raw text, and is treated as text).
+ * The cell as a CSV meant for a spreadsheet should hold it. A typed kind is trusted only when the value
+ * really has that shape (a birth date the import could not parse is stored as the raw text, and is
+ * treated as text); an identifier of its shape is written byte-exact.
  */
 export function spreadsheetCell(kind: ValueKind, value: OutValue): OutValue {
   if (value === null || typeof value === 'number') return value;
   switch (kind) {
     case 'e164':
-      if (isE164(value)) return value;
+      if (isE164(value) || PHONE_RE.test(value)) return value;
+      break;
+    case 'email':
+      if (EMAIL_RE.test(value)) return value;
+      break;
+    case 'code':
+      if (CODE_RE.test(value)) return value;
       break;
     case 'number':
       if (NUMBER_RE.test(value)) return value;
@@ -48,6 +63,19 @@ export function spreadsheetCell(kind: ValueKind, value: OutValue): OutValue {
   return neutralise(value);
 }
 
+/**
+ * The cell as an XLSX sheet holds it: a string is a string cell (inline text, never a formula), written
+ * as it is, never prefixed; a number column holds numbers. XML 1.0 cannot carry most control
+ * characters (a NUL would make the workbook unreadable): they are dropped.
+ */
+export function xlsxCell(kind: ValueKind, value: OutValue): OutValue | { richText: { text: string }[] } {
+  if (value === null || typeof value === 'number') return value;
+  if (kind === 'number' && NUMBER_RE.test(value)) return Number(value);
+  return { richText: [{ text: value.replace(XML_INVALID, '') }] };
+}
+
+const XML_INVALID = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g;
+
 /** 'yyyy-mm-dd[ hh:mm:ss]' to the tool's date format; anything else (raw text) unchanged. */
 export function formatDate(value: OutValue, format: DateFormat): OutValue {
   if (typeof value !== 'string') return value;
@@ -56,6 +84,18 @@ export function formatDate(value: OutValue, format: DateFormat): OutValue {
   if (format === 'dmy') return `${m[3]}-${m[2]}-${m[1]}`;
   if (format === 'mdy') return `${m[2]}/${m[3]}/${m[1]}`;
   return `${m[1]}-${m[2]}-${m[3]}`;
+}
+
+/** A stored time (custkit writes UTC: 'yyyy-mm-dd hh:mm:ss', or ISO with Z) as 'yyyy-mm-dd hh:mm:ss'; a plain day at midnight. */
+function utcTimestamp(value: OutValue): string | null {
+  if (typeof value !== 'string') return null;
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(:\d{2})?(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(value.trim());
+  if (!m) return null;
+  if (m[4] && m[4] !== 'Z') {
+    const date = new Date(value.trim().replace(' ', 'T'));
+    return Number.isNaN(date.getTime()) ? null : date.toISOString().slice(0, 19).replace('T', ' ');
+  }
+  return `${m[1]} ${m[2] ?? '00:00'}${m[3] ?? ':00'}`;
 }
 
 function tagsList(value: OutValue): string[] {
@@ -73,6 +113,8 @@ export function transformKind(transform: Transform, sourceKind: ValueKind): Valu
   switch (transform) {
     case 'date':
     case 'birthday-mmdd':
+    case 'iso-timestamp':
+    case 'mailchimp-time':
       return 'date';
     case 'value':
       return sourceKind === 'tags' ? 'text' : sourceKind;
@@ -106,17 +148,33 @@ export function applyTransform(transform: Transform, values: OutValue[], dateFor
       return tags.length ? tags.join(',') : null;
     }
     case 'mailchimp-address': {
-      // Mailchimp's combined Address field: parts separated by two spaces, no commas, country as ISO code.
-      const [line1, line2, city, postal, country] = values.map((v) => (v == null ? '' : String(v).replace(/,/g, ' ').replace(/\s+/g, ' ').trim()));
+      // Mailchimp's combined Address field: street, line 2, city, state, zip, country, separated by two
+      // spaces, no commas, country as ISO code (GB, not UK).
+      const [line1, line2, city, region, postal, country] = values.map((v) => (v == null ? '' : String(v).replace(/,/g, ' ').replace(/\s+/g, ' ').trim()));
       if (!line1 || !city) return null;
-      return [line1, line2, city, postal, country].filter((p) => p !== '').join('  ');
+      return [line1, line2, city, region, postal, country === 'UK' ? 'GB' : country].filter((p) => p !== '').join('  ');
     }
     case 'klaviyo-consent': {
+      // Klaviyo's consent statuses.
       const status = values[0];
-      if (status === 'granted') return 'Subscribe';
-      if (status === 'withdrawn') return 'Unsubscribed';
-      return 'Never subscribed';
+      if (status === 'granted') return 'SUBSCRIBED';
+      if (status === 'withdrawn') return 'UNSUBSCRIBED';
+      return 'NEVER_SUBSCRIBED';
     }
+    case 'iso-timestamp': {
+      // ISO 8601 with its time zone: custkit records times in UTC.
+      const at = utcTimestamp(values[0] ?? null);
+      return at === null ? null : `${at.replace(' ', 'T')}Z`;
+    }
+    case 'mailchimp-time':
+      // Mailchimp's OPTIN_TIME: YYYY-MM-DD HH:MM:SS.
+      return utcTimestamp(values[0] ?? null);
+    case 'hubspot-marketable':
+      // HubSpot's "Marketing contact status" property is a boolean.
+      return values[0] === 'granted' ? 'true' : 'false';
+    case 'hubspot-legal-basis':
+      // One of the property's options; a person who did not consent gets none (HubSpot's own value is not ours to guess).
+      return values[0] === 'granted' ? 'Freely given consent from contact' : null;
     case 'uppercase':
       return typeof values[0] === 'string' ? values[0].toUpperCase() : values[0] ?? null;
     default:

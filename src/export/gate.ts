@@ -23,6 +23,16 @@ import { ASK, GRANTED } from './consents.js';
 import { emailHash, sha256Hex } from './digests.js';
 import { ROW_ID, ROW_KEY, ROW_PERSON, type GateSpec } from './select.js';
 
+/** What the channel rules make of a selected row (gate.decide): the funnel's steps, by index. */
+export const KEPT = 0;
+export const NO_ADDRESS = 1;
+export const NO_CONSENT = 2;
+export const SUPPRESSED = 3;
+export const SAME_ADDRESS = 4;
+export type Reason = typeof KEPT | typeof NO_ADDRESS | typeof NO_CONSENT | typeof SUPPRESSED | typeof SAME_ADDRESS;
+/** One count per reason. */
+export type ReasonCounts = [number, number, number, number, number];
+
 /** Suppression lists up to this size are held in memory (~100 bytes a hash); longer ones are probed by index. */
 const IN_MEMORY_SUPPRESSIONS = 250_000;
 
@@ -170,8 +180,14 @@ export class ChannelGate {
     return this.rival.get(id, ...this.spec.rivalParams) !== undefined;
   }
 
-  /** Whether a candidate row leaves. */
-  keep(row: unknown[]): boolean {
+  /**
+   * What becomes of a selected row: KEPT, or the first rule it fails, in the funnel's order (no
+   * address, no consent, suppressed, another record holds the address). Each rule is read only when
+   * the ones before it passed, so a row is counted once, at the step that removed it.
+   */
+  decide(row: unknown[]): Reason {
+    const key = row[ROW_KEY];
+    if (key === null || key === '') return NO_ADDRESS;
     const id = row[ROW_ID] as number;
     if (this.decided < this.bulkFrom) this.decided++;
     // Read while the statement streams: the same snapshot of the store as its rows. An unexpected
@@ -179,22 +195,31 @@ export class ChannelGate {
     else if (!this.bulk) this.bulk = readBulk(this.db, this.spec) ?? 'exact';
     const bulk = this.bulk;
     // A contact added after the bulk read (not in it) is decided exactly.
-    if (!bulk || bulk === 'exact' || id >= bulk.groupOf.length) return !this.suppressions.suppressed(row) && this.consentGranted(id) && !this.outranked(id);
+    if (!bulk || bulk === 'exact' || id >= bulk.groupOf.length) {
+      if (!this.consentGranted(id)) return NO_CONSENT;
+      if (this.suppressions.suppressed(row)) return SUPPRESSED;
+      return this.outranked(id) ? SAME_ADDRESS : KEPT;
+    }
     const group = bulk.groupOf[id]!;
     if (group !== 0) {
-      if (this.suppressions.suppressed(row)) return false;
       if (bulk.groupConsent) {
         const choice = bulk.groupConsent[group - 1]!;
-        if (choice === ASK ? !this.consentGranted(id) : choice !== GRANTED) return false;
+        if (choice === ASK ? !this.consentGranted(id) : choice !== GRANTED) return NO_CONSENT;
       }
-      return !this.outranked(id);
+      if (this.suppressions.suppressed(row)) return SUPPRESSED;
+      return this.outranked(id) ? SAME_ADDRESS : KEPT;
     }
     // One record holds the address: no rival, and the person's consent is the record's own (checked
     // first: a withdrawn address needs no hashing).
     if (bulk.states) {
       const state = bulk.states[id]!;
-      if (state === ASK ? !this.consentGranted(id) : state !== GRANTED) return false;
+      if (state === ASK ? !this.consentGranted(id) : state !== GRANTED) return NO_CONSENT;
     }
-    return !this.suppressions.suppressed(row);
+    return this.suppressions.suppressed(row) ? SUPPRESSED : KEPT;
+  }
+
+  /** Whether a selected row leaves. */
+  keep(row: unknown[]): boolean {
+    return this.decide(row) === KEPT;
   }
 }

@@ -64,6 +64,7 @@ export function csvCell(kind: ValueKind, delimiter: string): (value: OutValue) =
 /** The text of one row in a text format (CSV, JSON, JSON Lines), line end included. */
 export class RowText {
   private readonly cells: ((value: OutValue) => string)[];
+  private readonly byKind = new Map<ValueKind, (value: OutValue) => string>();
 
   constructor(
     private readonly format: Exclude<Format, 'xlsx'>,
@@ -71,21 +72,31 @@ export class RowText {
     kinds: ValueKind[],
     private readonly delimiter: string,
   ) {
-    this.cells = kinds.map((kind) => csvCell(kind, delimiter));
+    this.cells = kinds.map((kind) => this.cellOf(kind));
   }
 
-  /** The header line (CSV), or the opening of the array (JSON). */
+  private cellOf(kind: ValueKind): (value: OutValue) => string {
+    let cell = this.byKind.get(kind);
+    if (!cell) this.byKind.set(kind, (cell = csvCell(kind, this.delimiter)));
+    return cell;
+  }
+
+  /** The header line (CSV: headers are free text, a file's own headers too), or the opening of the array (JSON). */
   head(): string {
-    if (this.format === 'csv') return `${this.headers.map((h) => csvQuote(h, this.delimiter)).join(this.delimiter)}\r\n`;
+    if (this.format === 'csv') return `${this.headers.map((h) => this.cellOf('text')(h)).join(this.delimiter)}\r\n`;
     return this.format === 'json' ? '[' : '';
   }
 
-  /** `first`: the first row of its file (a JSON row after another is preceded by a comma). */
-  row(values: OutValue[], first: boolean): string {
+  /**
+   * `first`: the first row of its file (a JSON row after another is preceded by a comma). `kinds`: this
+   * row's own value kinds, when a column's kind changes from row to row (an issue list's values).
+   */
+  row(values: OutValue[], first: boolean, kinds?: ValueKind[]): string {
     if (this.format === 'csv') {
-      const cells = this.cells;
+      const cells = kinds ? kinds.map((k) => this.cellOf(k)) : this.cells;
       let line = cells[0]!(values[0] ?? null);
-      for (let i = 1; i < values.length; i++) line += this.delimiter + cells[i]!(values[i] ?? null);
+      // A row may hold more cells than the header (a rejected row kept whole): those are free text.
+      for (let i = 1; i < values.length; i++) line += this.delimiter + (cells[i] ?? this.cellOf('text'))(values[i] ?? null);
       return `${line}\r\n`;
     }
     const record: Record<string, OutValue> = {};

@@ -19,7 +19,7 @@ import { Worker } from 'node:worker_threads';
 import type { Db } from '../store/db.js';
 import type { BulkRules, SharedAddresses } from './bulk.js';
 import type { DateFormat, ValueKind } from './columns.js';
-import type { GateTuning } from './gate.js';
+import { KEPT, type GateTuning, type ReasonCounts } from './gate.js';
 import type { Format, OutputColumn } from './lines.js';
 import type { GateSpec } from './select.js';
 import type { ExportSink } from './writers.js';
@@ -62,6 +62,8 @@ export interface WorkerSetup {
   kinds: ValueKind[];
   delimiter: string;
   encoding: 'utf8' | 'cp1252';
+  /** A --limit is set: send each row's reason. */
+  limited: boolean;
 }
 
 export interface Prepared {
@@ -80,6 +82,10 @@ export interface RowsMessage {
   type: 'rows';
   index: number;
   rows: number;
+  /** What the channel rules made of the range's rows (gate.ts reasons). */
+  counts: ReasonCounts;
+  /** With a --limit: each examined row's reason, in order (to count up to the row the limit stops at). */
+  reasons?: Uint8Array;
   unencodable: number;
   buffer: ArrayBuffer;
   /** Where each row ends in `buffer` (to stop at --limit within a range). */
@@ -257,7 +263,7 @@ export class ExportWorkers {
    * Windows-1252 range cannot be cut: its count of unencodable characters is the whole range's).
    * Returns the number of rows.
    */
-  async run(sink: ExportSink, bounds: { min: number; max: number }, width: number, limit?: number, onProgress?: (rows: number) => void): Promise<number> {
+  async run(sink: ExportSink, bounds: { min: number; max: number }, width: number, counts: ReasonCounts, limit?: number, onProgress?: (rows: number) => void): Promise<number> {
     const ranges = Math.floor((bounds.max - bounds.min) / width) + 1;
     // At most `window` ranges are out: handed out, or answered and waiting for the ones before them.
     const window = this.slots.length * (QUEUED + 1);
@@ -294,7 +300,17 @@ export class ExportWorkers {
       // Every range is in, or the limit is reached: nothing more to read.
       if (written === ranges - 1 || rows + take === limit) void this.close();
       const bytes = Buffer.from(done.buffer, 0, take === done.rows ? done.buffer.byteLength : take === 0 ? 0 : done.ends[take - 1]);
-      await sink.writeEncodedRows(bytes, take, done.unencodable);
+      if (take === done.rows) for (let r = 0; r < counts.length; r++) counts[r]! += done.counts[r]!;
+      else {
+        // Cut by the limit: what was examined up to its last row, as one thread would have.
+        let kept = 0;
+        for (const reason of done.reasons!) {
+          if (kept === take) break;
+          counts[reason]!++;
+          if (reason === KEPT) kept++;
+        }
+      }
+      await sink.writeEncodedRows(bytes, take, done.unencodable, done.ends);
       if (onProgress && Math.floor(rows / 10_000) !== Math.floor((rows + take) / 10_000)) onProgress(rows + take);
       rows += take;
       written++;

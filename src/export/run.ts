@@ -11,7 +11,8 @@ import { csvLineKeys } from './csv-lines.js';
 import { transformKind } from './format.js';
 import { rowValues, type OutputColumn } from './lines.js';
 import { nowIso, osUser } from './keys.js';
-import { ChannelGate, type GateTuning } from './gate.js';
+import { ChannelGate, KEPT, NO_ADDRESS, NO_CONSENT, SAME_ADDRESS, SUPPRESSED, type GateTuning, type ReasonCounts } from './gate.js';
+import type { Funnel } from './funnel.js';
 import { defaultWorkers, ExportWorkers, RANGE_KEYS, tasksOf, type ParallelTuning, type WorkerSetup } from './parallel.js';
 import { buildQuery, driveBounds, registerFunctions, resolveRun, SelectionError, type BuiltQuery, type Selection } from './select.js';
 import { pickSeeds, type SeedRow } from './seeds.js';
@@ -32,6 +33,10 @@ export interface ExportRequest {
   withSeeds?: number;
   /** Overrides the preset's rows-per-file limit (header included), e.g. to test splitting. */
   maxRowsPerFile?: number;
+  /** Overrides the preset's bytes-per-file limit (a paid plan's larger one, or a smaller one to test). */
+  maxBytesPerFile?: number;
+  /** The preset's header language, for tools that name attributes in the account's language (Brevo). */
+  lang?: 'en' | 'fr';
   onProgress?: (rows: number) => void;
   /** Where the channel rules switch strategy (tests only: every setting gives the same rows). */
   tuning?: GateTuning;
@@ -49,6 +54,12 @@ export interface ExportResult {
   unencodable: number;
   /** Worker threads that read the rows (0: this thread did). */
   workers: number;
+  /** Why the list holds these rows: the selection and each channel rule's count. */
+  funnel: Funnel;
+  /** XLSX files larger than the tool takes (they cannot be split by bytes as they are written). */
+  oversized: string[];
+  /** The bytes-per-file limit the files were held to (null: none). */
+  maxBytesPerFile: number | null;
 }
 
 interface Plan {
@@ -63,7 +74,7 @@ function planColumns(request: ExportRequest, runId: number | null): Plan {
   if (request.preset) {
     const preset = PRESETS[request.preset];
     if (!preset) throw new SelectionError(`--preset ${request.preset}: unknown preset (presets: ${Object.keys(PRESETS).join(', ')})`);
-    for (const c of presetColumns(preset, request.selection.channel, runId !== null)) specs.push({ header: c.header, from: c.from, transform: c.transform ?? 'value' });
+    for (const c of presetColumns(preset, request.selection.channel, runId !== null, request.lang)) specs.push({ header: c.header, from: c.from, transform: c.transform ?? 'value' });
   } else {
     const keys = request.columns ?? DEFAULT_COLUMNS.filter((k) => runId !== null || !COLUMNS[k]!.scores);
     for (const key of keys) {
@@ -106,8 +117,11 @@ function seedBase(seed: SeedRow, baseKeys: string[], positions: number[], neighb
   return row;
 }
 
-/** The rows that leave, in order: the statement's candidates through the channel rules, up to --limit. */
-function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tuning: GateTuning | undefined): Generator<unknown[], void, undefined> {
+/**
+ * The rows that leave, in order: the statement's selected rows through the channel rules, up to
+ * --limit. `counts` gets what the rules made of each row examined (the funnel).
+ */
+function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tuning: GateTuning | undefined, counts: ReasonCounts): Generator<unknown[], void, undefined> {
   const statement = db.prepare(query.sql).raw(true);
   const rows = statement.iterate(...query.params) as IterableIterator<unknown[]>;
   if (!query.gate) {
@@ -121,10 +135,46 @@ function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tun
   let n = 0;
   for (const row of rows) {
     gate ??= new ChannelGate(db, query.gate, tuning);
-    if (!gate.keep(row)) continue;
+    const reason = gate.decide(row);
+    counts[reason]++;
+    if (reason !== KEPT) continue;
     yield row;
     if (++n === limit) return; // leaving the loop closes the statement
   }
+}
+
+/** The funnel, once the rows are written: from the rules' counts, or (post) from one statement. */
+function funnelOf(db: Db, request: ExportRequest, query: BuiltQuery, counts: ReasonCounts, rows: number, seeds: number): Funnel {
+  const selection = request.selection;
+  const consent = selection.includeUnconsented ? null : 0;
+  if (!query.gate) {
+    const f = db.prepare(query.funnelSql!).get(...query.selectedParams) as { selected: number; reachable: number; consenting: number; unsuppressed: number; addresses: number };
+    return {
+      channel: selection.channel,
+      selected: f.selected,
+      noAddress: f.selected - f.reachable,
+      noConsent: consent === null ? null : f.reachable - f.consenting,
+      suppressed: f.consenting - f.unsuppressed,
+      sameAddress: f.unsuppressed - f.addresses,
+      overLimit: Math.max(0, f.addresses - rows),
+      written: rows,
+      seeds,
+    };
+  }
+  const examined = counts.reduce((a, b) => a + b, 0);
+  // --limit stopped the rows early: the rest of the selection was not examined.
+  const selected = selection.limit !== undefined && rows === selection.limit ? (db.prepare(query.selectedSql).pluck().get(...query.selectedParams) as number) : examined;
+  return {
+    channel: selection.channel,
+    selected,
+    noAddress: counts[NO_ADDRESS],
+    noConsent: consent === null ? null : counts[NO_CONSENT],
+    suppressed: counts[SUPPRESSED],
+    sameAddress: counts[SAME_ADDRESS],
+    overLimit: selected - examined,
+    written: rows,
+    seeds,
+  };
 }
 
 /** Below this many drive keys (contacts, or scores), an export stays on one thread. */
@@ -179,6 +229,7 @@ function startWorkers(db: Db, request: ExportRequest, plan: Plan, dateFormat: Da
     kinds,
     delimiter,
     encoding,
+    limited: limit !== undefined,
   }));
   const workers = ExportWorkers.start(setups);
   return workers ? { workers, bounds, width: tuning.rangeKeys ?? RANGE_KEYS } : null;
@@ -201,6 +252,13 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   if (encoding === 'cp1252' && request.bom) throw new SelectionError('--bom marks UTF-8: it cannot be used with --encoding cp1252');
   const withSeeds = request.withSeeds ?? 0;
   if (withSeeds > 0 && request.selection.channel !== 'email') throw new SelectionError('seeds are email addresses: --with-seeds needs --channel email');
+  const tool = request.preset ? PRESETS[request.preset] : undefined;
+  if (tool && !(tool.formats as readonly string[]).includes(format)) {
+    throw new SelectionError(`--format ${format}: ${tool.tool} imports ${tool.formats.map((f) => f.toUpperCase()).join(' or ')} files only (${tool.doc}); write --out FILE.${tool.formats[0]}`);
+  }
+  if (request.lang && request.lang !== 'en' && !tool?.langs?.includes(request.lang)) {
+    throw new SelectionError(`--lang ${request.lang}: ${tool ? `${tool.tool}'s headers have one language` : 'headers in another language need a preset that has them (brevo)'}`);
+  }
 
   const runId = resolveRun(db, request.selection.run);
   const plan = planColumns(request, runId);
@@ -208,6 +266,8 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   const query = buildQuery(db, request.selection, plan.baseKeys);
   const dateFormat = request.dateFormat ?? preset?.dateFormat ?? 'iso';
   const maxRows = request.maxRowsPerFile ?? preset?.maxRowsPerFile;
+  // Bytes are counted as written for text formats; an XLSX file is compressed (checked once written).
+  const maxBytes = format === 'csv' ? (request.maxBytesPerFile ?? preset?.maxBytesPerFile) : undefined;
   const delimiter = request.delimiter ?? preset?.delimiter ?? ',';
   checkOutputPath(request.out);
   const seeds: SeedRow[] = withSeeds > 0 ? pickSeeds(db, withSeeds) : [];
@@ -231,7 +291,7 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   if (withSeeds > 0) {
     const count = buildQuery(db, request.selection, plan.baseKeys, 'count');
     let total = 0;
-    for (const _ of selectedRows(db, count, request.selection.limit, request.tuning)) total++;
+    for (const _ of selectedRows(db, count, request.selection.limit, request.tuning, [0, 0, 0, 0, 0])) total++;
     slots = seedSlots(total, seeds.length);
   }
 
@@ -244,19 +304,21 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     bom: request.bom ?? false,
     // In parallel, the rows cannot reach the limit (startWorkers checked).
     maxRowsPerFile: maxRows !== undefined && !parallel ? maxRows - 1 : undefined,
+    maxBytesPerFile: maxBytes,
   });
   const toValues = rowValues(plan.outputs, query.positions, dateFormat);
 
   let rows = 0;
+  const counts: ReasonCounts = [0, 0, 0, 0, 0];
   let position = 0; // 0-based output row, seeds included
   let nextSlot = 0;
   const seedPositions: { seed: SeedRow; position: number }[] = [];
   let files: FileResult[];
   try {
-    if (parallel) rows = await parallel.workers.run(sink, parallel.bounds, parallel.width, request.selection.limit, request.onProgress);
+    if (parallel) rows = await parallel.workers.run(sink, parallel.bounds, parallel.width, counts, request.selection.limit, request.onProgress);
     else {
       let last: unknown[] | null = null;
-      for (const row of selectedRows(db, query, request.selection.limit, request.tuning)) {
+      for (const row of selectedRows(db, query, request.selection.limit, request.tuning, counts)) {
         while (nextSlot < slots.length && slots[nextSlot] === position) {
           const seed = seeds[nextSlot]!;
           await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, query.positions, row)));
@@ -300,7 +362,7 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
         selection.includeUnconsented ? 1 : 0,
         JSON.stringify({ segments: selection.segments, run: runId, tags: selection.tags, where: selection.where ?? null, status: selection.status, limit: selection.limit ?? null }),
         format,
-        JSON.stringify({ preset: request.preset ?? null, columns: plan.headers, delimiter: format === 'csv' ? delimiter : null, encoding, bom: request.bom ?? false, dateFormat, withSeeds, includeUnconsented: selection.includeUnconsented }),
+        JSON.stringify({ preset: request.preset ?? null, lang: request.lang ?? null, columns: plan.headers, delimiter: format === 'csv' ? delimiter : null, encoding, bom: request.bom ?? false, dateFormat, withSeeds, includeUnconsented: selection.includeUnconsented }),
         request.out === '-' ? '-' : path.resolve(request.out),
         rows,
         seedPositions.length,
@@ -313,5 +375,8 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     recordAudit(db, { action: 'export', counts: { rows, seeds: seedPositions.length }, details: { export_id: id, channel: selection.channel } });
     return id;
   })();
-  return { exportId, rows, seeds: seedPositions.length, files, validated, runId, unencodable: sink.unencodable, workers: parallel?.workers.size ?? 0 };
+  const funnel = funnelOf(db, request, query, counts, rows, seedPositions.length);
+  const xlsxLimit = format === 'xlsx' ? (request.maxBytesPerFile ?? preset?.maxBytesPerFile) : undefined;
+  const oversized = xlsxLimit === undefined ? [] : files.filter((f) => f.bytes > xlsxLimit).map((f) => f.path);
+  return { exportId, rows, seeds: seedPositions.length, files, validated, runId, unencodable: sink.unencodable, workers: parallel?.workers.size ?? 0, funnel, oversized, maxBytesPerFile: xlsxLimit ?? maxBytes ?? null };
 }

@@ -128,13 +128,15 @@ function candidateFor(alias: string, scoresAlias: string, parts: {
   filter: CompiledFilter | null;
   suppressPerson: boolean;
   seeds: boolean;
+  /** False: the address rule is left out (the export's own rows, so that the funnel can count them). */
+  reachable?: boolean;
 }): Condition {
   const { selection, rule, runId, segmentNames, filter } = parts;
   const a = (sql: string): string => sql.replace(/\bc\./g, `${alias}.`).replace(/\bs\./g, `${scoresAlias}.`);
   const where: string[] = [];
   const params: unknown[] = [];
   where.push(selection.status === 'all' ? "c.status IN ('active', 'inactive')" : selection.status === 'inactive' ? "c.status = 'inactive'" : "c.status = 'active'");
-  where.push(rule.reachable);
+  if (parts.reachable !== false) where.push(rule.reachable);
   if (segmentNames.length) {
     const marks = segmentNames.map(() => '?').join(', ');
     // The main record's scores row is already joined (the statement is driven by the run's scores); a
@@ -157,13 +159,14 @@ function candidateFor(alias: string, scoresAlias: string, parts: {
   }
   // Every identifier of the person when they were erased or are on an opposition list (left out when
   // there is none). The channel's own address is checked by gate.ts; post has no address-level key.
-  if (parts.suppressPerson) {
-    where.push(`NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.kind IN ('erased', 'opposition') AND x.hash IN (ck_email_hash(c.email_norm), ck_sha256(c.sms_e164), ck_sha256(c.phone_e164), ck_sha256(c.mobile_e164)))`);
-  }
+  if (parts.suppressPerson) where.push(`NOT ${PERSON_SUPPRESSED}`);
   // A trap address registered as a seed never leaves as an ordinary row, even if it was imported.
   if (parts.seeds) where.push('(c.email_norm IS NULL OR c.email_norm NOT IN (SELECT email FROM seeds))');
   return { sql: a(where.join('\n      AND ')), params };
 }
+
+/** The person is erased or on an opposition list: any of their identifiers is suppressed under those kinds. */
+const PERSON_SUPPRESSED = `EXISTS (SELECT 1 FROM suppressions x WHERE x.kind IN ('erased', 'opposition') AND x.hash IN (ck_email_hash(c.email_norm), ck_sha256(c.sms_e164), ck_sha256(c.phone_e164), ck_sha256(c.mobile_e164)))`;
 
 /** The person's current choice for the channel (latest row by recorded_at, id) must be "granted". */
 function consentCondition(rule: ChannelRule, channel: string, id: string, addr: string): string {
@@ -212,6 +215,14 @@ export interface BuiltQuery {
   driveKey: DriveKey;
   /** With `csvLine`: where a row holds its drive key (the line comes after it, last). */
   driveColumn?: number;
+  /**
+   * How many records the selection holds, before any channel rule (one count, then `selectedParams`):
+   * read when --limit stopped the rows early, to tell how many were not examined.
+   */
+  selectedSql: string;
+  selectedParams: unknown[];
+  /** Post: the funnel's counts in one statement (selected, reachable, consenting, unsuppressed, distinct addresses). */
+  funnelSql?: string;
 }
 
 export type DriveKey = 's.rowid' | 's.contact_id' | 'c.id';
@@ -283,19 +294,26 @@ export function buildQuery(
   const from = drive ? drive.from : 'contacts c';
   const driveWhere = drive ? 's.run_id = ? AND ' : '';
 
+  const inSelection = candidateFor('c', 's', { ...parts, suppressPerson: false, reachable: false });
+  const selectedSql = `SELECT count(*) AS n FROM ${from} WHERE ${driveWhere}${inSelection.sql}`;
+  const selectedParams = [...(drive ? [runId] : []), ...inSelection.params];
+
   if (rule.lookup) {
     // Suppressions are checked by gate.ts for the record itself. A rival record shares the address, so
     // its address is not suppressed either; it must still pass the person-wide ones to take the address.
-    const own = candidateFor('c', 's', { ...parts, suppressPerson: false });
+    // The record's own address rule is not in the statement either: its rows come with the address
+    // only when it is reachable (null otherwise), so that the funnel counts the rows without one.
+    const own = inSelection;
     const rival = candidateFor('d', 'ds', parts);
     const rivalScores = filter?.usesScores === true;
-    const hidden = ['c.id', `c.${rule.lookup}`];
+    const address = rule.key === `c.${rule.lookup}` && rule.reachable === `c.${rule.lookup} IS NOT NULL` ? `c.${rule.lookup}` : `CASE WHEN ${rule.reachable} THEN c.${rule.lookup} END`;
+    const hidden = ['c.id', address];
     if (parts.suppressPerson) hidden.push('c.email_norm', 'c.sms_e164', 'c.phone_e164', 'c.mobile_e164');
     // The address is read once even when it is also an output column (one string less per row).
     const positions: number[] = [];
     const selected: string[] = [];
     wanted.forEach((key, i) => {
-      if (mode === 'rows' && COLUMNS[key]!.sql === hidden[ROW_KEY]) positions.push(ROW_KEY);
+      if (mode === 'rows' && COLUMNS[key]!.sql === `c.${rule.lookup}`) positions.push(ROW_KEY);
       else if (mode === 'rows') {
         positions.push(hidden.length + selected.length);
         selected.push(outputs[i]!);
@@ -307,7 +325,8 @@ export function buildQuery(
     if (csvLine) {
       // The drive key too: a row whose line cannot be written as it is has its values read by it.
       selected.length = 0;
-      selected.push(driveKey, csvLineSql(csvLine.keys.map((k, i) => ({ sql: COLUMNS[k]!.sql.replace('@channel', channel), kind: csvLine.kinds[i]! })), csvLine.delimiter));
+      // No line for a row without an address: it is only counted.
+      selected.push(driveKey, `CASE WHEN ${address} IS NOT NULL THEN ${csvLineSql(csvLine.keys.map((k, i) => ({ sql: COLUMNS[k]!.sql.replace('@channel', channel), kind: csvLine.kinds[i]! })), csvLine.delimiter)} END`);
     }
     const sql = `SELECT ${[...hidden, ...selected].join(',\n  ')}\nFROM ${from} ${leftJoin}\nWHERE ${driveWhere}${own.sql}${range}\nORDER BY ${driveKey}`;
     if (leftJoin) params.push(runId);
@@ -325,7 +344,7 @@ export function buildQuery(
           AND ${rival.sql})`,
       rivalParams: [...(rivalScores ? [runId] : []), ...rival.params],
     };
-    return { sql, params, runId, columns: wanted, positions, gate, driveKey, driveColumn: csvLine ? hidden.length : undefined };
+    return { sql, params, runId, columns: wanted, positions, gate, driveKey, driveColumn: csvLine ? hidden.length : undefined, selectedSql, selectedParams };
   }
 
   const own = candidateFor('c', 's', parts);
@@ -346,5 +365,12 @@ ${mode === 'count' ? '' : 'ORDER BY w.addr, w.id'} ${limit}`;
   params.push(...own.params);
   if (outputScores) params.push(runId);
   if (limit) params.push(selection.limit);
-  return { sql, params, runId, columns: wanted, positions: wanted.map((_, i) => i), gate: null, driveKey: drive ? drive.order : 'c.id' };
+  // The funnel of a post export: each step of the rules as a flag over the selection, in one pass.
+  const consent = selection.includeUnconsented ? '1' : consentCondition(rule, channel, 'c.id', '');
+  const suppressed = parts.suppressPerson ? PERSON_SUPPRESSED : '0';
+  const funnelSql = `SELECT count(*) AS selected, coalesce(sum(r), 0) AS reachable, coalesce(sum(r AND k), 0) AS consenting,
+      coalesce(sum(r AND k AND NOT x), 0) AS unsuppressed, count(DISTINCT CASE WHEN r AND k AND NOT x THEN addr END) AS addresses
+    FROM (SELECT (${rule.reachable}) AS r, (${consent}) AS k, (${suppressed}) AS x, ${rule.key} AS addr
+          FROM ${from} WHERE ${driveWhere}${inSelection.sql})`;
+  return { sql, params, runId, columns: wanted, positions: wanted.map((_, i) => i), gate: null, driveKey: drive ? drive.order : 'c.id', selectedSql, selectedParams, funnelSql };
 }

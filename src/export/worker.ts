@@ -10,7 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../store/db.js';
 import { maxContactId, readGroupConsents, readOwnConsents, readSharedAddresses, type BulkRules } from './bulk.js';
-import { ChannelGate } from './gate.js';
+import { ChannelGate, KEPT, type ReasonCounts } from './gate.js';
 import { CsvLines } from './csv-lines.js';
 import { EncodedText, RowText, rowValues } from './lines.js';
 import { registerFunctions } from './select.js';
@@ -81,9 +81,14 @@ try {
   const out = new EncodedText(setup.encoding);
   const readRange = (index: number, from: number, to: number): void => {
     const ends: number[] = [];
+    const counts: ReasonCounts = [0, 0, 0, 0, 0];
+    const reasons: number[] | null = setup.limited ? [] : null;
     // All the range's rows at once: iterating costs a call into SQLite per row (~8% of reading them).
     for (const row of statement.all(...setup.params, from, to) as unknown[][]) {
-      if (!gate!.keep(row)) continue;
+      const reason = gate!.decide(row);
+      counts[reason]++;
+      reasons?.push(reason);
+      if (reason !== KEPT) continue;
       // Every row written as one that follows another (a JSON row with its comma): the main thread
       // drops the comma of a file's first row.
       out.append(rowText(row));
@@ -94,7 +99,8 @@ try {
     const buffer = new ArrayBuffer(encoded.bytes.length);
     new Uint8Array(buffer).set(encoded.bytes);
     const rowEnds = Uint32Array.from(ends);
-    send({ type: 'rows', index, rows: ends.length, unencodable: encoded.unencodable, buffer, ends: rowEnds }, [buffer, rowEnds.buffer]);
+    const reasonBytes = reasons ? Uint8Array.from(reasons) : undefined;
+    send({ type: 'rows', index, rows: ends.length, counts, reasons: reasonBytes, unencodable: encoded.unencodable, buffer, ends: rowEnds }, reasonBytes ? [buffer, rowEnds.buffer, reasonBytes.buffer] : [buffer, rowEnds.buffer]);
   };
 
   port.on('message', (message: ToWorker) => {

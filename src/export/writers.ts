@@ -12,7 +12,7 @@ import { PassThrough, type Writable } from 'node:stream';
 import type ExcelJS from 'exceljs';
 import { loadExcelJS } from '../io/exceljs.js';
 import type { ValueKind } from './columns.js';
-import { spreadsheetCell, type OutValue } from './format.js';
+import { xlsxCell, type OutValue } from './format.js';
 import { EncodedText, FLUSH_AT, RowText, type Format } from './lines.js';
 
 export type { Format } from './lines.js';
@@ -28,6 +28,10 @@ export interface SinkOptions {
   bom: boolean;
   /** Data rows per file (header not counted); more rows go to the next numbered file. */
   maxRowsPerFile?: number;
+  /** Bytes per file: a row that would take a file past it starts the next numbered file (text formats). */
+  maxBytesPerFile?: number;
+  /** The XLSX sheet's name (default "Contacts"). */
+  sheet?: string;
 }
 
 export interface FileResult {
@@ -52,8 +56,6 @@ export function checkOutputPath(out: string): void {
     throw new OutputError(`${out}: cannot write in ${dir}`);
   }
 }
-
-const XML_INVALID = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g;
 
 /** Where one file's bytes go: a temporary file (or stdout), hashed on the way. */
 class ByteTarget {
@@ -157,8 +159,9 @@ export class ExportSink {
       })();
       // No shared strings and no styles: each row can be flushed as it is committed.
       this.workbook = new excel.stream.xlsx.WorkbookWriter({ stream: pipe, useSharedStrings: false, useStyles: false });
-      this.sheet = this.workbook.addWorksheet('Contacts');
-      this.sheet.addRow(this.headers).commit();
+      // Frozen header row: the file is for a person to read and edit.
+      this.sheet = this.workbook.addWorksheet(this.options.sheet ?? 'Contacts', { views: [{ state: 'frozen', ySplit: 1 }] });
+      this.sheet.addRow(this.headers.map((h) => xlsxCell('text', h))).commit();
       return;
     }
     if (this.options.bom && this.options.format === 'csv') await target.write(Buffer.from([0xef, 0xbb, 0xbf]));
@@ -190,11 +193,11 @@ export class ExportSink {
    * Writes one row. Text formats append to a buffer and return a promise only when the buffer went to
    * the file (await it: the file's backpressure); no promise per row for the other rows.
    */
-  writeRow(values: OutValue[]): Promise<void> | undefined {
+  writeRow(values: OutValue[], kinds?: ValueKind[]): Promise<void> | undefined {
     const part = this.current;
     const max = this.options.maxRowsPerFile;
-    if (!part || (max !== undefined && part.rows >= max) || !this.text) return this.writeRowAsync(values);
-    this.pendingText.append(this.text.row(values, part.rows === 0));
+    if (!part || (max !== undefined && part.rows >= max) || !this.text || this.options.maxBytesPerFile !== undefined) return this.writeRowAsync(values, kinds);
+    this.pendingText.append(this.text.row(values, part.rows === 0, kinds));
     part.rows++;
     return this.pendingText.pending() >= FLUSH_AT ? this.flush() : undefined;
   }
@@ -204,10 +207,16 @@ export class ExportSink {
    * hold `rows` whole rows, each written as one that follows another. Only for a sink with no row
    * limit per file.
    */
-  async writeEncodedRows(bytes: Buffer, rows: number, unencodable: number): Promise<void> {
+  async writeEncodedRows(bytes: Buffer, rows: number, unencodable: number, ends?: ArrayLike<number>): Promise<void> {
     if (this.options.maxRowsPerFile !== undefined || !this.text) throw new Error('writeEncodedRows: a text format without a row limit per file');
     if (rows === 0) return;
     if (!this.current) await this.open();
+    if (this.options.maxBytesPerFile !== undefined) {
+      if (this.options.format !== 'csv' || !ends) throw new Error('writeEncodedRows: a byte limit needs CSV rows and where each ends');
+      this.unencodable += unencodable;
+      await this.writeWithinBytes(bytes, rows, ends, this.options.maxBytesPerFile);
+      return;
+    }
     const part = this.current!;
     // A JSON row that follows another starts with a comma: not the file's first.
     if (this.options.format === 'json' && part.rows === 0) bytes = bytes.subarray(1);
@@ -217,27 +226,66 @@ export class ExportSink {
     await part.target.write(bytes);
   }
 
+  /**
+   * CSV rows formatted elsewhere (`ends`: where each row ends in `bytes`), cut at row boundaries so that
+   * no file passes `maxBytes`; the same files as writing the rows one by one.
+   */
+  private async writeWithinBytes(bytes: Buffer, rows: number, ends: ArrayLike<number>, maxBytes: number): Promise<void> {
+    let start = 0;
+    let row = 0;
+    while (row < rows) {
+      const part = this.current!;
+      const room = maxBytes - part.target.bytes - this.pendingText.pending();
+      let fit = row;
+      while (fit < rows && ends[fit]! - start <= room) fit++;
+      if (fit === row) {
+        if (part.rows > 0) {
+          if (this.options.out === '-') throw new OutputError(`the list does not fit in one file of ${maxBytes.toLocaleString('en')} bytes: use --out FILE to split it into numbered files`);
+          await this.finishPart();
+          await this.open();
+          continue;
+        }
+        fit = row + 1; // a row longer than a file is alone in its file
+      }
+      const end = ends[fit - 1]!;
+      await this.flush();
+      await part.target.write(bytes.subarray(start, end));
+      part.rows += fit - row;
+      start = end;
+      row = fit;
+    }
+  }
+
   /** A row that opens a file (the first, or the first after a split) or goes to a workbook. */
-  private async writeRowAsync(values: OutValue[]): Promise<void> {
+  private async writeRowAsync(values: OutValue[], kinds?: ValueKind[]): Promise<void> {
     const max = this.options.maxRowsPerFile;
+    const maxBytes = this.options.maxBytesPerFile;
+    let text: string | null = null;
+    if (this.current && this.text && maxBytes !== undefined) {
+      // A file never goes past the byte limit: the row starts the next file when it would.
+      text = this.text.row(values, this.current.rows === 0, kinds);
+      const bytes = this.current.target.bytes + this.pendingText.pending() + Buffer.byteLength(text) + Buffer.byteLength(this.text.tail(this.current.rows + 1));
+      if (bytes > maxBytes && this.current.rows > 0) {
+        if (this.options.out === '-') throw new OutputError(`the list does not fit in one file of ${maxBytes.toLocaleString('en')} bytes: use --out FILE to split it into numbered files`);
+        await this.finishPart();
+        text = null;
+      }
+    }
     if (this.current && max !== undefined && this.current.rows >= max) {
       if (this.options.out === '-') throw new OutputError(`the list does not fit in one file of ${(max + 1).toLocaleString('en')} rows (header included): use --out FILE to split it into numbered files`);
       await this.finishPart();
+      text = null;
     }
     if (!this.current) await this.open();
-    if (this.options.format !== 'xlsx') {
-      await this.writeRow(values);
+    const part = this.current!;
+    if (this.text) {
+      this.pendingText.append(text ?? this.text.row(values, part.rows === 0, kinds));
+      part.rows++;
+      if (this.pendingText.pending() >= FLUSH_AT) await this.flush();
       return;
     }
-    const part = this.current!;
     part.rows++;
-    const cells = values.map((v, i) => {
-      const cell = spreadsheetCell(this.kinds[i]!, v);
-      if (typeof cell !== 'string') return cell;
-      if (this.kinds[i] === 'number' && cell !== '') return Number(cell);
-      // XML 1.0 cannot hold most control characters: a NUL would make the workbook unreadable.
-      return cell.replace(XML_INVALID, '');
-    });
+    const cells = values.map((v, i) => xlsxCell((kinds ?? this.kinds)[i]!, v));
     this.sheet!.addRow(cells).commit();
     // Let the zip stream drain now and then: exceljs buffers what is committed until the loop yields.
     if (part.rows % 2000 === 0) await new Promise<void>((resolve) => setImmediate(resolve));

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { safeCell } from '../validate/issues-file.js';
+import { neutralise } from '../export/format.js';
 import type { AccessBundle, Cell } from './access.js';
 
 export type AccessFormat = 'json' | 'csv' | 'html';
@@ -21,10 +21,16 @@ function csvField(value: string): string {
 
 const text = (value: Cell): string => (value === null ? '' : String(value));
 
+/** Columns holding addresses and identifiers, written byte-exact. */
+const IDENTIFIER = /(^|_)(uid|uids|email|phone|mobile|sms|postal_code|e164|digits|hash|siret)(_|$)/;
+
 export function accessCsv(bundle: AccessBundle): string {
   const lines = ['table,row,column,value'];
   const add = (table: string, row: number, column: string, value: Cell): void => {
-    lines.push([table, String(row), column, safeCell(text(value))].map(csvField).join(','));
+    // The safe-output rule: identifiers byte-exact (a +33 phone stays as it is), numbers as numbers,
+    // free text that a spreadsheet would run as a formula neutralised.
+    const cellText = typeof value === 'number' || IDENTIFIER.test(column) ? text(value) : neutralise(text(value));
+    lines.push([table, String(row), column, cellText].map(csvField).join(','));
   };
   add('bundle', 1, 'format', bundle.format);
   add('bundle', 1, 'version', bundle.version);

@@ -11,7 +11,7 @@ const blank: KeySource = {
 function rec(values: Partial<KeySource>): RecordView {
   const k = deriveKeys({ ...blank, ...values });
   return { fn: k.fn, fi: k.fi, ln: k.ln, lnPhon: k.ln_phon, email: k.email, postal: k.postal, dob: k.dob,
-    siret: k.siret, addr: k.addr, city: k.city, phones: k.phones.length > 0 ? k.phones : null };
+    siret: k.siret, addr: k.addr, city: k.city, sex: k.sex, phones: k.phones.length > 0 ? k.phones : null };
 }
 
 function level(field: string, a: Partial<KeySource>, b: Partial<KeySource>): string {
@@ -65,6 +65,12 @@ describe('email', () => {
     expect(level('email', { email_norm: 'a.b@orange.fr' }, { email_norm: 'a.b@orangee.fr' })).toBe('one typo');
     expect(level('email', { email_norm: 'lea.martin@free.fr' }, { email_norm: 'lea.martin@gmail.com' })).toBe('same local part, other domain');
     expect(level('email', { email_norm: 'lea.martin@free.fr' }, { email_norm: 'paul@free.fr' })).toBe('different');
+  });
+  it('does not count twice an address made of the names, nor call another number a typo', () => {
+    const lea = { first_name: 'Léa', last_name: 'Martin' };
+    expect(level('email', { ...lea, email_norm: 'lea.martin@free.fr' }, { ...lea, email_norm: 'leamartin@gmail.com' })).toBe('made of the same names (counted under the names)');
+    expect(level('email', { ...lea, email_norm: 'lea.martin12@free.fr' }, { ...lea, email_norm: 'lea.martin13@free.fr' })).toBe('different');
+    expect(level('email', { ...lea, email_norm: 'lea.martin12@free.fr' }, { ...lea, email_norm: 'lea.marten12@free.fr' })).toBe('one typo');
   });
 });
 

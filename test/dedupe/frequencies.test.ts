@@ -17,16 +17,30 @@ describe('term frequencies', () => {
   syncKeys(db);
   const level = (name: string, l: number, store: ReturnType<typeof termFrequencies>) => store[COMPARISONS.findIndex((c) => c.name === name)]!.get(l)!;
 
-  it('gives each value its share of the contacts holding the column, from the store or from the records', () => {
+  it('gives each value the share of the other contacts holding it, from the store or from the records', () => {
     for (const tf of [termFrequencies(db), termFrequenciesOf(loadRecords(db))]) {
-      expect(level('first_name', 0, tf).get('jean')).toBe(2 / 5);
+      // Held by 2 of 5: one other contact besides the one asked about.
+      expect(level('first_name', 0, tf).get('jean')).toBe(1 / 5);
       // A first name that is someone's last name only counts as a first name.
       expect(level('first_name', 0, tf).get('martin')).toBe(1 / 5);
-      expect(level('last_name', 0, tf).get('martin')).toBe(3 / 5);
+      expect(level('last_name', 0, tf).get('martin')).toBe(2 / 5);
       expect(level('last_name', 0, tf).get('quinquis')).toBe(1 / 5);
-      expect(level('email', 0, tf).get('jean.martin@a.fr')).toBe(2 / 4);
+      expect(level('email', 0, tf).get('jean.martin@a.fr')).toBe(1 / 4);
       expect(level('email', 0, tf).get('lea@a.fr')).toBe(1 / 4);
-      expect(level('email', 2, tf).get('jean.martin')).toBe(3 / 4);
+      expect(level('email', 3, tf).get('jean.martin')).toBe(2 / 4);
+    }
+  });
+
+  it('counts each phone number of a contact, from the store or from the records', () => {
+    const phones = openStore(':memory:');
+    const add = phones.prepare(`INSERT INTO contacts (uid, source, external_key, first_name, phone, mobile, imported_at, updated_at)
+      VALUES (?, 't', ?, 'x', ?, ?, '2025', '2025')`);
+    [['01 45 67 89 10', '06 11 22 33 44'], ['01 45 67 89 10', null], ['01 45 67 89 10', '06 99 88 77 66'], [null, '06 11 22 33 44']]
+      .forEach(([p, m], i) => add.run(`u${i}`, `k${i}`, p, m));
+    syncKeys(phones);
+    for (const tf of [termFrequencies(phones), termFrequenciesOf(loadRecords(phones))]) {
+      expect(level('phone', 0, tf).get('33145678910')).toBe(2 / 6);
+      expect(level('phone', 0, tf).get('33611223344')).toBe(1 / 6);
     }
   });
 });

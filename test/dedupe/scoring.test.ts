@@ -68,7 +68,7 @@ describe('EM', () => {
 
 describe('Scorer', () => {
   const model = { ...startModel(), m: { ...startModel().m, ...TRUE_M } };
-  const view = (fn: string, ln: string) => ({ fn, fi: fn[0], ln, lnPhon: null, email: null, postal: null, dob: null, siret: null, addr: null, city: null, phones: null });
+  const view = (fn: string, ln: string) => ({ fn, fi: fn[0], ln, lnPhon: null, email: null, postal: null, dob: null, siret: null, addr: null, city: null, sex: null, phones: null });
 
   it('weighs agreement on a rare surname above agreement on a common one', () => {
     const tf = COMPARISONS.map((c) => (c.name === 'last_name' ? new Map([[0, new Map([['martin', 0.05], ['quinquis', 0.0001]])]]) : null));

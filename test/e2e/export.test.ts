@@ -66,7 +66,7 @@ describe('custkit export (built CLI)', () => {
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.readFile(out);
     const sheet = workbook.worksheets[0]!;
-    expect(sheet.getRow(1).getCell(4).value).toBe('email');
+    expect(sheet.getRow(1).getCell(4).text).toBe('email');
     expect(sheet.rowCount).toBe(3);
   });
 

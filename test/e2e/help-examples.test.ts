@@ -20,6 +20,8 @@ const EXIT_3: Record<string, string> = {
   'validate custkit validate': 'the fixtures hold invalid values on purpose',
   'validate custkit validate --json > health.json': 'the fixtures hold invalid values on purpose',
   'validate custkit validate --out issues.csv': 'the fixtures hold invalid values on purpose',
+  'validate custkit validate --out issues.csv --delimiter ";" --bom': 'the fixtures hold invalid values on purpose',
+  'validate custkit validate --out issues.xlsx': 'the fixtures hold invalid values on purpose',
   'validate custkit validate --country BE': 'the fixtures hold invalid values on purpose',
   'validate custkit validate --require "email,last_name"': 'the fixtures hold invalid values on purpose',
   // The rows written by "rejects --out" are re-imported as they are, unfixed: rejected again.

@@ -41,7 +41,7 @@ describe('custkit validate', () => {
     expect(email).toMatchObject({ filled: 12, valid: 9, invalid: 3, empty: 1 });
     const typo = email.issues.find((i: { code: string }) => i.code === 'domain_typo');
     expect(typo.examples).toHaveLength(2);
-    const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
+    const lines = fs.readFileSync(out, 'utf8').trim().split(/\r?\n/);
     expect(lines[0]).toBe('uid,field,value,issue,suggestion');
     expect(lines.some((l) => /,email,jp\.martin@gmial\.com,domain_typo,jp\.martin@gmail\.com$/.test(l))).toBe(true);
     expect(lines.length - 1).toBe(report.issuesWritten);

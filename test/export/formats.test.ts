@@ -49,26 +49,29 @@ describe('spreadsheet safety', () => {
     expect(body.find((r) => r[0] === 'h1@example.com')![4]).toBe('1990-01-02');
   });
 
-  it('XLSX opens with exceljs: header, neutralised text as text, numbers as numbers', async () => {
+  it('XLSX opens with exceljs: header, every text a string cell written as it is (never prefixed), numbers as numbers', async () => {
     const { file, result } = await exportFile(hostileStore(), {}, { format: 'xlsx', columns: COLUMNS });
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.readFile(file);
     expect(workbook.worksheets).toHaveLength(1);
     const sheet = workbook.worksheets[0]!;
-    expect((sheet.getRow(1).values as unknown[]).slice(1)).toEqual(COLUMNS);
+    expect(sheet.getRow(1).cellCount).toBe(COLUMNS.length);
+    expect(COLUMNS.map((_, i) => sheet.getRow(1).getCell(i + 1).text)).toEqual(COLUMNS);
     expect(sheet.rowCount).toBe(1 + HOSTILE.length);
     expect(result.rows).toBe(HOSTILE.length);
     const names: unknown[] = [];
     for (let r = 2; r <= sheet.rowCount; r++) {
       const row = sheet.getRow(r);
-      names.push(row.getCell(2).value);
-      expect(row.getCell(4).value).toBe('+33612345678');
+      names.push(row.getCell(2).text);
+      expect(row.getCell(2).type).toBe(ExcelJS.ValueType.RichText);
+      expect(row.getCell(4).text).toBe('+33612345678');
+      expect(row.getCell(6).text).toBe('-Lapsed');
       expect(row.getCell(7).value).toBe(5);
       expect(row.getCell(8).value).toBe(-25);
       expect(row.getCell(2).formula).toBeUndefined();
     }
-    // XML keeps no NUL and reads CR as LF; every hostile name still starts with the apostrophe.
-    expect(names.sort()).toEqual(HOSTILE.map((t) => `'${t.replace(/\0/g, '').replace(/\r/g, '\n')}`).sort());
+    // XML keeps no NUL and reads CR as LF; the names are as they were, a string cell is never a formula.
+    expect(names.sort()).toEqual(HOSTILE.map((t) => t.replace(/\0/g, '').replace(/\r/g, '\n')).sort());
   });
 });
 
@@ -125,5 +128,40 @@ describe('output formats and options', () => {
     await expect(exportFile(db, {}, { format: 'csv', encoding: 'cp1252', bom: true })).rejects.toThrow(/--bom/);
     await expect(exportFile(db, {}, { format: 'csv', columns: ['email', 'favourite_colour'] })).rejects.toThrow(/unknown column "favourite_colour"/);
     expect((db.prepare('SELECT count(*) AS n FROM exports').get() as { n: number }).n).toBe(0);
+  });
+});
+
+describe('addresses and identifiers are written byte-exact in every format', () => {
+  function store() {
+    const { db } = makeStore();
+    addEmailable(db, { email: '-leroy@gmail.com', firstName: '+33612345678', lastName: 'Leroy', postalCode: '-01000', sms: '+33612345678' });
+    return db;
+  }
+  const columns = ['email', 'first_name', 'postal_code', 'sms'];
+
+  it('CSV: the email and codes as they are; a name that looks like a phone is free text, neutralised', async () => {
+    const { file } = await exportFile(store(), {}, { format: 'csv', columns, parallel: { workers: 0 } });
+    expect(fs.readFileSync(file, 'utf8').split('\r\n')[1]).toBe("-leroy@gmail.com,'+33612345678,-01000,+33612345678");
+    const many = await exportFile(store(), {}, { format: 'csv', columns, parallel: { workers: 2 } });
+    expect(fs.readFileSync(many.file, 'utf8')).toBe(fs.readFileSync(file, 'utf8'));
+  });
+
+  it('XLSX: no apostrophe anywhere, every cell a string cell', async () => {
+    for (const preset of [undefined, 'brevo', 'hubspot']) {
+      const { file } = await exportFile(store(), {}, preset ? { format: 'xlsx', preset } : { format: 'xlsx', columns });
+      const workbook = new ExcelJS.Workbook();
+      await workbook.xlsx.readFile(file);
+      const row = workbook.worksheets[0]!.getRow(2);
+      const texts: string[] = [];
+      row.eachCell((cell) => texts.push(cell.text));
+      expect(texts).toContain('-leroy@gmail.com');
+      expect(texts).toContain('+33612345678');
+      expect(texts.some((t) => t.startsWith("'"))).toBe(false);
+    }
+  });
+
+  it('JSON: written as stored', async () => {
+    const { file } = await exportFile(store(), {}, { format: 'json', columns });
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual([{ email: '-leroy@gmail.com', first_name: '+33612345678', postal_code: '-01000', sms: '+33612345678' }]);
   });
 });

@@ -6,6 +6,7 @@
  * differently), shared addresses, consents the bulk read cannot order, and suppressions.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 as rng } from '../../bench/random.js';
 import type { ExportRequest } from '../../src/export/run.js';
@@ -110,6 +111,20 @@ describe('export on worker threads', () => {
     });
   }
 
+  it("splits at the tool's file size as the one-thread export does, cutting ranges at row boundaries", async () => {
+    for (const maxBytesPerFile of [2_000, 9_000]) {
+      const request = { format: 'csv' as const, preset: 'brevo', maxBytesPerFile };
+      const one = await exportFile(db, {}, { ...request, parallel: { workers: 0 } }, 'brevo');
+      expect(one.result.files.length).toBeGreaterThan(1);
+      for (const parallel of SETTINGS) {
+        const many = await exportFile(db, {}, { ...request, parallel }, 'brevo');
+        expect(many.result.workers).toBe(parallel.workers);
+        expect(many.result.files.map((f) => [path.basename(f.path), f.rows, f.sha256])).toEqual(one.result.files.map((f) => [path.basename(f.path), f.rows, f.sha256]));
+        for (const f of many.result.files) expect(fs.statSync(f.path).size).toBeLessThanOrEqual(maxBytesPerFile);
+      }
+    }
+  });
+
   it('stops at --limit as the one-thread export does, within a range or at its end', async () => {
     for (const limit of [1, 5, 37, 100, 10_000]) {
       for (const format of ['csv', 'json'] as const) {
@@ -156,6 +171,7 @@ describe('export on worker threads', () => {
       kinds: ['text'],
       delimiter: ',',
       encoding: 'utf8',
+      limited: false,
     };
     const writer = makeStore(file).db;
     writer.exec('BEGIN IMMEDIATE');

@@ -1,0 +1,79 @@
+/**
+ * Why an export holds the rows it holds: the selection, then each channel rule in order with the rows
+ * it removed, then what was written. An empty or short list says which step emptied it, so that
+ * "0 rows, exit 0" never leaves a person guessing (no consent? no address? the wrong segment?).
+ */
+import type { Channel } from '../store/types.js';
+
+export interface Funnel {
+  channel: Channel;
+  /** Records the selection holds (segment, tag, --where, status), before any channel rule. */
+  selected: number;
+  /** No valid address on the channel. */
+  noAddress: number;
+  /** Consent not granted (null: not checked, --include-unconsented). */
+  noConsent: number | null;
+  /** The address, or the person (erased, opposition), is suppressed. */
+  suppressed: number;
+  /** Another selected record holds the same address and was updated more recently. */
+  sameAddress: number;
+  /** Left when --limit was reached. */
+  overLimit: number;
+  written: number;
+  /** Trap addresses mixed in (not counted in written). */
+  seeds: number;
+}
+
+const ADDRESS: Record<Channel, { none: string; label: string }> = {
+  email: { none: 'have no valid email address', label: 'no valid email address' },
+  sms: { none: 'have no mobile number', label: 'no mobile number' },
+  phone: { none: 'have no valid phone number', label: 'no valid phone number' },
+  post: { none: 'have no complete postal address', label: 'no complete postal address' },
+};
+
+const CHANNEL_NAME: Record<Channel, string> = { email: 'email', sms: 'SMS', phone: 'phone', post: 'post' };
+
+interface Step {
+  label: string;
+  /** What the removed people have in common, after "N selected contacts ...". */
+  phrase: string;
+  count: number;
+}
+
+function steps(f: Funnel): Step[] {
+  const channel = CHANNEL_NAME[f.channel];
+  const list: Step[] = [{ label: ADDRESS[f.channel].label, phrase: ADDRESS[f.channel].none, count: f.noAddress }];
+  if (f.noConsent !== null) list.push({ label: `no ${channel} consent`, phrase: `lack ${channel} consent`, count: f.noConsent });
+  list.push({ label: 'suppressed', phrase: 'are suppressed (unsubscribed, bounced, opposition or erased)', count: f.suppressed });
+  list.push({ label: 'same address as another record', phrase: 'share their address with a more recently updated record', count: f.sameAddress });
+  if (f.overLimit > 0) list.push({ label: 'beyond --limit', phrase: 'were beyond --limit', count: f.overLimit });
+  return list;
+}
+
+/** The funnel as aligned lines for the terminal. */
+export function funnelLines(f: Funnel): string[] {
+  const rows: [string, string][] = [['selected', f.selected.toLocaleString('en')]];
+  for (const step of steps(f)) rows.push([`- ${step.label}`, step.count === 0 ? '0' : `-${step.count.toLocaleString('en')}`]);
+  rows.push(['= written', f.written.toLocaleString('en')]);
+  if (f.seeds > 0) rows.push(['+ seeds', f.seeds.toLocaleString('en')]);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  const numbers = Math.max(...rows.map(([, n]) => n.length));
+  return rows.map(([label, n]) => `  ${label.padEnd(width)}  ${n.padStart(numbers)}`);
+}
+
+/**
+ * One sentence when the list is empty or short (under half of the selection), naming the step(s) that
+ * emptied it; null when most of the selection was written.
+ */
+export function funnelVerdict(f: Funnel, selectionText: string): string | null {
+  const n = f.selected.toLocaleString('en');
+  if (f.selected === 0) return `0 written: no contact matches the selection (${selectionText})`;
+  const removing = steps(f).filter((s) => s.count > 0);
+  if (f.written === 0) {
+    if (removing.length === 1) return `0 written: all ${n} selected contact${f.selected === 1 ? '' : 's'} ${removing[0]!.phrase}`;
+    return `0 written: of ${n} selected contacts, ${removing.map((s) => `${s.count.toLocaleString('en')} ${s.phrase}`).join(', ')}`;
+  }
+  if (f.written * 2 >= f.selected) return null;
+  const main = removing.reduce((a, b) => (b.count > a.count ? b : a));
+  return `only ${f.written.toLocaleString('en')} of ${n} selected contacts written: ${main.count.toLocaleString('en')} ${main.phrase}`;
+}
