@@ -63,3 +63,9 @@ echo; echo "== the store"
 ck db info
 echo
 echo "demo store: $CUSTKIT_DB (try: node bin/custkit.js --db $CUSTKIT_DB segments)"
+
+echo; echo "== report"
+ck report --as-of 2025-06-30
+ck report --as-of 2025-06-30 --html demo/report.html
+echo
+echo "report: $(pwd)/demo/report.html (open it in a browser; it needs no network)"

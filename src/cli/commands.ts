@@ -58,4 +58,6 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./audit.js')).registerAudit },
   { name: 'mappings', term: 'mappings [options]', summary: 'the --map remembered per import source; forget them',
     load: async () => (await import('./mappings.js')).registerMappings },
+  { name: 'report', term: 'report [options]', summary: 'weekly KPIs: terminal summary, --json, or one HTML file with charts (--html)',
+    load: async () => (await import('./report.js')).registerReport },
 ];

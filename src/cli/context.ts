@@ -1,5 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { openStore, resolveDbPath, type Db, type OpenOptions } from '../store/db.js';
+import { DEFAULT_WAIT_MS, describeHolder, formatDuration, parseDuration, type WaitOptions } from '../store/busy.js';
 
 /** Exit codes, the same for every command (DESIGN.md). */
 export const ExitCode = {
@@ -34,6 +35,10 @@ export interface GlobalOptions {
   json?: boolean;
   quiet?: boolean;
   color?: boolean;
+  /** --wait: how long a writer waits for the store's write lock. */
+  wait?: string;
+  /** The command being run ("custkit import"), set by main.ts. */
+  commandPath?: string;
 }
 
 export interface Streams {
@@ -80,7 +85,24 @@ export class CommandContext {
    */
   openDb(options: OpenOptions & { create?: boolean } = {}): Db {
     const { create, ...rest } = options;
-    return openStore(this.dbPath, { ...rest, mustExist: create !== true });
+    return openStore(this.dbPath, { wait: this.waitOptions(), ...rest, mustExist: create !== true });
+  }
+
+  /** --wait, else CUSTKIT_WAIT, else 10 minutes; on a terminal, a line saying what the command waits for. */
+  waitOptions(): WaitOptions {
+    const [text, from] = this.options.wait !== undefined ? [this.options.wait, '--wait'] : [this.streams.env.CUSTKIT_WAIT, 'CUSTKIT_WAIT'];
+    const waitMs = text === undefined ? DEFAULT_WAIT_MS : parseDuration(text);
+    if (waitMs === null) throw new UsageError(`${from}: "${text}" is not a duration (e.g. 30s, 10m, 1h, 0)`);
+    const stderr = this.streams.stderr;
+    const show = stderr.isTTY === true && !this.options.quiet;
+    return {
+      waitMs,
+      command: this.options.commandPath ?? 'custkit',
+      onWaiting: show
+        ? (holder, waited, limit) => stderr.write(`\r\x1b[Kwaiting for ${holder ? describeHolder(holder) : 'another process'} to finish with the store: ${formatDuration(waited)} of up to ${formatDuration(limit)} (--wait)`)
+        : undefined,
+      onWaited: show ? () => stderr.write('\r\x1b[K') : undefined,
+    };
   }
 
   /** --quiet: nothing on either stream but the data asked for (and errors). */

@@ -3,19 +3,27 @@ import Table from 'cli-table3';
 import type { Wrap } from './main.js';
 import { ExitCode, type CommandContext } from './context.js';
 import { storeInfo } from '../store/info.js';
+import { checkStore, type CheckResult } from '../store/check.js';
+import { openStore } from '../store/db.js';
 
 const EXAMPLES = `
 Examples:
   custkit db info                 # counts per table, schema version, size, imports
   custkit db info --json
   custkit --db /data/shop.db db info
-  custkit db migrate              # bring an older store up to this version's schema`;
+  custkit db migrate              # bring an older store up to this version's schema
+  custkit db check                # SQLite integrity + foreign keys + the store's own rules; exit 3 if wrong
+  custkit db check --quick --json # quick_check instead of integrity_check (large stores), as JSON`;
 
 export function registerDb(program: Command, wrap: Wrap): void {
   const db = program.command('db').description('Look after the store file.').addHelpText('after', EXAMPLES);
   db.command('info')
     .description('Counts per table, schema version, file size and the list of imports.')
     .action(wrap((ctx) => runInfo(ctx)));
+  db.command('check')
+    .description("Check the store: SQLite integrity and foreign keys, and the store's own rules (merges, orphans, scores, erasures, imports). Exit 3 when something is wrong.")
+    .option('--quick', "SQLite's quick_check instead of the full integrity_check (skips comparing indexes to their tables)")
+    .action(wrap((ctx, flags: { quick?: boolean }) => runCheck(ctx, flags.quick === true)));
   db.command('migrate')
     .description('Apply any schema migration the store does not have yet (every command also does this).')
     .action(wrap((ctx) => {
@@ -65,4 +73,35 @@ function runInfo(ctx: CommandContext): number {
   } finally {
     store.close();
   }
+}
+
+function runCheck(ctx: CommandContext, quick: boolean): number {
+  // Read-only and without migrating: a damaged store must be looked at, not written to.
+  const store = openStore(ctx.dbPath, { mustExist: true, readonly: true });
+  let result: CheckResult;
+  try {
+    result = checkStore(store, { quick });
+  } catch (error) {
+    // A page so damaged that a check cannot even read it is itself the finding.
+    const message = (error as Error).message;
+    result = { ok: false, integrity: 'damaged', checks: 1, problems: [{ check: 'SQLite integrity', description: 'the store could not be read through', count: 1, examples: [message] }] };
+  } finally {
+    store.close();
+  }
+  if (ctx.json) {
+    ctx.printJson({ file: ctx.dbPath, ok: result.ok, integrity: result.integrity, checks: result.checks, problems: result.problems });
+  } else if (result.ok) {
+    ctx.info(`${ctx.dbPath}: ok (${result.checks} checks: SQLite ${quick ? 'quick_check' : 'integrity_check'}, foreign keys, ${result.checks - 2} rules of the store)`);
+  } else {
+    ctx.out(`${ctx.dbPath}: ${result.problems.length} problem${result.problems.length > 1 ? 's' : ''} found`);
+    for (const p of result.problems) {
+      ctx.out(`- ${p.check}: ${p.count.toLocaleString('en')} (${p.description})`);
+      for (const example of p.examples) ctx.out(`    ${example}`);
+      if (p.count > p.examples.length) ctx.out(`    … and ${(p.count - p.examples.length).toLocaleString('en')} more`);
+    }
+    ctx.out(result.integrity === 'damaged'
+      ? 'The file is damaged: restore the latest backup of the store (keep this copy until the backup is checked).'
+      : 'The file is sound but its data breaks the rules above: restore the latest backup, or report it with this list.');
+  }
+  return result.ok ? ExitCode.Ok : ExitCode.Partial;
 }

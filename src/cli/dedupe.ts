@@ -41,7 +41,7 @@ Examples:
 
   # Every merge made, and what one contact became
   custkit merges --since 2026-11-01
-  custkit explain lea.martin@free.fr 0192f0c4-7c1e-7a51-9b1e-2a8d3c4e5f61
+  custkit explain chloe.lefevre@free.fr UID2
 
 The "decision" column of a review file accepts (any case; empty = undecided, left as it is):
   merge:      ${Object.entries(DECISIONS).filter(([, d]) => d === 'merge').map(([k]) => k).join(', ')}

@@ -18,7 +18,7 @@ Examples:
   custkit explain --show-values --json UID1 UID2
 
   # A contact can be named by its email instead of its uid (it must hold that email alone)
-  custkit explain lea.martin@free.fr lea.martin@gmail.com
+  custkit explain chloe.lefevre@free.fr ines.garcia@yahoo.fr
 `;
 
 export function registerExplain(program: Command, wrap: Wrap): void {

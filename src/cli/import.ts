@@ -12,6 +12,7 @@ import { listRemembered } from '../store/source-mappings.js';
 import { MappingError } from '../io/header-map.js';
 import { InputError } from '../io/tables.js';
 import type { Delimiter, Encoding } from '../io/sniff.js';
+import { LIMITS, formatLimit, resolveLimits, type InputLimits, type LimitName } from '../io/limits.js';
 
 const EXAMPLES = `
 Examples:
@@ -51,6 +52,8 @@ interface ImportFlags {
   dryRun?: boolean;
 }
 
+type ImportFlagsWithLimits = ImportFlags & Partial<Record<LimitName, string>>;
+
 const ENCODING_ALIASES: Record<string, ImportRequest['encoding']> = {
   auto: 'auto', utf8: 'utf8', 'utf-8': 'utf8', cp1252: 'cp1252', 'windows-1252': 'cp1252', win1252: 'cp1252',
   latin1: 'cp1252', 'iso-8859-1': 'cp1252', 'iso-8859-15': 'cp1252', utf16le: 'utf16le', 'utf-16le': 'utf16le',
@@ -61,7 +64,7 @@ const DELIMITER_ALIASES: Record<string, ImportRequest['delimiter']> = {
 };
 
 export function registerImport(program: Command, wrap: Wrap): void {
-  program
+  const command = program
     .command('import')
     .description('Import CSV/TSV or Excel (.xlsx) exports of contacts or purchases into the store.')
     .argument('<files...>', 'files to import ("-" reads stdin)')
@@ -76,8 +79,8 @@ export function registerImport(program: Command, wrap: Wrap): void {
     .option('--currency <code>', 'currency of amounts that do not name one (default: the one the amount header names, else EUR)')
     .option('--force', 'import a file again even if the same content was imported before')
     .option('--dry-run', 'print what was detected and the first five rows; write nothing')
-    .addHelpText('after', EXAMPLES)
-    .action(wrap(async (ctx, files: string[], flags: ImportFlags) => runImport(ctx, files, flags)));
+    .addHelpText('after', EXAMPLES);
+  addLimitOptions(command).action(wrap(async (ctx, files: string[], flags: ImportFlagsWithLimits) => runImport(ctx, files, flags)));
 }
 
 function requestFor(file: string, flags: ImportFlags): ImportRequest {
@@ -104,13 +107,14 @@ async function spoolStdin(): Promise<{ file: string; cleanup: () => void }> {
   return { file, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-async function runImport(ctx: CommandContext, files: string[], flags: ImportFlags): Promise<number> {
+async function runImport(ctx: CommandContext, files: string[], flags: ImportFlagsWithLimits): Promise<number> {
   // Rows parsed ahead of the writer survive a young-generation sweep or two; early in a run V8 could take
   // that for long-lived data and allocate every later row straight into the old generation, where it
   // piled up until a full collection: 3 re-imports of 100k rows in 39 peaked at 245-260 MB instead of
   // ~170 MB. Without pretenuring: none in 70, and no slower (1M rows, 800k order lines).
   v8.setFlagsFromString('--no-allocation-site-pretenuring');
-  const requests = files.map((file) => requestFor(file, flags));
+  const limits = limitsFrom(flags, ctx.streams.env);
+  const requests = files.map((file) => ({ ...requestFor(file, flags), limits }));
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('stdin ("-") can be read only once');
   for (const request of requests) {
     if (request.file !== '-' && !fs.existsSync(request.file)) throw new CliError(`${request.file}: no such file`);
@@ -294,4 +298,19 @@ function printPreview(ctx: CommandContext, p: Preview): void {
     }
   }
   ctx.out('(dry run: nothing was written)');
+}
+
+/** The input-limit flags (docs/reliability.md): one per limit, each with its variable and default. */
+function addLimitOptions(command: Command): Command {
+  for (const [name, spec] of Object.entries(LIMITS) as Array<[LimitName, (typeof LIMITS)[LimitName]]>) {
+    command.option(`${spec.flag} <${spec.unit === 'bytes' ? 'size' : 'n'}>`, `${spec.describe} read (default: $${spec.env} or ${formatLimit(name, spec.fallback)})`);
+  }
+  return command;
+}
+
+/** The limits in force for this run: flags, then environment, then defaults. */
+function limitsFrom(flags: Partial<Record<LimitName, string>>, env: NodeJS.ProcessEnv): InputLimits {
+  return resolveLimits(flags, env, (message) => {
+    throw new UsageError(message);
+  });
 }

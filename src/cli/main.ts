@@ -1,6 +1,7 @@
 import { Command, CommanderError, Help } from 'commander';
 import { CliError, CommandContext, ExitCode, type GlobalOptions, type Streams } from './context.js';
 import { StoreError } from '../store/db.js';
+import { explainFailure } from '../store/failures.js';
 import { commands, type CommandEntry } from './commands.js';
 
 export type CommandAction = (ctx: CommandContext, ...args: never[]) => Promise<number | void> | number | void;
@@ -30,7 +31,7 @@ Exit codes: 0 success; 1 failed at run time, nothing changed; 2 usage error, not
 Each command has its own examples: custkit COMMAND --help`;
 
 /** Global options that take a value: skipped with it when looking for the command in argv. */
-export const VALUE_OPTIONS = new Set(['--db']);
+export const VALUE_OPTIONS = new Set(['--db', '--wait']);
 
 /**
  * The command argv asks for (`custkit [globals] NAME …`, or `custkit help NAME`), if it is one of ours.
@@ -66,6 +67,7 @@ export async function buildProgram(
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'print nothing but the data asked for and errors')
     .option('--no-color', 'never colour the output')
+    .option('--wait <duration>', 'how long a writer waits for another to finish with the store, e.g. 30s, 10m, 0 (default: $CUSTKIT_WAIT or 10m)')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (text) => streams.stdout.write(text),
@@ -83,8 +85,16 @@ export async function buildProgram(
     <A extends unknown[]>(fn: (ctx: CommandContext, ...args: A) => Promise<number | void> | number | void) =>
     async (...args: unknown[]): Promise<void> => {
       const command = args[args.length - 1] as Command;
-      const ctx = new CommandContext(command.optsWithGlobals() as GlobalOptions, streams);
-      const code = await fn(ctx, ...(args.slice(0, -1) as A));
+      const ctx = new CommandContext({ ...(command.optsWithGlobals() as GlobalOptions), commandPath: commandPath(command) }, streams);
+      let code: number | void;
+      try {
+        code = await fn(ctx, ...(args.slice(0, -1) as A));
+      } catch (error) {
+        // Disk full, read-only, permission, vanished path, corruption: said in the user's terms.
+        const failure = error instanceof CliError || error instanceof StoreError ? null : explainFailure(error, ctx.dbPath);
+        if (failure) throw new CliError(failure.message, ExitCode.Failed);
+        throw error;
+      }
       setExit(code ?? ExitCode.Ok);
     };
 
@@ -94,6 +104,13 @@ export async function buildProgram(
   }
   program.commands.forEach((c) => c.exitOverride().configureOutput(program.configureOutput()));
   return program;
+}
+
+/** "custkit dedupe" for the subcommand run, as the holder of the store's write lock is named to others. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 export async function run(argv: string[], streams: Streams = process as unknown as Streams): Promise<number> {

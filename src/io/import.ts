@@ -17,6 +17,7 @@ import { delimiterName, inspectFile, InputError, openTables, type RowBatch, type
 import { detectDateOrder, type DateOrder } from './values.js';
 import type { Delimiter, Encoding } from './sniff.js';
 import { recordAudit } from '../gdpr/audit.js';
+import type { InputLimits } from './limits.js';
 
 export interface ImportRequest {
   file: string;
@@ -38,6 +39,8 @@ export interface ImportRequest {
   /** The mappings remembered for this source (read from the store by the caller for a dry run). */
   remembered?: RememberedColumn[];
   force: boolean;
+  /** Memory bounds on reading the file (src/io/limits.ts). */
+  limits?: InputLimits;
   onProgress?: (rows: number) => void;
 }
 

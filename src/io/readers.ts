@@ -3,6 +3,7 @@ import { pipeline, Transform, type Readable } from 'node:stream';
 import iconv from 'iconv-lite';
 import Papa from 'papaparse';
 import type { Delimiter, Encoding } from './sniff.js';
+import type { CsvRecordGuard } from './csv-guard.js';
 
 /** A cell as a reader gives it: text from CSV; typed values from Excel. */
 export type Cell = string | number | boolean | Date | null;
@@ -28,7 +29,7 @@ function chunkDecoder(encoding: Encoding): ChunkDecoder {
  * The file's bytes decoded to text, BOM removed, as a stream of strings. Decoded once: strings pass
  * through as strings (a text stream re-encoding them to bytes and back cost a third of a second a 1M-row file).
  */
-export function openText(file: string, encoding: Encoding, start = 0, end?: number): Readable {
+export function openText(file: string, encoding: Encoding, start = 0, end?: number, watch?: (text: string) => void): Readable {
   // 64 KiB reads: each becomes one parsed batch (see QUEUED_BATCHES for why they are small).
   const bytes = fs.createReadStream(file, { highWaterMark: 1 << 16, start, end });
   const decode = chunkDecoder(encoding);
@@ -41,6 +42,12 @@ export function openText(file: string, encoding: Encoding, start = 0, end?: numb
       if (first && piece !== '') {
         first = false;
         if (piece.charCodeAt(0) === 0xfeff) piece = piece.slice(1);
+      }
+      try {
+        watch?.(piece);
+      } catch (error) {
+        done(error as Error);
+        return;
       }
       done(null, piece);
     },
@@ -74,12 +81,13 @@ const QUEUED_BATCHES = 2;
  * csv-parse here), in batches of one input chunk, pausing the file while the consumer catches up so memory
  * stays flat whatever the file size.
  */
-export function readCsvRows(file: string, encoding: Encoding, delimiter: Delimiter): RowBatches {
-  return parseCsvText(openText(file, encoding), delimiter);
+export function readCsvRows(file: string, encoding: Encoding, delimiter: Delimiter, guard?: CsvRecordGuard): RowBatches {
+  return parseCsvText(openText(file, encoding, 0, undefined, guard ? (text) => guard.fed(text) : undefined), delimiter, guard);
 }
 
 /** CSV rows from a stream of text, read no further ahead than QUEUED_BATCHES batches. */
-export async function* parseCsvText(text: Readable, delimiter: Delimiter): RowBatches {
+export async function* parseCsvText(text: Readable, delimiter: Delimiter, guard?: CsvRecordGuard): RowBatches {
+  let rows = 0;
   const queue: string[][][] = [];
   let finished = false;
   let failure: Error | null = null;
@@ -96,6 +104,15 @@ export async function* parseCsvText(text: Readable, delimiter: Delimiter): RowBa
     skipEmptyLines: false,
     chunk(results, parser) {
       parserHandle = parser;
+      rows += results.data.length;
+      try {
+        guard?.parsed(results.meta.cursor, rows);
+      } catch (error) {
+        failure = error as Error;
+        parser.abort();
+        notify();
+        return;
+      }
       queue.push(results.data);
       if (queue.length >= QUEUED_BATCHES && !paused) {
         paused = true;

@@ -6,6 +6,12 @@ import path from 'node:path';
 import { inspectFile, sniffDelimiter, sniffEncoding, delimiterName, type Delimiter, type Encoding, type FileFacts } from './sniff.js';
 import { readCsvRows, readTextHead, type Cell } from './readers.js';
 import { readXlsxSheets } from './xlsx.js';
+import { InputError } from './errors.js';
+import { CsvRecordGuard } from './csv-guard.js';
+import { DEFAULT_LIMITS, LimitError, type InputLimits } from './limits.js';
+import { guardWorkbook } from './xlsx-guard.js';
+
+export { InputError };
 
 export interface RowBatch {
   rows: Cell[][];
@@ -27,9 +33,9 @@ export interface OpenRequest {
   delimiter: 'auto' | Delimiter;
   sheet?: string;
   allSheets?: boolean;
+  /** Memory bounds on reading the file (src/io/limits.ts); the defaults when absent. */
+  limits?: InputLimits;
 }
-
-export class InputError extends Error {}
 
 export function isWorkbook(file: string, facts: FileFacts): boolean {
   // A zip signature: .xlsx whatever its extension (and an .xlsx renamed .csv still opens).
@@ -37,7 +43,11 @@ export function isWorkbook(file: string, facts: FileFacts): boolean {
 }
 
 export async function openTables(request: OpenRequest, facts: FileFacts): Promise<AsyncGenerator<Table, void, undefined>> {
-  if (isWorkbook(request.file, facts)) return workbookTables(request);
+  const limits = request.limits ?? DEFAULT_LIMITS;
+  if (isWorkbook(request.file, facts)) {
+    await guardWorkbook(request.file, request.displayName, limits);
+    return workbookTables(request, limits);
+  }
   if (/\.xlsx$/i.test(request.file)) throw new InputError(`${request.displayName}: not a valid .xlsx workbook (it is not a zip archive)`);
   // --all-sheets is harmless on a CSV (one table); --sheet names something a CSV does not have.
   if (request.sheet !== undefined) throw new InputError(`${request.displayName}: --sheet applies to .xlsx workbooks only`);
@@ -51,20 +61,37 @@ export async function openTables(request: OpenRequest, facts: FileFacts): Promis
   const encoding = request.encoding === 'auto' ? sniffEncoding(facts) : request.encoding;
   const delimiter = request.delimiter === 'auto' ? sniffDelimiter(await readTextHead(request.file, encoding)) : request.delimiter;
   return (async function* single() {
-    yield { sheet: null, encoding, delimiter, batches: csvBatches(request.file, encoding, delimiter) };
+    yield { sheet: null, encoding, delimiter, batches: csvBatches(request, encoding, delimiter, limits) };
   })();
 }
 
-async function* csvBatches(file: string, encoding: Encoding, delimiter: Delimiter): AsyncGenerator<RowBatch, void, undefined> {
+async function* csvBatches(request: OpenRequest, encoding: Encoding, delimiter: Delimiter, limits: InputLimits): AsyncGenerator<RowBatch, void, undefined> {
   let next = 1;
-  for await (const rows of readCsvRows(file, encoding, delimiter)) {
+  const guard = new CsvRecordGuard(request.displayName, limits);
+  for await (const rows of readCsvRows(request.file, encoding, delimiter, guard)) {
     const numbers = new Array<number>(rows.length);
-    for (let i = 0; i < rows.length; i++) numbers[i] = next++;
+    for (let i = 0; i < rows.length; i++) {
+      numbers[i] = next;
+      checkRow(request.displayName, rows[i]!, next++, limits);
+    }
     yield { rows, numbers };
   }
 }
 
-async function* workbookTables(request: OpenRequest): AsyncGenerator<Table, void, undefined> {
+/** A row within the column and cell limits (the guards bound what is read; this names the row and column). */
+function checkRow(displayName: string, row: Cell[], number: number, limits: InputLimits): void {
+  if (row.length > limits.maxColumns) {
+    throw new LimitError(displayName, 'maxColumns', limits.maxColumns, `row ${number} has ${row.length.toLocaleString('en')} columns`);
+  }
+  for (let c = 0; c < row.length; c++) {
+    const cell = row[c];
+    if (typeof cell === 'string' && cell.length > limits.maxCellSize) {
+      throw new LimitError(displayName, 'maxCellSize', limits.maxCellSize, `row ${number}, column ${c + 1} holds ${cell.length.toLocaleString('en')} characters`);
+    }
+  }
+}
+
+async function* workbookTables(request: OpenRequest, limits: InputLimits): AsyncGenerator<Table, void, undefined> {
   const seen: string[] = [];
   let yielded = false;
   try {
@@ -81,7 +108,8 @@ async function* workbookTables(request: OpenRequest): AsyncGenerator<Table, void
       const first = await sheet.rows.next();
       if (first.done) continue;
       yielded = true;
-      yield { sheet: sheet.name, encoding: null, delimiter: null, batches: sheetBatches(first.value, sheet.rows) };
+      checkRow(request.displayName, first.value.cells, first.value.number, limits);
+      yield { sheet: sheet.name, encoding: null, delimiter: null, batches: sheetBatches(first.value, sheet.rows, (cells, n) => checkRow(request.displayName, cells, n, limits)) };
     }
   } catch (error) {
     if (error instanceof InputError) throw error;
@@ -96,11 +124,13 @@ async function* workbookTables(request: OpenRequest): AsyncGenerator<Table, void
 async function* sheetBatches(
   first: { number: number; cells: Cell[] },
   rest: AsyncGenerator<{ number: number; cells: Cell[] }, void, undefined>,
+  check: (cells: Cell[], number: number) => void,
 ): AsyncGenerator<RowBatch, void, undefined> {
   let batch: RowBatch = { rows: [first.cells], numbers: [first.number] };
   const width = first.cells.length;
   for await (const row of rest) {
     // Excel stores no cell for a blank at the end of a row: pad it, it is not a short row.
+    check(row.cells, row.number);
     while (row.cells.length < width) row.cells.push(null);
     batch.rows.push(row.cells);
     batch.numbers.push(row.number);

@@ -2,6 +2,11 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { migrations, type Migration } from './migrations.js';
+import { StoreError } from './errors.js';
+import { explainFailure } from './failures.js';
+import { DEFAULT_WAIT_MS, forgetHolder, waitForWriters, type WaitOptions } from './busy.js';
+
+export { StoreError };
 
 export type Db = Database.Database;
 
@@ -12,7 +17,6 @@ export function resolveDbPath(flag: string | undefined, env: NodeJS.ProcessEnv =
   return path.resolve(flag ?? env.CUSTKIT_DB ?? DEFAULT_DB_FILE);
 }
 
-export class StoreError extends Error {}
 
 /**
  * A string as an SQL literal. Values fixed for a whole bulk statement are written into it once: binding
@@ -28,7 +32,12 @@ export interface OpenOptions {
   /** Refuse to create the file (read-only commands on a missing store). */
   mustExist?: boolean;
   readonly?: boolean;
+  /** How a writer waits for another (src/store/busy.ts); 10 minutes, unnamed, when absent. */
+  wait?: WaitOptions;
 }
+
+const openedForWriting = new Set<string>();
+let forgetOnExit = false;
 
 /**
  * Opens (creating if needed, mode 0600: the file holds personal data) and migrates the store.
@@ -41,18 +50,28 @@ export function openStore(file: string, options: OpenOptions = {}): Db {
   }
   if (!exists) {
     const dir = path.dirname(file);
-    if (!fs.existsSync(dir)) throw new StoreError(`${file}: folder ${dir} does not exist`);
+    if (!fs.existsSync(dir)) {
+      throw new StoreError(`${file}: folder ${dir} does not exist (a disk not mounted, a folder moved?); nothing was changed. Check the path (--db, CUSTKIT_DB), or create the folder`);
+    }
     // Create the empty file ourselves so it is never world-readable, even for a moment.
-    fs.closeSync(fs.openSync(file, 'wx', 0o600));
+    try {
+      fs.closeSync(fs.openSync(file, 'wx', 0o600));
+    } catch (error) {
+      throw new StoreError(explainFailure(error, file)?.message ?? `${file}: cannot create the store (${(error as Error).message})`);
+    }
   }
   let db: Db;
   try {
     db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: exists });
   } catch (error) {
-    throw new StoreError(`${file}: cannot open the store (${(error as Error).message})`);
+    throw new StoreError(explainFailure(error, file)?.message ?? `${file}: cannot open the store (${(error as Error).message})`);
   }
   try {
     db.pragma('busy_timeout = 5000');
+    if (!options.readonly) {
+      waitForWriters(db, file, options.wait ?? { waitMs: DEFAULT_WAIT_MS, command: 'custkit' });
+      rememberForExit(db, file);
+    }
     // A new store gets 16 KiB pages (SQLite's default is 4): bulk commands read and rewrite most of the
     // file, and SQLite reads, journals and checkpoints it a page at a time (one system call each), so
     // larger pages cut that overhead about fourfold. Fixed when the file is created (before WAL is set).
@@ -70,10 +89,27 @@ export function openStore(file: string, options: OpenOptions = {}): Db {
     if (!options.readonly) migrate(db);
   } catch (error) {
     db.close();
+    if (error instanceof StoreError) throw error;
     const message = (error as Error).message;
-    throw new StoreError(`${file}: ${/not a database|malformed/i.test(message) ? 'not a custkit store (not a SQLite database)' : message}`);
+    if (/not a database/i.test(message)) throw new StoreError(`${file}: not a custkit store (not a SQLite database)`);
+    throw new StoreError(explainFailure(error, file)?.message ?? `${file}: ${message}`);
   }
   return db;
+}
+
+/** The holder file names this process only while it has the store open. */
+function rememberForExit(db: Db, file: string): void {
+  if (file === ':memory:') return;
+  openedForWriting.add(file);
+  if (!forgetOnExit) {
+    forgetOnExit = true;
+    process.once('exit', () => openedForWriting.forEach(forgetHolder));
+  }
+  const close = db.close.bind(db);
+  db.close = (): Db => {
+    forgetHolder(file);
+    return close();
+  };
 }
 
 export function migrate(db: Db, list: Migration[] = migrations): number[] {

@@ -22,6 +22,7 @@ const CREATORS = ['import'];
 const ON_MISSING_STORE: Record<string, string[]> = {
   rejects: [],
   'db info': [],
+  'db check': [],
   'db migrate': [],
   validate: [],
   clean: [],
@@ -31,6 +32,7 @@ const ON_MISSING_STORE: Record<string, string[]> = {
   dedupe: [],
   explain: ['0192f0c4-7c1e-7a51-9b1e-2a8d3c4e5f60', '0192f0c4-7c1e-7a51-9b1e-2a8d3c4e5f61'],
   unmerge: ['1'],
+  merges: [],
   export: ['--out', 'list.csv'],
   exports: [],
   suppress: ['--list'],
@@ -46,6 +48,7 @@ const ON_MISSING_STORE: Record<string, string[]> = {
   'gdpr access': ['ann@example.com', '--out', 'ann.json'],
   audit: [],
   'mappings forget': ['erp'],
+  report: [],
 };
 
 describe('a missing store', () => {
@@ -91,6 +94,7 @@ const QUIET: Array<{ args: string[]; stdout: 'nothing' | 'data'; code: number }>
   { args: ['rejects', '--import', '4', '--out', '-'], stdout: 'data', code: 0 },
   { args: ['db', 'info'], stdout: 'data', code: 0 },
   { args: ['db', 'migrate'], stdout: 'nothing', code: 0 },
+  { args: ['db', 'check'], stdout: 'nothing', code: 0 },
   { args: ['validate'], stdout: 'nothing', code: 3 },
   { args: ['validate', '--out', 'issues.csv'], stdout: 'nothing', code: 3 },
   { args: ['clean'], stdout: 'nothing', code: 0 }, // clean run 1 (dry)
@@ -106,6 +110,7 @@ const QUIET: Array<{ args: string[]; stdout: 'nothing' | 'data'; code: number }>
   { args: ['unmerge', '2'], stdout: 'nothing', code: 0 },
   { args: ['unmerge', '--all-since', '2020-01-01'], stdout: 'nothing', code: 0 },
   { args: ['dedupe', '--apply'], stdout: 'nothing', code: 0 },
+  { args: ['merges'], stdout: 'data', code: 0 },
   { args: ['suppress', 'jeanne.martin@example.fr'], stdout: 'nothing', code: 0 },
   { args: ['suppress', '--import', 'mailchimp_unsubscribed.csv'], stdout: 'nothing', code: 0 },
   { args: ['suppress', '--import', fixture('unsubscribed-mailchimp.csv')], stdout: 'nothing', code: 3 }, // a row that is not an address
@@ -126,6 +131,8 @@ const QUIET: Array<{ args: string[]; stdout: 'nothing' | 'data'; code: number }>
   { args: ['gdpr', 'consent', 'UID1', '--channel', 'post', '--grant', '--source', 'paper form'], stdout: 'nothing', code: 0 },
   { args: ['gdpr', 'access', 'UID1', '--out', 'person.json'], stdout: 'nothing', code: 0 },
   { args: ['audit'], stdout: 'data', code: 0 },
+  { args: ['report', '--as-of', '2025-12-31'], stdout: 'data', code: 0 },
+  { args: ['report', '--html', 'report.html'], stdout: 'nothing', code: 0 },
 ];
 
 let workspace: ExampleWorkspace;

@@ -1,0 +1,144 @@
+/**
+ * Sales KPIs, each one SQL query over the scope's temp tables (scope.ts) at one point in time.
+ * "The last 12 months" of a date D are the days after the same day a year earlier, up to D included.
+ */
+import type { Db } from '../store/db.js';
+import type { Cents } from '../store/types.js';
+import { monthDiff, type Point, type Scope } from './scope.js';
+
+/** A share of a whole; null when the whole is empty (nothing to divide). */
+export type Rate = number | null;
+
+function rate(part: number, whole: number): Rate {
+  return whole > 0 ? part / whole : null;
+}
+
+/** Customers: contacts of the file with at least one order up to the date. */
+export function customerCount(db: Db, p: Point): number {
+  return db.prepare(`SELECT count(*) FROM ${p.customers}`).pluck().get() as number;
+}
+
+/** Customers with an order in the last 12 months. */
+export function activeCustomers(db: Db, p: Point): number {
+  return db.prepare(`SELECT count(*) FROM ${p.customers} WHERE orders_12 > 0`).pluck().get() as number;
+}
+
+/** Customers whose first order falls in the last 12 months. */
+export function newCustomers12(db: Db, p: Point): number {
+  return db.prepare(`SELECT count(*) FROM ${p.customers} WHERE first_day > ?`).pluck().get(p.yearStart) as number;
+}
+
+/** Share of customers with two orders or more (all orders up to the date). */
+export function repeatPurchaseRate(db: Db, p: Point): { repeaters: number; customers: number; rate: Rate } {
+  const row = db.prepare(`SELECT coalesce(sum(orders >= 2), 0) AS repeaters, count(*) AS customers FROM ${p.customers}`).get() as { repeaters: number; customers: number };
+  return { ...row, rate: rate(row.repeaters, row.customers) };
+}
+
+/** Churn: customers who ordered in the 12 months before the last 12, and not in the last 12. */
+export function churn(db: Db, p: Point): { churned: number; base: number; rate: Rate } {
+  const row = db
+    .prepare(`SELECT coalesce(sum(orders_12 = 0), 0) AS churned, count(*) AS base FROM ${p.customers} WHERE orders_prior_12 > 0`)
+    .get() as { churned: number; base: number };
+  return { ...row, rate: rate(row.churned, row.base) };
+}
+
+/** Net revenue of the lines dated in the last 12 months (returns subtracted on their own day). */
+export function revenue12(db: Db, p: Point): Cents {
+  return db.prepare('SELECT coalesce(sum(revenue), 0) FROM rep_lines WHERE day > ? AND day <= ?').pluck().get(p.yearStart, p.date) as number;
+}
+
+/** Orders placed in the last 12 months. */
+export function orders12(db: Db, p: Point): number {
+  return db.prepare(`SELECT coalesce(sum(orders_12), 0) FROM ${p.customers}`).pluck().get() as number;
+}
+
+/** Average order value over the last 12 months: net revenue / orders (segments' formula). */
+export function averageOrderValue(db: Db, p: Point): Cents | null {
+  const orders = orders12(db, p);
+  return orders > 0 ? Math.round(revenue12(db, p) / orders) : null;
+}
+
+/** Purchase frequency: orders of the last 12 months per customer active in them. */
+export function purchaseFrequency(db: Db, p: Point): number | null {
+  const row = db.prepare(`SELECT coalesce(sum(orders_12), 0) AS orders, coalesce(sum(orders_12 > 0), 0) AS active FROM ${p.customers}`).get() as { orders: number; active: number };
+  return row.active > 0 ? row.orders / row.active : null;
+}
+
+/** All net revenue up to the date (every ref of a contact in the file): segments' total revenue. */
+export function revenueToDate(db: Db, p: Point): Cents {
+  return db.prepare(`SELECT coalesce(sum(net), 0) FROM ${p.orders}`).pluck().get() as number;
+}
+
+export interface MonthRow {
+  month: string;
+  revenueMinor: Cents;
+  orders: number;
+  newCustomers: number;
+}
+
+/** Per month of the scope: net revenue (lines dated in it), orders placed, customers whose first order it holds. */
+export function monthlySeries(db: Db, scope: Scope): MonthRow[] {
+  const first = `${scope.months[0]}-01`;
+  const revenue = new Map(
+    (db.prepare('SELECT substr(day, 1, 7) AS m, sum(revenue) AS r FROM rep_lines WHERE day >= ? GROUP BY 1').raw(true).all(first) as Array<[string, number]>),
+  );
+  const orders = new Map(
+    (db.prepare(`SELECT substr(day, 1, 7), count(*) FROM ${scope.current.orders} WHERE net > 0 AND day >= ? GROUP BY 1`).raw(true).all(first) as Array<[string, number]>),
+  );
+  const fresh = new Map(
+    (db.prepare(`SELECT substr(first_day, 1, 7), count(*) FROM ${scope.current.customers} WHERE first_day >= ? GROUP BY 1`).raw(true).all(first) as Array<[string, number]>),
+  );
+  return scope.months.map((month) => ({ month, revenueMinor: revenue.get(month) ?? 0, orders: orders.get(month) ?? 0, newCustomers: fresh.get(month) ?? 0 }));
+}
+
+export interface ShareRow {
+  name: string;
+  revenueMinor: Cents;
+  share: Rate;
+}
+
+/**
+ * Net revenue by category or channel over the months of the scope, largest first; lines without one
+ * are '' (shown as "not given"). Shares are of the period's net revenue.
+ */
+export function revenueBy(db: Db, scope: Scope, column: 'category' | 'channel'): ShareRow[] {
+  const rows = db
+    .prepare(`SELECT ${column} AS name, sum(revenue) AS revenueMinor FROM rep_lines WHERE day >= ? GROUP BY 1 ORDER BY 2 DESC, 1`)
+    .all(`${scope.months[0]}-01`) as Array<{ name: string; revenueMinor: number }>;
+  const total = rows.reduce((sum, r) => sum + r.revenueMinor, 0);
+  return rows.map((r) => ({ ...r, share: rate(r.revenueMinor, total) }));
+}
+
+export interface Cohort {
+  /** First-purchase month. */
+  month: string;
+  customers: number;
+  /** retained[k-1]: share of the cohort with an order k months later (k = 1... up to the report month). */
+  retained: number[];
+}
+
+/** Cohort retention: customers by first-order month (months of the scope), share ordering again N months later. */
+export function cohortRetention(db: Db, scope: Scope): Cohort[] {
+  const p = scope.current;
+  const first = `${scope.months[0]}-01`;
+  const sizes = new Map(
+    db.prepare(`SELECT substr(first_day, 1, 7), count(*) FROM ${p.customers} WHERE first_day >= ? GROUP BY 1`).raw(true).all(first) as Array<[string, number]>,
+  );
+  const cells = db
+    .prepare(
+      `SELECT substr(c.first_day, 1, 7) AS cohort, substr(o.day, 1, 7) AS month, count(DISTINCT o.contact_id) AS n
+       FROM ${p.orders} o JOIN ${p.customers} c ON c.contact_id = o.contact_id
+       WHERE o.net > 0 AND o.day >= @first AND c.first_day >= @first AND substr(o.day, 1, 7) > substr(c.first_day, 1, 7)
+       GROUP BY 1, 2`,
+    )
+    .all({ first }) as Array<{ cohort: string; month: string; n: number }>;
+  const last = scope.months[scope.months.length - 1]!;
+  return scope.months
+    .filter((month) => sizes.has(month))
+    .map((month) => {
+      const customers = sizes.get(month)!;
+      const retained = Array.from({ length: monthDiff(month, last) }, () => 0);
+      for (const cell of cells) if (cell.cohort === month) retained[monthDiff(month, cell.month) - 1] = cell.n / customers;
+      return { month, customers, retained };
+    });
+}

@@ -1,0 +1,44 @@
+/**
+ * A small sample of each part of the torture suite (npm run torture runs them in full): a few dozen
+ * fuzzed files, the hostile files at a sixteenth of their size, a kill -9 of an import and of a dedupe
+ * --apply, and one round of two writers and a reader.
+ */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/cli.js';
+import { fuzz } from '../../bench/torture/fuzz.js';
+import { killTorture } from '../../bench/torture/kill.js';
+import { concurrencyTorture } from '../../bench/torture/concurrency.js';
+
+const quiet = (): void => undefined;
+
+describe('torture sample', () => {
+  it('fuzzed files and hostile files: documented exit codes only, no stack trace, refused files change nothing, bombs stay small', async () => {
+    const f = await fuzz({ count: 40, workers: 1, seed: Date.now() % 100000, dir: tempDir(), full: false, log: quiet });
+    expect(f.examples.filter((e) => /unexpected|changed/.test(e))).toEqual([]);
+    expect(f.stackTraces).toBe(0);
+    expect(f.unexpected).toBe(0);
+    expect(f.refusedThatChangedStore).toBe(0);
+    expect(f.dryRunsThatChangedStore).toBe(0);
+    expect(Object.keys(f.exitCodes).every((k) => /^(dry-run|import) [0-3]$/.test(k))).toBe(true);
+    expect(f.bombs.length).toBeGreaterThanOrEqual(8);
+    for (const bomb of f.bombs) {
+      expect(bomb.code, bomb.file).toBe(1);
+      expect(bomb.peakRssMb, bomb.file).toBeLessThanOrEqual(300);
+    }
+  }, 600_000);
+
+  it('kill -9 during import and dedupe --apply leaves a sound store, before or after, never between', async () => {
+    const k = await killTorture({ perCommand: 1, contacts: 400, dir: path.join(tempDir(), 'kill'), seed: Date.now() % 1000, log: quiet, commands: ['import', 'dedupe --apply'] });
+    expect(k.problems).toEqual([]);
+    expect(k.kills).toBe(2);
+    expect(k.corruptStores + k.halfApplied + k.failedReruns).toBe(0);
+  }, 600_000);
+
+  it('two writers and a reader at once: every write accounted for', async () => {
+    const c = await concurrencyTorture({ rounds: 1, rows: 300, dir: tempDir(), log: quiet });
+    expect(c.problems).toEqual([]);
+    expect(c.writerFailures + c.readerFailures + c.lostWrites).toBe(0);
+    expect(c.readerRuns).toBeGreaterThan(0);
+  }, 300_000);
+});
