@@ -8,6 +8,7 @@ import { CHANNELS } from '../store/types.js';
 import type { FieldEvidence } from './find.js';
 import { chooseSurvivor, survivingValues, type ContactRow, type SurvivorHints } from './survivorship.js';
 import { applyPlansInBulk } from './bulk-merge.js';
+import { recordAudit } from '../gdpr/audit.js';
 
 export interface MergeMember {
   id: number;
@@ -143,6 +144,7 @@ export function applyMerges(db: Db, plans: MergePlan[], run: RunOptions): MergeO
     const runId = startRun(db, run, now);
     const outcomes = applyPlansInBulk(db, plans, runId, now) ?? applyOneByOne(db, plans, runId, now);
     finishRun(db, runId, outcomes);
+    recordAudit(db, { action: `dedupe.${run.mode}`, counts: { merges: outcomes.length }, details: { run_id: runId } });
     return outcomes;
   })();
 }

@@ -17,6 +17,7 @@ import { defaultWorkers, ExportWorkers, RANGE_KEYS, tasksOf, type ParallelTuning
 import { buildQuery, driveBounds, registerFunctions, resolveRun, SelectionError, type BuiltQuery, type Selection } from './select.js';
 import { pickSeeds, type SeedRow } from './seeds.js';
 import { checkOutputPath, ExportSink, type FileResult, type Format } from './writers.js';
+import { recordAudit } from '../gdpr/audit.js';
 
 export interface ExportRequest {
   selection: Selection;
@@ -371,6 +372,7 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     const id = Number(info.lastInsertRowid);
     const link = db.prepare('INSERT INTO export_seeds (export_id, seed_id, position) VALUES (?, ?, ?)');
     for (const s of seedPositions) link.run(id, s.seed.id, s.position);
+    recordAudit(db, { action: 'export', counts: { rows, seeds: seedPositions.length }, details: { export_id: id, channel: selection.channel } });
     return id;
   })();
   const funnel = funnelOf(db, request, query, counts, rows, seedPositions.length);

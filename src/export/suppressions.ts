@@ -9,6 +9,7 @@ import { inspectFile, sniffDelimiter, sniffEncoding } from '../io/sniff.js';
 import { readCsvRows, readTextHead, type Cell } from '../io/readers.js';
 import { readXlsxSheets } from '../io/xlsx.js';
 import { emailHash, looksLikeEmail, normaliseEmail, normalisePhone, nowIso, osUser, phoneHash } from './keys.js';
+import { recordAudit } from '../gdpr/audit.js';
 
 export type SuppressionKind = 'unsubscribed' | 'bounced' | 'opposition' | 'erased';
 export const SUPPRESSION_KINDS: readonly SuppressionKind[] = ['unsubscribed', 'bounced', 'opposition', 'erased'];
@@ -150,6 +151,7 @@ export async function importSuppressions(db: Db, file: string, options: ImportOp
       else summary.already++;
     }
     if (index < 0) throw new SuppressionInputError(`${file}: the file is empty`);
+    recordAudit(db, { action: 'suppress.import', counts: { rows: summary.rows, added: summary.added, already: summary.already, rejected: summary.rejected.length }, details: { kind: options.kind } });
     db.exec('COMMIT');
   } catch (error) {
     if (db.inTransaction) db.exec('ROLLBACK');

@@ -16,6 +16,7 @@ import type { Cell } from './readers.js';
 import { delimiterName, inspectFile, InputError, openTables, type RowBatch, type Table } from './tables.js';
 import { detectDateOrder, type DateOrder } from './values.js';
 import type { Delimiter, Encoding } from './sniff.js';
+import { recordAudit } from '../gdpr/audit.js';
 import type { InputLimits } from './limits.js';
 
 export interface ImportRequest {
@@ -369,6 +370,7 @@ export async function importFile(db: Db, request: ImportRequest): Promise<Import
     }
     if (summaries.length === 0) throw new InputError(`${request.displayName}: no header row (the file has no data)`);
     if (summaries.every((s) => s.unrecognised)) throw new InputError(summaries[0]!.unrecognised!);
+    recordAudit(db, { action: 'import', counts: { tables: summaries.length, rows: summaries.reduce((n, s) => n + s.rowsRead, 0), inserted: summaries.reduce((n, s) => n + s.inserted, 0), updated: summaries.reduce((n, s) => n + s.updated, 0), rejected: summaries.reduce((n, s) => n + s.rejected, 0) } });
     db.exec('COMMIT');
   } catch (error) {
     if (db.inTransaction) db.exec('ROLLBACK');

@@ -9,6 +9,7 @@ import { dedupeMigrations } from '../dedupe/schema.js';
 import { validateMigrations } from '../validate/schema.js';
 import { scoreMigrations } from '../score/schema.js';
 import { exportMigrations } from '../export/schema.js';
+import { gdprMigrations } from '../gdpr/schema.js';
 // TEMPORARY (export branch): validate's migration 10 as a test double until the validate stage lands.
 
 export interface Migration {
@@ -174,4 +175,4 @@ export const coreMigrations: Migration[] = [
 ];
 
 /** Every stage's migrations; a stage adds its list here (one line). */
-export const migrations: Migration[] = [...coreMigrations, ...validateMigrations, ...scoreMigrations, ...dedupeMigrations, ...exportMigrations];
+export const migrations: Migration[] = [...coreMigrations, ...validateMigrations, ...scoreMigrations, ...dedupeMigrations, ...exportMigrations, ...gdprMigrations];

@@ -12,6 +12,7 @@ import { fixCounts, fixedContactsSql, fixExamples, recordFixes } from './clean-f
 import { activeRules, ruleApplies, type CleanRule } from './clean-rules.js';
 import { ensureValidated, type EnsureOptions } from './ensure.js';
 import { indexesNaming } from './indexes.js';
+import { recordAudit } from '../gdpr/audit.js';
 
 export const IN_SCOPE = "c.status IN ('active', 'inactive')";
 
@@ -128,6 +129,7 @@ function run(db: Db, options: CleanOptions, now: string, validated: number): Cle
     db.prepare('UPDATE clean_runs SET finished_at = ?, counts = ?, contacts_changed = ? WHERE id = ?').run(
       new Date().toISOString(), JSON.stringify(counts), result.contactsChanged, runId,
     );
+    if (options.fix) recordAudit(db, { action: 'clean.fix', counts: { contacts: result.contactsChanged }, details: { run_id: runId } });
     return result;
   })();
 }
