@@ -216,7 +216,12 @@ function printSummary(ctx: CommandContext, s: ReturnType<typeof summarise>): voi
   }
   ctx.report(`blocking rules (chosen from the data, budget ${s.blocking.pair_budget.toLocaleString('en')} pairs, ~${(s.blocking.expected_recall * 100).toFixed(1)} % of duplicates expected within reach):`);
   for (const c of s.blocking.chosen) ctx.report(`  + ${c.rule.padEnd(44)} ${c.pairs.toLocaleString('en').padStart(12)} pairs (${c.new_pairs.toLocaleString('en')} new)`);
-  for (const l of s.blocking.left_out.filter((x) => x.pairs > 0)) ctx.report(`  - ${l.rule.padEnd(44)} ${l.pairs.toLocaleString('en').padStart(12)} pairs: ${l.reason}`);
+  // Rules left out because the chosen ones already bring (nearly) all their pairs are counted, not listed:
+  // only those the budget or their cost kept out are worth a user's attention (--json lists every one).
+  const producing = s.blocking.left_out.filter((x) => x.pairs > 0);
+  const redundant = producing.filter((l) => l.reason.startsWith('adds '));
+  for (const l of producing.filter((x) => !redundant.includes(x))) ctx.report(`  - ${l.rule.padEnd(44)} ${l.pairs.toLocaleString('en').padStart(12)} pairs: ${l.reason}`);
+  if (redundant.length > 0) ctx.report(`  (${redundant.length} more rules left out: the chosen ones already bring all or nearly all of their pairs; --json lists them)`);
   const none = s.blocking.left_out.filter((x) => x.pairs === 0).length;
   if (none > 0) ctx.report(`  (${none} more rules produce no pair on this store: their fields are missing or never shared)`);
   ctx.report(`candidate pairs:          ${s.candidate_pairs.toLocaleString('en')}`);
