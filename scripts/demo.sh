@@ -18,8 +18,8 @@ quote() {
   done
   printf '%s' "${out# }"
 }
-# Exit codes 0-3 are results (3 = finished with rejected or flagged rows); anything else stops the demo.
-ck() { echo; echo "\$ custkit $(quote "$@")"; node bin/custkit.js "$@"; local code=$?; [ "$code" -le 3 ] || exit "$code"; }
+# Exit codes 0 and 3 are results (3 = finished with rejected or flagged rows); 1 or 2 is a failure and stops the demo.
+ck() { echo; echo "\$ custkit $(quote "$@")"; node bin/custkit.js "$@"; local code=$?; [ "$code" -eq 0 ] || [ "$code" -eq 3 ] || exit "$code"; }
 
 echo "== import"
 ck import fixtures/clients-fr-cp1252.csv
@@ -53,7 +53,7 @@ echo; echo "== export"
 ck suppress --import fixtures/unsubscribed-mailchimp.csv   # exit 3 on purpose: one row is not an address
 ck export --preset brevo --out demo/brevo.csv
 ck export --segment "about to sleep" --segment promising --preset mailchimp --out demo/mailchimp.csv
-ck export --channel sms --preset klaviyo --out demo/sms.xlsx
+ck export --channel sms --preset klaviyo --out demo/sms.csv
 ck seeds add trap.demo@example.org --name "Camille Roux"
 ck export --with-seeds 1 --out demo/partner.csv
 ck seeds trace demo/partner.csv
