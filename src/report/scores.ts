@@ -6,6 +6,7 @@
  */
 import type { Db } from '../store/db.js';
 import type { Cents } from '../store/types.js';
+import type { AffinityRule } from '../score/affinities.js';
 import { NOT_SCORED, previousRun, segmentTable, type MigrationCell, type RunInfo, type SegmentRow } from '../score/report.js';
 
 const RUN_COLUMNS = `id, as_of AS asOf, method, bins, binning, segment_map AS segmentMap, customers, prospects`;
@@ -156,14 +157,7 @@ function horizonOf(parameters: string): number | null {
   }
 }
 
-export interface AffinityRule {
-  antecedent: string[];
-  consequent: string;
-  customers: number;
-  support: number;
-  confidence: number;
-  lift: number;
-}
+export type { AffinityRule };
 
 /** The strongest category rules stored with the latest run (on or before the date) that has any. */
 export function categoryAffinities(db: Db, asOf: string, limit = 10): { runId: number; rules: AffinityRule[] } | null {

@@ -9,18 +9,8 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../../src/store/db.js';
 import { PRESETS } from '../../src/score/presets.js';
 import { scoreRun } from '../../src/score/run.js';
+import { mulberry32 } from '../../bench/random.js';
 
-/** Mulberry32: a small seeded generator, so every store of the same size is the same. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Gamma(shape, 1) by Marsaglia-Tsang (shape < 1 boosted). */
 function gamma(rand: () => number, shape: number): number {
@@ -55,7 +45,7 @@ export interface SyntheticOptions {
 }
 
 export function generateShop(db: Db, options: SyntheticOptions): void {
-  const rand = prng(options.seed ?? 7);
+  const rand = mulberry32(options.seed ?? 7);
   const end = Date.parse(`${options.until}T00:00:00Z`);
   const start = end - 1095 * 86_400_000;
   const iso = (t: number) => new Date(t).toISOString().slice(0, 10);

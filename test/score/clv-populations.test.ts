@@ -4,9 +4,8 @@ import { ClvFitError } from '../../src/score/clv/fit.js';
 import { expectedOrderValue, fitGammaGamma } from '../../src/score/clv/gamma-gamma.js';
 import { openStore } from '../../src/store/db.js';
 import { scoreRun, type ScoreOptions } from '../../src/score/run.js';
-import { PRESETS } from '../../src/score/presets.js';
 import { fixture } from '../helpers/cli.js';
-import { addLines, loadPurchasesCsv } from './store-helpers.js';
+import { addLines, baseScoreOptions, loadPurchasesCsv } from './store-helpers.js';
 import { mulberry32 as prng, gammaVariate as gamma } from '../../bench/random.js';
 
 /** A buy-till-you-die population (BG/NBD's process); dropout = false draws no dropout at all (b → ∞). */
@@ -89,16 +88,7 @@ describe('CLV fits on generated populations', () => {
   });
 });
 
-const base: ScoreOptions = {
-  asOf: '2025-06-30',
-  method: 'rfm',
-  bins: 5,
-  binning: 'quantile',
-  segmentMap: PRESETS['rfm10']!,
-  segmentMapLabel: 'rfm10',
-  minSupport: 0.01,
-  clv: { horizonMonths: 12, discountMonthly: 0.01, penalizer: 0 },
-};
+const base: ScoreOptions = { ...baseScoreOptions, clv: { horizonMonths: 12, discountMonthly: 0.01, penalizer: 0 } };
 
 describe('CLV on tiny stores', () => {
   it('ten customers (the fixture): succeeds, says which limits were reached, writes finite values', () => {

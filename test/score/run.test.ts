@@ -1,19 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Db } from '../../src/store/db.js';
 import { scoreRun, type ScoreOptions } from '../../src/score/run.js';
-import { PRESETS } from '../../src/score/presets.js';
-import { addContact, addLines, loadPurchasesCsv } from './store-helpers.js';
+import { addContact, addLines, loadPurchasesCsv, baseScoreOptions } from './store-helpers.js';
 import { fixture } from '../helpers/cli.js';
 
-const base: ScoreOptions = {
-  asOf: '2025-06-30',
-  method: 'rfm',
-  bins: 5,
-  binning: 'quantile',
-  segmentMap: PRESETS['rfm10']!,
-  segmentMapLabel: 'rfm10',
-  minSupport: 0.01,
-};
+const base = baseScoreOptions;
 
 interface Row {
   ext: string;

@@ -2,19 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { openStore, type Db } from '../../src/store/db.js';
 import { scoreRun, type ScoreOptions } from '../../src/score/run.js';
 import { segmentTable } from '../../src/score/report.js';
-import { PRESETS } from '../../src/score/presets.js';
-import { addContact, addLines, loadPurchasesCsv } from './store-helpers.js';
+import { addContact, addLines, loadPurchasesCsv, baseScoreOptions } from './store-helpers.js';
 import { fixture } from '../helpers/cli.js';
 
-const base: ScoreOptions = {
-  asOf: '2025-06-30',
-  method: 'rfm',
-  bins: 5,
-  binning: 'quantile',
-  segmentMap: PRESETS['rfm10']!,
-  segmentMapLabel: 'rfm10',
-  minSupport: 0.01,
-};
+const base = baseScoreOptions;
 
 /** The store's net revenue up to a date, from the purchase lines of the contacts a run scores. */
 function netRevenue(db: Db, asOf: string): number {

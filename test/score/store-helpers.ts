@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Db } from '../../src/store/db.js';
+import { PRESETS } from '../../src/score/presets.js';
+import type { ScoreOptions } from '../../src/score/run.js';
 
 /**
  * Test-only loader: puts a simple purchases CSV (customer_id,order_id,line,date,amount[,category,channel],
@@ -60,3 +62,14 @@ export function loadPurchasesCsv(db: Db, file: string, source = 'test'): Map<str
     source,
   );
 }
+
+/** The score options the unit tests start from: RFM in quintiles with the rfm10 map, as of 2025-06-30. */
+export const baseScoreOptions: ScoreOptions = {
+  asOf: '2025-06-30',
+  method: 'rfm',
+  bins: 5,
+  binning: 'quantile',
+  segmentMap: PRESETS['rfm10']!,
+  segmentMapLabel: 'rfm10',
+  minSupport: 0.01,
+};
