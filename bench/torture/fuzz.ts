@@ -190,16 +190,8 @@ export async function fuzz(options: { count: number; workers: number; seed: numb
   return figures;
 }
 
-interface WorkerResult {
-  runs: number;
-  exitCodes: Record<string, number>;
-  stackTraces: number;
-  unexpected: number;
-  refusedThatChangedStore: number;
-  dryRunsThatChangedStore: number;
-  peakRssMb: number;
-  examples: string[];
-}
+/** What one fuzz worker reports: the run's figures but for the file count and the bomb runs. */
+type WorkerResult = Omit<FuzzFigures, 'files' | 'bombs'>;
 
 function runWorker(files: string[], dir: string, log: (line: string) => void): Promise<WorkerResult> {
   fs.mkdirSync(dir, { recursive: true });
