@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { CliError, ExitCode, UsageError, type CommandContext } from './context.js';
+import { ExitCode, UsageError, type CommandContext } from './context.js';
 import type { Wrap } from './main.js';
 import { money } from './format.js';
 import type { Db } from '../store/db.js';
 import { defaultCountryOf } from '../validate/ensure.js';
 import { FilterError } from '../export/filter.js';
 import { findContacts, lookup, lookupOne, LookupError, type ContactRef } from '../gdpr/lookup.js';
+import { lookupFailure } from './lookup-failure.js';
 import { contactProfile, type ContactProfile } from '../gdpr/profile.js';
 import { contactsWhere, parseAssignment, parseTags, RectifyError, retag, setFields } from '../gdpr/rectify.js';
 import { recordAudit } from '../gdpr/audit.js';
@@ -37,7 +38,7 @@ Examples:
 Every change (set, tag, untag) is recorded in the audit trail (custkit audit), without the values.`;
 
 function failWith(error: unknown): never {
-  if (error instanceof LookupError) throw new CliError(error.message, /^no contact/.test(error.message) ? ExitCode.Failed : ExitCode.Usage);
+  if (error instanceof LookupError) throw lookupFailure(error);
   if (error instanceof RectifyError) throw new UsageError(error.message);
   if (error instanceof FilterError) throw new UsageError(`--where: ${error.display()}`);
   throw error;
@@ -103,7 +104,7 @@ export function registerContact(program: Command, wrap: Wrap): void {
         const db = ctx.openDb({ readonly: true });
         try {
           const found = lookup(db, who, defaultCountryOf(db));
-          if (found.length === 0) throw new LookupError(`no contact matches "${who.trim()}"`);
+          if (found.length === 0) throw new LookupError(`no contact matches "${who.trim()}"`, true);
           const profiles = found.map((c) => contactProfile(db, c.id));
           if (ctx.json) ctx.printJson(profiles);
           else {

@@ -5,6 +5,7 @@ import { CliError, ExitCode, UsageError } from './context.js';
 import type { Wrap } from './main.js';
 import { defaultCountryOf } from '../validate/ensure.js';
 import { lookupOne, LookupError } from '../gdpr/lookup.js';
+import { lookupFailure } from './lookup-failure.js';
 import { ConsentError, isChannel, recordConsent } from '../gdpr/consent.js';
 import { accessBundle } from '../gdpr/access.js';
 import { accessFormatOf, writeAccessFile } from '../gdpr/access-files.js';
@@ -29,7 +30,7 @@ choice, and export honours it. Files are created readable by you only (0600). Bo
 recorded in the audit trail (custkit audit), without the person's data.`;
 
 function failWith(error: unknown): never {
-  if (error instanceof LookupError) throw new CliError(error.message, /^no contact/.test(error.message) ? ExitCode.Failed : ExitCode.Usage);
+  if (error instanceof LookupError) throw lookupFailure(error);
   if (error instanceof ConsentError) throw new CliError(error.message, /^--/.test(error.message) ? ExitCode.Usage : ExitCode.Failed);
   throw error;
 }

@@ -7,7 +7,12 @@ import type { Db } from '../store/db.js';
 import type { ContactStatus, Uid } from '../store/types.js';
 import { checkPhone } from '../validate/phone.js';
 
-export class LookupError extends Error {}
+/** A person the command names could not be found (a run-time failure) or was not named usably (a usage error). */
+export class LookupError extends Error {
+  constructor(message: string, readonly notFound = false) {
+    super(message);
+  }
+}
 
 export interface ContactRef {
   id: number;
@@ -93,7 +98,7 @@ export function lookup(db: Db, text: string, defaultCountry = 'FR'): ContactRef[
 /** Exactly one person, or an error that lists the candidates by uid. */
 export function lookupOne(db: Db, text: string, defaultCountry = 'FR'): ContactRef {
   const found = lookup(db, text, defaultCountry);
-  if (found.length === 0) throw new LookupError(`no contact matches "${text.trim()}"`);
+  if (found.length === 0) throw new LookupError(`no contact matches "${text.trim()}"`, true);
   if (found.length > 1) {
     throw new LookupError(`"${text.trim()}" matches ${found.length} contacts (${found.map((c) => c.uid).join(', ')}): give one uid`);
   }
