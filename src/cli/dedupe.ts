@@ -193,7 +193,7 @@ function summarise(result: FindResult, plans: ClusterPlan[], threshold: number, 
       pair_budget: result.rules.budget,
       expected_recall: Number(result.rules.expectedRecall.toFixed(4)),
       chosen: result.rules.chosen.map((c, i) => ({ rule: c.rule.name, sql: sqlCondition(c.rule), pairs: c.pairs, new_pairs: result.blocking.perRule[i]?.pairs ?? 0, expected_gain: Number(c.gain.toFixed(4)) })),
-      left_out: result.rules.leftOut.map((l) => ({ rule: l.rule, pairs: l.pairs, reason: l.reason })),
+      left_out: result.rules.leftOut.map((l) => ({ rule: l.rule, pairs: l.pairs, why: l.why, reason: l.reason })),
     },
     skipped_blocks: result.blocking.skipped.length,
     matches: result.matches,
@@ -218,11 +218,10 @@ function printSummary(ctx: CommandContext, s: ReturnType<typeof summarise>): voi
   for (const c of s.blocking.chosen) ctx.report(`  + ${c.rule.padEnd(44)} ${c.pairs.toLocaleString('en').padStart(12)} pairs (${c.new_pairs.toLocaleString('en')} new)`);
   // Rules left out because the chosen ones already bring (nearly) all their pairs are counted, not listed:
   // only those the budget or their cost kept out are worth a user's attention (--json lists every one).
-  const producing = s.blocking.left_out.filter((x) => x.pairs > 0);
-  const redundant = producing.filter((l) => l.reason.startsWith('adds '));
-  for (const l of producing.filter((x) => !redundant.includes(x))) ctx.report(`  - ${l.rule.padEnd(44)} ${l.pairs.toLocaleString('en').padStart(12)} pairs: ${l.reason}`);
-  if (redundant.length > 0) ctx.report(`  (${redundant.length} more rules left out: the chosen ones already bring all or nearly all of their pairs; --json lists them)`);
-  const none = s.blocking.left_out.filter((x) => x.pairs === 0).length;
+  for (const l of s.blocking.left_out.filter((x) => x.why === 'over budget' || x.why === 'costly')) ctx.report(`  - ${l.rule.padEnd(44)} ${l.pairs.toLocaleString('en').padStart(12)} pairs: ${l.reason}`);
+  const redundant = s.blocking.left_out.filter((x) => x.why === 'redundant').length;
+  if (redundant > 0) ctx.report(`  (${redundant} more rules left out: the chosen ones already bring all or nearly all of their pairs; --json lists them)`);
+  const none = s.blocking.left_out.filter((x) => x.why === 'no pairs').length;
   if (none > 0) ctx.report(`  (${none} more rules produce no pair on this store: their fields are missing or never shared)`);
   ctx.report(`candidate pairs:          ${s.candidate_pairs.toLocaleString('en')}`);
   ctx.report(`matches (p >= ${s.threshold}):     ${s.matches.toLocaleString('en')}`);

@@ -56,6 +56,8 @@ export interface ChosenRule {
 export interface LeftOutRule {
   rule: string;
   pairs: number;
+  /** Why: no pair at all, the chosen rules already bring (nearly) all its pairs, the budget, or its cost. */
+  why: 'no pairs' | 'redundant' | 'over budget' | 'costly';
   reason: string;
 }
 
@@ -156,7 +158,7 @@ export function chooseRules(records: Records, options: ChoiceOptions): RuleChoic
   let spent = 0;
   let remaining = candidates.filter((c) => {
     if (c.pairs > 0) return true;
-    leftOut.push({ rule: c.rule.name, pairs: 0, reason: 'produces no pair on this store' });
+    leftOut.push({ rule: c.rule.name, pairs: 0, why: 'no pairs', reason: 'produces no pair on this store' });
     return false;
   });
   const gainOf = (rule: BlockingRule) => {
@@ -185,11 +187,12 @@ export function chooseRules(records: Records, options: ChoiceOptions): RuleChoic
   }
   for (const c of remaining) {
     const gain = c.rule.swapWith ? MIN_GAIN : gainOf(c.rule);
-    const reason = gain < MIN_GAIN
+    const why: LeftOutRule['why'] = gain < MIN_GAIN ? 'redundant' : spent + c.pairs > budget ? 'over budget' : 'costly';
+    const reason = why === 'redundant'
       ? gain === 0 ? 'adds nothing: the chosen rules already bring every pair it would' : `adds little: about ${(gain * 100).toFixed(2)} % more duplicates expected`
-      : spent + c.pairs > budget ? `over the pair budget: ${c.pairs.toLocaleString('en')} pairs, ${Math.max(budget - spent, 0).toLocaleString('en')} left of ${budget.toLocaleString('en')} (--max-pairs)`
+      : why === 'over budget' ? `over the pair budget: ${c.pairs.toLocaleString('en')} pairs, ${Math.max(budget - spent, 0).toLocaleString('en')} left of ${budget.toLocaleString('en')} (--max-pairs)`
         : `too many pairs per duplicate: about one in ${Math.round(c.pairs / (gain * expected)).toLocaleString('en')}`;
-    leftOut.push({ rule: c.rule.name, pairs: c.pairs, reason });
+    leftOut.push({ rule: c.rule.name, pairs: c.pairs, why, reason });
   }
   const recall = all.reduce((s, pattern, p) => s + (covered[p] ? pattern.p : 0), 0);
   return { chosen, leftOut, budget, pairs: spent, expectedRecall: recall };
