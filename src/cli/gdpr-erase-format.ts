@@ -56,6 +56,7 @@ export function describeErasure(result: EraseResult, options: { dryRun: boolean;
   }
   lines.push(...tableLines(result.tables));
   lines.push(`  ${result.suppressionsAdded} address hash(es) ${options.dryRun ? 'would be added' : 'added'} to suppressions as erased`);
+  if (result.shared) lines.push(`  ${result.shared} address(es) shared with a contact that stays: not suppressed (erase that contact too, or "custkit suppress" the address)`);
   if (result.unplanned.length) lines.push(`  rows deleted by default from tables erasure does not know: ${result.unplanned.join(', ')}`);
   const file = fileLine(options.scrub);
   if (file) lines.push(file);

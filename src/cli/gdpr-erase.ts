@@ -126,7 +126,7 @@ function runErase(ctx: CommandContext, who: string, flags: EraseFlags): number {
     if (ctx.json) {
       ctx.printJson({
         dry_run: Boolean(flags.dryRun), people: result.people, records: result.records, already_erased: already.map((c) => c.uid),
-        tables: result.tables, suppressions_added: result.suppressionsAdded, unplanned_tables: result.unplanned,
+        tables: result.tables, suppressions_added: result.suppressionsAdded, shared_addresses: result.shared, unplanned_tables: result.unplanned,
         file: scrub && { wal_truncated: scrub.walTruncated, vacuumed: scrub.vacuumed, clean: scrub.clean },
       });
     } else {

@@ -97,6 +97,11 @@ export interface EraseResult {
   unplanned: string[];
   /** Strings erasure looked for (the caller checks the file's bytes for them); never printed. */
   needles: string[];
+  /**
+   * Addresses the person shares with a contact that stays (a family email): not suppressed, not looked
+   * for, since they are someone else's too. Their count only.
+   */
+  shared: number;
 }
 
 const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
@@ -273,6 +278,19 @@ function registerFunctions(db: Db): void {
   db.function('ck_erase_sha', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? sha256Hex(value) : null));
 }
 
+/** The person's addresses less those a contact outside `within` (not erased) also holds. */
+function withoutShared(db: Db, ids: Identifiers, within: string): { ids: Identifiers; shared: number } {
+  const other = db.prepare(`SELECT 1 FROM contacts WHERE status <> 'erased' AND id NOT IN (${within}) AND (email_norm = @v OR phone_e164 = @v OR mobile_e164 = @v OR sms_e164 = @v) LIMIT 1`);
+  const byRaw = db.prepare(`SELECT 1 FROM contacts WHERE status <> 'erased' AND id NOT IN (${within}) AND (phone = @v OR mobile = @v) LIMIT 1`);
+  let shared = 0;
+  const keep = <T extends string>(values: Set<T>, query: typeof other): Set<T> => new Set([...values].filter((v) => {
+    const found = query.get({ v }) !== undefined;
+    if (found) shared++;
+    return !found;
+  }));
+  return { ids: { emails: keep(ids.emails, other), phones: keep(ids.phones, other), rawPhones: keep(ids.rawPhones, byRaw) }, shared };
+}
+
 /** Erases the people these contact ids designate; returns what it did. Run it inside a transaction. */
 export function eraseContacts(db: Db, contactIds: readonly number[], options: EraseOptions): EraseResult {
   const now = options.now ?? new Date().toISOString();
@@ -288,10 +306,10 @@ export function eraseContacts(db: Db, contactIds: readonly number[], options: Er
   const count = (table: string, n: number): void => {
     if (n > 0) tables[table] = (tables[table] ?? 0) + n;
   };
-  if (live.length === 0) return { people, records: recordUids, tables, suppressionsAdded: 0, unplanned: [], needles: [] };
+  if (live.length === 0) return { people, records: recordUids, tables, suppressionsAdded: 0, unplanned: [], needles: [], shared: 0 };
 
-  const ids = identifiersOf(db, live, options.defaultCountry);
   const within = inList(live);
+  const { ids, shared } = withoutShared(db, identifiersOf(db, live, options.defaultCountry), within);
   const existing = new Set(tableNames(db));
   const suppressionsAdded = addSuppressions(db, ids, options.source);
 
@@ -322,7 +340,7 @@ export function eraseContacts(db: Db, contactIds: readonly number[], options: Er
   count('contacts', tombstone(db, live, now));
   // ANALYZE's index samples may hold the erased values; rebuilding them reads only what is left.
   if (existing.has('sqlite_stat4')) db.exec('ANALYZE');
-  return { people, records: recordUids, tables, suppressionsAdded, unplanned, needles };
+  return { people, records: recordUids, tables, suppressionsAdded, unplanned, needles, shared };
 }
 
 /**
@@ -339,7 +357,7 @@ export function eraseAddresses(db: Db, values: { emails?: string[]; phones?: str
   const needles = needlesOf(ids);
   const masked = maskFreeText(db, ids);
   if (masked) tables['free text'] = masked;
-  return { people: [], records: [], tables, suppressionsAdded: addSuppressions(db, ids, options.source), unplanned: [], needles };
+  return { people: [], records: [], tables, suppressionsAdded: addSuppressions(db, ids, options.source), unplanned: [], needles, shared: 0 };
 }
 
 /**
