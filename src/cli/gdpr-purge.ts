@@ -34,9 +34,6 @@ interface PurgeFlags {
   dryRun?: boolean;
 }
 
-/** Above this many addresses, reading the file for each costs more than rewriting it. */
-const SCAN_AT_MOST = 64;
-
 export function registerGdprPurge(gdpr: Command, wrap: Wrap): void {
   gdpr
     .command('purge')
@@ -85,7 +82,7 @@ function runPurge(ctx: CommandContext, flags: PurgeFlags): number {
         });
         return erased;
       });
-      scrub = scrubFile(db, result.needles, { force: result.needles.length > SCAN_AT_MOST || rejectsDeleted > 0 && result.needles.length === 0 });
+      scrub = scrubFile(db, result.needles);
     }
     if (ctx.json) {
       ctx.printJson({
