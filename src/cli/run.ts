@@ -49,15 +49,18 @@ function flagInfo(option: Option): FlagInfo | null {
 }
 
 /** The flags of every step's command, read from the commands as registered (never a copy of them). */
-async function commandFlags(ctx: CommandContext): Promise<(kind: StepKind) => FlagInfo[]> {
-  const { buildProgram } = await import('./main.js');
-  const program = await buildProgram(ctx.streams, () => undefined, 'all');
+export function flagsFromProgram(program: Command): (kind: StepKind) => FlagInfo[] {
   return (kind) => {
     let command: Command | undefined = program;
     for (const word of kind.command) command = command?.commands.find((c) => c.name() === word);
     if (!command) throw new CliError(`step ${kind.name}: custkit ${kind.command.join(' ')} is not a command of this version`);
     return command.options.map(flagInfo).filter((f): f is FlagInfo => f !== null);
   };
+}
+
+async function commandFlags(ctx: CommandContext): Promise<(kind: StepKind) => FlagInfo[]> {
+  const { buildProgram } = await import('./main.js');
+  return flagsFromProgram(await buildProgram(ctx.streams, () => undefined, 'all'));
 }
 
 /** Collects what a step prints on stdout (its --json summary). */

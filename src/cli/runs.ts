@@ -12,7 +12,7 @@ Examples:
   custkit runs
 
   # One run step by step (start, end, exit code, figures), then everything as JSON
-  custkit runs --id 20261207T023000Z
+  custkit runs --id last
   custkit runs --json > runs.json
 
 Logs are JSON lines in <store>-runs/ beside the store (custkit.db-runs/run-<id>.jsonl, mode 0600).
@@ -24,7 +24,7 @@ export function registerRuns(program: Command, wrap: Wrap): void {
     .description('List the pipeline runs of this store (custkit run): when, which pipeline, status (ok, partial, failed, running, interrupted), exit code and the steps each went through.')
     .addHelpText('after', EXAMPLES)
     .option('--limit <n>', 'the N most recent (default 20)', '20')
-    .option('--id <run>', 'one run, step by step')
+    .option('--id <run>', 'one run, step by step (last: the latest)')
     .action(
       wrap((ctx, flags: { limit: string; id?: string }) => {
         if (!/^\d+$/.test(flags.limit)) throw new UsageError(`--limit ${flags.limit}: expected a whole number`);
@@ -35,7 +35,7 @@ export function registerRuns(program: Command, wrap: Wrap): void {
         const running = holder !== 'free' && holder ? holder.run : null;
         let runs = listRuns(runsDir, running);
         if (flags.id !== undefined) {
-          runs = runs.filter((r) => r.run === flags.id);
+          runs = flags.id === 'last' ? runs.slice(0, 1) : runs.filter((r) => r.run === flags.id);
           if (!runs.length) throw new UsageError(`--id ${flags.id}: no such run (custkit runs lists them)`);
         } else runs = runs.slice(0, Number(flags.limit));
         if (ctx.json) {

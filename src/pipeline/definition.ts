@@ -50,31 +50,31 @@ export function optionsSchema(kind: StepKind, flags: FlagInfo[]): z.ZodObject {
     if (flag.key in kind.excluded) continue;
     const checked = kind.values?.[flag.key];
     const one = flag.choices ? z.enum(flag.choices as [string, ...string[]]) : checked ? checked.transform(String) : scalar;
-    let schema: z.ZodType = !flag.takesValue ? z.boolean() : flag.repeatable ? z.union([one, z.array(one)]) : one;
+    let schema: z.ZodType = !flag.takesValue ? z.boolean({ error: 'expected true or false' }) : flag.repeatable ? z.union([one, z.array(one)]) : one;
     if (!kind.required?.includes(flag.key)) schema = schema.optional();
     shape[flag.key] = schema;
   }
   if (kind.consumesFiles) {
-    shape.files = z.union([nonEmpty, z.array(nonEmpty).min(1, 'name at least one glob')]);
+    shape.files = z.union([nonEmpty, z.array(nonEmpty).min(1, 'name at least one glob')], { error: 'a glob ("inbox/*.csv") or a list of globs' });
     shape.archive = nonEmpty;
   }
   return z.strictObject(shape);
 }
 
-function describeIssue(issue: z.core.$ZodIssue, kind: StepKind): string {
+function describeIssue(issue: z.core.$ZodIssue, kind: StepKind, given: object): string {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => `unknown key "${key}" (custkit ${kind.command.join(' ')} has no --${key} flag; see custkit ${kind.command.join(' ')} --help)`).join('; ');
   }
   const key = issue.path.join('.');
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `key "${key}" is required`;
+  if (issue.path.length === 1 && !(String(issue.path[0]) in given)) return `key "${key}" is required`;
   return `key "${key}": ${issue.message}`;
 }
 
 /** Reads the text of a pipeline file; `file` is used to name it and to resolve relative paths. */
 export function parsePipeline(text: string, file: string, flagsOf: FlagsOf): Pipeline {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new PipelineError(file, doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}`));
+    throw new PipelineError(file, doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`));
   }
   const top = z.strictObject({ db: nonEmpty.optional(), steps: z.array(z.unknown()).min(1, 'name at least one step') }).safeParse(doc.toJS());
   if (!top.success) {
@@ -104,13 +104,16 @@ export function parsePipeline(text: string, file: string, flagsOf: FlagsOf): Pip
     }
     const refused = Object.keys(options).filter((key) => key in kind.excluded);
     for (const key of refused) problems.push(`${label}: key "${key}" is not allowed in a pipeline: ${kind.excluded[key]}`);
-    const parsed = optionsSchema(kind, flagsOf(kind)).safeParse(Object.fromEntries(Object.entries(options).filter(([key]) => !(key in kind.excluded))));
+    const given = Object.fromEntries(Object.entries(options).filter(([key]) => !(key in kind.excluded)));
+    const parsed = optionsSchema(kind, flagsOf(kind)).safeParse(given);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(`${label}: ${describeIssue(issue, kind)}`);
+      for (const issue of parsed.error.issues) problems.push(`${label}: ${describeIssue(issue, kind, given)}`);
       return;
     }
     if (refused.length > 0) return;
-    steps.push(plan(index, kind, parsed.data as Record<string, unknown>, dir));
+    // In the file's order: the dry run and the log show the options as they were written.
+    const data = parsed.data as Record<string, unknown>;
+    steps.push(plan(index, kind, Object.fromEntries(Object.keys(given).map((key) => [key, data[key]])), dir));
   });
   if (problems.length > 0) throw new PipelineError(file, problems);
   return { file: path.resolve(file), db: top.data.db === undefined ? undefined : path.resolve(dir, top.data.db), steps };
