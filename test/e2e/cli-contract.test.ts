@@ -49,6 +49,8 @@ const ON_MISSING_STORE: Record<string, string[]> = {
   audit: [],
   'mappings forget': ['erp'],
   report: [],
+  run: [fixture('pipeline/weekly.yaml')], // its first step is not an import: it needs a store
+  runs: [],
 };
 
 describe('a missing store', () => {
@@ -133,6 +135,9 @@ const QUIET: Array<{ args: string[]; stdout: 'nothing' | 'data'; code: number }>
   { args: ['audit'], stdout: 'data', code: 0 },
   { args: ['report', '--as-of', '2025-12-31'], stdout: 'data', code: 0 },
   { args: ['report', '--html', 'report.html'], stdout: 'nothing', code: 0 },
+  { args: ['run', 'nightly.yaml'], stdout: 'nothing', code: 0 },
+  { args: ['run', 'nightly.yaml', '--dry-run'], stdout: 'nothing', code: 0 },
+  { args: ['runs'], stdout: 'data', code: 0 },
 ];
 
 let workspace: ExampleWorkspace;
@@ -187,6 +192,7 @@ describe('a dry run', () => {
     // The three partners share a switchboard number: that block is over --max-block, skipped with a
     // warning, and the run says so with exit 3 whether it merges or not.
     [['dedupe', '--max-block', '2'], ['dedupe', '--apply', '--max-block', '2'], 3],
+    [['run', 'nightly.yaml', '--dry-run'], ['run', 'nightly.yaml'], 0],
   ];
 
   it.each(PAIRS.map(([dry, real, code]) => [dry.join(' '), dry, real, code] as const))('custkit %s exits with the code of the real run', (_label, dry, real, code) => {
