@@ -76,25 +76,30 @@ class Collect extends Writable {
 class Tee extends Writable {
   lastError: string | undefined;
   isTTY: boolean | undefined;
-  constructor(private readonly target: NodeJS.WritableStream & { isTTY?: boolean }) {
+  constructor(
+    private readonly target: NodeJS.WritableStream & { isTTY?: boolean },
+    private readonly scratch?: string,
+  ) {
     super();
     this.isTTY = target.isTTY;
   }
   override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    const text = chunk.toString();
+    let text = chunk.toString();
+    // A dry run's files are written in its scratch copy: said so, not as if they were the real ones.
+    if (this.scratch) text = text.replaceAll(this.scratch, '(dry run scratch copy)');
     // eslint-disable-next-line no-control-regex
     const errors = text.replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => l.startsWith('error: '));
     if (errors.length) this.lastError = errors.at(-1)!.slice('error: '.length);
-    this.target.write(chunk, done);
+    this.target.write(this.scratch ? text : chunk, done);
   }
 }
 
 /** A step runs as its command does, in this process: the CLI's own entry, with the same store and flags. */
-function executor(ctx: CommandContext, store: string): (argv: string[]) => Promise<Executed> {
+function executor(ctx: CommandContext, store: string, scratch?: string): (argv: string[]) => Promise<Executed> {
   return async (argv) => {
     const { run } = await import('./main.js');
     const stdout = new Collect();
-    const stderr = new Tee(ctx.streams.stderr);
+    const stderr = new Tee(ctx.streams.stderr, scratch);
     const globals = ['--db', store, '--json', ...(ctx.quiet ? ['-q'] : []), ...(ctx.options.color === false ? ['--no-color'] : []), ...(ctx.options.wait ? ['--wait', ctx.options.wait] : [])];
     const code = await run(['node', 'custkit', ...globals, ...argv], { stdout, stderr, env: ctx.streams.env });
     let summary: unknown = null;
@@ -216,7 +221,7 @@ async function dryRun(ctx: CommandContext, pipeline: Pipeline, store: string): P
     if (fs.existsSync(store)) await copyStore(store, copy);
     const outcome = await runPipeline(pipeline, {
       run: 'dry-run',
-      execute: executor(ctx, copy),
+      execute: executor(ctx, copy, scratch),
       scratch,
       onStep: (step, done) => {
         if (done) stepLines(step, done, pipeline.steps.length, true).forEach(say);
