@@ -47,14 +47,18 @@ const numeric = z.union([z.number(), z.string().regex(/^\s*-?\d+(\.\d+)?\s*$/, '
 const probability = numeric.pipe(z.number().gt(0, 'a probability above 0').max(1, 'a probability of at most 1'));
 const positiveInt = numeric.pipe(z.number().int('a whole number').positive('a number above 0'));
 
-/** The numbers among `keys` of a summary object (arrays count as their length). */
+/**
+ * The numbers among `keys` of a summary object (arrays count as their length), named in snake_case
+ * whatever the command's JSON uses (runId, rows_read): one spelling in every log line.
+ */
 export function pick(summary: unknown, keys: string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   if (summary === null || typeof summary !== 'object') return counts;
   for (const key of keys) {
     const value = (summary as Record<string, unknown>)[key];
-    if (typeof value === 'number') counts[key] = value;
-    else if (Array.isArray(value)) counts[key] = value.length;
+    const name = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    if (typeof value === 'number') counts[name] = value;
+    else if (Array.isArray(value)) counts[name] = value.length;
   }
   return counts;
 }
