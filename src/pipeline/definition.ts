@@ -111,14 +111,27 @@ export function parsePipeline(text: string, file: string, flagsOf: FlagsOf): Pip
       return;
     }
     if (refused.length > 0) return;
-    // In the file's order: the dry run and the log show the options as they were written.
-    const data = parsed.data as Record<string, unknown>;
-    steps.push(plan(index, kind, Object.fromEntries(Object.keys(given).map((key) => [key, data[key]])), dir));
+    const planned = plan(index, kind, Object.fromEntries(Object.keys(given).map((key) => [key, (parsed.data as Record<string, unknown>)[key]])), dir);
+    // Files already in the archive are never taken again: an archive that is the inbox would take none.
+    const sameFolder = planned.files?.find((glob) => planned.archive !== undefined && globBase(glob) === planned.archive);
+    if (sameFolder) {
+      problems.push(`${label}: key "archive": the folder the files are taken from (${sameFolder}); name another, e.g. ${path.join(path.relative(dir, planned.archive!) || '.', 'done')}`);
+      return;
+    }
+    steps.push(planned);
   });
   if (problems.length > 0) throw new PipelineError(file, problems);
   return { file: path.resolve(file), db: top.data.db === undefined ? undefined : path.resolve(dir, top.data.db), steps };
 }
 
+/** The folder part of a glob before its first wildcard: /srv/inbox for /srv/inbox/*.csv. */
+function globBase(glob: string): string {
+  const parts = glob.split(path.sep);
+  const first = parts.findIndex((p) => /[*?[\]{}!]/.test(p));
+  return first < 0 ? path.dirname(glob) : parts.slice(0, first).join(path.sep) || path.sep;
+}
+
+/** The step with its keys in the file's order (the dry run and the log show them as written). */
 function plan(index: number, kind: StepKind, data: Record<string, unknown>, dir: string): PlannedStep {
   const options: Record<string, OptionValue> = {};
   const filePaths = new Set([...(kind.paths?.read ?? []), ...(kind.paths?.written ?? [])]);

@@ -86,6 +86,7 @@ steps:
     expect(problems('steps: []')).toEqual(['"steps": name at least one step']);
     expect(problems('steps:\n  - clean: { fix: true\n')[0]).toMatch(/^line \d+, column \d+: /);
     expect(problems('steps:\n  - { clean: {}, score: {} }')[0]).toMatch(/^step 1: a step is one name with its options/);
+    expect(problems('steps:\n  - import: { files: "inbox/*.csv", archive: inbox }')).toEqual(['step 1 (import): key "archive": the folder the files are taken from (/srv/jobs/inbox/*.csv); name another, e.g. inbox/done']);
   });
 
   it('the error names the pipeline file on every line', () => {
