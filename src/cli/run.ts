@@ -178,22 +178,30 @@ async function realRun(ctx: CommandContext, pipeline: Pipeline, store: string): 
     throw new CliError(`${store}: another pipeline run is in progress: ${lock.heldBy ? describeRunHolder(lock.heldBy) : 'a process that has not yet written its name'}; nothing was done. Runs never overlap: try again when it has finished (custkit runs)`);
   }
   try {
-    if (lock.previous) {
-      const left = readRun(logFile(runsDir, lock.previous.run), null);
+    const left = lock.previous ? readRun(logFile(runsDir, lock.previous.run), null) : null;
+    // A run killed between its last log line and letting go of the lock did finish: nothing to say.
+    if (lock.previous && !left?.ended_at) {
       ctx.warn(`the previous run ${lock.previous.run} (pid ${lock.previous.pid}) did not finish${left?.stopped_in ? `: it stopped in ${left.stopped_in}` : ''}; the store is as its last finished step left it. Taking over`);
     }
     const log = new RunLog(logFile(runsDir, run));
     try {
       log.write({ event: 'run', run, pipeline: pipeline.file, store, pid: process.pid, user: userName(), started_at: new Date().toISOString(), steps: pipeline.steps.map((s) => s.kind.name), took_over: lock.previous?.run ?? null });
       ctx.info(`run ${run}: ${pipeline.steps.length} step(s) of ${pipeline.file} on ${store} (log: ${logFile(runsDir, run)})`);
-      const outcome = await runPipeline(pipeline, {
-        run,
-        execute: executor(ctx, store),
-        log,
-        onStep: (step, done) => {
-          if (done) stepLines(step, done, pipeline.steps.length, false).forEach((l) => ctx.info(l));
-        },
-      });
+      let outcome: RunOutcome;
+      try {
+        outcome = await runPipeline(pipeline, {
+          run,
+          execute: executor(ctx, store),
+          log,
+          onStep: (step, done) => {
+            if (done) stepLines(step, done, pipeline.steps.length, false).forEach((l) => ctx.info(l));
+          },
+        });
+      } catch (error) {
+        // Not a step's failure (those are exit codes) but the run's own, e.g. an unreadable inbox: logged as failed.
+        log.write({ event: 'end', ended_at: new Date().toISOString(), exit_code: 1 });
+        throw error;
+      }
       log.write({ event: 'end', ended_at: new Date().toISOString(), exit_code: outcome.exit_code });
       printOutcome(ctx, pipeline, outcome, run, false, (t) => ctx.info(t));
       return outcome.exit_code;
