@@ -29,5 +29,5 @@ describe('docs/pipeline.md', () => {
     expect(fs.readdirSync(path.join(dir, 'lists')).sort()).toEqual(['best-customers.csv', 'report.html', 'sms.csv']);
     expect(fs.readdirSync(path.join(dir, 'archive')).sort()).toEqual(['clients.csv', 'orders-2025-06.csv']);
     expect(queryStore(path.join(dir, 'shop.db'), 'SELECT count(*) AS n FROM score_runs')).toEqual([{ n: 1 }]);
-  });
+  }, 180_000);
 });

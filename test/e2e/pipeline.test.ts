@@ -119,7 +119,7 @@ describe('custkit run', () => {
     const table = custkit(['runs'], { db: ws.store });
     expect(table.stdout).toMatch(/ok\s.*7\/7/);
     expect(custkit(['runs', '--id', 'last'], { db: ws.store }).stdout).toMatch(/dedupe/);
-  });
+  }, 180_000);
 
   it('a dry run shows each step on a copy and changes, moves and writes nothing; it exits as the real run does', () => {
     const ws = workspace();
@@ -135,7 +135,7 @@ describe('custkit run', () => {
     expect(fs.readdirSync(ws.dir).filter((f) => f.startsWith('.custkit-dry-run'))).toEqual([]);
     expect(runs(ws)).toHaveLength(1);
     expect(custkit(['run', 'nightly.yaml'], { db: ws.store, cwd: ws.dir }).code).toBe(3);
-  });
+  }, 180_000);
 
   it('two runs started at once: one runs, the other exits 1 at once naming it; the store is as one run leaves it', async () => {
     const ws = workspace();
@@ -202,7 +202,7 @@ describe('custkit run', () => {
     expect(last).toMatchObject({ status: 'failed', exit_code: 1 });
     expect(last!.steps.map((s) => s.exit_code)).toEqual([0, 2]);
     expect(last!.steps[1]!.error).toMatch(/nobody here/);
-  });
+  }, 180_000);
 
   it('a file the import would refuse stops the step before any file of it is imported, and stays in the inbox', () => {
     const ws = workspace();
