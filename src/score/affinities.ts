@@ -1,4 +1,5 @@
 import type { Db } from '../store/db.js';
+import { refreshPurchaseTotals } from '../store/purchase-totals.js';
 import { buildMixTables, buildOrderTables, dropTempTables } from './aggregate.js';
 import { batchInsert } from './batch-insert.js';
 
@@ -180,6 +181,7 @@ export function saveRules(db: Db, runId: number, rules: AffinityRule[]): void {
 export function affinitiesForRun(db: Db, run: { id: number; asOf: string }, minSupport: number): AffinityResult & { withNextBest: number } {
   try {
     return db.transaction(() => {
+      refreshPurchaseTotals(db);
       buildOrderTables(db, run.asOf, { days: false });
       buildMixTables(db, run.asOf);
       const result = computeRules(db, minSupport);

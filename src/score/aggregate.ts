@@ -1,12 +1,15 @@
 import type { Db } from '../store/db.js';
+import { daysSelect, groupAllOrders, ORDER_COLUMNS, staleCount, totalsSelect, totalsTriggersPresent } from '../store/purchase-totals.js';
 
 /**
  * The per-customer aggregates every score is built from, as temp tables (connection-scoped, dropped by
  * `dropTempTables`). All heavy set work is SQL so the same logic can move to PostgreSQL later.
  *
- * - score_orders: one row per order ref of a scorable contact (status not merged/erased), lines dated on
+ * - score_orders: one row per order ref and scorable contact (status not merged/erased), lines dated on
  *   or before the as-of date. `net` is the signed sum of its lines; it is an order when net > 0, and its
  *   day is the date of its first positive line, so a later return on the same ref never refreshes recency.
+ *   With the purchase rollup (src/store/purchase-totals.ts) only the contacts it cannot answer for are
+ *   grouped here: those with a line after the as-of date, and those changed since its last refresh.
  * - score_customers: frequency (orders), monetary (net of every ref, returns included), first/last order
  *   day and recency in days, for every contact with at least one line.
  * - score_days: spend per customer and calendar day of their purchases (the CLV models' transactions,
@@ -18,51 +21,58 @@ export function buildOrderTables(db: Db, asOf: string, options: { days?: boolean
   dropTempTables(db);
   db.exec(`
     CREATE TEMP TABLE score_orders (contact_id INTEGER NOT NULL, net INTEGER NOT NULL, free INTEGER NOT NULL, day TEXT,
-      split_source TEXT, split_ref TEXT);
+      last_line_day TEXT, split_source TEXT, split_ref TEXT);
     CREATE TEMP TABLE score_customers (
       contact_id INTEGER PRIMARY KEY, frequency INTEGER NOT NULL, monetary INTEGER NOT NULL,
       first_day TEXT, last_day TEXT, recency INTEGER);
     CREATE TEMP TABLE score_days (
       contact_id INTEGER NOT NULL, day TEXT NOT NULL, spend INTEGER NOT NULL, PRIMARY KEY (contact_id, day)) WITHOUT ROWID;
   `);
-  // Grouping by (source, order_ref) walks the purchases unique index with no sort. An order ref whose
-  // lines belong to more than one contact (a data error, but possible) is marked and regrouped per
-  // contact below, so every contact keeps exactly its own lines.
-  const orderColumns = `sum(p.amount_minor), min(p.amount_minor) = 0 AND max(p.amount_minor) = 0,
-            coalesce(min(CASE WHEN p.amount_minor > 0 THEN substr(p.ordered_at, 1, 10) END),
-                     min(CASE WHEN p.amount_minor = 0 THEN substr(p.ordered_at, 1, 10) END))`;
-  db.prepare(
-    `INSERT INTO score_orders (contact_id, net, free, day, split_source, split_ref)
-     SELECT min(p.contact_id), ${orderColumns},
-            CASE WHEN min(p.contact_id) <> max(p.contact_id) THEN p.source END,
-            CASE WHEN min(p.contact_id) <> max(p.contact_id) THEN p.order_ref END
-     FROM purchases p
-     WHERE substr(p.ordered_at, 1, 10) <= @asOf
-     GROUP BY p.source, p.order_ref`,
-  ).run({ asOf });
-  db.prepare(
-    `INSERT INTO score_orders (contact_id, net, free, day)
-     SELECT p.contact_id, ${orderColumns}
-     FROM (SELECT DISTINCT split_source, split_ref FROM score_orders WHERE split_ref IS NOT NULL) s
-     JOIN purchases p ON p.source = s.split_source AND p.order_ref = s.split_ref
-     WHERE substr(p.ordered_at, 1, 10) <= @asOf
-     GROUP BY p.source, p.order_ref, p.contact_id`,
-  ).run({ asOf });
-  db.exec('DELETE FROM score_orders WHERE split_ref IS NOT NULL');
+  const days = options.days !== false;
+  const lineDay = 'substr(p.ordered_at, 1, 10) <= @asOf';
+  if (rollupUsable(db)) {
+    // Contacts whose every line is on or before the as-of date, unchanged since the rollup was refreshed:
+    // their stored totals are their figures as of that date. The others are grouped from their lines.
+    db.prepare(
+      `INSERT INTO score_customers (contact_id, frequency, monetary, first_day, last_day, recency)
+       SELECT t.contact_id, t.frequency, t.monetary, t.first_day, t.last_day, CAST(julianday(@asOf) - julianday(t.last_day) AS INTEGER)
+       FROM purchase_totals t JOIN contacts c ON c.id = t.contact_id
+       WHERE t.last_line_day <= @asOf AND c.status NOT IN ('merged', 'erased')
+         AND t.contact_id NOT IN (SELECT contact_id FROM purchase_totals_stale)
+       ORDER BY t.contact_id`,
+    ).run({ asOf });
+    if (days) db.exec('INSERT INTO score_days (contact_id, day, spend) SELECT d.contact_id, d.day, d.spend FROM purchase_days d JOIN score_customers s ON s.contact_id = d.contact_id ORDER BY d.contact_id, d.day');
+    db.prepare(
+      `INSERT INTO score_orders (contact_id, net, free, day, last_line_day)
+       SELECT p.contact_id, ${ORDER_COLUMNS} FROM purchases p
+       WHERE p.contact_id IN (SELECT contact_id FROM purchase_totals WHERE last_line_day > @asOf UNION SELECT contact_id FROM purchase_totals_stale)
+         AND ${lineDay}
+       GROUP BY p.contact_id, p.source, p.order_ref`,
+    ).run({ asOf });
+  } else {
+    groupAllOrders(db, 'temp.score_orders', lineDay, { asOf });
+  }
   // Filtering merged/erased contacts on the orders is cheaper than joining every purchase line.
   db.exec(`DELETE FROM score_orders WHERE contact_id IN (SELECT id FROM contacts WHERE status IN ('merged', 'erased'))`);
   db.prepare(
     `INSERT INTO score_customers (contact_id, frequency, monetary, first_day, last_day, recency)
-     SELECT contact_id, sum(net > 0), sum(net),
-            min(CASE WHEN net > 0 THEN day END), max(CASE WHEN net > 0 THEN day END),
-            CAST(julianday(@asOf) - julianday(max(CASE WHEN net > 0 THEN day END)) AS INTEGER)
-     FROM score_orders GROUP BY contact_id ORDER BY contact_id`,
+     SELECT contact_id, frequency, monetary, first_day, last_day, CAST(julianday(@asOf) - julianday(last_day) AS INTEGER)
+     FROM (${totalsSelect('score_orders')})
+     ORDER BY contact_id`,
   ).run({ asOf });
-  if (options.days === false) return; // RFM alone does not need the per-day transactions
-  db.exec(`
-    INSERT INTO score_days (contact_id, day, spend)
-    SELECT contact_id, day, sum(net) FROM score_orders WHERE net > 0 OR free GROUP BY contact_id, day ORDER BY contact_id, day;
-  `);
+  if (!days) return; // RFM alone does not need the per-day transactions
+  db.exec(`INSERT INTO score_days (contact_id, day, spend) ${daysSelect('score_orders')} ORDER BY contact_id, day`);
+}
+
+/**
+ * The rollup serves when its triggers exist and few contacts are stale (score refreshes it first; a
+ * read-only caller such as the holdout check may find an import's worth of stale contacts, which one
+ * walk of all the lines groups faster than a look-up per contact).
+ */
+function rollupUsable(db: Db): boolean {
+  if (!totalsTriggersPresent(db)) return false;
+  const known = db.prepare('SELECT count(*) FROM purchase_totals').pluck().get() as number;
+  return staleCount(db) * 4 <= known;
 }
 
 /**

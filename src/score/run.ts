@@ -1,9 +1,11 @@
 import type { Db } from '../store/db.js';
+import { refreshPurchaseTotals } from '../store/purchase-totals.js';
 import { buildMixTables, buildOrderTables, dropTempTables } from './aggregate.js';
 import { computeNextBest, computeRules, saveRules } from './affinities.js';
 import { ntileSql, quantileCuts, scoreSql, sortedColumn, type Binning, type Bins, type CutPoints, type Measure } from './binning.js';
 import { computeClv, type ClvModel, type ClvOptions } from './clv/clv.js';
 import { NO_NET_PURCHASE_SEGMENT, PROSPECT_SEGMENT, type SegmentMap } from './presets.js';
+import { runSegmentStats } from './report.js';
 import { segmentSql } from './segment-map.js';
 
 export type Method = 'rfm' | 'rfmcca';
@@ -57,6 +59,7 @@ export function scoreRun(db: Db, options: ScoreOptions): ScoreRunResult {
 }
 
 function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
+  refreshPurchaseTotals(db);
   buildOrderTables(db, o.asOf, { days: o.clv !== undefined });
   const rfmcca = o.method === 'rfmcca';
   if (rfmcca) buildMixTables(db, o.asOf);
@@ -115,13 +118,14 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
   else db.prepare('DELETE FROM affinity_rules WHERE run_id = ?').run(runId);
 
   const customers = db.prepare('SELECT count(*) FROM score_cells').pluck().get() as number;
-  const noNetPurchase = db.prepare('SELECT count(*) FROM scores WHERE run_id = ? AND segment = ?').pluck().get(runId, NO_NET_PURCHASE_SEGMENT) as number;
+  const stats = runSegmentStats(db, runId);
+  const noNetPurchase = stats.get(NO_NET_PURCHASE_SEGMENT)?.customers ?? 0;
   // score_runs.prospects keeps its meaning (contacts scored without an order); the result splits it.
   const counts = { customers, prospects: inserted.changes - customers };
   db.prepare('UPDATE score_runs SET customers = ?, prospects = ? WHERE id = ?').run(counts.customers, counts.prospects, runId);
-  const segments = db
-    .prepare('SELECT segment, count(*) AS customers FROM scores WHERE run_id = ? GROUP BY segment ORDER BY customers DESC, segment')
-    .all(runId) as Array<{ segment: string; customers: number }>;
+  const segments = [...stats]
+    .map(([segment, s]) => ({ segment, customers: s.customers }))
+    .sort((a, b) => b.customers - a.customers || (a.segment < b.segment ? -1 : a.segment > b.segment ? 1 : 0));
   return {
     runId,
     replaced,
