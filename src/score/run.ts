@@ -1,6 +1,7 @@
 import type { Db } from '../store/db.js';
 import { refreshPurchaseTotals } from '../store/purchase-totals.js';
-import { buildMixTables, buildOrderTables, dropTempTables } from './aggregate.js';
+import { buildOrderTables, dropTempTables } from './aggregate.js';
+import { buildMixTables, type Baskets } from './mix.js';
 import { computeNextBest, computeRules, saveRules } from './affinities.js';
 import { ntileSql, quantileCuts, scoreSql, sortedColumn, type Binning, type Bins, type CutPoints, type Measure } from './binning.js';
 import { computeClv, type ClvModel, type ClvOptions } from './clv/clv.js';
@@ -60,10 +61,10 @@ export function scoreRun(db: Db, options: ScoreOptions): ScoreRunResult {
 
 function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
   refreshPurchaseTotals(db);
-  buildOrderTables(db, o.asOf, { days: o.clv !== undefined });
+  buildOrderTables(db, o.asOf, { days: o.clv !== undefined ? 'summary' : false });
   const rfmcca = o.method === 'rfmcca';
-  if (rfmcca) buildMixTables(db, o.asOf);
-  else db.exec('CREATE TEMP TABLE score_mix (contact_id INTEGER PRIMARY KEY, categories INTEGER, main_category TEXT, channels INTEGER, main_channel TEXT)');
+  const baskets: Baskets | undefined = rfmcca ? buildMixTables(db, o.asOf) : undefined;
+  if (!rfmcca) db.exec('CREATE TEMP TABLE score_mix (contact_id INTEGER PRIMARY KEY, categories INTEGER, main_category TEXT, channels INTEGER, main_channel TEXT)');
 
   const cuts = cutPoints(db, o, rfmcca);
   const expr = (measure: Measure, column: string) =>
@@ -81,9 +82,9 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
 
   let affinities: ScoreRunResult['affinities'];
   let rules: ReturnType<typeof computeRules> | undefined;
-  if (rfmcca) {
-    rules = computeRules(db, o.minSupport);
-    const withNextBest = computeNextBest(db, rules.rules);
+  if (baskets) {
+    rules = computeRules(baskets, o.minSupport);
+    const withNextBest = computeNextBest(db, baskets, rules.rules);
     affinities = { basketCustomers: rules.basketCustomers, rules: rules.rules.length, withNextBest };
   } else db.exec('CREATE TEMP TABLE score_nba (contact_id INTEGER PRIMARY KEY, category TEXT, lift REAL)');
 

@@ -175,25 +175,24 @@ export const coreMigrations: Migration[] = [
   },
   {
     id: 5,
-    name: 'core: purchase rollup per contact (RFM totals, purchase days), kept by triggers on purchases',
+    name: 'core: purchase rollup per contact (RFM totals, purchase-day summary), kept by triggers on purchases',
     // Why: score grouped every purchase line into orders on every run (40 % of its time at 5.6 M lines).
     // The rollup is a cache (src/store/purchase-totals.ts): triggers mark the contacts whose lines change,
     // whoever changes them, and import / score recompute those. Every contact with lines starts stale.
     sql: `
       CREATE TABLE purchase_totals (
-        contact_id    INTEGER PRIMARY KEY,          -- no foreign key: a cache, emptied by refresh when the lines go
-        frequency     INTEGER NOT NULL,             -- orders (refs netting to a positive amount)
-        monetary      INTEGER NOT NULL,             -- net of every line, returns included
-        first_day     TEXT,                         -- first and last order day (yyyy-mm-dd), null without an order
-        last_day      TEXT,
-        last_line_day TEXT NOT NULL                 -- the latest line: the row holds for any as-of date on or after it
+        contact_id      INTEGER PRIMARY KEY,        -- no foreign key: a cache, emptied by refresh when the lines go
+        frequency       INTEGER NOT NULL,           -- orders (refs netting to a positive amount)
+        monetary        INTEGER NOT NULL,           -- net of every line, returns included
+        first_day       TEXT,                       -- first and last order day (yyyy-mm-dd), null without an order
+        last_day        TEXT,
+        last_line_day   TEXT NOT NULL,              -- the latest line: the row holds for any as-of date on or after it
+        purchase_days   INTEGER NOT NULL,           -- days with an order or a free order (the CLV transactions)
+        first_purchase_day TEXT,                    -- first and last of those days, null without one
+        last_purchase_day  TEXT,
+        days_spend      INTEGER NOT NULL,           -- spend over those days, and on the first of them
+        first_day_spend INTEGER NOT NULL
       );
-      CREATE TABLE purchase_days (
-        contact_id INTEGER NOT NULL,
-        day        TEXT NOT NULL,                   -- a day with an order (or a free order): the CLV transactions
-        spend      INTEGER NOT NULL,
-        PRIMARY KEY (contact_id, day)
-      ) WITHOUT ROWID;
       CREATE TABLE purchase_totals_stale (contact_id INTEGER PRIMARY KEY);
       ${PURCHASE_TOTALS_TRIGGERS_SQL}
       INSERT INTO purchase_totals_stale (contact_id) SELECT DISTINCT contact_id FROM purchases WHERE contact_id IS NOT NULL;

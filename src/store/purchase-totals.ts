@@ -1,6 +1,6 @@
 /**
- * The purchase rollup: each contact's orders summed once (RFM totals and the per-day spend the CLV models
- * read), so `score` does not group millions of purchase lines into orders on every run.
+ * The purchase rollup: each contact's orders summed once (RFM totals and the summary of purchase days
+ * the CLV models read), so `score` does not group millions of purchase lines into orders on every run.
  *
  * It is a cache of `purchases`, kept right whatever writes them: triggers on `purchases` (insert, delete,
  * and an update of the contact, order, date or amount — an import, a dedupe merge or unmerge re-pointing
@@ -51,6 +51,11 @@ export function daysSelect(orders: string): string {
   return `SELECT contact_id, day, sum(net) FROM ${orders} WHERE net > 0 OR free GROUP BY contact_id, day`;
 }
 
+/** Per contact over a days table (contact_id, day, spend): purchase days, first and last, total spend. */
+export function daySummarySelect(days: string): string {
+  return `SELECT contact_id, count(*) AS days, min(day) AS first_day, max(day) AS last_day, sum(spend) AS total FROM ${days} GROUP BY contact_id`;
+}
+
 /** True when the three triggers exist (a later migration that rebuilds `purchases` would drop them). */
 export function totalsTriggersPresent(db: Db): boolean {
   const found = db
@@ -85,21 +90,28 @@ export function refreshPurchaseTotals(db: Db): number {
     CREATE TEMP TABLE totals_orders (contact_id INTEGER NOT NULL, net INTEGER NOT NULL, free INTEGER NOT NULL, day TEXT,
       last_line_day TEXT NOT NULL, split_source TEXT, split_ref TEXT)`);
   if (stale * 4 > known) {
-    db.exec('DELETE FROM purchase_totals; DELETE FROM purchase_days');
+    db.exec('DELETE FROM purchase_totals');
     groupAllOrders(db, 'temp.totals_orders', '');
   } else {
     db.exec(`DELETE FROM purchase_totals WHERE contact_id IN (SELECT contact_id FROM purchase_totals_stale);
-      DELETE FROM purchase_days WHERE contact_id IN (SELECT contact_id FROM purchase_totals_stale);
       INSERT INTO temp.totals_orders (contact_id, net, free, day, last_line_day)
       SELECT p.contact_id, ${ORDER_COLUMNS} FROM purchases p
       WHERE p.contact_id IN (SELECT contact_id FROM purchase_totals_stale)
       GROUP BY p.contact_id, p.source, p.order_ref`);
   }
-  db.exec(`INSERT INTO purchase_totals (contact_id, frequency, monetary, first_day, last_day, last_line_day)
-      ${totalsSelect('temp.totals_orders')} ORDER BY contact_id;
-    INSERT INTO purchase_days (contact_id, day, spend) ${daysSelect('temp.totals_orders')} ORDER BY contact_id, day;
+  db.exec(`CREATE TEMP TABLE totals_days (contact_id INTEGER NOT NULL, day TEXT NOT NULL, spend INTEGER NOT NULL,
+      PRIMARY KEY (contact_id, day)) WITHOUT ROWID;
+    INSERT INTO totals_days ${daysSelect('temp.totals_orders')} ORDER BY contact_id, day;
+    INSERT INTO purchase_totals (contact_id, frequency, monetary, first_day, last_day, last_line_day,
+      purchase_days, first_purchase_day, last_purchase_day, days_spend, first_day_spend)
+    SELECT o.contact_id, o.frequency, o.monetary, o.first_day, o.last_day, o.last_line_day,
+      coalesce(d.days, 0), d.first_day, d.last_day, coalesce(d.total, 0), coalesce(f.spend, 0)
+    FROM (${totalsSelect('temp.totals_orders')}) o
+    LEFT JOIN (${daySummarySelect('temp.totals_days')}) d ON d.contact_id = o.contact_id
+    LEFT JOIN temp.totals_days f ON f.contact_id = d.contact_id AND f.day = d.first_day
+    ORDER BY o.contact_id;
     DELETE FROM purchase_totals_stale;
-    DROP TABLE temp.totals_orders;`);
+    DROP TABLE temp.totals_orders; DROP TABLE temp.totals_days;`);
   return stale;
 }
 
