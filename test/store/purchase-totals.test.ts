@@ -5,6 +5,7 @@ import { applyMerges } from '../../src/dedupe/merge.js';
 import { unmerge } from '../../src/dedupe/unmerge.js';
 import { rng } from '../../src/dedupe/scoring.js';
 import { scoreRun } from '../../src/score/run.js';
+import { eraseContacts } from '../../src/gdpr/erase.js';
 import { addContact, baseScoreOptions } from '../score/store-helpers.js';
 
 type LineRow = [contact: number | null, source: string, ref: string, at: string, amount: number];
@@ -158,6 +159,20 @@ describe('purchase rollup (purchase_totals)', () => {
     expect(staleCount(db)).toBe(1);
     expectFresh(db);
     expect(db.prepare('SELECT count(*) FROM purchase_totals WHERE contact_id = ?').pluck().get(ids[2])).toBe(0);
+  });
+
+  it('gdpr erase: the person keeps no totals row nor mark, the anonymous holder has their lines', () => {
+    const { db, ids } = generatedStore(6);
+    expectFresh(db);
+    const person = ids.find((id) => db.prepare('SELECT count(*) FROM purchase_totals WHERE contact_id = ? AND frequency > 1').pluck().get(id))!;
+    const lines = db.prepare('SELECT count(*) FROM purchases WHERE contact_id = ?').pluck().get(person) as number;
+    const result = db.transaction(() => eraseContacts(db, [person], { reason: 'test', source: 'gdpr erase', defaultCountry: 'FR' }))();
+    expect(result.tables.purchase_totals).toBe(1);
+    expect(staleCount(db)).toBe(0); // erasure refreshed the rollup itself
+    expect(db.prepare('SELECT count(*) FROM purchase_totals WHERE contact_id = ?').pluck().get(person)).toBe(0);
+    const holder = db.prepare("SELECT id FROM contacts WHERE source = '(erased)'").pluck().get() as number;
+    expect(db.prepare('SELECT count(*) FROM purchases WHERE contact_id = ?').pluck().get(holder)).toBe(lines);
+    expect(stored(db)).toEqual(reference(db).totals);
   });
 
   it("score's figures equal the lines' for an as-of date inside the history (rollup and lines mixed) and after it", () => {
