@@ -109,3 +109,52 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   console.log(`lived-in store ${store.file}: ${store.storeMb} MB, built in ${Math.round(total.wall)} s wall, ${Math.round(total.cpu)} s CPU`);
   for (const s of store.steps) console.log(`  ${s.step}: exit ${s.code}, wall ${s.wallSeconds} s, CPU ${s.cpuSeconds.toFixed(1)} s, peak RSS ${s.peakRssMb} MB, load ${s.load}`);
 }
+
+export interface CliMemoryFigures extends StepFigures {
+  /** Peak private (anonymous) resident memory of the command, sampled every 50 ms from /proc. */
+  privateMb: number;
+  /** Peak of the file-backed part of RSS (the store's mapped pages among it), sampled the same way. */
+  fileMb: number;
+  stderr: string;
+}
+
+/**
+ * One CLI run under GNU time (exact CPU and peak RSS), its private and file-backed memory sampled from
+ * /proc while it runs: peak RSS alone does not say whether memory is the process's own or mapped pages
+ * of the store.
+ */
+export async function measuredCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliMemoryFigures> {
+  const { spawn } = await import('node:child_process');
+  const loadBefore = os.loadavg()[0]!;
+  const child = spawn('/usr/bin/time', ['-f', 'TIME %e %U %S %M', process.execPath, BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env } });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.resume();
+  let privateKb = 0;
+  let fileKb = 0;
+  const sampler = setInterval(() => {
+    try {
+      const node = fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0];
+      if (!node) return;
+      const status = fs.readFileSync(`/proc/${node}/status`, 'utf8');
+      privateKb = Math.max(privateKb, Number(/^RssAnon:\s+(\d+)/m.exec(status)?.[1] ?? 0));
+      fileKb = Math.max(fileKb, Number(/^RssFile:\s+(\d+)/m.exec(status)?.[1] ?? 0));
+    } catch {
+      // the command has not started yet, or has just ended
+    }
+  }, 50);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearInterval(sampler);
+  const [, wall, user, sys, kb] = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)\s*$/.exec(stderr) ?? [];
+  return {
+    step: args.join(' '),
+    code,
+    wallSeconds: Number(wall),
+    cpuSeconds: Math.round((Number(user) + Number(sys)) * 100) / 100,
+    peakRssMb: Math.round(Number(kb) / 1024),
+    privateMb: Math.round(privateKb / 1024),
+    fileMb: Math.round(fileKb / 1024),
+    load: `${loadBefore.toFixed(1)}-${os.loadavg()[0]!.toFixed(1)}`,
+    stderr: stderr.replace(/TIME [\d. ]+\s*$/, ''),
+  };
+}

@@ -53,16 +53,16 @@ if (!only || only === 'fuzz') {
 }
 if (!only || only === 'kill') {
   const k = await killTorture({ perCommand: kills, contacts, dir: path.join(dir, 'kill'), seed: 7, log });
-  console.log(`\nkill -9: ${k.kills} kills (${k.killedBeforeEnd} before the command ended), corrupt stores: ${k.corruptStores}, half-applied: ${k.halfApplied}, failed re-runs: ${k.failedReruns}`);
+  console.log(`\nkill -9: ${k.kills} kills (${k.killedBeforeEnd} before the command ended, ${k.killedWhileWriting} while it held the write lock), corrupt stores: ${k.corruptStores}, half-applied: ${k.halfApplied}, failed re-runs: ${k.failedReruns}`);
   for (const p of k.problems) console.log(`  ! ${p}`);
   if (k.notLanded.length) console.log(`  writing commands not in this build yet (not run): ${k.notLanded.join(', ')}`);
   if (k.corruptStores || k.halfApplied || k.failedReruns || k.problems.length) failures.push('kill');
 }
 if (!only || only === 'concurrency') {
   const c = await concurrencyTorture({ rounds, rows: 2000, dir: path.join(dir, 'concurrency'), log });
-  console.log(`\nconcurrency: ${c.rounds} rounds of 2 writers + 1 reader: writer failures ${c.writerFailures}/${c.writerRuns}, reader failures ${c.readerFailures}/${c.readerRuns}, writes lost ${c.lostWrites}`);
+  console.log(`\nconcurrency: ${c.rounds} rounds of 2 writers + 1 reader: writer failures ${c.writerFailures}/${c.writerRuns}, reader failures ${c.readerFailures}/${c.readerRuns}, reads that saw part of an import ${c.inconsistentReads}, writes lost ${c.lostWrites}`);
   for (const p of c.problems) console.log(`  ! ${p}`);
-  if (c.writerFailures || c.readerFailures || c.lostWrites || c.problems.length) failures.push('concurrency');
+  if (c.writerFailures || c.readerFailures || c.inconsistentReads || c.lostWrites || c.problems.length) failures.push('concurrency');
 }
 console.log(`\ntorture: ${Math.round((Date.now() - started) / 1000)} s; ${failures.length ? `FAILED: ${failures.join(', ')}` : 'all figures that must be zero are zero'}`);
 fs.mkdirSync(dir, { recursive: true });

@@ -18,6 +18,8 @@ import { mulberry32 } from '../random.js';
 export interface KillFigures {
   kills: number;
   killedBeforeEnd: number;
+  /** Kills that landed while the command held the write lock (its `-writer` file was there). */
+  killedWhileWriting: number;
   corruptStores: number;
   halfApplied: number;
   failedReruns: number;
@@ -76,6 +78,29 @@ function counts(db: string): string {
  */
 const DERIVED = new Set(['dedupe_keys', 'dedupe_blocking', 'dedupe_models']);
 
+/** A CLI run that notes when its `-writer` file first appears (its first write transaction). */
+function watched(db: string, args: string[]): Promise<{ code: number | null; stderr: string; ms: number; firstWriteMs: number | null }> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    let firstWriteMs: number | null = null;
+    const child = spawn(process.execPath, [BIN, '--db', db, ...args], { env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const poll = setInterval(() => {
+      if (firstWriteMs === null && fs.existsSync(`${db}-writer`)) firstWriteMs = Date.now() - started;
+    }, 5);
+    child.on('exit', (code) => {
+      clearInterval(poll);
+      resolve({ code, stderr, ms: Date.now() - started, firstWriteMs });
+    });
+  });
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < end) await sleep(5);
+}
+
 function copyStore(from: string, to: string): void {
   for (const suffix of ['', '-wal', '-shm', '-writer']) fs.rmSync(to + suffix, { force: true });
   fs.copyFileSync(from, to);
@@ -94,7 +119,7 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
   if (cli(base, ['import', data.contactsFile]).code! > 3 || cli(base, ['import', data.purchasesFile!, '--kind', 'purchases']).code! > 3) throw new Error('setup import failed');
   // Picked from the prepared store: a person to change, and an unsubscribe file of 500 of its addresses.
   const picked = new Database(base, { readonly: true });
-  const someone = picked.prepare("SELECT email FROM contacts WHERE status = 'active' AND email LIKE '%@%' ORDER BY id LIMIT 1").pluck().get() as string;
+  const someone = picked.prepare("SELECT uid FROM contacts WHERE status = 'active' ORDER BY id LIMIT 1").pluck().get() as string;
   const unsubscribed = path.join(options.dir, 'unsubscribed.csv');
   fs.writeFileSync(unsubscribed, `Email Address\n${(picked.prepare("SELECT email FROM contacts WHERE email LIKE '%@%' ORDER BY id DESC LIMIT 500").pluck().all() as string[]).join('\n')}\n`);
   picked.close();
@@ -120,7 +145,7 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
   ];
   const present = (command: string): boolean => spawnSync(process.execPath, [BIN, ...command.split(' '), '--help'], { stdio: 'ignore' }).status === 0;
   let outputs = 0;
-  const figures: KillFigures = { kills: 0, killedBeforeEnd: 0, corruptStores: 0, halfApplied: 0, failedReruns: 0, perCommand: {}, problems: [], notLanded: [] };
+  const figures: KillFigures = { kills: 0, killedBeforeEnd: 0, killedWhileWriting: 0, corruptStores: 0, halfApplied: 0, failedReruns: 0, perCommand: {}, problems: [], notLanded: [] };
   for (const step of steps.filter((s) => !options.commands || options.commands.includes(s.name))) {
     if (!present(step.command)) {
       figures.notLanded.push(step.name);
@@ -132,11 +157,12 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
     // The state after a full run, and how long one takes (kills land within it).
     const reference = path.join(options.dir, 'reference.db');
     copyStore(start, reference);
-    const t0 = Date.now();
     const referenceArgs = step.args(options.dir, start);
-    const full = cli(reference, referenceArgs);
+    const full = await watched(reference, referenceArgs);
     const referenceOutput = step.output ? digestOf(step.output(referenceArgs)) : null;
-    const duration = Date.now() - t0;
+    const duration = full.ms;
+    // When its first write transaction began (its `-writer` file appeared): half the kills land after it.
+    const firstWrite = full.firstWriteMs ?? 0;
     if (full.code !== 0 && full.code !== 3) {
       figures.problems.push(`${step.name}: the reference run failed (${full.code}): ${full.stderr.split('\n')[0]}`);
       continue;
@@ -150,9 +176,13 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
       copyStore(start, victim);
       const args = step.args(options.dir, start);
       const child = spawn(process.execPath, [BIN, '--db', victim, ...args], { stdio: 'ignore' });
-      const delay = Math.floor(rand() * duration);
+      // Even kills: any moment of the run. Odd kills: a moment after the command began writing, where
+      // a kill can catch a transaction half-done (most of a run under load is start-up and reading).
+      if (k % 2 === 1) await until(() => fs.existsSync(`${victim}-writer`) || child.exitCode !== null, duration * 3);
+      const delay = Math.floor(rand() * (k % 2 === 1 ? Math.max(1, duration - firstWrite) : duration));
       await sleep(delay);
       const stillRunning = child.exitCode === null;
+      if (stillRunning && fs.existsSync(`${victim}-writer`)) figures.killedWhileWriting++;
       child.kill('SIGKILL');
       await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve)));
       figures.kills++;
@@ -191,7 +221,7 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
         figures.problems.push(`${step.name}: the re-run after a kill at ${delay} ms failed (${rerun.code}): ${rerun.stderr.split('\n')[0]}`);
       }
     }
-    options.log(`kill -9 ${step.name}: ${tally.kills} kills (${duration} ms per full run): ${tally.before} left it as before, ${tally.after} as after, ${tally.half} half-applied`);
+    options.log(`kill -9 ${step.name}: ${tally.kills} kills (${duration} ms per full run, first write at ${full.firstWriteMs ?? '-'} ms): ${tally.before} left it as before, ${tally.after} as after, ${tally.half} half-applied`);
   }
   return figures;
 }

@@ -211,7 +211,7 @@ function startWorkers(db: Db, request: ExportRequest, plan: Plan, dateFormat: Da
   const lines = lineKeys ? buildQuery(db, request.selection, plan.baseKeys, 'rows', { ranged: true, csvLine: { keys: lineKeys, kinds, delimiter } }) : null;
   const setups = Array.from({ length: count }, (_, worker): WorkerSetup => ({
     file: db.name,
-    mmapBytes: MMAP_BYTES,
+    mmapBytes: mmapBytes(),
     sql: lines ? lines.sql : query.sql,
     params: query.params,
     valuesSql: lines ? query.sql : undefined,
@@ -237,15 +237,24 @@ function startWorkers(db: Db, request: ExportRequest, plan: Plan, dateFormat: Da
 
 /**
  * SQLite reads the store through a memory map during an export: a large export touches most pages of
- * contacts, and through the 64 MiB page cache each would be copied by a read() call (a quarter of the
- * statement's time on 1M contacts). Mapped pages are the OS's file cache, shared, not this process's
- * heap. Capped by SQLite at 2 GB; beyond that, pages are read as before.
+ * contacts, and through the 64 MiB page cache each would be copied by a read() call. Mapped pages are
+ * the OS's file cache, not this process's heap, but they count in its RSS, which is what users and
+ * memory limits see: an unbounded map (SQLite's ceiling, 2 GiB) made RSS grow with the store (1.86 GB
+ * at 1M contacts, 2.0 GB on a lived-in store). Bounded, pages past the bound are read as before.
+ * The bound was chosen by `npm run bench:export -- --lived-in` (bench/README.md, "Export memory");
+ * CUSTKIT_EXPORT_MMAP sets another (bytes, or with k/M/G; 0 turns the map off).
  */
-const MMAP_BYTES = 2 ** 31;
+function mmapBytes(): number {
+  const text = process.env.CUSTKIT_EXPORT_MMAP;
+  if (text === undefined || text === '') return 256 * 2 ** 20;
+  const match = /^\s*(\d+)\s*([kmg]?)\s*$/i.exec(text);
+  if (!match) throw new SelectionError(`CUSTKIT_EXPORT_MMAP=${text}: not a size (bytes, or with k, M or G: 256M, 1G; 0 turns the memory map off)`);
+  return Number(match[1]) * 1024 ** ' kmg'.indexOf((match[2] || ' ').toLowerCase());
+}
 
 export async function runExport(db: Db, request: ExportRequest): Promise<ExportResult> {
   registerFunctions(db);
-  db.pragma(`mmap_size = ${MMAP_BYTES}`);
+  db.pragma(`mmap_size = ${mmapBytes()}`);
   const format = request.format;
   const encoding = request.encoding ?? (request.preset ? PRESETS[request.preset]?.encoding : undefined) ?? 'utf8';
   if (format !== 'csv' && (encoding !== 'utf8' || request.bom)) throw new SelectionError('--encoding and --bom apply to CSV only (XLSX and JSON are always UTF-8)');
