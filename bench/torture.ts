@@ -6,6 +6,7 @@
  *   npm run torture -- --files 500 --kills 2 --rounds 2 --workers 1     # a quick pass
  *   npm run torture -- --only fuzz|kill|concurrency
  *   npm run torture -- --only fuzz --workers 2 --resume   # carry on a stopped fuzz run (same seed and count)
+ *   npm run torture -- --only kill --commands "gdpr erase,db restore"   # some writing commands only
  *   npm run torture -- --nice 0                  # workers at normal priority (default: nice -n 19)
  * The fuzz files and work stores go to /dev/shm when it exists (--fuzz-dir to choose).
  *
@@ -52,7 +53,8 @@ if (!only || only === 'fuzz') {
   if (f.bombs.some((b) => b.peakRssMb > 300 || b.code !== 1)) failures.push('bombs (exit 1 and <= 300 MB each)');
 }
 if (!only || only === 'kill') {
-  const k = await killTorture({ perCommand: kills, contacts, dir: path.join(dir, 'kill'), seed: 7, log });
+  const commands = argValue('commands')?.split(',').map((c) => c.trim());
+  const k = await killTorture({ perCommand: kills, contacts, dir: path.join(dir, 'kill'), seed: 7, log, commands });
   console.log(`\nkill -9: ${k.kills} kills (${k.killedBeforeEnd} before the command ended, ${k.killedWhileWriting} while it held the write lock), corrupt stores: ${k.corruptStores}, half-applied: ${k.halfApplied}, failed re-runs: ${k.failedReruns}`);
   for (const p of k.problems) console.log(`  ! ${p}`);
   if (k.notLanded.length) console.log(`  writing commands not in this build yet (not run): ${k.notLanded.join(', ')}`);

@@ -176,10 +176,11 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
       copyStore(start, victim);
       const args = step.args(options.dir, start);
       const child = spawn(process.execPath, [BIN, '--db', victim, ...args], { stdio: 'ignore' });
-      // Even kills: any moment of the run. Odd kills: a moment after the command began writing, where
-      // a kill can catch a transaction half-done (most of a run under load is start-up and reading).
-      if (k % 2 === 1) await until(() => fs.existsSync(`${victim}-writer`) || child.exitCode !== null, duration * 3);
-      const delay = Math.floor(rand() * (k % 2 === 1 ? Math.max(1, duration - firstWrite) : duration));
+      // Even kills: a moment after the command began writing, where a kill can catch a transaction
+      // half-done (most of a run under load is start-up and reading). Odd kills: any moment of the run.
+      const afterWrite = k % 2 === 0;
+      if (afterWrite) await until(() => fs.existsSync(`${victim}-writer`) || child.exitCode !== null, duration * 3);
+      const delay = Math.floor(rand() * (afterWrite ? Math.max(1, duration - firstWrite) : duration));
       await sleep(delay);
       const stillRunning = child.exitCode === null;
       if (stillRunning && fs.existsSync(`${victim}-writer`)) figures.killedWhileWriting++;
