@@ -29,6 +29,8 @@ export interface KillFigures {
   notLanded: string[];
 }
 
+const PLANNED = ['gdpr purge', 'db restore', 'campaigns results', 'campaigns returns', 'run'];
+
 /** SHA-256 of a file, or null when there is none. */
 function digestOf(file: string): string | null {
   return fs.existsSync(file) ? crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex') : null;
@@ -142,10 +144,19 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
     { name: 'contact tag --where', command: 'contact tag', args: () => ['contact', 'tag', '--where', "city = 'Paris'", 'vip'], setup: [] },
     { name: 'gdpr consent', command: 'gdpr consent', args: () => ['gdpr', 'consent', someone, '--channel', 'email', '--withdraw', '--source', 'phone call'], setup: [] },
     { name: 'suppress --import', command: 'suppress', args: () => ['suppress', '--import', unsubscribed], setup: [] },
+    { name: 'gdpr erase', command: 'gdpr erase', args: () => ['gdpr', 'erase', someone, '--reason', 'torture'], setup: [] },
   ];
-  const present = (command: string): boolean => spawnSync(process.execPath, [BIN, ...command.split(' '), '--help'], { stdio: 'ignore' }).status === 0;
+  // A command path commander does not know still exits 0 on --help (it shows its parent's help).
+  const present = (command: string): boolean => spawnSync(process.execPath, [BIN, ...command.split(' '), '--help'], { encoding: 'utf8' }).stdout.startsWith(`Usage: custkit ${command} `);
   let outputs = 0;
   const figures: KillFigures = { kills: 0, killedBeforeEnd: 0, killedWhileWriting: 0, corruptStores: 0, halfApplied: 0, failedReruns: 0, perCommand: {}, problems: [], notLanded: [] };
+  // Writing commands of issues 15 and 17 that this suite has no step for yet: named in the figures,
+  // "not landed" when this build lacks them, "no step yet" when it has them.
+  for (const planned of PLANNED) {
+    if (options.commands && !options.commands.includes(planned)) continue;
+    if (present(planned)) figures.problems.push(`${planned}: this build has it, the kill -9 suite has no step for it yet`);
+    else figures.notLanded.push(planned);
+  }
   for (const step of steps.filter((s) => !options.commands || options.commands.includes(s.name))) {
     if (!present(step.command)) {
       figures.notLanded.push(step.name);
