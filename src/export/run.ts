@@ -236,17 +236,17 @@ function startWorkers(db: Db, request: ExportRequest, plan: Plan, dateFormat: Da
 }
 
 /**
- * SQLite reads the store through a memory map during an export: a large export touches most pages of
- * contacts, and through the 64 MiB page cache each would be copied by a read() call. Mapped pages are
- * the OS's file cache, not this process's heap, but they count in its RSS, which is what users and
- * memory limits see: an unbounded map (SQLite's ceiling, 2 GiB) made RSS grow with the store (1.86 GB
- * at 1M contacts, 2.0 GB on a lived-in store). Bounded, pages past the bound are read as before.
- * The bound was chosen by `npm run bench:export -- --lived-in` (bench/README.md, "Export memory");
- * CUSTKIT_EXPORT_MMAP sets another (bytes, or with k/M/G; 0 turns the map off).
+ * No memory map by default: mapped pages count in RSS, which is what users and memory limits see, and
+ * each connection (the main one and every worker's) maps its own. Measured by `npm run bench:export --
+ * --lived-in` on 1M-contact stores (bench/README.md, "Export memory"): peak RSS 414-420 MB without a
+ * map on both the fresh and the lived-in store, 814-932 MB with 256 MiB per connection, 1.35-1.70 GB at
+ * SQLite's 2 GiB ceiling (the setting before: RSS grew with the store); CPU time within the noise of a
+ * loaded machine (6.5-7.7 s either way). Without a map, pages go through each connection's page cache,
+ * which is bounded. CUSTKIT_EXPORT_MMAP maps up to that many bytes per connection (bytes, or k/M/G).
  */
 function mmapBytes(): number {
   const text = process.env.CUSTKIT_EXPORT_MMAP;
-  if (text === undefined || text === '') return 256 * 2 ** 20;
+  if (text === undefined || text === '') return 0;
   const match = /^\s*(\d+)\s*([kmg]?)\s*$/i.exec(text);
   if (!match) throw new SelectionError(`CUSTKIT_EXPORT_MMAP=${text}: not a size (bytes, or with k, M or G: 256M, 1G; 0 turns the memory map off)`);
   return Number(match[1]) * 1024 ** ' kmg'.indexOf((match[2] || ' ').toLowerCase());
