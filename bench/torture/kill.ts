@@ -23,13 +23,13 @@ export interface KillFigures {
   corruptStores: number;
   halfApplied: number;
   failedReruns: number;
-  perCommand: Record<string, { kills: number; before: number; after: number; half: number }>;
+  perCommand: Record<string, { kills: number; before: number; after: number; between: number; half: number }>;
   problems: string[];
   /** Writing commands the suite knows but this build does not have yet. */
   notLanded: string[];
 }
 
-const PLANNED = ['gdpr purge', 'db restore', 'campaigns results', 'campaigns returns', 'run'];
+const PLANNED = ['gdpr purge', 'db restore', 'campaigns results', 'campaigns returns'];
 
 /** SHA-256 of a file, or null when there is none. */
 function digestOf(file: string): string | null {
@@ -46,6 +46,11 @@ interface Step {
   setup: string[][];
   /** The file the command writes, when it writes one: present after a kill only if complete. */
   output?: (args: string[]) => string;
+  /**
+   * Commands whose results (each run on a copy of the start store) a kill may also leave: a pipeline
+   * commits step by step, so a run killed in step 3 leaves the store as steps 1 and 2 left it.
+   */
+  between?: string[][];
 }
 
 function cli(db: string, args: string[]): { code: number | null; stderr: string } {
@@ -125,6 +130,13 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
   const unsubscribed = path.join(options.dir, 'unsubscribed.csv');
   fs.writeFileSync(unsubscribed, `Email Address\n${(picked.prepare("SELECT email FROM contacts WHERE email LIKE '%@%' ORDER BY id DESC LIMIT 500").pluck().all() as string[]).join('\n')}\n`);
   picked.close();
+  // A nightly pipeline of three steps (docs/pipeline.md), and the same cut after its first one or two.
+  const PIPELINE_STEPS = ['  - clean:\n      fix: true', '  - dedupe:\n      apply: true', '  - score:\n      as-of: 2025-01-01'];
+  const pipeline = (steps: number): string => {
+    const file = path.join(options.dir, `nightly-${steps}.yaml`);
+    fs.writeFileSync(file, `steps:\n${PIPELINE_STEPS.slice(0, steps).join('\n')}\n`);
+    return file;
+  };
   const lastCleanRun = (store: string): string => {
     const handle = new Database(store, { readonly: true });
     try {
@@ -145,6 +157,10 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
     { name: 'gdpr consent', command: 'gdpr consent', args: () => ['gdpr', 'consent', someone, '--channel', 'email', '--withdraw', '--source', 'phone call'], setup: [] },
     { name: 'suppress --import', command: 'suppress', args: () => ['suppress', '--import', unsubscribed], setup: [] },
     { name: 'gdpr erase', command: 'gdpr erase', args: () => ['gdpr', 'erase', someone, '--reason', 'torture'], setup: [] },
+    {
+      name: 'run', command: 'run', args: () => ['run', pipeline(3)], setup: [],
+      between: [['run', pipeline(1)], ['run', pipeline(2)]],
+    },
   ];
   // A command path commander does not know still exits 0 on --help (it shows its parent's help).
   const present = (command: string): boolean => spawnSync(process.execPath, [BIN, ...command.split(' '), '--help'], { encoding: 'utf8' }).stdout.startsWith(`Usage: custkit ${command} `);
@@ -180,7 +196,13 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
     }
     const before = counts(start);
     const after = counts(reference);
-    const tally = { kills: 0, before: 0, after: 0, half: 0 };
+    const between = (step.between ?? []).map((args) => {
+      const partial = path.join(options.dir, 'between.db');
+      copyStore(start, partial);
+      cli(partial, args);
+      return counts(partial);
+    });
+    const tally = { kills: 0, before: 0, after: 0, between: 0, half: 0 };
     figures.perCommand[step.name] = tally;
     for (let k = 0; k < options.perCommand; k++) {
       const victim = path.join(options.dir, 'victim.db');
@@ -215,6 +237,7 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
       const state = counts(victim);
       if (state === before) tally.before++;
       else if (state === after) tally.after++;
+      else if (between.includes(state)) tally.between++;
       else {
         tally.half++;
         figures.halfApplied++;
@@ -233,7 +256,7 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
         figures.problems.push(`${step.name}: the re-run after a kill at ${delay} ms failed (${rerun.code}): ${rerun.stderr.split('\n')[0]}`);
       }
     }
-    options.log(`kill -9 ${step.name}: ${tally.kills} kills (${duration} ms per full run, first write at ${full.firstWriteMs ?? '-'} ms): ${tally.before} left it as before, ${tally.after} as after, ${tally.half} half-applied`);
+    options.log(`kill -9 ${step.name}: ${tally.kills} kills (${duration} ms per full run, first write at ${full.firstWriteMs ?? '-'} ms): ${tally.before} left it as before, ${tally.after} as after${step.between ? `, ${tally.between} as a finished step left it` : ''}, ${tally.half} half-applied`);
   }
   return figures;
 }
