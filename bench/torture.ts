@@ -6,7 +6,7 @@
  *   npm run torture -- --files 500 --kills 2 --rounds 2 --workers 1     # a quick pass
  *   npm run torture -- --only fuzz|kill|concurrency
  *   npm run torture -- --only fuzz --workers 2 --resume   # carry on a stopped fuzz run (same seed and count)
- *   npm run torture -- --only kill --commands "gdpr erase,db restore"   # some writing commands only
+ *   npm run torture -- --only kill --commands "gdpr erase,run"   # some writing commands only
  *   npm run torture -- --nice 0                  # workers at normal priority (default: nice -n 19)
  * The fuzz files and work stores go to /dev/shm when it exists (--fuzz-dir to choose).
  *

@@ -29,7 +29,7 @@ export interface KillFigures {
   notLanded: string[];
 }
 
-const PLANNED = ['gdpr purge', 'db restore', 'campaigns results', 'campaigns returns'];
+const PLANNED = ['db restore', 'campaigns results', 'campaigns returns'];
 
 /** SHA-256 of a file, or null when there is none. */
 function digestOf(file: string): string | null {
@@ -157,6 +157,7 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
     { name: 'gdpr consent', command: 'gdpr consent', args: () => ['gdpr', 'consent', someone, '--channel', 'email', '--withdraw', '--source', 'phone call'], setup: [] },
     { name: 'suppress --import', command: 'suppress', args: () => ['suppress', '--import', unsubscribed], setup: [] },
     { name: 'gdpr erase', command: 'gdpr erase', args: () => ['gdpr', 'erase', someone, '--reason', 'torture'], setup: [] },
+    { name: 'gdpr purge', command: 'gdpr purge', args: () => ['gdpr', 'purge', '--prospects', '1y', '--customers', '1y', '--as-of', '2027-06-30'], setup: [] },
     {
       name: 'run', command: 'run', args: () => ['run', pipeline(3)], setup: [],
       between: [['run', pipeline(1)], ['run', pipeline(2)]],
