@@ -120,6 +120,17 @@ export const STEPS: StepKind[] = [
     values: { 'as-of': isoDate, months: positiveInt },
     counts: (s) => ({ ...pick((s as { contacts?: unknown } | null)?.contacts, ['total', 'active', 'customers']) }),
   },
+  {
+    name: 'gdpr-purge',
+    command: ['gdpr', 'purge'],
+    summary: 'erase the people whose retention period is over (CNIL defaults: 3 years), and old rejected rows; exits 3 when it purged anyone',
+    excluded: { 'dry-run': 'a pipeline has its own: custkit run --dry-run' },
+    values: { 'as-of': isoDate },
+    counts: (s) => {
+      const rejects = pick((s as { rejects?: unknown } | null)?.rejects, ['rows']);
+      return { ...pick(s, ['prospects', 'customers', 'seeds_kept', 'suppressions_added']), ...(rejects.rows === undefined ? {} : { rejected_rows: rejects.rows }) };
+    },
+  },
 ];
 
 export function stepKind(name: string): StepKind | undefined {

@@ -32,18 +32,20 @@ steps:
   - score: { as-of: 2025-06-30, method: rfmcca, bins: 4, clv: true }
   - export: { segment: [champions, at risk], preset: brevo, out: out/best.csv }
   - report: { html: report.html }
+  - gdpr-purge: { prospects: 2y, as-of: 2025-06-30 }
 `,
       FILE,
       flagsOf,
     );
     expect(pipeline.db).toBe('/srv/data/shop.db');
-    expect(pipeline.steps.map((s) => s.kind.name)).toEqual(['import', 'clean', 'dedupe', 'score', 'export', 'report']);
+    expect(pipeline.steps.map((s) => s.kind.name)).toEqual(['import', 'clean', 'dedupe', 'score', 'export', 'report', 'gdpr-purge']);
     expect(pipeline.steps[0]!.files).toEqual(['/srv/jobs/inbox/*.csv']);
     expect(pipeline.steps[0]!.archive).toBe('/srv/jobs/done');
     expect(stepArgv(pipeline.steps[2]!)).toEqual(['dedupe', '--new', '--apply', '--threshold=0.9']);
     expect(stepArgv(pipeline.steps[3]!)).toEqual(['score', '--as-of=2025-06-30', '--method=rfmcca', '--bins=4', '--clv']);
     expect(stepArgv(pipeline.steps[4]!)).toEqual(['export', '--segment=champions', '--segment=at risk', '--preset=brevo', `--out=${path.resolve('/srv/jobs/out/best.csv')}`]);
     expect(stepArgv(pipeline.steps[5]!)).toEqual(['report', '--html=/srv/jobs/report.html']);
+    expect(stepArgv(pipeline.steps[6]!)).toEqual(['gdpr', 'purge', '--prospects=2y', '--as-of=2025-06-30']);
   });
 
   it('reads JSON too, and a bare step name', () => {

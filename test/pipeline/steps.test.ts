@@ -14,6 +14,11 @@ describe('the figures a step logs', () => {
     const exported = stepKind('export')!.counts({ exportId: 1, rows: 5, seeds: 0, files: [{}], funnel: { selected: 9, noAddress: 1, noConsent: 3, suppressed: 0 } });
     expect(exported).toEqual({ export_id: 1, rows: 5, seeds: 0, files: 1, selected: 9, no_address: 1, no_consent: 3, suppressed: 0 });
   });
+
+  it('gdpr purge counts the people it erased and the rejected rows it deleted, never who', () => {
+    const purged = stepKind('gdpr-purge')!.counts({ dry_run: false, prospects: [{ uid: 'a', since: '2020-01-01' }, { uid: 'b', since: '2020-02-01' }], customers: [], rejects: { rows: 4, imports: [1] }, seeds_kept: 1, suppressions_added: 3 });
+    expect(purged).toEqual({ prospects: 2, customers: 0, seeds_kept: 1, suppressions_added: 3, rejected_rows: 4 });
+  });
 });
 
 describe('the run\'s exit code', () => {
