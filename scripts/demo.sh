@@ -76,3 +76,9 @@ ck report --as-of 2025-06-30
 ck report --as-of 2025-06-30 --html demo/report.html
 echo
 echo "report: $(pwd)/demo/report.html (open it in a browser; it needs no network)"
+
+echo; echo "== the nightly job as one pipeline file (a copy of fixtures/pipeline: its inbox is emptied into archive/)"
+rm -rf demo/pipeline && cp -r fixtures/pipeline demo/pipeline
+ck --db demo/pipeline/shop.db run demo/pipeline/nightly.yaml --dry-run
+ck --db demo/pipeline/shop.db run demo/pipeline/nightly.yaml
+ck --db demo/pipeline/shop.db runs

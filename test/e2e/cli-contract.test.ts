@@ -51,6 +51,8 @@ const ON_MISSING_STORE: Record<string, string[]> = {
   audit: [],
   'mappings forget': ['erp'],
   report: [],
+  run: [fixture('pipeline/weekly.yaml')], // its first step is not an import: it needs a store
+  runs: [],
 };
 
 describe('a missing store', () => {
@@ -137,6 +139,9 @@ const QUIET: Array<{ args: string[]; stdout: 'nothing' | 'data'; code: number }>
   { args: ['audit'], stdout: 'data', code: 0 },
   { args: ['report', '--as-of', '2025-12-31'], stdout: 'data', code: 0 },
   { args: ['report', '--html', 'report.html'], stdout: 'nothing', code: 0 },
+  { args: ['run', 'nightly.yaml'], stdout: 'nothing', code: 0 },
+  { args: ['run', 'nightly.yaml', '--dry-run'], stdout: 'nothing', code: 0 },
+  { args: ['runs'], stdout: 'data', code: 0 },
 ];
 
 let workspace: ExampleWorkspace;
@@ -194,6 +199,7 @@ describe('a dry run', () => {
     [['gdpr', 'erase', 'chloe.lefevre@free.fr', '--reason', 'ticket 4711', '--dry-run'], ['gdpr', 'erase', 'chloe.lefevre@free.fr', '--reason', 'ticket 4711'], 0],
     [['gdpr', 'purge', '--as-of', '2029-12-31', '--dry-run'], ['gdpr', 'purge', '--as-of', '2029-12-31'], 3],
     [['gdpr', 'purge', '--as-of', '2020-01-01', '--dry-run'], ['gdpr', 'purge', '--as-of', '2020-01-01'], 0],
+    [['run', 'nightly.yaml', '--dry-run'], ['run', 'nightly.yaml'], 0],
   ];
 
   it.each(PAIRS.map(([dry, real, code]) => [dry.join(' '), dry, real, code] as const))('custkit %s exits with the code of the real run', (_label, dry, real, code) => {

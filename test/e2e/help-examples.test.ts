@@ -35,6 +35,8 @@ const EXIT_3: Record<string, string> = {
 const BEFORE: Record<string, string[][]> = {
   // "--with-seeds 3" needs three registered trap addresses (seeds add, shown in "custkit seeds --help").
   export: [1, 2, 3].map((n) => ['seeds', 'add', `trap${n}@my-domain.fr`]),
+  // "runs --id last" shows the latest run: there is one once the pipeline of "custkit run --help" ran.
+  runs: [['run', 'nightly.yaml']],
 };
 
 /**
