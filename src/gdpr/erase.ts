@@ -78,6 +78,8 @@ export const CONTACT_LINK = /(^|_)contact(_id)?$|^(survivor|member|a|b)_id$|(^|_
 
 export const HOLDER_SOURCE = '(erased)';
 export const HOLDER_KEY = 'erased purchases';
+/** SQL: the contacts row (alias-free) is the anonymous holder of erased people's purchases, not a person. */
+export const IS_PURCHASE_HOLDER = `(source = '${HOLDER_SOURCE}' AND external_key = '${HOLDER_KEY}')`;
 
 export interface EraseOptions {
   /** Why (recorded in the audit trail by the caller; kept here for the suppressions' source). */
