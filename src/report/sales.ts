@@ -69,6 +69,45 @@ export function revenueToDate(db: Db, p: Point): Cents {
   return db.prepare(`SELECT coalesce(sum(net), 0) FROM ${p.orders}`).pluck().get() as number;
 }
 
+/** Every headline count of a point, from one scan of its customers (the functions above, one query each, agree). */
+export interface PointSummary {
+  customers: number;
+  active: number;
+  newCustomers: number;
+  orders12: number;
+  repeaters: number;
+  churned: number;
+  churnBase: number;
+  revenue12: Cents;
+}
+
+export function pointSummary(db: Db, p: Point): PointSummary {
+  const row = db
+    .prepare(
+      `SELECT count(*) AS customers, coalesce(sum(orders_12 > 0), 0) AS active, coalesce(sum(first_day > @year), 0) AS newCustomers,
+              coalesce(sum(orders_12), 0) AS orders12, coalesce(sum(orders >= 2), 0) AS repeaters,
+              coalesce(sum(orders_prior_12 > 0 AND orders_12 = 0), 0) AS churned, coalesce(sum(orders_prior_12 > 0), 0) AS churnBase
+       FROM ${p.customers}`,
+    )
+    .get({ year: p.yearStart }) as Omit<PointSummary, 'revenue12'>;
+  return { ...row, revenue12: revenue12(db, p) };
+}
+
+/** The headline KPIs of a point from its summary, with the formulas of the functions above. */
+export function headlineOf(s: PointSummary) {
+  return {
+    customers: s.customers,
+    activeCustomers: s.active,
+    newCustomers: s.newCustomers,
+    revenue12: s.revenue12,
+    orders12: s.orders12,
+    averageOrderValue: s.orders12 > 0 ? Math.round(s.revenue12 / s.orders12) : null,
+    purchaseFrequency: s.active > 0 ? s.orders12 / s.active : null,
+    repeatPurchaseRate: rate(s.repeaters, s.customers),
+    churnRate: rate(s.churned, s.churnBase),
+  };
+}
+
 export interface MonthRow {
   month: string;
   revenueMinor: Cents;

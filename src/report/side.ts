@@ -1,0 +1,96 @@
+/**
+ * The KPIs that read no purchase line: contacts by status, duplicates, surveys, the score run's
+ * sections and the affinities. They are independent of the purchase scope (scope.ts), so on a large
+ * store they are computed on a worker thread (side-worker.ts, its own read-only connection) while this
+ * thread reads the purchases: two cores, about half the time. Small stores, and code not run from
+ * built JavaScript (tests), compute them here: a thread costs more than it saves below SIDE_FROM.
+ */
+import type { Db } from '../store/db.js';
+import { builtWorkerFile, startWorkerCall, WorkerCallError, type WorkerCall } from '../validate/worker-call.js';
+import { duplicates, statusCounts, surveys, type Duplicates, type StatusCounts, type Survey } from './file.js';
+import { categoryAffinities, clvDistribution, currentRun, rfGrid, segmentSizes, type AffinityRule, type ClvSummary, type GridCell, type SegmentSizes } from './scores.js';
+
+export interface SideKpis {
+  statuses: StatusCounts;
+  duplicates: Duplicates;
+  surveys: Survey[];
+  scores: (SegmentSizes & { rfGrid: GridCell[]; clv: ClvSummary | null }) | null;
+  affinities: { runId: number; rules: AffinityRule[] } | null;
+}
+
+/** How long each step took, in milliseconds, and on which thread ('main' or 'side'). */
+export interface Timing {
+  step: string;
+  ms: number;
+  thread: 'main' | 'side';
+}
+
+/** Runs `fn`, recording how long it took under `step`. */
+export function timed<T>(timings: Timing[], thread: Timing['thread'], step: string, fn: () => T): T {
+  const start = performance.now();
+  try {
+    return fn();
+  } finally {
+    timings.push({ step, ms: Math.round(performance.now() - start), thread });
+  }
+}
+
+export function sideKpis(db: Db, asOf: string, timings: Timing[] = [], thread: Timing['thread'] = 'main'): SideKpis {
+  const t = <T>(step: string, fn: () => T): T => timed(timings, thread, step, fn);
+  const statuses = t('contacts by status', () => statusCounts(db));
+  const run = currentRun(db, asOf);
+  return {
+    statuses,
+    duplicates: t('duplicates', () => duplicates(db, statuses.merged)),
+    surveys: t('surveys', () => surveys(db)),
+    scores: run
+      ? {
+          ...t('segments and migration', () => segmentSizes(db, run)),
+          rfGrid: t('R x F grid', () => rfGrid(db, run.id)),
+          clv: t('CLV distributions', () => clvDistribution(db, run.id)),
+        }
+      : null,
+    affinities: t('affinities', () => categoryAffinities(db, asOf)),
+  };
+}
+
+/** Contacts from which the side KPIs get their own thread. */
+const SIDE_FROM = 50_000;
+const START_TIMEOUT_MS = 15_000;
+const ANSWER_TIMEOUT_MS = 600_000;
+
+export interface PendingSide {
+  /** The side KPIs, from the worker when it answered, else computed now on this thread. */
+  result(): SideKpis;
+  /** Ends the worker without waiting (the report failed on this thread). */
+  cancel(): void;
+}
+
+/**
+ * Starts the side KPIs on a worker when the store is large enough and a file (the worker opens it
+ * read-only: call after any write, such as ensureValidated, has been committed).
+ */
+export function startSideKpis(db: Db, asOf: string, timings: Timing[]): PendingSide {
+  const file = builtWorkerFile('side-worker.js', import.meta.url);
+  const large = () => ((db.prepare('SELECT max(id) FROM contacts').pluck().get() as number | null) ?? 0) >= SIDE_FROM;
+  let call: WorkerCall | null = null;
+  if (file !== null && !db.memory && !db.inTransaction && large()) call = startWorkerCall(file, { file: db.name, asOf });
+  return {
+    result() {
+      if (call === null) return sideKpis(db, asOf, timings);
+      let answer: { kpis?: SideKpis; timings?: Timing[]; error?: string } = {};
+      try {
+        answer = call.wait(START_TIMEOUT_MS, ANSWER_TIMEOUT_MS) as typeof answer;
+      } catch (error) {
+        if (!(error instanceof WorkerCallError)) throw error;
+      }
+      // A worker that failed (or could not open the store) is not fatal: this thread computes them.
+      if (!answer.kpis) return sideKpis(db, asOf, timings);
+      timings.push(...(answer.timings ?? []));
+      return answer.kpis;
+    },
+    cancel() {
+      call?.cancel();
+    },
+  };
+}
