@@ -4,12 +4,12 @@
  */
 import type { Db } from '../store/db.js';
 import type { Cents } from '../store/types.js';
-import { fileHealth, withCustomers, type ContactCounts, type Duplicates, type FileHealth, type Survey } from './file.js';
+import { withCustomers, type ContactCounts, type Duplicates, type FileHealth, type Survey } from './file.js';
 import {
-  cohortRetention, headlineOf, monthlySeries, pointSummary, revenueBy, revenueToDate, type Cohort, type MonthRow, type Rate, type ShareRow,
+  cohortRetention, headlineOf, monthlyCounts, pointSummary, revenueToDate, type Cohort, type MonthRow, type Rate, type ShareRow,
 } from './sales.js';
 import type { AffinityRule, ClvSummary, GridCell, SegmentSizes } from './scores.js';
-import { dropScopeTables, prepareScope } from './scope.js';
+import { dropScopeTables, prepareScope, scopeDates } from './scope.js';
 import { startSideKpis, timed, type Timing } from './side.js';
 
 export interface ReportOptions {
@@ -63,53 +63,51 @@ export interface Report {
 }
 
 /**
- * The KPIs that read no purchase line start first, on a worker thread for a large store (side.ts),
- * while this thread builds the purchase scope and the sales KPIs, then file health (validate's report,
- * itself on two threads). Every KPI is the same whichever thread computes it.
+ * The KPIs that read no order (revenue by day, category and channel; scores, file health, surveys...)
+ * start first, on a worker thread for a large store (side.ts), while this thread builds the orders and
+ * customers tables and the KPIs read from them. Every KPI is the same whichever thread computes it.
  */
 export function buildReport(db: Db, options: ReportOptions): Report {
   const months = options.months ?? 12;
   const timings = options.timings ?? [];
   const t = <T>(step: string, fn: () => T): T => timed(timings, 'main', step, fn);
-  const side = startSideKpis(db, options.asOf, timings);
+  const dates = scopeDates(db, { asOf: options.asOf, months, baseline: options.baseline });
+  const side = startSideKpis(db, dates, timings);
   try {
     const onStep = (step: string, ms: number) => timings.push({ step: `scope: ${step}`, ms, thread: 'main' });
-    const scope = prepareScope(db, { asOf: options.asOf, months, baseline: options.baseline, onStep });
+    const scope = prepareScope(db, { asOf: options.asOf, months, baseline: dates.baseline?.date ?? null, onStep, lines: false });
     try {
       const { current, baseline } = scope;
-      const currencies = db.prepare('SELECT currency, sum(lines) AS n FROM rep_lines GROUP BY 1 ORDER BY 2 DESC, 1').pluck().all() as string[];
-      const [now, then] = t('headline KPIs', () => [pointSummary(db, current), baseline ? pointSummary(db, baseline) : null] as const);
+      const points = t('headline counts', () => ({ now: pointSummary(db, current), then: baseline ? pointSummary(db, baseline) : null }));
+      const revenueToDateMinor = t('revenue to date', () => revenueToDate(db, current));
+      const counts = t('monthly orders and new customers', () => monthlyCounts(db, scope, []));
+      const cohorts = t('cohorts', () => cohortRetention(db, scope));
+      dropScopeTables(db);
+      const rest = t('waiting for the side KPIs', () => side.result());
+      const { lines } = rest;
+      const now = { ...points.now, revenue12: lines.revenue12.current };
       const value = headlineOf(now);
-      const previous = then ? headlineOf(then) : null;
+      const previous = points.then ? headlineOf({ ...points.then, revenue12: lines.revenue12.baseline ?? 0 }) : null;
       const headlines = Object.fromEntries(
         (Object.keys(value) as Array<keyof typeof value>).map((key) => [key, { value: value[key], previous: previous ? previous[key] : null }]),
       ) as Report['headline'];
-      const repeat = { repeaters: now.repeaters, customers: now.customers, rate: value.repeatPurchaseRate };
-      const churned = { churned: now.churned, base: now.churnBase, rate: value.churnRate };
-      const customers = now.customers;
-      const revenueToDateMinor = t('revenue to date', () => revenueToDate(db, current));
-      const monthly = t('monthly series', () => monthlySeries(db, scope));
-      const categories = t('categories and channels', () => revenueBy(db, scope, 'category'));
-      const channels = revenueBy(db, scope, 'channel');
-      const cohorts = t('cohorts', () => cohortRetention(db, scope));
-      dropScopeTables(db);
-      const health = t('file health', () => fileHealth(db));
-      const rest = t('waiting for the side KPIs', () => side.result());
+      const revenue = new Map(lines.monthlyRevenue);
+      const monthly = counts.map((m) => ({ ...m, revenueMinor: revenue.get(m.month) ?? 0 }));
       return {
         asOf: options.asOf,
         months,
         baseline: baseline?.date ?? null,
-        currency: { main: currencies[0] ?? null, others: currencies.slice(1) },
-        contacts: withCustomers(rest.statuses, customers),
+        currency: { main: lines.currencies[0] ?? null, others: lines.currencies.slice(1) },
+        contacts: withCustomers(rest.statuses, now.customers),
         headline: headlines,
         revenueToDateMinor,
-        repeatPurchase: repeat,
-        churn: churned,
+        repeatPurchase: { repeaters: now.repeaters, customers: now.customers, rate: value.repeatPurchaseRate },
+        churn: { churned: now.churned, base: now.churnBase, rate: value.churnRate },
         monthly,
-        categories,
-        channels,
+        categories: lines.categories,
+        channels: lines.channels,
         cohorts,
-        fileHealth: health,
+        fileHealth: rest.fileHealth,
         duplicates: rest.duplicates,
         scores: rest.scores,
         affinities: rest.affinities,

@@ -86,11 +86,21 @@ export function dropScopeTables(db: Db): void {
     DROP TABLE IF EXISTS temp.rep_orders; DROP TABLE IF EXISTS temp.rep_lines;`);
 }
 
-/** Builds the temp tables for a report as of `asOf` (replacing those of an earlier call). */
-export function prepareScope(db: Db, options: ScopeOptions): Scope {
+/** The report's dates: its months, and the points (as-of date and baseline) with their windows. */
+export function scopeDates(db: Db, options: ScopeOptions): Scope {
   const baselineDate = options.baseline === undefined ? defaultBaseline(db, options.asOf) : options.baseline;
   const current = point(options.asOf, 0);
   const baseline = baselineDate && baselineDate < options.asOf ? point(baselineDate, 1) : null;
+  return { asOf: options.asOf, months: monthsEnding(options.asOf, options.months), current, baseline };
+}
+
+/**
+ * Builds the temp tables for a report as of `asOf` (replacing those of an earlier call); `lines:
+ * false` leaves rep_lines out (the report builds it on another thread: prepareLines).
+ */
+export function prepareScope(db: Db, options: ScopeOptions & { lines?: boolean }): Scope {
+  const scope = scopeDates(db, options);
+  const { current, baseline } = scope;
   const base = baseline?.date ?? '0000-00-00';
   dropScopeTables(db);
   let stepStart = performance.now();
@@ -155,10 +165,21 @@ export function prepareScope(db: Db, options: ScopeOptions): Scope {
       FROM rep_customers WHERE orders${k} > 0`);
   }
   step('customers');
+  if (options.lines !== false) {
+    prepareLines(db, scope);
+    step('revenue per day, category and channel');
+  }
+  return scope;
+}
+
+/** rep_lines: revenue per day, category, channel and currency over the scope's windows (replaced). */
+export function prepareLines(db: Db, scope: Scope): void {
+  const { current, baseline } = scope;
+  db.exec('DROP TABLE IF EXISTS temp.rep_lines');
   // Lines since the earliest date any window needs: the monthly series, and the last 12 months at each
   // point. The inner GROUP BY follows the purchases_day index (report/schema.ts): a range of it, read
   // in order, no sort; the outer one regroups its few rows by day and cleaned category and channel.
-  const after = [current.yearStart, dayBefore(`${monthsEnding(options.asOf, options.months)[0]}-01`), ...(baseline ? [baseline.yearStart] : [])].sort()[0]!;
+  const after = [current.yearStart, dayBefore(`${scope.months[0]}-01`), ...(baseline ? [baseline.yearStart] : [])].sort()[0]!;
   db.prepare(
     `CREATE TEMP TABLE rep_lines AS
      SELECT substr(at, 1, 10) AS day, coalesce(nullif(trim(category), ''), '') AS category,
@@ -169,9 +190,7 @@ export function prepareScope(db: Db, options: ScopeOptions): Scope {
              AND p.contact_id NOT IN (SELECT id FROM main.contacts WHERE NOT (${IN_FILE}))
            GROUP BY p.ordered_at, p.category, p.channel, p.currency)
      GROUP BY 1, 2, 3, 4`,
-  ).run({ after, asOf: options.asOf });
-  step('revenue per day, category and channel');
-  return { asOf: options.asOf, months: monthsEnding(options.asOf, options.months), current, baseline };
+  ).run({ after, asOf: scope.asOf });
 }
 
 /**
