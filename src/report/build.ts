@@ -21,6 +21,8 @@ export interface ReportOptions {
   baseline?: string | null;
   /** When given, each step's duration is pushed to it (CUSTKIT_REPORT_TIMINGS in the CLI prints them). */
   timings?: Timing[];
+  /** The KPIs that read no order on a worker thread: 'auto' (default) from 50,000 contacts, or always / never. */
+  sideThread?: 'auto' | boolean;
 }
 
 /** A headline figure now and at the baseline date (null when there is no baseline or no value). */
@@ -72,7 +74,7 @@ export function buildReport(db: Db, options: ReportOptions): Report {
   const timings = options.timings ?? [];
   const t = <T>(step: string, fn: () => T): T => timed(timings, 'main', step, fn);
   const dates = scopeDates(db, { asOf: options.asOf, months, baseline: options.baseline });
-  const side = startSideKpis(db, dates, timings);
+  const side = startSideKpis(db, dates, timings, options.sideThread);
   try {
     const onStep = (step: string, ms: number) => timings.push({ step: `scope: ${step}`, ms, thread: 'main' });
     const scope = prepareScope(db, { asOf: options.asOf, months, baseline: dates.baseline?.date ?? null, onStep, lines: false });

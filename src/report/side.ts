@@ -84,12 +84,13 @@ export interface PendingSide {
 }
 
 /**
- * Starts the side KPIs on a worker when the store is large enough and a file (the worker opens it
- * read-only: call after any write, such as ensureValidated, has been committed).
+ * Starts the side KPIs on a worker when the store is a file and large enough (`thread`: true or false
+ * decides instead; tests). The worker opens it read-only: call after any write, such as
+ * ensureValidated, has been committed.
  */
-export function startSideKpis(db: Db, scope: Scope, timings: Timing[]): PendingSide {
-  const file = builtWorkerFile('side-worker.js', import.meta.url);
-  const large = () => ((db.prepare('SELECT max(id) FROM contacts').pluck().get() as number | null) ?? 0) >= SIDE_FROM;
+export function startSideKpis(db: Db, scope: Scope, timings: Timing[], thread: 'auto' | boolean = 'auto'): PendingSide {
+  const file = thread === false ? null : builtWorkerFile('side-worker.js', import.meta.url);
+  const large = () => thread === true || ((db.prepare('SELECT max(id) FROM contacts').pluck().get() as number | null) ?? 0) >= SIDE_FROM;
   let call: WorkerCall | null = null;
   if (file !== null && !db.memory && !db.inTransaction && large()) call = startWorkerCall(file, { file: db.name, scope });
   return {
