@@ -6,6 +6,7 @@ import type { Wrap } from './main.js';
 import { isPlainIsoDay } from '../io/values.js';
 import { ensureValidated, localToday } from '../validate/ensure.js';
 import { buildReport } from '../report/build.js';
+import type { Timing } from '../report/side.js';
 import { renderHtml } from '../report/html.js';
 import { langFromEnv, type Lang } from '../report/i18n.js';
 import { PLAIN, renderTerminal } from '../report/terminal.js';
@@ -61,6 +62,8 @@ export function registerReport(program: Command, wrap: Wrap): void {
           throw new CliError(`${flags.html}: folder ${path.dirname(flags.html)} does not exist`, ExitCode.Failed);
         }
 
+        // A debugging aid for speed work: each step's wall time (and its thread) on stderr.
+        const timings: Timing[] | undefined = ctx.streams.env.CUSTKIT_REPORT_TIMINGS ? [] : undefined;
         const db = ctx.openDb({ mustExist: true });
         let report;
         try {
@@ -68,16 +71,19 @@ export function registerReport(program: Command, wrap: Wrap): void {
           const progress = new Progress(ctx, 'validating');
           ensureValidated(db, { onProgress: (done) => progress.update(done) });
           progress.done();
-          report = buildReport(db, { asOf, months });
+          report = buildReport(db, { asOf, months, timings });
         } finally {
           db.close();
         }
 
         if (flags.html) {
+          const start = performance.now();
           const html = await renderHtml(report, lang);
+          timings?.push({ step: 'HTML (ECharts)', ms: Math.round(performance.now() - start), thread: 'main' });
           writePrivate(flags.html, html);
           ctx.info(`report written to ${flags.html} (${Math.round(Buffer.byteLength(html) / 1024)} KiB)`);
         }
+        for (const t of timings ?? []) ctx.info(`timing: ${t.step.padEnd(44)} ${String(t.ms).padStart(7)} ms  (${t.thread})`);
         if (ctx.json) ctx.printJson(report);
         // Colour only when the summary itself goes to a terminal (ctx.color follows stderr).
         else if (!flags.html) ctx.out(renderTerminal(report, lang, ctx.streams.stdout.isTTY ? ctx.color : PLAIN));

@@ -4,14 +4,13 @@
  */
 import type { Db } from '../store/db.js';
 import type { Cents } from '../store/types.js';
-import { contactCounts, duplicates, fileHealth, surveys, type ContactCounts, type Duplicates, type FileHealth, type Survey } from './file.js';
+import { withCustomers, type ContactCounts, type Duplicates, type FileHealth, type Survey } from './file.js';
 import {
-  activeCustomers, averageOrderValue, churn, cohortRetention, customerCount, monthlySeries, newCustomers12, orders12,
-  purchaseFrequency, repeatPurchaseRate, revenue12, revenueBy, revenueToDate,
-  type Cohort, type MonthRow, type Rate, type ShareRow,
+  cohortRetention, headlineOf, monthlyCounts, pointSummary, revenueToDate, type Cohort, type MonthRow, type Rate, type ShareRow,
 } from './sales.js';
-import { categoryAffinities, clvDistribution, currentRun, rfGrid, segmentSizes, type AffinityRule, type ClvSummary, type GridCell, type SegmentSizes } from './scores.js';
-import { dropScopeTables, prepareScope, type Point } from './scope.js';
+import type { AffinityRule, ClvSummary, GridCell, SegmentSizes } from './scores.js';
+import { dropScopeTables, prepareScope, scopeDates } from './scope.js';
+import { startSideKpis, timed, type Timing } from './side.js';
 
 export interface ReportOptions {
   /** yyyy-mm-dd: purchases after it are ignored. */
@@ -20,6 +19,10 @@ export interface ReportOptions {
   months?: number;
   /** Date the headline changes are measured from (default: the latest score run before asOf; null: none). */
   baseline?: string | null;
+  /** When given, each step's duration is pushed to it (CUSTKIT_REPORT_TIMINGS in the CLI prints them). */
+  timings?: Timing[];
+  /** The KPIs that read no order on a worker thread: 'auto' (default) from 50,000 contacts, or always / never. */
+  sideThread?: 'auto' | boolean;
 }
 
 /** A headline figure now and at the baseline date (null when there is no baseline or no value). */
@@ -61,50 +64,62 @@ export interface Report {
   surveys: Survey[];
 }
 
-function headline<T>(at: (p: Point) => T, current: Point, baseline: Point | null): Headline<T> {
-  return { value: at(current), previous: baseline ? at(baseline) : null };
-}
-
+/**
+ * The KPIs that read no order (revenue by day, category and channel; scores, file health, surveys...)
+ * start first, on a worker thread for a large store (side.ts), while this thread builds the orders and
+ * customers tables and the KPIs read from them. Every KPI is the same whichever thread computes it.
+ */
 export function buildReport(db: Db, options: ReportOptions): Report {
   const months = options.months ?? 12;
-  const scope = prepareScope(db, { asOf: options.asOf, months, baseline: options.baseline });
+  const timings = options.timings ?? [];
+  const t = <T>(step: string, fn: () => T): T => timed(timings, 'main', step, fn);
+  const dates = scopeDates(db, { asOf: options.asOf, months, baseline: options.baseline });
+  const side = startSideKpis(db, dates, timings, options.sideThread);
   try {
-    const { current, baseline } = scope;
-    const run = currentRun(db, options.asOf);
-    const currencies = db.prepare('SELECT currency, sum(lines) AS n FROM rep_lines GROUP BY 1 ORDER BY 2 DESC, 1').pluck().all() as string[];
-    const repeat = repeatPurchaseRate(db, current);
-    const churned = churn(db, current);
-    return {
-      asOf: options.asOf,
-      months,
-      baseline: baseline?.date ?? null,
-      currency: { main: currencies[0] ?? null, others: currencies.slice(1) },
-      contacts: contactCounts(db, current),
-      headline: {
-        customers: headline((p) => customerCount(db, p), current, baseline),
-        activeCustomers: headline((p) => activeCustomers(db, p), current, baseline),
-        newCustomers: headline((p) => newCustomers12(db, p), current, baseline),
-        revenue12: headline((p) => revenue12(db, p), current, baseline),
-        orders12: headline((p) => orders12(db, p), current, baseline),
-        averageOrderValue: headline((p) => averageOrderValue(db, p), current, baseline),
-        purchaseFrequency: headline((p) => purchaseFrequency(db, p), current, baseline),
-        repeatPurchaseRate: headline((p) => repeatPurchaseRate(db, p).rate, current, baseline),
-        churnRate: headline((p) => churn(db, p).rate, current, baseline),
-      },
-      revenueToDateMinor: revenueToDate(db, current),
-      repeatPurchase: repeat,
-      churn: churned,
-      monthly: monthlySeries(db, scope),
-      categories: revenueBy(db, scope, 'category'),
-      channels: revenueBy(db, scope, 'channel'),
-      cohorts: cohortRetention(db, scope),
-      fileHealth: fileHealth(db),
-      duplicates: duplicates(db),
-      scores: run ? { ...segmentSizes(db, run), rfGrid: rfGrid(db, run.id), clv: clvDistribution(db, run.id) } : null,
-      affinities: categoryAffinities(db, options.asOf),
-      surveys: surveys(db),
-    };
-  } finally {
-    dropScopeTables(db);
+    const onStep = (step: string, ms: number) => timings.push({ step: `scope: ${step}`, ms, thread: 'main' });
+    const scope = prepareScope(db, { asOf: options.asOf, months, baseline: dates.baseline?.date ?? null, onStep, lines: false });
+    try {
+      const { current, baseline } = scope;
+      const points = t('headline counts', () => ({ now: pointSummary(db, current), then: baseline ? pointSummary(db, baseline) : null }));
+      const revenueToDateMinor = t('revenue to date', () => revenueToDate(db, current));
+      const counts = t('monthly orders and new customers', () => monthlyCounts(db, scope, []));
+      const cohorts = t('cohorts', () => cohortRetention(db, scope));
+      dropScopeTables(db);
+      const rest = t('waiting for the side KPIs', () => side.result());
+      const { lines } = rest;
+      const now = { ...points.now, revenue12: lines.revenue12.current };
+      const value = headlineOf(now);
+      const previous = points.then ? headlineOf({ ...points.then, revenue12: lines.revenue12.baseline ?? 0 }) : null;
+      const headlines = Object.fromEntries(
+        (Object.keys(value) as Array<keyof typeof value>).map((key) => [key, { value: value[key], previous: previous ? previous[key] : null }]),
+      ) as Report['headline'];
+      const revenue = new Map(lines.monthlyRevenue);
+      const monthly = counts.map((m) => ({ ...m, revenueMinor: revenue.get(m.month) ?? 0 }));
+      return {
+        asOf: options.asOf,
+        months,
+        baseline: baseline?.date ?? null,
+        currency: { main: lines.currencies[0] ?? null, others: lines.currencies.slice(1) },
+        contacts: withCustomers(rest.statuses, now.customers),
+        headline: headlines,
+        revenueToDateMinor,
+        repeatPurchase: { repeaters: now.repeaters, customers: now.customers, rate: value.repeatPurchaseRate },
+        churn: { churned: now.churned, base: now.churnBase, rate: value.churnRate },
+        monthly,
+        categories: lines.categories,
+        channels: lines.channels,
+        cohorts,
+        fileHealth: rest.fileHealth,
+        duplicates: rest.duplicates,
+        scores: rest.scores,
+        affinities: rest.affinities,
+        surveys: rest.surveys,
+      };
+    } finally {
+      dropScopeTables(db);
+    }
+  } catch (error) {
+    side.cancel();
+    throw error;
   }
 }

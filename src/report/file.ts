@@ -25,8 +25,11 @@ export interface ContactCounts {
   prospects: number;
 }
 
-export function contactCounts(db: Db, p: Point): ContactCounts {
-  const row = db
+/** Contacts by status: what contactCounts reports besides customers (which need the report's scope). */
+export type StatusCounts = Omit<ContactCounts, 'customers' | 'prospects'>;
+
+export function statusCounts(db: Db): StatusCounts {
+  return db
     .prepare(
       // The anonymous holder of erased people's purchases is a row, not a person: counted nowhere.
       `SELECT count(*) AS total, coalesce(sum(${IN_FILE}), 0) AS inFile, coalesce(sum(status = 'active'), 0) AS active,
@@ -34,9 +37,15 @@ export function contactCounts(db: Db, p: Point): ContactCounts {
               coalesce(sum(status = 'erased'), 0) AS erased
        FROM contacts WHERE NOT ${IS_PURCHASE_HOLDER}`,
     )
-    .get() as Omit<ContactCounts, 'customers' | 'prospects'>;
-  const customers = db.prepare(`SELECT count(*) FROM ${p.customers}`).pluck().get() as number;
-  return { ...row, customers, prospects: row.inFile - customers };
+    .get() as StatusCounts;
+}
+
+export function withCustomers(statuses: StatusCounts, customers: number): ContactCounts {
+  return { ...statuses, customers, prospects: statuses.inFile - customers };
+}
+
+export function contactCounts(db: Db, p: Point): ContactCounts {
+  return withCustomers(statusCounts(db), db.prepare(`SELECT count(*) FROM ${p.customers}`).pluck().get() as number);
 }
 
 export interface FileHealth {
@@ -71,9 +80,10 @@ export interface Duplicates {
   undone: number;
 }
 
-export function duplicates(db: Db): Duplicates {
+/** `merged`: the contacts with status 'merged' when already counted (statusCounts), else counted here. */
+export function duplicates(db: Db, merged?: number): Duplicates {
   const merges = db.prepare('SELECT coalesce(sum(undone_at IS NULL), 0) AS merges, coalesce(sum(undone_at IS NOT NULL), 0) AS undone FROM merges').get() as { merges: number; undone: number };
-  const contactsMerged = db.prepare("SELECT count(*) FROM contacts WHERE status = 'merged'").pluck().get() as number;
+  const contactsMerged = merged ?? (db.prepare("SELECT count(*) FROM contacts WHERE status = 'merged'").pluck().get() as number);
   return { merges: merges.merges, contactsMerged, undone: merges.undone };
 }
 

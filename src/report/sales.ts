@@ -69,6 +69,46 @@ export function revenueToDate(db: Db, p: Point): Cents {
   return db.prepare(`SELECT coalesce(sum(net), 0) FROM ${p.orders}`).pluck().get() as number;
 }
 
+/** Every headline count of a point, from one scan of its customers (the functions above, one query each, agree). */
+export interface PointSummary {
+  customers: number;
+  active: number;
+  newCustomers: number;
+  orders12: number;
+  repeaters: number;
+  churned: number;
+  churnBase: number;
+  revenue12: Cents;
+}
+
+/** The counts of a point; its revenue of the last 12 months is read from rep_lines (lineKpis), maybe elsewhere. */
+export function pointSummary(db: Db, p: Point): Omit<PointSummary, 'revenue12'> {
+  const row = db
+    .prepare(
+      `SELECT count(*) AS customers, coalesce(sum(orders_12 > 0), 0) AS active, coalesce(sum(first_day > @year), 0) AS newCustomers,
+              coalesce(sum(orders_12), 0) AS orders12, coalesce(sum(orders >= 2), 0) AS repeaters,
+              coalesce(sum(orders_prior_12 > 0 AND orders_12 = 0), 0) AS churned, coalesce(sum(orders_prior_12 > 0), 0) AS churnBase
+       FROM ${p.customers}`,
+    )
+    .get({ year: p.yearStart }) as Omit<PointSummary, 'revenue12'>;
+  return row;
+}
+
+/** The headline KPIs of a point from its summary, with the formulas of the functions above. */
+export function headlineOf(s: PointSummary) {
+  return {
+    customers: s.customers,
+    activeCustomers: s.active,
+    newCustomers: s.newCustomers,
+    revenue12: s.revenue12,
+    orders12: s.orders12,
+    averageOrderValue: s.orders12 > 0 ? Math.round(s.revenue12 / s.orders12) : null,
+    purchaseFrequency: s.active > 0 ? s.orders12 / s.active : null,
+    repeatPurchaseRate: rate(s.repeaters, s.customers),
+    churnRate: rate(s.churned, s.churnBase),
+  };
+}
+
 export interface MonthRow {
   month: string;
   revenueMinor: Cents;
@@ -78,10 +118,18 @@ export interface MonthRow {
 
 /** Per month of the scope: net revenue (lines dated in it), orders placed, customers whose first order it holds. */
 export function monthlySeries(db: Db, scope: Scope): MonthRow[] {
+  return monthlyCounts(db, scope, monthlyRevenue(db, scope));
+}
+
+/** Net revenue per month of the scope ('yyyy-mm', revenue), from rep_lines. */
+export function monthlyRevenue(db: Db, scope: Scope): Array<[string, Cents]> {
+  return db.prepare('SELECT substr(day, 1, 7) AS m, sum(revenue) AS r FROM rep_lines WHERE day >= ? GROUP BY 1').raw(true).all(`${scope.months[0]}-01`) as Array<[string, number]>;
+}
+
+/** The monthly series from the orders and customers tables, with the revenue of each month given. */
+export function monthlyCounts(db: Db, scope: Scope, revenueByMonth: Array<[string, Cents]>): MonthRow[] {
   const first = `${scope.months[0]}-01`;
-  const revenue = new Map(
-    (db.prepare('SELECT substr(day, 1, 7) AS m, sum(revenue) AS r FROM rep_lines WHERE day >= ? GROUP BY 1').raw(true).all(first) as Array<[string, number]>),
-  );
+  const revenue = new Map(revenueByMonth);
   const orders = new Map(
     (db.prepare(`SELECT substr(day, 1, 7), count(*) FROM ${scope.current.orders} WHERE net > 0 AND day >= ? GROUP BY 1`).raw(true).all(first) as Array<[string, number]>),
   );
@@ -141,4 +189,24 @@ export function cohortRetention(db: Db, scope: Scope): Cohort[] {
       for (const cell of cells) if (cell.cohort === month) retained[monthDiff(month, cell.month) - 1] = cell.n / customers;
       return { month, customers, retained };
     });
+}
+
+/** The KPIs read from rep_lines only (prepareLines), which the report computes beside the others. */
+export interface LineKpis {
+  /** Currencies of the lines, most lines first. */
+  currencies: string[];
+  revenue12: { current: Cents; baseline: Cents | null };
+  monthlyRevenue: Array<[string, Cents]>;
+  categories: ShareRow[];
+  channels: ShareRow[];
+}
+
+export function lineKpis(db: Db, scope: Scope): LineKpis {
+  return {
+    currencies: db.prepare('SELECT currency, sum(lines) AS n FROM rep_lines GROUP BY 1 ORDER BY 2 DESC, 1').pluck().all() as string[],
+    revenue12: { current: revenue12(db, scope.current), baseline: scope.baseline ? revenue12(db, scope.baseline) : null },
+    monthlyRevenue: monthlyRevenue(db, scope),
+    categories: revenueBy(db, scope, 'category'),
+    channels: revenueBy(db, scope, 'channel'),
+  };
 }

@@ -9,12 +9,13 @@
  *   on the day each line is dated (a return lowers the month it happens in), so months, categories and
  *   channels add up to the same total. Lines of erased people count (gdpr erase keeps them, unlinked, for
  *   the totals); they are in no customer figure.
- * - rep_c0 / rep_c1: per customer (a contact with at least one order) as of the report date / the baseline:
- *   first and last order day, orders in all, in the last 12 months and in the 12 months before.
+ * - rep_customers, seen through the views rep_c0 / rep_c1: per customer (a contact with at least one
+ *   order) as of the report date / the baseline: first order day, orders in all, in the last
+ *   12 months and in the 12 months before.
  *
  * Temp tables live on this connection only: the report writes nothing to the store.
  */
-import type { Db } from '../store/db.js';
+import { sqlLiteral, type Db } from '../store/db.js';
 
 /** One date the KPIs are computed at, with the tables that hold its orders and customers. */
 export interface Point {
@@ -42,6 +43,8 @@ export interface ScopeOptions {
   months: number;
   /** Defaults to the latest score run dated before asOf; null for none. */
   baseline?: string | null;
+  /** Called after each step with its name and duration in milliseconds (build.ts's timings). */
+  onStep?: (step: string, ms: number) => void;
 }
 
 /** Contacts that are part of the file: merged and erased records are not (as in validate and score). */
@@ -80,66 +83,125 @@ export function defaultBaseline(db: Db, asOf: string): string | null {
 
 export function dropScopeTables(db: Db): void {
   db.exec(`DROP VIEW IF EXISTS temp.rep_o0; DROP VIEW IF EXISTS temp.rep_o1;
-    DROP TABLE IF EXISTS temp.rep_c0; DROP TABLE IF EXISTS temp.rep_c1;
+    DROP VIEW IF EXISTS temp.rep_c0; DROP VIEW IF EXISTS temp.rep_c1; DROP TABLE IF EXISTS temp.rep_customers;
     DROP TABLE IF EXISTS temp.rep_orders; DROP TABLE IF EXISTS temp.rep_lines;`);
 }
 
-/** Builds the temp tables for a report as of `asOf` (replacing those of an earlier call). */
-export function prepareScope(db: Db, options: ScopeOptions): Scope {
+/** The report's dates: its months, and the points (as-of date and baseline) with their windows. */
+export function scopeDates(db: Db, options: ScopeOptions): Scope {
   const baselineDate = options.baseline === undefined ? defaultBaseline(db, options.asOf) : options.baseline;
   const current = point(options.asOf, 0);
   const baseline = baselineDate && baselineDate < options.asOf ? point(baselineDate, 1) : null;
+  return { asOf: options.asOf, months: monthsEnding(options.asOf, options.months), current, baseline };
+}
+
+/**
+ * Builds the temp tables for a report as of `asOf` (replacing those of an earlier call); `lines:
+ * false` leaves rep_lines out (the report builds it on another thread: prepareLines).
+ */
+export function prepareScope(db: Db, options: ScopeOptions & { lines?: boolean }): Scope {
+  const scope = scopeDates(db, options);
+  const { current, baseline } = scope;
   const base = baseline?.date ?? '0000-00-00';
   dropScopeTables(db);
+  let stepStart = performance.now();
+  const step = (name: string): void => {
+    const now = performance.now();
+    options.onStep?.(name, Math.round(now - stepStart));
+    stepStart = now;
+  };
   db.exec(`CREATE TEMP TABLE rep_orders (contact_id INTEGER NOT NULL, net INTEGER NOT NULL, day TEXT,
-    net_b INTEGER, day_b TEXT, split_source TEXT, split_ref TEXT)`);
+    net_b INTEGER, split_source TEXT, split_ref TEXT)`);
   // Grouping by (source, order_ref) walks the purchases' unique index without a sort. A ref whose lines
-  // belong to several contacts (a data error) is regrouped per contact, as score does.
+  // belong to several contacts (a data error) is regrouped per contact, as score does. Dates are
+  // compared whole (upTo below) and cut to the day once per order, not once per line: min() of the
+  // timestamps cut to the day is the day of the smallest timestamp. An order's day is the day of its
+  // first positive line (the only day read: every KPI counts orders whose net is positive).
+  // The first positive line up to the baseline is the first positive line when that one is dated on
+  // or before the baseline, and there is none otherwise: the day at the baseline is read off day.
+  const dayB = `(CASE WHEN day <= ${sqlLiteral(base)} THEN day END)`;
   const columns = `sum(p.amount_minor),
-    coalesce(min(CASE WHEN p.amount_minor > 0 THEN substr(p.ordered_at, 1, 10) END),
-             min(CASE WHEN p.amount_minor = 0 THEN substr(p.ordered_at, 1, 10) END)),
-    sum(CASE WHEN substr(p.ordered_at, 1, 10) <= @base THEN p.amount_minor END),
-    min(CASE WHEN p.amount_minor > 0 AND substr(p.ordered_at, 1, 10) <= @base THEN substr(p.ordered_at, 1, 10) END)`;
+    substr(min(CASE WHEN p.amount_minor > 0 THEN p.ordered_at END), 1, 10),
+    sum(CASE WHEN p.ordered_at < ${upTo('@base')} THEN p.amount_minor END)`;
   db.prepare(
-    `INSERT INTO rep_orders (contact_id, net, day, net_b, day_b, split_source, split_ref)
+    `INSERT INTO rep_orders (contact_id, net, day, net_b, split_source, split_ref)
      SELECT min(p.contact_id), ${columns},
             CASE WHEN min(p.contact_id) <> max(p.contact_id) THEN p.source END,
             CASE WHEN min(p.contact_id) <> max(p.contact_id) THEN p.order_ref END
-     FROM purchases p WHERE substr(p.ordered_at, 1, 10) <= @asOf
+     FROM purchases p WHERE p.ordered_at < ${upTo('@asOf')}
      GROUP BY p.source, p.order_ref`,
   ).run({ asOf: options.asOf, base });
   db.prepare(
-    `INSERT INTO rep_orders (contact_id, net, day, net_b, day_b)
+    `INSERT INTO rep_orders (contact_id, net, day, net_b)
      SELECT p.contact_id, ${columns}
      FROM (SELECT DISTINCT split_source, split_ref FROM rep_orders WHERE split_ref IS NOT NULL) s
      JOIN purchases p ON p.source = s.split_source AND p.order_ref = s.split_ref
-     WHERE substr(p.ordered_at, 1, 10) <= @asOf
+     WHERE p.ordered_at < ${upTo('@asOf')}
      GROUP BY p.source, p.order_ref, p.contact_id`,
   ).run({ asOf: options.asOf, base });
   db.exec(`DELETE FROM rep_orders WHERE split_ref IS NOT NULL
              OR contact_id IN (SELECT id FROM main.contacts WHERE NOT (${IN_FILE}))`);
+  step('orders');
   db.exec(`CREATE TEMP VIEW rep_o0 AS SELECT contact_id, net, day FROM rep_orders;
-           CREATE TEMP VIEW rep_o1 AS SELECT contact_id, net_b AS net, day_b AS day FROM rep_orders WHERE net_b IS NOT NULL;`);
-  for (const p of baseline ? [current, baseline] : [current]) {
-    db.prepare(
-      `CREATE TEMP TABLE ${p.customers} AS
-       SELECT contact_id, min(day) AS first_day, max(day) AS last_day, count(*) AS orders,
-              sum(day > @year) AS orders_12, sum(day > @prior AND day <= @year) AS orders_prior_12
-       FROM ${p.orders} WHERE net > 0 GROUP BY contact_id`,
-    ).run({ year: p.yearStart, prior: p.priorYearStart });
+           CREATE TEMP VIEW rep_o1 AS SELECT contact_id, net_b AS net, ${dayB} AS day FROM rep_orders WHERE net_b IS NOT NULL;`);
+  // Both points' customers in one pass (one sort of the orders by contact): a contact is a customer at
+  // a point when it has an order with a positive net then; each point's table is a view of its rows.
+  const perPoint = (k: 0 | 1, net: string, day: string) =>
+    `count(CASE WHEN ${net} > 0 THEN 1 END) AS orders${k}, min(CASE WHEN ${net} > 0 THEN ${day} END) AS first_day${k},
+     sum(${net} > 0 AND ${day} > @year${k}) AS orders_12_${k},
+     sum(${net} > 0 AND ${day} > @prior${k} AND ${day} <= @year${k}) AS orders_prior_12_${k}`;
+  const b = baseline ?? current;
+  // Keyed by contact (rows come sorted by it, so each insert appends): the cohorts join orders to it.
+  db.exec(`CREATE TEMP TABLE rep_customers (contact_id INTEGER PRIMARY KEY,
+    ${[0, 1].map((k) => `orders${k} INTEGER, first_day${k} TEXT, orders_12_${k} INTEGER, orders_prior_12_${k} INTEGER`).join(',\n    ')})`);
+  db.prepare(
+    `INSERT INTO rep_customers
+     SELECT contact_id, ${perPoint(0, 'net', 'day')}, ${perPoint(1, 'net_b', dayB)}
+     FROM rep_orders WHERE net > 0 OR net_b > 0 GROUP BY contact_id ORDER BY contact_id`,
+  ).run({ year0: current.yearStart, prior0: current.priorYearStart, year1: b.yearStart, prior1: b.priorYearStart });
+  for (const [k, p] of (baseline ? [[0, current], [1, baseline]] : [[0, current]]) as Array<[0 | 1, Point]>) {
+    db.exec(`CREATE TEMP VIEW ${p.customers} AS
+      SELECT contact_id, first_day${k} AS first_day, orders${k} AS orders,
+             orders_12_${k} AS orders_12, orders_prior_12_${k} AS orders_prior_12
+      FROM rep_customers WHERE orders${k} > 0`);
   }
-  // Lines since the earliest date any window needs: the monthly series, and the last 12 months at each point.
-  const after = [current.yearStart, dayBefore(`${monthsEnding(options.asOf, options.months)[0]}-01`), ...(baseline ? [baseline.yearStart] : [])].sort()[0]!;
+  step('customers');
+  if (options.lines !== false) {
+    prepareLines(db, scope);
+    step('revenue per day, category and channel');
+  }
+  return scope;
+}
+
+/** rep_lines: revenue per day, category, channel and currency over the scope's windows (replaced). */
+export function prepareLines(db: Db, scope: Scope): void {
+  const { current, baseline } = scope;
+  db.exec('DROP TABLE IF EXISTS temp.rep_lines');
+  // Lines since the earliest date any window needs: the monthly series, and the last 12 months at each
+  // point. The inner GROUP BY follows the purchases_day index (report/schema.ts): a range of it, read
+  // in order, no sort; the outer one regroups its few rows by day and cleaned category and channel.
+  const after = [current.yearStart, dayBefore(`${scope.months[0]}-01`), ...(baseline ? [baseline.yearStart] : [])].sort()[0]!;
   db.prepare(
     `CREATE TEMP TABLE rep_lines AS
-     SELECT substr(p.ordered_at, 1, 10) AS day, coalesce(nullif(trim(p.category), ''), '') AS category,
-            coalesce(nullif(trim(p.channel), ''), '') AS channel, p.currency, sum(p.amount_minor) AS revenue, count(*) AS lines
-     FROM purchases p
-     WHERE substr(p.ordered_at, 1, 10) > @after AND substr(p.ordered_at, 1, 10) <= @asOf
-       AND p.contact_id NOT IN (SELECT id FROM main.contacts WHERE status = 'merged')
+     SELECT substr(at, 1, 10) AS day, coalesce(nullif(trim(category), ''), '') AS category,
+            coalesce(nullif(trim(channel), ''), '') AS channel, currency, sum(revenue) AS revenue, sum(lines) AS lines
+     FROM (SELECT p.ordered_at AS at, p.category, p.channel, p.currency, sum(p.amount_minor) AS revenue, count(*) AS lines
+           FROM purchases p
+           WHERE p.ordered_at > ${upTo('@after')} AND p.ordered_at < ${upTo('@asOf')}
+             AND p.contact_id NOT IN (SELECT id FROM main.contacts WHERE status = 'merged')
+           GROUP BY p.ordered_at, p.category, p.channel, p.currency)
      GROUP BY 1, 2, 3, 4`,
-  ).run({ after, asOf: options.asOf });
-  return { asOf: options.asOf, months: monthsEnding(options.asOf, options.months), current, baseline };
+  ).run({ after, asOf: scope.asOf });
+}
+
+/**
+ * SQL for the upper bound of the timestamps of a day given as a parameter: `ordered_at < upTo(d)` holds
+ * exactly when `substr(ordered_at, 1, 10) <= d`, and `ordered_at > upTo(d)` when it is after d, without
+ * cutting every line's timestamp. Byte 0xFF never occurs in UTF-8 text, so the day followed by it sorts
+ * after every timestamp of that day and before the next day (BINARY comparison).
+ */
+function upTo(param: string): string {
+  return `(${param} || CAST(x'FF' AS TEXT))`;
 }
 
 /** The day before `day` (so a `> from` bound includes `day` itself). */

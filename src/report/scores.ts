@@ -7,7 +7,7 @@
 import type { Db } from '../store/db.js';
 import type { Cents } from '../store/types.js';
 import type { AffinityRule } from '../score/affinities.js';
-import { NOT_SCORED, previousRun, segmentTable, type MigrationCell, type RunInfo, type SegmentRow } from '../score/report.js';
+import { migrationMatrix, NOT_SCORED, previousRun, segmentTable, type MigrationCell, type RunInfo, type SegmentRow } from '../score/report.js';
 
 const RUN_COLUMNS = `id, as_of AS asOf, method, bins, binning, segment_map AS segmentMap, customers, prospects`;
 
@@ -27,7 +27,7 @@ export interface SegmentSizes {
 /** Segment table of a run with each segment's size in the previous run of the same method. */
 export function segmentSizes(db: Db, run: RunInfo): SegmentSizes {
   const previous = previousRun(db, run) ?? null;
-  const migration = previous ? segmentMigration(db, previous.id, run.id) : [];
+  const migration = previous ? migrationMatrix(db, previous.id, run.id) : [];
   // A segment's size in the previous run is the sum of its row of the migration matrix.
   const before = new Map<string, number>();
   for (const cell of migration) if (cell.from !== NOT_SCORED) before.set(cell.from, (before.get(cell.from) ?? 0) + cell.customers);
@@ -37,28 +37,6 @@ export function segmentSizes(db: Db, run: RunInfo): SegmentSizes {
     segments: segmentTable(db, run.id).map((s) => ({ ...s, previousCustomers: previous ? (before.get(s.segment) ?? 0) : null })),
     migration,
   };
-}
-
-/**
- * From -> to counts between two runs, contacts matched by id (one side missing = NOT_SCORED): the cells
- * of `segments --compare-previous`, ordered the same way. Written as two joins on the scores primary
- * key rather than a FULL OUTER JOIN of two subqueries, which SQLite runs as a nested scan (quadratic:
- * 69 s for 20,000 contacts).
- */
-export function segmentMigration(db: Db, fromRun: number, toRun: number): MigrationCell[] {
-  return db
-    .prepare(
-      `SELECT "from", "to", sum(n) AS customers FROM (
-         SELECT a.segment AS "from", coalesce(b.segment, @none) AS "to", count(*) AS n
-         FROM scores a LEFT JOIN scores b ON b.run_id = @to AND b.contact_id = a.contact_id
-         WHERE a.run_id = @from GROUP BY 1, 2
-         UNION ALL
-         SELECT @none, b.segment, count(*) FROM scores b
-         WHERE b.run_id = @to AND NOT EXISTS (SELECT 1 FROM scores a WHERE a.run_id = @from AND a.contact_id = b.contact_id)
-         GROUP BY 2)
-       GROUP BY 1, 2 ORDER BY 1, 2`,
-    )
-    .all({ from: fromRun, to: toRun, none: NOT_SCORED }) as MigrationCell[];
 }
 
 export interface GridCell {

@@ -7,11 +7,14 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 
-/** A worker script of this folder, when this module runs from built JavaScript (else null). */
-export function builtWorkerFile(name: string): string | null {
-  const here = fileURLToPath(import.meta.url);
+/**
+ * A worker script of this folder (or of the folder of the module whose `import.meta.url` is `from`),
+ * when that module runs from built JavaScript (else null).
+ */
+export function builtWorkerFile(name: string, from: string = import.meta.url): string | null {
+  const here = fileURLToPath(from);
   if (!here.endsWith('.js')) return null;
-  const file = fileURLToPath(new URL(`./${name}`, import.meta.url));
+  const file = fileURLToPath(new URL(`./${name}`, from));
   return fs.existsSync(file) ? file : null;
 }
 

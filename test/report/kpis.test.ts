@@ -155,17 +155,20 @@ describe('score-run KPIs', () => {
 });
 
 describe('segment migration', () => {
-  it('equals score\'s migration matrix (contacts in one run only included)', async () => {
+  it("is score's migration matrix (contacts in one run only included), and each segment's previous size its row", async () => {
     const { scoreRun } = await import('../../src/score/run.js');
     const { PRESETS } = await import('../../src/score/presets.js');
     const { migrationMatrix } = await import('../../src/score/report.js');
-    const { segmentMigration } = await import('../../src/report/scores.js');
+    const { currentRun, segmentSizes } = await import('../../src/report/scores.js');
     const base = { bins: 5 as const, segmentMap: PRESETS['rfm10']!, segmentMapLabel: 'rfm10', minSupport: 0.01, method: 'rfm' as const, binning: 'quantile' as const };
     const first = scoreRun(db, { ...base, asOf: BASELINE }).runId;
     db.prepare("UPDATE contacts SET status = 'erased' WHERE external_id = 'B'").run(); // in the first run only
     const second = scoreRun(db, { ...base, asOf: AS_OF }).runId;
-    const cells = segmentMigration(db, first, second);
-    expect(cells).toEqual(migrationMatrix(db, first, second));
-    expect(cells.some((c) => c.to === '(not scored)')).toBe(true);
+    const sizes = segmentSizes(db, currentRun(db, AS_OF)!);
+    expect(sizes.previous?.id).toBe(first);
+    expect(sizes.migration).toEqual(migrationMatrix(db, first, second));
+    expect(sizes.migration.some((c) => c.to === '(not scored)')).toBe(true);
+    const before = db.prepare('SELECT segment, count(*) FROM scores WHERE run_id = ? GROUP BY 1').raw(true).all(first) as Array<[string, number]>;
+    for (const s of sizes.segments) expect(s.previousCustomers).toBe(before.find(([name]) => name === s.segment)?.[1] ?? 0);
   });
 });

@@ -1,0 +1,25 @@
+/**
+ * Worker thread body for a large report (side.ts): computes the KPIs that read no order on its
+ * own read-only connection and answers once with them and their timings.
+ */
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { openStore } from '../store/db.js';
+import { answerWorkerCall } from '../validate/worker-call.js';
+import type { Scope } from './scope.js';
+import { sideKpis, type Timing } from './side.js';
+
+const { port, signal, file, scope } = workerData as { port: MessagePort; signal: SharedArrayBuffer; file: string; scope: Scope };
+
+answerWorkerCall(port, signal, { ready: true });
+try {
+  const db = openStore(file, { readonly: true, mustExist: true });
+  try {
+    const timings: Timing[] = [];
+    const kpis = sideKpis(db, scope, timings, 'side');
+    answerWorkerCall(port, signal, { kpis, timings });
+  } finally {
+    db.close();
+  }
+} catch (error) {
+  answerWorkerCall(port, signal, { error: error instanceof Error ? error.message : String(error) });
+}
