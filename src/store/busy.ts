@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import type Database from 'better-sqlite3';
+import type { Db } from './db.js';
 import { StoreError } from './errors.js';
 import { StoreVanishedError } from './failures.js';
 
@@ -113,7 +113,7 @@ function sleep(ms: number): void {
  * Makes every write transaction of `db` begin IMMEDIATE and wait for the lock as the options say.
  * Applies to better-sqlite3's transaction functions and to BEGIN/COMMIT written by hand.
  */
-export function waitForWriters(db: Database.Database, store: string, options: WaitOptions): void {
+export function waitForWriters(db: Db, store: string, options: WaitOptions): void {
   const exec = db.exec.bind(db);
   const holderPath = holderFile(store);
   let lastNoted = 0;
@@ -164,7 +164,7 @@ export function waitForWriters(db: Database.Database, store: string, options: Wa
   };
   db.pragma(`busy_timeout = ${options.waitMs}`);
   // Hand-written transactions: BEGIN (deferred) becomes IMMEDIATE for the reason above.
-  db.exec = (sql: string): Database.Database => {
+  db.exec = (sql: string): Db => {
     const statements = sql.trim().replace(/;\s*$/, '').split(/\s*;\s*/);
     if (statements.length === 2 && /^COMMIT$/i.test(statements[0]!) && /^BEGIN( DEFERRED| IMMEDIATE)?$/i.test(statements[1]!)) {
       exec('COMMIT');
