@@ -100,6 +100,27 @@ export function applyKey(db: Db, key: string | null): void {
   db.pragma(`key = ${sqlLiteral(key)}`);
 }
 
+/**
+ * A bare connection to an existing file with its key applied: no pragmas, no migration, no waiting.
+ * For work on whole files (a copy being converted, the exclusive hold of replace.ts); commands use openStore.
+ */
+export function openRaw(file: string, key: string | null, options: { readonly?: boolean } = {}): Db {
+  let db: Db;
+  try {
+    db = new Database(file, { fileMustExist: true, readonly: options.readonly ?? false });
+  } catch (error) {
+    throw new StoreError(explainFailure(error, file)?.message ?? `${file}: cannot open (${(error as Error).message})`);
+  }
+  addresses.set(db, { file: db.name, key });
+  try {
+    applyKey(db, key);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
 /** Why a store could not be read: a missing or wrong key, or not a store at all. Never "corrupt". */
 export function unreadableStoreMessage(file: string, key: string | null): string {
   if (isPlainSqliteFile(file)) {
