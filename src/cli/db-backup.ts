@@ -10,15 +10,14 @@ import { resolveKey } from '../store/key.js';
 import { restoreStore } from '../gdpr/restore.js';
 import { recordAudit } from '../gdpr/audit.js';
 
-export const BACKUP_EXAMPLES = `
-Backups and encryption (docs/store.md):
-  custkit db backup /backups/shop-2026-12-07.db   # a consistent copy, even while an import runs
-  custkit db backups                              # the backups custkit took, and where automatic ones go
-  custkit db backups --keep 5                     # keep the last 5 automatic backups (default 3)
-  custkit db restore /backups/shop-2026-12-07.db  # checked first; people erased since stay erased
-  CUSTKIT_KEY='long passphrase' custkit db encrypt          # the store, its WAL and its backups encrypted
-  custkit --key-file ~/.custkit.key db rekey --new-key-file ~/.custkit.new
-  CUSTKIT_KEY='long passphrase' custkit db decrypt`;
+export const BACKUP_EXAMPLES = `  # Backups and encryption (docs/store.md)
+  custkit db backup /data/shop-2026-12-07.db     # a consistent copy (0600), even while an import runs
+  custkit db backups                             # the backups custkit took, and where automatic ones go
+  custkit db backups --keep 5                    # keep the last 5 automatic backups (default 3; 0: none)
+  custkit db restore /data/shop-2026-12-07.db    # checked first; people erased since stay erased
+  CUSTKIT_KEY='long passphrase' custkit db encrypt   # the store, its WAL and its backups encrypted
+  CUSTKIT_KEY='long passphrase' CUSTKIT_NEW_KEY='another passphrase' custkit db rekey
+  CUSTKIT_KEY='another passphrase' custkit db decrypt`;
 
 function formatBytes(bytes: number): string {
   if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;

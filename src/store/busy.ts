@@ -59,6 +59,14 @@ export function formatDuration(ms: number): string {
 
 export class StoreBusyError extends StoreError {}
 
+function inodeOf(file: string): number | null {
+  try {
+    return fs.statSync(file).ino;
+  } catch {
+    return null;
+  }
+}
+
 const STARTED_AT = new Date(Date.now() - process.uptime() * 1000).toISOString();
 
 function holderFile(store: string): string {
@@ -116,6 +124,7 @@ function sleep(ms: number): void {
 export function waitForWriters(db: Db, store: string, options: WaitOptions): void {
   const exec = db.exec.bind(db);
   const holderPath = holderFile(store);
+  const opened = store === ':memory:' || store === '' ? null : inodeOf(store);
   let lastNoted = 0;
   const note = (): void => {
     // Rewritten at most once a second: some stages commit in batches, and a name a second old is current enough.
@@ -131,7 +140,13 @@ export function waitForWriters(db: Db, store: string, options: WaitOptions): voi
   const begin = (): void => {
     // On Linux a deleted or moved store stays writable through the open handle, and what is written
     // then is lost when the command ends: a store whose path is gone is not written to.
-    if (store !== ':memory:' && store !== '' && !fs.existsSync(store)) throw new StoreVanishedError(`${store}: the store file is gone`);
+    if (store !== ':memory:' && store !== '') {
+      const now = inodeOf(store);
+      if (now === null) throw new StoreVanishedError(`${store}: the store file is gone`);
+      // db restore, encrypt, decrypt and rekey put a new file in the store's place: what this
+      // connection would write would go to the old one, and be lost with it.
+      if (opened !== null && now !== opened) throw new StoreVanishedError(`${store}: the store was replaced by another command (db restore, encrypt, decrypt or rekey) while this one ran; nothing was changed: run it again`);
+    }
     const started = Date.now();
     // A caller that lowered busy_timeout on this connection (to fall back at once when the store is
     // busy, as the parallel export does) is taken at its word.
