@@ -98,7 +98,7 @@ export function registerDbBackup(db: Command, wrap: Wrap): void {
         ctx.printJson({ file: result.file, from: result.from, bytes: result.bytes, replaced: result.replaced, erasures_carried: result.erasuresCarried, re_erased: result.reErased });
       } else {
         ctx.info(`${result.file}: restored from ${result.from} (${formatBytes(result.bytes)}) in ${(result.ms / 1000).toFixed(1)}s`);
-        if (result.erasuresCarried > 0) ctx.info(`${result.erasuresCarried} erasure${result.erasuresCarried > 1 ? 's' : ''} kept; ${result.reErased} contact${result.reErased === 1 ? '' : 's'} of the backup erased again`);
+        if (result.erasuresCarried > 0) ctx.info(`${result.erasuresCarried} erasure record${result.erasuresCarried > 1 ? 's' : ''} (erased hashes and uids) carried over; ${result.reErased} contact${result.reErased === 1 ? '' : 's'} of the backup erased again`);
       }
       return ExitCode.Ok;
     }));

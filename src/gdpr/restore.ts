@@ -18,7 +18,7 @@ import { createTempBeside, openExclusive, removeWithJournals, swapInto, syncFile
 import { checkCopy, setCopyKey } from '../store/cipher.js';
 import type { WaitOptions } from '../store/busy.js';
 import { recordAudit } from './audit.js';
-import { reapplyErasures } from './reapply.js';
+import { applyErasures, readErasures, type Erasures } from './reapply.js';
 import { ensureValidated } from '../validate/ensure.js';
 
 export interface RestoreResult {
@@ -35,7 +35,7 @@ export interface RestoreResult {
 }
 
 interface Carried {
-  erased: Array<Record<string, unknown>>;
+  erased: Erasures;
   backups: Array<Record<string, unknown>>;
 }
 
@@ -66,7 +66,7 @@ function checkBackup(file: string, key: string | null): string | null {
 
 function readCarried(db: Db): Carried {
   return {
-    erased: tableExists(db, 'suppressions') ? (db.prepare("SELECT hash, key_type, kind, source, created_at, os_user FROM suppressions WHERE kind = 'erased'").all() as Array<Record<string, unknown>>) : [],
+    erased: readErasures(db),
     backups: tableExists(db, 'backups') ? (db.prepare('SELECT file, taken_at, reason, automatic, bytes, encrypted FROM backups').all() as Array<Record<string, unknown>>) : [],
   };
 }
@@ -79,13 +79,11 @@ function prepareCopy(temp: string, backupKey: string | null, carried: Carried, f
     // Phones are matched by their E.164 form, which validation writes: a backup taken before some
     // contacts were validated is validated first (on one thread: the copy is not in the workers' reach).
     ensureValidated(db, { workers: 0 });
-    const addSuppression = db.prepare('INSERT OR IGNORE INTO suppressions (hash, key_type, kind, source, created_at, os_user) VALUES (@hash, @key_type, @kind, @source, @created_at, @os_user)');
     const addBackup = db.prepare('INSERT OR IGNORE INTO backups (file, taken_at, reason, automatic, bytes, encrypted) VALUES (@file, @taken_at, @reason, @automatic, @bytes, @encrypted)');
     const reErased = db.transaction(() => {
-      for (const row of carried.erased) addSuppression.run(row);
       for (const row of carried.backups) addBackup.run(row);
-      const erased = reapplyErasures(db);
-      recordAudit(db, { action: 'db.restore', counts: { erasures_carried: carried.erased.length, re_erased: erased }, details: { from: path.basename(from) } });
+      const erased = applyErasures(db, carried.erased, 'db restore');
+      recordAudit(db, { action: 'db.restore', counts: { erasures_carried: carried.erased.hashes.length, re_erased: erased }, details: { from: path.basename(from) } });
       return erased;
     })();
     // The copy leaves no WAL behind, and nothing erased stays in its free pages.
@@ -109,7 +107,7 @@ export function restoreStore(storeFile: string, backupFile: string, key: string 
   let temp: string | null = null;
   let result: { reErased: number; carried: number };
   try {
-    const carried = exclusive ? readCarried(exclusive) : { erased: [], backups: [] };
+    const carried = exclusive ? readCarried(exclusive) : { erased: { hashes: [], uids: [] }, backups: [] };
     temp = createTempBeside(storeFile, 'restore');
     const source = openRaw(from, backupKey, { readonly: true });
     try {
@@ -120,7 +118,7 @@ export function restoreStore(storeFile: string, backupFile: string, key: string 
     const { reErased } = prepareCopy(temp, backupKey, carried, from, wait);
     if (backupKey !== key) setCopyKey(temp, backupKey, key);
     checkCopy(temp, key);
-    result = { reErased, carried: carried.erased.length };
+    result = { reErased, carried: carried.erased.hashes.length + carried.erased.uids.length };
   } catch (error) {
     exclusive?.close();
     if (temp) removeWithJournals(temp);
