@@ -90,7 +90,7 @@ export function registerDbBackup(db: Command, wrap: Wrap): void {
     }));
 
   db.command('restore')
-    .description('Put a backup in the store\'s place: the backup is checked first (integrity, a custkit store), everyone erased since it was taken is erased from it again, and the store is replaced only once all that succeeded.')
+    .description('Put a backup in the store\'s place: the backup is checked first (its integrity, and that it is a store of this tool), everyone erased since it was taken is erased from it again, and the store is replaced only once all that succeeded.')
     .argument('<file>', 'the backup to restore')
     .action(wrap((ctx, file: string) => {
       const result = restoreStore(ctx.dbPath, file, ctx.storeKey, ctx.waitOptions());
