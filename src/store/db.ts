@@ -162,7 +162,8 @@ export function openStore(file: string, options: OpenOptions = {}): Db {
       throw new StoreError(explainFailure(error, file)?.message ?? `${file}: cannot create the store (${(error as Error).message})`);
     }
   }
-  const key = options.key === undefined ? envKey() : options.key;
+  // An in-memory store never touches the disk: there is nothing to encrypt.
+  const key = file === ':memory:' ? null : options.key === undefined ? envKey() : options.key;
   const fresh = !exists || (file !== ':memory:' && fileSize(file) === 0);
   tightenMode(file, options.readonly === true);
   let db: Db;
