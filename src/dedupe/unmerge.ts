@@ -6,6 +6,7 @@
 import type { Db } from '../store/db.js';
 import { VALIDATED_COLUMNS } from '../validate/schemas.js';
 import { identityParams, primaryKeyOf, whereIdentity, type RowIdentity } from './merge.js';
+import { recordAudit } from '../gdpr/audit.js';
 
 export class UnmergeError extends Error {}
 
@@ -93,7 +94,9 @@ export function unmerge(db: Db, mergeId: number): UnmergeOutcome {
   return db.transaction(() => {
     const merge = db.prepare('SELECT * FROM merges WHERE id = ?').get(mergeId) as MergeRow | undefined;
     if (!merge) throw new UnmergeError(`no merge ${mergeId} in this store (list them with "custkit merges")`);
-    return undoOne(db, merge, new Date().toISOString());
+    const outcome = undoOne(db, merge, new Date().toISOString());
+    auditUnmerges(db, [outcome]);
+    return outcome;
   })();
 }
 
@@ -102,8 +105,21 @@ export function unmergeSince(db: Db, since: string): UnmergeOutcome[] {
   return db.transaction(() => {
     const merges = db.prepare('SELECT * FROM merges WHERE created_at >= ? AND undone_at IS NULL AND erased_at IS NULL ORDER BY id DESC').all(since) as MergeRow[];
     const now = new Date().toISOString();
-    return undoInBulk(db, merges, now) ?? merges.map((m) => undoOne(db, m, now));
+    const outcomes = undoInBulk(db, merges, now) ?? merges.map((m) => undoOne(db, m, now));
+    auditUnmerges(db, outcomes, since);
+    return outcomes;
   })();
+}
+
+/** The audit entry of an unmerge, in its transaction: the merges undone and every record they gave back. */
+function auditUnmerges(db: Db, outcomes: UnmergeOutcome[], since?: string): void {
+  if (outcomes.length === 0) return;
+  recordAudit(db, {
+    action: 'dedupe.unmerge',
+    uids: outcomes.flatMap((o) => [o.survivorUid, ...o.restored]),
+    counts: { merges: outcomes.length, restored: outcomes.reduce((n, o) => n + o.restored.length, 0) },
+    details: { merge_ids: outcomes.map((o) => String(o.mergeId)), ...(since ? { since } : {}) },
+  });
 }
 
 /**
