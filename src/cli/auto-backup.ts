@@ -1,13 +1,7 @@
-import type { Command } from 'commander';
 import { CliError, ExitCode, type CommandContext } from './context.js';
 import { backupBeforeChange } from '../store/backup.js';
 import { explainFailure } from '../store/failures.js';
 import type { Db } from '../store/db.js';
-
-/** The flag every command that changes many rows at once offers (commander: `backup` is false when given). */
-export function addNoBackupOption(command: Command): Command {
-  return command.option('--no-backup', 'do not take the automatic backup of the store first (see "custkit db backups")');
-}
 
 /**
  * The backup a destructive command takes before it changes anything (dedupe --apply, clean --fix, gdpr

@@ -11,7 +11,7 @@ import { CliError, ExitCode, UsageError, type CommandContext } from './context.j
 import type { Wrap } from './main.js';
 import { addOutputFlags, delimiterOf, type OutputFlags } from './output-flags.js';
 import { checkTableFile, TableFileError } from '../export/table-file.js';
-import { addNoBackupOption, backupFirst } from './auto-backup.js';
+import { backupFirst } from './auto-backup.js';
 
 const EXAMPLES = `
 Examples:
@@ -97,7 +97,7 @@ export function registerDedupe(program: Command, wrap: Wrap): void {
     .option('--train', 'estimate the model (m by EM, u from random pairs) on this store and keep it')
     .option('--new', 'compare only contacts added since the last applied run with the rest')
     .option('--examples <n>', 'how many example clusters the dry run prints', '5');
-  addNoBackupOption(command);
+  command.option('--no-backup', 'with --apply: do not take the automatic backup of the store first (see "custkit db backups")');
   // The review file follows the rule of every file for people (docs/export.md): created 0600, streamed.
   addOutputFlags(command, 'UTF-8, ","')
     .action(wrap(async (ctx: CommandContext, options: DedupeOptions) => dedupe(ctx, options)));

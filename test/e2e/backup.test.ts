@@ -174,6 +174,23 @@ describe('automatic backups', () => {
     expect(custkit(['db', 'backups', '--keep', 'many'], { db }).code).toBe(2);
   }, 120_000);
 
+  it('is taken before gdpr purge when it purges anyone, not for a dry run, not with --no-backup', () => {
+    const { db } = importedStore();
+    const folder = `${db}.backups`;
+    const files = (): string[] => (fs.existsSync(folder) ? fs.readdirSync(folder) : []);
+    expect(custkit(['gdpr', 'purge', '--as-of', '2099-12-31', '--dry-run', '-q'], { db }).code).toBe(3);
+    expect(files()).toEqual([]);
+    const purged = custkit(['gdpr', 'purge', '--as-of', '2099-12-31'], { db });
+    expect(purged.code).toBe(3);
+    expect(purged.stderr).toContain('backup before gdpr purge');
+    expect(files()).toEqual([expect.stringMatching(/-gdpr-purge\.db$/)]);
+    // The backup holds what the purge erased: it can be restored (and the erasures stay applied).
+    expect(count(path.join(folder, files()[0]!), "SELECT count(*) FROM contacts WHERE status <> 'erased'")).toBeGreaterThan(0);
+    expect(custkit(['import', fixture('contacts-en-bom.csv'), '--source', 'crm-uk', '-q'], { db }).code).toBe(0);
+    expect(custkit(['gdpr', 'purge', '--as-of', '2099-12-31', '--no-backup', '-q'], { db }).code).toBe(3);
+    expect(files()).toHaveLength(1);
+  }, 60_000);
+
   it('a backup that cannot be written stops the command before it changes anything', () => {
     const { dir, db } = importedStore();
     const blocked = path.join(dir, 'not-a-folder');
