@@ -129,7 +129,7 @@ export function unreadableStoreMessage(file: string, key: string | null): string
       : `${file}: the store is not encrypted, but a key was given (CUSTKIT_KEY or --key-file): run without the key, or encrypt the store with "custkit db encrypt"`;
   }
   return key === null
-    ? `${file}: the store is encrypted (or not a SQLite database): give its key with CUSTKIT_KEY or --key-file FILE; nothing was changed`
+    ? `${file}: not a custkit store, or the store is encrypted: give its key with CUSTKIT_KEY or --key-file FILE; nothing was changed`
     : `${file}: wrong key (CUSTKIT_KEY or --key-file), or not a custkit store; nothing was changed`;
 }
 

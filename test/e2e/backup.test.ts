@@ -80,7 +80,7 @@ describe('db backup and db restore', () => {
     const { dir, db } = importedStore();
     const csv = custkit(['db', 'restore', fixture('clients-fr-cp1252.csv')], { db });
     expect(csv.code).toBe(1);
-    expect(csv.stderr).toMatch(/not a custkit store|encrypted \(or not a SQLite database\)/);
+    expect(csv.stderr).toContain('not a custkit store');
     const other = path.join(dir, 'other.db');
     expect(custkit(['db', 'backup', other, '-q'], { db }).code).toBe(0);
     const otherStore = spawnSyncNode(`const D = require('better-sqlite3-multiple-ciphers'); const d = new D(${JSON.stringify(path.join(dir, 'plain.db'))}); d.exec('CREATE TABLE t(x)'); d.close();`);

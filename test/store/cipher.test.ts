@@ -47,7 +47,7 @@ describe('encryption at rest', () => {
     const before = fs.readFileSync(file);
     expect(() => openStore(file, { key: 'wrong' })).toThrow(/wrong key/);
     expect(() => openStore(file, { key: null })).toThrow(StoreError);
-    expect(() => openStore(file, { key: null, readonly: true })).toThrow(/encrypted/);
+    expect(() => openStore(file, { key: null, readonly: true })).toThrow(/the store is encrypted/);
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
 
