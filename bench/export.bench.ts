@@ -7,6 +7,8 @@
  *
  *   npm run bench:export                      # 1M contacts (the store is kept in bench/out/ and reused)
  *   npm run bench:export -- --contacts 200000 --fresh
+ *   npm run bench:export -- --lived-in        # the same export, by the built CLI, on the fresh store and on a
+ *                                             # lived-in one (bench/lived-in.ts), at each memory-map bound
  */
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -20,6 +22,7 @@ import { emailHash } from '../src/export/keys.js';
 import { runExport } from '../src/export/run.js';
 import { defaultCountryOf, validationKey } from '../src/validate/ensure.js';
 import { argValue, OUT } from './common.js';
+import { livedInStore, measuredCli } from './lived-in.js';
 
 const SEGMENTS = ['Champions', 'Loyal Customers', 'Potential Loyalists', 'At Risk', 'Hibernating'];
 
@@ -117,14 +120,8 @@ function runChild(dbFile: string, out: string, limit?: number): ChildResult {
   return JSON.parse(result.stdout) as ChildResult;
 }
 
-async function main(): Promise<void> {
-  if (process.argv.includes('--child')) {
-    const limit = argValue('limit');
-    await child(argValue('db')!, argValue('out')!, limit === undefined ? undefined : Number(limit));
-    return;
-  }
-  const n = Number(argValue('contacts', '1000000'));
-  fs.mkdirSync(OUT, { recursive: true });
+/** The fresh store of N contacts written with SQL, made once and kept in bench/out/. */
+function freshStore(n: number): string {
   const dbFile = path.join(OUT, `export-${n}.db`);
   if (process.argv.includes('--fresh')) for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) fs.rmSync(f, { force: true });
   if (!fs.existsSync(dbFile)) {
@@ -136,6 +133,53 @@ async function main(): Promise<void> {
   } else {
     console.log(`store: reusing ${dbFile} (--fresh to rebuild)`);
   }
+  return dbFile;
+}
+
+/**
+ * `--lived-in`: `custkit export` itself (the built CLI, as users run it) on the fresh store and on the
+ * lived-in one, with the memory map off, bounded at 256 MiB, and at SQLite's 2 GiB ceiling (the bound
+ * before): wall and CPU time, peak RSS, private and file-backed memory, load average.
+ */
+async function livedIn(n: number): Promise<void> {
+  const lived = livedInStore(n);
+  const built = lived.steps.reduce((sum, s) => ({ wall: sum.wall + s.wallSeconds, cpu: sum.cpu + s.cpuSeconds }), { wall: 0, cpu: 0 });
+  console.log(`lived-in store: ${lived.storeMb} MB, built once in ${Math.round(built.wall)} s wall, ${Math.round(built.cpu)} s CPU (${lived.file})`);
+  for (const s of lived.steps) console.log(`  ${s.step}: exit ${s.code}, wall ${s.wallSeconds.toFixed(1)} s, CPU ${s.cpuSeconds.toFixed(1)} s, peak RSS ${s.peakRssMb} MB, load ${s.load}`);
+  const stores: Array<[string, string]> = [['fresh', freshStore(n)], ['lived-in', lived.file]];
+  const bounds: Array<[string, string]> = [['off', '0'], ['256 MiB', '256M'], ['2 GiB', '2G']];
+  const only = argValue('mmap');
+  const out = path.join(OUT, 'lived-in-export.csv');
+  // The email export of the issue (every active contact who may be emailed): segment names differ
+  // between the fresh store's made-up run and the lived-in store's real segment map.
+  console.log('custkit export --channel email --out FILE.csv');
+  for (const [label, store] of stores) {
+    // The first export after the build validates what the last commands changed (a write): shown
+    // apart, so the bounds below compare reads of the same store.
+    const first = await measuredCli(['--db', store, 'export', '--channel', 'email', '--out', out]);
+    console.log(`  ${label.padEnd(8)} first export after the build: ${first.wallSeconds.toFixed(2)} s, CPU ${first.cpuSeconds.toFixed(2)} s, peak RSS ${first.peakRssMb} MB; load ${first.load}`);
+    for (const [bound, env] of bounds.filter(([, e]) => only === undefined || only.split(',').includes(e))) {
+      const r = await measuredCli(['--db', store, 'export', '--channel', 'email', '--out', out], { CUSTKIT_EXPORT_MMAP: env });
+      if (r.code !== 0) throw new Error(`export on the ${label} store failed (${r.code}): ${r.stderr}`);
+      const rows = fs.readFileSync(out, 'utf8').split('\n').length - 2;
+      console.log(`  ${label.padEnd(8)} mmap ${bound.padEnd(7)}: ${rows.toLocaleString('en')} rows in ${r.wallSeconds.toFixed(2)} s = ${Math.round(rows / r.wallSeconds).toLocaleString('en')} rows/s; CPU ${r.cpuSeconds.toFixed(2)} s; peak RSS ${r.peakRssMb} MB (private ${r.privateMb} MB, file-backed ${r.fileMb} MB); load ${r.load}`);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--child')) {
+    const limit = argValue('limit');
+    await child(argValue('db')!, argValue('out')!, limit === undefined ? undefined : Number(limit));
+    return;
+  }
+  const n = Number(argValue('contacts', '1000000'));
+  fs.mkdirSync(OUT, { recursive: true });
+  if (process.argv.includes('--lived-in')) {
+    await livedIn(n);
+    return;
+  }
+  const dbFile = freshStore(n);
   const out = path.join(OUT, 'export.csv');
   const full = runChild(dbFile, out);
   const small = runChild(dbFile, out, Math.max(1, Math.floor(full.rows / 10)));

@@ -18,16 +18,20 @@ export interface ConcurrencyFigures {
   writerFailures: number;
   readerRuns: number;
   readerFailures: number;
+  /** Reads that saw part of an import (a count no sequence of whole imports gives): must be 0. */
+  inconsistentReads: number;
   lostWrites: number;
   problems: string[];
 }
 
-function custkit(db: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+function custkit(db: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, '--db', db, ...args], { env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stderr }));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -43,11 +47,12 @@ export async function concurrencyTorture(options: { rounds: number; rows: number
   fs.mkdirSync(options.dir, { recursive: true });
   const db = path.join(options.dir, 'shared.db');
   for (const suffix of ['', '-wal', '-shm', '-writer']) fs.rmSync(db + suffix, { force: true });
-  const figures: ConcurrencyFigures = { rounds: 0, writerRuns: 0, writerFailures: 0, readerRuns: 0, readerFailures: 0, lostWrites: 0, problems: [] };
+  const figures: ConcurrencyFigures = { rounds: 0, writerRuns: 0, writerFailures: 0, readerRuns: 0, readerFailures: 0, inconsistentReads: 0, lostWrites: 0, problems: [] };
   // The store exists before the first round: the writers meet on a store both must wait for, not create.
   const first = await custkit(db, ['import', contactsFile(options.dir, 'seed', 10, 0), '--source', 'seed']);
   if (first.code !== 0) throw new Error(`seed import failed: ${first.stderr}`);
   let expected = 10;
+  const perSource: Record<string, number> = {};
   for (let round = 1; round <= options.rounds; round++) {
     const a = contactsFile(options.dir, 'a', options.rows, round);
     const b = contactsFile(options.dir, 'b', options.rows, round);
@@ -59,6 +64,14 @@ export async function concurrencyTorture(options: { rounds: number; rows: number
         if (r.code !== 0) {
           figures.readerFailures++;
           figures.problems.push(`round ${round}: reader exit ${r.code}: ${r.stderr.split('\n')[0]}`);
+          continue;
+        }
+        // A reader sees whole imports or none: the count is the round's start plus 0, 1 or 2 files.
+        const seen = (JSON.parse(r.stdout) as { tables: Record<string, number> }).tables.contacts!;
+        const files = (seen - expected) / options.rows;
+        if (!Number.isInteger(files) || files < 0 || files > 2) {
+          figures.inconsistentReads++;
+          figures.problems.push(`round ${round}: a reader saw ${seen} contacts, not ${expected} plus 0, 1 or 2 files of ${options.rows}`);
         }
       }
     })();
@@ -79,6 +92,16 @@ export async function concurrencyTorture(options: { rounds: number; rows: number
     }
     const handle = new Database(db, { readonly: true });
     const contacts = handle.prepare('SELECT count(*) FROM contacts').pluck().get() as number;
+    // Every write accounted for by whom: each source holds its rows of every round, and no import is
+    // left unfinished.
+    for (const source of ['a', 'b']) {
+      const mine = handle.prepare('SELECT count(*) FROM contacts WHERE source = ?').pluck().get(source) as number;
+      const wrote = writers.filter((w, i) => w.code === 0 && ['a', 'b'][i] === source).length;
+      perSource[source] = (perSource[source] ?? 0) + wrote * options.rows;
+      if (mine !== perSource[source]) figures.problems.push(`round ${round}: source ${source} holds ${mine} contacts, expected ${perSource[source]}`);
+    }
+    const unfinished = handle.prepare("SELECT count(*) FROM imports WHERE status = 'running'").pluck().get() as number;
+    if (unfinished) figures.problems.push(`round ${round}: ${unfinished} imports left running`);
     const check = checkStore(handle, { quick: true });
     handle.close();
     if (contacts !== expected) {
@@ -90,6 +113,6 @@ export async function concurrencyTorture(options: { rounds: number; rows: number
     fs.rmSync(a);
     fs.rmSync(b);
   }
-  options.log(`concurrency: ${figures.rounds} rounds, ${figures.writerRuns} writer runs (${figures.writerFailures} failed), ${figures.readerRuns} reader runs (${figures.readerFailures} failed), ${figures.lostWrites} writes lost`);
+  options.log(`concurrency: ${figures.rounds} rounds, ${figures.writerRuns} writer runs (${figures.writerFailures} failed), ${figures.readerRuns} reader runs (${figures.readerFailures} failed, ${figures.inconsistentReads} saw part of an import), ${figures.lostWrites} writes lost`);
   return figures;
 }

@@ -275,12 +275,22 @@ function printValueNotes(ctx: CommandContext, s: ImportSummary): void {
   if (s.keptAsCleaned) ctx.info(`  ${s.keptAsCleaned} cells kept as cleaned (the file has the same value in its old spelling)`);
 }
 
+/**
+ * A header as the preview table shows it: at most 100 characters. cli-table3 measures and cuts a cell
+ * one character at a time, so a header of tens of thousands of characters (a file read in the wrong
+ * encoding is one long line) made a dry run spin for minutes (found by the torture fuzz).
+ */
+function shortHeader(column: string): string {
+  const chars = Array.from(column);
+  return chars.length > 100 ? `${chars.slice(0, 99).join('')}…` : column;
+}
+
 function printPreview(ctx: CommandContext, p: Preview): void {
   const facts = [`kind ${p.kind}`, p.encoding && `encoding ${p.encoding}`, p.delimiter && `delimiter "${p.delimiter}"`, datesNote(p),
     p.kind === 'purchases' && p.decimalComma ? 'decimal comma' : null].filter(Boolean);
   ctx.out(`${p.sheet ? `sheet "${p.sheet}": ` : ''}${facts.join('; ')}`);
   const mapping = new Table({ head: ['column', 'field'], style: { head: [], border: [] } });
-  p.mapping.forEach((m) => mapping.push([m.column, m.field ?? '(kept in attributes)']));
+  p.mapping.forEach((m) => mapping.push([shortHeader(m.column), m.field ?? '(kept in attributes)']));
   ctx.out(mapping.toString());
   for (const { row, result } of p.rows) {
     if (result.kind === 'empty') continue;

@@ -211,7 +211,7 @@ function startWorkers(db: Db, request: ExportRequest, plan: Plan, dateFormat: Da
   const lines = lineKeys ? buildQuery(db, request.selection, plan.baseKeys, 'rows', { ranged: true, csvLine: { keys: lineKeys, kinds, delimiter } }) : null;
   const setups = Array.from({ length: count }, (_, worker): WorkerSetup => ({
     store: storeAddress(db),
-    mmapBytes: MMAP_BYTES,
+    mmapBytes: mmapBytes(),
     sql: lines ? lines.sql : query.sql,
     params: query.params,
     valuesSql: lines ? query.sql : undefined,
@@ -236,16 +236,25 @@ function startWorkers(db: Db, request: ExportRequest, plan: Plan, dateFormat: Da
 }
 
 /**
- * SQLite reads the store through a memory map during an export: a large export touches most pages of
- * contacts, and through the 64 MiB page cache each would be copied by a read() call (a quarter of the
- * statement's time on 1M contacts). Mapped pages are the OS's file cache, shared, not this process's
- * heap. Capped by SQLite at 2 GB; beyond that, pages are read as before.
+ * No memory map by default: mapped pages count in RSS, which is what users and memory limits see, and
+ * each connection (the main one and every worker's) maps its own. Measured by `npm run bench:export --
+ * --lived-in` on 1M-contact stores (bench/README.md, "Export memory"): peak RSS 414-420 MB without a
+ * map on both the fresh and the lived-in store, 814-932 MB with 256 MiB per connection, 1.35-1.70 GB at
+ * SQLite's 2 GiB ceiling (the setting before: RSS grew with the store); CPU time within the noise of a
+ * loaded machine (6.5-7.7 s either way). Without a map, pages go through each connection's page cache,
+ * which is bounded. CUSTKIT_EXPORT_MMAP maps up to that many bytes per connection (bytes, or k/M/G).
  */
-const MMAP_BYTES = 2 ** 31;
+function mmapBytes(): number {
+  const text = process.env.CUSTKIT_EXPORT_MMAP;
+  if (text === undefined || text === '') return 0;
+  const match = /^\s*(\d+)\s*([kmg]?)\s*$/i.exec(text);
+  if (!match) throw new SelectionError(`CUSTKIT_EXPORT_MMAP=${text}: not a size (bytes, or with k, M or G: 256M, 1G; 0 turns the memory map off)`);
+  return Number(match[1]) * 1024 ** ' kmg'.indexOf((match[2] || ' ').toLowerCase());
+}
 
 export async function runExport(db: Db, request: ExportRequest): Promise<ExportResult> {
   registerFunctions(db);
-  db.pragma(`mmap_size = ${MMAP_BYTES}`);
+  db.pragma(`mmap_size = ${mmapBytes()}`);
   const format = request.format;
   const encoding = request.encoding ?? (request.preset ? PRESETS[request.preset]?.encoding : undefined) ?? 'utf8';
   if (format !== 'csv' && (encoding !== 'utf8' || request.bom)) throw new SelectionError('--encoding and --bom apply to CSV only (XLSX and JSON are always UTF-8)');

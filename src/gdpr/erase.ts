@@ -14,6 +14,7 @@
 import type { Db } from '../store/db.js';
 import type { Uid } from '../store/types.js';
 import { newUid } from '../store/uid.js';
+import { refreshPurchaseTotals } from '../store/purchase-totals.js';
 import { emailHash, phoneHash, sha256Hex } from '../export/digests.js';
 import { nowIso, osUser } from '../export/keys.js';
 import { inList } from './profile.js';
@@ -42,6 +43,8 @@ export const ERASURE_PLAN: Readonly<Record<string, TablePlan>> = {
   consents: { how: 'delete', why: 'choices, sources and proofs of an erased person serve no purpose: the suppression hash is the opposition record' },
   purchases: { how: 'unlink', why: 'kept for sales totals, moved to the anonymous holder; their unmapped columns and generated order refs scrubbed' },
   scores: { how: 'delete', why: 'profiling of the person' },
+  purchase_totals: { how: 'delete', why: 'the person\'s purchase totals (a cache of purchases): recomputed once the lines go to the anonymous holder, so their row goes' },
+  purchase_totals_stale: { how: 'delete', why: 'contacts whose purchase totals are to be recomputed: cleared by that recomputation' },
   clean_changes: { how: 'delete', why: 'old and new values of the person\'s fields' },
   clean_fixes: { how: 'delete', why: 'old and new values of the person\'s fields' },
   dedupe_keys: { how: 'delete', why: 'name, email, phone and address keys' },
@@ -75,6 +78,8 @@ export const CONTACT_LINK = /(^|_)contact(_id)?$|^(survivor|member|a|b)_id$|(^|_
 
 export const HOLDER_SOURCE = '(erased)';
 export const HOLDER_KEY = 'erased purchases';
+/** SQL: the contacts row (alias-free) is the anonymous holder of erased people's purchases, not a person. */
+export const IS_PURCHASE_HOLDER = `(source = '${HOLDER_SOURCE}' AND external_key = '${HOLDER_KEY}')`;
 
 export interface EraseOptions {
   /** Why (recorded in the audit trail by the caller; kept here for the suppressions' source). */
@@ -328,6 +333,12 @@ export function eraseContacts(db: Db, contactIds: readonly number[], options: Er
 
   if (db.prepare(`SELECT 1 FROM purchases WHERE contact_id IN (${within}) LIMIT 1`).get()) {
     count('purchases', unlinkPurchases(db, within, erasedHolder(db, now)));
+  }
+  // The purchase rollup follows the lines now: the person's totals go, the holder's take them.
+  const totalsBefore = existing.has('purchase_totals') ? (db.prepare(`SELECT count(*) FROM purchase_totals WHERE contact_id IN (${within})`).pluck().get() as number) : 0;
+  if (existing.has('purchase_totals')) {
+    refreshPurchaseTotals(db);
+    count('purchase_totals', totalsBefore);
   }
   for (const table of ['consents', 'scores', 'clean_changes', 'clean_fixes', 'dedupe_keys']) {
     if (existing.has(table)) count(table, db.prepare(`DELETE FROM ${table} WHERE contact_id IN (${within})`).run().changes);

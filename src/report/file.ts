@@ -8,6 +8,7 @@ import { buildReport } from '../validate/report.js';
 import { DEFAULT_REQUIREMENT } from '../validate/issues.js';
 import { getSetting } from '../validate/settings.js';
 import { IN_FILE, type Point } from './scope.js';
+import { IS_PURCHASE_HOLDER } from '../gdpr/erase.js';
 
 export interface ContactCounts {
   /** Every row of the contacts table (what `db info` counts). */
@@ -27,10 +28,11 @@ export interface ContactCounts {
 export function contactCounts(db: Db, p: Point): ContactCounts {
   const row = db
     .prepare(
+      // The anonymous holder of erased people's purchases is a row, not a person: counted nowhere.
       `SELECT count(*) AS total, coalesce(sum(${IN_FILE}), 0) AS inFile, coalesce(sum(status = 'active'), 0) AS active,
               coalesce(sum(status = 'inactive'), 0) AS inactive, coalesce(sum(status = 'merged'), 0) AS merged,
               coalesce(sum(status = 'erased'), 0) AS erased
-       FROM contacts`,
+       FROM contacts WHERE NOT ${IS_PURCHASE_HOLDER}`,
     )
     .get() as Omit<ContactCounts, 'customers' | 'prospects'>;
   const customers = db.prepare(`SELECT count(*) FROM ${p.customers}`).pluck().get() as number;

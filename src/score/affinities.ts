@@ -1,11 +1,13 @@
 import { recordAudit } from '../gdpr/audit.js';
 import type { Db } from '../store/db.js';
-import { buildMixTables, buildOrderTables, dropTempTables } from './aggregate.js';
+import { refreshPurchaseTotals } from '../store/purchase-totals.js';
+import { buildOrderTables, dropTempTables } from './aggregate.js';
+import { buildMixTables, compareText, type Baskets } from './mix.js';
 import { batchInsert } from './batch-insert.js';
 
 /**
- * Category association rules over customers' purchase sets (temp.score_cat: the categories each
- * customer bought with a positive net spend), restricted to frequent categories (apriori: an
+ * Category association rules over customers' purchase sets (baskets: the categories each customer
+ * bought with a positive net spend), restricted to frequent categories (apriori: an
  * infrequent category cannot be in a frequent pair or triple).
  */
 export interface AffinityRule {
@@ -28,29 +30,30 @@ export interface AffinityResult {
 /** Triples are many and mostly echo their pairs: keep the strongest few. */
 const TOP_TRIPLE_RULES = 20;
 
-/** Code-point order, not localeCompare: the tie-break must not depend on the machine's locale. */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 function byStrength(a: AffinityRule, b: AffinityRule): number {
   return b.lift - a.lift || b.confidence - a.confidence || b.customers - a.customers ||
     compareText(a.antecedent.join('\u0000'), b.antecedent.join('\u0000')) || compareText(a.consequent, b.consequent);
 }
 
 /**
- * Frequent items are counted in SQL; pairs and triples in one ordered pass over the customers'
- * category sets, with dense counters indexed by item number. (A SQL self-join does the same work but
- * materialises every triple of every customer: ten times slower at a million customers.)
+ * Frequent items, pairs and triples counted in one pass over the customers' baskets, with dense
+ * counters indexed by item number. (A SQL self-join does the same work but materialises every triple
+ * of every customer: ten times slower at a million customers.)
  */
-export function computeRules(db: Db, minSupport: number): AffinityResult {
-  const basketCustomers = (db.prepare('SELECT count(DISTINCT contact_id) FROM score_cat').pluck().get() as number) ?? 0;
+export function computeRules(baskets: Baskets, minSupport: number): AffinityResult {
+  const basketCustomers = baskets.contacts.length;
   if (basketCustomers === 0) return { basketCustomers, minSupport, rules: [] };
   const minCount = Math.max(1, Math.ceil(minSupport * basketCustomers - 1e-9));
-  const items = db.prepare('SELECT category, count(*) FROM score_cat GROUP BY category HAVING count(*) >= ? ORDER BY category').raw().all(minCount) as Array<[string, number]>;
+  const counts = new Int32Array(baskets.names.length);
+  for (const code of baskets.items) counts[code]!++;
+  // Frequent categories, numbered densely in name order (codes already follow it).
+  const items: Array<[string, number]> = [];
+  const number = new Int32Array(baskets.names.length).fill(-1);
+  baskets.names.forEach((name, code) => {
+    if (counts[code]! >= minCount) number[code] = items.push([name, counts[code]!]) - 1;
+  });
   const itemCounts = new Map(items);
   const n = items.length;
-  const number = new Map(items.map(([name], i) => [name, i]));
   const pairCount = new Int32Array(n * n);
   // Dense triple counters while they fit in a few MB; a map beyond (stores with hundreds of categories).
   const dense = n <= 100;
@@ -68,18 +71,15 @@ export function computeRules(db: Db, minSupport: number): AffinityResult {
         }
       }
   };
-  let current = -1;
-  let set: number[] = [];
-  for (const [contactId, category] of db.prepare('SELECT contact_id, category FROM score_cat ORDER BY contact_id').raw().iterate() as Iterable<[number, string]>) {
-    if (contactId !== current) {
-      if (set.length > 1) count(set);
-      current = contactId;
-      set = [];
+  const set: number[] = [];
+  for (let c = 0; c < basketCustomers; c++) {
+    set.length = 0;
+    for (let i = baskets.offsets[c]!; i < baskets.offsets[c + 1]!; i++) {
+      const at = number[baskets.items[i]!]!;
+      if (at >= 0) set.push(at);
     }
-    const at = number.get(category);
-    if (at !== undefined) set.push(at);
+    if (set.length > 1) count(set);
   }
-  if (set.length > 1) count(set);
 
   const make = (antecedent: string[], antecedentCount: number, consequent: string, customers: number): AffinityRule => {
     const confidence = customers / antecedentCount;
@@ -123,7 +123,7 @@ export function computeRules(db: Db, minSupport: number): AffinityResult {
  * and whose consequent they did not, the strongest (lift, then confidence, then name). Written to
  * temp.score_nba (contact_id, category, lift).
  */
-export function computeNextBest(db: Db, rules: AffinityRule[]): number {
+export function computeNextBest(db: Db, baskets: Baskets, rules: AffinityRule[]): number {
   db.exec(`DROP TABLE IF EXISTS temp.score_nba;
     CREATE TEMP TABLE score_nba (contact_id INTEGER PRIMARY KEY, category TEXT NOT NULL, lift REAL NOT NULL)`);
   const useful = rules.filter((r) => r.lift > 1).sort(byStrength);
@@ -137,7 +137,6 @@ export function computeNextBest(db: Db, rules: AffinityRule[]): number {
     } else multi.push(rule);
   }
   if (useful.length === 0) return 0;
-  // The connection cannot write while an iterator is open: collect, then insert.
   const found: Array<[number, string, number]> = [];
   const flush = (contactId: number, bought: Set<string>) => {
     let best: AffinityRule | undefined;
@@ -151,17 +150,11 @@ export function computeNextBest(db: Db, rules: AffinityRule[]): number {
     for (const rule of multi) if (!bought.has(rule.consequent) && rule.antecedent.every((c) => bought.has(c))) consider(rule);
     if (best) found.push([contactId, best.consequent, Math.round(best.lift * 1e6) / 1e6]);
   };
-  let current = -1;
-  let bought = new Set<string>();
-  for (const [contactId, category] of db.prepare('SELECT contact_id, category FROM score_cat ORDER BY contact_id').raw().iterate() as Iterable<[number, string]>) {
-    if (contactId !== current) {
-      if (current !== -1) flush(current, bought);
-      current = contactId;
-      bought = new Set();
-    }
-    bought.add(category);
+  for (let c = 0; c < baskets.contacts.length; c++) {
+    const bought = new Set<string>();
+    for (let i = baskets.offsets[c]!; i < baskets.offsets[c + 1]!; i++) bought.add(baskets.names[baskets.items[i]!]!);
+    flush(baskets.contacts[c]!, bought);
   }
-  if (current !== -1) flush(current, bought);
   return batchInsert(db, 'score_nba', 3, found);
 }
 
@@ -181,10 +174,11 @@ export function saveRules(db: Db, runId: number, rules: AffinityRule[]): void {
 export function affinitiesForRun(db: Db, run: { id: number; asOf: string }, minSupport: number): AffinityResult & { withNextBest: number } {
   try {
     return db.transaction(() => {
+      refreshPurchaseTotals(db);
       buildOrderTables(db, run.asOf, { days: false });
-      buildMixTables(db, run.asOf);
-      const result = computeRules(db, minSupport);
-      const withNextBest = computeNextBest(db, result.rules);
+      const baskets = buildMixTables(db, run.asOf);
+      const result = computeRules(baskets, minSupport);
+      const withNextBest = computeNextBest(db, baskets, result.rules);
       saveRules(db, run.id, result.rules);
       db.prepare('UPDATE scores SET next_best_category = NULL, next_best_lift = NULL WHERE run_id = ?').run(run.id);
       db.prepare(

@@ -1,10 +1,13 @@
 import { recordAudit } from '../gdpr/audit.js';
 import type { Db } from '../store/db.js';
-import { buildMixTables, buildOrderTables, dropTempTables } from './aggregate.js';
+import { refreshPurchaseTotals } from '../store/purchase-totals.js';
+import { buildOrderTables, dropTempTables } from './aggregate.js';
+import { buildMixTables, type Baskets } from './mix.js';
 import { computeNextBest, computeRules, saveRules } from './affinities.js';
 import { ntileSql, quantileCuts, scoreSql, sortedColumn, type Binning, type Bins, type CutPoints, type Measure } from './binning.js';
 import { computeClv, type ClvModel, type ClvOptions } from './clv/clv.js';
 import { NO_NET_PURCHASE_SEGMENT, PROSPECT_SEGMENT, type SegmentMap } from './presets.js';
+import { runSegmentStats } from './report.js';
 import { segmentSql } from './segment-map.js';
 
 export type Method = 'rfm' | 'rfmcca';
@@ -66,10 +69,11 @@ export function scoreRun(db: Db, options: ScoreOptions): ScoreRunResult {
 }
 
 function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
-  buildOrderTables(db, o.asOf, { days: o.clv !== undefined });
+  refreshPurchaseTotals(db);
+  buildOrderTables(db, o.asOf, { days: o.clv !== undefined ? 'summary' : false });
   const rfmcca = o.method === 'rfmcca';
-  if (rfmcca) buildMixTables(db, o.asOf);
-  else db.exec('CREATE TEMP TABLE score_mix (contact_id INTEGER PRIMARY KEY, categories INTEGER, main_category TEXT, channels INTEGER, main_channel TEXT)');
+  const baskets: Baskets | undefined = rfmcca ? buildMixTables(db, o.asOf) : undefined;
+  if (!rfmcca) db.exec('CREATE TEMP TABLE score_mix (contact_id INTEGER PRIMARY KEY, categories INTEGER, main_category TEXT, channels INTEGER, main_channel TEXT)');
 
   const cuts = cutPoints(db, o, rfmcca);
   const expr = (measure: Measure, column: string) =>
@@ -87,9 +91,9 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
 
   let affinities: ScoreRunResult['affinities'];
   let rules: ReturnType<typeof computeRules> | undefined;
-  if (rfmcca) {
-    rules = computeRules(db, o.minSupport);
-    const withNextBest = computeNextBest(db, rules.rules);
+  if (baskets) {
+    rules = computeRules(baskets, o.minSupport);
+    const withNextBest = computeNextBest(db, baskets, rules.rules);
     affinities = { basketCustomers: rules.basketCustomers, rules: rules.rules.length, withNextBest };
   } else db.exec('CREATE TEMP TABLE score_nba (contact_id INTEGER PRIMARY KEY, category TEXT, lift REAL)');
 
@@ -124,13 +128,14 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
   else db.prepare('DELETE FROM affinity_rules WHERE run_id = ?').run(runId);
 
   const customers = db.prepare('SELECT count(*) FROM score_cells').pluck().get() as number;
-  const noNetPurchase = db.prepare('SELECT count(*) FROM scores WHERE run_id = ? AND segment = ?').pluck().get(runId, NO_NET_PURCHASE_SEGMENT) as number;
+  const stats = runSegmentStats(db, runId);
+  const noNetPurchase = stats.get(NO_NET_PURCHASE_SEGMENT)?.customers ?? 0;
   // score_runs.prospects keeps its meaning (contacts scored without an order); the result splits it.
   const counts = { customers, prospects: inserted.changes - customers };
   db.prepare('UPDATE score_runs SET customers = ?, prospects = ? WHERE id = ?').run(counts.customers, counts.prospects, runId);
-  const segments = db
-    .prepare('SELECT segment, count(*) AS customers FROM scores WHERE run_id = ? GROUP BY segment ORDER BY customers DESC, segment')
-    .all(runId) as Array<{ segment: string; customers: number }>;
+  const segments = [...stats]
+    .map(([segment, s]) => ({ segment, customers: s.customers }))
+    .sort((a, b) => b.customers - a.customers || (a.segment < b.segment ? -1 : a.segment > b.segment ? 1 : 0));
   return {
     runId,
     replaced,

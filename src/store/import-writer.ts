@@ -11,6 +11,7 @@ import { sqlLiteral, type Db } from './db.js';
 import { CONTACT_COLUMNS, type ContactColumn, type ContactDraft, type PurchaseDraft, type RejectReason } from '../io/record-mapper.js';
 import { BULK_ROWS, ConsentBatch } from './consent-batch.js';
 import { OrderLineCounter } from './order-lines.js';
+import { refreshPurchaseTotals } from './purchase-totals.js';
 import { newUid } from './uid.js';
 import { FileRows } from './file-rows.js';
 import type { Channel } from './types.js';
@@ -378,13 +379,20 @@ export class ImportWriter {
     this.insertReject.run(this.importId, rowNumber, JSON.stringify(raw), JSON.stringify(reasons), 0);
   }
 
+  /** End of the file: pending rows, indexes after a bulk load, the purchase rollup. */
+  finish(): void {
+    this.orderLines.close();
+    this.consents.flush();
+    this.finishIndexes();
+    // The purchase rollup of every contact this file touched, in the import's transaction (score reads it).
+    refreshPurchaseTotals(this.db);
+  }
+
   /**
    * After a bulk load: rows of the file that shared a key (the same customer code twice) are folded into
    * the first one as a re-import would have done, then the indexes are rebuilt.
    */
-  finish(): void {
-    this.orderLines.close();
-    this.consents.flush();
+  private finishIndexes(): void {
     if (!this.bulk) return;
     const keyIndex = this.droppedIndexes.find((i) => i.name === 'contacts_key');
     if (keyIndex) {

@@ -10,6 +10,8 @@ import { recordAudit } from '../../src/gdpr/audit.js';
 import { lookup } from '../../src/gdpr/lookup.js';
 import { cellsHolding } from '../helpers/personal-scan.js';
 import { checkStore } from '../../src/store/check.js';
+import { contactCounts } from '../../src/report/file.js';
+import { prepareScope } from '../../src/report/scope.js';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures/gdpr');
 const PERSON = ['zephirine.quillardet@example.org', 'Quillardet', 'Zéphirine', '06 98 76 54 32', '+33698765432', '12 rue des Lilas', 'préfère le soir'];
@@ -84,6 +86,10 @@ describe('eraseContacts', () => {
     // The rejected row keeps its number, its cells are gone.
     expect(db.prepare('SELECT raw FROM rejects').pluck().all()).toEqual([JSON.stringify(new Array(8).fill(''))]);
     expect(lookup(db, 'zephirine.quillardet@example.org')).toEqual([]);
+    // The report counts the person's two records as erased; the purchases' anonymous holder is nobody.
+    const people = db.prepare('SELECT count(*) FROM contacts').pluck().get() as number;
+    const counts = contactCounts(db, prepareScope(db, { asOf: '2026-12-01', months: 6, baseline: null }).current);
+    expect(counts).toMatchObject({ total: people - 1, erased: 2 });
   });
 
   it('makes a later import skip the person (counted as suppressed), orders naming them included', async () => {

@@ -65,10 +65,11 @@ export function summaryRow(s: ClvSummary, i: number): ClvSummaryRow {
 }
 
 /**
- * Reads the per-customer summary from score_days (contacts with a purchase day up to asOf, which may be
- * before the date score_days was built for: the holdout check's calibration end), by contact id.
+ * Reads the per-customer summary, by contact id: from score_day_summary (the run's as-of date, built by
+ * `buildOrderTables` with days 'summary' or 'all'), or with `source` 'days' from score_days up to
+ * `asOf`, which may be before the date score_days was built for (the holdout check's calibration end).
  */
-export function clvSummary(db: Db, asOf: string): ClvSummary {
+export function clvSummary(db: Db, asOf: string, source: 'summary' | 'days' = 'summary'): ClvSummary {
   // Capacity: every contact with a purchase day has a row in score_customers; counting them is cheaper
   // than a DISTINCT over the days, and the arrays are cut to the customers actually read.
   const length = db.prepare('SELECT count(*) FROM score_customers').pluck().get() as number;
@@ -80,16 +81,20 @@ export function clvSummary(db: Db, asOf: string): ClvSummary {
     TDays: new Int32Array(length),
     repeatMeanMinor: new Float64Array(length),
   };
+  const summary =
+    source === 'summary'
+      ? 'SELECT contact_id, days, first_day, last_day, total, first_spend FROM score_day_summary'
+      : `SELECT g.contact_id, g.days, g.first_day, g.last_day, g.total, f.spend AS first_spend
+         FROM (SELECT contact_id, count(*) AS days, min(day) AS first_day, max(day) AS last_day, sum(spend) AS total
+               FROM score_days WHERE day <= @asOf GROUP BY contact_id) g
+         JOIN score_days f ON f.contact_id = g.contact_id AND f.day = g.first_day`;
   const rows = db
     .prepare(
-      `SELECT g.contact_id, g.x,
-              CAST(julianday(g.last_day) - julianday(g.first_day) AS INTEGER),
-              CAST(julianday(@asOf) - julianday(g.first_day) AS INTEGER),
-              g.total - f.spend
-       FROM (SELECT contact_id, count(*) - 1 AS x, min(day) AS first_day, max(day) AS last_day, sum(spend) AS total
-             FROM score_days WHERE day <= @asOf GROUP BY contact_id) g
-       JOIN score_days f ON f.contact_id = g.contact_id AND f.day = g.first_day
-       ORDER BY g.contact_id`,
+      `SELECT contact_id, days - 1,
+              CAST(julianday(last_day) - julianday(first_day) AS INTEGER),
+              CAST(julianday(@asOf) - julianday(first_day) AS INTEGER),
+              total - first_spend
+       FROM (${summary}) ORDER BY contact_id`,
     )
     .raw()
     .iterate({ asOf }) as Iterable<[number, number, number, number, number]>;

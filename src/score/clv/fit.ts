@@ -59,7 +59,8 @@ export function multiStart(
   const startsAgreeing = results.filter((r) => Math.abs(r.value - best.value) <= 1e-6 * (1 + Math.abs(best.value))).length;
   let final = best;
   if (sampled) {
-    final = minimiseBox(objectiveFor(false), best.x, bounds);
+    // The sample's objective has the full one's shape: its curvature spares the polish most iterations.
+    final = minimiseBox(objectiveFor(false), best.x, { ...bounds, inverseHessian: best.inverseHessian });
     iterations += final.iterations;
   }
   return { ...final, iterations, starts: starts.length, startsAgreeing };

@@ -74,7 +74,7 @@ function check(db: Db, asOf: string, span: HoldoutSpan, penalizer: number): Hold
   const calibrationEnd = db.prepare('SELECT date(?, ?)').pluck().get(asOf, modifier) as string;
   const holdoutDays = db.prepare('SELECT julianday(?) - julianday(?)').pluck().get(asOf, calibrationEnd) as number;
   buildOrderTables(db, asOf);
-  const summary = clvSummary(db, calibrationEnd);
+  const summary = clvSummary(db, calibrationEnd, 'days');
   const fitted = fitModels(summary, calibrationEnd, penalizer);
   const actual = new Map(
     (db

@@ -19,6 +19,8 @@ export interface OptimiseResult {
   converged: boolean;
   /** Indices of the parameters at a bound with the gradient pushing outward. */
   atBound: number[];
+  /** The final BFGS inverse-Hessian approximation (a warm start for a search on a similar objective). */
+  inverseHessian: number[][];
 }
 
 export interface OptimiseOptions {
@@ -27,6 +29,8 @@ export interface OptimiseOptions {
   maxIterations?: number;
   /** Converged when the projected gradient norm is below this. */
   gradientTolerance?: number;
+  /** Start from this inverse Hessian instead of the identity (e.g. the same model fitted on a sample). */
+  inverseHessian?: number[][];
 }
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
@@ -44,7 +48,7 @@ export function minimiseBox(f: (x: number[]) => Objective, start: number[], o: O
   let x = start.map((v, i) => clamp(v, o.lower[i]!, o.upper[i]!));
   let current = f(x);
   if (!Number.isFinite(current.value)) throw new RangeError('objective is not finite at the starting point');
-  let H = identity();
+  let H = o.inverseHessian?.length === n ? o.inverseHessian.map((row) => [...row]) : identity();
   let active = activeSet(x, current.gradient, o.lower, o.upper);
   let stalled = 0;
   let iterations = 0;
@@ -102,6 +106,7 @@ export function minimiseBox(f: (x: number[]) => Objective, start: number[], o: O
     // A search that stalls with a small gradient has reached the optimum to double precision.
     converged: gradientNorm <= Math.max(tolerance, 1e-4),
     atBound: active.flatMap((a, i) => (a ? [i] : [])),
+    inverseHessian: H,
   };
 }
 

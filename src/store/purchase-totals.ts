@@ -1,0 +1,144 @@
+/**
+ * The purchase rollup: each contact's orders summed once (RFM totals and the summary of purchase days
+ * the CLV models read), so `score` does not group millions of purchase lines into orders on every run.
+ *
+ * It is a cache of `purchases`, kept right whatever writes them: triggers on `purchases` (insert, delete,
+ * and an update of the contact, order, date or amount — an import, a dedupe merge or unmerge re-pointing
+ * lines, an erasure detaching them) put the contacts concerned in `purchase_totals_stale`, and
+ * `refreshPurchaseTotals` recomputes exactly those contacts from their lines. Import refreshes at the end
+ * of its transaction; score refreshes before it reads. A contact's row holds for any as-of date on or
+ * after its latest line (`last_line_day`); score recomputes the few others from their lines.
+ *
+ * Order semantics are score's (docs/score.md): an order is a (source, order_ref) of one contact whose
+ * lines net to a positive amount, dated by its first positive line; a free order (every line zero) is a
+ * purchase day, not an order.
+ */
+import type { Db } from './db.js';
+
+export const PURCHASE_TOTALS_TRIGGERS = ['purchases_totals_insert', 'purchases_totals_delete', 'purchases_totals_update'] as const;
+
+/** The triggers that mark contacts stale (migration 5, and `ensureTotalsTriggers` if a rebuild of purchases dropped them). */
+export const PURCHASE_TOTALS_TRIGGERS_SQL = `
+  CREATE TRIGGER IF NOT EXISTS purchases_totals_insert AFTER INSERT ON purchases WHEN NEW.contact_id IS NOT NULL
+  BEGIN INSERT OR IGNORE INTO purchase_totals_stale (contact_id) VALUES (NEW.contact_id); END;
+  CREATE TRIGGER IF NOT EXISTS purchases_totals_delete AFTER DELETE ON purchases WHEN OLD.contact_id IS NOT NULL
+  BEGIN INSERT OR IGNORE INTO purchase_totals_stale (contact_id) VALUES (OLD.contact_id); END;
+  CREATE TRIGGER IF NOT EXISTS purchases_totals_update AFTER UPDATE OF contact_id, source, order_ref, ordered_at, amount_minor ON purchases
+  BEGIN
+    INSERT OR IGNORE INTO purchase_totals_stale (contact_id) SELECT OLD.contact_id WHERE OLD.contact_id IS NOT NULL;
+    INSERT OR IGNORE INTO purchase_totals_stale (contact_id) SELECT NEW.contact_id WHERE NEW.contact_id IS NOT NULL;
+  END;
+`;
+
+/**
+ * Per-order columns over purchase lines `p`: net, free (every line zero), the order's day (first positive
+ * line, else first zero line) and its latest line's day. Shared with score's own grouping so both agree.
+ */
+export const ORDER_COLUMNS = `sum(p.amount_minor) AS net, min(p.amount_minor) = 0 AND max(p.amount_minor) = 0 AS free,
+  coalesce(min(CASE WHEN p.amount_minor > 0 THEN substr(p.ordered_at, 1, 10) END),
+           min(CASE WHEN p.amount_minor = 0 THEN substr(p.ordered_at, 1, 10) END)) AS day,
+  max(substr(p.ordered_at, 1, 10)) AS last_line_day`;
+
+/** Totals per contact over an orders table (contact_id, net, free, day, last_line_day). */
+export function totalsSelect(orders: string): string {
+  return `SELECT contact_id, sum(net > 0) AS frequency, sum(net) AS monetary, min(CASE WHEN net > 0 THEN day END) AS first_day,
+      max(CASE WHEN net > 0 THEN day END) AS last_day, max(last_line_day) AS last_line_day
+    FROM ${orders} GROUP BY contact_id`;
+}
+
+/** Purchase days per contact over an orders table: orders and free orders, never refs netted to zero or below. */
+export function daysSelect(orders: string): string {
+  return `SELECT contact_id, day, sum(net) FROM ${orders} WHERE net > 0 OR free GROUP BY contact_id, day`;
+}
+
+/** Per contact over a days table (contact_id, day, spend): purchase days, first and last, total spend. */
+export function daySummarySelect(days: string): string {
+  return `SELECT contact_id, count(*) AS days, min(day) AS first_day, max(day) AS last_day, sum(spend) AS total FROM ${days} GROUP BY contact_id`;
+}
+
+/** True when the three triggers exist (a later migration that rebuilds `purchases` would drop them). */
+export function totalsTriggersPresent(db: Db): boolean {
+  const found = db
+    .prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'purchases' AND name IN (${PURCHASE_TOTALS_TRIGGERS.map(() => '?').join(', ')})`)
+    .pluck()
+    .get(...PURCHASE_TOTALS_TRIGGERS) as number;
+  return found === PURCHASE_TOTALS_TRIGGERS.length;
+}
+
+/** Recreates missing triggers; every contact with lines is then stale, since changes may have gone unseen. */
+function ensureTotalsTriggers(db: Db): void {
+  if (totalsTriggersPresent(db)) return;
+  db.exec(PURCHASE_TOTALS_TRIGGERS_SQL);
+  db.exec('INSERT OR IGNORE INTO purchase_totals_stale (contact_id) SELECT DISTINCT contact_id FROM purchases WHERE contact_id IS NOT NULL');
+}
+
+export function staleCount(db: Db): number {
+  return db.prepare('SELECT count(*) FROM purchase_totals_stale').pluck().get() as number;
+}
+
+/**
+ * Recomputes the rollup of every stale contact from its lines (the caller owns the transaction) and
+ * returns how many contacts it recomputed. When a large share is stale (a first import) it rebuilds the
+ * whole rollup in one ordered walk of the lines instead of a look-up per contact.
+ */
+export function refreshPurchaseTotals(db: Db): number {
+  ensureTotalsTriggers(db);
+  const stale = staleCount(db);
+  if (stale === 0) return 0;
+  const known = db.prepare('SELECT count(*) FROM purchase_totals').pluck().get() as number;
+  db.exec(`DROP TABLE IF EXISTS temp.totals_orders;
+    CREATE TEMP TABLE totals_orders (contact_id INTEGER NOT NULL, net INTEGER NOT NULL, free INTEGER NOT NULL, day TEXT,
+      last_line_day TEXT NOT NULL, split_source TEXT, split_ref TEXT)`);
+  if (stale * 4 > known) {
+    db.exec('DELETE FROM purchase_totals');
+    groupAllOrders(db, 'temp.totals_orders', '');
+  } else {
+    db.exec(`DELETE FROM purchase_totals WHERE contact_id IN (SELECT contact_id FROM purchase_totals_stale);
+      INSERT INTO temp.totals_orders (contact_id, net, free, day, last_line_day)
+      SELECT p.contact_id, ${ORDER_COLUMNS} FROM purchases p
+      WHERE p.contact_id IN (SELECT contact_id FROM purchase_totals_stale)
+      GROUP BY p.contact_id, p.source, p.order_ref`);
+  }
+  db.exec(`CREATE TEMP TABLE totals_days (contact_id INTEGER NOT NULL, day TEXT NOT NULL, spend INTEGER NOT NULL,
+      PRIMARY KEY (contact_id, day)) WITHOUT ROWID;
+    INSERT INTO totals_days ${daysSelect('temp.totals_orders')} ORDER BY contact_id, day;
+    INSERT INTO purchase_totals (contact_id, frequency, monetary, first_day, last_day, last_line_day,
+      purchase_days, first_purchase_day, last_purchase_day, days_spend, first_day_spend)
+    SELECT o.contact_id, o.frequency, o.monetary, o.first_day, o.last_day, o.last_line_day,
+      coalesce(d.days, 0), d.first_day, d.last_day, coalesce(d.total, 0), coalesce(f.spend, 0)
+    FROM (${totalsSelect('temp.totals_orders')}) o
+    LEFT JOIN (${daySummarySelect('temp.totals_days')}) d ON d.contact_id = o.contact_id
+    LEFT JOIN temp.totals_days f ON f.contact_id = d.contact_id AND f.day = d.first_day
+    ORDER BY o.contact_id;
+    DELETE FROM purchase_totals_stale;
+    DROP TABLE temp.totals_orders; DROP TABLE temp.totals_days;`);
+  return stale;
+}
+
+/**
+ * Groups every line matching `where` (SQL over `p`, with @asOf if it uses it) into one row per order and
+ * contact in `table` (contact_id, net, free, day, last_line_day, split_source, split_ref). Grouping by
+ * (source, order_ref) walks the purchases unique index with no sort; a ref whose lines belong to more than
+ * one contact (a data error, but possible) is regrouped per contact, so every contact keeps exactly its
+ * own lines. Lines detached from any contact (erased) belong to no one.
+ */
+export function groupAllOrders(db: Db, table: string, where: string, params: Record<string, string> = {}): void {
+  const filter = `p.contact_id IS NOT NULL${where ? ` AND ${where}` : ''}`;
+  db.prepare(
+    `INSERT INTO ${table} (contact_id, net, free, day, last_line_day, split_source, split_ref)
+     SELECT min(p.contact_id), ${ORDER_COLUMNS},
+            CASE WHEN min(p.contact_id) <> max(p.contact_id) THEN p.source END,
+            CASE WHEN min(p.contact_id) <> max(p.contact_id) THEN p.order_ref END
+     FROM purchases p WHERE ${filter}
+     GROUP BY p.source, p.order_ref`,
+  ).run(params);
+  db.prepare(
+    `INSERT INTO ${table} (contact_id, net, free, day, last_line_day)
+     SELECT p.contact_id, ${ORDER_COLUMNS}
+     FROM (SELECT DISTINCT split_source, split_ref FROM ${table} WHERE split_ref IS NOT NULL) s
+     JOIN purchases p ON p.source = s.split_source AND p.order_ref = s.split_ref
+     WHERE ${filter}
+     GROUP BY p.source, p.order_ref, p.contact_id`,
+  ).run(params);
+  db.exec(`DELETE FROM ${table} WHERE split_ref IS NOT NULL`);
+}
