@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { BIN } from '../common.js';
 import { generateDataset } from '../generate.js';
 import { checkStore } from '../../src/store/check.js';

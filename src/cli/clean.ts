@@ -6,6 +6,7 @@ import { clean, type CleanResult } from '../validate/clean.js';
 import { cutoffDate, DurationError } from '../validate/duration.js';
 import { localToday } from '../validate/ensure.js';
 import { undoRun, UndoError } from '../validate/undo.js';
+import { backupFirst } from './auto-backup.js';
 
 const EXAMPLES = `
 Examples:
@@ -24,6 +25,8 @@ it replaced, so a run can be undone. Running "clean --fix" twice changes nothing
 
 interface Options {
   fix?: boolean;
+  /** false with --no-backup. */
+  backup?: boolean;
   fixTypos?: boolean;
   inactiveSince?: string;
   action?: string;
@@ -52,6 +55,7 @@ export function registerClean(program: Command, wrap: Wrap): void {
     .option('--workers <n>', 'worker threads for validating large files (default: auto)')
     .option('--undo <run>', 'undo a fix run (see --runs)')
     .option('--runs', 'list the clean runs')
+    .option('--no-backup', 'with --fix: do not take the automatic backup of the store first (see "custkit db backups")')
     .action(wrap(async (ctx: CommandContext, options: Options) => runClean(ctx, options)));
 }
 
@@ -74,6 +78,7 @@ function runClean(ctx: CommandContext, options: Options): number {
   const fix = Boolean(options.fix || options.fixTypos);
   const db = ctx.openDb({ mustExist: true });
   try {
+    if (fix) backupFirst(ctx, db, 'clean --fix', options.backup);
     saveSettings(db, country, undefined);
     const progress = new Progress(ctx, 'validating');
     const result = clean(db, {

@@ -1,5 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { openStore, resolveDbPath, type Db, type OpenOptions } from '../store/db.js';
+import { resolveKey } from '../store/key.js';
 import { DEFAULT_WAIT_MS, describeHolder, formatDuration, parseDuration, type WaitOptions } from '../store/busy.js';
 
 /** Exit codes, the same for every command (DESIGN.md). */
@@ -35,6 +36,8 @@ export interface GlobalOptions {
   json?: boolean;
   quiet?: boolean;
   color?: boolean;
+  /** --key-file: the encrypted store's passphrase (else CUSTKIT_KEY). */
+  keyFile?: string;
   /** --wait: how long a writer waits for the store's write lock. */
   wait?: string;
   /** The command being run ("custkit import"), set by main.ts. */
@@ -85,7 +88,15 @@ export class CommandContext {
    */
   openDb(options: OpenOptions & { create?: boolean } = {}): Db {
     const { create, ...rest } = options;
-    return openStore(this.dbPath, { wait: this.waitOptions(), ...rest, mustExist: create !== true });
+    return openStore(this.dbPath, { wait: this.waitOptions(), key: this.storeKey, ...rest, mustExist: create !== true });
+  }
+
+  private key: string | null | undefined;
+
+  /** The store's passphrase: --key-file, else CUSTKIT_KEY, else null (a plain store). Read once. */
+  get storeKey(): string | null {
+    if (this.key === undefined) this.key = resolveKey(this.options.keyFile, this.streams.env);
+    return this.key;
   }
 
   /** --wait, else CUSTKIT_WAIT, else 10 minutes; on a terminal, a line saying what the command waits for. */

@@ -5,6 +5,7 @@ import { ExitCode, type CommandContext } from './context.js';
 import { storeInfo } from '../store/info.js';
 import { checkStore, type CheckResult } from '../store/check.js';
 import { openStore } from '../store/db.js';
+import { BACKUP_EXAMPLES, registerDbBackup } from './db-backup.js';
 
 const EXAMPLES = `
 Examples:
@@ -16,7 +17,7 @@ Examples:
   custkit db check --quick --json # quick_check instead of integrity_check (large stores), as JSON`;
 
 export function registerDb(program: Command, wrap: Wrap): void {
-  const db = program.command('db').description('Look after the store file.').addHelpText('after', EXAMPLES);
+  const db = program.command('db').description('Look after the store file: information, checks, backups, encryption.').addHelpText('after', `${EXAMPLES}\n${BACKUP_EXAMPLES}`);
   db.command('info')
     .description('Counts per table, schema version, file size and the list of imports.')
     .action(wrap((ctx) => runInfo(ctx)));
@@ -34,6 +35,7 @@ export function registerDb(program: Command, wrap: Wrap): void {
       else ctx.info(`${ctx.dbPath}: schema version ${info.schemaVersion}`);
       return ExitCode.Ok;
     }));
+  registerDbBackup(db, wrap);
 }
 
 function formatBytes(bytes: number): string {
@@ -77,7 +79,7 @@ function runInfo(ctx: CommandContext): number {
 
 function runCheck(ctx: CommandContext, quick: boolean): number {
   // Read-only and without migrating: a damaged store must be looked at, not written to.
-  const store = openStore(ctx.dbPath, { mustExist: true, readonly: true });
+  const store = openStore(ctx.dbPath, { mustExist: true, readonly: true, key: ctx.storeKey });
   let result: CheckResult;
   try {
     result = checkStore(store, { quick });

@@ -11,6 +11,7 @@ import { CliError, ExitCode, UsageError, type CommandContext } from './context.j
 import type { Wrap } from './main.js';
 import { addOutputFlags, delimiterOf, type OutputFlags } from './output-flags.js';
 import { checkTableFile, TableFileError } from '../export/table-file.js';
+import { backupFirst } from './auto-backup.js';
 
 const EXAMPLES = `
 Examples:
@@ -55,6 +56,8 @@ interface DedupeOptions extends OutputFlags {
   maxPairs?: string;
   review?: string;
   apply?: boolean;
+  /** false with --no-backup. */
+  backup?: boolean;
   decisions?: string;
   train?: boolean;
   new?: boolean;
@@ -94,6 +97,7 @@ export function registerDedupe(program: Command, wrap: Wrap): void {
     .option('--train', 'estimate the model (m by EM, u from random pairs) on this store and keep it')
     .option('--new', 'compare only contacts added since the last applied run with the rest')
     .option('--examples <n>', 'how many example clusters the dry run prints', '5');
+  command.option('--no-backup', 'with --apply: do not take the automatic backup of the store first (see "custkit db backups")');
   // The review file follows the rule of every file for people (docs/export.md): created 0600, streamed.
   addOutputFlags(command, 'UTF-8, ","')
     .action(wrap(async (ctx: CommandContext, options: DedupeOptions) => dedupe(ctx, options)));
@@ -125,6 +129,7 @@ async function dedupe(ctx: CommandContext, options: DedupeOptions): Promise<numb
 
   const db = ctx.openDb({ mustExist: true });
   try {
+    if (options.apply) backupFirst(ctx, db, 'dedupe --apply', options.backup);
     if (options.apply && options.decisions) return await applyReviewed(ctx, db, options.decisions);
     const result = findDuplicates(db, { threshold, chainThreshold, maxBlock, maxPairs, onlyNew: options.new, train: options.train });
     // A dry run prints counts and a few examples, so only those clusters are planned: reading and

@@ -11,6 +11,8 @@ import { maskCommand, recordAudit } from '../gdpr/audit.js';
 import { normaliseEmail, normalisePhone } from '../export/keys.js';
 import type { CountryCode } from 'libphonenumber-js';
 import { describeErasure, maskPersonal } from './gdpr-erase-format.js';
+import { backupsHolding, pruneBackup, type BackupHolding } from '../gdpr/backup-erase.js';
+import { addressHashes, readErasures } from '../gdpr/reapply.js';
 
 export const ERASE_EXAMPLES = `
 Examples:
@@ -23,6 +25,9 @@ Examples:
   # Two records share a phone: erase the one meant by its uid, or both with --all
   $ custkit gdpr erase "+33 6 12 34 56 78" --reason "ticket 4712" --all
 
+  # Erase them from the backups that still hold them too (they are listed after every erasure)
+  $ custkit gdpr erase chloe.lefevre@free.fr --reason "ticket 4711" --prune-backups
+
 What goes: the contact's fields, attributes, tags, consents, scores, clean history, dedupe keys, review
 decisions and merge snapshots, rejected rows holding their email or phone, and their addresses wherever
 free text held them. What stays: the contact's uid marked erased (the record of the erasure), their
@@ -34,6 +39,7 @@ interface EraseFlags {
   reason?: string;
   all?: boolean;
   dryRun?: boolean;
+  pruneBackups?: boolean;
 }
 
 class Rollback extends Error {}
@@ -55,6 +61,7 @@ export function registerGdprErase(gdpr: Command, wrap: Wrap): void {
     .requiredOption('--reason <text>', 'why: the request and its reference (kept in the audit trail)')
     .option('--all', 'when the email or phone matches several contacts, erase all of them')
     .option('--dry-run', 'say what would be erased, change nothing')
+    .option('--prune-backups', 'also erase them from the backups custkit took that still hold them (db backups)')
     .description('Right to erasure: remove a person\'s personal data from every table of the store and from the file itself; their address stays suppressed so no import brings them back.')
     .addHelpText('after', ERASE_EXAMPLES)
     .action(wrap((ctx, who: string, flags: EraseFlags) => runErase(ctx, who, flags)));
@@ -78,10 +85,15 @@ function runErase(ctx: CommandContext, who: string, flags: EraseFlags): number {
     if (found.length === 0 && kind === 'uid') throw new CliError(`no contact has the uid ${who.trim()}`, ExitCode.Failed);
     const already = found.filter((c) => c.status === 'erased');
     const toErase = found.filter((c) => c.status !== 'erased');
+    const whoHashes = addressHashes([kind === 'email' ? normaliseEmail(who) : kind === 'phone' ? normalisePhone(who, country as CountryCode) : null].filter((v): v is string => typeof v === 'string'));
     if (found.length > 0 && toErase.length === 0) {
-      if (ctx.json) ctx.printJson({ dry_run: Boolean(flags.dryRun), erased: [], already_erased: already.map((c) => c.uid) });
-      else ctx.report(`${already.map((c) => c.uid).join(', ')}: already erased; nothing to do`);
-      return ExitCode.Ok;
+      const backups = backupsOfPerson(ctx, db, already.map((c) => c.uid), whoHashes, flags);
+      if (ctx.json) ctx.printJson({ dry_run: Boolean(flags.dryRun), erased: [], already_erased: already.map((c) => c.uid), backups });
+      else {
+        ctx.report(`${already.map((c) => c.uid).join(', ')}: already erased; nothing to do in the store`);
+        reportBackups(ctx, backups, flags);
+      }
+      return backups.some((b) => b.error !== undefined) ? ExitCode.Partial : ExitCode.Ok;
     }
     // Names are masked in the reason kept in the audit trail, like addresses are: read them before they go.
     const names = db.prepare(`SELECT first_name, last_name FROM contacts WHERE id IN (${toErase.map((c) => c.id).join(',') || '0'})`).raw().all().flat()
@@ -123,15 +135,19 @@ function runErase(ctx: CommandContext, who: string, flags: EraseFlags): number {
       });
       scrub = scrubFile(db, result.needles);
     }
+    const backups = backupsOfPerson(ctx, db, result.records, [...whoHashes, ...addressHashes(result.needles)], flags);
     if (ctx.json) {
       ctx.printJson({
+        backups,
         dry_run: Boolean(flags.dryRun), people: result.people, records: result.records, already_erased: already.map((c) => c.uid),
         tables: result.tables, suppressions_added: result.suppressionsAdded, shared_addresses: result.shared, unplanned_tables: result.unplanned,
         file: scrub && { wal_truncated: scrub.walTruncated, vacuumed: scrub.vacuumed, clean: scrub.clean },
       });
     } else {
       for (const line of describeErasure(result, { dryRun: Boolean(flags.dryRun), noContact: toErase.length === 0, scrub })) ctx.report(line);
+      reportBackups(ctx, backups, flags);
     }
+    if (backups.some((b) => b.error !== undefined)) return ExitCode.Partial;
     if (scrub && scrub.clean === false) {
       ctx.warn('the store file still holds one of the erased addresses after VACUUM: another process may hold an old snapshot open; run the command again when it is closed');
       return ExitCode.Partial;
@@ -141,4 +157,37 @@ function runErase(ctx: CommandContext, who: string, flags: EraseFlags): number {
   } finally {
     db.close();
   }
+}
+
+interface BackupOutcome extends BackupHolding {
+  pruned: boolean;
+}
+
+/**
+ * The backups still holding the person, pruned when asked (after the store's own erasure committed:
+ * a backup that cannot be pruned does not undo it). A dry run only lists them.
+ */
+function backupsOfPerson(ctx: CommandContext, db: Db, uids: readonly string[], hashes: readonly string[], flags: EraseFlags): BackupOutcome[] {
+  const holding = backupsHolding(db, ctx.storeKey, uids, hashes);
+  const prune = flags.pruneBackups === true && !flags.dryRun;
+  const erasures = prune ? readErasures(db) : null;
+  return holding.map((b): BackupOutcome => {
+    if (!erasures || b.records === null) return { ...b, pruned: false };
+    try {
+      pruneBackup(b.file, ctx.storeKey, erasures, ctx.waitOptions());
+      return { ...b, pruned: true };
+    } catch (error) {
+      return { ...b, pruned: false, error: (error as Error).message };
+    }
+  });
+}
+
+function reportBackups(ctx: CommandContext, backups: BackupOutcome[], flags: EraseFlags): void {
+  if (backups.length === 0) return;
+  const still = backups.filter((b) => !b.pruned);
+  for (const b of backups.filter((x) => x.pruned)) ctx.report(`backup ${b.file}: erased from it too (${b.records} record${b.records === 1 ? '' : 's'})`);
+  if (still.length === 0) return;
+  ctx.report(`${still.length} backup${still.length > 1 ? 's' : ''} still hold${still.length > 1 ? '' : 's'} them:`);
+  for (const b of still) ctx.report(`  ${b.file}: ${b.records === null ? `not checked: ${b.error}` : `${b.records} record${b.records === 1 ? '' : 's'}`}${b.records !== null && b.error ? ` (not pruned: ${b.error})` : ''}`);
+  if (!flags.pruneBackups) ctx.report('erase them from these backups too with --prune-backups (or delete the files)');
 }

@@ -8,6 +8,7 @@ import { CNIL_DEFAULTS, deleteExpiredRejects, planIsEmpty, planPurge, type Purge
 import { scrubFile, withSecureDelete, type FileScrub } from '../gdpr/scrub-file.js';
 import { recordAudit } from '../gdpr/audit.js';
 import { fileLine, tableLines } from './gdpr-erase-format.js';
+import { backupFirst } from './auto-backup.js';
 
 export const PURGE_EXAMPLES = `
 Examples:
@@ -32,6 +33,8 @@ interface PurgeFlags {
   rejects: string;
   asOf?: string;
   dryRun?: boolean;
+  /** false with --no-backup. */
+  backup?: boolean;
 }
 
 export function registerGdprPurge(gdpr: Command, wrap: Wrap): void {
@@ -42,6 +45,7 @@ export function registerGdprPurge(gdpr: Command, wrap: Wrap): void {
     .option('--rejects <period>', 'keep rejected rows this long after their import', CNIL_DEFAULTS.rejects)
     .option('--as-of <date>', 'count the periods back from this day (yyyy-mm-dd) instead of today')
     .option('--dry-run', 'list what would be purged, change nothing')
+    .option('--no-backup', 'do not take the automatic backup of the store before purging (see "custkit db backups")')
     .description('Retention: erase the prospects and customers kept past their period, delete old rejected rows (CNIL defaults: 3 years, 3 years, 90 days). Exit 3 when anything was purged.')
     .addHelpText('after', PURGE_EXAMPLES)
     .action(wrap((ctx, flags: PurgeFlags) => runPurge(ctx, flags)));
@@ -71,6 +75,8 @@ function runPurge(ctx: CommandContext, flags: PurgeFlags): number {
     let rejectsDeleted = plan.rejects.rows;
     let scrub: FileScrub | null = null;
     if (!flags.dryRun && !planIsEmpty(plan)) {
+      // Only when something goes: a nightly purge with nothing to do does not pile up backups.
+      backupFirst(ctx, db, 'gdpr purge', flags.backup);
       result = withSecureDelete(db, () => {
         const erased = eraseContacts(db, people.map((p) => p.id), { reason: 'retention period over', source: 'gdpr purge', defaultCountry: defaultCountryOf(db) });
         rejectsDeleted = deleteExpiredRejects(db, plan);

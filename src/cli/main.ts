@@ -31,7 +31,7 @@ Exit codes: 0 success; 1 failed at run time, nothing changed; 2 usage error, not
 Each command has its own examples: custkit COMMAND --help`;
 
 /** Global options that take a value: skipped with it when looking for the command in argv. */
-export const VALUE_OPTIONS = new Set(['--db', '--wait']);
+export const VALUE_OPTIONS = new Set(['--db', '--wait', '--key-file']);
 
 /**
  * The command argv asks for (`custkit [globals] NAME …`, or `custkit help NAME`), if it is one of ours.
@@ -67,6 +67,7 @@ export async function buildProgram(
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'print nothing but the data asked for and errors')
     .option('--no-color', 'never colour the output')
+    .option('--key-file <file>', "the encrypted store's passphrase, read from a file only you can read (default: $CUSTKIT_KEY)")
     .option('--wait <duration>', 'how long a writer waits for another to finish with the store, e.g. 30s, 10m, 0 (default: $CUSTKIT_WAIT or 10m)')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({

@@ -16,7 +16,7 @@
  * Small exports never pay for a bulk read: the first rows are decided by the exact rule, and the bulk
  * structures are read once an export has shown it is large compared with the store.
  */
-import type { Statement } from 'better-sqlite3';
+import type { Statement } from '../store/db.js';
 import type { Db } from '../store/db.js';
 import { maxContactId, readBulk, type BulkRules } from './bulk.js';
 import { ASK, GRANTED } from './consents.js';

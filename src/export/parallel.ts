@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Db } from '../store/db.js';
+import type { Db, StoreAddress } from '../store/db.js';
 import type { BulkRules, SharedAddresses } from './bulk.js';
 import type { DateFormat, ValueKind } from './columns.js';
 import { KEPT, type GateTuning, type ReasonCounts } from './gate.js';
@@ -36,7 +36,8 @@ export interface Tasks {
 
 /** What a worker is started with. */
 export interface WorkerSetup {
-  file: string;
+  /** The store and its key: the worker opens its own connection (src/store/db.ts). */
+  store: StoreAddress;
   mmapBytes: number;
   /** A `ranged` statement (select.ts): `params`, then the range. */
   sql: string;

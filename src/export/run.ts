@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
-import type { Db } from '../store/db.js';
+import { storeAddress, type Db } from '../store/db.js';
 import { defaultCountryOf, ensureValidated, STALE_SQL, validationKey } from '../validate/ensure.js';
 import { COLUMNS, DEFAULT_COLUMNS, PRESETS, presetColumns, type DateFormat, type Transform } from './columns.js';
 import { csvLineKeys } from './csv-lines.js';
@@ -210,7 +210,7 @@ function startWorkers(db: Db, request: ExportRequest, plan: Plan, dateFormat: Da
   const lineKeys = format === 'csv' ? csvLineKeys(plan.outputs, plan.baseKeys) : null;
   const lines = lineKeys ? buildQuery(db, request.selection, plan.baseKeys, 'rows', { ranged: true, csvLine: { keys: lineKeys, kinds, delimiter } }) : null;
   const setups = Array.from({ length: count }, (_, worker): WorkerSetup => ({
-    file: db.name,
+    store: storeAddress(db),
     mmapBytes: mmapBytes(),
     sql: lines ? lines.sql : query.sql,
     params: query.params,

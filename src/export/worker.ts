@@ -28,7 +28,7 @@ function fail(error: unknown): void {
 }
 
 try {
-  const db = openStore(setup.file, { readonly: true });
+  const db = openStore(setup.store.file, { readonly: true, key: setup.store.key });
   registerFunctions(db);
   db.pragma(`mmap_size = ${setup.mmapBytes}`);
   const statement = db.prepare(setup.sql).raw(true);

@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import type Database from 'better-sqlite3';
+import type { Db } from './db.js';
 import { StoreError } from './errors.js';
 import { StoreVanishedError } from './failures.js';
 
@@ -58,6 +58,14 @@ export function formatDuration(ms: number): string {
 }
 
 export class StoreBusyError extends StoreError {}
+
+function inodeOf(file: string): number | null {
+  try {
+    return fs.statSync(file).ino;
+  } catch {
+    return null;
+  }
+}
 
 const STARTED_AT = new Date(Date.now() - process.uptime() * 1000).toISOString();
 
@@ -113,9 +121,10 @@ function sleep(ms: number): void {
  * Makes every write transaction of `db` begin IMMEDIATE and wait for the lock as the options say.
  * Applies to better-sqlite3's transaction functions and to BEGIN/COMMIT written by hand.
  */
-export function waitForWriters(db: Database.Database, store: string, options: WaitOptions): void {
+export function waitForWriters(db: Db, store: string, options: WaitOptions): void {
   const exec = db.exec.bind(db);
   const holderPath = holderFile(store);
+  const opened = store === ':memory:' || store === '' ? null : inodeOf(store);
   let lastNoted = 0;
   const note = (): void => {
     // Rewritten at most once a second: some stages commit in batches, and a name a second old is current enough.
@@ -131,7 +140,13 @@ export function waitForWriters(db: Database.Database, store: string, options: Wa
   const begin = (): void => {
     // On Linux a deleted or moved store stays writable through the open handle, and what is written
     // then is lost when the command ends: a store whose path is gone is not written to.
-    if (store !== ':memory:' && store !== '' && !fs.existsSync(store)) throw new StoreVanishedError(`${store}: the store file is gone`);
+    if (store !== ':memory:' && store !== '') {
+      const now = inodeOf(store);
+      if (now === null) throw new StoreVanishedError(`${store}: the store file is gone`);
+      // db restore, encrypt, decrypt and rekey put a new file in the store's place: what this
+      // connection would write would go to the old one, and be lost with it.
+      if (opened !== null && now !== opened) throw new StoreVanishedError(`${store}: the store was replaced by another command (db restore, encrypt, decrypt or rekey) while this one ran; nothing was changed: run it again`);
+    }
     const started = Date.now();
     // A caller that lowered busy_timeout on this connection (to fall back at once when the store is
     // busy, as the parallel export does) is taken at its word.
@@ -164,7 +179,7 @@ export function waitForWriters(db: Database.Database, store: string, options: Wa
   };
   db.pragma(`busy_timeout = ${options.waitMs}`);
   // Hand-written transactions: BEGIN (deferred) becomes IMMEDIATE for the reason above.
-  db.exec = (sql: string): Database.Database => {
+  db.exec = (sql: string): Db => {
     const statements = sql.trim().replace(/;\s*$/, '').split(/\s*;\s*/);
     if (statements.length === 2 && /^COMMIT$/i.test(statements[0]!) && /^BEGIN( DEFERRED| IMMEDIATE)?$/i.test(statements[1]!)) {
       exec('COMMIT');

@@ -6,8 +6,7 @@
  * each at once, as it reads the contact's latest consent before adding one. Rows are written in the
  * order they were added, so the latest consent of a contact stays the latest.
  */
-import type Database from 'better-sqlite3';
-import { sqlLiteral, type Db } from './db.js';
+import { sqlLiteral, type Db, type Statement } from './db.js';
 
 export interface ConsentKind {
   channel: string;
@@ -24,7 +23,7 @@ export class ConsentBatch {
   private readonly kindIndex = new Map<string, number>();
   /** Per pending row, its parameters: contact id, row number, then the kind index thrice. */
   private pending: number[] = [];
-  private full: Database.Statement | null = null;
+  private full: Statement | null = null;
 
   constructor(
     private readonly db: Db,

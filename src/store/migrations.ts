@@ -12,7 +12,7 @@ import { scoreMigrations } from '../score/schema.js';
 import { exportMigrations } from '../export/schema.js';
 import { gdprMigrations } from '../gdpr/schema.js';
 import { reportMigrations } from '../report/schema.js';
-// TEMPORARY (export branch): validate's migration 10 as a test double until the validate stage lands.
+import { backupMigrations } from '../gdpr/backup-schema.js';
 
 export interface Migration {
   id: number;
@@ -202,4 +202,4 @@ export const coreMigrations: Migration[] = [
 ];
 
 /** Every stage's migrations; a stage adds its list here (one line). */
-export const migrations: Migration[] = [...coreMigrations, ...validateMigrations, ...scoreMigrations, ...dedupeMigrations, ...exportMigrations, ...gdprMigrations, ...reportMigrations];
+export const migrations: Migration[] = [...coreMigrations, ...validateMigrations, ...scoreMigrations, ...dedupeMigrations, ...exportMigrations, ...gdprMigrations, ...backupMigrations, ...reportMigrations];

@@ -5,8 +5,7 @@
  * are read back if the order turns up again. Memory stays flat whatever the number of orders (a Map of
  * every order held about 120 bytes each: 25 MB for 800k lines, growing with the file).
  */
-import type Database from 'better-sqlite3';
-import type { Db } from './db.js';
+import type { Db, Statement } from './db.js';
 
 /** Orders kept in memory; beyond that the least recently seen half is written out. */
 const RECENT_ORDERS = 20_000;
@@ -15,7 +14,7 @@ const SPILL_ROWS = 100;
 export class OrderLineCounter {
   /** order ref -> lines handed out so far; Map order is recency (a seen order is moved to the end). */
   private readonly recent = new Map<string, number>();
-  private table: { read: Database.Statement; write: Database.Statement; writeOne: Database.Statement } | null = null;
+  private table: { read: Statement; write: Statement; writeOne: Statement } | null = null;
 
   constructor(private readonly db: Db) {}
 
@@ -49,7 +48,7 @@ export class OrderLineCounter {
     for (let i = 0; i < batch.length; i += 2) this.table.writeOne.run(batch[i], batch[i + 1]);
   }
 
-  private createTable(): { read: Database.Statement; write: Database.Statement; writeOne: Database.Statement } {
+  private createTable(): { read: Statement; write: Statement; writeOne: Statement } {
     // Temporary: private to this connection, gone when it closes; it is not part of the store.
     this.db.exec('CREATE TEMP TABLE IF NOT EXISTS import_order_lines (order_ref TEXT PRIMARY KEY, lines INTEGER NOT NULL) WITHOUT ROWID');
     this.db.exec('DELETE FROM temp.import_order_lines');

@@ -8,7 +8,7 @@
  * the contacts themselves, while the main thread writes SQLite (and validates too when it would
  * otherwise wait); small ones, and runs from TypeScript sources, stay on the main thread.
  */
-import { sqlLiteral, type Db } from '../store/db.js';
+import { sqlLiteral, storeAddress, type Db } from '../store/db.js';
 import { unpackBatch, validateBatch, WRITTEN_COLUMNS, type RawRow, type ValidatedBatch } from './batch.js';
 import { indexesNaming, withoutIndexes } from './indexes.js';
 import { SyncPool } from './pool.js';
@@ -126,7 +126,7 @@ export function ensureValidated(db: Db, options: EnsureOptions = {}): number {
   const wanted = options.workers === undefined || options.workers === 'auto' ? (total >= WORKERS_FROM ? SyncPool.defaultSize() : 0) : options.workers;
   // Workers read their ranges themselves when the store is a file and this connection has nothing
   // uncommitted they could not see (it is not inside a caller's transaction).
-  const source = !db.inTransaction && !db.memory ? { file: db.name, where, params: whereParams } : undefined;
+  const source = !db.inTransaction && !db.memory ? { store: storeAddress(db), where, params: whereParams } : undefined;
   const pool = wanted > 0 ? SyncPool.create(Math.min(wanted, Math.ceil(total / BATCH)), context, source) : null;
   if (ownTransactions) db.exec('BEGIN');
   try {

@@ -14,6 +14,7 @@ import type { RawRow, ValidatedBatch } from './batch.js';
 import { phonePrefixTable } from './phone-prefixes.js';
 import type { ValidationContext } from './record.js';
 import { builtWorkerFile } from './worker-call.js';
+import type { StoreAddress } from '../store/db.js';
 
 interface Slot {
   worker: Worker;
@@ -32,7 +33,8 @@ export class WorkerPoolError extends Error {}
 
 /** Where workers read contacts themselves: the store file and the "needs validating" condition. */
 export interface RowSource {
-  file: string;
+  /** The store and its key: the worker opens its own read-only connection. */
+  store: StoreAddress;
   /** SQL over contacts, with `params` for its placeholders. */
   where: string;
   params: unknown[];

@@ -6,8 +6,7 @@
  * cleaning. Only a genuinely new value updates. The import writer asks only about cells that differ
  * from the stored value, so an unchanged re-import costs nothing here.
  */
-import type Database from 'better-sqlite3';
-import type { Db } from '../store/db.js';
+import type { Db, Statement } from '../store/db.js';
 import { checkCivility, checkGender } from './civility.js';
 import { checkCountry } from './country.js';
 import { checkEmail } from './email.js';
@@ -52,7 +51,7 @@ export function reimportRules(db: Db): ReimportRules {
   const defaultCountry = defaultCountryOf(db);
   // Clean's history is read only when there is one, and only for a cell no normal form explains.
   const hasFixes = db.prepare('SELECT EXISTS (SELECT 1 FROM clean_fixes)').pluck().get() === 1;
-  const cleanedFrom = new Map<CleanedField, Database.Statement<[number, string], number>>();
+  const cleanedFrom = new Map<CleanedField, Statement<[number, string], number>>();
   const history = (field: CleanedField) => {
     let statement = cleanedFrom.get(field);
     if (!statement) {

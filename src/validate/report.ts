@@ -4,7 +4,7 @@
  * per issue kind, the required-fields rule, reachability by channel and the completeness distribution.
  * Merged and erased contacts are not part of "the file".
  */
-import type { Db } from '../store/db.js';
+import { storeAddress, type Db } from '../store/db.js';
 import type { Uid } from '../store/types.js';
 import { COMPLETENESS_PARTS, ISSUE_KINDS, REPORT_FIELDS, requirementSql, severityOf, type ReportField } from './issues.js';
 import type { Severity } from './types.js';
@@ -134,7 +134,7 @@ function reportParts(db: Db, requirement: string, workers: number | 'auto'): Rep
   bounds.push(Number.MAX_SAFE_INTEGER);
   const ranges = bounds.slice(1).map((upTo, k): [number, number] => [bounds[k]!, upTo]);
   const next = new Int32Array(new SharedArrayBuffer(4));
-  const worker = startWorkerCall(file, { file: db.name, requirement, ranges, next: next.buffer });
+  const worker = startWorkerCall(file, { store: storeAddress(db), requirement, ranges, next: next.buffer });
   const parts: Array<ReportPart | undefined> = [];
   try {
     if (!db.readonly) db.pragma('wal_checkpoint(PASSIVE)');

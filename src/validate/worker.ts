@@ -2,8 +2,8 @@
  * Worker thread body: validates batches posted on its port and raises a shared flag after each answer,
  * so the main thread can wait for it synchronously (see pool.ts for why).
  */
-import Database from 'better-sqlite3';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { openStore } from '../store/db.js';
 import { validateBatch, type RawRow } from './batch.js';
 import { adoptPhonePrefixTable } from './phone-prefixes.js';
 import type { RowSource } from './pool.js';
@@ -37,8 +37,7 @@ function answer(message: unknown): void {
 let readRange: ((after: number, upTo: number) => RawRow[]) | null = null;
 function rowsBetween(after: number, upTo: number): RawRow[] {
   if (!readRange) {
-    const db = new Database(source!.file, { readonly: true, fileMustExist: true });
-    db.pragma('busy_timeout = 5000');
+    const db = openStore(source!.store.file, { readonly: true, key: source!.store.key });
     const read = db
       .prepare(`SELECT id, ${RAW_CONTACT_COLUMNS.join(', ')} FROM contacts WHERE id > ? AND id <= ? AND ${source!.where} ORDER BY id`)
       .raw(true);

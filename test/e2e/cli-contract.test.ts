@@ -16,7 +16,7 @@ const leaves = (await helpTexts())
   .map((h) => h.path);
 
 /** The commands that create a store where there is none: they fill it from a file. */
-const CREATORS = ['import'];
+const CREATORS = ['import', 'db restore'];
 
 /** Arguments that get each other command past its flag checks to the point where it opens the store. */
 const ON_MISSING_STORE: Record<string, string[]> = {
@@ -24,6 +24,11 @@ const ON_MISSING_STORE: Record<string, string[]> = {
   'db info': [],
   'db check': [],
   'db migrate': [],
+  'db backup': ['copy.db'],
+  'db backups': [],
+  'db encrypt': [],
+  'db decrypt': [],
+  'db rekey': [],
   validate: [],
   clean: [],
   score: [],
@@ -88,7 +93,7 @@ describe('a missing store', () => {
  * Each command run with -q, in this order on one store: what it must leave on stdout (nothing, or the
  * data it was asked for) and its exit code. stderr must stay empty: -q keeps errors only.
  */
-const QUIET: Array<{ args: string[]; stdout: 'nothing' | 'data'; code: number }> = [
+const QUIET: Array<{ args: string[]; stdout: 'nothing' | 'data'; code: number; env?: NodeJS.ProcessEnv }> = [
   { args: ['import', 'shop.csv'], stdout: 'nothing', code: 0 },
   { args: ['import', fixture('purchases-fr.csv'), '--force'], stdout: 'nothing', code: 3 }, // rows rejected: the exit code says it
   { args: ['import', 'orders-erp.csv', '--source', 'erp', '--map', 'valeur_cmd=amount'], stdout: 'nothing', code: 0 }, // remembered
@@ -99,6 +104,12 @@ const QUIET: Array<{ args: string[]; stdout: 'nothing' | 'data'; code: number }>
   { args: ['db', 'info'], stdout: 'data', code: 0 },
   { args: ['db', 'migrate'], stdout: 'nothing', code: 0 },
   { args: ['db', 'check'], stdout: 'nothing', code: 0 },
+  { args: ['db', 'backup', 'copy.db'], stdout: 'nothing', code: 0 },
+  { args: ['db', 'backups'], stdout: 'data', code: 0 },
+  { args: ['db', 'restore', 'copy.db'], stdout: 'nothing', code: 0 },
+  { args: ['db', 'encrypt'], stdout: 'nothing', code: 0, env: { CUSTKIT_KEY: 'first key' } },
+  { args: ['db', 'rekey'], stdout: 'nothing', code: 0, env: { CUSTKIT_KEY: 'first key', CUSTKIT_NEW_KEY: 'second key' } },
+  { args: ['db', 'decrypt'], stdout: 'nothing', code: 0, env: { CUSTKIT_KEY: 'second key' } },
   { args: ['validate'], stdout: 'nothing', code: 3 },
   { args: ['validate', '--out', 'issues.csv'], stdout: 'nothing', code: 3 },
   { args: ['clean'], stdout: 'nothing', code: 0 }, // clean run 1 (dry)
@@ -159,9 +170,9 @@ describe('-q', () => {
   it('leaves stderr empty and stdout holding only the data asked for, in every command', () => {
     const copy = copyWorkspace(workspace);
     const problems: string[] = [];
-    for (const { args, stdout, code } of QUIET) {
+    for (const { args, stdout, code, env } of QUIET) {
       const filled = args.map((a) => (a === 'UID1' ? copy.uids[0] : a === 'UID2' ? copy.uids[1] : a));
-      const result = custkit(['-q', ...filled], { cwd: copy.dir });
+      const result = custkit(['-q', ...filled], { cwd: copy.dir, env });
       const label = `custkit -q ${args.join(' ')}`;
       if (result.code !== code) problems.push(`${label}: exit ${result.code}, expected ${code}\n${result.stderr}`);
       if (result.stderr !== '') problems.push(`${label}: stderr not empty:\n${result.stderr.slice(0, 400)}`);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import ExcelJS from 'exceljs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it } from 'vitest';
 import { custkit, fixture, hasSharedData, SHARED_DATA, tempDb, tempDir, queryStore } from '../helpers/cli.js';
 

@@ -154,7 +154,7 @@ describe('export on worker threads', () => {
     const { db: store, file } = hostileStore(30);
     const query = buildQuery(store, { segments: [], tags: [], status: 'active', channel: 'email', includeUnconsented: false }, ['email'], 'rows', { ranged: true });
     const setup: WorkerSetup = {
-      file,
+      store: { file, key: null },
       mmapBytes: 0,
       sql: query.sql,
       params: query.params,
