@@ -5,7 +5,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p demo
 export CUSTKIT_DB=demo/custkit.db
-rm -f "$CUSTKIT_DB" "$CUSTKIT_DB-wal" "$CUSTKIT_DB-shm" demo/*.csv demo/*.xlsx demo/*.json
+rm -f "$CUSTKIT_DB" "$CUSTKIT_DB-wal" "$CUSTKIT_DB-shm" demo/*.csv demo/*.xlsx demo/*.json demo/*.backup.db
+rm -rf "$CUSTKIT_DB.backups"   # the automatic backups taken before clean --fix and dedupe --apply
 # The arguments as they can be pasted into a shell: bare when they hold nothing a shell would read,
 # else in double quotes (or single quotes when they hold " $ ` \ or !).
 quote() {
@@ -68,6 +69,10 @@ ck audit --action gdpr
 
 echo; echo "== the store"
 ck db info
+ck db check
+ck db backups                                       # the automatic ones, taken before clean --fix and dedupe --apply
+ck db backup demo/custkit.backup.db
+ck db restore demo/custkit.backup.db                # a restore re-applies every erasure of the store it replaces
 echo
 echo "demo store: $CUSTKIT_DB (try: node bin/custkit.js --db $CUSTKIT_DB segments)"
 
