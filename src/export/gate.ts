@@ -29,9 +29,15 @@ export const NO_ADDRESS = 1;
 export const NO_CONSENT = 2;
 export const SUPPRESSED = 3;
 export const SAME_ADDRESS = 4;
-export type Reason = typeof KEPT | typeof NO_ADDRESS | typeof NO_CONSENT | typeof SUPPRESSED | typeof SAME_ADDRESS;
+/** Kept by every channel rule, but already sent the most campaigns the pressure cap allows in its period. */
+export const PRESSURED = 5;
+export type Reason = typeof KEPT | typeof NO_ADDRESS | typeof NO_CONSENT | typeof SUPPRESSED | typeof SAME_ADDRESS | typeof PRESSURED;
 /** One count per reason. */
-export type ReasonCounts = [number, number, number, number, number];
+export type ReasonCounts = [number, number, number, number, number, number];
+
+export function noReasons(): ReasonCounts {
+  return [0, 0, 0, 0, 0, 0];
+}
 
 /** Suppression lists up to this size are held in memory (~100 bytes a hash); longer ones are probed by index. */
 const IN_MEMORY_SUPPRESSIONS = 250_000;
@@ -182,10 +188,18 @@ export class ChannelGate {
 
   /**
    * What becomes of a selected row: KEPT, or the first rule it fails, in the funnel's order (no
-   * address, no consent, suppressed, another record holds the address). Each rule is read only when
-   * the ones before it passed, so a row is counted once, at the step that removed it.
+   * address, no consent, suppressed, another record holds the address, the pressure cap). Each rule is
+   * read only when the ones before it passed, so a row is counted once, at the step that removed it.
    */
   decide(row: unknown[]): Reason {
+    const reason = this.channelRules(row);
+    const pressured = this.spec.pressured;
+    if (reason !== KEPT || pressured === null) return reason;
+    const id = row[ROW_ID] as number;
+    return id < pressured.length && pressured[id] === 1 ? PRESSURED : KEPT;
+  }
+
+  private channelRules(row: unknown[]): Reason {
     const key = row[ROW_KEY];
     if (key === null || key === '') return NO_ADDRESS;
     const id = row[ROW_ID] as number;

@@ -22,12 +22,23 @@ export interface Selection {
   status: StatusFilter;
   channel: Channel;
   includeUnconsented: boolean;
+  /**
+   * Marketing pressure: leave out people already sent `maxSends` campaigns on the channel within
+   * `period` (e.g. "30d"). Undefined: the store's default for the channel (campaigns settings); null:
+   * no cap, whatever the default.
+   */
+  pressure?: PressureRequest | null;
+}
+
+export interface PressureRequest {
+  maxSends: number;
+  period: string;
 }
 
 /** A selection the store cannot satisfy as asked (unknown segment, no score run...): a usage error. */
 export class SelectionError extends Error {}
 
-interface ChannelRule {
+export interface ChannelRule {
   /** The address a row is unique on. */
   key: string;
   reachable: string;
@@ -35,17 +46,27 @@ interface ChannelRule {
   consent: 'address' | 'contact';
   /** Column of `contacts` the key is looked up by, for consent by address. */
   lookup?: string;
+  /** The written address as the SHA-256 export_members keeps (suppressions' hashing for email and phones). */
+  memberHash: string;
 }
 
+/**
+ * A postal address without the person's name: what a returned letter (PND) is about. Any change to it
+ * (import, contact set, clean) makes a new key, so an old return no longer applies.
+ */
+export const POST_ADDRESS_KEY =
+  "lower(trim(coalesce(c.address_line1, ''))) || '|' || lower(trim(coalesce(c.address_line2, ''))) || '|' || coalesce(c.postal_code_norm, c.postal_code, '') || '|' || lower(trim(coalesce(c.city, ''))) || '|' || coalesce(c.country_code, '')";
+
 const CHANNEL_RULES: Record<Channel, ChannelRule> = {
-  email: { key: 'c.email_norm', reachable: "c.email_valid = 1 AND c.email_norm IS NOT NULL AND c.email_norm <> ''", consent: 'address', lookup: 'email_norm' },
-  sms: { key: 'c.sms_e164', reachable: 'c.sms_e164 IS NOT NULL', consent: 'address', lookup: 'sms_e164' },
-  phone: { key: 'c.phone_e164', reachable: 'c.phone_e164 IS NOT NULL', consent: 'address', lookup: 'phone_e164' },
+  email: { key: 'c.email_norm', reachable: "c.email_valid = 1 AND c.email_norm IS NOT NULL AND c.email_norm <> ''", consent: 'address', lookup: 'email_norm', memberHash: 'ck_email_hash(c.email_norm)' },
+  sms: { key: 'c.sms_e164', reachable: 'c.sms_e164 IS NOT NULL', consent: 'address', lookup: 'sms_e164', memberHash: 'ck_sha256(c.sms_e164)' },
+  phone: { key: 'c.phone_e164', reachable: 'c.phone_e164 IS NOT NULL', consent: 'address', lookup: 'phone_e164', memberHash: 'ck_sha256(c.phone_e164)' },
   post: {
     // A household can hold several people: one letter per person and postal address.
     key: "lower(trim(coalesce(c.first_name, ''))) || '|' || lower(trim(coalesce(c.last_name, ''))) || '|' || lower(trim(c.address_line1)) || '|' || coalesce(c.postal_code_norm, c.postal_code, '') || '|' || coalesce(c.country_code, '')",
     reachable: 'c.address_complete = 1',
     consent: 'contact',
+    memberHash: `ck_sha256(${POST_ADDRESS_KEY})`,
   },
 };
 
@@ -196,6 +217,8 @@ export interface GateSpec {
   /** One record by id, then `rivalParams`: a row when a more recently updated candidate shares its address. */
   rivalSql: string;
   rivalParams: unknown[];
+  /** Contact ids at the marketing-pressure cap (1: leave out), or null without a cap (SelectionPlan.pressured). */
+  pressured: Uint8Array | null;
 }
 
 export interface BuiltQuery {
@@ -221,8 +244,9 @@ export interface BuiltQuery {
    */
   selectedSql: string;
   selectedParams: unknown[];
-  /** Post: the funnel's counts in one statement (selected, reachable, consenting, unsuppressed, distinct addresses). */
+  /** Post: the funnel's counts in one statement (selected, reachable, deliverable, consenting, unsuppressed, distinct addresses, unpressured), then `funnelParams`. */
   funnelSql?: string;
+  funnelParams?: unknown[];
 }
 
 export type DriveKey = 's.rowid' | 's.contact_id' | 'c.id';
@@ -260,21 +284,71 @@ export const ROW_PERSON = 2;
  * drive key is in [?, ?), two more parameters after `params`. `csvLine`: the output columns (`keys`, of
  * `kinds`) come as one CSV line (csv-lines.ts), after the leading values and the drive key.
  */
-export function buildQuery(
-  db: Db,
-  selection: Selection,
-  columnKeys: string[],
-  mode: 'rows' | 'count' = 'rows',
-  options: { ranged?: boolean; csvLine?: { keys: string[]; kinds: ValueKind[]; delimiter: string } } = {},
-): BuiltQuery {
-  const { ranged = false, csvLine } = options;
+/** The cap on marketing pressure an export applies: people sent `maxSends` campaigns on the channel since `since` are left out. */
+export interface PressureCap {
+  maxSends: number;
+  period: string;
+  /** 'yyyy-mm-dd': exports made on or after this day count. */
+  since: string;
+  /** Where the cap came from: the export's flags, or the store's default for the channel. */
+  origin: 'flags' | 'store default';
+}
+
+/**
+ * One export's selection, resolved once: the score run, the segments' stored names, the compiled
+ * filter, what the store holds that the rules must check (person-wide suppressions, seeds, postal
+ * returns) and the pressure cap with the people it leaves out. Every statement of the export (its rows,
+ * its workers' ranges, the seed count, the funnel) and its members table are built from this one object.
+ */
+export interface SelectionPlan {
+  selection: Selection;
+  rule: ChannelRule;
+  runId: number | null;
+  segmentNames: string[];
+  filter: CompiledFilter | null;
+  suppressPerson: boolean;
+  seeds: boolean;
+  /** Post: some postal returns are recorded (the undeliverable-address rule is then in the statement). */
+  returns: boolean;
+  drive: { from: string; order: DriveKey } | null;
+  pressure: PressureCap | null;
+  /** Contact ids at the cap, one byte each (1: leave out); null without a cap. Read once, shared with workers. */
+  pressured: Uint8Array | null;
+  /** How many contacts are at the cap (whether selected or not). */
+  pressuredCount: number;
+}
+
+/**
+ * The contacts at the cap: sent `maxSends` or more exports of the channel since the day given (records
+ * merged since count for the record they were merged into). Exports made with --include-unconsented
+ * are internal lists, not campaigns, and do not count. One set-based query; parameters: channel, since, maxSends.
+ */
+export const PRESSURED_SQL = `SELECT coalesce(c.merged_into, m.contact_id) AS id
+  FROM exports e JOIN export_members m ON m.export_id = e.id JOIN contacts c ON c.id = m.contact_id
+  WHERE e.channel = ? AND e.created_at >= ? AND e.include_unconsented = 0
+  GROUP BY 1 HAVING count(DISTINCT m.export_id) >= ?`;
+
+/** Resolves a selection against the store, once per export. */
+export function planSelection(db: Db, selection: Selection, pressure: PressureCap | null = null): SelectionPlan {
   const rule = CHANNEL_RULES[selection.channel];
   const runId = resolveRun(db, selection.run);
   const filter = selection.where ? compileFilter(selection.where) : null;
   if (filter?.usesScores && runId === null) throw new SelectionError('--where uses score fields, but the store has no score runs (run "custkit score" first)');
   if (selection.segments.length && runId === null) throw new SelectionError('--segment needs a score run (run "custkit score" first)');
   const segmentNames = selection.segments.length && runId !== null ? resolveSegments(db, runId, selection.segments) : [];
-  const parts = {
+  // A selection on segments or score fields is driven by the run's scores (each score row joined to its
+  // contact, scores columns for free); otherwise contacts are read in id order.
+  const drive = segmentNames.length > 0 || filter?.usesScores === true ? scoresDrive(db) : null;
+  let pressured: Uint8Array | null = null;
+  let pressuredCount = 0;
+  if (pressure && tableExists(db, 'export_members')) {
+    const ids = db.prepare(PRESSURED_SQL).pluck().all(selection.channel, pressure.since, pressure.maxSends) as number[];
+    const maxId = (db.prepare('SELECT coalesce(max(id), 0) FROM contacts').pluck().get() as number);
+    pressured = new Uint8Array(maxId + 1);
+    for (const id of ids) if (id <= maxId) pressured[id] = 1;
+    pressuredCount = ids.length;
+  }
+  return {
     selection,
     rule,
     runId,
@@ -282,10 +356,26 @@ export function buildQuery(
     filter,
     suppressPerson: countRows(db, "SELECT count(*) AS n FROM suppressions WHERE kind IN ('erased', 'opposition')") > 0,
     seeds: countRows(db, 'SELECT count(*) AS n FROM seeds') > 0,
+    returns: selection.channel === 'post' && tableExists(db, 'postal_returns') && countRows(db, 'SELECT count(*) AS n FROM postal_returns') > 0,
+    drive,
+    pressure,
+    pressured: pressuredCount > 0 ? pressured : null,
+    pressuredCount,
   };
-  // A selection on segments or score fields is driven by the run's scores (each score row joined to its
-  // contact, scores columns for free); otherwise contacts are read in id order.
-  const drive = segmentNames.length > 0 || filter?.usesScores === true ? scoresDrive(db) : null;
+}
+
+/** Post: the contact's current address had a letter returned (PND). */
+const RETURNED = `EXISTS (SELECT 1 FROM postal_returns pr WHERE pr.contact_id = c.id AND pr.address_hash = ck_sha256(${POST_ADDRESS_KEY}))`;
+
+export function buildQuery(
+  plan: SelectionPlan,
+  columnKeys: string[],
+  mode: 'rows' | 'count' = 'rows',
+  options: { ranged?: boolean; csvLine?: { keys: string[]; kinds: ValueKind[]; delimiter: string } } = {},
+): BuiltQuery {
+  const { ranged = false, csvLine } = options;
+  const { selection, rule, runId, filter, drive } = plan;
+  const parts = plan;
   const channel = `'${selection.channel}'`; // from the fixed Channel set, never user text
   const wanted = columnKeys.filter((k) => runId !== null || !COLUMNS[k]!.scores);
   const outputScores = mode === 'rows' && runId !== null && wanted.some((k) => COLUMNS[k]!.scores);
@@ -343,34 +433,43 @@ export function buildQuery(
           AND (d.updated_at > c.updated_at OR (d.updated_at = c.updated_at AND d.id > c.id))
           AND ${rival.sql})`,
       rivalParams: [...(rivalScores ? [runId] : []), ...rival.params],
+      pressured: plan.pressured,
     };
     return { sql, params, runId, columns: wanted, positions, gate, driveKey, driveColumn: csvLine ? hidden.length : undefined, selectedSql, selectedParams };
   }
 
   const own = candidateFor('c', 's', parts);
   const where = [own.sql];
+  if (plan.returns) where.push(`NOT ${RETURNED}`);
   if (!selection.includeUnconsented) where.push(consentCondition(rule, channel, 'c.id', ''));
+  const pressureParams = plan.pressure ? [selection.channel, plan.pressure.since, plan.pressure.maxSends] : [];
+  if (plan.pressure) where.push(`c.id NOT IN (${PRESSURED_SQL})`);
   const limit = selection.limit !== undefined ? 'LIMIT ?' : '';
   const inner = `SELECT c.id AS id, ${rule.key} AS addr,
       row_number() OVER (PARTITION BY ${rule.key} ORDER BY c.updated_at DESC, c.id DESC) AS rn
     FROM ${from}
     WHERE ${driveWhere}${where.join('\n      AND ')}`;
-  const sql = `SELECT ${mode === 'count' ? '1' : outputs.join(',\n  ')}
+  // The contact id leads each row (not output): the export's members are recorded from it.
+  const sql = `SELECT ${mode === 'count' ? '1' : ['c.id', ...outputs].join(',\n  ')}
 FROM (${inner}) w
 JOIN contacts c ON c.id = w.id
 ${outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : ''}
 WHERE w.rn = 1
 ${mode === 'count' ? '' : 'ORDER BY w.addr, w.id'} ${limit}`;
   if (drive) params.push(runId);
-  params.push(...own.params);
+  params.push(...own.params, ...pressureParams);
   if (outputScores) params.push(runId);
   if (limit) params.push(selection.limit);
   // The funnel of a post export: each step of the rules as a flag over the selection, in one pass.
   const consent = selection.includeUnconsented ? '1' : consentCondition(rule, channel, 'c.id', '');
   const suppressed = parts.suppressPerson ? PERSON_SUPPRESSED : '0';
-  const funnelSql = `SELECT count(*) AS selected, coalesce(sum(r), 0) AS reachable, coalesce(sum(r AND k), 0) AS consenting,
-      coalesce(sum(r AND k AND NOT x), 0) AS unsuppressed, count(DISTINCT CASE WHEN r AND k AND NOT x THEN addr END) AS addresses
-    FROM (SELECT (${rule.reachable}) AS r, (${consent}) AS k, (${suppressed}) AS x, ${rule.key} AS addr
+  const ok = 'r AND NOT u AND k AND NOT x';
+  const funnelSql = `SELECT count(*) AS selected, coalesce(sum(r), 0) AS reachable, coalesce(sum(r AND NOT u), 0) AS deliverable,
+      coalesce(sum(r AND NOT u AND k), 0) AS consenting, coalesce(sum(${ok}), 0) AS unsuppressed,
+      count(DISTINCT CASE WHEN ${ok} THEN addr END) AS addresses, count(DISTINCT CASE WHEN ${ok} AND NOT p THEN addr END) AS unpressured
+    FROM (SELECT (${rule.reachable}) AS r, (${plan.returns ? RETURNED : '0'}) AS u, (${consent}) AS k, (${suppressed}) AS x,
+            (${plan.pressure ? `c.id IN (${PRESSURED_SQL})` : '0'}) AS p, ${rule.key} AS addr
           FROM ${from} WHERE ${driveWhere}${inSelection.sql})`;
-  return { sql, params, runId, columns: wanted, positions: wanted.map((_, i) => i), gate: null, driveKey: drive ? drive.order : 'c.id', selectedSql, selectedParams, funnelSql };
+  const funnelParams = [...pressureParams, ...selectedParams];
+  return { sql, params, runId, columns: wanted, positions: wanted.map((_, i) => i + 1), gate: null, driveKey: drive ? drive.order : 'c.id', selectedSql, selectedParams, funnelSql, funnelParams };
 }

@@ -10,6 +10,7 @@ import { validateMigrations } from '../validate/schema.js';
 import { scoreMigrations } from '../score/schema.js';
 import { exportMigrations } from '../export/schema.js';
 import { gdprMigrations } from '../gdpr/schema.js';
+import { campaignsMigrations } from '../campaigns/schema.js';
 // TEMPORARY (export branch): validate's migration 10 as a test double until the validate stage lands.
 
 export interface Migration {
@@ -175,4 +176,4 @@ export const coreMigrations: Migration[] = [
 ];
 
 /** Every stage's migrations; a stage adds its list here (one line). */
-export const migrations: Migration[] = [...coreMigrations, ...validateMigrations, ...scoreMigrations, ...dedupeMigrations, ...exportMigrations, ...gdprMigrations];
+export const migrations: Migration[] = [...coreMigrations, ...validateMigrations, ...scoreMigrations, ...dedupeMigrations, ...exportMigrations, ...gdprMigrations, ...campaignsMigrations];
