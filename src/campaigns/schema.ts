@@ -11,14 +11,14 @@ export const campaignsMigrations: Migration[] = [
     name: 'campaigns: export members, campaign names, results (events, imports, unmatched rows), postal returns, settings',
     sql: `
       -- One row per person an export listed (seeds are in export_seeds). Keyed by export then contact, so
-      -- a new export's rows are appended in contact order; the contact index serves access, erasure and
-      -- the soft-bounce history. The address is kept as a SHA-256 only, like suppressions.
+      -- a new export's rows are appended in order; the contact index serves access, erasure and the
+      -- soft-bounce history. The address is kept as a SHA-256 only, like suppressions. The segment and
+      -- RFM cell at the time are the member's scores row in the run the export read
+      -- (exports.selection.run; score runs are kept): copying them cost a third of a large export's time.
       CREATE TABLE export_members (
         export_id     INTEGER NOT NULL REFERENCES exports(id) ON DELETE CASCADE,
         contact_id    INTEGER NOT NULL REFERENCES contacts(id),
-        address_hash  TEXT,                      -- sha256 of the address written (email, E.164 phone, postal address key)
-        segment       TEXT,                      -- the segment in the score run the export read, null without one
-        rfm_cell      TEXT,                      -- R, F and M scores then, e.g. '543'
+        address_hash  TEXT,                      -- sha256 hex of the address written (email, E.164 phone, postal address key)
         PRIMARY KEY (export_id, contact_id)
       ) WITHOUT ROWID;
       CREATE INDEX export_members_contact ON export_members(contact_id, export_id);
@@ -40,6 +40,8 @@ export const campaignsMigrations: Migration[] = [
         sha256      TEXT NOT NULL,
         kind        TEXT NOT NULL CHECK (kind IN ('results', 'returns')),
         tool        TEXT,
+        campaign_option INTEGER,                 -- the --campaign given (the same bytes with another --campaign are read again)
+        columns     TEXT NOT NULL DEFAULT '[]',  -- JSON array: the file's headers (to write unmatched rows back)
         imported_at TEXT NOT NULL,
         os_user     TEXT,
         rows_read   INTEGER NOT NULL DEFAULT 0,

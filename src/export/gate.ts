@@ -133,9 +133,16 @@ class Suppressions {
     this.personPhone = spec.personKeys ? HashList.read(db, "key_type = 'phone' AND kind IN ('erased', 'opposition')", inMemory) : null;
   }
 
+  /** The hash of the row's address when suppressed() computed it (reused for the export's members). */
+  lastKeyHash: string | null = null;
+
   suppressed(row: unknown[]): boolean {
     const key = row[ROW_KEY];
-    if (this.key && typeof key === 'string' && key !== '' && this.key.has(this.spec.keyType === 'email' ? emailHash(key) : sha256Hex(key))) return true;
+    this.lastKeyHash = null;
+    if (this.key && typeof key === 'string' && key !== '') {
+      this.lastKeyHash = this.spec.keyType === 'email' ? emailHash(key) : sha256Hex(key);
+      if (this.key.has(this.lastKeyHash)) return true;
+    }
     if (this.personEmail) {
       const email = row[ROW_PERSON];
       if (typeof email === 'string' && email !== '' && this.personEmail.has(emailHash(email))) return true;
@@ -192,6 +199,7 @@ export class ChannelGate {
    * read only when the ones before it passed, so a row is counted once, at the step that removed it.
    */
   decide(row: unknown[]): Reason {
+    this.suppressions.lastKeyHash = null;
     const reason = this.channelRules(row);
     const pressured = this.spec.pressured;
     if (reason !== KEPT || pressured === null) return reason;
@@ -230,6 +238,17 @@ export class ChannelGate {
       if (state === ASK ? !this.consentGranted(id) : state !== GRANTED) return NO_CONSENT;
     }
     return this.suppressions.suppressed(row) ? SUPPRESSED : KEPT;
+  }
+
+  /**
+   * The SHA-256 of a kept row's address, as export_members keeps it: the one the suppression check
+   * computed for the row just decided, when it did (no second hash), else computed here.
+   */
+  keyHash(row: unknown[]): string {
+    const cached = this.suppressions.lastKeyHash;
+    if (cached !== null) return cached;
+    const key = row[ROW_KEY] as string;
+    return this.spec.keyType === 'email' ? emailHash(key) : sha256Hex(key);
   }
 
   /** Whether a selected row leaves. */

@@ -129,11 +129,15 @@ function seedBase(seed: SeedRow, baseKeys: string[], positions: number[], neighb
  * The rows that leave, in order: the statement's selected rows through the channel rules, up to
  * --limit. `counts` gets what the rules made of each row examined (the funnel).
  */
-function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tuning: GateTuning | undefined, counts: ReasonCounts): Generator<unknown[], void, undefined> {
+function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tuning: GateTuning | undefined, counts: ReasonCounts, members: MemberIds | null): Generator<unknown[], void, undefined> {
   const statement = db.prepare(query.sql).raw(true);
   const rows = statement.iterate(...query.params) as IterableIterator<unknown[]>;
   if (!query.gate) {
-    yield* rows; // post: the statement applies every rule and the limit
+    // post: the statement applies every rule and the limit; members' address hashes are read in SQL.
+    for (const row of rows) {
+      members?.push(row[ROW_ID] as number, null);
+      yield row;
+    }
     return;
   }
   if (limit === 0) return;
@@ -146,6 +150,7 @@ function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tun
     const reason = gate.decide(row);
     counts[reason]++;
     if (reason !== KEPT) continue;
+    members?.push(row[ROW_ID] as number, gate.keyHash(row));
     yield row;
     if (++n === limit) return; // leaving the loop closes the statement
   }
@@ -306,7 +311,7 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   if (withSeeds > 0) {
     const count = buildQuery(selected, plan.baseKeys, 'count');
     let total = 0;
-    for (const _ of selectedRows(db, count, request.selection.limit, request.tuning, noReasons())) total++;
+    for (const _ of selectedRows(db, count, request.selection.limit, request.tuning, noReasons(), null)) total++;
     slots = seedSlots(total, seeds.length);
   }
 
@@ -334,7 +339,7 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     if (parallel) rows = await parallel.workers.run(sink, parallel.bounds, parallel.width, counts, members, request.selection.limit, request.onProgress);
     else {
       let last: unknown[] | null = null;
-      for (const row of selectedRows(db, query, request.selection.limit, request.tuning, counts)) {
+      for (const row of selectedRows(db, query, request.selection.limit, request.tuning, counts, members)) {
         while (nextSlot < slots.length && slots[nextSlot] === position) {
           const seed = seeds[nextSlot]!;
           await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, query.positions, row)));
@@ -344,7 +349,6 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
         }
         const written = sink.writeRow(toValues(row));
         if (written) await written;
-        members.push(row[ROW_ID] as number);
         last = row;
         rows++;
         position++;

@@ -82,6 +82,7 @@ try {
   const readRange = (index: number, from: number, to: number): void => {
     const ends: number[] = [];
     const ids: number[] = [];
+    const hashes: string[] = [];
     const counts = noReasons();
     const reasons: number[] | null = setup.limited ? [] : null;
     // All the range's rows at once: iterating costs a call into SQLite per row (~8% of reading them).
@@ -91,6 +92,7 @@ try {
       reasons?.push(reason);
       if (reason !== KEPT) continue;
       ids.push(row[ROW_ID] as number);
+      hashes.push(gate!.keyHash(row));
       // Every row written as one that follows another (a JSON row with its comma): the main thread
       // drops the comma of a file's first row.
       out.append(rowText(row));
@@ -103,9 +105,12 @@ try {
     const rowEnds = Uint32Array.from(ends);
     const reasonBytes = reasons ? Uint8Array.from(reasons) : undefined;
     const members = Uint32Array.from(ids);
-    const transfer = [buffer, rowEnds.buffer, members.buffer];
+    // Fixed width (64 hex characters each), so that the main thread can hand them to SQLite as one blob.
+    const memberHashes = Buffer.from(hashes.join(''), 'latin1');
+    const hashBuffer = memberHashes.buffer.slice(memberHashes.byteOffset, memberHashes.byteOffset + memberHashes.byteLength);
+    const transfer = [buffer, rowEnds.buffer, members.buffer, hashBuffer];
     if (reasonBytes) transfer.push(reasonBytes.buffer);
-    send({ type: 'rows', index, rows: ends.length, counts, reasons: reasonBytes, unencodable: encoded.unencodable, buffer, ends: rowEnds, ids: members }, transfer);
+    send({ type: 'rows', index, rows: ends.length, counts, reasons: reasonBytes, unencodable: encoded.unencodable, buffer, ends: rowEnds, ids: members, hashes: hashBuffer }, transfer);
   };
 
   port.on('message', (message: ToWorker) => {
