@@ -370,6 +370,8 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   }
 
   const selection = request.selection;
+  // Before the export is recorded: its own members must not count towards the pressure cap it applied.
+  const funnel = funnelOf(db, selected, query, counts, rows, seedPositions.length);
   let recorded = 0;
   const exportId = db.transaction(() => {
     const info = db
@@ -400,7 +402,6 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     recordAudit(db, { action: 'export', counts: { rows, seeds: seedPositions.length, members: recorded }, details: { export_id: id, channel: selection.channel } });
     return id;
   })();
-  const funnel = funnelOf(db, selected, query, counts, rows, seedPositions.length);
   const xlsxLimit = format === 'xlsx' ? (request.maxBytesPerFile ?? preset?.maxBytesPerFile) : undefined;
   const oversized = xlsxLimit === undefined ? [] : files.filter((f) => f.bytes > xlsxLimit).map((f) => f.path);
   return { exportId, rows, seeds: seedPositions.length, files, validated, runId, unencodable: sink.unencodable, workers: parallel?.workers.size ?? 0, funnel, oversized, maxBytesPerFile: xlsxLimit ?? maxBytes ?? null, members: recorded, pressure: selected.pressure };
