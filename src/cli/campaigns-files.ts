@@ -62,7 +62,9 @@ const RETURNS_EXAMPLES = `
 Examples:
   # Returned letters (PND) from the printer or La Poste, by customer code, uid, email or address
   $ custkit campaigns returns pnd-janvier.csv
-  $ custkit campaigns returns retours.xlsx --campaign 4
+
+  # The rows that matched no contact, to look them up by hand (the file is not read twice)
+  $ custkit campaigns returns pnd-janvier.csv --unmatched-out pnd-unmatched.csv
 
 The post channel leaves those contacts out until their address changes (import, contact set, clean).`;
 
@@ -82,6 +84,8 @@ export function registerCampaignFiles(campaigns: Command, wrap: Wrap): void {
         try {
           const s = await importResults(db, file, { campaign });
           if (s.alreadyImported) {
+            // Nothing to read again; the rows that matched nobody then can still be written out.
+            if (flags.unmatchedOut !== undefined) await writeUnmatched(ctx, db, s.alreadyImported.importId, flags.unmatchedOut);
             if (ctx.json) ctx.printJson(s);
             else ctx.info(`${file}: already read as results import #${s.alreadyImported.importId} on ${s.alreadyImported.importedAt}; nothing changed`);
             return ExitCode.Ok;
@@ -125,6 +129,8 @@ export function registerCampaignFiles(campaigns: Command, wrap: Wrap): void {
         try {
           const s = await importReturns(db, file, { campaign });
           if (s.alreadyImported) {
+            // Nothing to read again; the rows that matched nobody then can still be written out.
+            if (flags.unmatchedOut !== undefined) await writeUnmatched(ctx, db, s.alreadyImported.importId, flags.unmatchedOut);
             if (ctx.json) ctx.printJson(s);
             else ctx.info(`${file}: already read as returns import #${s.alreadyImported.importId} on ${s.alreadyImported.importedAt}; nothing changed`);
             return ExitCode.Ok;

@@ -21,6 +21,13 @@ const FILES: Record<string, string> = {
   'brevo_hard_bounces.csv': 'help/brevo_hard_bounces.csv',
   'cuts.json': 'help/cuts.json',
   'my-segments.json': 'help/my-segments.json',
+  'brevo-report.csv': 'campaigns/brevo-events.csv',
+  'brevo-events.csv': 'campaigns/brevo-events.csv',
+  'report.csv': 'campaigns/mailchimp-activity.csv',
+  'klaviyo-activity.csv': 'campaigns/klaviyo-activity.csv',
+  'hubspot-recipients.xlsx': 'campaigns/hubspot-recipients.xlsx',
+  'pnd.csv': 'campaigns/pnd-returns.csv',
+  'pnd-janvier.csv': 'campaigns/pnd-returns.csv',
 };
 
 /** How the store of the examples is built; each step must succeed with the exit code given. */
