@@ -19,6 +19,8 @@ export interface MergeRow {
   survivor_after: string;
   added_consents: string;
   undone_at: string | null;
+  /** Set when a person of the merge was erased (gdpr): its snapshots are gone, it cannot be undone. */
+  erased_at?: string | null;
 }
 
 export interface UnmergeOutcome {
@@ -44,6 +46,7 @@ function restoreRow(db: Db, id: number, values: Row, only?: (column: string) => 
 
 function undoOne(db: Db, merge: MergeRow, now: string): UnmergeOutcome {
   if (merge.undone_at) throw new UnmergeError(`merge ${merge.id} was already undone at ${merge.undone_at}`);
+  if (merge.erased_at) throw new UnmergeError(`merge ${merge.id} cannot be undone: the person was erased on ${merge.erased_at} (gdpr erase), and the records it joined with them`);
   const survivor = db.prepare('SELECT * FROM contacts WHERE id = ?').get(merge.survivor_id) as Row | undefined;
   if (!survivor) throw new UnmergeError(`merge ${merge.id}: its survivor no longer exists`);
   if (survivor.status === 'merged') {
@@ -97,7 +100,7 @@ export function unmerge(db: Db, mergeId: number): UnmergeOutcome {
 /** Undoes every merge made at or after `since` (ISO date or timestamp): in bulk when they are independent, else newest first. */
 export function unmergeSince(db: Db, since: string): UnmergeOutcome[] {
   return db.transaction(() => {
-    const merges = db.prepare('SELECT * FROM merges WHERE created_at >= ? AND undone_at IS NULL ORDER BY id DESC').all(since) as MergeRow[];
+    const merges = db.prepare('SELECT * FROM merges WHERE created_at >= ? AND undone_at IS NULL AND erased_at IS NULL ORDER BY id DESC').all(since) as MergeRow[];
     const now = new Date().toISOString();
     return undoInBulk(db, merges, now) ?? merges.map((m) => undoOne(db, m, now));
   })();
@@ -165,7 +168,7 @@ export function undoInBulk(db: Db, merges: MergeRow[], now: string): UnmergeOutc
 /** Merge by merge, newest first: the reference the bulk path is tested against. */
 export function unmergeSinceOneByOne(db: Db, since: string): UnmergeOutcome[] {
   return db.transaction(() => {
-    const merges = db.prepare('SELECT * FROM merges WHERE created_at >= ? AND undone_at IS NULL ORDER BY id DESC').all(since) as MergeRow[];
+    const merges = db.prepare('SELECT * FROM merges WHERE created_at >= ? AND undone_at IS NULL AND erased_at IS NULL ORDER BY id DESC').all(since) as MergeRow[];
     const now = new Date().toISOString();
     return merges.map((m) => undoOne(db, m, now));
   })();
