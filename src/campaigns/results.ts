@@ -145,11 +145,14 @@ export async function importResults(db: Db, file: string, options: ResultsOption
         if (found) return found;
         named.push(`"${value}"`);
       }
+      // The newest campaign of the address's kind that listed one of the records holding it, probed by
+      // the members' key (export, contact), newest campaign first.
       const latest = db
         .prepare(
-          `SELECT m.export_id FROM export_members m JOIN exports e ON e.id = m.export_id
-           WHERE m.address_hash = ? AND m.contact_id IN (SELECT id FROM contacts WHERE ${address.keyType === 'email' ? 'email_norm = ?' : 'sms_e164 = ? OR phone_e164 = ?'})
-           ORDER BY m.export_id DESC LIMIT 1`,
+          `SELECT e.id FROM exports e WHERE e.channel IN (${address.keyType === 'email' ? "'email'" : "'sms', 'phone'"})
+             AND EXISTS (SELECT 1 FROM export_members m WHERE m.export_id = e.id AND m.address_hash = ?
+               AND m.contact_id IN (SELECT id FROM contacts WHERE ${address.keyType === 'email' ? 'email_norm = ?' : 'sms_e164 = ? OR phone_e164 = ?'}))
+           ORDER BY e.id DESC LIMIT 1`,
         )
         .pluck()
         .get(...(address.keyType === 'email' ? [address.hash, address.text] : [address.hash, address.text, address.text])) as number | undefined;
@@ -265,16 +268,24 @@ function applyEffects(db: Db, touched: { exportId: number; contactId: number; ha
     `INSERT INTO suppressions (hash, key_type, kind, source, created_at, os_user) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (hash, kind) DO NOTHING`,
   );
   const channelOf = db.prepare('SELECT channel, created_at FROM exports WHERE id = ?');
-  // The soft-bounce history of one address: its campaigns with results, newest first, and whether each bounced softly without a delivery.
-  const history = db.prepare(
-    `SELECT m.export_id,
-        EXISTS (SELECT 1 FROM campaign_events v WHERE v.export_id = m.export_id AND v.contact_id = m.contact_id AND v.event = 'soft_bounce') AS soft,
-        EXISTS (SELECT 1 FROM campaign_events v WHERE v.export_id = m.export_id AND v.contact_id = m.contact_id AND v.event IN ('delivered', 'opened', 'clicked')) AS reached
-     FROM export_members m
-     WHERE m.contact_id = ? AND m.address_hash = ?
-       AND EXISTS (SELECT 1 FROM campaign_events r WHERE r.export_id = m.export_id)
-     ORDER BY m.export_id DESC LIMIT ?`,
+  // Campaigns with results, newest first; a member's soft-bounce history probes each by the members'
+  // key (export, contact) until it has the last `softLimit` that listed the address.
+  const withResults = db.prepare('SELECT e.id FROM exports e WHERE EXISTS (SELECT 1 FROM campaign_events r WHERE r.export_id = e.id) ORDER BY e.id DESC').pluck().all() as number[];
+  const memberHash = db.prepare('SELECT address_hash FROM export_members WHERE export_id = ? AND contact_id = ?').pluck();
+  const outcome = db.prepare(
+    `SELECT EXISTS (SELECT 1 FROM campaign_events v WHERE v.export_id = @e AND v.contact_id = @c AND v.event = 'soft_bounce') AS soft,
+            EXISTS (SELECT 1 FROM campaign_events v WHERE v.export_id = @e AND v.contact_id = @c AND v.event IN ('delivered', 'opened', 'clicked')) AS reached`,
   );
+  const streak = (contactId: number, hash: string): boolean => {
+    let seen = 0;
+    for (const exportId of withResults) {
+      if (memberHash.get(exportId, contactId) !== hash) continue;
+      const o = outcome.get({ e: exportId, c: contactId }) as { soft: number; reached: number };
+      if (o.soft !== 1 || o.reached === 1) return false;
+      if (++seen === softLimit) return true;
+    }
+    return false;
+  };
   const lastClick = db.prepare("SELECT max(at) FROM campaign_events WHERE export_id = ? AND contact_id = ? AND event = 'clicked'").pluck();
   const moveActivity = db.prepare(
     `UPDATE contacts SET last_activity_at = ? WHERE id = (SELECT coalesce(merged_into, id) FROM contacts WHERE id = ?) AND (last_activity_at IS NULL OR last_activity_at < ?)`,
@@ -289,9 +300,7 @@ function applyEffects(db: Db, touched: { exportId: number; contactId: number; ha
       if (has.get(m.exportId, m.contactId, 'unsubscribed') !== undefined && suppress.run(m.hash, m.keyType, 'unsubscribed', `${source} (unsubscribe)`, created, user).changes > 0) summary.suppressed.unsubscribes++;
       if (has.get(m.exportId, m.contactId, 'complained') !== undefined && suppress.run(m.hash, m.keyType, 'unsubscribed', `${source} (spam complaint)`, created, user).changes > 0) summary.suppressed.complaints++;
       if (softLimit > 0 && has.get(m.exportId, m.contactId, 'soft_bounce') !== undefined) {
-        const runs = history.all(m.contactId, m.hash, softLimit) as { export_id: number; soft: number; reached: number }[];
-        const streak = runs.length === softLimit && runs.every((r) => r.soft === 1 && r.reached === 0);
-        if (streak && suppress.run(m.hash, m.keyType, 'bounced', `${source} (${softLimit} soft bounces in a row)`, created, user).changes > 0) summary.suppressed.softBounceStreaks++;
+        if (streak(m.contactId, m.hash) && suppress.run(m.hash, m.keyType, 'bounced', `${source} (${softLimit} soft bounces in a row)`, created, user).changes > 0) summary.suppressed.softBounceStreaks++;
       }
     }
     const click = lastClick.get(m.exportId, m.contactId) as string | null;

@@ -84,9 +84,10 @@ export async function importReturns(db: Db, file: string, options: { campaign?: 
        AND (? IS NULL OR lower(trim(last_name)) = lower(trim(?))) AND status IN ('active', 'inactive')`,
   ).pluck();
   // The address the letter went to: the member's, for a post campaign that listed them; else the current one.
+  // Probed by the members' key (export, contact), newest post campaign first.
   const memberHash = db.prepare(
-    `SELECT m.export_id, m.address_hash FROM export_members m JOIN exports e ON e.id = m.export_id
-     WHERE m.contact_id = ? AND e.channel = 'post' AND (? IS NULL OR m.export_id = ?) ORDER BY m.export_id DESC LIMIT 1`,
+    `SELECT e.id AS export_id, (SELECT m.address_hash FROM export_members m WHERE m.export_id = e.id AND m.contact_id = @contact) AS address_hash
+     FROM exports e WHERE e.channel = 'post' AND (@campaign IS NULL OR e.id = @campaign) AND address_hash IS NOT NULL ORDER BY e.id DESC LIMIT 1`,
   );
   const currentHash = db.prepare(`SELECT ck_sha256(${POST_ADDRESS_KEY}) FROM contacts c WHERE c.id = ?`).pluck();
   const insert = db.prepare('INSERT OR IGNORE INTO postal_returns (contact_id, address_hash, export_id, returned_at, reason, import_id) VALUES (?, ?, ?, ?, ?, ?)');
@@ -142,7 +143,7 @@ export async function importReturns(db: Db, file: string, options: { campaign?: 
         const contactId = ids[0]!;
         const campaignText = text('campaign');
         const campaign: CampaignRef | null = fixed ?? (campaignText ? findCampaign(db, campaignText, 'id') ?? findCampaign(db, campaignText, 'name') : null);
-        const member = memberHash.get(contactId, campaign?.id ?? null, campaign?.id ?? null) as { export_id: number; address_hash: string } | undefined;
+        const member = memberHash.get({ contact: contactId, campaign: campaign?.id ?? null }) as { export_id: number; address_hash: string } | undefined;
         const hash = member?.address_hash ?? (currentHash.get(contactId) as string);
         const reason = text('reason') || null;
         const at = roles.date === undefined ? '' : isoTime(cells[roles.date]).slice(0, 10);

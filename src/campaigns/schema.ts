@@ -11,8 +11,10 @@ export const campaignsMigrations: Migration[] = [
     name: 'campaigns: export members, campaign names, results (events, imports, unmatched rows), postal returns, settings',
     sql: `
       -- One row per person an export listed (seeds are in export_seeds). Keyed by export then contact, so
-      -- a new export's rows are appended in order; the contact index serves access, erasure and the
-      -- soft-bounce history. The address is kept as a SHA-256 only, like suppressions. The segment and
+      -- a new export's rows are appended at the end of the table. No index by contact: keeping one
+      -- costs every export a pass over the whole history of members (the largest part of recording
+      -- them, measured on 1M contacts); a person's campaigns are found by probing the key per campaign,
+      -- and access and erasure, rare, scan. The address is kept as a SHA-256 only, like suppressions. The segment and
       -- RFM cell at the time are the member's scores row in the run the export read
       -- (exports.selection.run; score runs are kept): copying them cost a third of a large export's time.
       CREATE TABLE export_members (
@@ -21,7 +23,6 @@ export const campaignsMigrations: Migration[] = [
         address_hash  TEXT,                      -- sha256 hex of the address written (email, E.164 phone, postal address key)
         PRIMARY KEY (export_id, contact_id)
       ) WITHOUT ROWID;
-      CREATE INDEX export_members_contact ON export_members(contact_id, export_id);
 
       -- A campaign's name (export --name) and the mailing tool's own campaign id and name, learnt from a
       -- results file matched to it, so that the next file of that tool campaign finds it by itself.
