@@ -130,7 +130,7 @@ const QUIET: Array<{ args: string[]; stdout: 'nothing' | 'data'; code: number }>
   { args: ['seeds', 'trace', 'partner.csv'], stdout: 'data', code: 0 },
   { args: ['exports'], stdout: 'data', code: 0 },
   { args: ['campaigns', 'results', fixture('campaigns/brevo-events.csv'), '--campaign', '1'], stdout: 'nothing', code: 3 }, // its people are not members
-  { args: ['campaigns', 'returns', fixture('campaigns/pnd-returns.csv')], stdout: 'nothing', code: 3 },
+  { args: ['campaigns', 'returns', fixture('campaigns/pnd-returns.csv')], stdout: 'nothing', code: 0 }, // C003 and C099 are customers there
   { args: ['campaigns', 'list'], stdout: 'data', code: 0 },
   { args: ['campaigns', 'show', '1'], stdout: 'data', code: 0 },
   { args: ['campaigns', 'unmatched'], stdout: 'data', code: 0 },

@@ -26,12 +26,10 @@ const EXIT_3: Record<string, string> = {
   'validate custkit validate --require "email,last_name"': 'the fixtures hold invalid values on purpose',
   // The campaign fixtures' people are not in the example store: their rows match no member or contact.
   'campaigns custkit campaigns results brevo-report.csv --campaign 1': 'the report\'s people are not members of the example store\'s campaigns',
-  'campaigns custkit campaigns returns pnd.csv': 'the returned letters name customers the example store does not hold',
   'campaigns results custkit campaigns results brevo-events.csv --campaign 3': 'the report\'s people are not members of the example store\'s campaigns',
   'campaigns results custkit campaigns results klaviyo-activity.csv': 'the report\'s people are not members of the example store\'s campaigns',
   'campaigns results custkit campaigns results hubspot-recipients.xlsx': 'the report\'s people are not members of the example store\'s campaigns',
   'campaigns results custkit campaigns results report.csv --campaign 3 --unmatched-out unmatched.csv': 'the report\'s people are not members of the example store\'s campaigns',
-  'campaigns returns custkit campaigns returns pnd-janvier.csv': 'the returned letters name customers the example store does not hold',
   // The rows written by "rejects --out" are re-imported as they are, unfixed: rejected again.
   'rejects custkit import fix.csv': 'the example store\'s rejected rows are not fixed before the re-import',
 };
