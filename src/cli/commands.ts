@@ -46,6 +46,8 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./export.js')).registerExport },
   { name: 'exports', term: 'exports [options]', summary: 'what was exported, when, by whom, how many rows',
     load: async () => (await import('./exports.js')).registerExports },
+  { name: 'campaigns', term: 'campaigns', summary: 'what each export became: results from the mailing tool, postal returns, pressure cap',
+    load: async () => (await import('./campaigns.js')).registerCampaigns },
   { name: 'suppress', term: 'suppress [options] [address]', summary: 'people never to contact again (unsubscribed, bounced, opposition)',
     load: async () => (await import('./suppress.js')).registerSuppress },
   { name: 'seeds', term: 'seeds', summary: 'trap addresses for lists handed to third parties',

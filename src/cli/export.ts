@@ -41,6 +41,9 @@ Examples:
   $ custkit export --delimiter ";" --bom --out excel.csv
   $ custkit export --encoding cp1252 --delimiter ";" --out legacy.csv
 
+  # A named campaign that leaves out anyone already sent 4 emails in the last 30 days
+  $ custkit export --segment champions --name "Soldes d'hiver" --max-sends 4 --per 30d --out soldes.csv
+
   # Every contact with a valid email, consent or not: internal, non-marketing use only (still never a
   # suppressed address); the export log records it
   $ custkit export --include-unconsented --columns uid,email,first_name,last_name --out internal.csv
@@ -57,7 +60,8 @@ the address is not suppressed; it refuses file types the tool does not import, a
 tool's size and row limits (NAME-1.csv, NAME-2.csv...).
 Safe output: addresses and identifiers (email, phone, uid, postal and customer codes) are written
 byte-exact; in CSV, other cells starting with = + - @ tab CR get a leading '; XLSX cells are text,
-never prefixed. Every export is recorded: see "custkit exports".`;
+never prefixed. Every export is recorded (see "custkit exports") with its members, as a campaign whose
+results a mailing tool's report adds (see "custkit campaigns").`;
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -110,6 +114,9 @@ interface ExportFlags {
   maxFileSize?: string;
   lang?: 'en' | 'fr';
   workers?: string;
+  name?: string;
+  maxSends?: string;
+  per?: string;
 }
 
 export function registerExport(program: Command, wrap: Wrap): void {
@@ -140,6 +147,9 @@ export function registerExport(program: Command, wrap: Wrap): void {
     .option('--max-file-size <size>', "split CSV into numbered files of at most this size, e.g. 20MB, 512MB (default: the preset tool's limit)")
     .addOption(new Option('--lang <lang>', "header language of the preset (brevo: the account's language)").choices(['en', 'fr']))
     .option('--workers <n>', 'worker threads reading a large export (default: auto, one per core; 0: one thread)')
+    .option('--name <name>', 'name the campaign this export is (custkit campaigns; a results file naming it finds it)')
+    .option('--max-sends <n>', "marketing pressure: leave out people already sent N campaigns on the channel in the period (0: no cap, whatever the store's default)")
+    .option('--per <period>', 'the period of --max-sends, e.g. 30d, 4w, 1m (default 30d)')
     .action(
       wrap(async (ctx, flags: ExportFlags) => {
         if (flags.columns && flags.preset) throw new UsageError('--columns and --preset both choose the columns: use one');
@@ -151,6 +161,9 @@ export function registerExport(program: Command, wrap: Wrap): void {
         if (maxRowsPerFile !== undefined && maxRowsPerFile < 2) throw new UsageError('--max-rows-per-file: at least 2 (the header and one row)');
         const workers = parseWorkersFlag(flags.workers);
         const maxBytesPerFile = sizeOf(flags.maxFileSize);
+        if (flags.per !== undefined && flags.maxSends === undefined) throw new UsageError('--per goes with --max-sends N');
+        const maxSends = positiveInt('--max-sends', flags.maxSends, true);
+        if (flags.name !== undefined && flags.name.trim() === '') throw new UsageError('--name: give the campaign a name');
         const columns = flags.columns?.split(',').map((c) => c.trim()).filter(Boolean);
         if (flags.columns !== undefined && !columns?.length) throw new UsageError('--columns: name at least one column');
         const db = ctx.openDb();
@@ -166,7 +179,10 @@ export function registerExport(program: Command, wrap: Wrap): void {
               status: flags.status,
               channel: flags.channel,
               includeUnconsented: flags.includeUnconsented === true,
+              // Undefined: the store's default cap for the channel (custkit campaigns settings).
+              pressure: maxSends === undefined ? undefined : maxSends === 0 ? null : { maxSends, period: flags.per ?? '30d' },
             },
+            name: flags.name?.trim(),
             format: formatOf(flags.format, flags.out),
             out: flags.out,
             stdout: ctx.streams.stdout,
@@ -195,6 +211,7 @@ export function registerExport(program: Command, wrap: Wrap): void {
           else {
             ctx.info(`funnel (${flags.channel}, ${selection}):`);
             for (const line of funnelLines(result.funnel)) ctx.info(line);
+            if (result.pressure) ctx.info(`pressure cap (${result.pressure.origin}): at most ${result.pressure.maxSends} ${flags.channel} campaign(s) per ${result.pressure.period}, counting exports since ${result.pressure.since}`);
             ctx.info(`exported ${result.rows.toLocaleString('en')} row(s)${result.seeds ? ` and ${result.seeds} seed(s)` : ''} to ${where} (export #${result.exportId}, sha256 ${result.files[0]!.sha256.slice(0, 12)}…)`);
           }
           // An empty list is a warning: a campaign about to go to nobody.

@@ -11,12 +11,16 @@ export interface Funnel {
   selected: number;
   /** No valid address on the channel. */
   noAddress: number;
+  /** Post: a letter to the current address came back (PND, campaigns returns); null on other channels. */
+  undeliverable: number | null;
   /** Consent not granted (null: not checked, --include-unconsented). */
   noConsent: number | null;
   /** The address, or the person (erased, opposition), is suppressed. */
   suppressed: number;
   /** Another selected record holds the same address and was updated more recently. */
   sameAddress: number;
+  /** Already sent the most campaigns the marketing-pressure cap allows in its period (null: no cap). */
+  pressure: number | null;
   /** Left when --limit was reached. */
   overLimit: number;
   written: number;
@@ -43,9 +47,11 @@ interface Step {
 function steps(f: Funnel): Step[] {
   const channel = CHANNEL_NAME[f.channel];
   const list: Step[] = [{ label: ADDRESS[f.channel].label, phrase: ADDRESS[f.channel].none, count: f.noAddress }];
+  if (f.undeliverable !== null) list.push({ label: 'address returned (PND)', phrase: 'had mail returned from their current address (PND)', count: f.undeliverable });
   if (f.noConsent !== null) list.push({ label: `no ${channel} consent`, phrase: `lack ${channel} consent`, count: f.noConsent });
   list.push({ label: 'suppressed', phrase: 'are suppressed (unsubscribed, bounced, opposition or erased)', count: f.suppressed });
   list.push({ label: 'same address as another record', phrase: 'share their address with a more recently updated record', count: f.sameAddress });
+  if (f.pressure !== null) list.push({ label: 'marketing pressure cap', phrase: `were already sent the most ${channel} campaigns the pressure cap allows`, count: f.pressure });
   if (f.overLimit > 0) list.push({ label: 'beyond --limit', phrase: 'were beyond --limit', count: f.overLimit });
   return list;
 }

@@ -29,9 +29,15 @@ export const NO_ADDRESS = 1;
 export const NO_CONSENT = 2;
 export const SUPPRESSED = 3;
 export const SAME_ADDRESS = 4;
-export type Reason = typeof KEPT | typeof NO_ADDRESS | typeof NO_CONSENT | typeof SUPPRESSED | typeof SAME_ADDRESS;
+/** Kept by every channel rule, but already sent the most campaigns the pressure cap allows in its period. */
+export const PRESSURED = 5;
+export type Reason = typeof KEPT | typeof NO_ADDRESS | typeof NO_CONSENT | typeof SUPPRESSED | typeof SAME_ADDRESS | typeof PRESSURED;
 /** One count per reason. */
-export type ReasonCounts = [number, number, number, number, number];
+export type ReasonCounts = [number, number, number, number, number, number];
+
+export function noReasons(): ReasonCounts {
+  return [0, 0, 0, 0, 0, 0];
+}
 
 /** Suppression lists up to this size are held in memory (~100 bytes a hash); longer ones are probed by index. */
 const IN_MEMORY_SUPPRESSIONS = 250_000;
@@ -127,9 +133,16 @@ class Suppressions {
     this.personPhone = spec.personKeys ? HashList.read(db, "key_type = 'phone' AND kind IN ('erased', 'opposition')", inMemory) : null;
   }
 
+  /** The hash of the row's address when suppressed() computed it (reused for the export's members). */
+  lastKeyHash: string | null = null;
+
   suppressed(row: unknown[]): boolean {
     const key = row[ROW_KEY];
-    if (this.key && typeof key === 'string' && key !== '' && this.key.has(this.spec.keyType === 'email' ? emailHash(key) : sha256Hex(key))) return true;
+    this.lastKeyHash = null;
+    if (this.key && typeof key === 'string' && key !== '') {
+      this.lastKeyHash = this.spec.keyType === 'email' ? emailHash(key) : sha256Hex(key);
+      if (this.key.has(this.lastKeyHash)) return true;
+    }
     if (this.personEmail) {
       const email = row[ROW_PERSON];
       if (typeof email === 'string' && email !== '' && this.personEmail.has(emailHash(email))) return true;
@@ -182,10 +195,19 @@ export class ChannelGate {
 
   /**
    * What becomes of a selected row: KEPT, or the first rule it fails, in the funnel's order (no
-   * address, no consent, suppressed, another record holds the address). Each rule is read only when
-   * the ones before it passed, so a row is counted once, at the step that removed it.
+   * address, no consent, suppressed, another record holds the address, the pressure cap). Each rule is
+   * read only when the ones before it passed, so a row is counted once, at the step that removed it.
    */
   decide(row: unknown[]): Reason {
+    this.suppressions.lastKeyHash = null;
+    const reason = this.channelRules(row);
+    const pressured = this.spec.pressured;
+    if (reason !== KEPT || pressured === null) return reason;
+    const id = row[ROW_ID] as number;
+    return id < pressured.length && pressured[id] === 1 ? PRESSURED : KEPT;
+  }
+
+  private channelRules(row: unknown[]): Reason {
     const key = row[ROW_KEY];
     if (key === null || key === '') return NO_ADDRESS;
     const id = row[ROW_ID] as number;
@@ -216,6 +238,17 @@ export class ChannelGate {
       if (state === ASK ? !this.consentGranted(id) : state !== GRANTED) return NO_CONSENT;
     }
     return this.suppressions.suppressed(row) ? SUPPRESSED : KEPT;
+  }
+
+  /**
+   * The SHA-256 of a kept row's address, as export_members keeps it: the one the suppression check
+   * computed for the row just decided, when it did (no second hash), else computed here.
+   */
+  keyHash(row: unknown[]): string {
+    const cached = this.suppressions.lastKeyHash;
+    if (cached !== null) return cached;
+    const key = row[ROW_KEY] as string;
+    return this.spec.keyType === 'email' ? emailHash(key) : sha256Hex(key);
   }
 
   /** Whether a selected row leaves. */

@@ -22,6 +22,7 @@ import type { DateFormat, ValueKind } from './columns.js';
 import { KEPT, type GateTuning, type ReasonCounts } from './gate.js';
 import type { Format, OutputColumn } from './lines.js';
 import type { GateSpec } from './select.js';
+import { HASH_WIDTH, type MemberIds } from './members.js';
 import type { ExportSink } from './writers.js';
 
 /** What a worker reads before the rows: its part of the bulk reads, and of the validation check. */
@@ -91,6 +92,10 @@ export interface RowsMessage {
   buffer: ArrayBuffer;
   /** Where each row ends in `buffer` (to stop at --limit within a range). */
   ends: Uint32Array;
+  /** The contact id of each row written, in order (the export's members). */
+  ids: Uint32Array;
+  /** The SHA-256 of each row's address, 64 hex characters each, in the same order. */
+  hashes: ArrayBuffer;
 }
 
 export type FromWorker = { type: 'ready' } | { type: 'begun' } | Prepared | RowsMessage | { type: 'error'; message: string };
@@ -264,7 +269,7 @@ export class ExportWorkers {
    * Windows-1252 range cannot be cut: its count of unencodable characters is the whole range's).
    * Returns the number of rows.
    */
-  async run(sink: ExportSink, bounds: { min: number; max: number }, width: number, counts: ReasonCounts, limit?: number, onProgress?: (rows: number) => void): Promise<number> {
+  async run(sink: ExportSink, bounds: { min: number; max: number }, width: number, counts: ReasonCounts, members: MemberIds, limit?: number, onProgress?: (rows: number) => void): Promise<number> {
     const ranges = Math.floor((bounds.max - bounds.min) / width) + 1;
     // At most `window` ranges are out: handed out, or answered and waiting for the ones before them.
     const window = this.slots.length * (QUEUED + 1);
@@ -311,6 +316,7 @@ export class ExportWorkers {
           if (reason === KEPT) kept++;
         }
       }
+      members.add(take === done.rows ? done.ids : done.ids.subarray(0, take), new Uint8Array(done.hashes, 0, take * HASH_WIDTH));
       await sink.writeEncodedRows(bytes, take, done.unencodable, done.ends);
       if (onProgress && Math.floor(rows / 10_000) !== Math.floor((rows + take) / 10_000)) onProgress(rows + take);
       rows += take;

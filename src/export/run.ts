@@ -11,10 +11,12 @@ import { csvLineKeys } from './csv-lines.js';
 import { transformKind } from './format.js';
 import { rowValues, type OutputColumn } from './lines.js';
 import { nowIso, osUser } from './keys.js';
-import { ChannelGate, KEPT, NO_ADDRESS, NO_CONSENT, SAME_ADDRESS, SUPPRESSED, type GateTuning, type ReasonCounts } from './gate.js';
+import { ChannelGate, KEPT, NO_ADDRESS, NO_CONSENT, noReasons, PRESSURED, SAME_ADDRESS, SUPPRESSED, type GateTuning, type ReasonCounts } from './gate.js';
 import type { Funnel } from './funnel.js';
 import { defaultWorkers, ExportWorkers, RANGE_KEYS, tasksOf, type ParallelTuning, type WorkerSetup } from './parallel.js';
-import { buildQuery, driveBounds, registerFunctions, resolveRun, SelectionError, type BuiltQuery, type Selection } from './select.js';
+import { buildQuery, driveBounds, planSelection, registerFunctions, ROW_ID, SelectionError, type BuiltQuery, type Selection, type SelectionPlan } from './select.js';
+import { MemberIds, recordMembers } from './members.js';
+import { resolvePressure } from '../campaigns/pressure.js';
 import { pickSeeds, type SeedRow } from './seeds.js';
 import { checkOutputPath, ExportSink, type FileResult, type Format } from './writers.js';
 import { recordAudit } from '../gdpr/audit.js';
@@ -42,6 +44,8 @@ export interface ExportRequest {
   tuning?: GateTuning;
   /** Export worker threads, and how they share the work (tests only: every setting gives the same bytes). */
   parallel?: ParallelTuning;
+  /** The campaign's name (custkit campaigns lists it; a results file naming it is matched to it). */
+  name?: string;
 }
 
 export interface ExportResult {
@@ -60,6 +64,10 @@ export interface ExportResult {
   oversized: string[];
   /** The bytes-per-file limit the files were held to (null: none). */
   maxBytesPerFile: number | null;
+  /** People recorded as the campaign's members (the rows written; seeds are not members). */
+  members: number;
+  /** The marketing-pressure cap applied, if any. */
+  pressure: SelectionPlan['pressure'];
 }
 
 interface Plan {
@@ -121,11 +129,15 @@ function seedBase(seed: SeedRow, baseKeys: string[], positions: number[], neighb
  * The rows that leave, in order: the statement's selected rows through the channel rules, up to
  * --limit. `counts` gets what the rules made of each row examined (the funnel).
  */
-function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tuning: GateTuning | undefined, counts: ReasonCounts): Generator<unknown[], void, undefined> {
+function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tuning: GateTuning | undefined, counts: ReasonCounts, members: MemberIds | null): Generator<unknown[], void, undefined> {
   const statement = db.prepare(query.sql).raw(true);
   const rows = statement.iterate(...query.params) as IterableIterator<unknown[]>;
   if (!query.gate) {
-    yield* rows; // post: the statement applies every rule and the limit
+    // post: the statement applies every rule and the limit; members' address hashes are read in SQL.
+    for (const row of rows) {
+      members?.push(row[ROW_ID] as number, null);
+      yield row;
+    }
     return;
   }
   if (limit === 0) return;
@@ -138,25 +150,29 @@ function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tun
     const reason = gate.decide(row);
     counts[reason]++;
     if (reason !== KEPT) continue;
+    members?.push(row[ROW_ID] as number, gate.keyHash(row));
     yield row;
     if (++n === limit) return; // leaving the loop closes the statement
   }
 }
 
 /** The funnel, once the rows are written: from the rules' counts, or (post) from one statement. */
-function funnelOf(db: Db, request: ExportRequest, query: BuiltQuery, counts: ReasonCounts, rows: number, seeds: number): Funnel {
-  const selection = request.selection;
+function funnelOf(db: Db, plan: SelectionPlan, query: BuiltQuery, counts: ReasonCounts, rows: number, seeds: number): Funnel {
+  const selection = plan.selection;
   const consent = selection.includeUnconsented ? null : 0;
+  const pressure = plan.pressure ? 0 : null;
   if (!query.gate) {
-    const f = db.prepare(query.funnelSql!).get(...query.selectedParams) as { selected: number; reachable: number; consenting: number; unsuppressed: number; addresses: number };
+    const f = db.prepare(query.funnelSql!).get(...query.funnelParams!) as { selected: number; reachable: number; deliverable: number; consenting: number; unsuppressed: number; addresses: number; unpressured: number };
     return {
       channel: selection.channel,
       selected: f.selected,
       noAddress: f.selected - f.reachable,
-      noConsent: consent === null ? null : f.reachable - f.consenting,
+      undeliverable: f.reachable - f.deliverable,
+      noConsent: consent === null ? null : f.deliverable - f.consenting,
       suppressed: f.consenting - f.unsuppressed,
       sameAddress: f.unsuppressed - f.addresses,
-      overLimit: Math.max(0, f.addresses - rows),
+      pressure: pressure === null ? null : f.addresses - f.unpressured,
+      overLimit: Math.max(0, f.unpressured - rows),
       written: rows,
       seeds,
     };
@@ -168,9 +184,11 @@ function funnelOf(db: Db, request: ExportRequest, query: BuiltQuery, counts: Rea
     channel: selection.channel,
     selected,
     noAddress: counts[NO_ADDRESS],
+    undeliverable: null,
     noConsent: consent === null ? null : counts[NO_CONSENT],
     suppressed: counts[SUPPRESSED],
     sameAddress: counts[SAME_ADDRESS],
+    pressure: pressure === null ? null : counts[PRESSURED],
     overLimit: selected - examined,
     written: rows,
     seeds,
@@ -192,12 +210,12 @@ interface Parallel {
  * --limit, if any, that one thread would not reach before it reads the channel rules in bulk (gate.ts),
  * in UTF-8; a store in a file, with nothing uncommitted on this connection. Null otherwise.
  */
-function startWorkers(db: Db, request: ExportRequest, plan: Plan, dateFormat: DateFormat, delimiter: string, encoding: 'utf8' | 'cp1252', maxRows: number | undefined): Parallel | null {
+function startWorkers(db: Db, request: ExportRequest, selected: SelectionPlan, plan: Plan, dateFormat: DateFormat, delimiter: string, encoding: 'utf8' | 'cp1252', maxRows: number | undefined): Parallel | null {
   const format = request.format;
   const tuning = request.parallel ?? {};
   if (format === 'xlsx' || (request.withSeeds ?? 0) > 0 || tuning.workers === 0) return null;
   if (db.memory || db.inTransaction) return null;
-  const query = buildQuery(db, request.selection, plan.baseKeys, 'rows', { ranged: true });
+  const query = buildQuery(selected, plan.baseKeys, 'rows', { ranged: true });
   const bounds = query.gate ? driveBounds(db, query) : null;
   if (!query.gate || !bounds) return null;
   const keys = bounds.max - bounds.min + 1;
@@ -208,7 +226,7 @@ function startWorkers(db: Db, request: ExportRequest, plan: Plan, dateFormat: Da
   if (count < 1) return null;
   const kinds = plan.outputs.map((o) => o.kind);
   const lineKeys = format === 'csv' ? csvLineKeys(plan.outputs, plan.baseKeys) : null;
-  const lines = lineKeys ? buildQuery(db, request.selection, plan.baseKeys, 'rows', { ranged: true, csvLine: { keys: lineKeys, kinds, delimiter } }) : null;
+  const lines = lineKeys ? buildQuery(selected, plan.baseKeys, 'rows', { ranged: true, csvLine: { keys: lineKeys, kinds, delimiter } }) : null;
   const setups = Array.from({ length: count }, (_, worker): WorkerSetup => ({
     store: storeAddress(db),
     mmapBytes: mmapBytes(),
@@ -269,10 +287,12 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     throw new SelectionError(`--lang ${request.lang}: ${tool ? `${tool.tool}'s headers have one language` : 'headers in another language need a preset that has them (brevo)'}`);
   }
 
-  const runId = resolveRun(db, request.selection.run);
+  // The selection, resolved once: every statement below, the funnel and the members are built from it.
+  const selected = planSelection(db, request.selection, resolvePressure(db, request.selection));
+  const runId = selected.runId;
   const plan = planColumns(request, runId);
   const preset = request.preset ? PRESETS[request.preset] : undefined;
-  const query = buildQuery(db, request.selection, plan.baseKeys);
+  const query = buildQuery(selected, plan.baseKeys);
   const dateFormat = request.dateFormat ?? preset?.dateFormat ?? 'iso';
   const maxRows = request.maxRowsPerFile ?? preset?.maxRowsPerFile;
   // Bytes are counted as written for text formats; an XLSX file is compressed (checked once written).
@@ -280,7 +300,7 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   const delimiter = request.delimiter ?? preset?.delimiter ?? ',';
   checkOutputPath(request.out);
   const seeds: SeedRow[] = withSeeds > 0 ? pickSeeds(db, withSeeds) : [];
-  let parallel = startWorkers(db, request, plan, dateFormat, delimiter, encoding, maxRows);
+  let parallel = startWorkers(db, request, selected, plan, dateFormat, delimiter, encoding, maxRows);
   let validated = 0;
   try {
     // Workers check in their snapshot that no contact needs validating; when some do, or the workers
@@ -298,9 +318,9 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
 
   let slots: number[] = [];
   if (withSeeds > 0) {
-    const count = buildQuery(db, request.selection, plan.baseKeys, 'count');
+    const count = buildQuery(selected, plan.baseKeys, 'count');
     let total = 0;
-    for (const _ of selectedRows(db, count, request.selection.limit, request.tuning, [0, 0, 0, 0, 0])) total++;
+    for (const _ of selectedRows(db, count, request.selection.limit, request.tuning, noReasons(), null)) total++;
     slots = seedSlots(total, seeds.length);
   }
 
@@ -318,16 +338,17 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   const toValues = rowValues(plan.outputs, query.positions, dateFormat);
 
   let rows = 0;
-  const counts: ReasonCounts = [0, 0, 0, 0, 0];
+  const counts = noReasons();
+  const members = new MemberIds();
   let position = 0; // 0-based output row, seeds included
   let nextSlot = 0;
   const seedPositions: { seed: SeedRow; position: number }[] = [];
   let files: FileResult[];
   try {
-    if (parallel) rows = await parallel.workers.run(sink, parallel.bounds, parallel.width, counts, request.selection.limit, request.onProgress);
+    if (parallel) rows = await parallel.workers.run(sink, parallel.bounds, parallel.width, counts, members, request.selection.limit, request.onProgress);
     else {
       let last: unknown[] | null = null;
-      for (const row of selectedRows(db, query, request.selection.limit, request.tuning, counts)) {
+      for (const row of selectedRows(db, query, request.selection.limit, request.tuning, counts, members)) {
         while (nextSlot < slots.length && slots[nextSlot] === position) {
           const seed = seeds[nextSlot]!;
           await sink.writeRow(toValues(seedBase(seed, plan.baseKeys, query.positions, row)));
@@ -358,6 +379,9 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   }
 
   const selection = request.selection;
+  // Before the export is recorded: its own members must not count towards the pressure cap it applied.
+  const funnel = funnelOf(db, selected, query, counts, rows, seedPositions.length);
+  let recorded = 0;
   const exportId = db.transaction(() => {
     const info = db
       .prepare(
@@ -369,7 +393,8 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
         osUser(),
         selection.channel,
         selection.includeUnconsented ? 1 : 0,
-        JSON.stringify({ segments: selection.segments, run: runId, tags: selection.tags, where: selection.where ?? null, status: selection.status, limit: selection.limit ?? null }),
+        JSON.stringify({ segments: selection.segments, run: runId, tags: selection.tags, where: selection.where ?? null, status: selection.status, limit: selection.limit ?? null,
+          pressure: selected.pressure ? { max_sends: selected.pressure.maxSends, per: selected.pressure.period, since: selected.pressure.since, origin: selected.pressure.origin } : null }),
         format,
         JSON.stringify({ preset: request.preset ?? null, lang: request.lang ?? null, columns: plan.headers, delimiter: format === 'csv' ? delimiter : null, encoding, bom: request.bom ?? false, dateFormat, withSeeds, includeUnconsented: selection.includeUnconsented }),
         request.out === '-' ? '-' : path.resolve(request.out),
@@ -381,11 +406,12 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     const id = Number(info.lastInsertRowid);
     const link = db.prepare('INSERT INTO export_seeds (export_id, seed_id, position) VALUES (?, ?, ?)');
     for (const s of seedPositions) link.run(id, s.seed.id, s.position);
-    recordAudit(db, { action: 'export', counts: { rows, seeds: seedPositions.length }, details: { export_id: id, channel: selection.channel } });
+    recorded = recordMembers(db, id, selected, members);
+    if (request.name !== undefined) db.prepare('INSERT INTO campaigns (export_id, name) VALUES (?, ?)').run(id, request.name);
+    recordAudit(db, { action: 'export', counts: { rows, seeds: seedPositions.length, members: recorded }, details: { export_id: id, channel: selection.channel } });
     return id;
   })();
-  const funnel = funnelOf(db, request, query, counts, rows, seedPositions.length);
   const xlsxLimit = format === 'xlsx' ? (request.maxBytesPerFile ?? preset?.maxBytesPerFile) : undefined;
   const oversized = xlsxLimit === undefined ? [] : files.filter((f) => f.bytes > xlsxLimit).map((f) => f.path);
-  return { exportId, rows, seeds: seedPositions.length, files, validated, runId, unencodable: sink.unencodable, workers: parallel?.workers.size ?? 0, funnel, oversized, maxBytesPerFile: xlsxLimit ?? maxBytes ?? null };
+  return { exportId, rows, seeds: seedPositions.length, files, validated, runId, unencodable: sink.unencodable, workers: parallel?.workers.size ?? 0, funnel, oversized, maxBytesPerFile: xlsxLimit ?? maxBytes ?? null, members: recorded, pressure: selected.pressure };
 }

@@ -8,106 +8,19 @@ import type { Db } from '../store/db.js';
 import type { Channel } from '../store/types.js';
 import { COLUMNS, type ValueKind } from './columns.js';
 import { csvLineSql } from './csv-lines.js';
-import { compileFilter, segmentKey, type CompiledFilter } from './filter.js';
+import { segmentKey, type CompiledFilter } from './filter.js';
 import { emailHash, sha256Hex } from './digests.js';
+import { POST_ADDRESS_KEY, type ChannelRule, type DriveKey, type Selection } from './channels.js';
+import { PRESSURED_SQL, type SelectionPlan } from './plan.js';
 
-export type StatusFilter = 'active' | 'inactive' | 'all';
-
-export interface Selection {
-  segments: string[];
-  run?: number;
-  tags: string[];
-  where?: string;
-  limit?: number;
-  status: StatusFilter;
-  channel: Channel;
-  includeUnconsented: boolean;
-}
-
-/** A selection the store cannot satisfy as asked (unknown segment, no score run...): a usage error. */
-export class SelectionError extends Error {}
-
-interface ChannelRule {
-  /** The address a row is unique on. */
-  key: string;
-  reachable: string;
-  /** Consent across every record sharing the address (the person's latest choice), or per contact. */
-  consent: 'address' | 'contact';
-  /** Column of `contacts` the key is looked up by, for consent by address. */
-  lookup?: string;
-}
-
-const CHANNEL_RULES: Record<Channel, ChannelRule> = {
-  email: { key: 'c.email_norm', reachable: "c.email_valid = 1 AND c.email_norm IS NOT NULL AND c.email_norm <> ''", consent: 'address', lookup: 'email_norm' },
-  sms: { key: 'c.sms_e164', reachable: 'c.sms_e164 IS NOT NULL', consent: 'address', lookup: 'sms_e164' },
-  phone: { key: 'c.phone_e164', reachable: 'c.phone_e164 IS NOT NULL', consent: 'address', lookup: 'phone_e164' },
-  post: {
-    // A household can hold several people: one letter per person and postal address.
-    key: "lower(trim(coalesce(c.first_name, ''))) || '|' || lower(trim(coalesce(c.last_name, ''))) || '|' || lower(trim(c.address_line1)) || '|' || coalesce(c.postal_code_norm, c.postal_code, '') || '|' || coalesce(c.country_code, '')",
-    reachable: 'c.address_complete = 1',
-    consent: 'contact',
-  },
-};
+export * from './channels.js';
+export { planSelection, PRESSURED_SQL, resolveRun, type PressureCap, type SelectionPlan } from './plan.js';
 
 /** SQL functions the statement calls; registered once per connection. */
 export function registerFunctions(db: Db): void {
   db.function('ck_email_hash', { deterministic: true }, (value: unknown) => (typeof value === 'string' && value !== '' ? emailHash(value) : null));
   db.function('ck_sha256', { deterministic: true }, (value: unknown) => (typeof value === 'string' && value !== '' ? sha256Hex(value) : null));
   db.function('ck_segkey', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? segmentKey(value) : null));
-}
-
-function tableExists(db: Db, name: string): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
-}
-
-/** The run --segment and score columns read: --run, else the latest (highest id); null when none. */
-export function resolveRun(db: Db, run: number | undefined): number | null {
-  if (!tableExists(db, 'score_runs') || !tableExists(db, 'scores')) {
-    if (run !== undefined) throw new SelectionError(`--run ${run}: the store has no score runs (run "custkit score" first)`);
-    return null;
-  }
-  if (run !== undefined) {
-    if (!db.prepare('SELECT 1 FROM score_runs WHERE id = ?').get(run)) throw new SelectionError(`--run ${run}: no such score run (see "custkit segments")`);
-    return run;
-  }
-  const row = db.prepare('SELECT max(id) AS id FROM score_runs').get() as { id: number | null };
-  return row.id;
-}
-
-/**
- * --segment names to the run's stored names, matched case- and punctuation-insensitively. One probe per
- * name stops at the first match (a run has few segments and many rows); the full list of names is read
- * only to explain a miss.
- */
-function resolveSegments(db: Db, runId: number, wanted: string[]): string[] {
-  const probe = db.prepare('SELECT segment FROM scores WHERE run_id = ? AND ck_segkey(segment) = ? LIMIT 1').pluck();
-  const names: string[] = [];
-  for (const want of wanted) {
-    const found = probe.get(runId, segmentKey(want)) as string | undefined;
-    if (found === undefined) {
-      const stored = (db.prepare('SELECT DISTINCT segment FROM scores WHERE run_id = ? AND segment IS NOT NULL').pluck().all(runId) as string[]).sort();
-      throw new SelectionError(`--segment "${want}": score run ${runId} has no such segment (it has: ${stored.join(', ') || 'none'})`);
-    }
-    names.push(found);
-  }
-  return [...new Set(names)];
-}
-
-/**
- * A selection on segments or score fields is driven by the run's scores, each row joined to its contact
- * by primary key, so the scores columns come for free. Reading one run through the (run_id, contact_id)
- * key of a rowid table costs two B-tree seeks per score; a plain scan is four times cheaper per row
- * (measured on 1M scores), so it wins while the table holds few runs. Either way the order is fixed.
- */
-function scoresDrive(db: Db): { from: string; order: DriveKey } {
-  const table = db.prepare("SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = 'scores'").get() as { wr: number } | undefined;
-  const runs = (db.prepare('SELECT count(*) AS n FROM score_runs').get() as { n: number }).n;
-  if (table?.wr === 1 || runs > 3) return { from: 'scores s JOIN contacts c ON c.id = s.contact_id', order: 's.contact_id' };
-  return { from: 'scores s NOT INDEXED JOIN contacts c ON c.id = s.contact_id', order: 's.rowid' };
-}
-
-function countRows(db: Db, sql: string): number {
-  return (db.prepare(sql).get() as { n: number }).n;
 }
 
 interface Condition {
@@ -196,6 +109,8 @@ export interface GateSpec {
   /** One record by id, then `rivalParams`: a row when a more recently updated candidate shares its address. */
   rivalSql: string;
   rivalParams: unknown[];
+  /** Contact ids at the marketing-pressure cap (1: leave out), or null without a cap (SelectionPlan.pressured). */
+  pressured: Uint8Array | null;
 }
 
 export interface BuiltQuery {
@@ -221,11 +136,11 @@ export interface BuiltQuery {
    */
   selectedSql: string;
   selectedParams: unknown[];
-  /** Post: the funnel's counts in one statement (selected, reachable, consenting, unsuppressed, distinct addresses). */
+  /** Post: the funnel's counts in one statement (selected, reachable, deliverable, consenting, unsuppressed, distinct addresses, unpressured), then `funnelParams`. */
   funnelSql?: string;
+  funnelParams?: unknown[];
 }
 
-export type DriveKey = 's.rowid' | 's.contact_id' | 'c.id';
 
 /** The smallest and largest drive key the statement can meet (null when there is no row at all). */
 export function driveBounds(db: Db, query: BuiltQuery): { min: number; max: number } | null {
@@ -260,32 +175,18 @@ export const ROW_PERSON = 2;
  * drive key is in [?, ?), two more parameters after `params`. `csvLine`: the output columns (`keys`, of
  * `kinds`) come as one CSV line (csv-lines.ts), after the leading values and the drive key.
  */
+/** Post: the contact's current address had a letter returned (PND). */
+const RETURNED = `EXISTS (SELECT 1 FROM postal_returns pr WHERE pr.contact_id = c.id AND pr.address_hash = ck_sha256(${POST_ADDRESS_KEY}))`;
+
 export function buildQuery(
-  db: Db,
-  selection: Selection,
+  plan: SelectionPlan,
   columnKeys: string[],
   mode: 'rows' | 'count' = 'rows',
   options: { ranged?: boolean; csvLine?: { keys: string[]; kinds: ValueKind[]; delimiter: string } } = {},
 ): BuiltQuery {
   const { ranged = false, csvLine } = options;
-  const rule = CHANNEL_RULES[selection.channel];
-  const runId = resolveRun(db, selection.run);
-  const filter = selection.where ? compileFilter(selection.where) : null;
-  if (filter?.usesScores && runId === null) throw new SelectionError('--where uses score fields, but the store has no score runs (run "custkit score" first)');
-  if (selection.segments.length && runId === null) throw new SelectionError('--segment needs a score run (run "custkit score" first)');
-  const segmentNames = selection.segments.length && runId !== null ? resolveSegments(db, runId, selection.segments) : [];
-  const parts = {
-    selection,
-    rule,
-    runId,
-    segmentNames,
-    filter,
-    suppressPerson: countRows(db, "SELECT count(*) AS n FROM suppressions WHERE kind IN ('erased', 'opposition')") > 0,
-    seeds: countRows(db, 'SELECT count(*) AS n FROM seeds') > 0,
-  };
-  // A selection on segments or score fields is driven by the run's scores (each score row joined to its
-  // contact, scores columns for free); otherwise contacts are read in id order.
-  const drive = segmentNames.length > 0 || filter?.usesScores === true ? scoresDrive(db) : null;
+  const { selection, rule, runId, filter, drive } = plan;
+  const parts = plan;
   const channel = `'${selection.channel}'`; // from the fixed Channel set, never user text
   const wanted = columnKeys.filter((k) => runId !== null || !COLUMNS[k]!.scores);
   const outputScores = mode === 'rows' && runId !== null && wanted.some((k) => COLUMNS[k]!.scores);
@@ -343,34 +244,43 @@ export function buildQuery(
           AND (d.updated_at > c.updated_at OR (d.updated_at = c.updated_at AND d.id > c.id))
           AND ${rival.sql})`,
       rivalParams: [...(rivalScores ? [runId] : []), ...rival.params],
+      pressured: plan.pressured,
     };
     return { sql, params, runId, columns: wanted, positions, gate, driveKey, driveColumn: csvLine ? hidden.length : undefined, selectedSql, selectedParams };
   }
 
   const own = candidateFor('c', 's', parts);
   const where = [own.sql];
+  if (plan.returns) where.push(`NOT ${RETURNED}`);
   if (!selection.includeUnconsented) where.push(consentCondition(rule, channel, 'c.id', ''));
+  const pressureParams = plan.pressure ? [selection.channel, plan.pressure.since, plan.pressure.maxSends] : [];
+  if (plan.pressure) where.push(`c.id NOT IN (${PRESSURED_SQL})`);
   const limit = selection.limit !== undefined ? 'LIMIT ?' : '';
   const inner = `SELECT c.id AS id, ${rule.key} AS addr,
       row_number() OVER (PARTITION BY ${rule.key} ORDER BY c.updated_at DESC, c.id DESC) AS rn
     FROM ${from}
     WHERE ${driveWhere}${where.join('\n      AND ')}`;
-  const sql = `SELECT ${mode === 'count' ? '1' : outputs.join(',\n  ')}
+  // The contact id leads each row (not output): the export's members are recorded from it.
+  const sql = `SELECT ${mode === 'count' ? '1' : ['c.id', ...outputs].join(',\n  ')}
 FROM (${inner}) w
 JOIN contacts c ON c.id = w.id
 ${outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : ''}
 WHERE w.rn = 1
 ${mode === 'count' ? '' : 'ORDER BY w.addr, w.id'} ${limit}`;
   if (drive) params.push(runId);
-  params.push(...own.params);
+  params.push(...own.params, ...pressureParams);
   if (outputScores) params.push(runId);
   if (limit) params.push(selection.limit);
   // The funnel of a post export: each step of the rules as a flag over the selection, in one pass.
   const consent = selection.includeUnconsented ? '1' : consentCondition(rule, channel, 'c.id', '');
   const suppressed = parts.suppressPerson ? PERSON_SUPPRESSED : '0';
-  const funnelSql = `SELECT count(*) AS selected, coalesce(sum(r), 0) AS reachable, coalesce(sum(r AND k), 0) AS consenting,
-      coalesce(sum(r AND k AND NOT x), 0) AS unsuppressed, count(DISTINCT CASE WHEN r AND k AND NOT x THEN addr END) AS addresses
-    FROM (SELECT (${rule.reachable}) AS r, (${consent}) AS k, (${suppressed}) AS x, ${rule.key} AS addr
+  const ok = 'r AND NOT u AND k AND NOT x';
+  const funnelSql = `SELECT count(*) AS selected, coalesce(sum(r), 0) AS reachable, coalesce(sum(r AND NOT u), 0) AS deliverable,
+      coalesce(sum(r AND NOT u AND k), 0) AS consenting, coalesce(sum(${ok}), 0) AS unsuppressed,
+      count(DISTINCT CASE WHEN ${ok} THEN addr END) AS addresses, count(DISTINCT CASE WHEN ${ok} AND NOT p THEN addr END) AS unpressured
+    FROM (SELECT (${rule.reachable}) AS r, (${plan.returns ? RETURNED : '0'}) AS u, (${consent}) AS k, (${suppressed}) AS x,
+            (${plan.pressure ? `c.id IN (${PRESSURED_SQL})` : '0'}) AS p, ${rule.key} AS addr
           FROM ${from} WHERE ${driveWhere}${inSelection.sql})`;
-  return { sql, params, runId, columns: wanted, positions: wanted.map((_, i) => i), gate: null, driveKey: drive ? drive.order : 'c.id', selectedSql, selectedParams, funnelSql };
+  const funnelParams = [...pressureParams, ...selectedParams];
+  return { sql, params, runId, columns: wanted, positions: wanted.map((_, i) => i + 1), gate: null, driveKey: drive ? drive.order : 'c.id', selectedSql, selectedParams, funnelSql, funnelParams };
 }

@@ -10,10 +10,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../store/db.js';
 import { maxContactId, readGroupConsents, readOwnConsents, readSharedAddresses, type BulkRules } from './bulk.js';
-import { ChannelGate, KEPT, type ReasonCounts } from './gate.js';
+import { ChannelGate, KEPT, noReasons } from './gate.js';
 import { CsvLines } from './csv-lines.js';
 import { EncodedText, RowText, rowValues } from './lines.js';
-import { registerFunctions } from './select.js';
+import { registerFunctions, ROW_ID } from './select.js';
 import { STALE_CHUNK, type FromWorker, type Prepared, type ToWorker, type WorkerSetup } from './parallel.js';
 
 const setup = workerData as WorkerSetup;
@@ -81,7 +81,9 @@ try {
   const out = new EncodedText(setup.encoding);
   const readRange = (index: number, from: number, to: number): void => {
     const ends: number[] = [];
-    const counts: ReasonCounts = [0, 0, 0, 0, 0];
+    const ids: number[] = [];
+    const hashes: string[] = [];
+    const counts = noReasons();
     const reasons: number[] | null = setup.limited ? [] : null;
     // All the range's rows at once: iterating costs a call into SQLite per row (~8% of reading them).
     for (const row of statement.all(...setup.params, from, to) as unknown[][]) {
@@ -89,6 +91,8 @@ try {
       counts[reason]++;
       reasons?.push(reason);
       if (reason !== KEPT) continue;
+      ids.push(row[ROW_ID] as number);
+      hashes.push(gate!.keyHash(row));
       // Every row written as one that follows another (a JSON row with its comma): the main thread
       // drops the comma of a file's first row.
       out.append(rowText(row));
@@ -100,7 +104,13 @@ try {
     new Uint8Array(buffer).set(encoded.bytes);
     const rowEnds = Uint32Array.from(ends);
     const reasonBytes = reasons ? Uint8Array.from(reasons) : undefined;
-    send({ type: 'rows', index, rows: ends.length, counts, reasons: reasonBytes, unencodable: encoded.unencodable, buffer, ends: rowEnds }, reasonBytes ? [buffer, rowEnds.buffer, reasonBytes.buffer] : [buffer, rowEnds.buffer]);
+    const members = Uint32Array.from(ids);
+    // Fixed width (64 hex characters each), so that the main thread can hand them to SQLite as one blob.
+    const memberHashes = Buffer.from(hashes.join(''), 'latin1');
+    const hashBuffer = memberHashes.buffer.slice(memberHashes.byteOffset, memberHashes.byteOffset + memberHashes.byteLength);
+    const transfer = [buffer, rowEnds.buffer, members.buffer, hashBuffer];
+    if (reasonBytes) transfer.push(reasonBytes.buffer);
+    send({ type: 'rows', index, rows: ends.length, counts, reasons: reasonBytes, unencodable: encoded.unencodable, buffer, ends: rowEnds, ids: members, hashes: hashBuffer }, transfer);
   };
 
   port.on('message', (message: ToWorker) => {

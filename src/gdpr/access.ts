@@ -138,6 +138,11 @@ export function accessBundle(db: Db, contactId: number): AccessBundle {
   if (runIds.length) {
     context.score_runs = (db.prepare(`SELECT id, as_of, method, bins, segment_map, created_at FROM score_runs WHERE id IN (${inList(runIds)}) ORDER BY id`).all() as Array<Record<string, unknown>>).map(clean);
   }
+  // The campaigns the person was sent (export_members, campaign_events, postal_returns): what each was.
+  const exportIds = [...new Set(['export_members', 'campaign_events', 'postal_returns'].flatMap((t) => (tables[t] ?? []).map((r) => r.export_id)).filter((v): v is number => typeof v === 'number'))];
+  if (exportIds.length) {
+    context.exports = (db.prepare(`SELECT e.id, e.created_at, e.channel, e.row_count, k.name AS campaign_name FROM exports e LEFT JOIN campaigns k ON k.export_id = e.id WHERE e.id IN (${inList(exportIds)}) ORDER BY e.id`).all() as Array<Record<string, unknown>>).map(clean);
+  }
   if (!tableExists(db, 'export_members')) notes.push('exports: this store does not record which people each export included');
 
   return {

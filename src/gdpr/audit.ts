@@ -28,6 +28,7 @@ const VERBS = new Set([
   'dedupe', 'explain', 'unmerge', 'export', 'exports', 'suppress', 'seeds', 'add', 'list', 'trace', 'contact',
   'show', 'find', 'set', 'tag', 'untag', 'gdpr', 'consent', 'access', 'erase', 'purge', 'audit', 'merges', 'report', 'run', 'runs',
   'mappings', 'forget', 'backup', 'backups', 'restore', 'encrypt', 'decrypt', 'rekey',
+  'campaigns', 'results', 'returns', 'settings', 'unmatched',
 ]);
 
 /** Flags whose value says how the command ran, not who it was about: kept. Any other value is masked. */
@@ -36,6 +37,7 @@ const SAFE_VALUE_FLAGS = new Set([
   '--threshold', '--format', '--preset', '--kind', '--reason', '--segment', '--limit', '--id', '--import',
   '--inactive-since', '--undo', '--max-block', '--with-seeds', '--country', '--encoding', '--delimiter',
   '--dates', '--run', '--all-since', '--sheet', '--keep', '--prospects', '--customers', '--rejects',
+  '--campaign', '--max-sends', '--per', '--soft-bounces',
 ]);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -17,7 +17,8 @@ import { newUid } from '../store/uid.js';
 import { refreshPurchaseTotals } from '../store/purchase-totals.js';
 import { emailHash, phoneHash, sha256Hex } from '../export/digests.js';
 import { nowIso, osUser } from '../export/keys.js';
-import { inList } from './profile.js';
+import { personIds, inList } from './profile.js';
+import { eraseCampaignData } from '../campaigns/erase.js';
 import { cellMatcher, emptyIdentifiers, identifiersOf, masker, needlesOf, type Identifiers } from './identifiers.js';
 
 export type Disposition =
@@ -71,6 +72,13 @@ export const ERASURE_PLAN: Readonly<Record<string, TablePlan>> = {
   sqlite_stat1: { how: 'none', why: 'index sizes' },
   sqlite_stat4: { how: 'scrub', why: 'index samples: rebuilt by ANALYZE' },
   sqlite_sequence: { how: 'none', why: 'counters' },
+  export_members: { how: 'scrub', why: 'the row stays for the campaign\'s size and rates, pointing at the tombstone; its address hash is emptied' },
+  campaign_events: { how: 'scrub', why: 'one event of each kind per campaign stays for the rates, without its time' },
+  postal_returns: { how: 'delete', why: 'the hash of the person\'s postal address and the return\'s date' },
+  campaign_unmatched: { how: 'scrub', why: 'rows of results or returns files holding the person\'s address: every cell emptied' },
+  campaign_imports: { how: 'scrub', why: 'a file name naming the person\'s address is masked; counts kept' },
+  campaigns: { how: 'none', why: 'campaign names and the mailing tool\'s campaign ids' },
+  campaign_settings: { how: 'none', why: 'settings' },
 };
 
 /** Columns of a table not in the plan that make it hold contact data: such a table is handled by default (rows deleted). */
@@ -256,6 +264,7 @@ const FREE_TEXT: Array<[string, string[]]> = [
   ['exports', ['selection', 'options', 'destination', 'files']],
   ['imports', ['file_name']],
   ['clean_runs', ['options']],
+  ['campaign_imports', ['file_name']],
 ];
 
 function maskFreeText(db: Db, ids: Identifiers): number {
@@ -358,6 +367,7 @@ export function eraseContacts(db: Db, contactIds: readonly number[], options: Er
     count(table, db.prepare(`DELETE FROM ${quote(table)} WHERE ${columns.map((c) => `${quote(c)} IN (${within})`).join(' OR ')}`).run().changes);
   }
   count('rejects', scrubRejects(db, ids));
+  for (const [table, n] of Object.entries(eraseCampaignData(db, within, ids))) count(table, n);
   const needles = needlesOf(ids);
   count('free text', maskFreeText(db, ids));
   // Merged records point at their survivor: the pointers go first, then every record is emptied.

@@ -13,6 +13,7 @@ import { exportMigrations } from '../export/schema.js';
 import { gdprMigrations } from '../gdpr/schema.js';
 import { reportMigrations } from '../report/schema.js';
 import { backupMigrations } from '../gdpr/backup-schema.js';
+import { campaignsMigrations } from '../campaigns/schema.js';
 
 export interface Migration {
   id: number;
@@ -202,4 +203,4 @@ export const coreMigrations: Migration[] = [
 ];
 
 /** Every stage's migrations; a stage adds its list here (one line). */
-export const migrations: Migration[] = [...coreMigrations, ...validateMigrations, ...scoreMigrations, ...dedupeMigrations, ...exportMigrations, ...gdprMigrations, ...backupMigrations, ...reportMigrations];
+export const migrations: Migration[] = [...coreMigrations, ...validateMigrations, ...scoreMigrations, ...dedupeMigrations, ...exportMigrations, ...gdprMigrations, ...backupMigrations, ...reportMigrations, ...campaignsMigrations];

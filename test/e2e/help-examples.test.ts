@@ -24,6 +24,12 @@ const EXIT_3: Record<string, string> = {
   'validate custkit validate --out issues.xlsx': 'the fixtures hold invalid values on purpose',
   'validate custkit validate --country BE': 'the fixtures hold invalid values on purpose',
   'validate custkit validate --require "email,last_name"': 'the fixtures hold invalid values on purpose',
+  // The campaign fixtures' people are not in the example store: their rows match no member or contact.
+  'campaigns custkit campaigns results brevo-report.csv --campaign 1': 'the report\'s people are not members of the example store\'s campaigns',
+  'campaigns results custkit campaigns results brevo-events.csv --campaign 3': 'the report\'s people are not members of the example store\'s campaigns',
+  'campaigns results custkit campaigns results klaviyo-activity.csv': 'the report\'s people are not members of the example store\'s campaigns',
+  'campaigns results custkit campaigns results hubspot-recipients.xlsx': 'the report\'s people are not members of the example store\'s campaigns',
+  'campaigns results custkit campaigns results report.csv --campaign 3 --unmatched-out unmatched.csv': 'the report\'s people are not members of the example store\'s campaigns',
   // The rows written by "rejects --out" are re-imported as they are, unfixed: rejected again.
   'rejects custkit import fix.csv': 'the example store\'s rejected rows are not fixed before the re-import',
   // purge exits 3 when it purges (or would): the example store holds people collected in 2019-2020.

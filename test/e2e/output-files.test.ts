@@ -106,6 +106,6 @@ describe('export funnel on the terminal', () => {
     // -q silences everything but data and errors (the CLI contract): the funnel and the warning too.
     expect(custkit(['export', '--tag', 'fair', '--out', out, '-q'], { db }).stderr).toBe('');
     const json = JSON.parse(custkit(['export', '--tag', 'shop', '--out', out, '--json'], { db }).stdout);
-    expect(json.funnel).toEqual({ channel: 'email', selected: 2, noAddress: 0, noConsent: 1, suppressed: 0, sameAddress: 0, overLimit: 0, written: 1, seeds: 0 });
+    expect(json.funnel).toEqual({ channel: 'email', selected: 2, noAddress: 0, undeliverable: null, noConsent: 1, suppressed: 0, sameAddress: 0, pressure: null, overLimit: 0, written: 1, seeds: 0 });
   });
 });

@@ -26,7 +26,7 @@ function funnelStore(db: Db = makeStore().db): Db {
   return db;
 }
 
-const EXPECTED: Omit<Funnel, 'overLimit' | 'written' | 'seeds'> = { channel: 'email', selected: 11, noAddress: 2, noConsent: 3, suppressed: 1, sameAddress: 1 };
+const EXPECTED: Omit<Funnel, 'overLimit' | 'written' | 'seeds'> = { channel: 'email', selected: 11, noAddress: 2, undeliverable: null, noConsent: 3, suppressed: 1, sameAddress: 1, pressure: null };
 
 describe('export funnel', () => {
   it('counts each step once, in order, on one thread and on workers alike', async () => {
@@ -94,7 +94,7 @@ describe('export funnel', () => {
     addConsent(db, addContact(db, { ...full, firstName: 'Bob' }), 'post', 'granted');
     addContact(db, { ...full, firstName: 'Cid' });
     const { result } = await exportFile(db, { tags: ['club'], channel: 'post' }, { format: 'csv' });
-    expect(result.funnel).toEqual({ channel: 'post', selected: 4, noAddress: 1, noConsent: 1, suppressed: 0, sameAddress: 0, overLimit: 0, written: 2, seeds: 0 });
+    expect(result.funnel).toEqual({ channel: 'post', selected: 4, undeliverable: 0, pressure: null, noAddress: 1, noConsent: 1, suppressed: 0, sameAddress: 0, overLimit: 0, written: 2, seeds: 0 });
     const limited = await exportFile(db, { tags: ['club'], channel: 'post', limit: 1 }, { format: 'csv' });
     expect(limited.result.funnel).toMatchObject({ selected: 4, overLimit: 1, written: 1 });
   });

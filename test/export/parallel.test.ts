@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32 as rng } from '../../bench/random.js';
 import type { ExportRequest } from '../../src/export/run.js';
 import { ExportWorkers, tasksOf, type ParallelTuning, type WorkerSetup } from '../../src/export/parallel.js';
-import { buildQuery, type Selection } from '../../src/export/select.js';
+import { buildQuery, planSelection, type Selection } from '../../src/export/select.js';
 import { addSuppression } from '../../src/export/suppressions.js';
 import type { Db } from '../../src/store/db.js';
 import { addConsent, addContact, addScore, addScoreRun, makeStore } from './store.js';
@@ -152,7 +152,7 @@ describe('export on worker threads', () => {
 
   it('leaves the export to one thread when the store is being written, and fails cleanly when a worker does', async () => {
     const { db: store, file } = hostileStore(30);
-    const query = buildQuery(store, { segments: [], tags: [], status: 'active', channel: 'email', includeUnconsented: false }, ['email'], 'rows', { ranged: true });
+    const query = buildQuery(planSelection(store, { segments: [], tags: [], status: 'active', channel: 'email', includeUnconsented: false }), ['email'], 'rows', { ranged: true });
     const setup: WorkerSetup = {
       store: { file, key: null },
       mmapBytes: 0,

@@ -22,6 +22,13 @@ const FILES: Record<string, string> = {
   'cuts.json': 'help/cuts.json',
   'my-segments.json': 'help/my-segments.json',
   'nightly.yaml': 'pipeline/nightly.yaml', // its inbox/ is absent here: its import steps find no file
+  'brevo-report.csv': 'campaigns/brevo-events.csv',
+  'brevo-events.csv': 'campaigns/brevo-events.csv',
+  'report.csv': 'campaigns/mailchimp-activity.csv',
+  'klaviyo-activity.csv': 'campaigns/klaviyo-activity.csv',
+  'hubspot-recipients.xlsx': 'campaigns/hubspot-recipients.xlsx',
+  'pnd.csv': 'campaigns/pnd-returns.csv',
+  'pnd-janvier.csv': 'campaigns/pnd-returns.csv',
 };
 
 /** How the store of the examples is built; each step must succeed with the exit code given. */

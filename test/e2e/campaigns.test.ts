@@ -1,0 +1,87 @@
+/**
+ * The campaign loop through the built CLI: import, export (a named campaign), the tool's report read
+ * twice, its unmatched rows written out, the listing; postal returns and the post channel until the
+ * address changes; the pressure cap in the export's funnel.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { custkit, fixture, queryStore, tempDir } from '../helpers/cli.js';
+
+function store(): { dir: string; db: string } {
+  const dir = tempDir('custkit-campaigns-');
+  const db = path.join(dir, 'custkit.db');
+  expect(custkit(['import', fixture('campaigns/contacts.csv')], { db }).code).toBe(0);
+  return { dir, db };
+}
+
+describe('custkit campaigns (e2e)', () => {
+  it('results: read once, re-read changes nothing, unmatched rows written out, listed with rates', () => {
+    const { dir, db } = store();
+    expect(custkit(['export', '--name', "Soldes d'hiver", '--out', path.join(dir, 'soldes.csv')], { db }).code).toBe(0);
+    const first = custkit(['campaigns', 'results', fixture('campaigns/hubspot-recipients.xlsx'), '--unmatched-out', path.join(dir, 'unmatched.csv')], { db });
+    expect(first.code).toBe(3); // one row matches no member
+    expect(first.stderr).toContain('campaign #1 "Soldes d\'hiver": 11 row(s), named "Soldes d\'hiver" in column "Email campaign name"');
+    expect(first.stderr).toContain('row 14: not a member of campaign #1');
+    const unmatched = fs.readFileSync(path.join(dir, 'unmatched.csv'), 'utf8').trim().split(/\r?\n/);
+    expect(unmatched[0]).toBe('Recipient,Email campaign ID,Email campaign name,Type,Created,Bounce category,unmatched_reason');
+    expect(unmatched.slice(1).map((l) => l.split(',')[0])).toEqual(['ghost.reader@example.org']);
+    expect(fs.statSync(path.join(dir, 'unmatched.csv')).mode & 0o777).toBe(0o600);
+
+    const before = queryStore(db, 'SELECT (SELECT count(*) FROM campaign_events) e, (SELECT count(*) FROM suppressions) s, (SELECT count(*) FROM audit_log) a');
+    const again = custkit(['campaigns', 'results', fixture('campaigns/hubspot-recipients.xlsx')], { db });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('already read as results import #1');
+    expect(queryStore(db, 'SELECT (SELECT count(*) FROM campaign_events) e, (SELECT count(*) FROM suppressions) s, (SELECT count(*) FROM audit_log) a')).toEqual(before);
+
+    const listed = JSON.parse(custkit(['campaigns', '--json'], { db }).stdout) as Array<{ id: number; name: string; size: number; results: { delivered: number; opened: number; clicked: number; rates: { opened: number } } }>;
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ id: 1, name: "Soldes d'hiver", size: 8, results: { delivered: 4, opened: 2, clicked: 1, rates: { opened: 0.5 } } });
+    const shown = JSON.parse(custkit(['campaigns', 'show', '1', '--json'], { db }).stdout) as { bySegment: Array<{ group: string; members: number }> };
+    expect(shown.bySegment).toEqual([expect.objectContaining({ group: '(not scored)', members: 8 })]);
+    // The next email export leaves out the suppressed: hard bounce, unsubscribe, spam complaint.
+    const next = custkit(['export', '--out', path.join(dir, 'next.csv')], { db });
+    expect(next.stderr).toMatch(/- suppressed\s+-3/);
+  });
+
+  it('returns: the post channel leaves the address out until an import changes it', () => {
+    const { dir, db } = store();
+    const post = (name: string): string[] => {
+      const result = custkit(['export', '--channel', 'post', '--columns', 'last_name', '--out', path.join(dir, name)], { db });
+      expect(result.code).toBe(0);
+      return fs.readFileSync(path.join(dir, name), 'utf8').trim().split(/\r?\n/).slice(1);
+    };
+    expect(post('1.csv')).toContain('Petit');
+    const returned = custkit(['campaigns', 'returns', fixture('campaigns/pnd-returns.csv')], { db });
+    expect(returned.code).toBe(3); // C099 is nobody
+    expect(returned.stderr).toContain('1 address(es) marked undeliverable');
+    expect(returned.stderr).toContain('row 3: no contact matches the customer code in column "Code client"');
+    const second = custkit(['export', '--channel', 'post', '--columns', 'last_name', '--out', path.join(dir, '2.csv')], { db });
+    expect(second.stderr).toMatch(/- address returned \(PND\)\s+-1/);
+    expect(fs.readFileSync(path.join(dir, '2.csv'), 'utf8')).not.toContain('Petit');
+    // The audit names the contact marked.
+    expect(queryStore(db, "SELECT targets FROM audit_log WHERE action = 'campaigns.returns'")).toEqual([{ targets: 1 }]);
+
+    // Camille moved: the same customer code with a new address.
+    const moved = path.join(dir, 'moved.csv');
+    fs.writeFileSync(moved, `${fs.readFileSync(fixture('campaigns/contacts.csv'), 'utf8').split('\n')[0]}\nC003;Camille;Petit;camille.petit@example.fr;oui;oui;8 allée Jean Jaurès;31000;Toulouse;FR\n`);
+    expect(custkit(['import', moved], { db }).code).toBe(0);
+    expect(post('3.csv')).toContain('Petit');
+  });
+
+  it('pressure: --max-sends --per, then the store-wide setting, in the funnel', () => {
+    const { dir, db } = store();
+    for (const n of [1, 2]) expect(custkit(['export', '--out', path.join(dir, `${n}.csv`)], { db }).code).toBe(0);
+    const capped = custkit(['export', '--max-sends', '2', '--per', '30d', '--out', path.join(dir, '3.csv')], { db });
+    expect(capped.code).toBe(0);
+    expect(capped.stderr).toMatch(/- marketing pressure cap\s+-8/);
+    expect(capped.stderr).toContain('0 written: all 8 selected contacts were already sent the most email campaigns the pressure cap allows');
+    expect(custkit(['campaigns', 'settings', '--max-sends', '3', '--per', '4w'], { db }).stdout).toContain('marketing pressure cap, email: at most 3 campaign(s) per 4w');
+    const byDefault = custkit(['export', '--out', path.join(dir, '4.csv')], { db });
+    expect(byDefault.stderr).toContain('pressure cap (store default): at most 3 email campaign(s) per 4w');
+    expect(byDefault.stderr).toMatch(/= written\s+8/); // the capped export wrote nobody: 2 each
+    expect(custkit(['export', '--max-sends', '0', '--out', path.join(dir, '5.csv')], { db }).stderr).not.toContain('pressure');
+    expect(custkit(['export', '--per', '30d', '--out', path.join(dir, '6.csv')], { db }).code).toBe(2);
+    expect(custkit(['export', '--max-sends', '2', '--per', 'soon', '--out', path.join(dir, '7.csv')], { db }).code).toBe(2);
+  });
+});
