@@ -207,7 +207,6 @@ export class BulkMerge {
         const e = evidence.get(o.id);
         const s = slow.get(o.id);
         this.members.add(p.mergeId, o.id, e?.probability ?? null, JSON.stringify(e?.evidence ?? []), JSON.stringify(s?.moved ?? {}), JSON.stringify(s?.removed ?? {}));
-        this.stage(o.id, { status: 'merged', merged_into: p.survivor.id });
         this.moves.add(o.id, p.survivor.id);
       }
       this.settle.push([p.survivor.id, p.mergeId]);
@@ -224,13 +223,15 @@ export class BulkMerge {
   /** Writes the staged contacts in one ordered pass, moves the rows, settles consents. */
   finish(): void {
     for (const insert of [this.moves, ...this.staged.values()]) insert.flush();
-    const set = this.columns.map((c, k) => ({ c: c.name, k })).filter(({ k }) => this.used[k]);
     const mask = (k: number) => `substr(n.mask, ${k + 1}, 1) = '1'`;
+    const set = this.columns.map((c, k) => ({ c: c.name, k })).filter(({ k }) => this.used[k]);
+    // Survivors, then members, each in id order (the staging tables' order): the members' UPDATE sets
+    // only status and merged_into, so the indexes on email and phones are not rewritten for them.
     if (set.length > 0) {
-      // contacts rows looked up by id in increasing order (the staging table's order): each page once.
       this.db.prepare(`UPDATE contacts SET ${set.map(({ c, k }) => `"${c}" = CASE WHEN ${mask(k)} THEN n."${c}" ELSE contacts."${c}" END`).join(', ')}
         FROM temp.dedupe_new n WHERE contacts.id = n.id`).run();
     }
+    this.db.prepare("UPDATE contacts SET status = 'merged', merged_into = m.survivor FROM temp.dedupe_move m WHERE contacts.id = m.member").run();
     for (const table of this.bulkTables) {
       this.db.prepare(`UPDATE ${table} SET contact_id = m.survivor FROM temp.dedupe_move m WHERE ${table}.contact_id = m.member`).run();
     }
