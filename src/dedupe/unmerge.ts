@@ -6,6 +6,7 @@
 import type { Db } from '../store/db.js';
 import { VALIDATED_COLUMNS } from '../validate/schemas.js';
 import { identityParams, primaryKeyOf, whereIdentity, withoutForeignKeyChecks, type RowIdentity } from './merge.js';
+import { contactJson } from './bulk-merge.js';
 
 export class UnmergeError extends Error {}
 
@@ -155,6 +156,19 @@ class Staging {
     rows.length = 0;
   }
 
+  /**
+   * Stages rows straight from SQL: `select` gives the id then the values of `names`, in that order.
+   * Returns how many rows it staged.
+   */
+  stageSelect(names: string[], select: string, ...params: unknown[]): number {
+    const ks = names.map((n) => this.columns.findIndex((c) => c.name === n));
+    const mask = Array.from(this.columns, (_, k) => (ks.includes(k) ? '1' : '0')).join('');
+    const staged = this.db.prepare(`INSERT INTO temp.${this.table} (id, mask, ${names.map((n) => `"${n}"`).join(', ')})
+      SELECT x.id, '${mask}', ${names.map((_, i) => `x.v${i}`).join(', ')} FROM (${select}) x`).run(...params).changes;
+    if (staged > 0) for (const k of ks) this.used[k] = 1;
+    return staged;
+  }
+
   /** Writes every staged value into contacts, then drops the staging table. */
   apply(): void {
     for (const key of this.pending.keys()) this.flushKey(key);
@@ -191,13 +205,20 @@ export function undoInBulk(db: Db, merges: Array<Pick<MergeRow, 'id'>>, now: str
   const list = columns.map((c) => `c."${c.name}"`).join(', ');
   const members = new Staging(db, 'unmerge_members', columns);
   const survivors = new Staging(db, 'unmerge_survivors', columns);
+  // Most members are as their merge left them: their row, with the snapshot's status and merged_into,
+  // is the snapshot itself (both written by contactJson). Those get the two values back in SQL; the
+  // others are compared column by column below.
+  const all = db.prepare('PRAGMA table_info(contacts)').all() as Array<{ name: string; type: string }>;
+  const untouched = `${contactJson(all, 'c', (n) => (n === 'status' || n === 'merged_into' ? `mm.snapshot ->> '$.${n}'` : `c."${n}"`))} = mm.snapshot`;
   const readMembers = db.prepare(`SELECT mm.contact_id, mm.snapshot, ${list} FROM merge_members mm JOIN contacts c ON c.id = mm.contact_id
-    WHERE mm.merge_id IN (SELECT value FROM json_each(?))`).raw();
+    WHERE mm.merge_id IN (SELECT value FROM json_each(?)) AND mm.contact_id NOT IN (SELECT id FROM temp.unmerge_members)`).raw();
   const readSurvivors = db.prepare(`SELECT m.survivor_id, m.survivor_before, m.survivor_after, ${list} FROM merges m JOIN contacts c ON c.id = m.survivor_id
     WHERE m.id IN (SELECT value FROM json_each(?))`).raw();
   for (let i = 0; i < merges.length; i += BATCH) {
     const batch = JSON.stringify(merges.slice(i, i + BATCH).map((m) => m.id));
     // Members: back to their snapshots (a column the snapshot lacks, added since, keeps its value).
+    members.stageSelect(['status', 'merged_into'], `SELECT mm.contact_id AS id, mm.snapshot ->> '$.status' AS v0, mm.snapshot ->> '$.merged_into' AS v1
+      FROM merge_members mm JOIN contacts c ON c.id = mm.contact_id WHERE mm.merge_id IN (SELECT value FROM json_each(?)) AND ${untouched}`, batch);
     for (const row of readMembers.all(batch) as unknown[][]) {
       const snapshot = JSON.parse(String(row[1])) as Row;
       const changes: Array<[number, unknown]> = [];
