@@ -11,6 +11,7 @@ import { accessBundle } from '../gdpr/access.js';
 import { accessFormatOf, writeAccessFile } from '../gdpr/access-files.js';
 import { recordAudit } from '../gdpr/audit.js';
 import { CHANNELS } from '../store/types.js';
+import { registerGdprErase } from './gdpr-erase.js';
 
 const EXAMPLES = `
 Examples:
@@ -46,7 +47,7 @@ interface ConsentFlags {
 export function registerGdpr(program: Command, wrap: Wrap): void {
   const gdpr = program
     .command('gdpr')
-    .description('The rights of the people in the store: record their consent choices, give them every row held about them. Every action is audited.')
+    .description('The rights of the people in the store: record their consent choices, give them every row held about them, erase them for good, purge data kept too long. Every action is audited.')
     .addHelpText('after', EXAMPLES);
 
   gdpr
@@ -116,4 +117,6 @@ export function registerGdpr(program: Command, wrap: Wrap): void {
         }
       }),
     );
+
+  registerGdprErase(gdpr, wrap);
 }

@@ -187,7 +187,7 @@ async function runImport(ctx: CommandContext, files: string[], flags: ImportFlag
 function summaryJson(s: ImportSummary): Record<string, unknown> {
   return {
     file: s.file, sheet: s.sheet, import_id: s.importId, skipped: s.skipped, skip_reason: s.unrecognised ?? (s.skipped ? 'already imported (--force to import it again)' : null), previous_import_id: s.previousImportId,
-    kind: s.kind, imported: s.inserted, updated: s.updated, unchanged: s.unchanged, rejected: s.rejected,
+    kind: s.kind, imported: s.inserted, updated: s.updated, unchanged: s.unchanged, rejected: s.rejected, suppressed: s.suppressed,
     empty_rows: s.emptyRows, rows_read: s.rowsRead, contacts_created: s.contactsCreated,
     rows_with_unread_values: s.flagged, unread_values: s.unreadable, kept_as_cleaned: s.keptAsCleaned,
     repeated_rows: s.repeated, repeated: s.notes.repeated.map((r) => ({ row: r.row, first_row: r.firstRow })),
@@ -236,12 +236,14 @@ function printSummary(ctx: CommandContext, s: ImportSummary): void {
   }
   const parts = [`${c.green(`${s.inserted} new`)}`, `${s.updated} updated`, `${s.unchanged} unchanged`];
   if (s.rejected) parts.push(c.red(`${s.rejected} rejected`));
+  if (s.suppressed) parts.push(`${s.suppressed} suppressed`);
   ctx.info(`${where(s)}: ${s.rowsRead} ${s.kind} rows read -> ${parts.join(', ')} (import #${s.importId})`);
   const detected = [s.encoding && `encoding ${s.encoding}`, s.delimiter && `delimiter "${s.delimiter}"`, datesNote(s),
     s.kind === 'purchases' && s.decimalComma ? 'decimal comma' : null].filter(Boolean);
   if (detected.length) ctx.info(`  ${detected.join(', ')}`);
   if (s.contactsCreated) ctx.info(`  ${s.contactsCreated} customers were not in the store yet: created as minimal contacts`);
   if (s.emptyRows) ctx.info(`  ${s.emptyRows} empty rows ignored`);
+  if (s.suppressed) ctx.info(`  ${s.suppressed} rows about erased people skipped: nothing of them was stored (custkit gdpr erase)`);
   if (s.tool) ctx.info(`  read as a ${s.tool} export`);
   if (s.rememberedUsed.length) ctx.info(`  using the mapping remembered for source "${s.source}": --map "${mapText(s.rememberedUsed)}" (custkit mappings to see or forget it)`);
   if (s.rememberedSaved.length) ctx.info(`  remembered for source "${s.source}": --map "${mapText(s.rememberedSaved)}" (its next imports need no --map)`);

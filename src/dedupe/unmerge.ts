@@ -20,6 +20,8 @@ export interface MergeRow {
   survivor_after: string;
   added_consents: string;
   undone_at: string | null;
+  /** Set when a person of the merge was erased (gdpr): its snapshots are gone, it cannot be undone. */
+  erased_at?: string | null;
 }
 
 export interface UnmergeOutcome {
@@ -45,6 +47,7 @@ function restoreRow(db: Db, id: number, values: Row, only?: (column: string) => 
 
 function undoOne(db: Db, merge: MergeRow, now: string): UnmergeOutcome {
   if (merge.undone_at) throw new UnmergeError(`merge ${merge.id} was already undone at ${merge.undone_at}`);
+  if (merge.erased_at) throw new UnmergeError(`merge ${merge.id} cannot be undone: the person was erased on ${merge.erased_at} (gdpr erase), and the records it joined with them`);
   const survivor = db.prepare('SELECT * FROM contacts WHERE id = ?').get(merge.survivor_id) as Row | undefined;
   if (!survivor) throw new UnmergeError(`merge ${merge.id}: its survivor no longer exists`);
   if (survivor.status === 'merged') {
@@ -100,7 +103,7 @@ export function unmergeSince(db: Db, since: string): UnmergeOutcome[] {
   // Every row written refers to contacts the merges recorded, which unmerge only restores (see merge.ts).
   return withoutForeignKeyChecks(db, () => db.transaction(() => {
     // Ids only: the merges' JSON (two whole rows each) is read a batch at a time, not all at once.
-    const merges = db.prepare('SELECT id FROM merges WHERE created_at >= ? AND undone_at IS NULL ORDER BY id DESC').all(since) as Array<{ id: number }>;
+    const merges = db.prepare('SELECT id FROM merges WHERE created_at >= ? AND undone_at IS NULL AND erased_at IS NULL ORDER BY id DESC').all(since) as Array<{ id: number }>;
     const now = new Date().toISOString();
     const one = db.prepare('SELECT * FROM merges WHERE id = ?');
     return undoInBulk(db, merges, now) ?? merges.map((m) => undoOne(db, one.get(m.id) as MergeRow, now));
@@ -282,7 +285,7 @@ export function undoInBulk(db: Db, merges: Array<Pick<MergeRow, 'id'>>, now: str
 /** Merge by merge, newest first: the reference the bulk path is tested against. */
 export function unmergeSinceOneByOne(db: Db, since: string): UnmergeOutcome[] {
   return db.transaction(() => {
-    const merges = db.prepare('SELECT * FROM merges WHERE created_at >= ? AND undone_at IS NULL ORDER BY id DESC').all(since) as MergeRow[];
+    const merges = db.prepare('SELECT * FROM merges WHERE created_at >= ? AND undone_at IS NULL AND erased_at IS NULL ORDER BY id DESC').all(since) as MergeRow[];
     const now = new Date().toISOString();
     return merges.map((m) => undoOne(db, m, now));
   })();

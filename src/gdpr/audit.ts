@@ -26,7 +26,8 @@ export interface AuditEntry {
 const VERBS = new Set([
   'import', 'rejects', 'db', 'info', 'migrate', 'check', 'validate', 'clean', 'score', 'segments', 'affinities',
   'dedupe', 'explain', 'unmerge', 'export', 'exports', 'suppress', 'seeds', 'add', 'list', 'trace', 'contact',
-  'show', 'find', 'set', 'tag', 'untag', 'gdpr', 'consent', 'access', 'audit', 'merges', 'report', 'run', 'runs',
+  'show', 'find', 'set', 'tag', 'untag', 'gdpr', 'consent', 'access', 'erase', 'purge', 'audit', 'merges', 'report', 'run', 'runs',
+  'mappings', 'forget',
 ]);
 
 /** Flags whose value says how the command ran, not who it was about: kept. Any other value is masked. */
@@ -34,7 +35,7 @@ const SAFE_VALUE_FLAGS = new Set([
   '--db', '--channel', '--since', '--until', '--action', '--uid', '--as-of', '--method', '--bins', '--horizon',
   '--threshold', '--format', '--preset', '--kind', '--reason', '--segment', '--limit', '--id', '--import',
   '--inactive-since', '--undo', '--max-block', '--with-seeds', '--country', '--encoding', '--delimiter',
-  '--dates', '--run', '--all-since', '--sheet',
+  '--dates', '--run', '--all-since', '--sheet', '--prospects', '--customers', '--rejects',
 ]);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,6 +1,6 @@
 import type { Migration } from '../store/migrations.js';
 
-/** The gdpr stage's tables (ids 50-59): the audit trail. */
+/** The gdpr stage's tables (ids 50-54; 55-59 are the backup block): the audit trail, erasure. */
 export const gdprMigrations: Migration[] = [
   {
     id: 50,
@@ -29,6 +29,17 @@ export const gdprMigrations: Migration[] = [
         PRIMARY KEY (audit_id, uid)
       );
       CREATE INDEX audit_targets_uid ON audit_targets(uid, audit_id);
+    `,
+  },
+  {
+    id: 51,
+    name: 'gdpr: when a contact or a merge was erased, rows an import skipped because the person was erased',
+    sql: `
+      -- An erased contact keeps its uid (the audit trail and the suppression record name it) and this date.
+      ALTER TABLE contacts ADD COLUMN erased_at TEXT;
+      -- A merge touching an erased person lost its snapshots: it can no longer be undone.
+      ALTER TABLE merges ADD COLUMN erased_at TEXT;
+      ALTER TABLE imports ADD COLUMN suppressed INTEGER NOT NULL DEFAULT 0;
     `,
   },
 ];

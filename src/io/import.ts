@@ -11,6 +11,7 @@ import { kindOfFields, rememberedKind } from './kind-hints.js';
 import { listRemembered, remember, type RememberedColumn } from '../store/source-mappings.js';
 import { ImportWriter, type WriteNotes } from '../store/import-writer.js';
 import { reimportRules } from '../validate/reimport.js';
+import { erasedGate } from '../gdpr/erased-gate.js';
 import { cellText, RowMapper, type MappedRow } from './record-mapper.js';
 import type { Cell } from './readers.js';
 import { delimiterName, inspectFile, InputError, openTables, type RowBatch, type Table } from './tables.js';
@@ -105,6 +106,8 @@ export interface ImportSummary extends TableSettings {
   /** Rows that met a contact an earlier row of the file wrote, and consent conflicts among them. */
   repeated: number;
   consentConflicts: number;
+  /** Rows about people who were erased (gdpr erase or purge): skipped, nothing of them stored. */
+  suppressed: number;
   notes: WriteNotes;
 }
 
@@ -232,7 +235,8 @@ async function importTable(db: Db, prepared: Prepared, request: ImportRequest, s
   const bulk = settings.kind === 'contacts' && storeIsEmpty(db);
   // Into a store that has contacts, a cell that is a stored value in its old spelling changes nothing.
   const keep = settings.kind === 'contacts' && !bulk ? reimportRules(db) : undefined;
-  const writer = new ImportWriter(db, importId, request.source, { lineLevel, bulk, keep });
+  const erased = erasedGate(db, request.source);
+  const writer = new ImportWriter(db, importId, request.source, { lineLevel, bulk, keep, erased });
   const unreadable: ImportSummary['unreadable'] = [];
   let rowsRead = 0;
   let emptyRows = 0;
@@ -250,8 +254,7 @@ async function importTable(db: Db, prepared: Prepared, request: ImportRequest, s
       rowsRead += pendingEmpty + 1;
       pendingEmpty = 0;
       if (mapped.kind === 'contact') {
-        writer.contact(mapped.draft, number);
-        if (mapped.draft.issues.length > 0) {
+        if (writer.contact(mapped.draft, number) && mapped.draft.issues.length > 0) {
           writer.flag(number, row.map(cellText), mapped.draft.issues);
           for (const issue of mapped.draft.issues) {
             if (unreadable.length < UNREADABLE_SHOWN) unreadable.push({ row: number, column: issue.column, value: issue.value ?? '', message: issue.message });
@@ -276,16 +279,16 @@ async function importTable(db: Db, prepared: Prepared, request: ImportRequest, s
   db.prepare(
     `UPDATE imports SET finished_at = ?, rows_read = ?, inserted = ?, updated = ?, unchanged = ?, rejected = ?,
        empty_rows = ?, contacts_created = ?, flagged = ?, repeated_rows = ?, consent_conflicts = ?, kept_as_cleaned = ?,
-       status = 'completed' WHERE id = ?`,
+       suppressed = ?, status = 'completed' WHERE id = ?`,
   ).run(new Date().toISOString(), rowsRead, counts.inserted, counts.updated, counts.unchanged, counts.rejected, emptyRows, counts.contactsCreated,
-    counts.flagged, counts.repeated, counts.consentConflicts, counts.keptAsCleaned, importId);
+    counts.flagged, counts.repeated, counts.consentConflicts, counts.keptAsCleaned, counts.suppressed, importId);
   return {
     ...settings, file: request.displayName, importId, skipped: false, unrecognised: null, previousImportId: null, rowsRead,
     inserted: counts.inserted, updated: counts.updated, unchanged: counts.unchanged, rejected: counts.rejected,
     emptyRows, contactsCreated: counts.contactsCreated, rememberedSaved: saveMap(db, request, settings, importId),
     source: request.source, mapGiven: Boolean(request.map), sourceGiven: request.sourceGiven ?? false,
     flagged: counts.flagged, unreadable, keptAsCleaned: counts.keptAsCleaned,
-    repeated: counts.repeated, consentConflicts: counts.consentConflicts, notes: writer.notes,
+    repeated: counts.repeated, consentConflicts: counts.consentConflicts, suppressed: counts.suppressed, notes: writer.notes,
   };
 }
 
@@ -349,7 +352,7 @@ export async function importFile(db: Db, request: ImportRequest): Promise<Import
         ...prepared.settings, file: request.displayName, importId: null, skipped: true, unrecognised: why.unrecognised ?? null,
         previousImportId: why.previousImportId ?? null, rowsRead: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, emptyRows: 0, contactsCreated: 0,
         rememberedSaved: [], source: request.source, mapGiven: Boolean(request.map), sourceGiven: request.sourceGiven ?? false,
-        flagged: 0, unreadable: [], keptAsCleaned: 0, repeated: 0, consentConflicts: 0, notes: { repeated: [], consentConflicts: [] },
+        flagged: 0, unreadable: [], keptAsCleaned: 0, repeated: 0, consentConflicts: 0, suppressed: 0, notes: { repeated: [], consentConflicts: [] },
       });
       if (prepared.settings.mapping.every((m) => m.field === null)) {
         const why = noColumnRecognised(request.displayName, prepared.settings);

@@ -32,6 +32,12 @@ interface Invariant {
 }
 
 const PERSONAL = ['first_name', 'last_name', 'email', 'phone', 'mobile', 'address_line1', 'address_line2', 'postal_code', 'city', 'birth_date', 'company', 'siret'];
+/** Columns an erased contact holds empty: the raw fields, their import keys and validate's versions of them. */
+const ERASED_EMPTY = [
+  ...PERSONAL, 'external_id', 'civility', 'gender', 'origin', 'email_norm', 'phone_digits', 'mobile_digits', 'last_activity_at', 'merged_into',
+  'email_clean', 'email_suggestion', 'phone_e164', 'mobile_e164', 'sms_e164', 'postal_code_norm', 'city_norm', 'first_name_norm', 'last_name_norm',
+  'civility_norm', 'gender_norm', 'siret_norm',
+];
 
 const INVARIANTS: Invariant[] = [
   {
@@ -55,11 +61,11 @@ const INVARIANTS: Invariant[] = [
   },
   {
     name: 'open merge whose member is not merged',
-    description: 'every contact of a merge that was not undone is marked merged into its survivor',
-    needs: ['merges', 'merge_members'],
+    description: 'every contact of a merge that was not undone (nor erased) is marked merged into its survivor',
+    needs: ['merges.erased_at', 'merge_members'],
     sql: `SELECT 'merge ' || m.id || ', contact ' || c.uid AS example FROM merges m JOIN merge_members mm ON mm.merge_id = m.id
           JOIN contacts c ON c.id = mm.contact_id
-          WHERE m.undone_at IS NULL AND mm.contact_id <> m.survivor_id AND (c.status <> 'merged' OR c.merged_into IS NULL)`,
+          WHERE m.undone_at IS NULL AND m.erased_at IS NULL AND mm.contact_id <> m.survivor_id AND (c.status <> 'merged' OR c.merged_into IS NULL)`,
   },
   {
     name: 'consent of a missing contact',
@@ -81,10 +87,33 @@ const INVARIANTS: Invariant[] = [
   },
   {
     name: 'erased contact keeping personal data',
-    description: 'an erased contact keeps its uid and nothing that identifies the person',
-    needs: PERSONAL.map((c) => `contacts.${c}`),
+    description: 'an erased contact keeps its uid, status and dates, nothing that identifies the person (gdpr erase)',
+    needs: [...ERASED_EMPTY.map((c) => `contacts.${c}`), 'contacts.erased_at'],
     sql: `SELECT 'contact ' || uid AS example FROM contacts WHERE status = 'erased'
-          AND (${PERSONAL.map((c) => `coalesce(${c}, '') <> ''`).join(' OR ')})`,
+          AND (${ERASED_EMPTY.map((c) => `coalesce(${c}, '') <> ''`).join(' OR ')}
+               OR tags <> '[]' OR attributes <> '{}' OR (external_key NOT LIKE 'erased:%' AND NOT (source = '(erased)' AND external_key = 'erased purchases')))`,
+  },
+  {
+    name: 'erased contact keeping rows about them',
+    description: 'consents, scores, clean history, dedupe keys and review decisions of an erased contact are deleted; its purchases belong to the anonymous holder',
+    needs: ['contacts.erased_at', 'consents', 'scores', 'clean_fixes', 'clean_changes', 'dedupe_keys', 'dedupe_decisions', 'purchases'],
+    sql: `WITH erased AS (SELECT id, uid FROM contacts WHERE status = 'erased' AND NOT (source = '(erased)' AND external_key = 'erased purchases'))
+          SELECT 'contact ' || e.uid || ': ' || t.name AS example FROM erased e JOIN (
+            SELECT contact_id AS id, 'consents' AS name FROM consents UNION ALL SELECT contact_id, 'scores' FROM scores
+            UNION ALL SELECT contact_id, 'clean history' FROM clean_fixes UNION ALL SELECT contact_id, 'clean history' FROM clean_changes
+            UNION ALL SELECT contact_id, 'dedupe keys' FROM dedupe_keys UNION ALL SELECT a_id, 'review decisions' FROM dedupe_decisions
+            UNION ALL SELECT b_id, 'review decisions' FROM dedupe_decisions UNION ALL SELECT contact_id, 'purchases' FROM purchases) t ON t.id = e.id
+          GROUP BY e.id, t.name`,
+  },
+  {
+    name: 'merge keeping an erased contact\'s snapshots',
+    description: 'a merge an erased contact was part of keeps no snapshot of them and is marked erased',
+    needs: ['merges.erased_at', 'merge_members', 'contacts.erased_at'],
+    sql: `SELECT 'merge ' || m.id AS example FROM merges m WHERE
+            (m.survivor_id IN (SELECT id FROM contacts WHERE status = 'erased')
+             OR m.id IN (SELECT merge_id FROM merge_members WHERE contact_id IN (SELECT id FROM contacts WHERE status = 'erased')))
+            AND (m.erased_at IS NULL OR m.survivor_before <> '{}' OR m.survivor_after <> '{}'
+                 OR EXISTS (SELECT 1 FROM merge_members mm WHERE mm.merge_id = m.id AND (mm.snapshot <> '{}' OR mm.evidence <> '{}')))`,
   },
   {
     name: 'unfinished import',

@@ -29,6 +29,18 @@ export interface WriteCounts {
   repeated: number;
   /** People (per channel) whom the same file both granted and withdrew: the withdrawal was kept. */
   consentConflicts: number;
+  /** Rows about a person who was erased: skipped whole (no contact, no consent, no purchase, no reject). */
+  suppressed: number;
+}
+
+/**
+ * Recognises rows about erased people (src/gdpr/erased-gate.ts provides it): by the hashed re-import key
+ * their tombstone keeps, or by an `erased` suppression hash of an email or phone.
+ */
+export interface ErasedGate {
+  contact(externalKey: string, values: Partial<Record<ContactColumn, string | null>>): boolean;
+  customer(customer: PurchaseDraft['customer']): boolean;
+  cells(raw: readonly string[]): boolean;
 }
 
 /** Row numbers behind the counts above, the first few of each (never personal data). */
@@ -116,10 +128,11 @@ const PURCHASE_FIELDS = ['contact_id', 'ordered_at', 'amount_minor', 'currency',
   'product_ref', 'product', 'category', 'channel', 'status', 'attributes'] as const;
 
 export class ImportWriter {
-  readonly counts: WriteCounts = { inserted: 0, updated: 0, unchanged: 0, rejected: 0, contactsCreated: 0, flagged: 0, keptAsCleaned: 0, repeated: 0, consentConflicts: 0 };
+  readonly counts: WriteCounts = { inserted: 0, updated: 0, unchanged: 0, rejected: 0, contactsCreated: 0, flagged: 0, keptAsCleaned: 0, repeated: 0, consentConflicts: 0, suppressed: 0 };
   readonly notes: WriteNotes = { repeated: [], consentConflicts: [] };
   private fileRows: FileRows | null = null;
   private readonly keep: KeepStored | null;
+  private readonly erased: ErasedGate | null;
   private readonly deleteFileGrants;
   private readonly now = new Date().toISOString();
   private readonly insertContact;
@@ -144,10 +157,11 @@ export class ImportWriter {
     private readonly db: Db,
     private readonly importId: number,
     private readonly source: string,
-    options: { lineLevel?: boolean; bulk?: boolean; keep?: KeepStored } = {},
+    options: { lineLevel?: boolean; bulk?: boolean; keep?: KeepStored; erased?: ErasedGate | null } = {},
   ) {
     this.lineLevel = options.lineLevel ?? false;
     this.keep = options.keep ?? null;
+    this.erased = options.erased ?? null;
     this.deleteFileGrants = db.prepare("DELETE FROM consents WHERE contact_id = ? AND channel = ? AND import_id = ? AND status = 'granted'");
     this.orderLines = new OrderLineCounter(db);
     this.insertContact = db.prepare(contactInsert(source, this.now, importId));
@@ -258,7 +272,12 @@ export class ImportWriter {
     return this.fileRows;
   }
 
-  contact(draft: ContactDraft, rowNumber: number): void {
+  /** Writes the row's contact and consents; false when the row is about an erased person (nothing written). */
+  contact(draft: ContactDraft, rowNumber: number): boolean {
+    if (this.erased?.contact(draft.externalKey, draft.values)) {
+      this.counts.suppressed++;
+      return false;
+    }
     const result = this.writeContact(draft.externalKey, draft.values);
     if (result.created) this.counts.inserted++;
     else if (result.changed) this.counts.updated++;
@@ -282,6 +301,7 @@ export class ImportWriter {
       if (!result.created && this.latestConsent.get(contactId, consent.channel) === status) continue;
       this.consents.add(contactId, rowNumber, { channel: consent.channel, status, column: consent.column });
     }
+    return true;
   }
 
   private conflict(contactId: number, channel: Channel, firstRow: number, row: number): void {
@@ -325,6 +345,11 @@ export class ImportWriter {
   }
 
   purchase(draft: PurchaseDraft): void {
+    // An order naming an erased customer is not stored: lines imported before the erasure stay, unlinked.
+    if (this.erased?.customer(draft.customer)) {
+      this.counts.suppressed++;
+      return;
+    }
     const contactId = this.resolveCustomer(draft.customer);
     // The n-th line of an order in the file is line n, so re-importing the same file meets the same lines.
     let lineNo = draft.lineNo ?? 1;
@@ -345,6 +370,10 @@ export class ImportWriter {
   }
 
   reject(rowNumber: number, raw: string[], reasons: RejectReason[]): void {
+    if (this.erased?.cells(raw)) {
+      this.counts.suppressed++;
+      return;
+    }
     this.counts.rejected++;
     this.insertReject.run(this.importId, rowNumber, JSON.stringify(raw), JSON.stringify(reasons), 0);
   }
