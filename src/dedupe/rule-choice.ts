@@ -7,7 +7,8 @@
  * formed (pair-count.ts; equal to blocking.ts countPairs). Rules are then taken greedily by expected
  * yield: the share of true duplicates a rule adds to what the chosen rules already find (from how
  * often a duplicate's fields agree, below, and how many records have them), per pair it costs, until
- * nothing worth its pairs is left or the pair budget is spent. Every rule left out is reported with its reason.
+ * nothing worth its pairs is left or the pair budget is spent. Every rule left out is reported with
+ * its reason.
  */
 import { BLOCK_KEYS, coverage, keyValue, type Attribute, type KeyName } from './block-keys.js';
 import { BLOCKING_RULES, type BlockingRule } from './blocking.js';
