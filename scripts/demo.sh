@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The main job on the bundled fixtures, as a user would run it: import, validate and clean, dedupe,
-# score, export. Leaves demo/custkit.db to explore: node bin/custkit.js --db demo/custkit.db db info
+# score, export, a person's GDPR rights. Leaves demo/custkit.db to explore: node bin/custkit.js --db demo/custkit.db db info
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p demo
 export CUSTKIT_DB=demo/custkit.db
-rm -f "$CUSTKIT_DB" "$CUSTKIT_DB-wal" "$CUSTKIT_DB-shm" demo/*.csv demo/*.xlsx
+rm -f "$CUSTKIT_DB" "$CUSTKIT_DB-wal" "$CUSTKIT_DB-shm" demo/*.csv demo/*.xlsx demo/*.json
 # The arguments as they can be pasted into a shell: bare when they hold nothing a shell would read,
 # else in double quotes (or single quotes when they hold " $ ` \ or !).
 quote() {
@@ -59,6 +59,13 @@ ck export --with-seeds 1 --out demo/partner.csv
 ck seeds trace demo/partner.csv
 ck exports
 
+echo; echo "== GDPR"
+ck gdpr access chloe.lefevre@free.fr --out demo/chloe.json
+ck gdpr erase chloe.lefevre@free.fr --reason "demo: request by email"
+ck import fixtures/clients-fr-cp1252.csv --force   # the erased person's row is skipped: "1 suppressed"
+ck gdpr purge --as-of 2029-12-31 --dry-run          # exit 3: who the CNIL periods would purge by then
+ck audit --action gdpr
+
 echo; echo "== the store"
 ck db info
 echo
@@ -69,3 +76,9 @@ ck report --as-of 2025-06-30
 ck report --as-of 2025-06-30 --html demo/report.html
 echo
 echo "report: $(pwd)/demo/report.html (open it in a browser; it needs no network)"
+
+echo; echo "== the nightly job as one pipeline file (a copy of fixtures/pipeline: its inbox is emptied into archive/)"
+rm -rf demo/pipeline && cp -r fixtures/pipeline demo/pipeline
+ck --db demo/pipeline/shop.db run demo/pipeline/nightly.yaml --dry-run
+ck --db demo/pipeline/shop.db run demo/pipeline/nightly.yaml
+ck --db demo/pipeline/shop.db runs

@@ -60,4 +60,8 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./mappings.js')).registerMappings },
   { name: 'report', term: 'report [options]', summary: 'weekly KPIs: terminal summary, --json, or one HTML file with charts (--html)',
     load: async () => (await import('./report.js')).registerReport },
+  { name: 'run', term: 'run [options] <pipeline>', summary: 'a pipeline file of steps (import, clean, dedupe, score, export, report) with a lock and a log',
+    load: async () => (await import('./run.js')).registerRun },
+  { name: 'runs', term: 'runs [options]', summary: 'the pipeline runs of this store: when, status, exit code, steps',
+    load: async () => (await import('./runs.js')).registerRuns },
 ];

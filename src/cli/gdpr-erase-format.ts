@@ -38,8 +38,9 @@ export function tableLines(tables: Record<string, number>): string[] {
 }
 
 export function fileLine(scrub: FileScrub | null): string | null {
-  if (!scrub || scrub.clean === null) return null;
+  if (!scrub) return null;
   const wal = scrub.walTruncated ? 'WAL checkpointed and truncated' : 'WAL still open elsewhere';
+  if (scrub.clean === null) return scrub.vacuumed ? `  store file rewritten from its scrubbed tables by VACUUM (${wal})` : null;
   return scrub.clean
     ? `  store file checked byte by byte: no erased address left (${wal}${scrub.vacuumed ? ', store rewritten by VACUUM' : ''})`
     : `  store file still holds an erased address (${wal})`;

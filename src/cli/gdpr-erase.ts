@@ -14,11 +14,11 @@ import { describeErasure, maskPersonal } from './gdpr-erase-format.js';
 
 export const ERASE_EXAMPLES = `
 Examples:
-  # A person asks to be forgotten: every trace of them goes, their address is suppressed for good
-  $ custkit gdpr erase chloe.lefevre@free.fr --reason "request by email, ticket 4711"
-
   # See first what would go (nothing is changed; exits as the real run would)
   $ custkit gdpr erase chloe.lefevre@free.fr --reason "ticket 4711" --dry-run
+
+  # A person asks to be forgotten: every trace of them goes, their address is suppressed for good
+  $ custkit gdpr erase chloe.lefevre@free.fr --reason "request by email, ticket 4711"
 
   # Two records share a phone: erase the one meant by its uid, or both with --all
   $ custkit gdpr erase "+33 6 12 34 56 78" --reason "ticket 4712" --all

@@ -12,6 +12,7 @@ import { accessFormatOf, writeAccessFile } from '../gdpr/access-files.js';
 import { recordAudit } from '../gdpr/audit.js';
 import { CHANNELS } from '../store/types.js';
 import { registerGdprErase } from './gdpr-erase.js';
+import { registerGdprPurge } from './gdpr-purge.js';
 
 const EXAMPLES = `
 Examples:
@@ -119,4 +120,5 @@ export function registerGdpr(program: Command, wrap: Wrap): void {
     );
 
   registerGdprErase(gdpr, wrap);
+  registerGdprPurge(gdpr, wrap);
 }

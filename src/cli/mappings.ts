@@ -1,3 +1,4 @@
+import { recordAudit } from '../gdpr/audit.js';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import Table from 'cli-table3';
@@ -73,7 +74,11 @@ function forgetSource(ctx: CommandContext, source: string, flags: { kind?: Kind;
   if (flags.column !== undefined && foldHeader(flags.column) === '') throw new UsageError('--column: give a column name');
   const db = ctx.openDb({ mustExist: true });
   try {
-    const removed = db.transaction(() => forget(db, source.trim(), { kind: flags.kind, columnKey: flags.column === undefined ? undefined : foldHeader(flags.column) }))();
+    const removed = db.transaction(() => {
+      const n = forget(db, source.trim(), { kind: flags.kind, columnKey: flags.column === undefined ? undefined : foldHeader(flags.column) });
+      if (n > 0) recordAudit(db, { action: 'mappings.forget', counts: { columns: n }, details: { source: source.trim(), kind: flags.kind ?? null } });
+      return n;
+    })();
     if (ctx.json) ctx.printJson({ source: source.trim(), kind: flags.kind ?? null, column: flags.column ?? null, forgotten: removed });
     else ctx.info(removed ? `forgot ${removed} remembered column${removed > 1 ? 's' : ''} of source "${source.trim()}"` : `nothing was remembered for source "${source.trim()}"${flags.kind ? ` (${flags.kind})` : ''}${flags.column ? ` column "${flags.column}"` : ''}`);
     return ExitCode.Ok;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { CliError, ExitCode, UsageError } from './context.js';
 import type { Wrap } from './main.js';
 import { SelectionError } from '../export/select.js';
+import { recordAudit } from '../gdpr/audit.js';
 import { addSeed, listSeeds, SeedError, traceEmail, traceFile } from '../export/seeds.js';
 
 const EXAMPLES = `
@@ -42,7 +43,12 @@ export function registerSeeds(program: Command, wrap: Wrap): void {
       wrap((ctx, email: string, flags: { name?: string }) => {
         const db = ctx.openDb();
         try {
-          const seed = addSeed(db, email, flags.name);
+          // The trap address is the company's, but the audit keeps to the rule: the seed's uid, not its address.
+          const seed = db.transaction(() => {
+            const added = addSeed(db, email, flags.name);
+            recordAudit(db, { action: 'seeds.add', details: { seed_uid: added.uid } });
+            return added;
+          })();
           if (ctx.json) ctx.printJson(seed);
           else ctx.info(`seed #${seed.id} added: ${seed.email}`);
           return ExitCode.Ok;

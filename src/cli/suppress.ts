@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { CliError, ExitCode, UsageError } from './context.js';
 import type { Wrap } from './main.js';
+import { recordAudit } from '../gdpr/audit.js';
 import { addSuppression, importSuppressions, suppressionCounts, SuppressionInputError, type SuppressionKind } from '../export/suppressions.js';
 
 const EXAMPLES = `
@@ -64,7 +65,11 @@ export function registerSuppress(program: Command, wrap: Wrap): void {
             return ExitCode.Ok;
           }
           if (address !== undefined) {
-            const result = addSuppression(db, address, flags.reason, country as CountryCode);
+            const result = db.transaction(() => {
+              const added = addSuppression(db, address, flags.reason, country as CountryCode);
+              recordAudit(db, { action: 'suppress.add', counts: { added: added.added ? 1 : 0 }, details: { kind: flags.reason, key_type: added.keyType } });
+              return added;
+            })();
             if (ctx.json) ctx.printJson({ ...result, kind: flags.reason });
             else ctx.info(result.added ? `suppressed (${result.keyType}, ${flags.reason})` : `already suppressed (${result.keyType}, ${flags.reason})`);
             return ExitCode.Ok;

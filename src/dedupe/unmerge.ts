@@ -7,6 +7,7 @@ import type { Db } from '../store/db.js';
 import { VALIDATED_COLUMNS } from '../validate/schemas.js';
 import { identityParams, primaryKeyOf, whereIdentity, withoutForeignKeyChecks, type RowIdentity } from './merge.js';
 import { contactJson } from './bulk-merge.js';
+import { recordAudit } from '../gdpr/audit.js';
 
 export class UnmergeError extends Error {}
 
@@ -94,7 +95,9 @@ export function unmerge(db: Db, mergeId: number): UnmergeOutcome {
   return db.transaction(() => {
     const merge = db.prepare('SELECT * FROM merges WHERE id = ?').get(mergeId) as MergeRow | undefined;
     if (!merge) throw new UnmergeError(`no merge ${mergeId} in this store (list them with "custkit merges")`);
-    return undoOne(db, merge, new Date().toISOString());
+    const outcome = undoOne(db, merge, new Date().toISOString());
+    auditUnmerges(db, [outcome]);
+    return outcome;
   })();
 }
 
@@ -106,7 +109,9 @@ export function unmergeSince(db: Db, since: string): UnmergeOutcome[] {
     const merges = db.prepare('SELECT id FROM merges WHERE created_at >= ? AND undone_at IS NULL AND erased_at IS NULL ORDER BY id DESC').all(since) as Array<{ id: number }>;
     const now = new Date().toISOString();
     const one = db.prepare('SELECT * FROM merges WHERE id = ?');
-    return undoInBulk(db, merges, now) ?? merges.map((m) => undoOne(db, one.get(m.id) as MergeRow, now));
+    const outcomes = undoInBulk(db, merges, now) ?? merges.map((m) => undoOne(db, one.get(m.id) as MergeRow, now));
+    auditUnmerges(db, outcomes, since);
+    return outcomes;
   })());
 }
 
@@ -182,6 +187,17 @@ class Staging {
     }
     this.db.exec(`DROP TABLE temp.${this.table}`);
   }
+}
+
+/** The audit entry of an unmerge, in its transaction: the merges undone and every record they gave back. */
+function auditUnmerges(db: Db, outcomes: UnmergeOutcome[], since?: string): void {
+  if (outcomes.length === 0) return;
+  recordAudit(db, {
+    action: 'dedupe.unmerge',
+    uids: outcomes.flatMap((o) => [o.survivorUid, ...o.restored]),
+    counts: { merges: outcomes.length, restored: outcomes.reduce((n, o) => n + o.restored.length, 0) },
+    details: { merge_ids: outcomes.map((o) => String(o.mergeId)), ...(since ? { since } : {}) },
+  });
 }
 
 /**

@@ -16,7 +16,7 @@ import type { Uid } from '../store/types.js';
 import { newUid } from '../store/uid.js';
 import { emailHash, phoneHash, sha256Hex } from '../export/digests.js';
 import { nowIso, osUser } from '../export/keys.js';
-import { personIds, inList } from './profile.js';
+import { inList } from './profile.js';
 import { cellMatcher, emptyIdentifiers, identifiersOf, masker, needlesOf, type Identifiers } from './identifiers.js';
 
 export type Disposition =
@@ -121,21 +121,33 @@ function columnsOf(db: Db, table: string): ColumnInfo[] {
   return db.pragma(`table_info(${quote(table)})`) as ColumnInfo[];
 }
 
-/** The records of each person named: a merged record stands for its survivor, and a survivor brings every record merged into it. */
+/**
+ * The records of each person named: a merged record stands for its survivor, and a survivor brings every
+ * record merged into it, at any depth. The merge tree is read once (a purge names thousands of people).
+ */
 export function expandToPeople(db: Db, contactIds: readonly number[]): { roots: number[]; records: number[] } {
-  const parent = db.prepare("SELECT merged_into FROM contacts WHERE id = ? AND status = 'merged'").pluck();
+  const parentOf = new Map<number, number>();
+  const children = new Map<number, number[]>();
+  for (const [id, parent] of db.prepare("SELECT id, merged_into FROM contacts WHERE status = 'merged' AND merged_into IS NOT NULL").raw().iterate() as IterableIterator<[number, number]>) {
+    parentOf.set(id, parent);
+    const list = children.get(parent);
+    if (list) list.push(id);
+    else children.set(parent, [id]);
+  }
   const roots = new Set<number>();
   for (const start of contactIds) {
     let id = start;
-    for (let hops = 0; hops < 64; hops++) {
-      const next = parent.get(id) as number | null | undefined;
-      if (next === undefined || next === null) break;
-      id = next;
-    }
+    for (let hops = 0; hops < 64 && parentOf.has(id); hops++) id = parentOf.get(id)!;
     roots.add(id);
   }
   const records = new Set<number>();
-  for (const root of roots) for (const id of personIds(db, root)) records.add(id);
+  const queue = [...roots];
+  while (queue.length) {
+    const id = queue.pop()!;
+    if (records.has(id)) continue;
+    records.add(id);
+    for (const child of children.get(id) ?? []) queue.push(child);
+  }
   return { roots: [...roots].sort((a, b) => a - b), records: [...records].sort((a, b) => a - b) };
 }
 
@@ -278,17 +290,18 @@ function registerFunctions(db: Db): void {
   db.function('ck_erase_sha', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? sha256Hex(value) : null));
 }
 
-/** The person's addresses less those a contact outside `within` (not erased) also holds. */
+/**
+ * The person's addresses less those a contact that stays (not erased, not in `within`) also holds: one
+ * pass over the contacts, whatever the number of people erased.
+ */
 function withoutShared(db: Db, ids: Identifiers, within: string): { ids: Identifiers; shared: number } {
-  const other = db.prepare(`SELECT 1 FROM contacts WHERE status <> 'erased' AND id NOT IN (${within}) AND (email_norm = @v OR phone_e164 = @v OR mobile_e164 = @v OR sms_e164 = @v) LIMIT 1`);
-  const byRaw = db.prepare(`SELECT 1 FROM contacts WHERE status <> 'erased' AND id NOT IN (${within}) AND (phone = @v OR mobile = @v) LIMIT 1`);
-  let shared = 0;
-  const keep = <T extends string>(values: Set<T>, query: typeof other): Set<T> => new Set([...values].filter((v) => {
-    const found = query.get({ v }) !== undefined;
-    if (found) shared++;
-    return !found;
-  }));
-  return { ids: { emails: keep(ids.emails, other), phones: keep(ids.phones, other), rawPhones: keep(ids.rawPhones, byRaw) }, shared };
+  const wanted = new Set<string>([...ids.emails, ...ids.phones, ...ids.rawPhones]);
+  const held = new Set<string>();
+  const rows = db.prepare(`SELECT email_norm, phone_e164, mobile_e164, sms_e164, phone, mobile FROM contacts
+    WHERE status <> 'erased' AND id NOT IN (${within})`).raw().iterate() as IterableIterator<unknown[]>;
+  for (const row of rows) for (const value of row) if (typeof value === 'string' && wanted.has(value)) held.add(value);
+  const keep = <T extends string>(values: Set<T>): Set<T> => new Set([...values].filter((v) => !held.has(v)));
+  return { ids: { emails: keep(ids.emails), phones: keep(ids.phones), rawPhones: keep(ids.rawPhones) }, shared: held.size };
 }
 
 /** Erases the people these contact ids designate; returns what it did. Run it inside a transaction. */

@@ -122,7 +122,3 @@ export function masker(ids: Identifiers): (text: string) => string {
 export function needlesOf(ids: Identifiers): string[] {
   return [...new Set([...ids.emails, ...ids.rawPhones, ...ids.phones])].filter((n) => n.length >= 6);
 }
-
-export function isEmpty(ids: Identifiers): boolean {
-  return ids.emails.size === 0 && ids.phones.size === 0 && ids.rawPhones.size === 0;
-}

@@ -14,7 +14,10 @@ export interface FileScrub {
   walTruncated: boolean;
   /** A copy of an erased value was found in the file and the store was rewritten (VACUUM). */
   vacuumed: boolean;
-  /** After the work, no erased value is left in the file's bytes (null: not checked, an in-memory store). */
+  /**
+   * After the work, no erased value is left in the file's bytes; null: not checked (an in-memory store,
+   * or too many addresses to look for one by one: the store was rewritten instead).
+   */
   clean: boolean | null;
 }
 
@@ -66,15 +69,22 @@ export function fileHolds(file: string, needles: readonly string[]): boolean {
 }
 
 /**
- * After an erasure committed: WAL checkpointed and truncated; when the file still holds one of the
- * erased values (or `force`: too many to look for), VACUUM, then checkpoint again.
+ * Each address is one pass over the file's bytes: beyond this many (a purge), rewriting the store from
+ * its scrubbed tables (VACUUM) costs less than looking, and is as sure.
  */
-export function scrubFile(db: Db, needles: readonly string[], options: { force?: boolean } = {}): FileScrub {
+export const SCAN_AT_MOST = 64;
+
+/**
+ * After an erasure committed: WAL checkpointed and truncated; when the file still holds one of the
+ * erased values (or there are too many to look for), VACUUM, then checkpoint again.
+ */
+export function scrubFile(db: Db, needles: readonly string[]): FileScrub {
   const file = db.name;
   let walTruncated = checkpoint(db);
   if (db.memory || !file || file === ':memory:') return { walTruncated, vacuumed: false, clean: null };
   let vacuumed = false;
-  if (options.force || fileHolds(file, needles) || fileHolds(`${file}-wal`, needles)) {
+  const many = needles.length > SCAN_AT_MOST;
+  if (many || fileHolds(file, needles) || fileHolds(`${file}-wal`, needles)) {
     const before = db.pragma('secure_delete', { simple: true }) as number;
     db.pragma('secure_delete = ON');
     try {
@@ -85,6 +95,6 @@ export function scrubFile(db: Db, needles: readonly string[], options: { force?:
     vacuumed = true;
     walTruncated = checkpoint(db);
   }
-  const clean = !fileHolds(file, needles) && !fileHolds(`${file}-wal`, needles);
+  const clean = many ? null : !fileHolds(file, needles) && !fileHolds(`${file}-wal`, needles);
   return { walTruncated, vacuumed, clean };
 }

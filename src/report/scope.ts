@@ -7,7 +7,8 @@
  *   positive, the definition score and segments use, so the numbers agree.
  * - rep_lines: revenue per day, category, channel and currency since the earliest window start: revenue is counted
  *   on the day each line is dated (a return lowers the month it happens in), so months, categories and
- *   channels add up to the same total.
+ *   channels add up to the same total. Lines of erased people count (gdpr erase keeps them, unlinked, for
+ *   the totals); they are in no customer figure.
  * - rep_c0 / rep_c1: per customer (a contact with at least one order) as of the report date / the baseline:
  *   first and last order day, orders in all, in the last 12 months and in the 12 months before.
  *
@@ -135,7 +136,7 @@ export function prepareScope(db: Db, options: ScopeOptions): Scope {
             coalesce(nullif(trim(p.channel), ''), '') AS channel, p.currency, sum(p.amount_minor) AS revenue, count(*) AS lines
      FROM purchases p
      WHERE substr(p.ordered_at, 1, 10) > @after AND substr(p.ordered_at, 1, 10) <= @asOf
-       AND p.contact_id NOT IN (SELECT id FROM main.contacts WHERE NOT (${IN_FILE}))
+       AND p.contact_id NOT IN (SELECT id FROM main.contacts WHERE status = 'merged')
      GROUP BY 1, 2, 3, 4`,
   ).run({ after, asOf: options.asOf });
   return { asOf: options.asOf, months: monthsEnding(options.asOf, options.months), current, baseline };

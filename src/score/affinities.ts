@@ -1,3 +1,4 @@
+import { recordAudit } from '../gdpr/audit.js';
 import type { Db } from '../store/db.js';
 import { buildMixTables, buildOrderTables, dropTempTables } from './aggregate.js';
 import { batchInsert } from './batch-insert.js';
@@ -194,6 +195,7 @@ export function affinitiesForRun(db: Db, run: { id: number; asOf: string }, minS
       db.prepare(`UPDATE score_runs SET parameters = json_set(parameters, '$.minSupport', ?, '$.affinities', json(?)) WHERE id = ?`).run(
         minSupport, summary, run.id,
       );
+      recordAudit(db, { action: 'score.affinities', counts: { rules: result.rules.length, with_next_best: withNextBest }, details: { run_id: run.id } });
       return { ...result, withNextBest };
     })();
   } finally {

@@ -1,3 +1,4 @@
+import { recordAudit } from '../gdpr/audit.js';
 import type { Db } from '../store/db.js';
 import { buildMixTables, buildOrderTables, dropTempTables } from './aggregate.js';
 import { computeNextBest, computeRules, saveRules } from './affinities.js';
@@ -50,7 +51,15 @@ export interface ScoreRunResult {
  */
 export function scoreRun(db: Db, options: ScoreOptions): ScoreRunResult {
   try {
-    return db.transaction(() => runInTransaction(db, options))();
+    return db.transaction(() => {
+      const result = runInTransaction(db, options);
+      recordAudit(db, {
+        action: 'score',
+        counts: { customers: result.customers, prospects: result.prospects },
+        details: { run_id: result.runId, as_of: result.asOf, method: result.method, replaced: result.replaced },
+      });
+      return result;
+    })();
   } finally {
     dropTempTables(db);
   }

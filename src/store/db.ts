@@ -135,3 +135,24 @@ export function schemaVersion(db: Db): number {
   const row = db.prepare('SELECT max(id) AS v FROM schema_migrations').get() as { v: number | null };
   return row.v ?? 0;
 }
+
+/**
+ * A plain SQLite file that is not a store (no migrations, no writer bookkeeping): the pipeline's lock
+ * file. Created 0600 like the store; opened through here so the driver is chosen in one place.
+ */
+export function openAuxiliary(file: string): Db {
+  if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', 0o600));
+  return new Database(file);
+}
+
+/** A consistent copy of a store (SQLite's online backup: a snapshot even while another process writes). */
+export async function copyStore(from: string, to: string): Promise<void> {
+  const db = new Database(from, { readonly: true, fileMustExist: true });
+  try {
+    // Created first, empty and 0600: the copy holds the same personal data as the store.
+    fs.closeSync(fs.openSync(to, 'wx', 0o600));
+    await db.backup(to);
+  } finally {
+    db.close();
+  }
+}

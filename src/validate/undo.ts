@@ -3,6 +3,7 @@
  * value changed since, by a re-import or by hand, is left alone and counted). The undo is itself a run.
  */
 import os from 'node:os';
+import { recordAudit } from '../gdpr/audit.js';
 import type { Db } from '../store/db.js';
 import { CLEAN_RULES } from './clean-rules.js';
 import { fieldFixes } from './clean-fixes.js';
@@ -122,6 +123,7 @@ function undoInTransaction(db: Db, run: number): UndoResult {
     const contacts = (db.prepare('SELECT count(DISTINCT contact_id) AS n FROM clean_changes WHERE run_id = ?').get(runId) as { n: number }).n;
     db.prepare('UPDATE clean_runs SET finished_at = ?, counts = ?, contacts_changed = ? WHERE id = ?').run(new Date().toISOString(), JSON.stringify(counts), contacts, runId);
     db.prepare('UPDATE clean_runs SET undone_at = ? WHERE id = ?').run(now, run);
+    recordAudit(db, { action: 'clean.undo', counts: { contacts, restored, skipped }, details: { run_id: runId, undone_run: run } });
     return { runId, undoneRun: run, restored, skipped };
   })();
 }

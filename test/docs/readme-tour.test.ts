@@ -79,5 +79,6 @@ describe('README tour', () => {
         stderr: '',
       });
     }
-  });
+    // Some thirty commands, a pipeline's dry run among them: a minute alone, more on a loaded machine.
+  }, 300_000);
 });

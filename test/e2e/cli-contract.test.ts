@@ -46,9 +46,13 @@ const ON_MISSING_STORE: Record<string, string[]> = {
   'contact untag': ['--where', "city = 'Lyon'", 'vip'],
   'gdpr consent': ['ann@example.com', '--channel', 'email', '--withdraw', '--source', 'phone call'],
   'gdpr access': ['ann@example.com', '--out', 'ann.json'],
+  'gdpr erase': ['ann@example.com', '--reason', 'ticket 1'],
+  'gdpr purge': ['--dry-run'],
   audit: [],
   'mappings forget': ['erp'],
   report: [],
+  run: [fixture('pipeline/weekly.yaml')], // its first step is not an import: it needs a store
+  runs: [],
 };
 
 describe('a missing store', () => {
@@ -130,9 +134,14 @@ const QUIET: Array<{ args: string[]; stdout: 'nothing' | 'data'; code: number }>
   { args: ['contact', 'untag', '--where', "tag = 'vip'", 'vip'], stdout: 'nothing', code: 0 },
   { args: ['gdpr', 'consent', 'UID1', '--channel', 'post', '--grant', '--source', 'paper form'], stdout: 'nothing', code: 0 },
   { args: ['gdpr', 'access', 'UID1', '--out', 'person.json'], stdout: 'nothing', code: 0 },
+  { args: ['gdpr', 'erase', 'UID2', '--reason', 'ticket 4711'], stdout: 'nothing', code: 0 },
+  { args: ['gdpr', 'purge', '--as-of', '2029-12-31', '--dry-run'], stdout: 'nothing', code: 3 }, // customers of 2024-2025 are past 3 years then
   { args: ['audit'], stdout: 'data', code: 0 },
   { args: ['report', '--as-of', '2025-12-31'], stdout: 'data', code: 0 },
   { args: ['report', '--html', 'report.html'], stdout: 'nothing', code: 0 },
+  { args: ['run', 'nightly.yaml'], stdout: 'nothing', code: 0 },
+  { args: ['run', 'nightly.yaml', '--dry-run'], stdout: 'nothing', code: 0 },
+  { args: ['runs'], stdout: 'data', code: 0 },
 ];
 
 let workspace: ExampleWorkspace;
@@ -187,6 +196,10 @@ describe('a dry run', () => {
     // The three partners share a switchboard number: that block is over --max-block, skipped with a
     // warning, and the run says so with exit 3 whether it merges or not.
     [['dedupe', '--max-block', '2'], ['dedupe', '--apply', '--max-block', '2'], 3],
+    [['gdpr', 'erase', 'chloe.lefevre@free.fr', '--reason', 'ticket 4711', '--dry-run'], ['gdpr', 'erase', 'chloe.lefevre@free.fr', '--reason', 'ticket 4711'], 0],
+    [['gdpr', 'purge', '--as-of', '2029-12-31', '--dry-run'], ['gdpr', 'purge', '--as-of', '2029-12-31'], 3],
+    [['gdpr', 'purge', '--as-of', '2020-01-01', '--dry-run'], ['gdpr', 'purge', '--as-of', '2020-01-01'], 0],
+    [['run', 'nightly.yaml', '--dry-run'], ['run', 'nightly.yaml'], 0],
   ];
 
   it.each(PAIRS.map(([dry, real, code]) => [dry.join(' '), dry, real, code] as const))('custkit %s exits with the code of the real run', (_label, dry, real, code) => {

@@ -26,12 +26,17 @@ const EXIT_3: Record<string, string> = {
   'validate custkit validate --require "email,last_name"': 'the fixtures hold invalid values on purpose',
   // The rows written by "rejects --out" are re-imported as they are, unfixed: rejected again.
   'rejects custkit import fix.csv': 'the example store\'s rejected rows are not fixed before the re-import',
+  // purge exits 3 when it purges (or would): the example store holds people collected in 2019-2020.
+  'gdpr purge custkit gdpr purge --dry-run': 'the example store holds prospects collected more than 3 years ago',
+  'gdpr purge custkit gdpr purge': 'the example store holds prospects collected more than 3 years ago',
 };
 
 /** What a user would have done before following a help text's examples. */
 const BEFORE: Record<string, string[][]> = {
   // "--with-seeds 3" needs three registered trap addresses (seeds add, shown in "custkit seeds --help").
   export: [1, 2, 3].map((n) => ['seeds', 'add', `trap${n}@my-domain.fr`]),
+  // "runs --id last" shows the latest run: there is one once the pipeline of "custkit run --help" ran.
+  runs: [['run', 'nightly.yaml']],
 };
 
 /**

@@ -9,6 +9,7 @@ import { emailHash, phoneHash } from '../../src/export/digests.js';
 import { recordAudit } from '../../src/gdpr/audit.js';
 import { lookup } from '../../src/gdpr/lookup.js';
 import { cellsHolding } from '../helpers/personal-scan.js';
+import { checkStore } from '../../src/store/check.js';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures/gdpr');
 const PERSON = ['zephirine.quillardet@example.org', 'Quillardet', 'Zéphirine', '06 98 76 54 32', '+33698765432', '12 rue des Lilas', 'préfère le soir'];
@@ -124,5 +125,17 @@ describe('eraseContacts', () => {
     expect(contactsUnderErasure(db)).toEqual(zIds);
     db.transaction(() => eraseContacts(db, contactsUnderErasure(db), OPTIONS))();
     expect(contactsUnderErasure(db)).toEqual([]);
+  });
+
+  it('is what db check holds the store to: an erased contact keeping data, rows or snapshots is reported', () => {
+    const zIds = idsOf('zephirine.quillardet@example.org');
+    decorate(zIds, idsOf('octave.bernardin@example.com')[0]!);
+    db.transaction(() => eraseContacts(db, [zIds[0]!], OPTIONS))();
+    expect(checkStore(db, { quick: true }).problems).toEqual([]);
+    const problems = (): string[] => checkStore(db, { quick: true }).problems.map((p) => p.check);
+    db.prepare("INSERT INTO consents (contact_id, channel, status, recorded_at) VALUES (?, 'sms', 'granted', 'x')").run(zIds[0]);
+    db.prepare("UPDATE contacts SET phone_e164 = '+33698765432' WHERE id = ?").run(zIds[1]);
+    db.exec(`UPDATE merges SET survivor_before = '{"last_name":"Quillardet"}' WHERE id = 1`);
+    expect(problems()).toEqual(expect.arrayContaining(['erased contact keeping personal data', 'erased contact keeping rows about them', "merge keeping an erased contact's snapshots"]));
   });
 });
