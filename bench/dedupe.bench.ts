@@ -31,21 +31,29 @@ const FEBRL_MAP = 'rec_id=external_id,given_name=first_name,surname=last_name,st
 interface Timed {
   stdout: string;
   wall: number;
+  /** User + system seconds of the child (all threads): what a shared machine's load does not inflate. */
+  cpu: number;
   rssMb: number;
+  /** The 1-minute load average when the command started. */
+  load: number;
 }
 
-/** The built CLI in a child process, timed, with its peak RSS (from /usr/bin/time when present). */
+/** The built CLI in a child process, timed, with its CPU time and peak RSS (from /usr/bin/time when present). */
 function custkit(db: string, args: string[]): Timed {
+  const load = os.loadavg()[0];
   const started = performance.now();
   const timeBin = fs.existsSync('/usr/bin/time');
   const rssFile = path.join(WORK, 'rss');
   const command = timeBin ? '/usr/bin/time' : process.execPath;
-  const argv = [...(timeBin ? ['-f', '%M', '-o', rssFile, process.execPath] : []), path.join(ROOT, 'bin/custkit.js'), '--db', db, ...args];
+  const argv = [...(timeBin ? ['-f', '%M %U %S', '-o', rssFile, process.execPath] : []), path.join(ROOT, 'bin/custkit.js'), '--db', db, ...args];
   const child = spawnSync(command, argv, { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (child.status !== 0 && child.status !== 3) throw new Error(`custkit ${args.join(' ')} failed (${child.status}): ${child.stderr}`);
-  const rssMb = timeBin ? Math.round(Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024) : NaN;
-  return { stdout: child.stdout, wall: (performance.now() - started) / 1000, rssMb };
+  const [rss, user, sys] = timeBin ? fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number) : [NaN, NaN, NaN];
+  return { stdout: child.stdout, wall: (performance.now() - started) / 1000, cpu: user + sys, rssMb: Math.round(rss / 1024), load };
 }
+
+/** "12.3 s wall, cpu 8.1 s, 512 MB peak RSS, load 3.2". */
+const figures = (t: Timed) => `${t.wall.toFixed(1)} s wall, cpu ${t.cpu.toFixed(1)} s, ${t.rssMb} MB peak RSS, load ${t.load.toFixed(1)}`;
 
 const seconds = (ms: number | undefined) => `${((ms ?? 0) / 1000).toFixed(1)} s`;
 
@@ -53,7 +61,7 @@ function run(label: string, db: string, truthOf: ((store: Db) => Map<number, str
   const dry = custkit(db, ['dedupe', '--json', '--examples', '0']);
   const out = JSON.parse(dry.stdout);
   console.log(`\n${label}: ${out.contacts.toLocaleString('en')} contacts`);
-  console.log(`  dry run            ${dry.wall.toFixed(1)} s wall, ${dry.rssMb} MB peak RSS; ${out.candidate_pairs.toLocaleString('en')} candidate pairs ` +
+  console.log(`  dry run            ${figures(dry)}; ${out.candidate_pairs.toLocaleString('en')} candidate pairs ` +
     `(budget ${out.blocking.pair_budget.toLocaleString('en')}), ${out.matches.toLocaleString('en')} matches, ${out.clusters.toLocaleString('en')} clusters`);
   console.log(`  model              ${out.training ? `fitted (${out.training.reason}; fields ${out.training.fields})` : out.model}`);
   console.log(`  stages             ${Object.entries(out.timings_ms as Record<string, number>).map(([s, ms]) => `${s} ${seconds(ms)}`).join(', ')}`);
@@ -69,10 +77,10 @@ function run(label: string, db: string, truthOf: ((store: Db) => Map<number, str
   }
   const apply = custkit(db, ['dedupe', '--apply', '--json', '--examples', '0']);
   const applied = JSON.parse(apply.stdout);
-  console.log(`  dedupe --apply     ${apply.wall.toFixed(1)} s wall, ${apply.rssMb} MB peak RSS; ${applied.merges.length.toLocaleString('en')} merges; ` +
-    `planning ${seconds(applied.timings_ms.planning)}, apply ${seconds(applied.timings_ms.apply)}`);
+  console.log(`  dedupe --apply     ${figures(apply)}; ${applied.merges.length.toLocaleString('en')} merges; ` +
+    `stages ${Object.entries(applied.timings_ms as Record<string, number>).map(([st, ms]) => `${st} ${seconds(ms)}`).join(', ')}`);
   const undo = custkit(db, ['unmerge', '--all-since', '2000-01-01', '--json']);
-  console.log(`  unmerge --all-since ${undo.wall.toFixed(1)} s wall, ${undo.rssMb} MB peak RSS; ${JSON.parse(undo.stdout).undone.length.toLocaleString('en')} merges undone`);
+  console.log(`  unmerge --all-since ${figures(undo)}; ${JSON.parse(undo.stdout).undone.length.toLocaleString('en')} merges undone`);
 }
 
 function generated(contacts: number, seed: number, mode: 'full' | 'sparse'): { db: string; truthFile: string } {
@@ -80,7 +88,7 @@ function generated(contacts: number, seed: number, mode: 'full' | 'sparse'): { d
   const files = generateDataset({ contacts, style: 'fr', duplicateShare: 0.15, purchasesPerContact: 0, seed, outDir: dir, mode });
   const db = path.join(dir, 'store.db');
   const imported = custkit(db, ['import', files.contactsFile, '--quiet']);
-  console.log(`\n(${mode} file of ${contacts.toLocaleString('en')} rows imported in ${imported.wall.toFixed(1)} s)`);
+  console.log(`\n(${mode} file of ${contacts.toLocaleString('en')} rows imported: ${figures(imported)})`);
   return { db, truthFile: files.truthFile };
 }
 

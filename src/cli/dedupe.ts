@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { applyDecisions } from '../dedupe/decisions.js';
 import { DEFAULT_CHAIN_THRESHOLD, DEFAULT_MAX_BLOCK, DEFAULT_THRESHOLD, MIN_FIT_CONTACTS, findDuplicates, type FindResult } from '../dedupe/find.js';
-import { applyMerges, MergeError } from '../dedupe/merge.js';
-import { planClusters, toMergePlans, type ClusterPlan } from '../dedupe/plan.js';
+import { applyPlanBatches, MergeError } from '../dedupe/merge.js';
+import { loadedPlanBatches, planClusters, type ClusterPlan } from '../dedupe/plan.js';
 import { DECISIONS, readDecisions, ReviewFileError, writeReview } from '../dedupe/review.js';
 import { defaultBudget, PAIRS_PER_CONTACT } from '../dedupe/rule-choice.js';
 import { sqlCondition } from '../dedupe/blocking.js';
@@ -135,7 +135,8 @@ async function dedupe(ctx: CommandContext, options: DedupeOptions): Promise<numb
     // A dry run prints counts and a few examples, so only those clusters are planned: reading and
     // scoring every member of 127,000 clusters took 13 s and 1.2 GB at a million contacts.
     const planning = performance.now();
-    const plans = planClusters(db, options.review || options.apply ? result.clusters : result.clusters.slice(0, examples), result.score);
+    // --apply plans the clusters batch by batch as it merges them (applyPlanBatches): here only the examples.
+    const plans = planClusters(db, options.review ? result.clusters : result.clusters.slice(0, examples), result.score);
     result.timings.planning = Math.round(performance.now() - planning);
     for (const s of result.blocking.skipped.slice(0, 10)) {
       ctx.warn(`blocking rule "${s.rule}": block "${s.key}" has ${s.size} contacts, over --max-block ${maxBlock}; skipped`);
@@ -144,7 +145,7 @@ async function dedupe(ctx: CommandContext, options: DedupeOptions): Promise<numb
     let reviewRows: number | undefined;
     if (options.review) reviewRows = await writeReview(options.review, plans, reviewOutput);
     const applying = performance.now();
-    const merges = options.apply ? applyMerges(db, toMergePlans(plans), { mode: 'apply', threshold }) : [];
+    const merges = options.apply ? applyPlanBatches(db, loadedPlanBatches(db, result.clusters, result.score), { mode: 'apply', threshold }) : [];
     if (options.apply) result.timings.apply = Math.round(performance.now() - applying);
     const summary = summarise(result, plans, threshold, examples);
     if (ctx.json) {

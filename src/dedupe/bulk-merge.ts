@@ -1,33 +1,44 @@
 /**
- * `dedupe --apply` as set-based SQL: every cluster's survivorship, snapshots, row moves and consent
- * settling are written by a fixed number of statements per batch of 2,000 merges (the plans go in as a
- * JSON parameter read with json_each), in the caller's transaction. Applying merge by merge
- * (merge.ts applyMergesOneByOne, kept as the reference the tests compare against, pair for pair) cost
- * about twenty statements a merge: 14 s for 6,000 merges. Survivorship itself is still decided in
- * TypeScript (survivorship.ts), on rows read in one statement.
+ * `dedupe --apply` as set-based SQL, streamed: plans come in batches (a few thousand merges), and what
+ * each batch writes costs a fixed number of statements, never one per merge. Applying merge by merge
+ * (merge.ts applyMergesOneByOne, kept as the reference the tests compare against, table for table)
+ * cost about twenty statements a merge.
+ *
+ * Where the time went before (200,000 contacts, CPU profile): not in the statements' count but in how
+ * often the same pages were written and in JSON. Each batch's UPDATE of survivors and each status UPDATE
+ * touched contacts spread over the whole table, which is larger than the page cache, so pages were
+ * spilled to the WAL and written again by the next statement; every changed value was parsed out of a
+ * JSON parameter once per column; and each snapshot went from SQLite to a JavaScript object and back
+ * as a string. Now:
+ * - a batch reads only the columns survivorship needs, and appends to `merges` and `merge_members`
+ *   (ids in increasing order) with `INSERT ... SELECT`: SQLite writes the snapshots (json_object of the
+ *   row, `contactJson`) and the lists of rows each member takes along, straight from the tables;
+ * - the contacts' new values (each survivor's changed columns, each member's status) are staged in a
+ *   temporary table, and written at the end by one UPDATE in id order: every page of `contacts` is
+ *   written once, in order;
+ * - purchases and consents move by one UPDATE per table at the end.
+ * Survivorship itself is decided in TypeScript (survivorship.ts) on the rows read.
  */
 import type { Db } from '../store/db.js';
 import { CHANNELS } from '../store/types.js';
 import { moveRows, movableTables, survivorHints, MergeError, type MergeOutcome, type MergePlan, type RowIdentity } from './merge.js';
-import { chooseSurvivor, survivingValues, type ContactRow } from './survivorship.js';
+import { MultiInsert } from './multi-insert.js';
+import { chooseSurvivor, survivingValues, SURVIVORSHIP_COLUMNS, type ContactRow, type SurvivorHints } from './survivorship.js';
+
+type Statement = ReturnType<Db['prepare']> & { run(...params: unknown[]): unknown };
 
 /**
- * A JSON parameter of every merge at once was hundreds of MB at 200,000 contacts (snapshots are whole
- * rows), and SQLite parses a JSON text whole: batches of this many keep memory flat and the statement
- * count still independent of the number of merges within a batch.
+ * Merges planned per batch. Measured at a million contacts (in-process, memoryUsage per batch): what
+ * batches allocate reaches V8's old generation and stays there until a full collection, which V8 puts
+ * off until the heap has grown by a few hundred MB: about 11 KB a cluster with batches of 2,000, about
+ * 7.5 KB with 500. The statements per batch cost nothing like that.
  */
-const BATCH = 2000;
+export const BATCH = 500;
 
-function inBatches<T>(items: T[], run: (json: string) => void): void {
-  for (let i = 0; i < items.length; i += BATCH) run(JSON.stringify(items.slice(i, i + BATCH)));
-}
-
-interface Planned {
-  mergeId: number;
-  survivor: ContactRow;
-  others: ContactRow[];
-  changes: Record<string, string | number | null>;
-  evidence: Map<number, MergePlan['members'][number]>;
+/** A plan with the full rows of its contacts (read by the caller, or by `add`). */
+export interface LoadedPlan {
+  plan: MergePlan;
+  rows: ContactRow[];
 }
 
 /** True when a table's rows can move by one UPDATE: a rowid table where no unique key holds contact_id. */
@@ -38,121 +49,264 @@ function movesInBulk(db: Db, table: string): boolean {
   return !unique.some((index) => (db.prepare('SELECT name FROM pragma_index_info(?)').pluck().all(index) as string[]).includes('contact_id'));
 }
 
+export function planIds(plan: MergePlan): number[] {
+  return [...new Set([...(plan.survivorId ? [plan.survivorId] : []), ...plan.members.map((m) => m.id)])];
+}
+
+interface Column {
+  name: string;
+  type: string;
+}
+
+function contactColumns(db: Db): Column[] {
+  return db.prepare('PRAGMA table_info(contacts)').all() as Column[];
+}
+
+/**
+ * A contact row as JSON text, built by SQLite (`alias`: the contacts alias; `value(c)`: the SQL for a
+ * column's value when it is not the row's own). Snapshots and the survivor's before and after are
+ * written this way by both merge paths, so they are byte for byte the same.
+ */
+export function contactJson(columns: readonly Column[], alias: string, value?: (column: string) => string): string {
+  return `json_object(${columns.map((c) => `'${c.name}', ${value ? value(c.name) : `${alias}."${c.name}"`}`).join(', ')})`;
+}
+
+/** Full contact rows by id, read in one statement (only `columns`, when given). */
+export function readRows(db: Db, ids: number[], columns?: readonly string[]): Map<number, ContactRow> {
+  const list = columns ? columns.map((c) => `"${c}"`).join(', ') : '*';
+  const rows = db.prepare(`SELECT ${list} FROM contacts WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as ContactRow[];
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** The columns of SURVIVORSHIP_COLUMNS this store's contacts table has: what a batch reads. */
+export function survivorshipColumns(db: Db): string[] {
+  const present = new Set(contactColumns(db).map((c) => c.name));
+  return SURVIVORSHIP_COLUMNS.filter((c) => present.has(c));
+}
+
+/**
+ * One bulk apply inside the caller's transaction (with its dedupe run created): `add` each batch of
+ * plans (no contact in two plans; rows with at least survivorshipColumns), then `finish`. The store is
+ * only consistent after `finish`.
+ */
+export class BulkMerge {
+  private readonly hints: SurvivorHints;
+  private nextId: number;
+  private readonly seen = new Set<number>();
+  private readonly columns: Column[];
+  private readonly used: Uint8Array;
+  private readonly tables: string[];
+  private readonly bulkTables: string[];
+  /** Staged changes, one inserter per set of changed columns (most rows share a few sets). */
+  private readonly staged = new Map<string, MultiInsert>();
+  private readonly masks = new Map<string, string>();
+  private readonly merges: MultiInsert;
+  private readonly members: MultiInsert;
+  private readonly moves: MultiInsert;
+  private readonly writeMerges: Statement;
+  private readonly writeMembers: Statement;
+  /** Survivor and merge id of every merge, for consent settling at the end. */
+  private readonly settle: Array<[number, number]> = [];
+
+  constructor(private readonly db: Db, private readonly runId: number, private readonly now: string) {
+    this.hints = survivorHints(db);
+    this.nextId = (db.prepare('SELECT coalesce(max(id), 0) FROM merges').pluck().get() as number) + 1;
+    this.columns = contactColumns(db);
+    this.used = new Uint8Array(this.columns.length);
+    this.tables = movableTables(db);
+    this.bulkTables = this.tables.filter((t) => movesInBulk(db, t));
+    // Staged new values: `mask` has a '1' at each column the row changes (a change may be to null).
+    // Declared types as in contacts, so a value is stored exactly as the UPDATE will store it.
+    const declared = this.columns.filter((c) => c.name !== 'id').map((c) => `"${c.name}" ${c.type}`).join(', ');
+    for (const t of ['dedupe_new', 'dedupe_move', 'dedupe_merge', 'dedupe_member']) db.exec(`DROP TABLE IF EXISTS temp.${t}`);
+    db.exec(`CREATE TEMP TABLE dedupe_new (id INTEGER PRIMARY KEY, mask TEXT NOT NULL, ${declared})`);
+    db.exec('CREATE TEMP TABLE dedupe_move (member INTEGER PRIMARY KEY, survivor INTEGER NOT NULL)');
+    db.exec('CREATE TEMP TABLE dedupe_merge (id INTEGER PRIMARY KEY, survivor INTEGER NOT NULL)');
+    db.exec(`CREATE TEMP TABLE dedupe_member (merge_id INTEGER NOT NULL, contact_id INTEGER NOT NULL, probability REAL, evidence TEXT NOT NULL,
+      moved TEXT NOT NULL, removed TEXT NOT NULL, PRIMARY KEY (merge_id, contact_id))`);
+    this.merges = new MultiInsert(db, 'INSERT INTO temp.dedupe_merge (id, survivor)', 2, 256);
+    this.members = new MultiInsert(db, 'INSERT INTO temp.dedupe_member (merge_id, contact_id, probability, evidence, moved, removed)', 6);
+    this.moves = new MultiInsert(db, 'INSERT INTO temp.dedupe_move (member, survivor)', 2, 256);
+    // Column k's flag is the mask's (k + 1)th character.
+    const mask = (k: number) => `substr(n.mask, ${k + 1}, 1) = '1'`;
+    // After = the survivor's row with its staged changes (what reading it back after the UPDATE gives).
+    const after = contactJson(this.columns, 'c', (name) => {
+      const k = this.columns.findIndex((c) => c.name === name);
+      return name === 'id' ? 'c.id' : `CASE WHEN ${mask(k)} THEN n."${name}" ELSE c."${name}" END`;
+    });
+    this.writeMerges = db.prepare<unknown[]>(`INSERT INTO merges (id, run_id, survivor_id, created_at, survivor_before, survivor_after)
+      SELECT g.id, ?, g.survivor, ?, ${contactJson(this.columns, 'c')}, ${after}
+      FROM temp.dedupe_merge g JOIN contacts c ON c.id = g.survivor LEFT JOIN temp.dedupe_new n ON n.id = g.survivor ORDER BY g.id`);
+    // Each member's rows in a table moved whole, listed by rowid; tables moved row by row come staged.
+    const moved = `json_object(${this.tables.map((t) => `'${t}', ${this.bulkTables.includes(t)
+      ? `(SELECT json_group_array(x.rowid ORDER BY x.rowid) FROM ${t} x WHERE x.contact_id = m.contact_id)`
+      : `json(m.moved -> '$."${t}"')`}`).join(', ')})`;
+    this.writeMembers = db.prepare<unknown[]>(`INSERT INTO merge_members (merge_id, contact_id, probability, evidence, snapshot, moved, removed)
+      SELECT m.merge_id, m.contact_id, m.probability, m.evidence, ${contactJson(this.columns, 'c')}, ${moved}, m.removed
+      FROM temp.dedupe_member m JOIN contacts c ON c.id = m.contact_id ORDER BY m.merge_id, m.contact_id`);
+  }
+
+  /** Columns each batch's rows must hold. */
+  get rowColumns(): string[] {
+    return survivorshipColumns(this.db);
+  }
+
+  private stage(id: number, values: Record<string, unknown>): void {
+    const ks: number[] = [];
+    this.columns.forEach((c, k) => {
+      if (c.name in values) ks.push(k);
+    });
+    const key = ks.join(',');
+    let insert = this.staged.get(key);
+    if (!insert) {
+      insert = new MultiInsert(this.db, `INSERT INTO temp.dedupe_new (id, mask, ${ks.map((k) => `"${this.columns[k].name}"`).join(', ')})`, ks.length + 2, 32);
+      this.staged.set(key, insert);
+    }
+    for (const k of ks) this.used[k] = 1;
+    const mask = this.masks.get(key) ?? Array.from(this.columns, (_, k) => (ks.includes(k) ? '1' : '0')).join('');
+    this.masks.set(key, mask);
+    insert.add(id, mask, ...ks.map((k) => values[this.columns[k].name]));
+  }
+
+  /** Plans one batch and writes its merges; returns their outcomes. */
+  add(batch: LoadedPlan[]): MergeOutcome[] {
+    const outcomes: MergeOutcome[] = [];
+    const planned: Array<{ mergeId: number; survivor: ContactRow; members: ContactRow[]; others: ContactRow[]; plan: MergePlan }> = [];
+    for (const { plan, rows } of batch) {
+      if (rows.length < 2) continue;
+      const members = [...rows].sort((a, b) => a.id - b.id);
+      for (const r of members) {
+        if (this.seen.has(r.id)) throw new Error(`bulk merge: contact id ${r.id} is in two plans`);
+        this.seen.add(r.id);
+      }
+      const gone = members.find((r) => r.status === 'merged' || r.status === 'erased');
+      if (gone) throw new MergeError(`contact ${gone.uid} is ${gone.status}; it cannot be merged again`);
+      const survivor = plan.survivorId ? members.find((r) => r.id === plan.survivorId)! : chooseSurvivor(members, this.hints);
+      this.hints.previousSurvivors.add(survivor.id);
+      planned.push({ mergeId: this.nextId++, survivor, members, others: members.filter((r) => r.id !== survivor.id), plan });
+    }
+    if (planned.length === 0) return outcomes;
+    // Tables whose unique key holds contact_id (scores: one row per run and contact) move row by row
+    // now, a clash set aside; only for the members that have rows there.
+    const slow = new Map<number, { moved: Record<string, RowIdentity[]>; removed: Record<string, Array<Record<string, unknown>>> }>();
+    const slowTables = this.tables.filter((t) => !this.bulkTables.includes(t));
+    if (slowTables.length > 0) {
+      const idsJson = JSON.stringify(planned.flatMap((p) => p.others.map((o) => o.id)));
+      for (const p of planned) for (const o of p.others) slow.set(o.id, { moved: Object.fromEntries(slowTables.map((t) => [t, []])), removed: {} });
+      for (const table of slowTables) {
+        const holding = new Set(this.db.prepare(`SELECT DISTINCT contact_id FROM ${table} WHERE contact_id IN (SELECT value FROM json_each(?))`).pluck().all(idsJson) as number[]);
+        for (const p of planned) for (const o of p.others) {
+          if (!holding.has(o.id)) continue;
+          const result = moveRows(this.db, table, o.id, p.survivor.id);
+          slow.get(o.id)!.moved[table] = result.moved;
+          if (result.removed.length > 0) slow.get(o.id)!.removed[table] = result.removed;
+        }
+      }
+    }
+    for (const p of planned) {
+      const changes = survivingValues(p.survivor, p.members, this.now);
+      if (Object.keys(changes).length > 0) this.stage(p.survivor.id, changes);
+      this.merges.add(p.mergeId, p.survivor.id);
+      const evidence = new Map(p.plan.members.map((m) => [m.id, m]));
+      for (const o of p.others) {
+        const e = evidence.get(o.id);
+        const s = slow.get(o.id);
+        this.members.add(p.mergeId, o.id, e?.probability ?? null, JSON.stringify(e?.evidence ?? []), JSON.stringify(s?.moved ?? {}), JSON.stringify(s?.removed ?? {}));
+        this.moves.add(o.id, p.survivor.id);
+      }
+      this.settle.push([p.survivor.id, p.mergeId]);
+      outcomes.push({ mergeId: p.mergeId, survivorId: p.survivor.id, survivorUid: String(p.survivor.uid), merged: p.others.map((o) => o.id) });
+    }
+    // The batch's merges, then their members (which reference them), written by SQLite from the rows.
+    for (const insert of [this.merges, this.members, ...this.staged.values()]) insert.flush();
+    this.writeMerges.run(this.runId, this.now);
+    this.writeMembers.run();
+    this.db.exec('DELETE FROM temp.dedupe_merge; DELETE FROM temp.dedupe_member');
+    return outcomes;
+  }
+
+  /** Writes the staged contacts in one ordered pass, moves the rows, settles consents. */
+  finish(): void {
+    for (const insert of [this.moves, ...this.staged.values()]) insert.flush();
+    const mask = (k: number) => `substr(n.mask, ${k + 1}, 1) = '1'`;
+    const set = this.columns.map((c, k) => ({ c: c.name, k })).filter(({ k }) => this.used[k]);
+    // Survivors, then members, each in id order (the staging tables' order): the members' UPDATE sets
+    // only status and merged_into, so the indexes on email and phones are not rewritten for them.
+    if (set.length > 0) {
+      this.db.prepare(`UPDATE contacts SET ${set.map(({ c, k }) => `"${c}" = CASE WHEN ${mask(k)} THEN n."${c}" ELSE contacts."${c}" END`).join(', ')}
+        FROM temp.dedupe_new n WHERE contacts.id = n.id`).run();
+    }
+    this.db.prepare("UPDATE contacts SET status = 'merged', merged_into = m.survivor FROM temp.dedupe_move m WHERE contacts.id = m.member").run();
+    for (const table of this.bulkTables) {
+      this.db.prepare(`UPDATE ${table} SET contact_id = m.survivor FROM temp.dedupe_move m WHERE ${table}.contact_id = m.member`).run();
+    }
+    if (this.tables.includes('consents')) this.settleConsents();
+    for (const t of ['dedupe_new', 'dedupe_move', 'dedupe_merge', 'dedupe_member']) this.db.exec(`DROP TABLE temp.${t}`);
+  }
+
+  /**
+   * Consent survivorship for every survivor at once (merge.ts settleConsents): when the latest choice
+   * for a channel is an opt-in tied in time with a withdrawal, a withdrawal row is added. The survivors'
+   * consents are streamed in one read; the (rare) additions are then written in merge order, channel by
+   * channel, as merging one by one writes them.
+   */
+  private settleConsents(): void {
+    this.db.exec('DROP TABLE IF EXISTS temp.dedupe_settle');
+    this.db.exec('CREATE TEMP TABLE dedupe_settle (survivor INTEGER PRIMARY KEY, merge_id INTEGER NOT NULL)');
+    const fill = new MultiInsert(this.db, 'INSERT INTO temp.dedupe_settle (survivor, merge_id)', 2, 256);
+    for (const [survivor, mergeId] of this.settle) fill.add(survivor, mergeId);
+    fill.flush();
+    const toAdd: Array<{ mergeId: number; survivor: number; channel: string; at: string; withdrawal: number }> = [];
+    let group = '';
+    let latest: { status: string; recorded_at: string } | null = null;
+    let done = false;
+    for (const r of this.db.prepare(`SELECT c.id, c.contact_id, c.channel, c.status, c.recorded_at, s.merge_id FROM temp.dedupe_settle s
+      JOIN consents c ON c.contact_id = s.survivor ORDER BY c.contact_id, c.channel, c.recorded_at DESC, c.id DESC`).iterate() as Iterable<{
+      id: number; contact_id: number; channel: string; status: string; recorded_at: string; merge_id: number }>) {
+      const key = `${r.contact_id}|${r.channel}`;
+      if (key !== group) {
+        group = key;
+        latest = r;
+        done = false;
+      }
+      if (done || latest!.status !== 'granted' || r.recorded_at !== latest!.recorded_at) continue;
+      if (r.status === 'withdrawn') {
+        toAdd.push({ mergeId: r.merge_id, survivor: r.contact_id, channel: r.channel, at: r.recorded_at, withdrawal: r.id });
+        done = true;
+      }
+    }
+    const order = new Map<string, number>(CHANNELS.map((c, i) => [c, i]));
+    toAdd.sort((a, b) => a.mergeId - b.mergeId || order.get(a.channel)! - order.get(b.channel)!);
+    const insert = this.db.prepare(`INSERT INTO consents (contact_id, channel, status, recorded_at, source, proof) VALUES (?, ?, 'withdrawn', ?, 'custkit dedupe', ?)`);
+    const added = new Map<number, number[]>();
+    for (const a of toAdd) {
+      const id = Number(insert.run(a.survivor, a.channel, a.at,
+        `merge ${a.mergeId}: a withdrawal and an opt-in recorded at the same time; the withdrawal (consent ${a.withdrawal}) wins`).lastInsertRowid);
+      added.set(a.mergeId, [...(added.get(a.mergeId) ?? []), id]);
+    }
+    const update = this.db.prepare('UPDATE merges SET added_consents = ? WHERE id = ?');
+    for (const [mergeId, ids] of added) update.run(JSON.stringify(ids), mergeId);
+    this.db.exec('DROP TABLE temp.dedupe_settle');
+  }
+}
+
 /**
  * Applies the plans, or returns null when they overlap (a contact in two plans: merge by merge, later
  * plans must see earlier ones, as merge.ts does). Must run inside a transaction with `runId` created.
  */
 export function applyPlansInBulk(db: Db, plans: MergePlan[], runId: number, now: string): MergeOutcome[] | null {
-  const wanted = plans.map((plan) => ({ plan, ids: [...new Set([...(plan.survivorId ? [plan.survivorId] : []), ...plan.members.map((m) => m.id)])] }))
-    .filter((w) => w.ids.length >= 2);
+  const wanted = plans.map((plan) => ({ plan, ids: planIds(plan) })).filter((w) => w.ids.length >= 2);
   const all = wanted.flatMap((w) => w.ids);
   if (new Set(all).size !== all.length) return null;
-  const rows = new Map((db.prepare('SELECT * FROM contacts WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(all)) as ContactRow[]).map((r) => [r.id, r]));
-  const missing = all.find((id) => !rows.has(id));
-  if (missing !== undefined) throw new MergeError(`contact id ${missing} no longer exists`);
-  const hints = survivorHints(db);
-  let nextId = (db.prepare('SELECT coalesce(max(id), 0) FROM merges').pluck().get() as number) + 1;
-  const planned: Planned[] = [];
-  for (const { plan, ids } of wanted) {
-    const members = ids.map((id) => rows.get(id)!).sort((a, b) => a.id - b.id);
-    const gone = members.find((r) => r.status === 'merged' || r.status === 'erased');
-    if (gone) throw new MergeError(`contact ${gone.uid} is ${gone.status}; it cannot be merged again`);
-    const survivor = plan.survivorId ? members.find((r) => r.id === plan.survivorId)! : chooseSurvivor(members, hints);
-    hints.previousSurvivors.add(survivor.id);
-    planned.push({ mergeId: nextId++, survivor, others: members.filter((r) => r.id !== survivor.id), changes: survivingValues(survivor, members, now), evidence: new Map(plan.members.map((m) => [m.id, m])) });
+  const bulk = new BulkMerge(db, runId, now);
+  const outcomes: MergeOutcome[] = [];
+  for (let i = 0; i < wanted.length; i += BATCH) {
+    const slice = wanted.slice(i, i + BATCH);
+    const rows = readRows(db, slice.flatMap((w) => w.ids), bulk.rowColumns);
+    const missing = slice.flatMap((w) => w.ids).find((id) => !rows.has(id));
+    if (missing !== undefined) throw new MergeError(`contact id ${missing} no longer exists`);
+    outcomes.push(...bulk.add(slice.map((w) => ({ plan: w.plan, rows: w.ids.map((id) => rows.get(id)!) }))));
   }
-  if (planned.length === 0) return [];
-
-  const insertMerges = db.prepare(`INSERT INTO merges (id, run_id, survivor_id, created_at, survivor_before, survivor_after)
-    SELECT j.value ->> '$.id', ?, j.value ->> '$.survivor', ?, j.value ->> '$.before', '{}' FROM json_each(?) j`);
-  inBatches(planned.map((p) => ({ id: p.mergeId, survivor: p.survivor.id, before: JSON.stringify(p.survivor) })), (json) => insertMerges.run(runId, now, json));
-
-  // Each survivor's changed columns; a column a survivor does not change keeps its value.
-  const columns = [...new Set(planned.flatMap((p) => Object.keys(p.changes)))];
-  if (columns.length > 0) {
-    const update = db.prepare(`UPDATE contacts SET ${columns.map((c) => `"${c}" = CASE WHEN json_type(j.value, '$."${c}"') IS NULL THEN contacts."${c}" ELSE j.value ->> '$."${c}"' END`).join(', ')}
-      FROM json_each(?) j WHERE contacts.id = j.value ->> '$.__id'`);
-    inBatches(planned.map((p) => ({ ...p.changes, __id: p.survivor.id })), (json) => update.run(json));
-  }
-
-  db.exec('CREATE TEMP TABLE IF NOT EXISTS dedupe_move (member INTEGER PRIMARY KEY, survivor INTEGER NOT NULL)');
-  db.exec('DELETE FROM temp.dedupe_move');
-  const insertMoves = db.prepare("INSERT INTO temp.dedupe_move (member, survivor) SELECT j.value ->> '$[0]', j.value ->> '$[1]' FROM json_each(?) j");
-  inBatches(planned.flatMap((p) => p.others.map((o) => [o.id, p.survivor.id])), (json) => insertMoves.run(json));
-  const moved = new Map<number, Record<string, RowIdentity[]>>();
-  const removed = new Map<number, Record<string, Array<Record<string, unknown>>>>();
-  for (const p of planned) for (const o of p.others) {
-    moved.set(o.id, {});
-    removed.set(o.id, {});
-  }
-  const tables = movableTables(db);
-  for (const table of tables) {
-    for (const o of moved.keys()) moved.get(o)![table] = [];
-    if (movesInBulk(db, table)) {
-      for (const [member, rowid] of db.prepare(`SELECT t.contact_id, t.rowid FROM ${table} t JOIN temp.dedupe_move m ON m.member = t.contact_id ORDER BY t.contact_id, t.rowid`).raw().all() as Array<[number, number]>) {
-        moved.get(member)![table].push(rowid);
-      }
-      db.prepare(`UPDATE ${table} SET contact_id = m.survivor FROM temp.dedupe_move m WHERE ${table}.contact_id = m.member`).run();
-    } else {
-      // A unique key holds contact_id (scores: one row per run and contact): row by row, a clash is set
-      // aside; only for the members that have rows there.
-      const holding = new Set(db.prepare(`SELECT DISTINCT t.contact_id FROM ${table} t JOIN temp.dedupe_move m ON m.member = t.contact_id`).pluck().all() as number[]);
-      for (const p of planned) for (const o of p.others) {
-        if (!holding.has(o.id)) continue;
-        const result = moveRows(db, table, o.id, p.survivor.id);
-        moved.get(o.id)![table] = result.moved;
-        if (result.removed.length > 0) removed.get(o.id)![table] = result.removed;
-      }
-    }
-  }
-  db.prepare("UPDATE contacts SET status = 'merged', merged_into = m.survivor FROM temp.dedupe_move m WHERE contacts.id = m.member").run();
-  const insertMembers = db.prepare(`INSERT INTO merge_members (merge_id, contact_id, probability, evidence, snapshot, moved, removed)
-    SELECT j.value ->> '$[0]', j.value ->> '$[1]', j.value ->> '$[2]', j.value ->> '$[3]', j.value ->> '$[4]', j.value ->> '$[5]', j.value ->> '$[6]' FROM json_each(?) j`);
-  inBatches(planned.flatMap((p) => p.others.map((o) => {
-    const evidence = p.evidence.get(o.id);
-    return [p.mergeId, o.id, evidence?.probability ?? null, JSON.stringify(evidence?.evidence ?? []), JSON.stringify(o), JSON.stringify(moved.get(o.id)), JSON.stringify(removed.get(o.id))];
-  })), (json) => insertMembers.run(json));
-  const added = tables.includes('consents') ? settleAll(db, planned) : new Map<number, number[]>();
-  const readAfter = db.prepare('SELECT * FROM contacts WHERE id IN (SELECT value FROM json_each(?))');
-  const updateAfter = db.prepare(`UPDATE merges SET survivor_after = j.value ->> '$[1]', added_consents = j.value ->> '$[2]' FROM json_each(?) j WHERE merges.id = j.value ->> '$[0]'`);
-  for (let i = 0; i < planned.length; i += BATCH) {
-    const batch = planned.slice(i, i + BATCH);
-    const after = new Map((readAfter.all(JSON.stringify(batch.map((p) => p.survivor.id))) as ContactRow[]).map((r) => [r.id, r]));
-    updateAfter.run(JSON.stringify(batch.map((p) => [p.mergeId, JSON.stringify(after.get(p.survivor.id)), JSON.stringify(added.get(p.mergeId) ?? [])])));
-  }
-  db.exec('DELETE FROM temp.dedupe_move');
-  return planned.map((p) => ({ mergeId: p.mergeId, survivorId: p.survivor.id, survivorUid: String(p.survivor.uid), merged: p.others.map((o) => o.id) }));
-}
-
-/**
- * Consent survivorship for every survivor at once (merge.ts settleConsents, one read): when the latest
- * choice for a channel is an opt-in tied in time with a withdrawal, a withdrawal row is added.
- */
-function settleAll(db: Db, planned: Planned[]): Map<number, number[]> {
-  const mergeOf = new Map(planned.map((p) => [p.survivor.id, p.mergeId]));
-  const rows = db.prepare(`SELECT id, contact_id, channel, status, recorded_at FROM consents WHERE contact_id IN (SELECT value FROM json_each(?))
-    ORDER BY contact_id, channel, recorded_at DESC, id DESC`).all(JSON.stringify([...mergeOf.keys()])) as Array<{ id: number; contact_id: number; channel: string; status: string; recorded_at: string }>;
-  const groups = new Map<string, typeof rows>();
-  for (const r of rows) {
-    const key = `${r.contact_id}|${r.channel}`;
-    const g = groups.get(key);
-    if (g) g.push(r);
-    else groups.set(key, [r]);
-  }
-  const insert = db.prepare(`INSERT INTO consents (contact_id, channel, status, recorded_at, source, proof) VALUES (?, ?, 'withdrawn', ?, 'custkit dedupe', ?)`);
-  const added = new Map<number, number[]>();
-  for (const p of planned) {
-    for (const channel of CHANNELS) {
-      const list = groups.get(`${p.survivor.id}|${channel}`);
-      if (!list) continue;
-      const latest = list[0];
-      const tied = list.find((r) => r.recorded_at === latest.recorded_at && r.status === 'withdrawn');
-      if (latest.status !== 'granted' || !tied) continue;
-      // One statement per added withdrawal (rare), not per merge.
-      const id = Number(insert.run(p.survivor.id, channel, latest.recorded_at,
-        `merge ${p.mergeId}: a withdrawal and an opt-in recorded at the same time; the withdrawal (consent ${tied.id}) wins`).lastInsertRowid);
-      added.set(p.mergeId, [...(added.get(p.mergeId) ?? []), id]);
-    }
-  }
-  return added;
+  bulk.finish();
+  return outcomes;
 }

@@ -7,7 +7,7 @@ import type { Db } from '../store/db.js';
 import { CHANNELS } from '../store/types.js';
 import type { FieldEvidence } from './find.js';
 import { chooseSurvivor, survivingValues, type ContactRow, type SurvivorHints } from './survivorship.js';
-import { applyPlansInBulk } from './bulk-merge.js';
+import { applyPlansInBulk, BulkMerge, contactJson, type LoadedPlan } from './bulk-merge.js';
 import { recordAudit } from '../gdpr/audit.js';
 
 export interface MergeMember {
@@ -139,14 +139,49 @@ export interface RunOptions {
  * a contact appears in two plans, which must then be applied one after the other.
  */
 export function applyMerges(db: Db, plans: MergePlan[], run: RunOptions): MergeOutcome[] {
-  return db.transaction(() => {
+  return withoutForeignKeyChecks(db, () => db.transaction(() => {
     const now = run.now ?? new Date().toISOString();
     const runId = startRun(db, run, now);
     const outcomes = applyPlansInBulk(db, plans, runId, now) ?? applyOneByOne(db, plans, runId, now);
     finishRun(db, runId, outcomes);
     recordAudit(db, { action: `dedupe.${run.mode}`, counts: { merges: outcomes.length }, details: { run_id: runId } });
     return outcomes;
-  })();
+  })());
+}
+
+/**
+ * Foreign-key checks off for a bulk apply (outside a caller's transaction; the pragma cannot change
+ * inside one). Every row a merge writes refers to contacts it has just read, its own run or merges,
+ * under the write lock; the checks were a random page read per changed contact (merged_into looks its
+ * survivor up) and per moved row: a third of the final UPDATE's time.
+ */
+export function withoutForeignKeyChecks<T>(db: Db, fn: () => T): T {
+  if (db.inTransaction) return fn();
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  db.pragma('foreign_keys = OFF');
+  try {
+    return fn();
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
+  }
+}
+
+/**
+ * Applies batches of disjoint plans with their rows (plan.ts loadedPlanBatches) in one transaction,
+ * set-based, one batch in memory at a time: `dedupe --apply` on every cluster.
+ */
+export function applyPlanBatches(db: Db, batches: Iterable<LoadedPlan[]>, run: RunOptions): MergeOutcome[] {
+  return withoutForeignKeyChecks(db, () => db.transaction(() => {
+    const now = run.now ?? new Date().toISOString();
+    const runId = startRun(db, run, now);
+    const bulk = new BulkMerge(db, runId, now);
+    const outcomes: MergeOutcome[] = [];
+    for (const batch of batches) for (const o of bulk.add(batch)) outcomes.push(o);
+    bulk.finish();
+    finishRun(db, runId, outcomes);
+    recordAudit(db, { action: `dedupe.${run.mode}`, counts: { merges: outcomes.length }, details: { run_id: runId } });
+    return outcomes;
+  })());
 }
 
 /** Merge by merge, about twenty statements each: the reference the bulk path is tested against. */
@@ -175,6 +210,8 @@ function applyOneByOne(db: Db, plans: MergePlan[], runId: number, now: string): 
   const hints = survivorHints(db);
   const tables = movableTables(db);
   const outcomes: MergeOutcome[] = [];
+  // Rows as JSON are written by SQLite, as the bulk path writes them.
+  const asJson = db.prepare(`SELECT ${contactJson(db.prepare('PRAGMA table_info(contacts)').all() as Array<{ name: string; type: string }>, 'c')} FROM contacts c WHERE c.id = ?`).pluck();
   for (const plan of plans) {
     const ids = [...new Set([...(plan.survivorId ? [plan.survivorId] : []), ...plan.members.map((m) => m.id)])];
     if (ids.length < 2) continue;
@@ -182,8 +219,9 @@ function applyOneByOne(db: Db, plans: MergePlan[], runId: number, now: string): 
     const survivor = plan.survivorId ? rows.find((r) => r.id === plan.survivorId)! : chooseSurvivor(rows, hints);
     const others = rows.filter((r) => r.id !== survivor.id);
     const changes = survivingValues(survivor, rows, now);
+    const snapshots = new Map(rows.map((r) => [r.id, asJson.get(r.id) as string]));
     const mergeId = Number(db.prepare(`INSERT INTO merges (run_id, survivor_id, created_at, survivor_before, survivor_after)
-      VALUES (?, ?, ?, ?, '{}')`).run(runId, survivor.id, now, JSON.stringify(survivor)).lastInsertRowid);
+      VALUES (?, ?, ?, ?, '{}')`).run(runId, survivor.id, now, snapshots.get(survivor.id)).lastInsertRowid);
     const columns = Object.keys(changes);
     if (columns.length > 0) {
       db.prepare(`UPDATE contacts SET ${columns.map((c) => `"${c}" = @${c}`).join(', ')} WHERE id = @__id`).run({ ...changes, __id: survivor.id });
@@ -201,11 +239,10 @@ function applyOneByOne(db: Db, plans: MergePlan[], runId: number, now: string): 
       db.prepare("UPDATE contacts SET status = 'merged', merged_into = ? WHERE id = ?").run(survivor.id, member.id);
       const evidence = plan.members.find((m) => m.id === member.id);
       insertMember.run(mergeId, member.id, evidence?.probability ?? null, JSON.stringify(evidence?.evidence ?? []),
-        JSON.stringify(member), JSON.stringify(moved), JSON.stringify(removed));
+        snapshots.get(member.id), JSON.stringify(moved), JSON.stringify(removed));
     }
     const added = tables.includes('consents') ? settleConsents(db, survivor.id, mergeId) : [];
-    const after = db.prepare('SELECT * FROM contacts WHERE id = ?').get(survivor.id);
-    db.prepare('UPDATE merges SET survivor_after = ?, added_consents = ? WHERE id = ?').run(JSON.stringify(after), JSON.stringify(added), mergeId);
+    db.prepare('UPDATE merges SET survivor_after = ?, added_consents = ? WHERE id = ?').run(asJson.get(survivor.id), JSON.stringify(added), mergeId);
     hints.previousSurvivors.add(survivor.id);
     outcomes.push({ mergeId, survivorId: survivor.id, survivorUid: String(survivor.uid), merged: others.map((o) => o.id) });
   }

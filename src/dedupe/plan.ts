@@ -8,6 +8,7 @@ import type { PairScore } from './find.js';
 import type { MergePlan } from './merge.js';
 import { survivorHints, MergeError } from './merge.js';
 import { chooseSurvivor, COMPLETENESS_FIELDS, type ContactRow } from './survivorship.js';
+import { BATCH, readRows, survivorshipColumns, type LoadedPlan } from './bulk-merge.js';
 
 export interface ClusterPlan {
   cluster: number;
@@ -49,4 +50,32 @@ export function evidenceText(score: PairScore): string {
     .filter((e) => e.level !== 'missing')
     .map((e) => `${e.field} ${e.level} (${e.weight >= 0 ? '+' : ''}${e.weight.toFixed(1)})`)
     .join('; ');
+}
+
+/**
+ * `--apply` without a review: clusters planned batch by batch on full rows (one read per batch), the
+ * survivor chosen as planClusters chooses it and each member scored against it. Nothing is held for
+ * more than a batch: planning every cluster first held each member's row and evidence at once.
+ */
+export function* loadedPlanBatches(db: Db, clusters: Cluster[], score: (a: number, b: number) => PairScore, size = BATCH): Generator<LoadedPlan[]> {
+  const hints = survivorHints(db);
+  const columns = survivorshipColumns(db);
+  for (let start = 0; start < clusters.length; start += size) {
+    const slice = clusters.slice(start, start + size);
+    const rows = readRows(db, slice.flatMap((c) => c.members), columns);
+    yield slice.map((c, i) => {
+      const present = c.members.map((id) => rows.get(id));
+      if (present.some((r) => !r)) throw new MergeError(`cluster ${start + i + 1}: a contact disappeared while dedupe was running`);
+      const members = present as ContactRow[];
+      const survivor = chooseSurvivor(members, hints);
+      const plan: MergePlan = {
+        survivorId: survivor.id,
+        members: members.filter((r) => r.id !== survivor.id).map((r) => {
+          const s = score(survivor.id, r.id);
+          return { id: r.id, probability: s.probability, evidence: s.evidence };
+        }),
+      };
+      return { plan, rows: members };
+    });
+  }
 }

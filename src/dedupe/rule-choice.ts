@@ -4,13 +4,15 @@
  * exact values and their typo-tolerant forms (sounds, parts of a birth date), so that for a duplicate
  * with one error in any single field some rule still brings the pair — plus the hand-written rules of
  * blocking.ts. Each candidate's pair count is computed from its key frequencies before any pair is
- * formed (countPairs). Rules are then taken greedily by expected yield: the share of true duplicates
- * a rule adds to what the chosen rules already find (from how often a duplicate's fields agree, below,
- * and how many records have them), per pair it costs, until nothing worth its pairs is left or the
- * pair budget is spent. Every rule left out is reported with its reason.
+ * formed (pair-count.ts; equal to blocking.ts countPairs). Rules are then taken greedily by expected
+ * yield: the share of true duplicates a rule adds to what the chosen rules already find (from how
+ * often a duplicate's fields agree, below, and how many records have them), per pair it costs, until
+ * nothing worth its pairs is left or the pair budget is spent. Every rule left out is reported with
+ * its reason.
  */
 import { BLOCK_KEYS, coverage, keyValue, type Attribute, type KeyName } from './block-keys.js';
-import { BLOCKING_RULES, Scratch, countPairs, type BlockingRule } from './blocking.js';
+import { BLOCKING_RULES, type BlockingRule } from './blocking.js';
+import { PairCounter } from './pair-count.js';
 import type { RecordView, Records } from './records.js';
 
 /** Default pair budget: this many candidate pairs per contact (at least MIN_BUDGET). */
@@ -148,8 +150,9 @@ export function chooseRules(records: Records, options: ChoiceOptions): RuleChoic
   const budget = options.maxPairs ?? defaultBudget(n);
   const present = new Set<KeyName>();
   for (const key of Object.keys(BLOCK_KEYS) as KeyName[]) if (coverage(records, key) >= MIN_COVERAGE) present.add(key);
-  const scratch = new Scratch();
-  const candidates = candidateRules(present).map((rule) => ({ rule, pairs: countPairs(records, rule, options.maxBlock, scratch) }));
+  const rules = candidateRules(present);
+  const counts = new PairCounter(records, options.maxBlock).countAll(rules);
+  const candidates = rules.map((rule, i) => ({ rule, pairs: counts[i] }));
   const all = patterns(records);
   const covered = new Uint8Array(all.length);
   const expected = Math.max(options.matchesPerContact * n, 1);

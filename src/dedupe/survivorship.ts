@@ -35,6 +35,13 @@ const GROUPS: FieldGroup[] = [
   { name: 'company', key: 'company', columns: ['company', 'siret'] },
 ];
 
+/**
+ * Every column survivor choice and survivingValues read: bulk merge reads only these (the snapshots
+ * kept for unmerge are written by SQL from the rows themselves, never through JavaScript objects).
+ */
+export const SURVIVORSHIP_COLUMNS = [...new Set(['id', 'uid', 'status', 'updated_at', 'validated_at', 'email_norm', 'tags', 'attributes',
+  'last_activity_at', 'created_at', ...COMPLETENESS_FIELDS, ...GROUPS.flatMap((g) => [g.key, ...g.columns])])];
+
 export function completeness(row: ContactRow): number {
   return COMPLETENESS_FIELDS.filter((f) => filled(row[f])).length;
 }

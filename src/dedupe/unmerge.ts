@@ -5,7 +5,8 @@
  */
 import type { Db } from '../store/db.js';
 import { VALIDATED_COLUMNS } from '../validate/schemas.js';
-import { identityParams, primaryKeyOf, whereIdentity, type RowIdentity } from './merge.js';
+import { identityParams, primaryKeyOf, whereIdentity, withoutForeignKeyChecks, type RowIdentity } from './merge.js';
+import { contactJson } from './bulk-merge.js';
 import { recordAudit } from '../gdpr/audit.js';
 
 export class UnmergeError extends Error {}
@@ -102,13 +103,90 @@ export function unmerge(db: Db, mergeId: number): UnmergeOutcome {
 
 /** Undoes every merge made at or after `since` (ISO date or timestamp): in bulk when they are independent, else newest first. */
 export function unmergeSince(db: Db, since: string): UnmergeOutcome[] {
-  return db.transaction(() => {
-    const merges = db.prepare('SELECT * FROM merges WHERE created_at >= ? AND undone_at IS NULL AND erased_at IS NULL ORDER BY id DESC').all(since) as MergeRow[];
+  // Every row written refers to contacts the merges recorded, which unmerge only restores (see merge.ts).
+  return withoutForeignKeyChecks(db, () => db.transaction(() => {
+    // Ids only: the merges' JSON (two whole rows each) is read a batch at a time, not all at once.
+    const merges = db.prepare('SELECT id FROM merges WHERE created_at >= ? AND undone_at IS NULL AND erased_at IS NULL ORDER BY id DESC').all(since) as Array<{ id: number }>;
     const now = new Date().toISOString();
-    const outcomes = undoInBulk(db, merges, now) ?? merges.map((m) => undoOne(db, m, now));
+    const one = db.prepare('SELECT * FROM merges WHERE id = ?');
+    const outcomes = undoInBulk(db, merges, now) ?? merges.map((m) => undoOne(db, one.get(m.id) as MergeRow, now));
     auditUnmerges(db, outcomes, since);
     return outcomes;
-  })();
+  })());
+}
+
+/** Merges whose contacts are read and staged together: the JSON parsed at once stays this small. */
+const BATCH = 2000;
+
+/** SQL's IS on values read back as JavaScript (a JSON number equals the same integer). */
+const same = (a: unknown, b: unknown): boolean => a === b || (a ?? null) === (b ?? null);
+
+/**
+ * Staged new values of contacts (as in bulk-merge.ts: `mask` has a '1' at each column that changes),
+ * written by one UPDATE in id order. Only the columns that differ are staged: a member usually gets
+ * back its status and merged_into alone, so the indexes on its other columns are not rewritten.
+ */
+class Staging {
+  private readonly used: Uint8Array;
+  private readonly inserts = new Map<string, ReturnType<Db['prepare']>>();
+  private readonly pending = new Map<string, unknown[][]>();
+
+  constructor(private readonly db: Db, private readonly table: string, private readonly columns: Array<{ name: string; type: string }>) {
+    this.used = new Uint8Array(columns.length);
+    db.exec(`DROP TABLE IF EXISTS temp.${table}`);
+    db.exec(`CREATE TEMP TABLE ${table} (id INTEGER PRIMARY KEY, mask TEXT NOT NULL, ${columns.map((c) => `"${c.name}" ${c.type}`).join(', ')})`);
+  }
+
+  /** `changes`: column positions (in `columns`) and their new values. */
+  add(id: number, changes: Array<[number, unknown]>): void {
+    if (changes.length === 0) return;
+    const key = changes.map(([k]) => k).join(',');
+    let rows = this.pending.get(key);
+    if (!rows) this.pending.set(key, (rows = []));
+    rows.push([id, ...changes.map(([, v]) => v)]);
+    for (const [k] of changes) this.used[k] = 1;
+    if (rows.length >= 32) this.flushKey(key);
+  }
+
+  private flushKey(key: string): void {
+    const rows = this.pending.get(key)!;
+    if (rows.length === 0) return;
+    const ks = key.split(',').map(Number);
+    const mask = Array.from(this.columns, (_, k) => (ks.includes(k) ? '1' : '0')).join('');
+    const row = `(?, '${mask}', ${ks.map(() => '?').join(', ')})`;
+    const sql = `INSERT INTO temp.${this.table} (id, mask, ${ks.map((k) => `"${this.columns[k].name}"`).join(', ')}) VALUES ${rows.map(() => row).join(', ')}`;
+    let insert = rows.length === 32 ? this.inserts.get(key) : undefined;
+    if (!insert) {
+      insert = this.db.prepare(sql);
+      if (rows.length === 32) this.inserts.set(key, insert);
+    }
+    insert.run(rows.flat());
+    rows.length = 0;
+  }
+
+  /**
+   * Stages rows straight from SQL: `select` gives the id then the values of `names`, in that order.
+   * Returns how many rows it staged.
+   */
+  stageSelect(names: string[], select: string, ...params: unknown[]): number {
+    const ks = names.map((n) => this.columns.findIndex((c) => c.name === n));
+    const mask = Array.from(this.columns, (_, k) => (ks.includes(k) ? '1' : '0')).join('');
+    const staged = this.db.prepare(`INSERT INTO temp.${this.table} (id, mask, ${names.map((n) => `"${n}"`).join(', ')})
+      SELECT x.id, '${mask}', ${names.map((_, i) => `x.v${i}`).join(', ')} FROM (${select}) x`).run(...params).changes;
+    if (staged > 0) for (const k of ks) this.used[k] = 1;
+    return staged;
+  }
+
+  /** Writes every staged value into contacts, then drops the staging table. */
+  apply(): void {
+    for (const key of this.pending.keys()) this.flushKey(key);
+    const set = this.columns.map((c, k) => ({ c: c.name, k })).filter(({ k }) => this.used[k]);
+    if (set.length > 0) {
+      this.db.prepare(`UPDATE contacts SET ${set.map(({ c, k }) => `"${c}" = CASE WHEN substr(n.mask, ${k + 1}, 1) = '1' THEN n."${c}" ELSE contacts."${c}" END`).join(', ')}
+        FROM temp.${this.table} n WHERE contacts.id = n.id`).run();
+    }
+    this.db.exec(`DROP TABLE temp.${this.table}`);
+  }
 }
 
 /** The audit entry of an unmerge, in its transaction: the merges undone and every record they gave back. */
@@ -123,12 +201,18 @@ function auditUnmerges(db: Db, outcomes: UnmergeOutcome[], since?: string): void
 }
 
 /**
- * `unmerge --all-since` set-based: the merges of the batch undone by a fixed number of statements
- * (snapshots, survivors and row moves through json_each), when they are independent of each other.
- * A batch where a survivor was itself merged later, or a member is no longer where the merge left it,
- * returns null: undoOne's checks and order (newest first) then apply, merge by merge.
+ * `unmerge --all-since` set-based: the merges undone by a fixed number of statements per batch, when
+ * they are independent of each other. A batch where a survivor was itself merged later, or a member is
+ * no longer where the merge left it, returns null: undoOne's checks and order (newest first) then apply,
+ * merge by merge.
+ *
+ * Contacts go back through a staging table, written once in id order, as `dedupe --apply` writes them:
+ * the snapshots are parsed once each in JavaScript, and only the values that differ from the row as it
+ * is are written. Before, one UPDATE read every column out of the JSON with json_type and ->> (three
+ * look-ups a column for a survivor) and rewrote every column and index of every contact: two thirds of
+ * the command's time.
  */
-export function undoInBulk(db: Db, merges: MergeRow[], now: string): UnmergeOutcome[] | null {
+export function undoInBulk(db: Db, merges: Array<Pick<MergeRow, 'id'>>, now: string): UnmergeOutcome[] | null {
   if (merges.length === 0) return [];
   const ids = JSON.stringify(merges.map((m) => m.id));
   const blocked = db.prepare(`SELECT count(*) FROM merges m JOIN contacts s ON s.id = m.survivor_id
@@ -136,11 +220,47 @@ export function undoInBulk(db: Db, merges: MergeRow[], now: string): UnmergeOutc
   const strayed = db.prepare(`SELECT count(*) FROM merge_members mm JOIN merges m ON m.id = mm.merge_id JOIN contacts c ON c.id = mm.contact_id
     WHERE m.id IN (SELECT value FROM json_each(?)) AND (c.status <> 'merged' OR c.merged_into IS NOT m.survivor_id)`).pluck().get(ids) as number;
   if (blocked > 0 || strayed > 0) return null;
-  const columns = [...columnsOf(db, 'contacts')].filter((c) => c !== 'id');
-  const value = (json: string, c: string) => `CASE WHEN json_type(${json}, '$."${c}"') IS NULL THEN contacts."${c}" ELSE ${json} ->> '$."${c}"' END`;
-  // Members: back to their snapshots.
-  db.prepare(`UPDATE contacts SET ${columns.map((c) => `"${c}" = ${value('mm.snapshot', c)}`).join(', ')}
-    FROM merge_members mm WHERE mm.merge_id IN (SELECT value FROM json_each(?)) AND contacts.id = mm.contact_id`).run(ids);
+  const columns = (db.prepare('PRAGMA table_info(contacts)').all() as Array<{ name: string; type: string }>).filter((c) => c.name !== 'id');
+  const list = columns.map((c) => `c."${c.name}"`).join(', ');
+  const members = new Staging(db, 'unmerge_members', columns);
+  const survivors = new Staging(db, 'unmerge_survivors', columns);
+  // Most members are as their merge left them: their row, with the snapshot's status and merged_into,
+  // is the snapshot itself (both written by contactJson). Those get the two values back in SQL; the
+  // others are compared column by column below.
+  const all = db.prepare('PRAGMA table_info(contacts)').all() as Array<{ name: string; type: string }>;
+  const untouched = `${contactJson(all, 'c', (n) => (n === 'status' || n === 'merged_into' ? `mm.snapshot ->> '$.${n}'` : `c."${n}"`))} = mm.snapshot`;
+  const readMembers = db.prepare(`SELECT mm.contact_id, mm.snapshot, ${list} FROM merge_members mm JOIN contacts c ON c.id = mm.contact_id
+    WHERE mm.merge_id IN (SELECT value FROM json_each(?)) AND mm.contact_id NOT IN (SELECT id FROM temp.unmerge_members)`).raw();
+  const readSurvivors = db.prepare(`SELECT m.survivor_id, m.survivor_before, m.survivor_after, ${list} FROM merges m JOIN contacts c ON c.id = m.survivor_id
+    WHERE m.id IN (SELECT value FROM json_each(?))`).raw();
+  for (let i = 0; i < merges.length; i += BATCH) {
+    const batch = JSON.stringify(merges.slice(i, i + BATCH).map((m) => m.id));
+    // Members: back to their snapshots (a column the snapshot lacks, added since, keeps its value).
+    members.stageSelect(['status', 'merged_into'], `SELECT mm.contact_id AS id, mm.snapshot ->> '$.status' AS v0, mm.snapshot ->> '$.merged_into' AS v1
+      FROM merge_members mm JOIN contacts c ON c.id = mm.contact_id WHERE mm.merge_id IN (SELECT value FROM json_each(?)) AND ${untouched}`, batch);
+    for (const row of readMembers.all(batch) as unknown[][]) {
+      const snapshot = JSON.parse(String(row[1])) as Row;
+      const changes: Array<[number, unknown]> = [];
+      columns.forEach((c, k) => {
+        if (c.name in snapshot && !same(snapshot[c.name], row[k + 2])) changes.push([k, snapshot[c.name]]);
+      });
+      members.add(row[0] as number, changes);
+    }
+    // Survivors: a field changed since the merge by something else keeps its newer value (see undoOne).
+    for (const row of readSurvivors.all(batch) as unknown[][]) {
+      const before = JSON.parse(String(row[1])) as Row;
+      const after = JSON.parse(String(row[2])) as Row;
+      const changes: Array<[number, unknown]> = [];
+      columns.forEach((c, k) => {
+        if (!(c.name in before)) return;
+        const current = row[k + 3];
+        if ((DERIVED.has(c.name) || same(current, after[c.name])) && !same(before[c.name], current)) changes.push([k, before[c.name]]);
+      });
+      survivors.add(row[0] as number, changes);
+    }
+  }
+  members.apply();
+  survivors.apply();
   // Their rows back from the survivor: one UPDATE per rowid table, row by row where rows are found by key.
   const tables = db.prepare(`SELECT DISTINCT t.key FROM merge_members mm, json_each(mm.moved) t WHERE mm.merge_id IN (SELECT value FROM json_each(?))`).pluck().all(ids) as string[];
   for (const table of tables) {
@@ -166,16 +286,13 @@ export function undoInBulk(db: Db, merges: MergeRow[], now: string): UnmergeOutc
     }
   }
   db.prepare(`DELETE FROM consents WHERE id IN (SELECT a.value FROM merges m, json_each(m.added_consents) a WHERE m.id IN (SELECT value FROM json_each(?)))`).run(ids);
-  // Survivors: a field changed since the merge by something else keeps its newer value (see undoOne).
-  const derived = new Set(DERIVED);
-  db.prepare(`UPDATE contacts SET ${columns.map((c) => `"${c}" = CASE WHEN json_type(m.survivor_before, '$."${c}"') IS NULL THEN contacts."${c}"
-      WHEN ${derived.has(c) ? '1' : `contacts."${c}" IS (m.survivor_after ->> '$."${c}"')`} THEN m.survivor_before ->> '$."${c}"' ELSE contacts."${c}" END`).join(', ')}
-    FROM merges m WHERE m.id IN (SELECT value FROM json_each(?)) AND contacts.id = m.survivor_id`).run(ids);
   db.prepare('UPDATE merges SET undone_at = ? WHERE id IN (SELECT value FROM json_each(?))').run(now, ids);
   const restored = new Map<number, string[]>();
   for (const [mergeId, uid] of db.prepare(`SELECT mm.merge_id, c.uid FROM merge_members mm JOIN contacts c ON c.id = mm.contact_id
     WHERE mm.merge_id IN (SELECT value FROM json_each(?)) ORDER BY mm.merge_id, mm.contact_id`).raw().all(ids) as Array<[number, string]>) {
-    restored.set(mergeId, [...(restored.get(mergeId) ?? []), uid]);
+    const list = restored.get(mergeId);
+    if (list) list.push(uid);
+    else restored.set(mergeId, [uid]);
   }
   const survivorUid = new Map(db.prepare(`SELECT m.id, c.uid FROM merges m JOIN contacts c ON c.id = m.survivor_id WHERE m.id IN (SELECT value FROM json_each(?))`).raw().all(ids) as Array<[number, string]>);
   return merges.map((m) => ({ mergeId: m.id, survivorUid: survivorUid.get(m.id)!, restored: restored.get(m.id) ?? [] }));

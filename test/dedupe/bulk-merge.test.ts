@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { findDuplicates } from '../../src/dedupe/find.js';
-import { applyMerges, applyMergesOneByOne } from '../../src/dedupe/merge.js';
-import { planClusters, toMergePlans } from '../../src/dedupe/plan.js';
+import { applyMerges, applyMergesOneByOne, applyPlanBatches } from '../../src/dedupe/merge.js';
+import { loadedPlanBatches, planClusters, toMergePlans } from '../../src/dedupe/plan.js';
 import { rng } from '../../src/dedupe/scoring.js';
 import { undoInBulk, unmergeSince, unmergeSinceOneByOne, type MergeRow } from '../../src/dedupe/unmerge.js';
 import { openStore, type Db } from '../../src/store/db.js';
@@ -55,17 +55,25 @@ describe('dedupe --apply in bulk', () => {
       const plans = toMergePlans(planClusters(seeded, found.clusters, found.score));
       seeded.close();
       const fileB = `${fileA}.b`;
+      const fileC = `${fileA}.c`;
       fs.copyFileSync(fileA, fileB);
+      fs.copyFileSync(fileA, fileC);
       const a = openStore(fileA);
       const b = openStore(fileB);
+      const c = openStore(fileC);
       const before = content(a);
       const now = '2026-12-07T00:00:00.000Z';
       const one = applyMergesOneByOne(a, plans, { mode: 'apply', threshold: 0.95, now });
       const bulk = applyMerges(b, plans, { mode: 'apply', threshold: 0.95, now });
+      // dedupe --apply's own path: clusters planned and merged a few at a time (batches of 7 here).
+      const streamed = applyPlanBatches(c, loadedPlanBatches(c, found.clusters, found.score, 7), { mode: 'apply', threshold: 0.95, now });
       expect(one.length).toBeGreaterThan(10);
       expect(bulk).toEqual(one);
-      const [ca, cb] = [content(a), content(b)];
+      expect(streamed).toEqual(one);
+      const [ca, cb, cc] = [content(a), content(b), content(c)];
       for (const t of TABLES) expect({ table: t, rows: cb[t] }).toEqual({ table: t, rows: ca[t] });
+      for (const t of TABLES) expect({ table: t, rows: cc[t] }).toEqual({ table: t, rows: ca[t] });
+      c.close();
       // Some merges set a scores row aside and some added a withdrawal: the comparison covers them.
       expect(a.prepare("SELECT count(*) FROM merge_members WHERE removed <> '{}'").pluck().get()).toBeGreaterThan(0);
       unmergeSince(b, '2000-01-01');

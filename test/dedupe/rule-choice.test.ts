@@ -4,6 +4,7 @@ import { BLOCK_KEYS, keyValue, type KeyName } from '../../src/dedupe/block-keys.
 import { syncKeys } from '../../src/dedupe/keys.js';
 import { loadRecords, view, type Records } from '../../src/dedupe/records.js';
 import { broughtBy, candidateRules, chooseRules } from '../../src/dedupe/rule-choice.js';
+import { PairCounter } from '../../src/dedupe/pair-count.js';
 import { rng } from '../../src/dedupe/scoring.js';
 import { openStore, type Db } from '../../src/store/db.js';
 
@@ -53,10 +54,16 @@ describe('blocking rules chosen from the data', () => {
     const records = loadRecords(db);
     const rules = candidateRules(new Set(Object.keys(BLOCK_KEYS) as KeyName[]));
     expect(rules.length).toBeGreaterThan(40);
+    for (const maxBlock of [500, 40, 3]) {
+      // All at once, grouped by first key (one sort shared by several rules), in the order given.
+      expect(new PairCounter(records, maxBlock).countAll(rules)).toEqual(rules.map((rule) => countPairs(records, rule, maxBlock)));
+    }
     for (const maxBlock of [500, 40]) {
       for (const rule of rules) {
         const counted = countPairs(records, rule, maxBlock);
         const real = produced(records, rule, maxBlock);
+        // The counter rule choice uses (sorted blocks, no hashing) gives countPairs' count, rule for rule.
+        expect({ rule: rule.name, maxBlock, fast: new PairCounter(records, maxBlock).count(rule) }).toEqual({ rule: rule.name, maxBlock, fast: counted });
         // Two contacts sharing two numbers are counted twice by the frequencies, compared once.
         if (rule.fields[0] === 'phones') expect(counted).toBeGreaterThanOrEqual(real);
         else expect({ rule: rule.name, maxBlock, pairs: counted }).toEqual({ rule: rule.name, maxBlock, pairs: real });
