@@ -81,9 +81,11 @@ function counts(db: string): string {
 /**
  * Caches of values derived from the contacts, written in committed batches that the next run continues
  * (src/validate/ensure.ts, dedupe keys), and what dedupe's dry run records before any merge (the blocking
- * rules it chose, the model it fitted): a kill may leave them written or partly filled, by design.
+ * rules it chose, the model it fitted): a kill may leave them written or partly filled, by design. Also
+ * the list of automatic backups: the backup is taken and recorded before the command's own transaction
+ * begins (src/cli/auto-backup.ts), so a kill between the two leaves the record and an untouched store.
  */
-const DERIVED = new Set(['dedupe_keys', 'dedupe_blocking', 'dedupe_models']);
+const DERIVED = new Set(['dedupe_keys', 'dedupe_blocking', 'dedupe_models', 'backups']);
 
 /** A CLI run that notes when its `-writer` file first appears (its first write transaction). */
 function watched(db: string, args: string[]): Promise<{ code: number | null; stderr: string; ms: number; firstWriteMs: number | null }> {

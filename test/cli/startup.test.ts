@@ -43,10 +43,10 @@ describe('start-up', () => {
     expect(usesExcel(run.modules)).toBe(false);
   });
 
-  it('db info loads its own module only, and not exceljs', () => {
+  it('db info loads its own modules only (db and its backup sub-commands), and not exceljs', () => {
     const run = loaded(['--db', store, 'db', 'info']);
     expect(run.code).toBe(0);
-    expect(commandModules(run.modules)).toEqual(['db']);
+    expect(commandModules(run.modules)).toEqual(['db', 'db-backup']);
     expect(usesExcel(run.modules)).toBe(false);
   });
 
