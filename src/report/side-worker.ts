@@ -3,16 +3,17 @@
  * own read-only connection and answers once with them and their timings.
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { openStore } from '../store/db.js';
+import { openStore, type StoreAddress } from '../store/db.js';
 import { answerWorkerCall } from '../validate/worker-call.js';
 import type { Scope } from './scope.js';
 import { sideKpis, type Timing } from './side.js';
 
-const { port, signal, file, scope } = workerData as { port: MessagePort; signal: SharedArrayBuffer; file: string; scope: Scope };
+// The store's file and key (an encrypted store): the key travels in memory, never in the environment.
+const { port, signal, store, scope } = workerData as { port: MessagePort; signal: SharedArrayBuffer; store: StoreAddress; scope: Scope };
 
 answerWorkerCall(port, signal, { ready: true });
 try {
-  const db = openStore(file, { readonly: true, mustExist: true });
+  const db = openStore(store.file, { readonly: true, mustExist: true, key: store.key });
   try {
     const timings: Timing[] = [];
     const kpis = sideKpis(db, scope, timings, 'side');

@@ -6,7 +6,7 @@
  * thread builds those: two cores, about half the time. Small stores, and code not run from
  * built JavaScript (tests), compute them here: a thread costs more than it saves below SIDE_FROM.
  */
-import type { Db } from '../store/db.js';
+import { storeAddress, type Db } from '../store/db.js';
 import { builtWorkerFile, startWorkerCall, WorkerCallError, type WorkerCall } from '../validate/worker-call.js';
 import { duplicates, fileHealth, statusCounts, surveys, type Duplicates, type FileHealth, type StatusCounts, type Survey } from './file.js';
 import { lineKpis, type LineKpis } from './sales.js';
@@ -92,7 +92,7 @@ export function startSideKpis(db: Db, scope: Scope, timings: Timing[], thread: '
   const file = thread === false ? null : builtWorkerFile('side-worker.js', import.meta.url);
   const large = () => thread === true || ((db.prepare('SELECT max(id) FROM contacts').pluck().get() as number | null) ?? 0) >= SIDE_FROM;
   let call: WorkerCall | null = null;
-  if (file !== null && !db.memory && !db.inTransaction && large()) call = startWorkerCall(file, { file: db.name, scope });
+  if (file !== null && !db.memory && !db.inTransaction && large()) call = startWorkerCall(file, { store: storeAddress(db), scope });
   return {
     result() {
       if (call === null) return sideKpis(db, scope, timings);

@@ -40,4 +40,21 @@ describe.skipIf(!fs.existsSync(BUILT))('the report on two threads', () => {
       db.close();
     }
   }, 120_000);
+
+  it('runs on the worker for an encrypted store too (the key reaches the worker in memory)', async () => {
+    const built = (await import(BUILT)) as typeof import('../../src/report/build.js');
+    const builtDb = (await import(path.join(ROOT, 'dist/store/db.js'))) as typeof import('../../src/store/db.js');
+    const cipher = (await import(path.join(ROOT, 'dist/store/cipher.js'))) as typeof import('../../src/store/cipher.js');
+    const encrypted = tempDb();
+    fs.copyFileSync(file, encrypted);
+    cipher.setCopyKey(encrypted, null, 'side thread passphrase');
+    const db = builtDb.openStore(encrypted, { key: 'side thread passphrase' });
+    try {
+      const timings: Timing[] = [];
+      built.buildReport(db, { asOf: AS_OF, sideThread: true, timings });
+      expect(timings.filter((t) => t.thread === 'side').map((t) => t.step)).toContain('file health');
+    } finally {
+      db.close();
+    }
+  }, 120_000);
 });
