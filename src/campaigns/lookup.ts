@@ -32,3 +32,17 @@ export function findCampaign(db: Db, value: string, by: 'id' | 'tool id' | 'name
   const found = db.prepare(`${SELECT} WHERE lower(k.name) = lower(?) OR lower(k.tool_campaign_name) = lower(?) ORDER BY e.id DESC LIMIT 1`).get(text, text) as CampaignRef | undefined;
   return found ?? null;
 }
+
+/** A campaign file read before: the same bytes, the same kind and the same --campaign (or none). */
+export interface EarlierRead {
+  importId: number;
+  importedAt: string;
+}
+
+/** The earlier read of these bytes, if any: reading them again would change nothing. */
+export function earlierRead(db: Db, sha256: string, kind: 'results' | 'returns', campaignOption: string | number | undefined): EarlierRead | null {
+  const row = db
+    .prepare('SELECT id, imported_at FROM campaign_imports WHERE sha256 = ? AND kind = ? AND campaign_option IS ? ORDER BY id LIMIT 1')
+    .get(sha256, kind, campaignOption ?? null) as { id: number; imported_at: string } | undefined;
+  return row ? { importId: row.id, importedAt: row.imported_at } : null;
+}

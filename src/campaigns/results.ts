@@ -15,7 +15,7 @@ import { emailHash, looksLikeEmail, normaliseEmail, normalisePhone, nowIso, osUs
 import { recordAudit } from '../gdpr/audit.js';
 import { marks, planColumns, readEvent, toolOf, type CampaignEvent, type ColumnPlan } from './vocabulary.js';
 import { getSettings } from './settings.js';
-import { CampaignError, findCampaign, type CampaignRef } from './lookup.js';
+import { CampaignError, earlierRead, findCampaign, type CampaignRef, type EarlierRead } from './lookup.js';
 import { cellText, isoTime } from './cells.js';
 
 export interface ResultsOptions {
@@ -27,7 +27,7 @@ export interface ResultsSummary {
   file: string;
   tool: string | null;
   /** Set when these exact bytes were read before: nothing was changed. */
-  alreadyImported: { importId: number; importedAt: string } | null;
+  alreadyImported: EarlierRead | null;
   importId: number | null;
   rows: number;
   matched: number;
@@ -96,11 +96,8 @@ export async function importResults(db: Db, file: string, options: ResultsOption
   };
   const fixed = options.campaign !== undefined ? findCampaign(db, String(options.campaign), 'id') : null;
   if (options.campaign !== undefined && !fixed) throw new CampaignError(`--campaign ${options.campaign}: no such campaign (see "custkit campaigns")`);
-  const before = db.prepare("SELECT id, imported_at FROM campaign_imports WHERE sha256 = ? AND kind = 'results' AND campaign_option IS ? ORDER BY id LIMIT 1").get(facts.sha256, options.campaign ?? null) as { id: number; imported_at: string } | undefined;
-  if (before) {
-    summary.alreadyImported = { importId: before.id, importedAt: before.imported_at };
-    return summary;
-  }
+  summary.alreadyImported = earlierRead(db, facts.sha256, 'results', options.campaign);
+  if (summary.alreadyImported) return summary;
 
   const tables = await openTables({ file, displayName, encoding: 'auto', delimiter: 'auto' }, facts);
   const first = await tables.next();

@@ -13,11 +13,11 @@ import { normaliseEmail, nowIso, osUser } from '../export/keys.js';
 import { POST_ADDRESS_KEY, registerFunctions } from '../export/select.js';
 import { recordAudit } from '../gdpr/audit.js';
 import { cellText, isoTime } from './cells.js';
-import { CampaignError, findCampaign, type CampaignRef } from './lookup.js';
+import { CampaignError, earlierRead, findCampaign, type CampaignRef, type EarlierRead } from './lookup.js';
 
 export interface ReturnsSummary {
   file: string;
-  alreadyImported: { importId: number; importedAt: string } | null;
+  alreadyImported: EarlierRead | null;
   importId: number | null;
   rows: number;
   /** Addresses newly marked undeliverable. */
@@ -67,11 +67,8 @@ export async function importReturns(db: Db, file: string, options: { campaign?: 
   const fixed = options.campaign !== undefined ? findCampaign(db, String(options.campaign), 'id') : null;
   if (options.campaign !== undefined && !fixed) throw new CampaignError(`--campaign ${options.campaign}: no such campaign (see "custkit campaigns")`);
   if (fixed && fixed.channel !== 'post') throw new CampaignError(`--campaign ${options.campaign}: campaign #${fixed.id} went out by ${fixed.channel}, not by post`);
-  const before = db.prepare("SELECT id, imported_at FROM campaign_imports WHERE sha256 = ? AND kind = 'returns' AND campaign_option IS ? ORDER BY id LIMIT 1").get(facts.sha256, options.campaign ?? null) as { id: number; imported_at: string } | undefined;
-  if (before) {
-    summary.alreadyImported = { importId: before.id, importedAt: before.imported_at };
-    return summary;
-  }
+  summary.alreadyImported = earlierRead(db, facts.sha256, 'returns', options.campaign);
+  if (summary.alreadyImported) return summary;
   const tables = await openTables({ file, displayName, encoding: 'auto', delimiter: 'auto' }, facts);
   const first = await tables.next();
   if (first.done) throw new CampaignError(`${displayName}: the file is empty`);

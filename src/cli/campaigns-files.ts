@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { CliError, ExitCode, UsageError, type CommandContext } from './context.js';
 import type { Wrap } from './main.js';
-import { CampaignError } from '../campaigns/lookup.js';
+import { CampaignError, type EarlierRead } from '../campaigns/lookup.js';
 import { importResults } from '../campaigns/results.js';
 import { importReturns } from '../campaigns/returns.js';
 import { InputError } from '../io/tables.js';
@@ -68,6 +68,15 @@ Examples:
 
 The post channel leaves those contacts out until their address changes (import, contact set, clean).`;
 
+/** A file read before: nothing to read again; the rows that matched nobody then can still be written out. */
+async function alreadyRead(ctx: CommandContext, db: Db, s: { file: string; alreadyImported: EarlierRead | null }, kind: 'results' | 'returns', unmatchedOut: string | undefined): Promise<number> {
+  const earlier = s.alreadyImported!;
+  if (unmatchedOut !== undefined) await writeUnmatched(ctx, db, earlier.importId, unmatchedOut);
+  if (ctx.json) ctx.printJson(s);
+  else ctx.info(`${s.file}: already read as ${kind} import #${earlier.importId} on ${earlier.importedAt}; nothing changed`);
+  return ExitCode.Ok;
+}
+
 export function registerCampaignFiles(campaigns: Command, wrap: Wrap): void {
   campaigns
     .command('results')
@@ -83,13 +92,7 @@ export function registerCampaignFiles(campaigns: Command, wrap: Wrap): void {
         const db = ctx.openDb({ mustExist: true });
         try {
           const s = await importResults(db, file, { campaign });
-          if (s.alreadyImported) {
-            // Nothing to read again; the rows that matched nobody then can still be written out.
-            if (flags.unmatchedOut !== undefined) await writeUnmatched(ctx, db, s.alreadyImported.importId, flags.unmatchedOut);
-            if (ctx.json) ctx.printJson(s);
-            else ctx.info(`${file}: already read as results import #${s.alreadyImported.importId} on ${s.alreadyImported.importedAt}; nothing changed`);
-            return ExitCode.Ok;
-          }
+          if (s.alreadyImported) return alreadyRead(ctx, db, s, 'results', flags.unmatchedOut);
           if (flags.unmatchedOut !== undefined) await writeUnmatched(ctx, db, s.importId!, flags.unmatchedOut);
           const unknown = Object.values(s.unknown).reduce((a, b) => a + b, 0);
           if (ctx.json) ctx.printJson(s);
@@ -128,13 +131,7 @@ export function registerCampaignFiles(campaigns: Command, wrap: Wrap): void {
         const db = ctx.openDb({ mustExist: true });
         try {
           const s = await importReturns(db, file, { campaign });
-          if (s.alreadyImported) {
-            // Nothing to read again; the rows that matched nobody then can still be written out.
-            if (flags.unmatchedOut !== undefined) await writeUnmatched(ctx, db, s.alreadyImported.importId, flags.unmatchedOut);
-            if (ctx.json) ctx.printJson(s);
-            else ctx.info(`${file}: already read as returns import #${s.alreadyImported.importId} on ${s.alreadyImported.importedAt}; nothing changed`);
-            return ExitCode.Ok;
-          }
+          if (s.alreadyImported) return alreadyRead(ctx, db, s, 'returns', flags.unmatchedOut);
           if (flags.unmatchedOut !== undefined) await writeUnmatched(ctx, db, s.importId!, flags.unmatchedOut);
           if (ctx.json) ctx.printJson(s);
           else {

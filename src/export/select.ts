@@ -33,14 +33,7 @@ interface Condition {
  * address) and its scores alias. The --where SQL is compiled for `c`/`s`; it holds only field names from
  * filter.ts and `?` marks, so renaming those two aliases is safe.
  */
-function candidateFor(alias: string, scoresAlias: string, parts: {
-  selection: Selection;
-  rule: ChannelRule;
-  runId: number | null;
-  segmentNames: string[];
-  filter: CompiledFilter | null;
-  suppressPerson: boolean;
-  seeds: boolean;
+function candidateFor(alias: string, scoresAlias: string, parts: Pick<SelectionPlan, 'selection' | 'rule' | 'runId' | 'segmentNames' | 'filter' | 'suppressPerson' | 'seeds'> & {
   /** False: the address rule is left out (the export's own rows, so that the funnel can count them). */
   reachable?: boolean;
 }): Condition {

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openAuxiliary, type Db } from '../store/db.js';
+import { alive } from '../store/busy.js';
 
 export interface RunHolder {
   pid: number;
@@ -116,11 +117,3 @@ export function runLockHolder(runsDir: string): RunHolder | null | 'free' {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

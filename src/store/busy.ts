@@ -73,7 +73,8 @@ function holderFile(store: string): string {
   return `${store}-writer`;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this host is running (EPERM: it is, as another user). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
