@@ -42,6 +42,8 @@ export interface ResultsSummary {
   /** How rows were tied to campaigns: campaign id -> rows, with how it was chosen. */
   campaigns: { id: number; name: string | null; rows: number; how: string }[];
   suppressed: { hardBounces: number; unsubscribes: number; complaints: number; softBounceStreaks: number };
+  /** Unsubscribes and spam complaints recorded as a withdrawn consent on the campaign's channel. */
+  consentsWithdrawn: number;
   activityMoved: number;
   /** The first unmatched rows (row number and why); all of them are kept in the store. */
   unmatchedRows: { row: number; reason: string }[];
@@ -92,7 +94,7 @@ export async function importResults(db: Db, file: string, options: ResultsOption
   const facts = await inspectFile(file);
   const summary: ResultsSummary = {
     file, tool: null, alreadyImported: null, importId: null, rows: 0, matched: 0, unmatched: 0, eventsAdded: 0, eventsKnown: 0,
-    ignored: {}, unknown: {}, campaigns: [], suppressed: { hardBounces: 0, unsubscribes: 0, complaints: 0, softBounceStreaks: 0 }, activityMoved: 0, unmatchedRows: [],
+    ignored: {}, unknown: {}, campaigns: [], suppressed: { hardBounces: 0, unsubscribes: 0, complaints: 0, softBounceStreaks: 0 }, consentsWithdrawn: 0, activityMoved: 0, unmatchedRows: [],
   };
   const fixed = options.campaign !== undefined ? findCampaign(db, String(options.campaign), 'id') : null;
   if (options.campaign !== undefined && !fixed) throw new CampaignError(`--campaign ${options.campaign}: no such campaign (see "custkit campaigns")`);
@@ -229,7 +231,7 @@ export async function importResults(db: Db, file: string, options: ResultsOption
     );
     recordAudit(db, {
       action: 'campaigns.results',
-      counts: { rows: summary.rows, matched: summary.matched, unmatched: summary.unmatched, events: summary.eventsAdded, suppressed: Object.values(summary.suppressed).reduce((a, b) => a + b, 0), activity: summary.activityMoved },
+      counts: { rows: summary.rows, matched: summary.matched, unmatched: summary.unmatched, events: summary.eventsAdded, suppressed: Object.values(summary.suppressed).reduce((a, b) => a + b, 0), consents_withdrawn: summary.consentsWithdrawn, activity: summary.activityMoved },
       details: { import_id: importId, campaigns: summary.campaigns.map((c) => String(c.id)) },
     });
     db.exec('COMMIT');
@@ -287,6 +289,12 @@ function applyEffects(db: Db, touched: { exportId: number; contactId: number; ha
   const moveActivity = db.prepare(
     `UPDATE contacts SET last_activity_at = ? WHERE id = (SELECT coalesce(merged_into, id) FROM contacts WHERE id = ?) AND (last_activity_at IS NULL OR last_activity_at < ?)`,
   );
+  // An unsubscribe or a spam complaint is also the person's choice on that channel: a consent row, so the
+  // consent history (gdpr access, contact show) says when and where they withdrew, not only the suppression.
+  const eventAt = db.prepare('SELECT min(at) FROM campaign_events WHERE export_id = ? AND contact_id = ? AND event IN (\'unsubscribed\', \'complained\')').pluck();
+  const latestConsent = db.prepare('SELECT status FROM consents WHERE contact_id = ? AND channel = ? ORDER BY recorded_at DESC, id DESC LIMIT 1').pluck();
+  const withdraw = db.prepare("INSERT INTO consents (contact_id, channel, status, recorded_at, source, proof) VALUES (?, ?, 'withdrawn', ?, ?, NULL)");
+  const survivor = db.prepare("SELECT CASE WHEN status = 'merged' THEN merged_into ELSE id END FROM contacts WHERE id = ? AND status <> 'erased'").pluck();
   const created = nowIso();
   const user = osUser();
   for (const m of touched) {
@@ -296,6 +304,13 @@ function applyEffects(db: Db, touched: { exportId: number; contactId: number; ha
       if (has.get(m.exportId, m.contactId, 'hard_bounce') !== undefined && suppress.run(m.hash, m.keyType, 'bounced', `${source} (hard bounce)`, created, user).changes > 0) summary.suppressed.hardBounces++;
       if (has.get(m.exportId, m.contactId, 'unsubscribed') !== undefined && suppress.run(m.hash, m.keyType, 'unsubscribed', `${source} (unsubscribe)`, created, user).changes > 0) summary.suppressed.unsubscribes++;
       if (has.get(m.exportId, m.contactId, 'complained') !== undefined && suppress.run(m.hash, m.keyType, 'unsubscribed', `${source} (spam complaint)`, created, user).changes > 0) summary.suppressed.complaints++;
+      const optedOut = eventAt.get(m.exportId, m.contactId) as string | null;
+      const person = optedOut === null ? undefined : (survivor.get(m.contactId) as number | null | undefined);
+      if (optedOut !== null && typeof person === 'number' && latestConsent.get(person, exp.channel) !== 'withdrawn') {
+        // An event without a time happened after the campaign left: its send time is the safe lower bound.
+        withdraw.run(person, exp.channel, optedOut === '' ? exp.created_at : optedOut, `${source} (${has.get(m.exportId, m.contactId, 'unsubscribed') !== undefined ? 'unsubscribe' : 'spam complaint'})`);
+        summary.consentsWithdrawn++;
+      }
       if (softLimit > 0 && has.get(m.exportId, m.contactId, 'soft_bounce') !== undefined) {
         if (streak(m.contactId, m.hash) && suppress.run(m.hash, m.keyType, 'bounced', `${source} (${softLimit} soft bounces in a row)`, created, user).changes > 0) summary.suppressed.softBounceStreaks++;
       }

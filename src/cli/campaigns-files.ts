@@ -100,7 +100,7 @@ export function registerCampaignFiles(campaigns: Command, wrap: Wrap): void {
             ctx.info(`${file}${s.tool ? ` (${s.tool})` : ''}: ${s.rows} row(s), ${s.matched} matched, ${s.unmatched} unmatched; ${s.eventsAdded} new event(s), ${s.eventsKnown} already known (results import #${s.importId})`);
             for (const c of s.campaigns) ctx.info(`  campaign #${c.id}${c.name ? ` "${c.name}"` : ''}: ${c.rows} row(s), ${c.how}`);
             const sup = s.suppressed;
-            ctx.info(`  suppressed: ${sup.hardBounces} hard bounce(s), ${sup.unsubscribes} unsubscribe(s), ${sup.complaints} spam complaint(s), ${sup.softBounceStreaks} soft-bounce streak(s); last activity moved for ${s.activityMoved} contact(s) who clicked`);
+            ctx.info(`  suppressed: ${sup.hardBounces} hard bounce(s), ${sup.unsubscribes} unsubscribe(s), ${sup.complaints} spam complaint(s), ${sup.softBounceStreaks} soft-bounce streak(s); ${s.consentsWithdrawn} consent withdrawal(s) recorded; last activity moved for ${s.activityMoved} contact(s) who clicked`);
             const ignored = Object.entries(s.ignored).map(([w, n]) => `${w} ${n}`).join(', ');
             if (ignored) ctx.info(`  events that say nothing about the person, not kept: ${ignored}`);
             if (unknown) ctx.warn(`events not understood (rows left out): ${Object.entries(s.unknown).map(([w, n]) => `"${w}" ${n}`).join(', ')}`);

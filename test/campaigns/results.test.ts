@@ -41,7 +41,7 @@ function activity(db: Db, id: number): string | null {
 
 /** Everything a results import may change, to compare before and after. */
 function snapshot(db: Db): string {
-  const tables = ['campaign_events', 'campaign_imports', 'campaign_unmatched', 'suppressions', 'audit_log', 'campaigns'];
+  const tables = ['campaign_events', 'campaign_imports', 'campaign_unmatched', 'suppressions', 'consents', 'audit_log', 'campaigns'];
   const rows = tables.map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all());
   return JSON.stringify([rows, db.prepare('SELECT id, last_activity_at FROM contacts ORDER BY id').all()]);
 }
@@ -69,6 +69,13 @@ describe('campaigns results: one fixture per tool', () => {
     expect(suppressed(db, 'hugo.durand')).toEqual([]);
     expect(db.prepare("SELECT DISTINCT source FROM suppressions WHERE source LIKE 'campaign #1%' ORDER BY 1").pluck().all()).toEqual(['campaign #1 (hard bounce)', 'campaign #1 (spam complaint)', 'campaign #1 (unsubscribe)']);
     expect(s.suppressed).toEqual({ hardBounces: 1, unsubscribes: 1, complaints: 1, softBounceStreaks: 0 });
+    // The unsubscribe and the complaint are also the person's choice: a withdrawn email consent, dated, sourced.
+    const withdrawn = db.prepare("SELECT contact_id, channel, status, source FROM consents WHERE source LIKE 'campaign #1%' ORDER BY contact_id").all();
+    expect(withdrawn).toEqual([
+      { contact_id: ids['louis.bernard'], channel: 'email', status: 'withdrawn', source: 'campaign #1 (unsubscribe)' },
+      { contact_id: ids['lea.leroy'], channel: 'email', status: 'withdrawn', source: 'campaign #1 (spam complaint)' },
+    ].sort((a, b) => a.contact_id! - b.contact_id!));
+    expect(s.consentsWithdrawn).toBe(2);
     // Jeanne clicked on the 12th (mixed-case address in the file); Arthur only opened.
     expect(activity(db, ids['jeanne.martin']!)).toBe('2026-01-12');
     expect(activity(db, ids['arthur.moreau']!)).toBeNull();
