@@ -3,6 +3,7 @@
  * what the terminal and HTML views render). The store must be validated first (ensureValidated).
  */
 import type { Db } from '../store/db.js';
+import { campaignResults, type CampaignResultRow } from './campaigns.js';
 import type { Cents } from '../store/types.js';
 import { withCustomers, type ContactCounts, type Duplicates, type FileHealth, type Survey } from './file.js';
 import {
@@ -62,6 +63,8 @@ export interface Report {
   scores: (SegmentSizes & { rfGrid: GridCell[]; clv: ClvSummary | null }) | null;
   affinities: { runId: number; rules: AffinityRule[] } | null;
   surveys: Survey[];
+  /** The latest campaigns (up to 10) sent by then whose results were read; empty when none. */
+  campaigns: CampaignResultRow[];
 }
 
 /**
@@ -84,6 +87,7 @@ export function buildReport(db: Db, options: ReportOptions): Report {
       const revenueToDateMinor = t('revenue to date', () => revenueToDate(db, current));
       const counts = t('monthly orders and new customers', () => monthlyCounts(db, scope, []));
       const cohorts = t('cohorts', () => cohortRetention(db, scope));
+      const campaigns = t('campaign results', () => campaignResults(db, options.asOf));
       dropScopeTables(db);
       const rest = t('waiting for the side KPIs', () => side.result());
       const { lines } = rest;
@@ -114,6 +118,7 @@ export function buildReport(db: Db, options: ReportOptions): Report {
         scores: rest.scores,
         affinities: rest.affinities,
         surveys: rest.surveys,
+        campaigns,
       };
     } finally {
       dropScopeTables(db);

@@ -178,6 +178,21 @@ export async function renderHtml(report: Report, lang: Lang): Promise<string> {
     });
   }
 
+  if (report.campaigns.length > 0) {
+    cards.push({
+      title: L.campaignResults,
+      wide: true,
+      body: tableHtml(
+        [L.campaign, L.sentOn, L.channel, L.size, L.deliveredRate, L.openedRate, L.clickedRate, L.bouncedRate, L.unsubscribedRate],
+        report.campaigns.map((c) => {
+          const r = c.results.rates;
+          return [`#${c.id}${c.name ? ` ${c.name}` : ''}`, c.sentOn, c.channel, f.int(c.size), f.percent(r.delivered, 0), f.percent(r.opened, 0), f.percent(r.clicked, 0), f.percent(r.bounced, 0), f.percent(r.unsubscribed, 1)];
+        }),
+        3,
+      ),
+    });
+  }
+
   const subtitle = `${L.asOf} ${report.asOf} · ${report.baseline ? `${L.since} ${report.baseline}` : L.noBaseline}` +
     (report.currency.others.length > 0 ? ` · ${report.currency.main} + ${report.currency.others.join(', ')}: ${L.currencyMixed}` : '');
   return `<!doctype html>

@@ -152,6 +152,18 @@ export function renderTerminal(report: Report, lang: Lang, style: Style = PLAIN)
       out.push(wrap(`  ${padEnd(s.column, 30)} ${detail} · ${f.int(s.responses)} ${L.responses}`, ' · '));
     }
   }
+  if (report.campaigns.length > 0) {
+    heading(L.campaignResults);
+    // 97 columns: the channel goes with the campaign's number and name.
+    const widths = [20, 10, 7, 9, 8, 8, 8, 9];
+    const right = [false, false, true, true, true, true, true, true];
+    out.push(style.dim(`  ${row([L.campaign, L.sentOn, L.size, L.deliveredRate, L.openedRate, L.clickedRate, L.bouncedRate, L.unsubscribedRate], widths, right)}`));
+    for (const c of report.campaigns) {
+      const r = c.results.rates;
+      const name = `#${c.id} ${c.channel}${c.name ? ` ${c.name}` : ''}`;
+      out.push(`  ${row([name.length > 20 ? `${name.slice(0, 19)}…` : name, c.sentOn, f.int(c.size), f.percent(r.delivered, 0), f.percent(r.opened, 0), f.percent(r.clicked, 0), f.percent(r.bounced, 0), f.percent(r.unsubscribed, 1)], widths, right)}`);
+    }
+  }
   return `${out.join('\n')}\n`;
 }
 
