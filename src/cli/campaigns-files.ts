@@ -77,6 +77,35 @@ async function alreadyRead(ctx: CommandContext, db: Db, s: { file: string; alrea
   return ExitCode.Ok;
 }
 
+/**
+ * What `campaigns results` and `campaigns returns` share: the flags checked, the file read once (a file
+ * read before changes nothing), the unmatched rows written when asked, --json; `describe` prints the
+ * summary in words (off --json) and gives the exit code.
+ */
+async function readCampaignFile<S extends { file: string; alreadyImported: EarlierRead | null; importId: number | null }>(
+  ctx: CommandContext,
+  file: string,
+  flags: { campaign?: string; unmatchedOut?: string },
+  kind: 'results' | 'returns',
+  read: (db: Db, campaign: number | undefined) => Promise<S>,
+  describe: (summary: S) => number,
+): Promise<number> {
+  const campaign = campaignFlag(flags.campaign);
+  if (!fs.existsSync(file)) throw new CliError(`${file}: no such file`, ExitCode.Failed);
+  const db = ctx.openDb({ mustExist: true });
+  try {
+    const s = await read(db, campaign);
+    if (s.alreadyImported) return await alreadyRead(ctx, db, s, kind, flags.unmatchedOut);
+    if (flags.unmatchedOut !== undefined) await writeUnmatched(ctx, db, s.importId!, flags.unmatchedOut);
+    if (ctx.json) ctx.printJson(s);
+    return describe(s);
+  } catch (error) {
+    return failWith(error);
+  } finally {
+    db.close();
+  }
+}
+
 export function registerCampaignFiles(campaigns: Command, wrap: Wrap): void {
   campaigns
     .command('results')
@@ -87,16 +116,9 @@ export function registerCampaignFiles(campaigns: Command, wrap: Wrap): void {
     .option('--unmatched-out <file>', 'also write the rows that matched no member (.csv or .xlsx)')
     .action(
       wrap(async (ctx, file: string, flags: { campaign?: string; unmatchedOut?: string }) => {
-        const campaign = campaignFlag(flags.campaign);
-        if (!fs.existsSync(file)) throw new CliError(`${file}: no such file`, ExitCode.Failed);
-        const db = ctx.openDb({ mustExist: true });
-        try {
-          const s = await importResults(db, file, { campaign });
-          if (s.alreadyImported) return alreadyRead(ctx, db, s, 'results', flags.unmatchedOut);
-          if (flags.unmatchedOut !== undefined) await writeUnmatched(ctx, db, s.importId!, flags.unmatchedOut);
-          const unknown = Object.values(s.unknown).reduce((a, b) => a + b, 0);
-          if (ctx.json) ctx.printJson(s);
-          else {
+        return readCampaignFile(ctx, file, flags, 'results', (db, campaign) => importResults(db, file, { campaign }), (s) => {
+          const unknown = Object.values(s.unknown).reduce((x, y) => x + y, 0);
+          if (!ctx.json) {
             ctx.info(`${file}${s.tool ? ` (${s.tool})` : ''}: ${s.rows} row(s), ${s.matched} matched, ${s.unmatched} unmatched; ${s.eventsAdded} new event(s), ${s.eventsKnown} already known (results import #${s.importId})`);
             for (const c of s.campaigns) ctx.info(`  campaign #${c.id}${c.name ? ` "${c.name}"` : ''}: ${c.rows} row(s), ${c.how}`);
             const sup = s.suppressed;
@@ -109,11 +131,7 @@ export function registerCampaignFiles(campaigns: Command, wrap: Wrap): void {
             if (s.unmatched) ctx.info(`write them all: custkit campaigns unmatched ${s.importId} --out unmatched.csv`);
           }
           return s.unmatched > 0 || unknown > 0 ? ExitCode.Partial : ExitCode.Ok;
-        } catch (error) {
-          return failWith(error);
-        } finally {
-          db.close();
-        }
+        });
       }),
     );
 
@@ -126,24 +144,13 @@ export function registerCampaignFiles(campaigns: Command, wrap: Wrap): void {
     .option('--unmatched-out <file>', 'also write the rows that matched no contact (.csv or .xlsx)')
     .action(
       wrap(async (ctx, file: string, flags: { campaign?: string; unmatchedOut?: string }) => {
-        const campaign = campaignFlag(flags.campaign);
-        if (!fs.existsSync(file)) throw new CliError(`${file}: no such file`, ExitCode.Failed);
-        const db = ctx.openDb({ mustExist: true });
-        try {
-          const s = await importReturns(db, file, { campaign });
-          if (s.alreadyImported) return alreadyRead(ctx, db, s, 'returns', flags.unmatchedOut);
-          if (flags.unmatchedOut !== undefined) await writeUnmatched(ctx, db, s.importId!, flags.unmatchedOut);
-          if (ctx.json) ctx.printJson(s);
-          else {
+        return readCampaignFile(ctx, file, flags, 'returns', (db, campaign) => importReturns(db, file, { campaign }), (s) => {
+          if (!ctx.json) {
             ctx.info(`${file}: ${s.rows} row(s) by ${s.matchedBy}: ${s.marked} address(es) marked undeliverable, ${s.already} already, ${s.unmatched} unmatched (returns import #${s.importId})`);
             for (const r of s.unmatchedRows) ctx.warn(`row ${r.row}: ${r.reason}`);
           }
           return s.unmatched > 0 ? ExitCode.Partial : ExitCode.Ok;
-        } catch (error) {
-          return failWith(error);
-        } finally {
-          db.close();
-        }
+        });
       }),
     );
 
