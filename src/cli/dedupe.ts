@@ -128,14 +128,14 @@ async function dedupe(ctx: CommandContext, options: DedupeOptions): Promise<numb
     }
   }
 
+  // The records of every contact stay live while the clusters are planned and merged: the heap must
+  // not grow to several times that before V8 collects (heap.ts). A dry run plans a few examples only.
+  if (options.apply || options.review) capHeapGrowth();
   const db = ctx.openDb({ mustExist: true });
   try {
     if (options.apply) backupFirst(ctx, db, 'dedupe --apply', options.backup);
     if (options.apply && options.decisions) return await applyReviewed(ctx, db, options.decisions);
     const result = findDuplicates(db, { threshold, chainThreshold, maxBlock, maxPairs, onlyNew: options.new, train: options.train });
-    // The records of every contact stay live while the clusters are planned and merged: the heap must
-    // not grow to several times that before V8 collects (heap.ts).
-    if (options.apply || options.review) capHeapGrowth();
     // A dry run prints counts and a few examples, so only those clusters are planned: reading and
     // scoring every member of 127,000 clusters took 13 s and 1.2 GB at a million contacts.
     const planning = performance.now();

@@ -10,9 +10,9 @@
  * capped at 1.5 times, the heap stays under ~400 MB and peak RSS is ~0.8 GB, for a few more collections.
  * A cap, not a limit: the live set can still grow as the store does, the heap follows it.
  *
- * Capped only once the large structures are built: while the heap grows from nothing to its live size
- * (reading the records, blocking), a cap means a full collection at every 50 % of growth, and under
- * load each one waits for its helper threads (measured: the same CPU time, 20-40 % more wall time).
+ * Capped from the start of the command: capped only once the records were built, the heap still grew
+ * to 1.0 GB of RSS before that on a loaded machine (blocking's scratch arrays and the scoring's garbage
+ * waiting for a collection). Measured CPU time is the same either way (bench/README.md).
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -22,8 +22,7 @@ export const HEAP_GROWTH_PERCENT = 50;
 
 /**
  * Caps the heap's growth for the rest of this process (a CLI process runs one command), then collects
- * once so the cap applies from now: V8 computes the next collection's threshold only when it collects,
- * and the one it computed last allows up to four times the live size.
+ * once so the cap applies from now: V8 computes the next collection's threshold only when it collects.
  */
 export function capHeapGrowth(percent = HEAP_GROWTH_PERCENT): void {
   v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
