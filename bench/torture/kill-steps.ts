@@ -28,6 +28,11 @@ export interface Step {
    * commits step by step, so a run killed in step 3 leaves the store as steps 1 and 2 left it.
    */
   between?: string[][];
+  /**
+   * A refusal that is a finished re-run: the command refuses to do twice what a kill let it finish
+   * (seeds add: "already a seed", exit 1). Accepted only when the kill left the store as a full run does.
+   */
+  alreadyDone?: RegExp;
   /** What the command changes that row counts and contact values do not show (a setting's value...). */
   extra?: (handle: Handle) => string;
 }
@@ -122,6 +127,6 @@ export function laterSteps(ctx: StepContext, next: () => number): Step[] {
     { name: 'contact set', command: 'contact set', args: () => ['contact', 'set', ctx.someone, 'city=Lyon', 'postal_code=69003', 'first_name=Camille'], setup: [] },
     { name: 'contact untag --where', command: 'contact untag', args: () => ['contact', 'untag', '--where', "city = 'Paris'", 'vip'], setup: [['contact', 'tag', '--where', "city = 'Paris'", 'vip']] },
     { name: 'suppress ADDRESS', command: 'suppress', args: () => ['suppress', '+33612345678', '--reason', 'opposition'], setup: [] },
-    { name: 'seeds add', command: 'seeds add', args: () => ['seeds', 'add', 'trap-torture@example.org', '--name', 'Claire Trap'], setup: [] },
+    { name: 'seeds add', command: 'seeds add', args: () => ['seeds', 'add', 'trap-torture@example.org', '--name', 'Claire Trap'], setup: [], alreadyDone: /is already a seed/ },
   ];
 }
