@@ -233,6 +233,7 @@ function printSummary(ctx: CommandContext, s: ImportSummary): void {
   }
   if (s.skipped) {
     ctx.info(`${where(s)}: already imported as import #${s.previousImportId}; skipped (use --force to import it again)`);
+    if (s.rememberedSaved.length) ctx.info(`  remembered for source "${s.source}" all the same: --map "${mapText(s.rememberedSaved)}" (its next imports need no --map)`);
     return;
   }
   const parts = [`${c.green(`${s.inserted} new`)}`, `${s.updated} updated`, `${s.unchanged} unchanged`];

@@ -294,7 +294,7 @@ async function importTable(db: Db, prepared: Prepared, request: ImportRequest, s
 }
 
 /** Remembers the --map given with --source, in the import's transaction: the next import of the source reuses it. */
-function saveMap(db: Db, request: ImportRequest, settings: TableSettings, importId: number): ColumnChoice[] {
+function saveMap(db: Db, request: ImportRequest, settings: TableSettings, importId: number | null): ColumnChoice[] {
   if (!request.sourceGiven) return [];
   const given = parseMapOption(request.map);
   const saved = settings.headers.flatMap((column) => {
@@ -367,7 +367,9 @@ export async function importFile(db: Db, request: ImportRequest): Promise<Import
       const already = previous.get(facts.sha256, table.sheet) as number | undefined;
       if (already !== undefined && !request.force) {
         await table.batches.return(undefined);
-        summaries.push(skip({ previousImportId: already }));
+        // The rows are not read again, but the --map given with --source is what the user asked to keep
+        // for the source's next files: remembered all the same (saved by no import: this one wrote none).
+        summaries.push({ ...skip({ previousImportId: already }), rememberedSaved: saveMap(db, request, prepared.settings, null) });
         continue;
       }
       summaries.push(await importTable(db, prepared, request, facts.sha256, progress));
