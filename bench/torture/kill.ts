@@ -26,7 +26,8 @@ export interface KillFigures {
   failedReruns: number;
   /** Temporary files and folders of a killed command still beside the store after the re-run. */
   leftovers: number;
-  perCommand: Record<string, { kills: number; before: number; after: number; between: number; half: number }>;
+  /** Per command; `temporary`: kills after which the killed process had left a temporary file or folder. */
+  perCommand: Record<string, { kills: number; before: number; after: number; between: number; half: number; temporary: number }>;
   problems: string[];
   /** Writing commands the suite knows but this build does not have yet. */
   notLanded: string[];
@@ -235,7 +236,7 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
       cli(partial, args);
       return counts(partial, step.extra);
     });
-    const tally = { kills: 0, before: 0, after: 0, between: 0, half: 0 };
+    const tally = { kills: 0, before: 0, after: 0, between: 0, half: 0, temporary: 0 };
     figures.perCommand[step.name] = tally;
     for (let k = 0; k < options.perCommand; k++) {
       const victim = path.join(options.dir, 'victim.db');
@@ -284,6 +285,7 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
         figures.halfApplied++;
         figures.problems.push(`${step.name} killed at ${delay} ms: ${step.output!(args)} is there but differs from a full run's file`);
       }
+      if (leftovers(options.dir, victim).length) tally.temporary++;
       const rerun = cli(victim, step.args(options.dir, start));
       const finishedBefore = state === after && step.alreadyDone !== undefined && rerun.code === 1 && step.alreadyDone.test(rerun.stderr);
       if ((rerun.code !== 0 && rerun.code !== 3 && !finishedBefore) || cli(victim, ['db', 'check']).code !== 0) {
@@ -299,7 +301,7 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
         for (const file of left) fs.rmSync(file, { recursive: true, force: true });
       }
     }
-    options.log(`kill -9 ${step.name}: ${tally.kills} kills (${duration} ms per full run, first write at ${full.firstWriteMs ?? '-'} ms): ${tally.before} left it as before, ${tally.after} as after${step.between ? `, ${tally.between} as a finished step left it` : ''}, ${tally.half} half-applied`);
+    options.log(`kill -9 ${step.name}: ${tally.kills} kills (${duration} ms per full run, first write at ${full.firstWriteMs ?? '-'} ms): ${tally.before} left it as before, ${tally.after} as after${step.between ? `, ${tally.between} as a finished step left it` : ''}, ${tally.half} half-applied${tally.temporary ? `; ${tally.temporary} left temporary files (removed by the re-run)` : ''}`);
   }
   return figures;
 }

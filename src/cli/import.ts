@@ -222,7 +222,7 @@ function describeDates(order: string): string {
 }
 
 function where(s: { file: string; sheet: string | null }): string {
-  return s.sheet ? `${s.file} [${s.sheet}]` : s.file;
+  return s.sheet ? `${s.file} [${bounded(s.sheet)}]` : s.file;
 }
 
 function printSummary(ctx: CommandContext, s: ImportSummary): void {
@@ -296,7 +296,7 @@ const PREVIEW_COLUMNS = 40;
 function printPreview(ctx: CommandContext, p: Preview): void {
   const facts = [`kind ${p.kind}`, p.encoding && `encoding ${p.encoding}`, p.delimiter && `delimiter "${p.delimiter}"`, datesNote(p),
     p.kind === 'purchases' && p.decimalComma ? 'decimal comma' : null].filter(Boolean);
-  ctx.out(`${p.sheet ? `sheet "${p.sheet}": ` : ''}${facts.join('; ')}`);
+  ctx.out(`${p.sheet ? `sheet ${quoted(p.sheet)}: ` : ''}${facts.join('; ')}`);
   const mapping = new Table({ head: ['column', 'field'], style: { head: [], border: [] } });
   const mapped = p.mapping.filter((m) => m.field).length;
   let keptShown = 0;

@@ -19,7 +19,7 @@ import { detectDateOrder, type DateOrder } from './values.js';
 import type { Delimiter, Encoding } from './sniff.js';
 import { recordAudit } from '../gdpr/audit.js';
 import type { InputLimits } from './limits.js';
-import { quotedList } from './quote.js';
+import { bounded, quotedList } from './quote.js';
 
 export interface ImportRequest {
   file: string;
@@ -312,7 +312,7 @@ function saveMap(db: Db, request: ImportRequest, settings: TableSettings, import
 export function noColumnRecognised(file: string, settings: TableSettings): string {
   const shown = quotedList(settings.headers, 'columns', { maxItems: 6 });
   const delimiter = settings.delimiter ? `; it was read with the delimiter "${settings.delimiter}" (--delimiter to change it)` : '';
-  return `${file}${settings.sheet ? ` [${settings.sheet}]` : ''}: no column is one custkit recognises (header: ${shown})${delimiter}. `
+  return `${file}${settings.sheet ? ` [${bounded(settings.sheet)}]` : ''}: no column is one custkit recognises (header: ${shown})${delimiter}. `
     + `Name them with --map "Column=field,…" (${settings.kind} fields: ${fieldsOf(settings.kind).join(', ')})`;
 }
 
