@@ -107,10 +107,18 @@ export function unmergeSince(db: Db, since: string): UnmergeOutcome[] {
   // Every row written refers to contacts the merges recorded, which unmerge only restores (see merge.ts).
   return withoutForeignKeyChecks(db, () => db.transaction(() => {
     // Ids only: the merges' JSON (two whole rows each) is read a batch at a time, not all at once.
-    const merges = db.prepare('SELECT id FROM merges WHERE created_at >= ? AND undone_at IS NULL AND erased_at IS NULL ORDER BY id DESC').all(since) as Array<{ id: number }>;
+    const merges = db.prepare('SELECT id, survivor_id FROM merges WHERE created_at >= ? AND undone_at IS NULL AND erased_at IS NULL ORDER BY id DESC').all(since) as Array<{ id: number; survivor_id: number }>;
     const now = new Date().toISOString();
     const one = db.prepare('SELECT * FROM merges WHERE id = ?');
-    const outcomes = undoInBulk(db, merges, now) ?? merges.map((m) => undoOne(db, one.get(m.id) as MergeRow, now));
+    const oneByOne = (list: typeof merges) => list.map((m) => undoOne(db, one.get(m.id) as MergeRow, now));
+    // A survivor merged into on several nights must get its rows back newest merge first (each merge's
+    // "before" is the next one's "after"): those merges are undone one by one, the others in bulk. The
+    // two sets share no contact, so their order does not matter.
+    const times = new Map<number, number>();
+    for (const m of merges) times.set(m.survivor_id, (times.get(m.survivor_id) ?? 0) + 1);
+    const repeated = merges.filter((m) => times.get(m.survivor_id)! > 1);
+    const bulk = undoInBulk(db, repeated.length ? merges.filter((m) => times.get(m.survivor_id) === 1) : merges, now);
+    const outcomes = bulk === null ? oneByOne(merges) : [...bulk, ...oneByOne(repeated)].sort((a, b) => b.mergeId - a.mergeId);
     auditUnmerges(db, outcomes, since);
     return outcomes;
   })());
