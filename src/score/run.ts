@@ -4,11 +4,10 @@ import { refreshPurchaseTotals } from '../store/purchase-totals.js';
 import { buildOrderTables, dropTempTables } from './aggregate.js';
 import { buildMixTables, type Baskets } from './mix.js';
 import { computeNextBest, computeRules, saveRules } from './affinities.js';
-import { ntileSql, quantileCuts, scoreSql, sortedColumn, type Binning, type Bins, type CutPoints, type Measure } from './binning.js';
+import { ntileSql, quantileCuts, scoreSql, sortedColumn, sortedColumns, type Binning, type Bins, type CutPoints, type Measure } from './binning.js';
 import { computeClv, type ClvModel, type ClvOptions } from './clv/clv.js';
 import { NO_NET_PURCHASE_SEGMENT, PROSPECT_SEGMENT, type SegmentMap } from './presets.js';
-import { runSegmentStats } from './report.js';
-import { segmentSql } from './segment-map.js';
+import { segmentOf, segmentSql } from './segment-map.js';
 
 export type Method = 'rfm' | 'rfmcca';
 
@@ -53,6 +52,11 @@ export interface ScoreRunResult {
  * gives the same store. Throws (and changes nothing) when the CLV fit fails.
  */
 export function scoreRun(db: Db, options: ScoreOptions): ScoreRunResult {
+  // Every score row refers to a contact the statement itself reads and to the run it just wrote: the
+  // foreign-key checks would only cost two look-ups per row (a quarter of writing a million rows). The
+  // pragma can only change outside a transaction; inside a caller's (the pipeline) the checks stay on.
+  const foreignKeys = !db.inTransaction && (db.pragma('foreign_keys', { simple: true }) as number) === 1;
+  if (foreignKeys) db.pragma('foreign_keys = OFF');
   try {
     return db.transaction(() => {
       const result = runInTransaction(db, options);
@@ -65,6 +69,7 @@ export function scoreRun(db: Db, options: ScoreOptions): ScoreRunResult {
     })();
   } finally {
     dropTempTables(db);
+    if (foreignKeys) db.pragma('foreign_keys = ON');
   }
 }
 
@@ -127,14 +132,16 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
   if (rules) saveRules(db, runId, rules.rules);
   else db.prepare('DELETE FROM affinity_rules WHERE run_id = ?').run(runId);
 
-  const customers = db.prepare('SELECT count(*) FROM score_cells').pluck().get() as number;
-  const stats = runSegmentStats(db, runId);
-  const noNetPurchase = stats.get(NO_NET_PURCHASE_SEGMENT)?.customers ?? 0;
+  const { customers, noNetPurchase, bySegment } = segmentCounts(db, o.segmentMap);
   // score_runs.prospects keeps its meaning (contacts scored without an order); the result splits it.
   const counts = { customers, prospects: inserted.changes - customers };
   db.prepare('UPDATE score_runs SET customers = ?, prospects = ? WHERE id = ?').run(counts.customers, counts.prospects, runId);
-  const segments = [...stats]
-    .map(([segment, s]) => ({ segment, customers: s.customers }))
+  // Added by name: a custom map may call one of its segments "prospect" too (one row, as in the table).
+  const add = (segment: string, n: number) => n > 0 && bySegment.set(segment, (bySegment.get(segment) ?? 0) + n);
+  add(PROSPECT_SEGMENT, counts.prospects - noNetPurchase);
+  add(NO_NET_PURCHASE_SEGMENT, noNetPurchase);
+  const segments = [...bySegment]
+    .map(([segment, n]) => ({ segment, customers: n }))
     .sort((a, b) => b.customers - a.customers || (a.segment < b.segment ? -1 : a.segment > b.segment ? 1 : 0));
   return {
     runId,
@@ -154,16 +161,38 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
   };
 }
 
+/**
+ * The run's customers per segment, counted on its score cells (at most bins³ groups, each named by the
+ * map) rather than by reading the million rows just written back; contacts with lines but no order are
+ * score_customers rows without an order.
+ */
+function segmentCounts(db: Db, map: SegmentMap): { customers: number; noNetPurchase: number; bySegment: Map<string, number> } {
+  const bySegment = new Map<string, number>();
+  let customers = 0;
+  // A GROUP BY sorts the million cells first; an upsert into a table of at most bins³ rows does not.
+  db.exec(`DROP TABLE IF EXISTS temp.score_cell_counts;
+    CREATE TEMP TABLE score_cell_counts (cell INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+    INSERT INTO score_cell_counts SELECT r * 100 + f * 10 + m, 1 FROM score_cells WHERE true ON CONFLICT (cell) DO UPDATE SET n = n + 1`);
+  for (const [cell, n] of db.prepare('SELECT cell, n FROM score_cell_counts').raw().all() as Array<[number, number]>) {
+    const segment = segmentOf(map, Math.floor(cell / 100), Math.floor(cell / 10) % 10, cell % 10);
+    bySegment.set(segment, (bySegment.get(segment) ?? 0) + n);
+    customers += n;
+  }
+  const noNetPurchase = db.prepare('SELECT count(*) FROM score_customers WHERE frequency = 0').pluck().get() as number;
+  return { customers, noNetPurchase, bySegment };
+}
+
 function cutPoints(db: Db, o: ScoreOptions, rfmcca: boolean): CutPoints {
   if (o.binning === 'thresholds') {
     if (!o.thresholds) throw new Error('thresholds binning needs cut points');
     return o.thresholds;
   }
   if (o.binning === 'ntile') return {};
+  const [recency, frequency, monetary] = sortedColumns(db, 'score_customers', ['recency', 'frequency', 'monetary'], 'frequency > 0');
   const cuts: CutPoints = {
-    recency: quantileCuts(sortedColumn(db, 'score_customers', 'recency', 'frequency > 0'), o.bins),
-    frequency: quantileCuts(sortedColumn(db, 'score_customers', 'frequency', 'frequency > 0'), o.bins),
-    monetary: quantileCuts(sortedColumn(db, 'score_customers', 'monetary', 'frequency > 0'), o.bins),
+    recency: quantileCuts(recency!, o.bins),
+    frequency: quantileCuts(frequency!, o.bins),
+    monetary: quantileCuts(monetary!, o.bins),
   };
   if (rfmcca) cuts.categories = quantileCuts(sortedColumn(db, 'score_mix', 'categories'), o.bins);
   return cuts;
