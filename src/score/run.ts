@@ -78,7 +78,7 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
   buildOrderTables(db, o.asOf, { days: o.clv !== undefined ? 'summary' : false });
   const rfmcca = o.method === 'rfmcca';
   const baskets: Baskets | undefined = rfmcca ? buildMixTables(db, o.asOf) : undefined;
-  if (!rfmcca) db.exec('CREATE TEMP TABLE score_mix (contact_id INTEGER PRIMARY KEY, categories INTEGER, main_category TEXT, channels INTEGER, main_channel TEXT)');
+  if (!rfmcca) db.exec('CREATE TEMP TABLE score_mix (contact_id INTEGER PRIMARY KEY, categories INTEGER, main_category TEXT, channels INTEGER, main_channel TEXT, basket TEXT)');
 
   const cuts = cutPoints(db, o, rfmcca);
   const expr = (measure: Measure, column: string) =>
@@ -100,7 +100,7 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
     rules = computeRules(baskets, o.minSupport);
     const withNextBest = computeNextBest(db, baskets, rules.rules);
     affinities = { basketCustomers: rules.basketCustomers, rules: rules.rules.length, withNextBest };
-  } else db.exec('CREATE TEMP TABLE score_nba (contact_id INTEGER PRIMARY KEY, category TEXT, lift REAL)');
+  } else db.exec('CREATE TEMP TABLE score_nba (basket TEXT PRIMARY KEY, category TEXT, lift REAL)');
 
   const clv = o.clv ? computeClv(db, o.asOf, o.clv) : undefined;
   if (!clv) db.exec('CREATE TEMP TABLE score_clv (contact_id INTEGER PRIMARY KEY, p_alive REAL, expected_purchases REAL, expected_aov_minor INTEGER, clv_minor INTEGER)');
@@ -124,7 +124,7 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
      LEFT JOIN score_customers s ON s.contact_id = c.id
      LEFT JOIN score_cells k ON k.contact_id = c.id
      LEFT JOIN score_mix x ON x.contact_id = c.id
-     LEFT JOIN score_nba n ON n.contact_id = c.id
+     LEFT JOIN score_nba n ON n.basket = x.basket
      LEFT JOIN score_clv v ON v.contact_id = c.id
      WHERE c.status NOT IN ('merged', 'erased')
      ORDER BY c.id`,
