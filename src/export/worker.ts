@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../store/db.js';
-import { maxContactId, readGroupConsents, readOwnConsents, readSharedAddresses, type BulkRules } from './bulk.js';
+import { contestedAddresses, maxContactId, readGroupConsents, readOwnConsents, readSharedAddresses, type BulkRules } from './bulk.js';
 import { ChannelGate, KEPT, noReasons } from './gate.js';
 import { CsvLines } from './csv-lines.js';
 import { EncodedText, RowText, rowValues } from './lines.js';
@@ -51,7 +51,8 @@ try {
     if (staleRows > 0) return prepared; // the main thread validates, then exports on one thread
     const consent = setup.gate.consentSql !== null;
     if (tasks.addresses) {
-      const shared = readSharedAddresses(db, setup.gate.lookup, maxId, true);
+      const all = readSharedAddresses(db, setup.gate.lookup, maxId);
+      const shared = all && contestedAddresses(db, all, consent ? setup.gate.channel : null, true);
       const groupConsent = shared && consent ? readGroupConsents(db, setup.gate.channel, shared, true) : null;
       if (!shared || (consent && !groupConsent)) prepared.failed = true;
       else prepared.addresses = { ...shared, groupConsent };
