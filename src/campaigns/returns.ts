@@ -83,7 +83,7 @@ export async function importReturns(db: Db, file: string, options: { campaign?: 
   // The address the letter went to: the member's, for a post campaign that listed them; else the current one.
   // Probed by the members' key (export, contact), newest post campaign first.
   const memberHash = db.prepare(
-    `SELECT e.id AS export_id, (SELECT m.address_hash FROM export_members m WHERE m.export_id = e.id AND m.contact_id = @contact) AS address_hash
+    `SELECT e.id AS export_id, (SELECT nullif(lower(hex(m.address_hash)), '') FROM export_members m WHERE m.export_id = e.id AND m.contact_id = @contact) AS address_hash
      FROM exports e WHERE e.channel = 'post' AND (@campaign IS NULL OR e.id = @campaign) AND address_hash IS NOT NULL ORDER BY e.id DESC LIMIT 1`,
   );
   const currentHash = db.prepare(`SELECT ck_sha256(${POST_ADDRESS_KEY}) FROM contacts c WHERE c.id = ?`).pluck();

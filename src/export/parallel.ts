@@ -22,7 +22,7 @@ import type { DateFormat, ValueKind } from './columns.js';
 import { KEPT, type GateTuning, type ReasonCounts } from './gate.js';
 import type { Format, OutputColumn } from './lines.js';
 import type { GateSpec } from './select.js';
-import { HASH_WIDTH, type MemberIds } from './members.js';
+import { HASH_BYTES, type Cell, type MemberIds } from './members.js';
 import type { ExportSink } from './writers.js';
 
 /** What a worker reads before the rows: its part of the bulk reads, and of the validation check. */
@@ -55,6 +55,8 @@ export interface WorkerSetup {
   staleSql: string;
   staleKey: string;
   gate: GateSpec;
+  /** Where a row holds the member's segment, then RFM cell (select.ts); null without a score run. */
+  memberColumn: number | null;
   tuning?: GateTuning;
   positions: number[];
   outputs: OutputColumn[];
@@ -94,8 +96,11 @@ export interface RowsMessage {
   ends: Uint32Array;
   /** The contact id of each row written, in order (the export's members). */
   ids: Uint32Array;
-  /** The SHA-256 of each row's address, 64 hex characters each, in the same order. */
+  /** The SHA-256 of each row's address, HASH_BYTES each, in the same order. */
   hashes: ArrayBuffer;
+  /** Each row's segment and RFM cell, as an index into `cells`. */
+  codes: Uint32Array;
+  cells: Cell[];
 }
 
 export type FromWorker = { type: 'ready' } | { type: 'begun' } | Prepared | RowsMessage | { type: 'error'; message: string };
@@ -316,7 +321,7 @@ export class ExportWorkers {
           if (reason === KEPT) kept++;
         }
       }
-      members.add(take === done.rows ? done.ids : done.ids.subarray(0, take), new Uint8Array(done.hashes, 0, take * HASH_WIDTH));
+      members.add(done.ids.subarray(0, take), new Uint8Array(done.hashes, 0, take * HASH_BYTES), done.codes, done.cells);
       await sink.writeEncodedRows(bytes, take, done.unencodable, done.ends);
       if (onProgress && Math.floor(rows / 10_000) !== Math.floor((rows + take) / 10_000)) onProgress(rows + take);
       rows += take;

@@ -132,10 +132,13 @@ function seedBase(seed: SeedRow, baseKeys: string[], positions: number[], neighb
 function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tuning: GateTuning | undefined, counts: ReasonCounts, members: MemberIds | null): Generator<unknown[], void, undefined> {
   const statement = db.prepare(query.sql).raw(true);
   const rows = statement.iterate(...query.params) as IterableIterator<unknown[]>;
+  const cellAt = query.memberColumn;
+  const segmentOf = (row: unknown[]): string | null => (cellAt === null ? null : (row[cellAt] as string | null));
+  const cellOf = (row: unknown[]): string | null => (cellAt === null ? null : (row[cellAt + 1] as string | null));
   if (!query.gate) {
     // post: the statement applies every rule and the limit; members' address hashes are read in SQL.
     for (const row of rows) {
-      members?.push(row[ROW_ID] as number, null);
+      members?.push(row[ROW_ID] as number, null, segmentOf(row), cellOf(row));
       yield row;
     }
     return;
@@ -150,7 +153,7 @@ function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tun
     const reason = gate.decide(row);
     counts[reason]++;
     if (reason !== KEPT) continue;
-    members?.push(row[ROW_ID] as number, gate.keyHash(row));
+    members?.push(row[ROW_ID] as number, gate.keyHash(row), segmentOf(row), cellOf(row));
     yield row;
     if (++n === limit) return; // leaving the loop closes the statement
   }
@@ -238,6 +241,7 @@ function startWorkers(db: Db, request: ExportRequest, selected: SelectionPlan, p
     staleSql: STALE_SQL,
     staleKey: validationKey(defaultCountryOf(db)),
     gate: query.gate!,
+    memberColumn: query.memberColumn,
     tuning: request.tuning,
     positions: query.positions,
     outputs: plan.outputs,

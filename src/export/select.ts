@@ -119,6 +119,11 @@ export interface BuiltQuery {
   positions: number[];
   /** Null for post: its statement applies every rule itself, --limit included. */
   gate: GateSpec | null;
+  /**
+   * Where a row holds the contact's segment in the score run, then its RFM cell (MEMBER_CELL): recorded
+   * with the export's members. Null when the export has no score run (or counts rows).
+   */
+  memberColumn: number | null;
   /** What the rows are ordered by (integer, unique per row): a `ranged` statement reads one range of it. */
   driveKey: DriveKey;
   /** With `csvLine`: where a row holds its drive key (the line comes after it, last). */
@@ -147,6 +152,9 @@ export function driveBounds(db: Db, query: BuiltQuery): { min: number; max: numb
   const row = db.prepare(sql).get(...(query.driveKey === 's.contact_id' ? [query.runId, query.runId] : [])) as { min: number | null; max: number | null };
   return row.min === null || row.max === null ? null : { min: row.min, max: row.max };
 }
+
+/** A member's segment and RFM cell in the export's score run, as export_members keeps them. */
+const MEMBER_CELL = ['s.segment', "CASE WHEN s.r_score IS NOT NULL THEN 'R' || s.r_score || ' F' || s.f_score || ' M' || s.m_score END"];
 
 /** The leading, non-output values of a gated row: id, address, then the identifiers when asked. */
 export const ROW_ID = 0;
@@ -182,7 +190,9 @@ export function buildQuery(
   const parts = plan;
   const channel = `'${selection.channel}'`; // from the fixed Channel set, never user text
   const wanted = columnKeys.filter((k) => runId !== null || !COLUMNS[k]!.scores);
-  const outputScores = mode === 'rows' && runId !== null && wanted.some((k) => COLUMNS[k]!.scores);
+  // Rows carry the member's segment and cell whenever there is a run: the scores row is joined anyway
+  // for the default columns, and reading it with the row costs less than a seek per member later.
+  const memberScores = mode === 'rows' && runId !== null;
   const outputs = mode === 'count' ? [] : wanted.map((k) => `${COLUMNS[k]!.sql.replace('@channel', channel)} AS "${k}"`);
   const params: unknown[] = [];
   const from = drive ? drive.from : 'contacts c';
@@ -203,6 +213,8 @@ export function buildQuery(
     const address = rule.key === `c.${rule.lookup}` && rule.reachable === `c.${rule.lookup} IS NOT NULL` ? `c.${rule.lookup}` : `CASE WHEN ${rule.reachable} THEN c.${rule.lookup} END`;
     const hidden = ['c.id', address];
     if (parts.suppressPerson) hidden.push('c.email_norm', 'c.sms_e164', 'c.phone_e164', 'c.mobile_e164');
+    const memberColumn = memberScores ? hidden.length : null;
+    if (memberScores) hidden.push(...MEMBER_CELL);
     // The address is read once even when it is also an output column (one string less per row).
     const positions: number[] = [];
     const selected: string[] = [];
@@ -213,7 +225,7 @@ export function buildQuery(
         selected.push(outputs[i]!);
       }
     });
-    const leftJoin = !drive && outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : '';
+    const leftJoin = !drive && memberScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : '';
     const driveKey = drive ? drive.order : 'c.id';
     const range = ranged ? `\n      AND ${driveKey} >= ? AND ${driveKey} < ?` : '';
     if (csvLine) {
@@ -239,7 +251,7 @@ export function buildQuery(
       rivalParams: [...(rivalScores ? [runId] : []), ...rival.params],
       pressured: plan.pressured,
     };
-    return { sql, params, runId, columns: wanted, positions, gate, driveKey, driveColumn: csvLine ? hidden.length : undefined, selectedSql, selectedParams };
+    return { sql, params, runId, columns: wanted, positions, gate, memberColumn, driveKey, driveColumn: csvLine ? hidden.length : undefined, selectedSql, selectedParams };
   }
 
   const own = candidateFor('c', 's', parts);
@@ -253,16 +265,18 @@ export function buildQuery(
       row_number() OVER (PARTITION BY ${rule.key} ORDER BY c.updated_at DESC, c.id DESC) AS rn
     FROM ${from}
     WHERE ${driveWhere}${where.join('\n      AND ')}`;
-  // The contact id leads each row (not output): the export's members are recorded from it.
-  const sql = `SELECT ${mode === 'count' ? '1' : ['c.id', ...outputs].join(',\n  ')}
+  // The contact id leads each row (not output), then its segment and cell when there is a run: the
+  // export's members are recorded from them.
+  const lead = memberScores ? ['c.id', ...MEMBER_CELL] : ['c.id'];
+  const sql = `SELECT ${mode === 'count' ? '1' : [...lead, ...outputs].join(',\n  ')}
 FROM (${inner}) w
 JOIN contacts c ON c.id = w.id
-${outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : ''}
+${memberScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : ''}
 WHERE w.rn = 1
 ${mode === 'count' ? '' : 'ORDER BY w.addr, w.id'} ${limit}`;
   if (drive) params.push(runId);
   params.push(...own.params, ...pressureParams);
-  if (outputScores) params.push(runId);
+  if (memberScores) params.push(runId);
   if (limit) params.push(selection.limit);
   // The funnel of a post export: each step of the rules as a flag over the selection, in one pass.
   const consent = selection.includeUnconsented ? '1' : consentCondition(rule, channel, 'c.id', '');
@@ -275,5 +289,5 @@ ${mode === 'count' ? '' : 'ORDER BY w.addr, w.id'} ${limit}`;
             (${plan.pressure ? `c.id IN (${PRESSURED_SQL})` : '0'}) AS p, ${rule.key} AS addr
           FROM ${from} WHERE ${driveWhere}${inSelection.sql})`;
   const funnelParams = [...pressureParams, ...selectedParams];
-  return { sql, params, runId, columns: wanted, positions: wanted.map((_, i) => i + 1), gate: null, driveKey: drive ? drive.order : 'c.id', selectedSql, selectedParams, funnelSql, funnelParams };
+  return { sql, params, runId, columns: wanted, positions: wanted.map((_, i) => i + lead.length), gate: null, memberColumn: memberScores ? 1 : null, driveKey: drive ? drive.order : 'c.id', selectedSql, selectedParams, funnelSql, funnelParams };
 }

@@ -14,6 +14,7 @@ import { ChannelGate, KEPT, noReasons } from './gate.js';
 import { CsvLines } from './csv-lines.js';
 import { EncodedText, RowText, rowValues } from './lines.js';
 import { registerFunctions, ROW_ID } from './select.js';
+import { HASH_BYTES, type Cell } from './members.js';
 import { STALE_CHUNK, type FromWorker, type Prepared, type ToWorker, type WorkerSetup } from './parallel.js';
 
 const setup = workerData as WorkerSetup;
@@ -69,6 +70,7 @@ try {
   const lines = setup.valuesSql ? new CsvLines(setup.kinds, setup.delimiter) : null;
   const again = setup.valuesSql ? db.prepare(setup.valuesSql).raw(true) : null;
   const drive = setup.driveColumn;
+  const cellAt = setup.memberColumn;
   const rowText = (row: unknown[]): string => {
     if (!lines) return text.row(values(row), false);
     const line = lines.text(row[row.length - 1] as string);
@@ -84,6 +86,9 @@ try {
     const ends: number[] = [];
     const ids: number[] = [];
     const hashes: string[] = [];
+    const codes: number[] = [];
+    const cells: Cell[] = [];
+    const cellCodes = new Map<string, number>();
     const counts = noReasons();
     const reasons: number[] | null = setup.limited ? [] : null;
     // All the range's rows at once: iterating costs a call into SQLite per row (~8% of reading them).
@@ -94,6 +99,18 @@ try {
       if (reason !== KEPT) continue;
       ids.push(row[ROW_ID] as number);
       hashes.push(gate!.keyHash(row));
+      if (cellAt !== null) {
+        const segment = row[cellAt] as string | null;
+        const cell = row[cellAt + 1] as string | null;
+        const key = `${segment === null ? '\u0001' : segment}\u0000${cell === null ? '\u0001' : cell}`;
+        let code = cellCodes.get(key);
+        if (code === undefined) {
+          code = cells.length;
+          cells.push([segment, cell]);
+          cellCodes.set(key, code);
+        }
+        codes.push(code);
+      }
       // Every row written as one that follows another (a JSON row with its comma): the main thread
       // drops the comma of a file's first row.
       out.append(rowText(row));
@@ -106,12 +123,15 @@ try {
     const rowEnds = Uint32Array.from(ends);
     const reasonBytes = reasons ? Uint8Array.from(reasons) : undefined;
     const members = Uint32Array.from(ids);
-    // Fixed width (64 hex characters each), so that the main thread can hand them to SQLite as one blob.
-    const memberHashes = Buffer.from(hashes.join(''), 'latin1');
-    const hashBuffer = memberHashes.buffer.slice(memberHashes.byteOffset, memberHashes.byteOffset + memberHashes.byteLength);
-    const transfer = [buffer, rowEnds.buffer, members.buffer, hashBuffer];
+    // Fixed width (the digest's bytes), so that the main thread can hand them to SQLite as one blob.
+    const hashBuffer = new ArrayBuffer(hashes.length * HASH_BYTES);
+    Buffer.from(hashBuffer).write(hashes.join(''), 'hex');
+    // Without a score run, every member has no segment nor cell: one pair, code 0.
+    if (cellAt === null && ids.length > 0) cells.push([null, null]);
+    const memberCodes = cellAt === null ? new Uint32Array(ids.length) : Uint32Array.from(codes);
+    const transfer = [buffer, rowEnds.buffer, members.buffer, hashBuffer, memberCodes.buffer];
     if (reasonBytes) transfer.push(reasonBytes.buffer);
-    send({ type: 'rows', index, rows: ends.length, counts, reasons: reasonBytes, unencodable: encoded.unencodable, buffer, ends: rowEnds, ids: members, hashes: hashBuffer }, transfer);
+    send({ type: 'rows', index, rows: ends.length, counts, reasons: reasonBytes, unencodable: encoded.unencodable, buffer, ends: rowEnds, ids: members, hashes: hashBuffer, codes: memberCodes, cells }, transfer);
   };
 
   port.on('message', (message: ToWorker) => {

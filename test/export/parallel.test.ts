@@ -163,6 +163,7 @@ describe('export on worker threads', () => {
       staleSql: '0',
       staleKey: '',
       gate: query.gate!,
+      memberColumn: query.memberColumn,
       positions: query.positions,
       outputs: [{ header: 'email', from: [0], transform: 'value', kind: 'text', sourceKind: 'text' }],
       dateFormat: 'iso',
