@@ -199,6 +199,24 @@ export function readOwnConsents(db: Db, channel: string, maxId: number, share = 
   return readLatestConsents(db, channel, several, states, [], new Map()) ? states : null;
 }
 
+/**
+ * One byte per contact id: 0 when the channel rules will find the person has not consented (their own
+ * choice, or the choice at their shared address, is withdrawn or missing), 1 otherwise (granted, or to
+ * be decided by the exact rule). The statement of a CSV export then leaves those rows without a line
+ * (select.ts). Empty (every row gets its line) when consent is not checked.
+ */
+export function consentMask(bulk: BulkRules | 'exact'): Buffer {
+  if (bulk === 'exact' || bulk.states === null || bulk.groupConsent === null) return Buffer.alloc(0);
+  const { states, groupOf, groupConsent } = bulk;
+  const mask = Buffer.alloc(states.length);
+  for (let id = 0; id < states.length; id++) {
+    const group = groupOf[id]!;
+    const state = group !== 0 ? groupConsent[group - 1]! : states[id]!;
+    mask[id] = state === GRANTED || state === ASK ? 1 : 0;
+  }
+  return mask;
+}
+
 /** Everything, on this thread; null when some text was not as expected (every row then takes the exact rule). */
 export function readBulk(db: Db, spec: GateSpec): BulkRules | null {
   const maxId = maxContactId(db);

@@ -242,6 +242,7 @@ function startWorkers(db: Db, request: ExportRequest, selected: SelectionPlan, p
     staleKey: validationKey(defaultCountryOf(db)),
     gate: query.gate!,
     memberColumn: query.memberColumn,
+    consentMask: lines?.consentMask === true,
     tuning: request.tuning,
     positions: query.positions,
     outputs: plan.outputs,

@@ -127,6 +127,8 @@ export interface BuiltQuery {
   /** What the rows are ordered by (integer, unique per row): a `ranged` statement reads one range of it. */
   driveKey: DriveKey;
   /** With `csvLine`: where a row holds its drive key (the line comes after it, last). */
+  /** With `csvLine`: the statement's first parameter, before `params`, is the consent mask (bulk.ts, consentMask). */
+  consentMask?: boolean;
   driveColumn?: number;
   /**
    * How many records the selection holds, before any channel rule (one count, then `selectedParams`):
@@ -231,8 +233,11 @@ export function buildQuery(
     if (csvLine) {
       // The drive key too: a row whose line cannot be written as it is has its values read by it.
       selected.length = 0;
-      // No line for a row without an address: it is only counted.
-      selected.push(driveKey, `CASE WHEN ${address} IS NOT NULL THEN ${csvLineSql(csvLine.keys.map((k, i) => ({ sql: COLUMNS[k]!.sql.replace('@channel', channel), kind: csvLine.kinds[i]! })), csvLine.delimiter)} END`);
+      // No line for a row without an address, nor for one the bulk consents leave out (the first
+      // parameter: a byte per contact id, 0 when it surely has no consent, bulk.ts consentMask; an empty
+      // blob gives every row its line): it is only counted. After dedupe, a third of a store's active
+      // records may be without consent, and their lines cost SQLite and JavaScript as much as the others.
+      selected.push(driveKey, `CASE WHEN ${address} IS NOT NULL AND coalesce(substr(?, c.id + 1, 1), x'01') <> x'00' THEN ${csvLineSql(csvLine.keys.map((k, i) => ({ sql: COLUMNS[k]!.sql.replace('@channel', channel), kind: csvLine.kinds[i]! })), csvLine.delimiter)} END`);
     }
     const sql = `SELECT ${[...hidden, ...selected].join(',\n  ')}\nFROM ${from} ${leftJoin}\nWHERE ${driveWhere}${own.sql}${range}\nORDER BY ${driveKey}`;
     if (leftJoin) params.push(runId);
@@ -251,7 +256,7 @@ export function buildQuery(
       rivalParams: [...(rivalScores ? [runId] : []), ...rival.params],
       pressured: plan.pressured,
     };
-    return { sql, params, runId, columns: wanted, positions, gate, memberColumn, driveKey, driveColumn: csvLine ? hidden.length : undefined, selectedSql, selectedParams };
+    return { sql, params, runId, columns: wanted, positions, gate, memberColumn, driveKey, driveColumn: csvLine ? hidden.length : undefined, consentMask: csvLine !== undefined, selectedSql, selectedParams };
   }
 
   const own = candidateFor('c', 's', parts);

@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../store/db.js';
-import { contestedAddresses, maxContactId, readGroupConsents, readOwnConsents, readSharedAddresses, type BulkRules } from './bulk.js';
+import { consentMask, contestedAddresses, maxContactId, readGroupConsents, readOwnConsents, readSharedAddresses, type BulkRules } from './bulk.js';
 import { ChannelGate, KEPT, noReasons } from './gate.js';
 import { CsvLines } from './csv-lines.js';
 import { EncodedText, RowText, rowValues } from './lines.js';
@@ -37,6 +37,8 @@ try {
   const values = rowValues(setup.outputs, setup.positions, setup.dateFormat);
   const text = new RowText(setup.format, setup.headers, setup.kinds, setup.delimiter);
   let gate: ChannelGate | null = null;
+  /** The consent mask, when the statement takes it (its first parameter). */
+  let mask: Buffer[] = [];
 
   /** This worker's part of the preparation, in the read transaction. */
   const prepare = (): Prepared => {
@@ -73,7 +75,10 @@ try {
   const cellAt = setup.memberColumn;
   const rowText = (row: unknown[]): string => {
     if (!lines) return text.row(values(row), false);
-    const line = lines.text(row[row.length - 1] as string);
+    // A kept row always has its line (the consent mask only leaves out rows the rules remove); read
+    // its values again all the same if it has none.
+    const raw = row[row.length - 1];
+    const line = typeof raw === 'string' ? lines.text(raw) : null;
     if (line !== null) return line;
     const key = row[drive] as number;
     const base = again!.get(...setup.params, key, key + 1) as unknown[] | undefined;
@@ -92,7 +97,7 @@ try {
     const counts = noReasons();
     const reasons: number[] | null = setup.limited ? [] : null;
     // All the range's rows at once: iterating costs a call into SQLite per row (~8% of reading them).
-    for (const row of statement.all(...setup.params, from, to) as unknown[][]) {
+    for (const row of statement.all(...mask, ...setup.params, from, to) as unknown[][]) {
       const reason = gate!.decide(row);
       counts[reason]++;
       reasons?.push(reason);
@@ -144,6 +149,7 @@ try {
       } else if (message.type === 'bulk') {
         const bulk: BulkRules | 'exact' = message.bulk ?? 'exact';
         gate = new ChannelGate(db, setup.gate, setup.tuning, bulk);
+        mask = setup.consentMask ? [consentMask(bulk)] : [];
       } else if (message.type === 'range') {
         readRange(message.index, message.from, message.to);
       } else {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { addSuppression } from '../../src/export/suppressions.js';
 import { emailHash } from '../../src/export/keys.js';
 import { addConsent, addContact, addEmailable, addScore, addScoreRun, makeStore } from './store.js';
-import { exportJsonl } from './run.js';
+import fs from 'node:fs';
+import { exportFile, exportJsonl } from './run.js';
 import { contestedAddresses, maxContactId, readSharedAddresses } from '../../src/export/bulk.js';
 
 const emails = (rows: Record<string, unknown>[]): string[] => rows.map((r) => String(r.email)).sort();
@@ -181,5 +182,14 @@ describe('channel rules', () => {
     for (const tuning of [{}, { bulkFrom: 0 }]) expect(emails((await exportJsonl(db, {}, { tuning })).rows)).toEqual(expected);
     expect(emails((await exportJsonl(db, {}, { parallel: { workers: 2, rangeKeys: 2 } })).rows)).toEqual(expected);
     expect((await exportJsonl(db, {}, { tuning: { bulkFrom: 0 }, columns: ['first_name'] })).rows.map((r) => r.first_name)).toContain('Newer');
+    // CSV lines on workers: rows the consents leave out come without a line (select.ts); the same bytes.
+    const none = addContact(db, { email: 'none@example.com' });
+    addConsent(db, none, 'email', 'withdrawn');
+    const one = await exportFile(db, {}, { format: 'csv', parallel: { workers: 0 } });
+    const many = await exportFile(db, {}, { format: 'csv', parallel: { workers: 2, rangeKeys: 2 } });
+    expect(many.result.workers).toBe(2);
+    expect(fs.readFileSync(many.file, 'utf8')).toBe(fs.readFileSync(one.file, 'utf8'));
+    expect(fs.readFileSync(one.file, 'utf8').split('\n').filter((l) => l.includes('@')).map((l) => /[a-z]+@example\.com/.exec(l)![0]).sort()).toEqual(expected);
+    expect(many.result.funnel).toMatchObject({ noConsent: 2, sameAddress: 1, written: 2 });
   });
 });

@@ -164,6 +164,7 @@ describe('export on worker threads', () => {
       staleKey: '',
       gate: query.gate!,
       memberColumn: query.memberColumn,
+      consentMask: false,
       positions: query.positions,
       outputs: [{ header: 'email', from: [0], transform: 'value', kind: 'text', sourceKind: 'text' }],
       dateFormat: 'iso',
