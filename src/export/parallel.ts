@@ -31,8 +31,8 @@ export interface Tasks {
   addresses: boolean;
   /** Every contact's own consent. */
   consents: boolean;
-  /** The contacts in chunks c of STALE_CHUNK ids with c % parts = part are checked for needing validation. */
-  stale: { part: number; parts: number } | null;
+  /** The contacts in chunks c of STALE_CHUNK ids with c % of in `slots` are checked for needing validation. */
+  stale: { slots: number[]; of: number } | null;
 }
 
 /** What a worker is started with. */
@@ -154,12 +154,19 @@ export function defaultWorkers(): number {
 }
 
 /**
- * Who reads what before the rows, so that the workers finish together: the shared addresses (the
- * longest read) on the first, the consents and the validation check on the others.
+ * Who reads what before the rows, so that the workers finish together (the rows wait for the last): the
+ * shared addresses on the first, the consents on the second, and the validation check in shares. Measured
+ * on a lived-in 1M store (one core each): shared addresses 0.44 s, consents 0.33 s, validation check
+ * 0.24 s; so with two workers the first takes a quarter of the check, the second the rest.
  */
 export function tasksOf(worker: number, workers: number): Tasks {
-  if (workers === 1) return { addresses: true, consents: true, stale: { part: 0, parts: 1 } };
-  return { addresses: worker === 0, consents: worker === 1, stale: worker === 0 ? null : { part: worker - 1, parts: workers - 1 } };
+  if (workers === 1) return { addresses: true, consents: true, stale: { slots: [0], of: 1 } };
+  const weight = (w: number): number => (w === 0 ? 1 : w === 1 ? (workers === 2 ? 3 : 1) : 4);
+  let first = 0;
+  for (let w = 0; w < worker; w++) first += weight(w);
+  let of = 0;
+  for (let w = 0; w < workers; w++) of += weight(w);
+  return { addresses: worker === 0, consents: worker === 1, stale: { slots: Array.from({ length: weight(worker) }, (_, i) => first + i), of } };
 }
 
 interface Slot {

@@ -46,7 +46,8 @@ try {
     const { tasks } = setup;
     let staleRows = 0;
     if (tasks.stale) {
-      for (let chunk = tasks.stale.part; chunk * STALE_CHUNK <= maxId; chunk += tasks.stale.parts) {
+      for (let chunk = 0; chunk * STALE_CHUNK <= maxId; chunk++) {
+        if (!tasks.stale.slots.includes(chunk % tasks.stale.of)) continue;
         staleRows += stale.get(chunk * STALE_CHUNK, (chunk + 1) * STALE_CHUNK, setup.staleKey) as number;
       }
     }

@@ -137,6 +137,17 @@ describe('export on worker threads', () => {
     }
   });
 
+  it('shares the validation check among the workers: every chunk once, whatever their number', () => {
+    for (let workers = 1; workers <= 4; workers++) {
+      const tasks = Array.from({ length: workers }, (_, w) => tasksOf(w, workers));
+      const of = tasks[0]!.stale!.of;
+      expect(tasks.every((t) => t.stale!.of === of)).toBe(true);
+      expect(tasks.flatMap((t) => t.stale!.slots).sort((a, b) => a - b)).toEqual(Array.from({ length: of }, (_, i) => i));
+      expect(tasks.filter((t) => t.addresses)).toHaveLength(1);
+      expect(tasks.filter((t) => t.consents)).toHaveLength(1);
+    }
+  });
+
   it('reads a run by contact id when the store holds several runs', async () => {
     const { db: runs } = hostileStore(120);
     const ids = runs.prepare('SELECT id FROM contacts').pluck().all() as number[];
