@@ -18,19 +18,38 @@ const CODES = 2 ** 21;
 /** A member's segment and RFM cell in the export's score run (null: not scored, or no run). */
 export type Cell = readonly [segment: string | null, rfmCell: string | null];
 
+/**
+ * The pair a row's MEMBER_CELL value (select.ts) names: segment, U+001F, cell, U+0001 for a missing one
+ * (null: no score run). Cut at the last U+001F: a cell never holds one.
+ */
+export function memberCell(value: string | null): Cell {
+  if (value === null) return [null, null];
+  const cut = value.lastIndexOf('\u001f');
+  const part = (text: string): string | null => (text === '\u0001' ? null : text);
+  return cut < 0 ? [part(value), null] : [part(value.slice(0, cut)), part(value.slice(cut + 1))];
+}
+
 /** The (segment, cell) pairs met, each with a code; the pairs of a range read by a worker are remapped to these. */
 class CellCodes {
   readonly pairs: Cell[] = [];
   private readonly codes = new Map<string, number>();
 
   code(segment: string | null, cell: string | null): number {
-    // \u0001 cannot be mistaken for a missing value, nor split a real pair.
-    const key = `${segment === null ? '\u0001' : segment}\u0000${cell === null ? '\u0001' : cell}`;
+    // U+0001 stands for a missing value, U+001F parts the two (as MEMBER_CELL writes them).
+    return this.codeOf(`${segment === null ? '\u0001' : segment}\u001f${cell === null ? '\u0001' : cell}`, () => [segment, cell]);
+  }
+
+  /** The code of a MEMBER_CELL value (null: no score run). */
+  codeOfValue(value: string | null): number {
+    return this.codeOf(value ?? '\u0001\u001f\u0001', () => memberCell(value));
+  }
+
+  private codeOf(key: string, pair: () => Cell): number {
     let code = this.codes.get(key);
     if (code === undefined) {
       code = this.pairs.length;
       if (code >= CODES) throw new Error(`export members: more than ${CODES} distinct segment and RFM cell pairs`);
-      this.pairs.push([segment, cell]);
+      this.pairs.push(pair());
       this.codes.set(key, code);
     }
     return code;
@@ -56,12 +75,12 @@ export class MemberIds {
     this.length += ids.length;
   }
 
-  /** One row (one thread): `hash` in hex, or null when SQL computes it (post). */
-  push(id: number, hash: string | null, segment: string | null, cell: string | null): void {
+  /** One row (one thread): `hash` in hex, or null when SQL computes it (post); `cell` the row's MEMBER_CELL value. */
+  push(id: number, hash: string | null, cell: string | null): void {
     this.reserve(1);
     if (hash === null) this.withoutHashes = true;
     else this.hashes.write(hash, this.length * HASH_BYTES, HASH_BYTES, 'hex');
-    this.codes[this.length] = this.cells.code(segment, cell);
+    this.codes[this.length] = this.cells.codeOfValue(cell);
     this.ids[this.length++] = id;
   }
 

@@ -55,9 +55,9 @@ export interface WorkerSetup {
   staleSql: string;
   staleKey: string;
   gate: GateSpec;
-  /** `sql` takes the consent mask (bulk.ts) as its first parameter. */
-  consentMask: boolean;
-  /** Where a row holds the member's segment, then RFM cell (select.ts); null without a score run. */
+  /** `sql` takes the consent mask (bulk.ts) as its first this many parameters. */
+  consentMasks: number;
+  /** Where a row holds the member's segment and RFM cell (select.ts, MEMBER_CELL); null without a score run. */
   memberColumn: number | null;
   tuning?: GateTuning;
   positions: number[];

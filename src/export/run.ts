@@ -133,12 +133,11 @@ function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tun
   const statement = db.prepare(query.sql).raw(true);
   const rows = statement.iterate(...query.params) as IterableIterator<unknown[]>;
   const cellAt = query.memberColumn;
-  const segmentOf = (row: unknown[]): string | null => (cellAt === null ? null : (row[cellAt] as string | null));
-  const cellOf = (row: unknown[]): string | null => (cellAt === null ? null : (row[cellAt + 1] as string | null));
+  const cellOf = (row: unknown[]): string | null => (cellAt === null ? null : (row[cellAt] as string | null));
   if (!query.gate) {
     // post: the statement applies every rule and the limit; members' address hashes are read in SQL.
     for (const row of rows) {
-      members?.push(row[ROW_ID] as number, null, segmentOf(row), cellOf(row));
+      members?.push(row[ROW_ID] as number, null, cellOf(row));
       yield row;
     }
     return;
@@ -153,7 +152,7 @@ function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tun
     const reason = gate.decide(row);
     counts[reason]++;
     if (reason !== KEPT) continue;
-    members?.push(row[ROW_ID] as number, gate.keyHash(row), segmentOf(row), cellOf(row));
+    members?.push(row[ROW_ID] as number, gate.keyHash(row), cellOf(row));
     yield row;
     if (++n === limit) return; // leaving the loop closes the statement
   }
@@ -242,7 +241,7 @@ function startWorkers(db: Db, request: ExportRequest, selected: SelectionPlan, p
     staleKey: validationKey(defaultCountryOf(db)),
     gate: query.gate!,
     memberColumn: query.memberColumn,
-    consentMask: lines?.consentMask === true,
+    consentMasks: lines?.consentMasks ?? 0,
     tuning: request.tuning,
     positions: query.positions,
     outputs: plan.outputs,

@@ -14,7 +14,7 @@ import { ChannelGate, KEPT, noReasons } from './gate.js';
 import { CsvLines } from './csv-lines.js';
 import { EncodedText, RowText, rowValues } from './lines.js';
 import { registerFunctions, ROW_ID } from './select.js';
-import { HASH_BYTES, type Cell } from './members.js';
+import { HASH_BYTES, memberCell, type Cell } from './members.js';
 import { STALE_CHUNK, type FromWorker, type Prepared, type ToWorker, type WorkerSetup } from './parallel.js';
 
 const setup = workerData as WorkerSetup;
@@ -106,13 +106,11 @@ try {
       ids.push(row[ROW_ID] as number);
       hashes.push(gate!.keyHash(row));
       if (cellAt !== null) {
-        const segment = row[cellAt] as string | null;
-        const cell = row[cellAt + 1] as string | null;
-        const key = `${segment === null ? '\u0001' : segment}\u0000${cell === null ? '\u0001' : cell}`;
+        const key = row[cellAt] as string;
         let code = cellCodes.get(key);
         if (code === undefined) {
           code = cells.length;
-          cells.push([segment, cell]);
+          cells.push(memberCell(key));
           cellCodes.set(key, code);
         }
         codes.push(code);
@@ -150,7 +148,8 @@ try {
       } else if (message.type === 'bulk') {
         const bulk: BulkRules | 'exact' = message.bulk ?? 'exact';
         gate = new ChannelGate(db, setup.gate, setup.tuning, bulk);
-        mask = setup.consentMask ? [consentMask(bulk)] : [];
+        const bytes = consentMask(bulk);
+        mask = Array.from({ length: setup.consentMasks }, () => bytes);
       } else if (message.type === 'range') {
         readRange(message.index, message.from, message.to);
       } else {

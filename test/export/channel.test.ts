@@ -191,5 +191,12 @@ describe('channel rules', () => {
     expect(fs.readFileSync(many.file, 'utf8')).toBe(fs.readFileSync(one.file, 'utf8'));
     expect(fs.readFileSync(one.file, 'utf8').split('\n').filter((l) => l.includes('@')).map((l) => /[a-z]+@example\.com/.exec(l)![0]).sort()).toEqual(expected);
     expect(many.result.funnel).toMatchObject({ noConsent: 2, sameAddress: 1, written: 2 });
+    // With a person-wide suppression, rows carry the person's identifiers (left out of rows without consent).
+    addSuppression(db, 'two@example.com', 'opposition');
+    const oneAgain = await exportFile(db, {}, { format: 'csv', parallel: { workers: 0 } });
+    const manyAgain = await exportFile(db, {}, { format: 'csv', parallel: { workers: 2, rangeKeys: 2 } });
+    expect(fs.readFileSync(manyAgain.file, 'utf8')).toBe(fs.readFileSync(oneAgain.file, 'utf8'));
+    expect(manyAgain.result.funnel).toEqual(oneAgain.result.funnel);
+    expect(manyAgain.result.funnel).toMatchObject({ noConsent: 2, suppressed: 2, written: 1 });
   });
 });

@@ -175,7 +175,7 @@ describe('export on worker threads', () => {
       staleKey: '',
       gate: query.gate!,
       memberColumn: query.memberColumn,
-      consentMask: false,
+      consentMasks: 0,
       positions: query.positions,
       outputs: [{ header: 'email', from: [0], transform: 'value', kind: 'text', sourceKind: 'text' }],
       dateFormat: 'iso',
