@@ -200,6 +200,7 @@ export function registerExport(program: Command, wrap: Wrap): void {
             onProgress: (rows) => progress.update(rows),
           });
           progress.done();
+          for (const name of result.emptySegments) ctx.warn(`--segment "${name}": no one is in this segment in score run ${result.runId}; it adds nobody to the list`);
           if (flags.includeUnconsented) ctx.warn(`--include-unconsented: people without consent for ${flags.channel} are in this list; it is recorded as export #${result.exportId} and must not be used for marketing`);
           if (result.oversized.length > 0) ctx.warn(`${result.oversized.join(', ')}: larger than the ${(result.maxBytesPerFile! / 1e6).toLocaleString('en')} MB the tool imports; write CSV (split by size), or --max-rows-per-file to cut the workbook`);
           if (result.unencodable > 0) ctx.warn(`${result.unencodable} character(s) have no Windows-1252 code and were written as "?": use --encoding utf8 to keep them`);

@@ -25,23 +25,51 @@ export function resolveRun(db: Db, run: number | undefined): number | null {
   return row.id;
 }
 
+/** The segment names a run's segment map can give (its segments, its fallback, and "prospect"); empty when the run did not record its map. */
+function mapSegmentNames(db: Db, runId: number): string[] {
+  const raw = db.prepare('SELECT parameters FROM score_runs WHERE id = ?').pluck().get(runId) as string | undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw ?? '{}');
+  } catch {
+    return [];
+  }
+  const map = (parsed as { segmentMap?: { segments?: { name?: unknown }[]; fallback?: unknown } }).segmentMap;
+  if (!map || !Array.isArray(map.segments)) return [];
+  const names = map.segments.map((s) => s.name).filter((n): n is string => typeof n === 'string');
+  if (typeof map.fallback === 'string') names.push(map.fallback);
+  return [...names, 'prospect'];
+}
+
 /**
  * --segment names to the run's stored names, matched case- and punctuation-insensitively. One probe per
  * name stops at the first match (a run has few segments and many rows); the full list of names is read
- * only to explain a miss.
+ * only to explain a miss. A name the run's segment map defines but no one fell into tonight is not a
+ * typo: it selects nobody, and is returned in `empty` so the export says so (a nightly pipeline
+ * exporting "Champions" must not fail on the night there are none).
  */
-function resolveSegments(db: Db, runId: number, wanted: string[]): string[] {
+function resolveSegments(db: Db, runId: number, wanted: string[]): { names: string[]; empty: string[] } {
   const probe = db.prepare('SELECT segment FROM scores WHERE run_id = ? AND ck_segkey(segment) = ? LIMIT 1').pluck();
   const names: string[] = [];
+  const empty: string[] = [];
+  let mapNames: string[] | null = null;
   for (const want of wanted) {
     const found = probe.get(runId, segmentKey(want)) as string | undefined;
-    if (found === undefined) {
-      const stored = (db.prepare('SELECT DISTINCT segment FROM scores WHERE run_id = ? AND segment IS NOT NULL').pluck().all(runId) as string[]).sort();
-      throw new SelectionError(`--segment "${want}": score run ${runId} has no such segment (it has: ${stored.join(', ') || 'none'})`);
+    if (found !== undefined) {
+      names.push(found);
+      continue;
     }
-    names.push(found);
+    mapNames ??= mapSegmentNames(db, runId);
+    const defined = mapNames.find((n) => segmentKey(n) === segmentKey(want));
+    if (defined !== undefined) {
+      empty.push(defined);
+      continue;
+    }
+    const stored = (db.prepare('SELECT DISTINCT segment FROM scores WHERE run_id = ? AND segment IS NOT NULL').pluck().all(runId) as string[]).sort();
+    const known = [...new Set([...stored, ...mapNames])].sort();
+    throw new SelectionError(`--segment "${want}": score run ${runId} has no such segment (it has: ${known.join(', ') || 'none'})`);
   }
-  return [...new Set(names)];
+  return { names: [...new Set(names)], empty: [...new Set(empty)] };
 }
 
 /**
@@ -82,6 +110,8 @@ export interface SelectionPlan {
   rule: ChannelRule;
   runId: number | null;
   segmentNames: string[];
+  /** Segments asked for that the run's map defines but that no one is in tonight (they select nobody). */
+  emptySegments: string[];
   filter: CompiledFilter | null;
   suppressPerson: boolean;
   seeds: boolean;
@@ -112,7 +142,8 @@ export function planSelection(db: Db, selection: Selection, pressure: PressureCa
   const filter = selection.where ? compileFilter(selection.where) : null;
   if (filter?.usesScores && runId === null) throw new SelectionError('--where uses score fields, but the store has no score runs (run "custkit score" first)');
   if (selection.segments.length && runId === null) throw new SelectionError('--segment needs a score run (run "custkit score" first)');
-  const segmentNames = selection.segments.length && runId !== null ? resolveSegments(db, runId, selection.segments) : [];
+  const resolved = selection.segments.length && runId !== null ? resolveSegments(db, runId, selection.segments) : { names: [], empty: [] };
+  const segmentNames = resolved.names;
   // A selection on segments or score fields is driven by the run's scores (each score row joined to its
   // contact, scores columns for free); otherwise contacts are read in id order.
   const drive = segmentNames.length > 0 || filter?.usesScores === true ? scoresDrive(db) : null;
@@ -130,6 +161,7 @@ export function planSelection(db: Db, selection: Selection, pressure: PressureCa
     rule,
     runId,
     segmentNames,
+    emptySegments: resolved.empty,
     filter,
     suppressPerson: countRows(db, "SELECT count(*) AS n FROM suppressions WHERE kind IN ('erased', 'opposition')") > 0,
     seeds: countRows(db, 'SELECT count(*) AS n FROM seeds') > 0,

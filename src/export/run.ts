@@ -68,6 +68,8 @@ export interface ExportResult {
   members: number;
   /** The marketing-pressure cap applied, if any. */
   pressure: SelectionPlan['pressure'];
+  /** Segments asked for that the run's map defines but no one is in (they selected nobody). */
+  emptySegments: string[];
 }
 
 interface Plan {
@@ -417,5 +419,5 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   })();
   const xlsxLimit = format === 'xlsx' ? (request.maxBytesPerFile ?? preset?.maxBytesPerFile) : undefined;
   const oversized = xlsxLimit === undefined ? [] : files.filter((f) => f.bytes > xlsxLimit).map((f) => f.path);
-  return { exportId, rows, seeds: seedPositions.length, files, validated, runId, unencodable: sink.unencodable, workers: parallel?.workers.size ?? 0, funnel, oversized, maxBytesPerFile: xlsxLimit ?? maxBytes ?? null, members: recorded, pressure: selected.pressure };
+  return { exportId, rows, seeds: seedPositions.length, files, validated, runId, unencodable: sink.unencodable, workers: parallel?.workers.size ?? 0, funnel, oversized, maxBytesPerFile: xlsxLimit ?? maxBytes ?? null, members: recorded, pressure: selected.pressure, emptySegments: selected.emptySegments };
 }

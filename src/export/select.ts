@@ -43,6 +43,8 @@ function candidateFor(alias: string, scoresAlias: string, parts: Pick<SelectionP
   const params: unknown[] = [];
   where.push(selection.status === 'all' ? "c.status IN ('active', 'inactive')" : selection.status === 'inactive' ? "c.status = 'inactive'" : "c.status = 'active'");
   if (parts.reachable !== false) where.push(rule.reachable);
+  // Every segment asked for is empty in this run: the selection is nobody, not everyone.
+  if (selection.segments.length && !segmentNames.length) where.push('0');
   if (segmentNames.length) {
     const marks = segmentNames.map(() => '?').join(', ');
     // The main record's scores row is already joined (the statement is driven by the run's scores); a

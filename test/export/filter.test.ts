@@ -118,4 +118,24 @@ describe('--where filter language', () => {
     await expect(exportJsonl(db, { segments: ['champions'] })).rejects.toThrow(/has no such segment \(it has: Hibernating\)/);
     await expect(exportJsonl(db, { run: 99 })).rejects.toThrow(/no such score run/);
   });
+
+  it("selects nobody, without failing, for a segment the run's map defines but no one is in tonight", async () => {
+    const db = store();
+    const run = addScoreRun(db, '2026-12-31');
+    db.prepare('UPDATE score_runs SET parameters = ? WHERE id = ?').run(
+      JSON.stringify({ segmentMap: { name: 'mini', fallback: 'Other', segments: [{ name: 'Champions' }, { name: "Can't Lose Them" }] } }),
+      run,
+    );
+    const lyon = (db.prepare("SELECT id FROM contacts WHERE email_norm = 'lyon@example.com'").get() as { id: number }).id;
+    addScore(db, run, lyon, { segment: 'Other' });
+    const empty = await exportJsonl(db, { segments: ['champions'] }, { columns: ['email'] });
+    expect(empty.rows).toEqual([]);
+    expect(empty.result.emptySegments).toEqual(['Champions']);
+    // With a segment that has people, the empty one adds nobody and takes nobody away.
+    const mixed = await exportJsonl(db, { segments: ['cant lose them', 'other'] }, { columns: ['email'] });
+    expect(mixed.rows).toEqual([{ email: 'lyon@example.com' }]);
+    expect(mixed.result.emptySegments).toEqual(["Can't Lose Them"]);
+    // A name the map does not define is still a typo, and the error lists what the map defines.
+    await expect(exportJsonl(db, { segments: ['champs'] })).rejects.toThrow(/no such segment \(it has: Can't Lose Them, Champions, Other, prospect\)/);
+  });
 });
