@@ -46,6 +46,12 @@ describe('channel rules', () => {
     for (const tuning of [{}, { bulkFrom: 0 }]) {
       expect(emails((await exportJsonl(db, {}, { tuning })).rows)).toEqual(['granted@example.com', 'shared@example.com']);
     }
+    // On workers, CSV lines: with no bulk consents, no row goes without its line.
+    const one = await exportFile(db, {}, { format: 'csv', parallel: { workers: 0 } });
+    const many = await exportFile(db, {}, { format: 'csv', parallel: { workers: 2, rangeKeys: 2 } });
+    expect(many.result.workers).toBe(2);
+    expect(fs.readFileSync(many.file, 'utf8')).toBe(fs.readFileSync(one.file, 'utf8'));
+    expect(many.result.rows).toBe(2);
   });
 
   it('gives one row per address: the most recently updated record', async () => {
