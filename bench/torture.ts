@@ -55,10 +55,10 @@ if (!only || only === 'fuzz') {
 if (!only || only === 'kill') {
   const commands = argValue('commands')?.split(',').map((c) => c.trim());
   const k = await killTorture({ perCommand: kills, contacts, dir: path.join(dir, 'kill'), seed: 7, log, commands });
-  console.log(`\nkill -9: ${k.kills} kills (${k.killedBeforeEnd} before the command ended, ${k.killedWhileWriting} while it held the write lock), corrupt stores: ${k.corruptStores}, half-applied: ${k.halfApplied}, failed re-runs: ${k.failedReruns}`);
+  console.log(`\nkill -9: ${k.kills} kills (${k.killedBeforeEnd} before the command ended, ${k.killedWhileWriting} while it held the write lock), corrupt stores: ${k.corruptStores}, half-applied: ${k.halfApplied}, failed re-runs: ${k.failedReruns}, temporary files left behind: ${k.leftovers}`);
   for (const p of k.problems) console.log(`  ! ${p}`);
   if (k.notLanded.length) console.log(`  writing commands not in this build yet (not run): ${k.notLanded.join(', ')}`);
-  if (k.corruptStores || k.halfApplied || k.failedReruns || k.problems.length) failures.push('kill');
+  if (k.corruptStores || k.halfApplied || k.failedReruns || k.leftovers || k.problems.length) failures.push('kill');
 }
 if (!only || only === 'concurrency') {
   const c = await concurrencyTorture({ rounds, rows: 2000, dir: path.join(dir, 'concurrency'), log });

@@ -17,6 +17,7 @@ import { marks, planColumns, readEvent, toolOf, type CampaignEvent, type ColumnP
 import { getSettings } from './settings.js';
 import { CampaignError, earlierRead, findCampaign, type CampaignRef, type EarlierRead } from './lookup.js';
 import { cellText, isoTime } from './cells.js';
+import { quoted, quotedList } from '../io/quote.js';
 
 export interface ResultsOptions {
   /** The campaign (export id) every row belongs to; otherwise from the file's campaign columns or the address. */
@@ -138,11 +139,11 @@ export async function importResults(db: Db, file: string, options: ResultsOption
         const key = `${role}:${value}`;
         if (!byName.has(key)) {
           const ref = findCampaign(db, value, role === 'campaignId' ? 'tool id' : 'name');
-          byName.set(key, ref ? { ref, how: `named "${value}" in column "${headers![column!]}"` } : null);
+          byName.set(key, ref ? { ref, how: `named ${quoted(value)} in column ${quoted(headers![column!]!)}` } : null);
         }
         const found = byName.get(key);
         if (found) return found;
-        named.push(`"${value}"`);
+        named.push(quoted(value));
       }
       // The newest campaign of the address's kind that listed one of the records holding it, probed by
       // the members' key (export, contact), newest campaign first.
@@ -167,8 +168,8 @@ export async function importResults(db: Db, file: string, options: ResultsOption
           headers = cells.map(cellText);
           plan = planColumns(headers);
           summary.tool = toolOf(headers);
-          if (plan.roles.address === undefined) throw new CampaignError(`${displayName}: no email or phone column found (columns: ${headers.join(', ')})`);
-          if (plan.roles.event === undefined && plan.outcomes.size === 0) throw new CampaignError(`${displayName}: no event column (Event, Action, Metric, Type) and no outcome columns (Opened, Clicked, Bounced...) found (columns: ${headers.join(', ')})`);
+          if (plan.roles.address === undefined) throw new CampaignError(`${displayName}: no email or phone column found (columns: ${quotedList(headers, 'columns')})`);
+          if (plan.roles.event === undefined && plan.outcomes.size === 0) throw new CampaignError(`${displayName}: no event column (Event, Action, Metric, Type) and no outcome columns (Opened, Clicked, Bounced...) found (columns: ${quotedList(headers, 'columns')})`);
           continue;
         }
         if (cells.every((c) => cellText(c).trim() === '')) continue;
@@ -197,7 +198,7 @@ export async function importResults(db: Db, file: string, options: ResultsOption
         }
         const address = addressOf(cellText(cells[p.roles.address!]));
         if (!address) {
-          unmatched(number, cells, `column "${headers[p.roles.address!]}" holds no email address or phone number`);
+          unmatched(number, cells, `column ${quoted(headers[p.roles.address!]!)} holds no email address or phone number`);
           continue;
         }
         const resolved = resolve(cells, address);

@@ -14,6 +14,7 @@ import { POST_ADDRESS_KEY, registerFunctions } from '../export/select.js';
 import { recordAudit } from '../gdpr/audit.js';
 import { cellText, isoTime } from './cells.js';
 import { CampaignError, earlierRead, findCampaign, type CampaignRef, type EarlierRead } from './lookup.js';
+import { quotedList } from '../io/quote.js';
 
 export interface ReturnsSummary {
   file: string;
@@ -112,7 +113,7 @@ export async function importReturns(db: Db, file: string, options: { campaign?: 
           roles = findRoles(headers);
           const by = (['uid', 'externalId', 'email', 'address'] as const).find((r) => roles![r] !== undefined);
           if (by === undefined || (by === 'address' && roles.postalCode === undefined)) {
-            throw new CampaignError(`${displayName}: no column names the contact: a uid, a customer code, an email, or an address with its postal code (columns: ${headers.join(', ')})`);
+            throw new CampaignError(`${displayName}: no column names the contact: a uid, a customer code, an email, or an address with its postal code (columns: ${quotedList(headers, 'columns')})`);
           }
           summary.matchedBy = headers[roles[by]!]!;
           continue;

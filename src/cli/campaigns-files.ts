@@ -9,6 +9,7 @@ import { importReturns } from '../campaigns/returns.js';
 import { InputError } from '../io/tables.js';
 import { TableFileError, writeTableFile, type TableRow } from '../export/table-file.js';
 import type { Db } from '../store/db.js';
+import { quoted, quotedList } from '../io/quote.js';
 
 function campaignFlag(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -120,12 +121,12 @@ export function registerCampaignFiles(campaigns: Command, wrap: Wrap): void {
           const unknown = Object.values(s.unknown).reduce((x, y) => x + y, 0);
           if (!ctx.json) {
             ctx.info(`${file}${s.tool ? ` (${s.tool})` : ''}: ${s.rows} row(s), ${s.matched} matched, ${s.unmatched} unmatched; ${s.eventsAdded} new event(s), ${s.eventsKnown} already known (results import #${s.importId})`);
-            for (const c of s.campaigns) ctx.info(`  campaign #${c.id}${c.name ? ` "${c.name}"` : ''}: ${c.rows} row(s), ${c.how}`);
+            for (const c of s.campaigns) ctx.info(`  campaign #${c.id}${c.name ? ` ${quoted(c.name)}` : ''}: ${c.rows} row(s), ${c.how}`);
             const sup = s.suppressed;
             ctx.info(`  suppressed: ${sup.hardBounces} hard bounce(s), ${sup.unsubscribes} unsubscribe(s), ${sup.complaints} spam complaint(s), ${sup.softBounceStreaks} soft-bounce streak(s); ${s.consentsWithdrawn} consent withdrawal(s) recorded; last activity moved for ${s.activityMoved} contact(s) who clicked`);
             const ignored = Object.entries(s.ignored).map(([w, n]) => `${w} ${n}`).join(', ');
             if (ignored) ctx.info(`  events that say nothing about the person, not kept: ${ignored}`);
-            if (unknown) ctx.warn(`events not understood (rows left out): ${Object.entries(s.unknown).map(([w, n]) => `"${w}" ${n}`).join(', ')}`);
+            if (unknown) ctx.warn(`events not understood (rows left out): ${quotedList(Object.entries(s.unknown).map(([w, n]) => `${quoted(w)} ${n}`), 'event words', { quote: (x) => x })}`);
             for (const r of s.unmatchedRows) ctx.warn(`row ${r.row}: ${r.reason}`);
             if (s.unmatched > s.unmatchedRows.length) ctx.warn(`… and ${s.unmatched - s.unmatchedRows.length} more unmatched rows`);
             if (s.unmatched) ctx.info(`write them all: custkit campaigns unmatched ${s.importId} --out unmatched.csv`);

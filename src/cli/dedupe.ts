@@ -12,6 +12,7 @@ import type { Wrap } from './main.js';
 import { addOutputFlags, delimiterOf, type OutputFlags } from './output-flags.js';
 import { checkTableFile, TableFileError } from '../export/table-file.js';
 import { backupFirst } from './auto-backup.js';
+import { capHeapGrowth } from './heap.js';
 
 const EXAMPLES = `
 Examples:
@@ -127,6 +128,9 @@ async function dedupe(ctx: CommandContext, options: DedupeOptions): Promise<numb
     }
   }
 
+  // The records of every contact stay live while the clusters are planned and merged: the heap must
+  // not grow to several times that before V8 collects (heap.ts). A dry run plans a few examples only.
+  if (options.apply || options.review) capHeapGrowth();
   const db = ctx.openDb({ mustExist: true });
   try {
     if (options.apply) backupFirst(ctx, db, 'dedupe --apply', options.backup);

@@ -13,6 +13,7 @@ import { MappingError } from '../io/header-map.js';
 import { InputError } from '../io/tables.js';
 import type { Delimiter, Encoding } from '../io/sniff.js';
 import { LIMITS, formatLimit, resolveLimits, type InputLimits, type LimitName } from '../io/limits.js';
+import { bounded, quoted, quotedList } from '../io/quote.js';
 
 const EXAMPLES = `
 Examples:
@@ -221,7 +222,7 @@ function describeDates(order: string): string {
 }
 
 function where(s: { file: string; sheet: string | null }): string {
-  return s.sheet ? `${s.file} [${s.sheet}]` : s.file;
+  return s.sheet ? `${s.file} [${bounded(s.sheet)}]` : s.file;
 }
 
 function printSummary(ctx: CommandContext, s: ImportSummary): void {
@@ -232,6 +233,7 @@ function printSummary(ctx: CommandContext, s: ImportSummary): void {
   }
   if (s.skipped) {
     ctx.info(`${where(s)}: already imported as import #${s.previousImportId}; skipped (use --force to import it again)`);
+    if (s.rememberedSaved.length) ctx.info(`  remembered for source "${s.source}" all the same: --map "${mapText(s.rememberedSaved)}" (its next imports need no --map)`);
     return;
   }
   const parts = [`${c.green(`${s.inserted} new`)}`, `${s.updated} updated`, `${s.unchanged} unchanged`];
@@ -249,7 +251,7 @@ function printSummary(ctx: CommandContext, s: ImportSummary): void {
   if (s.rememberedSaved.length) ctx.info(`  remembered for source "${s.source}": --map "${mapText(s.rememberedSaved)}" (its next imports need no --map)`);
   else if (s.mapGiven && !s.sourceGiven) ctx.info('  tip: give --source NAME with --map and custkit remembers the mapping for the next import from there');
   const unmapped = keptInAttributes(s);
-  if (unmapped.length) ctx.info(`  kept in attributes: ${unmapped.slice(0, 12).join(', ')}${unmapped.length > 12 ? `, and ${unmapped.length - 12} more` : ''}`);
+  if (unmapped.length) ctx.info(`  kept in attributes: ${quotedList(unmapped, 'columns', { maxItems: 12, quote: (name) => bounded(name) })}`);
   if (s.ignored.length) ctx.info(`  ignored: ${s.ignored.join(', ')} (the reason column "custkit rejects --out" adds; not data)`);
   printValueNotes(ctx, s);
   if (s.rejected || s.flagged) ctx.info(`  see the rows: custkit rejects --import ${s.importId} (add --out FILE to fix and re-import them)`);
@@ -261,7 +263,7 @@ function printValueNotes(ctx: CommandContext, s: ImportSummary): void {
   if (s.flagged) ctx.info(c.yellow(`  ${s.flagged} rows imported with values that could not be read (nothing guessed: no consent recorded, the date left empty)`));
   if (s.unreadable.length > 0) {
     ctx.info('  values not read:');
-    for (const u of s.unreadable.slice(0, 10)) ctx.info(`    row ${u.row}${u.column ? `, column "${u.column}"` : ''}: "${u.value}"`);
+    for (const u of s.unreadable.slice(0, 10)) ctx.info(`    row ${u.row}${u.column ? `, column ${quoted(u.column)}` : ''}: ${quoted(u.value)}`);
     if (s.unreadable.length > 10) ctx.info('    …');
   }
   if (s.repeated) {
@@ -281,21 +283,35 @@ function printValueNotes(ctx: CommandContext, s: ImportSummary): void {
  * encoding is one long line) made a dry run spin for minutes (found by the torture fuzz).
  */
 function shortHeader(column: string): string {
-  const chars = Array.from(column);
-  return chars.length > 100 ? `${chars.slice(0, 99).join('')}…` : column;
+  return bounded(column, 100);
 }
+
+/**
+ * The preview's mapping table lists every column custkit reads as a field, and the columns kept in
+ * attributes until the table holds this many rows: a survey export of 1,500 questions would otherwise
+ * print 1,500 rows before the verdict.
+ */
+const PREVIEW_COLUMNS = 40;
 
 function printPreview(ctx: CommandContext, p: Preview): void {
   const facts = [`kind ${p.kind}`, p.encoding && `encoding ${p.encoding}`, p.delimiter && `delimiter "${p.delimiter}"`, datesNote(p),
     p.kind === 'purchases' && p.decimalComma ? 'decimal comma' : null].filter(Boolean);
-  ctx.out(`${p.sheet ? `sheet "${p.sheet}": ` : ''}${facts.join('; ')}`);
+  ctx.out(`${p.sheet ? `sheet ${quoted(p.sheet)}: ` : ''}${facts.join('; ')}`);
   const mapping = new Table({ head: ['column', 'field'], style: { head: [], border: [] } });
-  p.mapping.forEach((m) => mapping.push([shortHeader(m.column), m.field ?? '(kept in attributes)']));
+  const mapped = p.mapping.filter((m) => m.field).length;
+  let keptShown = 0;
+  for (const m of p.mapping) {
+    if (!m.field && mapped + keptShown >= PREVIEW_COLUMNS) continue;
+    if (!m.field) keptShown++;
+    mapping.push([shortHeader(m.column), m.field ?? '(kept in attributes)']);
+  }
   ctx.out(mapping.toString());
+  const notShown = p.mapping.length - mapped - keptShown;
+  if (notShown > 0) ctx.out(`… and ${notShown.toLocaleString('en-US')} more columns kept in attributes (--json lists them all)`);
   for (const { row, result } of p.rows) {
     if (result.kind === 'empty') continue;
     if (result.kind === 'reject') {
-      ctx.out(`row ${row}: would be rejected: ${result.reasons.map((r) => (r.column ? `${r.column}: ${r.message}` : r.message)).join('; ')}`);
+      ctx.out(`row ${row}: would be rejected: ${result.reasons.map((r) => (r.column ? `${bounded(r.column)}: ${r.message}` : r.message)).join('; ')}`);
       continue;
     }
     const values = result.kind === 'contact'
@@ -304,9 +320,9 @@ function printPreview(ctx: CommandContext, p: Preview): void {
         .filter(([k, v]) => v !== null && k !== 'attributes');
     // Consents are what an import must never get wrong: the dry run shows what each row would record.
     const consents = result.kind === 'contact' ? result.draft.consents.map((c) => `consent ${c.channel}=${c.granted ? 'granted' : 'withdrawn'}`) : [];
-    ctx.out(`row ${row}: ${[...values.map(([k, v]) => `${k}=${String(v)}`), ...consents].join(', ')}`);
+    ctx.out(`row ${row}: ${[...values.map(([k, v]) => `${k}=${bounded(String(v))}`), ...consents].join(', ')}`);
     if (result.kind === 'contact' && result.draft.issues.length > 0) {
-      ctx.out(`row ${row}: would be imported without: ${result.draft.issues.map((r) => `${r.column}: ${r.message}`).join('; ')}`);
+      ctx.out(`row ${row}: would be imported without: ${result.draft.issues.map((r) => (r.column ? `${bounded(r.column)}: ${r.message}` : r.message)).join('; ')}`);
     }
   }
   ctx.out('(dry run: nothing was written)');

@@ -6,6 +6,7 @@ import type { Command, Option } from 'commander';
 import { CliError, UsageError, type CommandContext } from './context.js';
 import type { Wrap } from './main.js';
 import { copyStore } from '../store/db.js';
+import { dryRunPrefix, removeStaleScratch } from '../store/scratch.js';
 import { parsePipeline, PipelineError, type Pipeline, type PlannedStep } from '../pipeline/definition.js';
 import { acquireRunLock, describeRunHolder, runLockHolder } from '../pipeline/lock.js';
 import { logFile, newRunId, RunLog, runsDirOf, readRun } from '../pipeline/log.js';
@@ -223,7 +224,9 @@ async function dryRun(ctx: CommandContext, pipeline: Pipeline, store: string): P
   if (holder !== 'free') ctx.warn(`a run is in progress (${holder ? describeRunHolder(holder) : 'unnamed'}): this dry run starts from the store as it is now`);
   // What a dry run would do is the data asked for (stdout), unless --json holds the stdout.
   const say = (line: string): void => (ctx.json ? ctx.info(line) : ctx.report(line));
-  const scratch = fs.mkdtempSync(path.join(path.dirname(store), '.custkit-dry-run-'));
+  // Named after this process, so that the next command can tell one a killed dry run left behind.
+  removeStaleScratch(path.dirname(store));
+  const scratch = fs.mkdtempSync(dryRunPrefix(path.dirname(store)));
   try {
     const copy = path.join(scratch, 'store.db');
     if (fs.existsSync(store)) await copyStore(store, copy);

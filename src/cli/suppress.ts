@@ -5,6 +5,7 @@ import { CliError, ExitCode, UsageError } from './context.js';
 import type { Wrap } from './main.js';
 import { recordAudit } from '../gdpr/audit.js';
 import { addSuppression, importSuppressions, suppressionCounts, SuppressionInputError, type SuppressionKind } from '../export/suppressions.js';
+import { quoted } from '../io/quote.js';
 
 const EXAMPLES = `
 Examples:
@@ -77,8 +78,8 @@ export function registerSuppress(program: Command, wrap: Wrap): void {
           const summary = await importSuppressions(db, flags.import!, { kind: flags.reason, column: flags.column, country: country as CountryCode });
           if (ctx.json) ctx.printJson(summary);
           else {
-            ctx.info(`${summary.file}: column "${summary.column}", ${summary.rows} row(s): ${summary.added} suppressed (${flags.reason}), ${summary.already} already, ${summary.empty} empty, ${summary.rejected.length} rejected`);
-            for (const r of summary.rejected.slice(0, 20)) ctx.warn(`row ${r.row}, column "${r.column}": ${r.reason}`);
+            ctx.info(`${summary.file}: column ${quoted(summary.column)}, ${summary.rows} row(s): ${summary.added} suppressed (${flags.reason}), ${summary.already} already, ${summary.empty} empty, ${summary.rejected.length} rejected`);
+            for (const r of summary.rejected.slice(0, 20)) ctx.warn(`row ${r.row}, column ${quoted(r.column)}: ${r.reason}`);
             if (summary.rejected.length > 20) ctx.warn(`… and ${summary.rejected.length - 20} more rejected rows (see --json)`);
           }
           return summary.rejected.length ? ExitCode.Partial : ExitCode.Ok;

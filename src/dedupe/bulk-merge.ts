@@ -23,6 +23,7 @@ import type { Db } from '../store/db.js';
 import { CHANNELS } from '../store/types.js';
 import { moveRows, movableTables, survivorHints, MergeError, type MergeOutcome, type MergePlan, type RowIdentity } from './merge.js';
 import { MultiInsert } from './multi-insert.js';
+import { ContactStaging, writeInRanges } from './staged-update.js';
 import { chooseSurvivor, survivingValues, SURVIVORSHIP_COLUMNS, type ContactRow, type SurvivorHints } from './survivorship.js';
 
 type Statement = ReturnType<Db['prepare']> & { run(...params: unknown[]): unknown };
@@ -94,17 +95,18 @@ export class BulkMerge {
   private nextId: number;
   private readonly seen = new Set<number>();
   private readonly columns: Column[];
-  private readonly used: Uint8Array;
   private readonly tables: string[];
   private readonly bulkTables: string[];
-  /** Staged changes, one inserter per set of changed columns (most rows share a few sets). */
-  private readonly staged = new Map<string, MultiInsert>();
-  private readonly masks = new Map<string, string>();
+  /** The survivors' changed values (every column but id). */
+  private readonly staging: ContactStaging;
+  private readonly stagedColumns: Column[];
   private readonly merges: MultiInsert;
   private readonly members: MultiInsert;
   private readonly moves: MultiInsert;
   private readonly writeMerges: Statement;
   private readonly writeMembers: Statement;
+  /** Tables whose unique key is contact_id and other columns, moved set-based (KeyedMoves). */
+  private readonly keyedMoves = new Map<string, KeyedMoves>();
   /** Survivor and merge id of every merge, for consent settling at the end. */
   private readonly settle: Array<[number, number]> = [];
 
@@ -112,14 +114,15 @@ export class BulkMerge {
     this.hints = survivorHints(db);
     this.nextId = (db.prepare('SELECT coalesce(max(id), 0) FROM merges').pluck().get() as number) + 1;
     this.columns = contactColumns(db);
-    this.used = new Uint8Array(this.columns.length);
     this.tables = movableTables(db);
     this.bulkTables = this.tables.filter((t) => movesInBulk(db, t));
-    // Staged new values: `mask` has a '1' at each column the row changes (a change may be to null).
-    // Declared types as in contacts, so a value is stored exactly as the UPDATE will store it.
-    const declared = this.columns.filter((c) => c.name !== 'id').map((c) => `"${c.name}" ${c.type}`).join(', ');
-    for (const t of ['dedupe_new', 'dedupe_move', 'dedupe_merge', 'dedupe_member']) db.exec(`DROP TABLE IF EXISTS temp.${t}`);
-    db.exec(`CREATE TEMP TABLE dedupe_new (id INTEGER PRIMARY KEY, mask TEXT NOT NULL, ${declared})`);
+    for (const t of this.tables) {
+      const keyed = KeyedMoves.of(db, t);
+      if (keyed && !this.bulkTables.includes(t)) this.keyedMoves.set(t, keyed);
+    }
+    for (const t of ['dedupe_move', 'dedupe_merge', 'dedupe_member']) db.exec(`DROP TABLE IF EXISTS temp.${t}`);
+    this.stagedColumns = this.columns.filter((c) => c.name !== 'id');
+    this.staging = new ContactStaging(db, 'dedupe_new', this.stagedColumns);
     db.exec('CREATE TEMP TABLE dedupe_move (member INTEGER PRIMARY KEY, survivor INTEGER NOT NULL)');
     db.exec('CREATE TEMP TABLE dedupe_merge (id INTEGER PRIMARY KEY, survivor INTEGER NOT NULL)');
     db.exec(`CREATE TEMP TABLE dedupe_member (merge_id INTEGER NOT NULL, contact_id INTEGER NOT NULL, probability REAL, evidence TEXT NOT NULL,
@@ -127,13 +130,9 @@ export class BulkMerge {
     this.merges = new MultiInsert(db, 'INSERT INTO temp.dedupe_merge (id, survivor)', 2, 256);
     this.members = new MultiInsert(db, 'INSERT INTO temp.dedupe_member (merge_id, contact_id, probability, evidence, moved, removed)', 6);
     this.moves = new MultiInsert(db, 'INSERT INTO temp.dedupe_move (member, survivor)', 2, 256);
-    // Column k's flag is the mask's (k + 1)th character.
-    const mask = (k: number) => `substr(n.mask, ${k + 1}, 1) = '1'`;
     // After = the survivor's row with its staged changes (what reading it back after the UPDATE gives).
-    const after = contactJson(this.columns, 'c', (name) => {
-      const k = this.columns.findIndex((c) => c.name === name);
-      return name === 'id' ? 'c.id' : `CASE WHEN ${mask(k)} THEN n."${name}" ELSE c."${name}" END`;
-    });
+    const after = contactJson(this.columns, 'c', (name) =>
+      name === 'id' ? 'c.id' : `CASE WHEN substr(n.mask, ${this.staging.position(name) + 1}, 1) = '1' THEN n."${name}" ELSE c."${name}" END`);
     this.writeMerges = db.prepare<unknown[]>(`INSERT INTO merges (id, run_id, survivor_id, created_at, survivor_before, survivor_after)
       SELECT g.id, ?, g.survivor, ?, ${contactJson(this.columns, 'c')}, ${after}
       FROM temp.dedupe_merge g JOIN contacts c ON c.id = g.survivor LEFT JOIN temp.dedupe_new n ON n.id = g.survivor ORDER BY g.id`);
@@ -153,19 +152,14 @@ export class BulkMerge {
 
   private stage(id: number, values: Record<string, unknown>): void {
     const ks: number[] = [];
-    this.columns.forEach((c, k) => {
-      if (c.name in values) ks.push(k);
+    const vs: unknown[] = [];
+    this.stagedColumns.forEach((c, k) => {
+      if (c.name in values) {
+        ks.push(k);
+        vs.push(values[c.name]);
+      }
     });
-    const key = ks.join(',');
-    let insert = this.staged.get(key);
-    if (!insert) {
-      insert = new MultiInsert(this.db, `INSERT INTO temp.dedupe_new (id, mask, ${ks.map((k) => `"${this.columns[k].name}"`).join(', ')})`, ks.length + 2, 32);
-      this.staged.set(key, insert);
-    }
-    for (const k of ks) this.used[k] = 1;
-    const mask = this.masks.get(key) ?? Array.from(this.columns, (_, k) => (ks.includes(k) ? '1' : '0')).join('');
-    this.masks.set(key, mask);
-    insert.add(id, mask, ...ks.map((k) => values[this.columns[k].name]));
+    this.staging.add(id, ks, vs);
   }
 
   /** Plans one batch and writes its merges; returns their outcomes. */
@@ -186,14 +180,19 @@ export class BulkMerge {
       planned.push({ mergeId: this.nextId++, survivor, members, others: members.filter((r) => r.id !== survivor.id), plan });
     }
     if (planned.length === 0) return outcomes;
-    // Tables whose unique key holds contact_id (scores: one row per run and contact) move row by row
-    // now, a clash set aside; only for the members that have rows there.
+    // Tables whose unique key holds contact_id (scores: one row per run and contact) move now, batch by
+    // batch, a row the survivor already has for that key set aside (keyedMoves).
     const slow = new Map<number, { moved: Record<string, RowIdentity[]>; removed: Record<string, Array<Record<string, unknown>>> }>();
     const slowTables = this.tables.filter((t) => !this.bulkTables.includes(t));
     if (slowTables.length > 0) {
-      const idsJson = JSON.stringify(planned.flatMap((p) => p.others.map((o) => o.id)));
       for (const p of planned) for (const o of p.others) slow.set(o.id, { moved: Object.fromEntries(slowTables.map((t) => [t, []])), removed: {} });
       for (const table of slowTables) {
+        const keyed = this.keyedMoves.get(table);
+        if (keyed) {
+          keyed.move(planned, slow);
+          continue;
+        }
+        const idsJson = JSON.stringify(planned.flatMap((p) => p.others.map((o) => o.id)));
         const holding = new Set(this.db.prepare(`SELECT DISTINCT contact_id FROM ${table} WHERE contact_id IN (SELECT value FROM json_each(?))`).pluck().all(idsJson) as number[]);
         for (const p of planned) for (const o of p.others) {
           if (!holding.has(o.id)) continue;
@@ -218,7 +217,8 @@ export class BulkMerge {
       outcomes.push({ mergeId: p.mergeId, survivorId: p.survivor.id, survivorUid: String(p.survivor.uid), merged: p.others.map((o) => o.id) });
     }
     // The batch's merges, then their members (which reference them), written by SQLite from the rows.
-    for (const insert of [this.merges, this.members, ...this.staged.values()]) insert.flush();
+    for (const insert of [this.merges, this.members]) insert.flush();
+    this.staging.flush();
     this.writeMerges.run(this.runId, this.now);
     this.writeMembers.run();
     this.db.exec('DELETE FROM temp.dedupe_merge; DELETE FROM temp.dedupe_member');
@@ -227,21 +227,18 @@ export class BulkMerge {
 
   /** Writes the staged contacts in one ordered pass, moves the rows, settles consents. */
   finish(): void {
-    for (const insert of [this.moves, ...this.staged.values()]) insert.flush();
-    const mask = (k: number) => `substr(n.mask, ${k + 1}, 1) = '1'`;
-    const set = this.columns.map((c, k) => ({ c: c.name, k })).filter(({ k }) => this.used[k]);
-    // Survivors, then members, each in id order (the staging tables' order): the members' UPDATE sets
-    // only status and merged_into, so the indexes on email and phones are not rewritten for them.
-    if (set.length > 0) {
-      this.db.prepare(`UPDATE contacts SET ${set.map(({ c, k }) => `"${c}" = CASE WHEN ${mask(k)} THEN n."${c}" ELSE contacts."${c}" END`).join(', ')}
-        FROM temp.dedupe_new n WHERE contacts.id = n.id`).run();
-    }
-    this.db.prepare("UPDATE contacts SET status = 'merged', merged_into = m.survivor FROM temp.dedupe_move m WHERE contacts.id = m.member").run();
+    this.moves.flush();
+    // Survivors and members, range by range of ids (staged-update.ts): the members' UPDATE sets only
+    // status and merged_into, so no index is rewritten for them.
+    const maxId = this.db.prepare('SELECT coalesce(max(id), 0) FROM contacts').pluck().get() as number;
+    writeInRanges(this.db, maxId, [...this.staging.updates(),
+      this.db.prepare("UPDATE contacts SET status = 'merged', merged_into = m.survivor FROM temp.dedupe_move m WHERE m.member BETWEEN ? AND ? AND contacts.id = m.member")]);
+    this.staging.drop();
     for (const table of this.bulkTables) {
       this.db.prepare(`UPDATE ${table} SET contact_id = m.survivor FROM temp.dedupe_move m WHERE ${table}.contact_id = m.member`).run();
     }
     if (this.tables.includes('consents')) this.settleConsents();
-    for (const t of ['dedupe_new', 'dedupe_move', 'dedupe_merge', 'dedupe_member']) this.db.exec(`DROP TABLE temp.${t}`);
+    for (const t of ['dedupe_move', 'dedupe_merge', 'dedupe_member']) this.db.exec(`DROP TABLE temp.${t}`);
   }
 
   /**
@@ -287,6 +284,76 @@ export class BulkMerge {
     const update = this.db.prepare('UPDATE merges SET added_consents = ? WHERE id = ?');
     for (const [mergeId, ids] of added) update.run(JSON.stringify(ids), mergeId);
     this.db.exec('DROP TABLE temp.dedupe_settle');
+  }
+}
+
+type Moves = Map<number, { moved: Record<string, RowIdentity[]>; removed: Record<string, Array<Record<string, unknown>>> }>;
+
+/**
+ * Moving the rows of a rowid table whose one unique key is contact_id with other columns (scores: one
+ * row per run and contact), for a batch of merges in a few statements, as merging one by one moves them
+ * (merge.ts moveRows): members in id order, each one's rows in the order of the table's index on
+ * contact_id; a row whose key the survivor already has (its own, or one a member before it brought) is
+ * deleted and kept in `removed` as the row it was, the others change contact_id. With a score run every
+ * member clashes with its survivor: row by row this was three statements per member.
+ */
+export class KeyedMoves {
+  private readonly read: Statement;
+  private readonly held: Statement;
+  private readonly remove: Statement;
+  private readonly update: Statement;
+
+  private constructor(private readonly db: Db, private readonly table: string, private readonly key: string[]) {
+    const ids = 'SELECT value FROM json_each(?)';
+    this.read = db.prepare(`SELECT rowid AS __rowid, * FROM ${table} WHERE contact_id IN (${ids}) ORDER BY contact_id`);
+    this.held = db.prepare(`SELECT contact_id, ${key.map((c) => `"${c}"`).join(', ')} FROM ${table} WHERE contact_id IN (${ids})`).raw();
+    this.remove = db.prepare(`DELETE FROM ${table} WHERE rowid IN (${ids})`);
+    this.update = db.prepare(`UPDATE ${table} SET contact_id = x.value FROM json_each(?) x WHERE ${table}.rowid = x.key`);
+  }
+
+  /** The mover for `table`, or null when its rows cannot move this way (no such key, or several). */
+  static of(db: Db, table: string): KeyedMoves | null {
+    const info = db.prepare("SELECT wr FROM pragma_table_list WHERE name = ? AND schema = 'main'").get(table) as { wr: number } | undefined;
+    if (!info || info.wr !== 0) return null;
+    const unique = (db.prepare(`SELECT name FROM pragma_index_list(?) WHERE "unique" = 1`).pluck().all(table) as string[])
+      .map((index) => db.prepare('SELECT name FROM pragma_index_info(?) ORDER BY seqno').pluck().all(index) as Array<string | null>)
+      .filter((columns) => columns.includes('contact_id'));
+    if (unique.length !== 1 || unique[0].some((c) => c === null)) return null;
+    return new KeyedMoves(db, table, (unique[0] as string[]).filter((c) => c !== 'contact_id'));
+  }
+
+  move(planned: ReadonlyArray<{ survivor: ContactRow; others: ContactRow[] }>, moves: Moves): void {
+    const memberIds = planned.flatMap((p) => p.others.map((o) => o.id));
+    const rows = new Map<number, Array<Record<string, unknown>>>();
+    for (const row of this.read.all(JSON.stringify(memberIds)) as Array<Record<string, unknown>>) {
+      const list = rows.get(row.contact_id as number);
+      if (list) list.push(row);
+      else rows.set(row.contact_id as number, [row]);
+    }
+    if (rows.size === 0) return;
+    const keyOf = (contact: unknown, values: unknown[]) => JSON.stringify([contact, ...values]);
+    const taken = new Set((this.held.all(JSON.stringify(planned.map((p) => p.survivor.id))) as unknown[][]).map(([c, ...k]) => keyOf(c, k)));
+    const removed: number[] = [];
+    const moved: Record<string, number> = {};
+    for (const p of planned) {
+      for (const o of p.others) {
+        const entry = moves.get(o.id)!;
+        for (const { __rowid, ...row } of rows.get(o.id) ?? []) {
+          const rowid = __rowid as number;
+          const key = keyOf(p.survivor.id, this.key.map((c) => row[c]));
+          if (taken.has(key)) {
+            removed.push(rowid);
+            (entry.removed[this.table] ??= []).push({ ...row, rowid });
+          } else {
+            taken.add(key);
+            moved[rowid] = p.survivor.id;
+            entry.moved[this.table].push(rowid);
+          }
+        }
+      }
+    }
+    if (removed.length > 0) this.remove.run(JSON.stringify(removed));
+    this.update.run(JSON.stringify(moved));
   }
 }
 

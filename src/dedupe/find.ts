@@ -133,7 +133,9 @@ export function findDuplicates(db: Db, options: FindOptions): FindResult {
   lap('validate');
   // The first run on a store keys every contact: its records are built as they are keyed.
   const builder = db.prepare('SELECT 1 FROM dedupe_keys LIMIT 1').get() ? undefined : newRecordsBuilder(db);
-  const keyed = db.transaction(() => syncKeys(db, builder))();
+  // No closure over `builder` (or, below, over the candidate pairs): every closure of this function
+  // shares one context, and `score` lives on through --apply, keeping whatever that context holds.
+  const keyed = db.transaction(syncKeys)(db, builder);
   lap('keys');
   const records = builder?.finish() ?? loadRecords(db);
   lap('load');
@@ -143,20 +145,7 @@ export function findDuplicates(db: Db, options: FindOptions): FindResult {
   lap('rule choice');
   const blockingOptions = { maxBlock: options.maxBlock, newAbove: options.onlyNew ? lastAppliedMaxId(db) : 0, rules: rules.chosen.map((c) => c.rule) };
 
-  // Compare each candidate pair once and keep its level vector (12 bytes a pair): the model may have to
-  // be fitted on these very pairs before anything is scored.
-  const pairs = new PairBuffer();
-  const left = view(records, 0);
-  const right = view(records, 0);
-  // Pairs a person kept apart in a review are never proposed again.
-  const apart = new Set((db.prepare('SELECT a_id, b_id FROM dedupe_decisions').raw().all() as Array<[number, number]>).map(([a, b]) => `${a},${b}`));
-  const patterns: PatternCounts = new Map();
-  const blocking = block(records, blockingOptions, (i, j) => {
-    if (apart.size > 0 && apart.has(`${records.ids[i]},${records.ids[j]}`)) return;
-    const code = compareLevels(fill(left, records, i), fill(right, records, j));
-    pairs.push(i, j, code);
-    patterns.set(code, (patterns.get(code) ?? 0) + 1);
-  });
+  const { pairs, patterns, blocking } = comparePairs(db, records, blockingOptions);
   lap('blocking + comparison');
 
   // A model fitted to this file when none was, for its set of fields (or --train): u from random
@@ -180,6 +169,8 @@ export function findDuplicates(db: Db, options: FindOptions): FindResult {
   const scorer = makeScorer(db, records);
   lap('model');
   const matched: Array<{ a: number; b: number; probability: number }> = [];
+  const left = view(records, 0);
+  const right = view(records, 0);
   for (let p = 0; p < pairs.size; p++) {
     const i = pairs.left[p];
     const j = pairs.right[p];
@@ -192,6 +183,26 @@ export function findDuplicates(db: Db, options: FindOptions): FindResult {
   const clusters = cluster(matched, options.chainThreshold, (a, b) => score(a, b).probability);
   lap('clustering');
   return { contacts: records.size, validated, keyed, blocking, rules, matches: matched.length, clusters, model: scorer.model, training, timings, score };
+}
+
+/**
+ * Compares each candidate pair once and keeps its level vector (12 bytes a pair): the model may have to
+ * be fitted on these very pairs before anything is scored.
+ */
+function comparePairs(db: Db, records: Records, options: Parameters<typeof block>[1]): { pairs: PairBuffer; patterns: PatternCounts; blocking: BlockingResult } {
+  const pairs = new PairBuffer();
+  const left = view(records, 0);
+  const right = view(records, 0);
+  // Pairs a person kept apart in a review are never proposed again.
+  const apart = new Set((db.prepare('SELECT a_id, b_id FROM dedupe_decisions').raw().all() as Array<[number, number]>).map(([a, b]) => `${a},${b}`));
+  const patterns: PatternCounts = new Map();
+  const blocking = block(records, options, (i, j) => {
+    if (apart.size > 0 && apart.has(`${records.ids[i]},${records.ids[j]}`)) return;
+    const code = compareLevels(fill(left, records, i), fill(right, records, j));
+    pairs.push(i, j, code);
+    patterns.set(code, (patterns.get(code) ?? 0) + 1);
+  });
+  return { pairs, patterns, blocking };
 }
 
 /** Keeps the rules this run chose (only the latest): explain says which one brings a pair. */

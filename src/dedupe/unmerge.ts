@@ -7,6 +7,7 @@ import type { Db } from '../store/db.js';
 import { VALIDATED_COLUMNS } from '../validate/schemas.js';
 import { identityParams, primaryKeyOf, whereIdentity, withoutForeignKeyChecks, type RowIdentity } from './merge.js';
 import { contactJson } from './bulk-merge.js';
+import { ContactStaging, writeInRanges } from './staged-update.js';
 import { recordAudit } from '../gdpr/audit.js';
 
 export class UnmergeError extends Error {}
@@ -106,10 +107,18 @@ export function unmergeSince(db: Db, since: string): UnmergeOutcome[] {
   // Every row written refers to contacts the merges recorded, which unmerge only restores (see merge.ts).
   return withoutForeignKeyChecks(db, () => db.transaction(() => {
     // Ids only: the merges' JSON (two whole rows each) is read a batch at a time, not all at once.
-    const merges = db.prepare('SELECT id FROM merges WHERE created_at >= ? AND undone_at IS NULL AND erased_at IS NULL ORDER BY id DESC').all(since) as Array<{ id: number }>;
+    const merges = db.prepare('SELECT id, survivor_id FROM merges WHERE created_at >= ? AND undone_at IS NULL AND erased_at IS NULL ORDER BY id DESC').all(since) as Array<{ id: number; survivor_id: number }>;
     const now = new Date().toISOString();
     const one = db.prepare('SELECT * FROM merges WHERE id = ?');
-    const outcomes = undoInBulk(db, merges, now) ?? merges.map((m) => undoOne(db, one.get(m.id) as MergeRow, now));
+    const oneByOne = (list: typeof merges) => list.map((m) => undoOne(db, one.get(m.id) as MergeRow, now));
+    // A survivor merged into on several nights must get its rows back newest merge first (each merge's
+    // "before" is the next one's "after"): those merges are undone one by one, the others in bulk. The
+    // two sets share no contact, so their order does not matter.
+    const times = new Map<number, number>();
+    for (const m of merges) times.set(m.survivor_id, (times.get(m.survivor_id) ?? 0) + 1);
+    const repeated = merges.filter((m) => times.get(m.survivor_id)! > 1);
+    const bulk = undoInBulk(db, repeated.length ? merges.filter((m) => times.get(m.survivor_id) === 1) : merges, now);
+    const outcomes = bulk === null ? oneByOne(merges) : [...bulk, ...oneByOne(repeated)].sort((a, b) => b.mergeId - a.mergeId);
     auditUnmerges(db, outcomes, since);
     return outcomes;
   })());
@@ -120,74 +129,6 @@ const BATCH = 2000;
 
 /** SQL's IS on values read back as JavaScript (a JSON number equals the same integer). */
 const same = (a: unknown, b: unknown): boolean => a === b || (a ?? null) === (b ?? null);
-
-/**
- * Staged new values of contacts (as in bulk-merge.ts: `mask` has a '1' at each column that changes),
- * written by one UPDATE in id order. Only the columns that differ are staged: a member usually gets
- * back its status and merged_into alone, so the indexes on its other columns are not rewritten.
- */
-class Staging {
-  private readonly used: Uint8Array;
-  private readonly inserts = new Map<string, ReturnType<Db['prepare']>>();
-  private readonly pending = new Map<string, unknown[][]>();
-
-  constructor(private readonly db: Db, private readonly table: string, private readonly columns: Array<{ name: string; type: string }>) {
-    this.used = new Uint8Array(columns.length);
-    db.exec(`DROP TABLE IF EXISTS temp.${table}`);
-    db.exec(`CREATE TEMP TABLE ${table} (id INTEGER PRIMARY KEY, mask TEXT NOT NULL, ${columns.map((c) => `"${c.name}" ${c.type}`).join(', ')})`);
-  }
-
-  /** `changes`: column positions (in `columns`) and their new values. */
-  add(id: number, changes: Array<[number, unknown]>): void {
-    if (changes.length === 0) return;
-    const key = changes.map(([k]) => k).join(',');
-    let rows = this.pending.get(key);
-    if (!rows) this.pending.set(key, (rows = []));
-    rows.push([id, ...changes.map(([, v]) => v)]);
-    for (const [k] of changes) this.used[k] = 1;
-    if (rows.length >= 32) this.flushKey(key);
-  }
-
-  private flushKey(key: string): void {
-    const rows = this.pending.get(key)!;
-    if (rows.length === 0) return;
-    const ks = key.split(',').map(Number);
-    const mask = Array.from(this.columns, (_, k) => (ks.includes(k) ? '1' : '0')).join('');
-    const row = `(?, '${mask}', ${ks.map(() => '?').join(', ')})`;
-    const sql = `INSERT INTO temp.${this.table} (id, mask, ${ks.map((k) => `"${this.columns[k].name}"`).join(', ')}) VALUES ${rows.map(() => row).join(', ')}`;
-    let insert = rows.length === 32 ? this.inserts.get(key) : undefined;
-    if (!insert) {
-      insert = this.db.prepare(sql);
-      if (rows.length === 32) this.inserts.set(key, insert);
-    }
-    insert.run(rows.flat());
-    rows.length = 0;
-  }
-
-  /**
-   * Stages rows straight from SQL: `select` gives the id then the values of `names`, in that order.
-   * Returns how many rows it staged.
-   */
-  stageSelect(names: string[], select: string, ...params: unknown[]): number {
-    const ks = names.map((n) => this.columns.findIndex((c) => c.name === n));
-    const mask = Array.from(this.columns, (_, k) => (ks.includes(k) ? '1' : '0')).join('');
-    const staged = this.db.prepare(`INSERT INTO temp.${this.table} (id, mask, ${names.map((n) => `"${n}"`).join(', ')})
-      SELECT x.id, '${mask}', ${names.map((_, i) => `x.v${i}`).join(', ')} FROM (${select}) x`).run(...params).changes;
-    if (staged > 0) for (const k of ks) this.used[k] = 1;
-    return staged;
-  }
-
-  /** Writes every staged value into contacts, then drops the staging table. */
-  apply(): void {
-    for (const key of this.pending.keys()) this.flushKey(key);
-    const set = this.columns.map((c, k) => ({ c: c.name, k })).filter(({ k }) => this.used[k]);
-    if (set.length > 0) {
-      this.db.prepare(`UPDATE contacts SET ${set.map(({ c, k }) => `"${c}" = CASE WHEN substr(n.mask, ${k + 1}, 1) = '1' THEN n."${c}" ELSE contacts."${c}" END`).join(', ')}
-        FROM temp.${this.table} n WHERE contacts.id = n.id`).run();
-    }
-    this.db.exec(`DROP TABLE temp.${this.table}`);
-  }
-}
 
 /** The audit entry of an unmerge, in its transaction: the merges undone and every record they gave back. */
 function auditUnmerges(db: Db, outcomes: UnmergeOutcome[], since?: string): void {
@@ -215,58 +156,92 @@ function auditUnmerges(db: Db, outcomes: UnmergeOutcome[], since?: string): void
 export function undoInBulk(db: Db, merges: Array<Pick<MergeRow, 'id'>>, now: string): UnmergeOutcome[] | null {
   if (merges.length === 0) return [];
   const ids = JSON.stringify(merges.map((m) => m.id));
-  const blocked = db.prepare(`SELECT count(*) FROM merges m JOIN contacts s ON s.id = m.survivor_id
-    WHERE m.id IN (SELECT value FROM json_each(?)) AND s.status = 'merged'`).pluck().get(ids) as number;
-  const strayed = db.prepare(`SELECT count(*) FROM merge_members mm JOIN merges m ON m.id = mm.merge_id JOIN contacts c ON c.id = mm.contact_id
-    WHERE m.id IN (SELECT value FROM json_each(?)) AND (c.status <> 'merged' OR c.merged_into IS NOT m.survivor_id)`).pluck().get(ids) as number;
-  if (blocked > 0 || strayed > 0) return null;
+  // Whether every merge can be undone at once (no survivor merged again since, every member still
+  // merged into its survivor) is checked on the rows as the batches read them: nothing is written to
+  // the store before the last batch, so a failed check only drops the staging tables. Checking first
+  // read every member and survivor one more time.
   const columns = (db.prepare('PRAGMA table_info(contacts)').all() as Array<{ name: string; type: string }>).filter((c) => c.name !== 'id');
   const list = columns.map((c) => `c."${c.name}"`).join(', ');
-  const members = new Staging(db, 'unmerge_members', columns);
-  const survivors = new Staging(db, 'unmerge_survivors', columns);
+  // Only the columns that differ from the row as it is are staged: a member usually gets back its
+  // status and merged_into alone, so no index is rewritten for it (staged-update.ts).
+  const members = new ContactStaging(db, 'unmerge_members', columns);
+  const survivors = new ContactStaging(db, 'unmerge_survivors', columns);
+  // The uids each merge gives back, from the snapshots (a restored row is its snapshot, uid included):
+  // reading them from contacts afterwards was a random page read per contact.
+  const restored = new Map<number, string[]>();
+  const survivorUid = new Map<number, string>();
+  const readUids = db.prepare(`SELECT merge_id, snapshot ->> '$.uid' FROM merge_members WHERE merge_id IN (SELECT value FROM json_each(?))
+    ORDER BY merge_id, contact_id`).raw();
   // Most members are as their merge left them: their row, with the snapshot's status and merged_into,
   // is the snapshot itself (both written by contactJson). Those get the two values back in SQL; the
   // others are compared column by column below.
   const all = db.prepare('PRAGMA table_info(contacts)').all() as Array<{ name: string; type: string }>;
   const untouched = `${contactJson(all, 'c', (n) => (n === 'status' || n === 'merged_into' ? `mm.snapshot ->> '$.${n}'` : `c."${n}"`))} = mm.snapshot`;
-  const readMembers = db.prepare(`SELECT mm.contact_id, mm.snapshot, ${list} FROM merge_members mm JOIN contacts c ON c.id = mm.contact_id
-    WHERE mm.merge_id IN (SELECT value FROM json_each(?)) AND mm.contact_id NOT IN (SELECT id FROM temp.unmerge_members)`).raw();
-  const readSurvivors = db.prepare(`SELECT m.survivor_id, m.survivor_before, m.survivor_after, ${list} FROM merges m JOIN contacts c ON c.id = m.survivor_id
+  const statusAt = columns.findIndex((c) => c.name === 'status');
+  const mergedIntoAt = columns.findIndex((c) => c.name === 'merged_into');
+  const readMembers = db.prepare(`SELECT mm.contact_id, mm.snapshot, m.survivor_id, ${list} FROM merge_members mm JOIN merges m ON m.id = mm.merge_id
+    JOIN contacts c ON c.id = mm.contact_id WHERE mm.merge_id IN (SELECT value FROM json_each(?)) AND mm.contact_id NOT IN (SELECT id FROM temp.unmerge_members)`).raw();
+  const readSurvivors = db.prepare(`SELECT m.survivor_id, m.survivor_before, m.survivor_after, m.id, ${list} FROM merges m JOIN contacts c ON c.id = m.survivor_id
     WHERE m.id IN (SELECT value FROM json_each(?))`).raw();
+  const giveUp = () => {
+    members.drop();
+    survivors.drop();
+    return null;
+  };
   for (let i = 0; i < merges.length; i += BATCH) {
     const batch = JSON.stringify(merges.slice(i, i + BATCH).map((m) => m.id));
     // Members: back to their snapshots (a column the snapshot lacks, added since, keeps its value).
     members.stageSelect(['status', 'merged_into'], `SELECT mm.contact_id AS id, mm.snapshot ->> '$.status' AS v0, mm.snapshot ->> '$.merged_into' AS v1
-      FROM merge_members mm JOIN contacts c ON c.id = mm.contact_id WHERE mm.merge_id IN (SELECT value FROM json_each(?)) AND ${untouched}`, batch);
+      FROM merge_members mm JOIN merges m ON m.id = mm.merge_id JOIN contacts c ON c.id = mm.contact_id
+      WHERE mm.merge_id IN (SELECT value FROM json_each(?)) AND c.status = 'merged' AND c.merged_into = m.survivor_id AND ${untouched}`, batch);
     for (const row of readMembers.all(batch) as unknown[][]) {
+      if (row[statusAt + 3] !== 'merged' || row[mergedIntoAt + 3] !== row[2]) return giveUp();
       const snapshot = JSON.parse(String(row[1])) as Row;
-      const changes: Array<[number, unknown]> = [];
+      const ks: number[] = [];
+      const values: unknown[] = [];
       columns.forEach((c, k) => {
-        if (c.name in snapshot && !same(snapshot[c.name], row[k + 2])) changes.push([k, snapshot[c.name]]);
+        if (c.name in snapshot && !same(snapshot[c.name], row[k + 3])) {
+          ks.push(k);
+          values.push(snapshot[c.name]);
+        }
       });
-      members.add(row[0] as number, changes);
+      members.add(row[0] as number, ks, values);
+    }
+    for (const [mergeId, uid] of readUids.all(batch) as Array<[number, string]>) {
+      const list = restored.get(mergeId);
+      if (list) list.push(String(uid));
+      else restored.set(mergeId, [String(uid)]);
     }
     // Survivors: a field changed since the merge by something else keeps its newer value (see undoOne).
     for (const row of readSurvivors.all(batch) as unknown[][]) {
+      if (row[statusAt + 4] === 'merged') return giveUp();
       const before = JSON.parse(String(row[1])) as Row;
       const after = JSON.parse(String(row[2])) as Row;
-      const changes: Array<[number, unknown]> = [];
+      survivorUid.set(row[3] as number, String(before.uid));
+      const ks: number[] = [];
+      const values: unknown[] = [];
       columns.forEach((c, k) => {
         if (!(c.name in before)) return;
-        const current = row[k + 3];
-        if ((DERIVED.has(c.name) || same(current, after[c.name])) && !same(before[c.name], current)) changes.push([k, before[c.name]]);
+        const current = row[k + 4];
+        if ((DERIVED.has(c.name) || same(current, after[c.name])) && !same(before[c.name], current)) {
+          ks.push(k);
+          values.push(before[c.name]);
+        }
       });
-      survivors.add(row[0] as number, changes);
+      survivors.add(row[0] as number, ks, values);
     }
   }
-  members.apply();
-  survivors.apply();
+  const maxId = db.prepare('SELECT coalesce(max(id), 0) FROM contacts').pluck().get() as number;
+  writeInRanges(db, maxId, [...members.updates(), ...survivors.updates()]);
+  members.drop();
+  survivors.drop();
   // Their rows back from the survivor: one UPDATE per rowid table, row by row where rows are found by key.
   const tables = db.prepare(`SELECT DISTINCT t.key FROM merge_members mm, json_each(mm.moved) t WHERE mm.merge_id IN (SELECT value FROM json_each(?))`).pluck().all(ids) as string[];
   for (const table of tables) {
     const key = primaryKeyOf(db, table);
     const moved = `SELECT mm.contact_id AS member, m.survivor_id AS survivor, r.value AS identity
-      FROM merge_members mm JOIN merges m ON m.id = mm.merge_id, json_each(mm.moved, '$."${table}"') r WHERE m.id IN (SELECT value FROM json_each(?))`;
+      FROM merge_members mm JOIN merges m ON m.id = mm.merge_id, json_each(mm.moved, '$."${table}"') r WHERE m.id IN (SELECT value FROM json_each(?))
+      ORDER BY 3`;
     if (!key) {
       db.prepare(`UPDATE ${table} SET contact_id = x.member FROM (${moved}) x WHERE ${table}.rowid = x.identity AND ${table}.contact_id = x.survivor`).run(ids);
       continue;
@@ -276,25 +251,28 @@ export function undoInBulk(db: Db, merges: Array<Pick<MergeRow, 'id'>>, now: str
       back.run({ ...identityParams(JSON.parse(r.identity) as RowIdentity), __to: r.member, __from: r.survivor });
     }
   }
-  // Rows a merge had to set aside (a clash on a unique key): put back as they were (rare).
-  for (const m of db.prepare(`SELECT removed FROM merge_members WHERE merge_id IN (SELECT value FROM json_each(?)) AND removed <> '{}'`).pluck().all(ids) as string[]) {
-    for (const [table, rows] of Object.entries(JSON.parse(m) as Record<string, Row[]>)) {
-      for (const row of rows) {
-        const cols = Object.keys(row);
-        db.prepare(`INSERT INTO ${table} (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).run(...cols.map((c) => row[c]));
+  // Rows a merge had to set aside (a clash on a unique key: with a score run, every member's scores
+  // row of that run): put back as they were, a batch of merges at a time, one statement per shape.
+  const inserts = new Map<string, ReturnType<Db['prepare']> & { run(...params: unknown[]): unknown }>();
+  const readRemoved = db.prepare(`SELECT removed FROM merge_members WHERE merge_id IN (SELECT value FROM json_each(?)) AND removed <> '{}'`).pluck();
+  for (let i = 0; i < merges.length; i += BATCH) {
+    for (const m of readRemoved.all(JSON.stringify(merges.slice(i, i + BATCH).map((x) => x.id))) as string[]) {
+      for (const [table, rows] of Object.entries(JSON.parse(m) as Record<string, Row[]>)) {
+        for (const row of rows) {
+          const cols = Object.keys(row);
+          const shape = `${table}(${cols.join(',')})`;
+          let insert = inserts.get(shape);
+          if (!insert) {
+            insert = db.prepare(`INSERT INTO ${table} (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+            inserts.set(shape, insert);
+          }
+          insert.run(...cols.map((c) => row[c]));
+        }
       }
     }
   }
   db.prepare(`DELETE FROM consents WHERE id IN (SELECT a.value FROM merges m, json_each(m.added_consents) a WHERE m.id IN (SELECT value FROM json_each(?)))`).run(ids);
   db.prepare('UPDATE merges SET undone_at = ? WHERE id IN (SELECT value FROM json_each(?))').run(now, ids);
-  const restored = new Map<number, string[]>();
-  for (const [mergeId, uid] of db.prepare(`SELECT mm.merge_id, c.uid FROM merge_members mm JOIN contacts c ON c.id = mm.contact_id
-    WHERE mm.merge_id IN (SELECT value FROM json_each(?)) ORDER BY mm.merge_id, mm.contact_id`).raw().all(ids) as Array<[number, string]>) {
-    const list = restored.get(mergeId);
-    if (list) list.push(uid);
-    else restored.set(mergeId, [uid]);
-  }
-  const survivorUid = new Map(db.prepare(`SELECT m.id, c.uid FROM merges m JOIN contacts c ON c.id = m.survivor_id WHERE m.id IN (SELECT value FROM json_each(?))`).raw().all(ids) as Array<[number, string]>);
   return merges.map((m) => ({ mergeId: m.id, survivorUid: survivorUid.get(m.id)!, restored: restored.get(m.id) ?? [] }));
 }
 

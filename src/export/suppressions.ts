@@ -10,6 +10,7 @@ import { readCsvRows, readTextHead, type Cell } from '../io/readers.js';
 import { readXlsxSheets } from '../io/xlsx.js';
 import { emailHash, looksLikeEmail, normaliseEmail, normalisePhone, nowIso, osUser, phoneHash } from './keys.js';
 import { recordAudit } from '../gdpr/audit.js';
+import { quoted, quotedList } from '../io/quote.js';
 
 export type SuppressionKind = 'unsubscribed' | 'bounced' | 'opposition' | 'erased';
 export const SUPPRESSION_KINDS: readonly SuppressionKind[] = ['unsubscribed', 'bounced', 'opposition', 'erased'];
@@ -59,7 +60,7 @@ export function findAddressColumn(headers: string[], wanted?: string): number {
   const keys = headers.map(headerKey);
   if (wanted !== undefined) {
     const index = keys.indexOf(headerKey(wanted));
-    if (index < 0) throw new SuppressionInputError(`--column "${wanted}": no such column (columns: ${headers.join(', ')})`);
+    if (index < 0) throw new SuppressionInputError(`--column ${quoted(wanted)}: no such column (columns: ${quotedList(headers, 'columns')})`);
     return index;
   }
   const email = keys.findIndex((k) => EMAIL_HEADERS.includes(k));
@@ -68,7 +69,7 @@ export function findAddressColumn(headers: string[], wanted?: string): number {
   if (emailLike >= 0) return emailLike;
   const phone = keys.findIndex((k) => PHONE_HEADERS.includes(k));
   if (phone >= 0) return phone;
-  throw new SuppressionInputError(`no email or phone column found (columns: ${headers.join(', ')}); name it with --column`);
+  throw new SuppressionInputError(`no email or phone column found (columns: ${quotedList(headers, 'columns')}); name it with --column`);
 }
 
 export interface ImportOptions {

@@ -45,6 +45,7 @@ export const ERASURE_PLAN: Readonly<Record<string, TablePlan>> = {
   purchases: { how: 'unlink', why: 'kept for sales totals, moved to the anonymous holder; their unmapped columns and generated order refs scrubbed' },
   scores: { how: 'delete', why: 'profiling of the person' },
   purchase_totals: { how: 'delete', why: 'the person\'s purchase totals (a cache of purchases): recomputed once the lines go to the anonymous holder, so their row goes' },
+  purchase_mix: { how: 'delete', why: 'the person\'s categories and channels (a cache of purchases): its row goes with their totals row' },
   purchase_totals_stale: { how: 'delete', why: 'contacts whose purchase totals are to be recomputed: cleared by that recomputation' },
   clean_changes: { how: 'delete', why: 'old and new values of the person\'s fields' },
   clean_fixes: { how: 'delete', why: 'old and new values of the person\'s fields' },
@@ -345,9 +346,11 @@ export function eraseContacts(db: Db, contactIds: readonly number[], options: Er
   }
   // The purchase rollup follows the lines now: the person's totals go, the holder's take them.
   const totalsBefore = existing.has('purchase_totals') ? (db.prepare(`SELECT count(*) FROM purchase_totals WHERE contact_id IN (${within})`).pluck().get() as number) : 0;
+  const mixBefore = existing.has('purchase_mix') ? (db.prepare(`SELECT count(*) FROM purchase_mix WHERE contact_id IN (${within})`).pluck().get() as number) : 0;
   if (existing.has('purchase_totals')) {
-    refreshPurchaseTotals(db);
+    refreshPurchaseTotals(db); // also drops the purchase_mix rows of every contact it recomputes
     count('purchase_totals', totalsBefore);
+    count('purchase_mix', mixBefore);
   }
   for (const table of ['consents', 'scores', 'clean_changes', 'clean_fixes', 'dedupe_keys']) {
     if (existing.has(table)) count(table, db.prepare(`DELETE FROM ${table} WHERE contact_id IN (${within})`).run().changes);

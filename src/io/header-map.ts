@@ -8,6 +8,7 @@
  */
 import { consentHeader, foldHeader, headerWords, moneyHeader } from './header-words.js';
 import { detectProfile, profileColumns, type ToolProfile } from './tool-profiles.js';
+import { quoted, quotedList } from './quote.js';
 
 export { foldHeader } from './header-words.js';
 
@@ -223,7 +224,7 @@ export function mapHeaders(headers: string[], kind: ImportKind, overrides = new 
   const folded = headers.map(foldHeader);
   for (const [column, field] of overrides) {
     if (!folded.includes(column)) {
-      throw new MappingError(`--map: no column "${column}" in the file (columns: ${headers.join(', ')})`);
+      throw new MappingError(`--map: no column ${quoted(column)} in the file (columns: ${quotedList(headers, 'columns')})`);
     }
     if (field !== null && !allowed.has(field)) {
       throw new MappingError(`--map: "${field}" is not a ${kind} field (fields: ${[...allowed].join(', ')})`);

@@ -19,6 +19,7 @@ import { detectDateOrder, type DateOrder } from './values.js';
 import type { Delimiter, Encoding } from './sniff.js';
 import { recordAudit } from '../gdpr/audit.js';
 import type { InputLimits } from './limits.js';
+import { bounded, quotedList } from './quote.js';
 
 export interface ImportRequest {
   file: string;
@@ -293,7 +294,7 @@ async function importTable(db: Db, prepared: Prepared, request: ImportRequest, s
 }
 
 /** Remembers the --map given with --source, in the import's transaction: the next import of the source reuses it. */
-function saveMap(db: Db, request: ImportRequest, settings: TableSettings, importId: number): ColumnChoice[] {
+function saveMap(db: Db, request: ImportRequest, settings: TableSettings, importId: number | null): ColumnChoice[] {
   if (!request.sourceGiven) return [];
   const given = parseMapOption(request.map);
   const saved = settings.headers.flatMap((column) => {
@@ -309,9 +310,9 @@ function saveMap(db: Db, request: ImportRequest, settings: TableSettings, import
  * writing anything, with what was read as the header and how to name the columns.
  */
 export function noColumnRecognised(file: string, settings: TableSettings): string {
-  const shown = settings.headers.slice(0, 6).map((h) => `"${h}"`).join(', ') + (settings.headers.length > 6 ? ', …' : '');
+  const shown = quotedList(settings.headers, 'columns', { maxItems: 6 });
   const delimiter = settings.delimiter ? `; it was read with the delimiter "${settings.delimiter}" (--delimiter to change it)` : '';
-  return `${file}${settings.sheet ? ` [${settings.sheet}]` : ''}: no column is one custkit recognises (header: ${shown})${delimiter}. `
+  return `${file}${settings.sheet ? ` [${bounded(settings.sheet)}]` : ''}: no column is one custkit recognises (header: ${shown})${delimiter}. `
     + `Name them with --map "Column=field,…" (${settings.kind} fields: ${fieldsOf(settings.kind).join(', ')})`;
 }
 
@@ -366,7 +367,9 @@ export async function importFile(db: Db, request: ImportRequest): Promise<Import
       const already = previous.get(facts.sha256, table.sheet) as number | undefined;
       if (already !== undefined && !request.force) {
         await table.batches.return(undefined);
-        summaries.push(skip({ previousImportId: already }));
+        // The rows are not read again, but the --map given with --source is what the user asked to keep
+        // for the source's next files: remembered all the same (saved by no import: this one wrote none).
+        summaries.push({ ...skip({ previousImportId: already }), rememberedSaved: saveMap(db, request, prepared.settings, null) });
         continue;
       }
       summaries.push(await importTable(db, prepared, request, facts.sha256, progress));

@@ -9,6 +9,7 @@ import type { Field, ImportKind, Mapping } from './header-map.js';
 import { dateToIso, excelSerialToIso, lineAmount, parseAmount, parseDate, parseNumber, type DateOrder } from './values.js';
 import { consentOfCell, isRefusalColumn } from './consent-values.js';
 import type { Channel } from '../store/types.js';
+import { quoted } from './quote.js';
 
 export interface RejectReason {
   column: string | null;
@@ -203,7 +204,7 @@ export class RowMapper {
     if (text === null) return null;
     const iso = dateCell(row[this.index.get(field)!], text, this.settings.dateOrder);
     if (iso === null) {
-      issues.push({ column: this.column(field), value: text, message: `"${text}" is not a date (expected ${this.expectedDate()}); ${field} left empty, the row was imported` });
+      issues.push({ column: this.column(field), value: text, message: `${quoted(text)} is not a date (expected ${this.expectedDate()}); ${field} left empty, the row was imported` });
     }
     return iso;
   }
@@ -265,7 +266,7 @@ export class RowMapper {
       const column = this.settings.headers[at]!;
       if (answer === 'granted' || answer === 'withdrawn') consents.push({ channel, granted: answer === 'granted', column });
       else if (answer === 'unreadable') {
-        issues.push({ column, value: text, message: `"${text}" is not a consent answer (yes/no, oui/non, subscribed/unsubscribed…); no ${channel} consent recorded, the row was imported` });
+        issues.push({ column, value: text, message: `${quoted(text)} is not a consent answer (yes/no, oui/non, subscribed/unsubscribed…); no ${channel} consent recorded, the row was imported` });
       }
     }
     // A row that both grants and refuses a channel ("OPT_IN" yes, "EMAIL_BLACKLISTED" yes) records the refusal only.
@@ -295,28 +296,28 @@ export class RowMapper {
     if (dateText === null) reasons.push({ column: this.index.has('ordered_at') ? this.column('ordered_at') : null, message: 'no order date' });
     else {
       orderedAt = dateCell(row[this.index.get('ordered_at')!], dateText, this.settings.dateOrder);
-      if (!orderedAt) reasons.push({ column: this.column('ordered_at'), value: dateText, message: `"${dateText}" is not a date (expected ${this.expectedDate()})` });
+      if (!orderedAt) reasons.push({ column: this.column('ordered_at'), value: dateText, message: `${quoted(dateText)} is not a date (expected ${this.expectedDate()})` });
     }
     let quantity: number | null = null;
     const quantityText = t('quantity');
     if (quantityText !== null) {
       const cell = row[this.index.get('quantity')!];
       quantity = typeof cell === 'number' ? cell : parseNumber(quantityText, this.settings.decimalComma);
-      if (quantity === null) reasons.push({ column: this.column('quantity'), value: quantityText, message: `"${quantityText}" is not a quantity` });
+      if (quantity === null) reasons.push({ column: this.column('quantity'), value: quantityText, message: `${quoted(quantityText)} is not a quantity` });
     }
     let unitPriceMinor: number | null = null;
     let currency: string | null = null;
     const priceText = t('unit_price');
     if (priceText !== null) {
       const price = amountCell(row[this.index.get('unit_price')!], priceText, this.settings);
-      if (!price) reasons.push({ column: this.column('unit_price'), value: priceText, message: `"${priceText}" is not a price` });
+      if (!price) reasons.push({ column: this.column('unit_price'), value: priceText, message: `${quoted(priceText)} is not a price` });
       else ({ minor: unitPriceMinor, currency } = price);
     }
     let amountMinor: number | null = null;
     const amountText = t('amount');
     if (amountText !== null) {
       const amount = amountCell(row[this.index.get('amount')!], amountText, this.settings);
-      if (!amount) reasons.push({ column: this.column('amount'), value: amountText, message: `"${amountText}" is not an amount` });
+      if (!amount) reasons.push({ column: this.column('amount'), value: amountText, message: `${quoted(amountText)} is not an amount` });
       else {
         amountMinor = amount.minor;
         currency = amount.currency ?? currency;

@@ -10,6 +10,7 @@ import { cellText } from './record-mapper.js';
 import { foldHeader, headerWords } from './header-words.js';
 import type { Field, ImportKind, Mapping } from './header-map.js';
 import { parseDate } from './values.js';
+import { quoted, quotedList } from './quote.js';
 
 interface Need {
   /** What the message calls it. */
@@ -117,9 +118,9 @@ export function missingNeeds(kind: ImportKind, headers: string[], mapping: Mappi
 export function refusalMessage(where: string, kind: ImportKind, headers: string[], missing: MissingNeed[], givenMap: string | undefined, otherKindHint = false): string {
   const lines = [`${where}: cannot import these ${kind}: no column is read as ${missing.map((m) => m.label).join(', nor as ')}.`];
   for (const m of missing) {
-    if (m.candidates.length) lines.push(`  columns that could be ${m.label.replace(/ \(.*\)$/, '')}: ${m.candidates.map((c) => `"${c}"`).join(', ')}`);
+    if (m.candidates.length) lines.push(`  columns that could be ${m.label.replace(/ \(.*\)$/, '')}: ${quotedList(m.candidates, 'columns')}`);
     if (m.namesOnly) {
-      lines.push(`  "${m.candidates[0]}" holds names, not codes: as the customer code, two customers with one name become one`
+      lines.push(`  ${quoted(m.candidates[0]!)} holds names, not codes: as the customer code, two customers with one name become one`
         + ' (an export with the customer\'s email or id is better)');
     }
   }
@@ -130,7 +131,7 @@ export function refusalMessage(where: string, kind: ImportKind, headers: string[
   if (suggestions.length === missing.length) {
     lines.push(`  to import it, add: --map "${[...kept, ...suggestions].join(',')}"`);
   } else {
-    const shown = headers.slice(0, 10).map((h) => `"${h}"`).join(', ') + (headers.length > 10 ? ', …' : '');
+    const shown = quotedList(headers, 'columns');
     const fields = missing.map((m) => m.suggestion ?? `COLUMN=${NEEDS[kind].find((n) => n.label === m.label)!.fields[0]}`);
     lines.push(`  name the column with --map "${[...kept, ...fields].join(',')}" (the file's columns: ${shown})`);
   }

@@ -10,6 +10,7 @@ import { InputError } from './errors.js';
 import { CsvRecordGuard } from './csv-guard.js';
 import { DEFAULT_LIMITS, LimitError, type InputLimits } from './limits.js';
 import { guardWorkbook } from './xlsx-guard.js';
+import { quoted, quotedList } from './quote.js';
 
 export { InputError };
 
@@ -123,7 +124,7 @@ async function* workbookTables(request: OpenRequest, limits: InputLimits): Async
   }
   if (!yielded) {
     const which = request.sheet === undefined ? 'no sheet has data' : `no sheet "${request.sheet}" with data`;
-    throw new InputError(`${request.displayName}: ${which} (sheets: ${seen.map((s, i) => `${i + 1} "${s}"`).join(', ') || 'none'})`);
+    throw new InputError(`${request.displayName}: ${which} (sheets: ${quotedList(seen.map((s, i) => `${i + 1} ${quoted(s)}`), 'sheets', { quote: (x) => x }) || 'none'})`);
   }
 }
 

@@ -3,7 +3,7 @@ import type { Db } from '../store/db.js';
 import { refreshPurchaseTotals } from '../store/purchase-totals.js';
 import { buildOrderTables, dropTempTables } from './aggregate.js';
 import { buildMixTables, compareText, type Baskets } from './mix.js';
-import { batchInsert } from './batch-insert.js';
+import { batchInsert } from '../store/batch-insert.js';
 
 /**
  * Category association rules over customers' purchase sets (baskets: the categories each customer
@@ -41,11 +41,13 @@ function byStrength(a: AffinityRule, b: AffinityRule): number {
  * of every customer: ten times slower at a million customers.)
  */
 export function computeRules(baskets: Baskets, minSupport: number): AffinityResult {
-  const basketCustomers = baskets.contacts.length;
+  const sets = baskets.weights.length;
+  let basketCustomers = 0;
+  for (const w of baskets.weights) basketCustomers += w;
   if (basketCustomers === 0) return { basketCustomers, minSupport, rules: [] };
   const minCount = Math.max(1, Math.ceil(minSupport * basketCustomers - 1e-9));
   const counts = new Int32Array(baskets.names.length);
-  for (const code of baskets.items) counts[code]!++;
+  for (let s = 0; s < sets; s++) for (let i = baskets.offsets[s]!; i < baskets.offsets[s + 1]!; i++) counts[baskets.items[i]!]! += baskets.weights[s]!;
   // Frequent categories, numbered densely in name order (codes already follow it).
   const items: Array<[string, number]> = [];
   const number = new Int32Array(baskets.names.length).fill(-1);
@@ -59,26 +61,27 @@ export function computeRules(baskets: Baskets, minSupport: number): AffinityResu
   const dense = n <= 100;
   const tripleDense = new Int32Array(dense ? n * n * n : 0);
   const tripleCount = new Map<number, number>();
-  const count = (set: number[]) => {
+  // Each distinct set counts for the customers who have it.
+  const count = (set: number[], w: number) => {
     set.sort((a, b) => a - b);
     for (let i = 0; i < set.length; i++)
       for (let j = i + 1; j < set.length; j++) {
-        pairCount[set[i]! * n + set[j]!]! += 1;
+        pairCount[set[i]! * n + set[j]!]! += w;
         for (let k = j + 1; k < set.length; k++) {
           const key = (set[i]! * n + set[j]!) * n + set[k]!;
-          if (dense) tripleDense[key]! += 1;
-          else tripleCount.set(key, (tripleCount.get(key) ?? 0) + 1);
+          if (dense) tripleDense[key]! += w;
+          else tripleCount.set(key, (tripleCount.get(key) ?? 0) + w);
         }
       }
   };
   const set: number[] = [];
-  for (let c = 0; c < basketCustomers; c++) {
+  for (let s = 0; s < sets; s++) {
     set.length = 0;
-    for (let i = baskets.offsets[c]!; i < baskets.offsets[c + 1]!; i++) {
+    for (let i = baskets.offsets[s]!; i < baskets.offsets[s + 1]!; i++) {
       const at = number[baskets.items[i]!]!;
       if (at >= 0) set.push(at);
     }
-    if (set.length > 1) count(set);
+    if (set.length > 1) count(set, baskets.weights[s]!);
   }
 
   const make = (antecedent: string[], antecedentCount: number, consequent: string, customers: number): AffinityRule => {
@@ -120,12 +123,13 @@ export function computeRules(baskets: Baskets, minSupport: number): AffinityResu
 
 /**
  * The next-best category per customer: among rules with lift > 1 whose antecedent the customer bought
- * and whose consequent they did not, the strongest (lift, then confidence, then name). Written to
- * temp.score_nba (contact_id, category, lift).
+ * and whose consequent they did not, the strongest (lift, then confidence, then name). It depends on
+ * the customer's set only: written once per distinct set to temp.score_nba (basket, category, lift),
+ * which score_mix.basket joins. Returns the customers who get one.
  */
 export function computeNextBest(db: Db, baskets: Baskets, rules: AffinityRule[]): number {
   db.exec(`DROP TABLE IF EXISTS temp.score_nba;
-    CREATE TEMP TABLE score_nba (contact_id INTEGER PRIMARY KEY, category TEXT NOT NULL, lift REAL NOT NULL)`);
+    CREATE TEMP TABLE score_nba (basket TEXT PRIMARY KEY, category TEXT NOT NULL, lift REAL NOT NULL)`);
   const useful = rules.filter((r) => r.lift > 1).sort(byStrength);
   const single = new Map<string, AffinityRule[]>();
   const multi: AffinityRule[] = [];
@@ -137,8 +141,9 @@ export function computeNextBest(db: Db, baskets: Baskets, rules: AffinityRule[])
     } else multi.push(rule);
   }
   if (useful.length === 0) return 0;
-  const found: Array<[number, string, number]> = [];
-  const flush = (contactId: number, bought: Set<string>) => {
+  const found: Array<[string, string, number]> = [];
+  let customers = 0;
+  const flush = (set: number, bought: Set<string>) => {
     let best: AffinityRule | undefined;
     const consider = (rule: AffinityRule) => {
       if (!best || byStrength(rule, best) < 0) best = rule;
@@ -148,14 +153,18 @@ export function computeNextBest(db: Db, baskets: Baskets, rules: AffinityRule[])
       if (first) consider(first);
     }
     for (const rule of multi) if (!bought.has(rule.consequent) && rule.antecedent.every((c) => bought.has(c))) consider(rule);
-    if (best) found.push([contactId, best.consequent, Math.round(best.lift * 1e6) / 1e6]);
+    if (best) {
+      found.push([baskets.keys[set]!, best.consequent, Math.round(best.lift * 1e6) / 1e6]);
+      customers += baskets.weights[set]!;
+    }
   };
-  for (let c = 0; c < baskets.contacts.length; c++) {
+  for (let s = 0; s < baskets.weights.length; s++) {
     const bought = new Set<string>();
-    for (let i = baskets.offsets[c]!; i < baskets.offsets[c + 1]!; i++) bought.add(baskets.names[baskets.items[i]!]!);
-    flush(baskets.contacts[c]!, bought);
+    for (let i = baskets.offsets[s]!; i < baskets.offsets[s + 1]!; i++) bought.add(baskets.names[baskets.items[i]!]!);
+    flush(s, bought);
   }
-  return batchInsert(db, 'score_nba', 3, found);
+  batchInsert(db, 'score_nba', 3, found);
+  return customers;
 }
 
 /** Replaces a run's stored rules. */
@@ -183,7 +192,7 @@ export function affinitiesForRun(db: Db, run: { id: number; asOf: string }, minS
       db.prepare('UPDATE scores SET next_best_category = NULL, next_best_lift = NULL WHERE run_id = ?').run(run.id);
       db.prepare(
         `UPDATE scores SET next_best_category = n.category, next_best_lift = n.lift
-         FROM score_nba n WHERE scores.run_id = ? AND scores.contact_id = n.contact_id`,
+         FROM score_mix x JOIN score_nba n ON n.basket = x.basket WHERE scores.run_id = ? AND scores.contact_id = x.contact_id`,
       ).run(run.id);
       const summary = JSON.stringify({ basketCustomers: result.basketCustomers, rules: result.rules.length, withNextBest });
       db.prepare(`UPDATE score_runs SET parameters = json_set(parameters, '$.minSupport', ?, '$.affinities', json(?)) WHERE id = ?`).run(

@@ -90,7 +90,7 @@ function rollupUsable(db: Db): boolean {
 }
 
 export function dropTempTables(db: Db): void {
-  for (const table of ['score_orders', 'score_customers', 'score_days', 'score_day_summary', 'score_cat', 'score_chan', 'score_mix', 'score_cells', 'score_nba', 'score_clv', 'score_cc']) {
+  for (const table of ['score_orders', 'score_customers', 'score_days', 'score_day_summary', 'score_cat', 'score_chan', 'score_mix', 'score_cells', 'score_cell_counts', 'score_segments', 'score_nba', 'score_baskets', 'score_clv', 'score_cc']) {
     db.exec(`DROP TABLE IF EXISTS temp.${table}`);
   }
 }

@@ -27,17 +27,67 @@ export function quantileCuts(sorted: Float64Array, bins: Bins): number[] {
   return cuts;
 }
 
+/**
+ * `quantileCuts` over values in any order: the same order statistics, found by selection instead of a
+ * full sort (a sort of a million values cost more than the read that produced them). Reorders `values`.
+ */
+export function selectQuantileCuts(values: Float64Array, bins: Bins): number[] {
+  const n = values.length;
+  if (n === 0) return [];
+  const cuts: number[] = [];
+  let from = 0;
+  for (let i = 1; i < bins; i++) {
+    const k = Math.max(0, Math.ceil((i * n) / bins - 1e-9) - 1);
+    // Everything from the previous rank on is at least its value: the next rank is found there.
+    select(values, from, n - 1, k);
+    cuts.push(values[k]!);
+    from = k;
+  }
+  return cuts;
+}
+
+/** Moves the k-th smallest of a[lo..hi] to a[k], smaller ones before it and larger ones after (Hoare). */
+function select(a: Float64Array, lo: number, hi: number, k: number): void {
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    // Median of three as the pivot: sorted or constant runs stay linear.
+    if (a[mid]! < a[lo]!) swap(a, mid, lo);
+    if (a[hi]! < a[lo]!) swap(a, hi, lo);
+    if (a[hi]! < a[mid]!) swap(a, hi, mid);
+    const pivot = a[mid]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) swap(a, i++, j--);
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
+}
+
 /** The score of a value given cut points (JS twin of `scoreSql`, used by tests and docs). */
 export function scoreOf(value: number, cuts: number[], bins: Bins, reversed: boolean): number {
   const above = cuts.filter((c) => value > c).length;
   return reversed ? bins - above : 1 + above;
 }
 
-/** SQL for a score from cut points: booleans are 0/1 in SQLite, so the score is a sum. */
-export function scoreSql(column: string, cuts: number[], bins: Bins, reversed: boolean): { sql: string; params: number[] } {
-  const terms = cuts.map(() => `(${column} > ?)`);
+/**
+ * SQL for a score from cut points: booleans are 0/1 in SQLite, so the score is a sum. `bind` names a
+ * parameter for each cut point (values are bound, never spliced).
+ */
+export function scoreSql(column: string, cuts: number[], bins: Bins, reversed: boolean, bind: (value: number) => string): string {
+  const terms = cuts.map((cut) => `(${column} > ${bind(cut)})`);
   const sum = terms.length ? terms.join(' + ') : '0';
-  return { sql: reversed ? `(${bins} - (${sum}))` : `(1 + ${sum})`, params: cuts };
+  return reversed ? `(${bins} - (${sum}))` : `(1 + ${sum})`;
 }
 
 /** NTILE with a deterministic tie-break by contact id: equal-size buckets, ties split by id. */
@@ -45,12 +95,9 @@ export function ntileSql(column: string, bins: Bins, reversed: boolean, id = 'co
   return `ntile(${bins}) OVER (ORDER BY ${column} ${reversed ? 'DESC' : 'ASC'}, ${id} ASC)`;
 }
 
-/** Sorted values of one column of a (temp) table, for quantile break points. */
-export function sortedColumn(db: Db, table: string, column: string, where = '1'): Float64Array {
-  const values = db.prepare(`SELECT ${column} FROM ${table} WHERE ${where}`).raw().pluck().all() as number[];
-  const array = Float64Array.from(values);
-  array.sort();
-  return array;
+/** The values of one column of a (temp) table, in table order. */
+export function columnValues(db: Db, table: string, column: string, where = '1'): Float64Array {
+  return Float64Array.from(db.prepare(`SELECT ${column} FROM ${table} WHERE ${where}`).raw().pluck().all() as number[]);
 }
 
 const cutList = z.array(z.number().finite()).min(1);

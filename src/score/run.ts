@@ -4,11 +4,10 @@ import { refreshPurchaseTotals } from '../store/purchase-totals.js';
 import { buildOrderTables, dropTempTables } from './aggregate.js';
 import { buildMixTables, type Baskets } from './mix.js';
 import { computeNextBest, computeRules, saveRules } from './affinities.js';
-import { ntileSql, quantileCuts, scoreSql, sortedColumn, type Binning, type Bins, type CutPoints, type Measure } from './binning.js';
+import { columnValues, ntileSql, scoreSql, selectQuantileCuts, type Binning, type Bins, type CutPoints, type Measure } from './binning.js';
 import { computeClv, type ClvModel, type ClvOptions } from './clv/clv.js';
 import { NO_NET_PURCHASE_SEGMENT, PROSPECT_SEGMENT, type SegmentMap } from './presets.js';
-import { runSegmentStats } from './report.js';
-import { segmentSql } from './segment-map.js';
+import { segmentOf } from './segment-map.js';
 
 export type Method = 'rfm' | 'rfmcca';
 
@@ -53,6 +52,11 @@ export interface ScoreRunResult {
  * gives the same store. Throws (and changes nothing) when the CLV fit fails.
  */
 export function scoreRun(db: Db, options: ScoreOptions): ScoreRunResult {
+  // Every score row refers to a contact the statement itself reads and to the run it just wrote: the
+  // foreign-key checks would only cost two look-ups per row (a quarter of writing a million rows). The
+  // pragma can only change outside a transaction; inside a caller's (the pipeline) the checks stay on.
+  const foreignKeys = !db.inTransaction && (db.pragma('foreign_keys', { simple: true }) as number) === 1;
+  if (foreignKeys) db.pragma('foreign_keys = OFF');
   try {
     return db.transaction(() => {
       const result = runInTransaction(db, options);
@@ -65,6 +69,7 @@ export function scoreRun(db: Db, options: ScoreOptions): ScoreRunResult {
     })();
   } finally {
     dropTempTables(db);
+    if (foreignKeys) db.pragma('foreign_keys = ON');
   }
 }
 
@@ -73,21 +78,28 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
   buildOrderTables(db, o.asOf, { days: o.clv !== undefined ? 'summary' : false });
   const rfmcca = o.method === 'rfmcca';
   const baskets: Baskets | undefined = rfmcca ? buildMixTables(db, o.asOf) : undefined;
-  if (!rfmcca) db.exec('CREATE TEMP TABLE score_mix (contact_id INTEGER PRIMARY KEY, categories INTEGER, main_category TEXT, channels INTEGER, main_channel TEXT)');
+  if (!rfmcca) db.exec('CREATE TEMP TABLE score_mix (contact_id INTEGER PRIMARY KEY, categories INTEGER, main_category TEXT, channels INTEGER, main_channel TEXT, basket TEXT)');
 
   const cuts = cutPoints(db, o, rfmcca);
-  const expr = (measure: Measure, column: string) =>
-    o.binning === 'ntile' ? { sql: ntileSql(column, o.bins, measure === 'recency', 's.contact_id'), params: [] as number[] } : scoreSql(column, cuts[measure] ?? [], o.bins, measure === 'recency');
-  const r = expr('recency', 's.recency');
-  const f = expr('frequency', 's.frequency');
-  const m = expr('monetary', 's.monetary');
-  const c = rfmcca ? expr('categories', 'x.categories') : { sql: 'NULL', params: [] as number[] };
+  // Parameters by name, bound as the statements below are written.
+  const params: Record<string, number | string> = {};
+  const bind = (value: number | string) => {
+    const name = `p${Object.keys(params).length}`;
+    params[name] = value;
+    return `@${name}`;
+  };
+  // Each customer's cell, computed once: from cut points (a few comparisons) or NTILE windows.
+  const score = (measure: Measure, column: string) =>
+    o.binning === 'ntile' ? ntileSql(column, o.bins, measure === 'recency', 's.contact_id') : scoreSql(column, cuts[measure] ?? [], o.bins, measure === 'recency', bind);
   db.exec('CREATE TEMP TABLE score_cells (contact_id INTEGER PRIMARY KEY, r INTEGER, f INTEGER, m INTEGER, c INTEGER)');
   db.prepare(
-    `INSERT INTO score_cells SELECT s.contact_id, ${r.sql}, ${f.sql}, ${m.sql}, ${c.sql}
-     FROM score_customers s LEFT JOIN score_mix x ON x.contact_id = s.contact_id
+    `INSERT INTO score_cells SELECT s.contact_id, ${score('recency', 's.recency')}, ${score('frequency', 's.frequency')}, ${score('monetary', 's.monetary')},
+       ${rfmcca ? score('categories', 'x.categories') : 'NULL'}
+     FROM score_customers s ${rfmcca ? 'LEFT JOIN score_mix x ON x.contact_id = s.contact_id' : ''}
      WHERE s.frequency > 0 ORDER BY s.contact_id`,
-  ).run(...r.params, ...f.params, ...m.params, ...c.params);
+  ).run(params);
+  const cell = 'k.r * 100 + k.f * 10 + k.m';
+  const { customers, bySegment } = segmentCounts(db, o, cell);
 
   let affinities: ScoreRunResult['affinities'];
   let rules: ReturnType<typeof computeRules> | undefined;
@@ -95,46 +107,52 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
     rules = computeRules(baskets, o.minSupport);
     const withNextBest = computeNextBest(db, baskets, rules.rules);
     affinities = { basketCustomers: rules.basketCustomers, rules: rules.rules.length, withNextBest };
-  } else db.exec('CREATE TEMP TABLE score_nba (contact_id INTEGER PRIMARY KEY, category TEXT, lift REAL)');
+  } else db.exec('CREATE TEMP TABLE score_nba (basket TEXT PRIMARY KEY, category TEXT, lift REAL)');
 
   const clv = o.clv ? computeClv(db, o.asOf, o.clv) : undefined;
   if (!clv) db.exec('CREATE TEMP TABLE score_clv (contact_id INTEGER PRIMARY KEY, p_alive REAL, expected_purchases REAL, expected_aov_minor INTEGER, clv_minor INTEGER)');
 
   const { runId, replaced } = upsertRun(db, o, { cuts: o.binning === 'ntile' ? undefined : cuts, clv, affinities });
-  const segment = segmentSql(o.segmentMap, { r: 'k.r', f: 'k.f', m: 'k.m' });
+  // A customer's segment is looked up by cell in the map spelt out (at most bins³ rows), not a CASE per row.
+  db.exec('CREATE TEMP TABLE score_segments (cell INTEGER PRIMARY KEY, segment TEXT NOT NULL)');
+  const cellSegment = db.prepare('INSERT INTO score_segments VALUES (?, ?)');
+  for (let i = 1; i <= o.bins; i++) for (let j = 1; j <= o.bins; j++) for (let l = 1; l <= o.bins; l++) cellSegment.run(i * 100 + j * 10 + l, segmentOf(o.segmentMap, i, j, l));
+  const rfmOnly = !rfmcca;
   const inserted = db.prepare(
     `INSERT INTO scores (run_id, contact_id, recency_days, frequency, monetary_minor, aov_minor, first_purchase_at,
        last_purchase_at, r_score, f_score, m_score, segment, categories, c_score, main_category, channels, ca_score,
        main_channel, multichannel, next_best_category, next_best_lift, p_alive, expected_purchases,
        expected_aov_minor, clv_minor)
-     SELECT ?, c.id, s.recency, coalesce(s.frequency, 0), coalesce(s.monetary, 0),
+     SELECT ${bind(runId)}, c.id, s.recency, coalesce(s.frequency, 0), coalesce(s.monetary, 0),
        CASE WHEN s.frequency > 0 THEN CAST(round(1.0 * s.monetary / s.frequency) AS INTEGER) END,
        s.first_day, s.last_day, k.r, k.f, k.m,
-       CASE WHEN k.contact_id IS NOT NULL THEN ${segment.sql} WHEN s.contact_id IS NULL THEN ? ELSE ? END,
-       x.categories, k.c, x.main_category, x.channels,
-       CASE WHEN x.channels > 0 THEN min(x.channels, ?) END, x.main_channel,
-       CASE WHEN x.channels IS NOT NULL THEN x.channels > 1 END,
-       n.category, n.lift, v.p_alive, v.expected_purchases, v.expected_aov_minor, v.clv_minor
+       CASE WHEN s.frequency > 0 THEN g.segment WHEN s.contact_id IS NULL THEN ${bind(PROSPECT_SEGMENT)} ELSE ${bind(NO_NET_PURCHASE_SEGMENT)} END,
+       ${rfmOnly ? 'NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL' : `x.categories, k.c, x.main_category, x.channels,
+       CASE WHEN x.channels > 0 THEN min(x.channels, ${bind(o.bins)}) END, x.main_channel,
+       CASE WHEN x.channels IS NOT NULL THEN x.channels > 1 END, n.category, n.lift`},
+       ${clv ? 'v.p_alive, v.expected_purchases, v.expected_aov_minor, v.clv_minor' : 'NULL, NULL, NULL, NULL'}
      FROM contacts c
      LEFT JOIN score_customers s ON s.contact_id = c.id
      LEFT JOIN score_cells k ON k.contact_id = c.id
-     LEFT JOIN score_mix x ON x.contact_id = c.id
-     LEFT JOIN score_nba n ON n.contact_id = c.id
-     LEFT JOIN score_clv v ON v.contact_id = c.id
+     LEFT JOIN score_segments g ON g.cell = ${cell}
+     ${rfmOnly ? '' : 'LEFT JOIN score_mix x ON x.contact_id = c.id LEFT JOIN score_nba n ON n.basket = x.basket'}
+     ${clv ? 'LEFT JOIN score_clv v ON v.contact_id = c.id' : ''}
      WHERE c.status NOT IN ('merged', 'erased')
      ORDER BY c.id`,
-  ).run(runId, ...segment.params, PROSPECT_SEGMENT, NO_NET_PURCHASE_SEGMENT, o.bins);
+  ).run(params);
   if (rules) saveRules(db, runId, rules.rules);
   else db.prepare('DELETE FROM affinity_rules WHERE run_id = ?').run(runId);
 
-  const customers = db.prepare('SELECT count(*) FROM score_cells').pluck().get() as number;
-  const stats = runSegmentStats(db, runId);
-  const noNetPurchase = stats.get(NO_NET_PURCHASE_SEGMENT)?.customers ?? 0;
+  const noNetPurchase = db.prepare('SELECT count(*) FROM score_customers WHERE frequency = 0').pluck().get() as number;
   // score_runs.prospects keeps its meaning (contacts scored without an order); the result splits it.
   const counts = { customers, prospects: inserted.changes - customers };
   db.prepare('UPDATE score_runs SET customers = ?, prospects = ? WHERE id = ?').run(counts.customers, counts.prospects, runId);
-  const segments = [...stats]
-    .map(([segment, s]) => ({ segment, customers: s.customers }))
+  // Added by name: a custom map may call one of its segments "prospect" too (one row, as in the table).
+  const add = (segment: string, n: number) => n > 0 && bySegment.set(segment, (bySegment.get(segment) ?? 0) + n);
+  add(PROSPECT_SEGMENT, counts.prospects - noNetPurchase);
+  add(NO_NET_PURCHASE_SEGMENT, noNetPurchase);
+  const segments = [...bySegment]
+    .map(([segment, n]) => ({ segment, customers: n }))
     .sort((a, b) => b.customers - a.customers || (a.segment < b.segment ? -1 : a.segment > b.segment ? 1 : 0));
   return {
     runId,
@@ -154,6 +172,26 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
   };
 }
 
+/**
+ * The run's customers per segment, counted per score cell (at most bins³ of them, each named by the
+ * map) rather than by reading the million rows written back. `cell` is the cell's SQL over score_cells k.
+ */
+function segmentCounts(db: Db, o: ScoreOptions, cell: string): { customers: number; bySegment: Map<string, number> } {
+  // A GROUP BY sorts every customer first; an upsert into a table of at most bins³ rows does not.
+  db.exec('CREATE TEMP TABLE score_cell_counts (cell INTEGER PRIMARY KEY, n INTEGER NOT NULL)');
+  db.prepare(
+    `INSERT INTO score_cell_counts SELECT ${cell}, 1 FROM score_cells k WHERE true ON CONFLICT (cell) DO UPDATE SET n = n + 1`,
+  ).run();
+  const bySegment = new Map<string, number>();
+  let customers = 0;
+  for (const [at, n] of db.prepare('SELECT cell, n FROM score_cell_counts').raw().all() as Array<[number, number]>) {
+    const segment = segmentOf(o.segmentMap, Math.floor(at / 100), Math.floor(at / 10) % 10, at % 10);
+    bySegment.set(segment, (bySegment.get(segment) ?? 0) + n);
+    customers += n;
+  }
+  return { customers, bySegment };
+}
+
 function cutPoints(db: Db, o: ScoreOptions, rfmcca: boolean): CutPoints {
   if (o.binning === 'thresholds') {
     if (!o.thresholds) throw new Error('thresholds binning needs cut points');
@@ -161,11 +199,11 @@ function cutPoints(db: Db, o: ScoreOptions, rfmcca: boolean): CutPoints {
   }
   if (o.binning === 'ntile') return {};
   const cuts: CutPoints = {
-    recency: quantileCuts(sortedColumn(db, 'score_customers', 'recency', 'frequency > 0'), o.bins),
-    frequency: quantileCuts(sortedColumn(db, 'score_customers', 'frequency', 'frequency > 0'), o.bins),
-    monetary: quantileCuts(sortedColumn(db, 'score_customers', 'monetary', 'frequency > 0'), o.bins),
+    recency: selectQuantileCuts(columnValues(db, 'score_customers', 'recency', 'frequency > 0'), o.bins),
+    frequency: selectQuantileCuts(columnValues(db, 'score_customers', 'frequency', 'frequency > 0'), o.bins),
+    monetary: selectQuantileCuts(columnValues(db, 'score_customers', 'monetary', 'frequency > 0'), o.bins),
   };
-  if (rfmcca) cuts.categories = quantileCuts(sortedColumn(db, 'score_mix', 'categories'), o.bins);
+  if (rfmcca) cuts.categories = selectQuantileCuts(columnValues(db, 'score_mix', 'categories'), o.bins);
   return cuts;
 }
 

@@ -5,6 +5,7 @@ import { migrations, type Migration } from './migrations.js';
 import { StoreError } from './errors.js';
 import { explainFailure } from './failures.js';
 import { DEFAULT_WAIT_MS, forgetHolder, waitForWriters, type WaitOptions } from './busy.js';
+import { removeStaleScratch } from './scratch.js';
 
 export { StoreError };
 
@@ -182,6 +183,8 @@ export function openStore(file: string, options: OpenOptions = {}): Db {
     if (!options.readonly) {
       waitForWriters(db, file, options.wait ?? { waitMs: DEFAULT_WAIT_MS, command: 'custkit' });
       rememberForExit(db, file);
+      // What a killed restore or dry run left beside the store (a whole copy of it, at times) goes now.
+      if (file !== ':memory:' && file !== '') removeStaleScratch(path.dirname(path.resolve(file)));
     }
     // A new store gets 16 KiB pages (SQLite's default is 4): bulk commands read and rewrite most of the
     // file, and SQLite reads, journals and checkpoints it a page at a time (one system call each), so

@@ -1,5 +1,5 @@
 import { dedupeMigrations } from '../dedupe/schema.js';
-import { PURCHASE_TOTALS_TRIGGERS_SQL } from './purchase-totals.js';
+import { PURCHASE_TOTALS_TRIGGERS_SQL_V5, PURCHASE_TOTALS_UPDATE_TRIGGER_SQL } from './purchase-totals.js';
 
 /**
  * Versioned schema migrations. Each stage owns a block of ids and lists its migrations in its own
@@ -196,8 +196,28 @@ export const coreMigrations: Migration[] = [
         first_day_spend INTEGER NOT NULL
       );
       CREATE TABLE purchase_totals_stale (contact_id INTEGER PRIMARY KEY);
-      ${PURCHASE_TOTALS_TRIGGERS_SQL}
+      ${PURCHASE_TOTALS_TRIGGERS_SQL_V5}
       INSERT INTO purchase_totals_stale (contact_id) SELECT DISTINCT contact_id FROM purchases WHERE contact_id IS NOT NULL;
+    `,
+  },
+  {
+    id: 6,
+    name: 'core: purchase mix per contact (categories, channels, basket) beside the rollup; a category or channel change marks the contact',
+    // Why: RFMCCA regrouped every purchase line per category and channel on every run (two thirds of its
+    // time at 5.6 M lines). A missing row is the mark (src/store/purchase-mix.ts): the table starts empty
+    // and the first RFMCCA run (or `affinities`) fills it, rather than this migration: every command
+    // migrates the store it opens, the fill walks every line (seconds per million), and only RFMCCA reads it.
+    sql: `
+      CREATE TABLE purchase_mix (
+        contact_id    INTEGER PRIMARY KEY,          -- no foreign key: a cache, like purchase_totals
+        categories    INTEGER NOT NULL,             -- categories with a positive net spend
+        main_category TEXT,                         -- the largest net spend (ties: code-point order), null without one
+        channels      INTEGER NOT NULL,             -- channels with a positive net spend
+        main_channel  TEXT,
+        basket        TEXT NOT NULL                 -- JSON array of those categories, byte order
+      );
+      DROP TRIGGER IF EXISTS purchases_totals_update;
+      ${PURCHASE_TOTALS_UPDATE_TRIGGER_SQL}
     `,
   },
 ];

@@ -3,8 +3,8 @@
  * the CLV models read), so `score` does not group millions of purchase lines into orders on every run.
  *
  * It is a cache of `purchases`, kept right whatever writes them: triggers on `purchases` (insert, delete,
- * and an update of the contact, order, date or amount — an import, a dedupe merge or unmerge re-pointing
- * lines, an erasure detaching them) put the contacts concerned in `purchase_totals_stale`, and
+ * and an update of the contact, order, date, amount, category or channel — an import, a dedupe merge or
+ * unmerge re-pointing lines, an erasure detaching them) put the contacts concerned in `purchase_totals_stale`, and
  * `refreshPurchaseTotals` recomputes exactly those contacts from their lines. Import refreshes at the end
  * of its transaction; score refreshes before it reads. A contact's row holds for any as-of date on or
  * after its latest line (`last_line_day`); score recomputes the few others from their lines.
@@ -17,8 +17,8 @@ import type { Db } from './db.js';
 
 export const PURCHASE_TOTALS_TRIGGERS = ['purchases_totals_insert', 'purchases_totals_delete', 'purchases_totals_update'] as const;
 
-/** The triggers that mark contacts stale (migration 5, and `ensureTotalsTriggers` if a rebuild of purchases dropped them). */
-export const PURCHASE_TOTALS_TRIGGERS_SQL = `
+/** The triggers as migration 5 created them (kept verbatim: a shipped migration never changes). */
+export const PURCHASE_TOTALS_TRIGGERS_SQL_V5 = `
   CREATE TRIGGER IF NOT EXISTS purchases_totals_insert AFTER INSERT ON purchases WHEN NEW.contact_id IS NOT NULL
   BEGIN INSERT OR IGNORE INTO purchase_totals_stale (contact_id) VALUES (NEW.contact_id); END;
   CREATE TRIGGER IF NOT EXISTS purchases_totals_delete AFTER DELETE ON purchases WHEN OLD.contact_id IS NOT NULL
@@ -28,6 +28,24 @@ export const PURCHASE_TOTALS_TRIGGERS_SQL = `
     INSERT OR IGNORE INTO purchase_totals_stale (contact_id) SELECT OLD.contact_id WHERE OLD.contact_id IS NOT NULL;
     INSERT OR IGNORE INTO purchase_totals_stale (contact_id) SELECT NEW.contact_id WHERE NEW.contact_id IS NOT NULL;
   END;
+`;
+
+/** The update trigger since migration 6: a change of category or channel changes the purchase mix. */
+export const PURCHASE_TOTALS_UPDATE_TRIGGER_SQL = `
+  CREATE TRIGGER IF NOT EXISTS purchases_totals_update AFTER UPDATE OF contact_id, source, order_ref, ordered_at, amount_minor, category, channel ON purchases
+  BEGIN
+    INSERT OR IGNORE INTO purchase_totals_stale (contact_id) SELECT OLD.contact_id WHERE OLD.contact_id IS NOT NULL;
+    INSERT OR IGNORE INTO purchase_totals_stale (contact_id) SELECT NEW.contact_id WHERE NEW.contact_id IS NOT NULL;
+  END;
+`;
+
+/** The triggers that mark contacts stale (what migrations 5 and 6 leave, and `ensureTotalsTriggers` if a rebuild of purchases dropped them). */
+export const PURCHASE_TOTALS_TRIGGERS_SQL = `
+  CREATE TRIGGER IF NOT EXISTS purchases_totals_insert AFTER INSERT ON purchases WHEN NEW.contact_id IS NOT NULL
+  BEGIN INSERT OR IGNORE INTO purchase_totals_stale (contact_id) VALUES (NEW.contact_id); END;
+  CREATE TRIGGER IF NOT EXISTS purchases_totals_delete AFTER DELETE ON purchases WHEN OLD.contact_id IS NOT NULL
+  BEGIN INSERT OR IGNORE INTO purchase_totals_stale (contact_id) VALUES (OLD.contact_id); END;
+  ${PURCHASE_TOTALS_UPDATE_TRIGGER_SQL}
 `;
 
 /**
@@ -89,11 +107,13 @@ export function refreshPurchaseTotals(db: Db): number {
   db.exec(`DROP TABLE IF EXISTS temp.totals_orders;
     CREATE TEMP TABLE totals_orders (contact_id INTEGER NOT NULL, net INTEGER NOT NULL, free INTEGER NOT NULL, day TEXT,
       last_line_day TEXT NOT NULL, split_source TEXT, split_ref TEXT)`);
+  // The mix (src/store/purchase-mix.ts) of a recomputed contact goes: its next reader recomputes it.
   if (stale * 4 > known) {
-    db.exec('DELETE FROM purchase_totals');
+    db.exec('DELETE FROM purchase_totals; DELETE FROM purchase_mix');
     groupAllOrders(db, 'temp.totals_orders', '');
   } else {
     db.exec(`DELETE FROM purchase_totals WHERE contact_id IN (SELECT contact_id FROM purchase_totals_stale);
+      DELETE FROM purchase_mix WHERE contact_id IN (SELECT contact_id FROM purchase_totals_stale);
       INSERT INTO temp.totals_orders (contact_id, net, free, day, last_line_day)
       SELECT p.contact_id, ${ORDER_COLUMNS} FROM purchases p
       WHERE p.contact_id IN (SELECT contact_id FROM purchase_totals_stale)

@@ -13,10 +13,15 @@ import path from 'node:path';
 import { StoreError } from './errors.js';
 import { openRaw, unreadableStoreMessage, type Db } from './db.js';
 import { StoreBusyError, formatDuration } from './busy.js';
+import { ownerTag, removeStaleScratch, type TempLabel } from './scratch.js';
 
-/** A temporary file beside `file` (same folder: same file system, so the rename is atomic), created 0600 and empty. */
-export function createTempBeside(file: string, label: string): string {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${label}-${process.pid}-${Date.now()}.tmp`);
+/**
+ * A temporary file beside `file` (same folder: same file system, so the rename is atomic), created 0600
+ * and empty, named after this process; those a killed process left in the folder are removed first.
+ */
+export function createTempBeside(file: string, label: TempLabel): string {
+  removeStaleScratch(path.dirname(file));
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${label}${ownerTag()}-${Date.now()}.tmp`);
   fs.closeSync(fs.openSync(temp, 'wx', 0o600));
   return temp;
 }

@@ -96,6 +96,29 @@ describe('import: headers that generalise, refusals, remembered mappings', () =>
     expect(custkit(['import', next, '--source', 'erp', '--dry-run'], { db }).code).toBe(0);
   }, 120_000);
 
+  it('remembers a --map given with --source when the file is skipped as already imported', () => {
+    const db = tempDb();
+    const file = write('o1.csv', UNKNOWN_AMOUNT);
+    // Imported once without --source; the user then asks custkit to remember the mapping for the source.
+    expect(custkit(['import', file, '--map', 'valeur_x=amount'], { db }).code).toBe(0);
+    const again = custkit(['import', file, '--source', 'erp', '--map', 'valeur_x=amount'], { db });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('already imported as import #1; skipped');
+    expect(again.stderr).toContain('remembered for source "erp" all the same: --map "valeur_x=amount"');
+    expect(JSON.parse(custkit(['mappings', '--json'], { db }).stdout)).toMatchObject([{ source: 'erp', kind: 'purchases', column: 'valeur_x', field: 'amount', import_id: null }]);
+    expect(JSON.parse(custkit(['import', file, '--source', 'erp', '--map', 'valeur_x=amount', '--json'], { db }).stdout)).toMatchObject({ skipped: true, remembered_mapping: { source: 'erp', saved: { valeur_x: 'amount' } } });
+    // The next file of the source needs no --map.
+    const next = write('o2.csv', 'order_id;customer_code;order_date;valeur_x\nA4;C3;2024-04-01;5,00\n');
+    const second = custkit(['import', next, '--source', 'erp'], { db });
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain('using the mapping remembered for source "erp"');
+    // Without --source, a skipped file remembers nothing.
+    expect(custkit(['import', file, '--source', 'erp', '--force', '--map', 'valeur_x=amount'], { db }).code).toBe(0);
+    expect(custkit(['mappings', 'forget', 'erp'], { db }).code).toBe(0);
+    expect(custkit(['import', file, '--map', 'valeur_x=amount'], { db }).stderr).not.toContain('remembered');
+    expect(JSON.parse(custkit(['mappings', '--json'], { db }).stdout)).toEqual([]);
+  }, 120_000);
+
   it('lists remembered mappings and forgets them; without --source nothing is remembered', () => {
     const db = tempDb();
     expect(custkit(['import', write('o1.csv', UNKNOWN_AMOUNT), '--source', 'erp', '--map', 'valeur_x=amount'], { db }).code).toBe(0);

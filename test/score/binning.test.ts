@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadThresholds, quantileCuts, scoreOf } from '../../src/score/binning.js';
+import { loadThresholds, quantileCuts, scoreOf, selectQuantileCuts } from '../../src/score/binning.js';
+import { rng } from '../../src/dedupe/scoring.js';
 import { tempDir } from '../helpers/cli.js';
 
 const sorted = (values: number[]) => Float64Array.from(values).sort();
@@ -23,6 +24,24 @@ describe('quantile binning', () => {
     expect(new Set(scores.slice(0, 5))).toEqual(new Set([1]));
     expect(scores[5]).toBe(scores[6]);
     expect(scores).toEqual([1, 1, 1, 1, 1, 3, 3, 4, 5, 5]);
+  });
+});
+
+describe('quantile cut points by selection (what a run uses)', () => {
+  it('equal the cut points of the sorted values, on heavy ties, sorted, reversed and negative inputs', () => {
+    const r = rng(7);
+    const cases: number[][] = [[], [3], [2, 1], [5, 5, 5, 5, 5, 5, 5]];
+    for (const n of [9, 10, 11, 100, 1001, 20_000]) {
+      cases.push(Array.from({ length: n }, () => Math.floor(r() * 4))); // mostly ties, like frequency
+      cases.push(Array.from({ length: n }, () => Math.round((r() - 0.2) * 1e6))); // monetary with returns
+      cases.push(Array.from({ length: n }, (_, i) => i)); // already sorted
+      cases.push(Array.from({ length: n }, (_, i) => n - i)); // reversed
+    }
+    for (const values of cases) {
+      for (const bins of [4, 5] as const) {
+        expect(selectQuantileCuts(Float64Array.from(values), bins)).toEqual(quantileCuts(sorted(values), bins));
+      }
+    }
   });
 });
 

@@ -99,6 +99,21 @@ describe('score run on fixtures/score-purchases.csv', () => {
     expect(scoreRun(db, { ...base, method: 'rfmcca' }).runId).not.toBe(first.runId);
   });
 
+  it("the run's segment counts are its stored rows', whatever the map names its segments; foreign-key checks come back on", () => {
+    // A custom map whose fallback is also called "prospect": one count for the name, as the table shows it.
+    const map = { name: 'odd', bins: 5 as const, fallback: 'prospect', segments: [{ name: 'Top', r: [4, 5] as [number, number], f: [3, 5] as [number, number] }] };
+    for (const options of [base, { ...base, binning: 'ntile' as const }, { ...base, segmentMap: map, segmentMapLabel: 'odd' }]) {
+      const run = scoreRun(db, options);
+      const stored = db.prepare('SELECT segment, count(*) AS customers FROM scores WHERE run_id = ? GROUP BY segment').all(run.runId) as Array<{ segment: string; customers: number }>;
+      expect(Object.fromEntries(run.segments.map((x) => [x.segment, x.customers]))).toEqual(Object.fromEntries(stored.map((x) => [x.segment, x.customers])));
+      expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    }
+    // Inside a caller's transaction (the pipeline) the pragma cannot change: the checks stay on.
+    db.transaction(() => scoreRun(db, base))();
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+  });
+
   it('ntile splits ties deterministically by contact id into equal buckets', () => {
     const run = scoreRun(db, { ...base, binning: 'ntile' });
     const s = scores(db, run.runId);

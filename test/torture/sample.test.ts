@@ -1,7 +1,8 @@
 /**
  * A small sample of each part of the torture suite (npm run torture runs them in full): a few dozen
- * fuzzed files, the hostile files at a sixteenth of their size, a kill -9 of an import and of a dedupe
- * --apply, and one round of two writers and a reader.
+ * fuzzed files, the hostile files at a sixteenth of their size, a kill -9 of five writing commands (one
+ * of each kind: import, merge, file written, store replaced, results read), and one round of
+ * two writers and a reader.
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,11 +33,13 @@ describe('torture sample', () => {
     }
   }, 600_000);
 
-  it('kill -9 during import, dedupe --apply and export leaves a sound store, before or after, never between, and no export file cut short', async () => {
-    const k = await killTorture({ perCommand: 1, contacts: 400, dir: path.join(tempDir(), 'kill'), seed: Date.now() % 1000, log: quiet, commands: ['import', 'dedupe --apply', 'export'] });
+  it('kill -9 during import, dedupe --apply, export, db restore, and campaigns results leaves a sound store, before or after, never between, no export file cut short, nothing left behind', async () => {
+    const commands = ['import', 'dedupe --apply', 'export', 'db restore', 'campaigns results'];
+    const k = await killTorture({ perCommand: 1, contacts: 400, dir: path.join(tempDir(), 'kill'), seed: Date.now() % 1000, log: quiet, commands });
     expect(k.problems).toEqual([]);
-    expect(k.kills).toBe(3);
-    expect(k.corruptStores + k.halfApplied + k.failedReruns).toBe(0);
+    expect(k.notLanded).toEqual([]);
+    expect(k.kills).toBe(commands.length);
+    expect(k.corruptStores + k.halfApplied + k.failedReruns + k.leftovers).toBe(0);
   }, 600_000);
 
   it('two writers and a reader at once: every write accounted for', async () => {

@@ -1,5 +1,5 @@
 import type { Db } from '../../store/db.js';
-import { batchInsert } from '../batch-insert.js';
+import { batchInsert } from '../../store/batch-insert.js';
 import { bgnbdData, fitBgNbd, pAlive, purchaseBracket, purchaseHead, type BgNbdData, type BgNbdParams } from './bgnbd.js';
 import { ClvFitError, type FitReport } from './fit.js';
 import { expectedOrderValue, fitGammaGamma, type GammaGammaParams } from './gamma-gamma.js';
