@@ -1,7 +1,8 @@
 /**
  * What each campaign became: its size, channel and segments, and once results are in, how many members
  * were delivered, opened, clicked, bounced, unsubscribed or complained, with rates; one campaign broken
- * down by segment and by RFM cell (the member's scores in the run the export read). All in SQL.
+ * down by segment and by RFM cell (as each member had them when the list left, kept with the member:
+ * later score runs change nothing). All in SQL.
  */
 import type { Db } from '../store/db.js';
 import { CampaignError } from './lookup.js';
@@ -162,16 +163,15 @@ export function showCampaign(db: Db, id: number): CampaignDetail {
     const rows = db
       .prepare(
         `SELECT ${group} AS grp, ${SUMS}
-         FROM export_members m LEFT JOIN scores s ON s.run_id = ? AND s.contact_id = m.contact_id
-         LEFT JOIN (${FLAGS}) f ON f.contact_id = m.contact_id
+         FROM export_members m LEFT JOIN (${FLAGS}) f ON f.contact_id = m.contact_id
          WHERE m.export_id = ? GROUP BY grp ORDER BY members DESC, grp`,
       )
-      .all(summary.scoreRun, id, id) as (Sums & { grp: string })[];
+      .all(id, id) as (Sums & { grp: string })[];
     return rows.map((r) => ({ group: r.grp, ...outcomes(r, deliveries) }));
   };
   return {
     ...summary,
-    bySegment: by("coalesce(s.segment, '(not scored)')"),
-    byRfmCell: by("CASE WHEN s.r_score IS NULL THEN '(not scored)' ELSE 'R' || s.r_score || ' F' || s.f_score || ' M' || s.m_score END"),
+    bySegment: by("coalesce(m.segment, '(not scored)')"),
+    byRfmCell: by("coalesce(m.rfm_cell, '(not scored)')"),
   };
 }

@@ -64,7 +64,7 @@ class Members {
     let map = this.byCampaign.get(exportId);
     if (!map) {
       map = new Map();
-      for (const row of this.db.prepare('SELECT address_hash, contact_id FROM export_members WHERE export_id = ?').raw(true).iterate(exportId) as IterableIterator<[string | null, number]>) {
+      for (const row of this.db.prepare('SELECT lower(hex(address_hash)), contact_id FROM export_members WHERE export_id = ? AND address_hash IS NOT NULL').raw(true).iterate(exportId) as IterableIterator<[string | null, number]>) {
         if (row[0] !== null) map.set(row[0], row[1]);
       }
       this.byCampaign.set(exportId, map);
@@ -102,7 +102,7 @@ export async function importResults(db: Db, file: string, options: ResultsOption
   summary.alreadyImported = earlierRead(db, facts.sha256, 'results', options.campaign);
   if (summary.alreadyImported) return summary;
 
-  const tables = await openTables({ file, displayName, encoding: 'auto', delimiter: 'auto' }, facts);
+  const tables = await openTables({ file, displayName, encoding: 'auto', delimiter: 'auto', strictQuotes: true }, facts);
   const first = await tables.next();
   if (first.done) throw new CampaignError(`${displayName}: the file is empty`);
   const table = first.value;
@@ -150,7 +150,7 @@ export async function importResults(db: Db, file: string, options: ResultsOption
       const latest = db
         .prepare(
           `SELECT e.id FROM exports e WHERE e.channel IN (${address.keyType === 'email' ? "'email'" : "'sms', 'phone'"})
-             AND EXISTS (SELECT 1 FROM export_members m WHERE m.export_id = e.id AND m.address_hash = ?
+             AND EXISTS (SELECT 1 FROM export_members m WHERE m.export_id = e.id AND m.address_hash = unhex(?)
                AND m.contact_id IN (SELECT id FROM contacts WHERE ${address.keyType === 'email' ? 'email_norm = ?' : 'sms_e164 = ? OR phone_e164 = ?'}))
            ORDER BY e.id DESC LIMIT 1`,
         )
@@ -271,7 +271,7 @@ function applyEffects(db: Db, touched: { exportId: number; contactId: number; ha
   // Campaigns with results, newest first; a member's soft-bounce history probes each by the members'
   // key (export, contact) until it has the last `softLimit` that listed the address.
   const withResults = db.prepare('SELECT e.id FROM exports e WHERE EXISTS (SELECT 1 FROM campaign_events r WHERE r.export_id = e.id) ORDER BY e.id DESC').pluck().all() as number[];
-  const memberHash = db.prepare('SELECT address_hash FROM export_members WHERE export_id = ? AND contact_id = ?').pluck();
+  const memberHash = db.prepare("SELECT nullif(lower(hex(address_hash)), '') FROM export_members WHERE export_id = ? AND contact_id = ?").pluck();
   const outcome = db.prepare(
     `SELECT EXISTS (SELECT 1 FROM campaign_events v WHERE v.export_id = @e AND v.contact_id = @c AND v.event = 'soft_bounce') AS soft,
             EXISTS (SELECT 1 FROM campaign_events v WHERE v.export_id = @e AND v.contact_id = @c AND v.event IN ('delivered', 'opened', 'clicked')) AS reached`,

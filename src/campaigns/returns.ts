@@ -70,7 +70,7 @@ export async function importReturns(db: Db, file: string, options: { campaign?: 
   if (fixed && fixed.channel !== 'post') throw new CampaignError(`--campaign ${options.campaign}: campaign #${fixed.id} went out by ${fixed.channel}, not by post`);
   summary.alreadyImported = earlierRead(db, facts.sha256, 'returns', options.campaign);
   if (summary.alreadyImported) return summary;
-  const tables = await openTables({ file, displayName, encoding: 'auto', delimiter: 'auto' }, facts);
+  const tables = await openTables({ file, displayName, encoding: 'auto', delimiter: 'auto', strictQuotes: true }, facts);
   const first = await tables.next();
   if (first.done) throw new CampaignError(`${displayName}: the file is empty`);
 
@@ -84,7 +84,7 @@ export async function importReturns(db: Db, file: string, options: { campaign?: 
   // The address the letter went to: the member's, for a post campaign that listed them; else the current one.
   // Probed by the members' key (export, contact), newest post campaign first.
   const memberHash = db.prepare(
-    `SELECT e.id AS export_id, (SELECT m.address_hash FROM export_members m WHERE m.export_id = e.id AND m.contact_id = @contact) AS address_hash
+    `SELECT e.id AS export_id, (SELECT nullif(lower(hex(m.address_hash)), '') FROM export_members m WHERE m.export_id = e.id AND m.contact_id = @contact) AS address_hash
      FROM exports e WHERE e.channel = 'post' AND (@campaign IS NULL OR e.id = @campaign) AND address_hash IS NOT NULL ORDER BY e.id DESC LIMIT 1`,
   );
   const currentHash = db.prepare(`SELECT ck_sha256(${POST_ADDRESS_KEY}) FROM contacts c WHERE c.id = ?`).pluck();

@@ -8,10 +8,12 @@
  *   other identifiers, read once; an address is hashed only when a suppression of its type exists;
  * - consent: every contact's own current choice for the channel, read in bulk from the consents index
  *   into one byte per contact (consents.ts, bulk.ts);
- * - addresses shared by several records (a minority before dedupe), with their records' ids: read in
- *   bulk from the address index, with the person's choice there (the latest across those records); a
- *   record at a shared address is checked for a more recently updated rival candidate by one indexed
- *   query. Consents the bulk read cannot order go to the exact SQL rule.
+ * - addresses shared by several records that can be exported (a minority, before or after dedupe), with
+ *   their records' ids: read in bulk from the address index, with the person's choice there (the latest
+ *   across those records); a record at such an address is checked for a more recently updated rival
+ *   candidate by one indexed query. An address shared only with merged or erased records that hold no
+ *   consent for the channel is its live record's alone (bulk.ts, contestedAddresses). Consents the bulk
+ *   read cannot order go to the exact SQL rule.
  *
  * Small exports never pay for a bulk read: the first rows are decided by the exact rule, and the bulk
  * structures are read once an export has shown it is large compared with the store.

@@ -1,38 +1,86 @@
 /**
- * The people an export listed, kept as its campaign's members (export_members, src/campaigns/schema.ts).
- * As rows leave, their contact ids and address hashes are gathered in typed memory (no statement per
- * row); the hash is the one the channel rules computed for the suppression check, on the thread that
- * read the row. In the export's transaction, one INSERT ... SELECT per chunk records them: the ids come
- * as a JSON array (json_each), the hashes as one blob cut at fixed offsets.
- *
- * Segment and RFM cell are not copied: the export records the score run it read (exports.selection.run)
- * and score runs are kept, so the member's scores row in that run is its segment and cell at the time.
+ * The people an export listed, kept as its campaign's members (export_members, src/campaigns/schema.ts):
+ * contact, the SHA-256 of the address written, and the segment and RFM cell the export's score run gave
+ * them. As rows leave, these are gathered in typed memory (no statement per row): the hash is the one the
+ * channel rules computed for the suppression check, on the thread that read the row; segment and cell
+ * come with the row (select.ts, MEMBER_COLUMNS) as one code into a small table of the pairs met. In the
+ * export's transaction, one INSERT ... SELECT per chunk records them: ids and codes come as a JSON
+ * array of numbers (json_each), the hashes as one blob cut at fixed offsets.
  */
 import type { Db } from '../store/db.js';
 import type { SelectionPlan } from './select.js';
 
-/** Characters of a SHA-256 hex digest. */
-export const HASH_WIDTH = 64;
+/** Bytes of a SHA-256. */
+export const HASH_BYTES = 32;
+/** A member's id and the code of its segment and cell travel as one number: id * CODES + code. */
+const CODES = 2 ** 21;
+
+/** A member's segment and RFM cell in the export's score run (null: not scored, or no run). */
+export type Cell = readonly [segment: string | null, rfmCell: string | null];
+
+/**
+ * The pair a row's MEMBER_CELL value (select.ts) names: segment, U+001F, cell, U+0001 for a missing one
+ * (null: no score run). Cut at the last U+001F: a cell never holds one.
+ */
+export function memberCell(value: string | null): Cell {
+  if (value === null) return [null, null];
+  const cut = value.lastIndexOf('\u001f');
+  const part = (text: string): string | null => (text === '\u0001' ? null : text);
+  return cut < 0 ? [part(value), null] : [part(value.slice(0, cut)), part(value.slice(cut + 1))];
+}
+
+/** The (segment, cell) pairs met, each with a code; the pairs of a range read by a worker are remapped to these. */
+class CellCodes {
+  readonly pairs: Cell[] = [];
+  private readonly codes = new Map<string, number>();
+
+  code(segment: string | null, cell: string | null): number {
+    // U+0001 stands for a missing value, U+001F parts the two (as MEMBER_CELL writes them).
+    return this.codeOf(`${segment === null ? '\u0001' : segment}\u001f${cell === null ? '\u0001' : cell}`, () => [segment, cell]);
+  }
+
+  /** The code of a MEMBER_CELL value (null: no score run). */
+  codeOfValue(value: string | null): number {
+    return this.codeOf(value ?? '\u0001\u001f\u0001', () => memberCell(value));
+  }
+
+  private codeOf(key: string, pair: () => Cell): number {
+    let code = this.codes.get(key);
+    if (code === undefined) {
+      code = this.pairs.length;
+      if (code >= CODES) throw new Error(`export members: more than ${CODES} distinct segment and RFM cell pairs`);
+      this.pairs.push(pair());
+      this.codes.set(key, code);
+    }
+    return code;
+  }
+}
 
 export class MemberIds {
   private ids = new Uint32Array(1 << 12);
-  private hashes = Buffer.alloc((1 << 12) * HASH_WIDTH);
+  private codes = new Uint32Array(1 << 12);
+  private hashes = Buffer.alloc((1 << 12) * HASH_BYTES);
   private length = 0;
   /** Post: hashes are computed in SQL from the address (the statement applies every rule). */
   private withoutHashes = false;
+  private readonly cells = new CellCodes();
 
-  /** A range of rows from a worker: ids and their hashes (HASH_WIDTH bytes each). */
-  add(ids: ArrayLike<number>, hashes: Uint8Array): void {
+  /** A range of rows from a worker: ids, their hashes (HASH_BYTES each), and codes into the range's own `cells`. */
+  add(ids: ArrayLike<number>, hashes: Uint8Array, codes: ArrayLike<number>, cells: Cell[]): void {
     this.reserve(ids.length);
     this.ids.set(ids, this.length);
-    this.hashes.set(hashes, this.length * HASH_WIDTH);
+    this.hashes.set(hashes.subarray(0, ids.length * HASH_BYTES), this.length * HASH_BYTES);
+    const mine = cells.map(([segment, cell]) => this.cells.code(segment, cell));
+    for (let i = 0; i < ids.length; i++) this.codes[this.length + i] = mine[codes[i]!]!;
     this.length += ids.length;
   }
 
-  push(id: number, hash: string | null): void {
+  /** One row (one thread): `hash` in hex, or null when SQL computes it (post); `cell` the row's MEMBER_CELL value. */
+  push(id: number, hash: string | null, cell: string | null): void {
     this.reserve(1);
     if (hash === null) this.withoutHashes = true;
-    else this.hashes.write(hash, this.length * HASH_WIDTH, HASH_WIDTH, 'latin1');
+    else this.hashes.write(hash, this.length * HASH_BYTES, HASH_BYTES, 'hex');
+    this.codes[this.length] = this.cells.codeOfValue(cell);
     this.ids[this.length++] = id;
   }
 
@@ -42,9 +90,12 @@ export class MemberIds {
     while (size < this.length + more) size *= 2;
     const ids = new Uint32Array(size);
     ids.set(this.ids.subarray(0, this.length));
-    const hashes = Buffer.alloc(size * HASH_WIDTH);
-    this.hashes.copy(hashes, 0, 0, this.length * HASH_WIDTH);
+    const codes = new Uint32Array(size);
+    codes.set(this.codes.subarray(0, this.length));
+    const hashes = Buffer.alloc(size * HASH_BYTES);
+    this.hashes.copy(hashes, 0, 0, this.length * HASH_BYTES);
     this.ids = ids;
+    this.codes = codes;
     this.hashes = hashes;
   }
 
@@ -52,35 +103,50 @@ export class MemberIds {
     return this.length;
   }
 
-  /** Chunks of ids (as JSON) with their hashes (as one blob, or null when SQL computes them). */
-  *chunks(size: number): Generator<{ ids: string; hashes: Buffer | null }> {
+  get pairs(): readonly Cell[] {
+    return this.cells.pairs;
+  }
+
+  /** Chunks of members (ids and codes as JSON numbers) with their hashes (as one blob, or null when SQL computes them). */
+  *chunks(size: number): Generator<{ members: string; hashes: Buffer | null }> {
     for (let start = 0; start < this.length; start += size) {
       const end = Math.min(this.length, start + size);
+      const values = new Array<number>(end - start);
+      for (let i = start; i < end; i++) values[i - start] = this.ids[i]! * CODES + this.codes[i]!;
       yield {
-        ids: JSON.stringify(Array.from(this.ids.subarray(start, end))),
-        hashes: this.withoutHashes ? null : this.hashes.subarray(start * HASH_WIDTH, end * HASH_WIDTH),
+        members: JSON.stringify(values),
+        hashes: this.withoutHashes ? null : this.hashes.subarray(start * HASH_BYTES, end * HASH_BYTES),
       };
     }
   }
 }
 
-/** Ids per INSERT: a JSON array of ~1 MB, parsed by SQLite's json_each. */
+/** Members per INSERT: a JSON array of ~1.5 MB, parsed by SQLite's json_each. */
 const CHUNK = 100_000;
 
 /** Records the members of export `exportId`; call it inside the export's transaction. Returns how many. */
 export function recordMembers(db: Db, exportId: number, plan: SelectionPlan, members: MemberIds): number {
-  // substr() on a blob cuts by bytes, at a fixed cost; on text it would count characters from the start.
+  if (members.size === 0) return 0;
+  // The pairs met, as a table keyed by code: one seek per member into a table of a few rows.
+  db.exec('CREATE TEMP TABLE IF NOT EXISTS member_cells (code INTEGER PRIMARY KEY, segment TEXT, rfm_cell TEXT)');
+  db.exec('DELETE FROM temp.member_cells');
+  const cell = db.prepare('INSERT INTO temp.member_cells (code, segment, rfm_cell) VALUES (?, ?, ?)');
+  members.pairs.forEach(([segment, rfmCell], code) => cell.run(code, segment, rfmCell));
+  // substr() on a blob cuts by bytes, at a fixed cost. Integer division and remainder split id and code.
   const fromBlob = db.prepare(
-    `INSERT OR IGNORE INTO export_members (export_id, contact_id, address_hash)
-     SELECT ?, j.value, CAST(substr(?, j.key * ${HASH_WIDTH} + 1, ${HASH_WIDTH}) AS TEXT) FROM json_each(?) j`,
+    `INSERT OR IGNORE INTO export_members (export_id, contact_id, address_hash, segment, rfm_cell)
+     SELECT ?, j.value / ${CODES}, substr(?, j.key * ${HASH_BYTES} + 1, ${HASH_BYTES}), k.segment, k.rfm_cell
+     FROM json_each(?) j LEFT JOIN temp.member_cells k ON k.code = j.value % ${CODES}`,
   );
   const fromSql = db.prepare(
-    `INSERT OR IGNORE INTO export_members (export_id, contact_id, address_hash)
-     SELECT ?, c.id, ${plan.rule.memberHash} FROM json_each(?) j CROSS JOIN contacts c ON c.id = j.value`,
+    `INSERT OR IGNORE INTO export_members (export_id, contact_id, address_hash, segment, rfm_cell)
+     SELECT ?, c.id, unhex(${plan.rule.memberHash}), k.segment, k.rfm_cell
+     FROM json_each(?) j CROSS JOIN contacts c ON c.id = j.value / ${CODES} LEFT JOIN temp.member_cells k ON k.code = j.value % ${CODES}`,
   );
   let recorded = 0;
   for (const chunk of members.chunks(CHUNK)) {
-    recorded += (chunk.hashes ? fromBlob.run(exportId, chunk.hashes, chunk.ids) : fromSql.run(exportId, chunk.ids)).changes;
+    recorded += (chunk.hashes ? fromBlob.run(exportId, chunk.hashes, chunk.members) : fromSql.run(exportId, chunk.members)).changes;
   }
+  db.exec('DELETE FROM temp.member_cells');
   return recorded;
 }

@@ -22,7 +22,7 @@ import type { DateFormat, ValueKind } from './columns.js';
 import { KEPT, type GateTuning, type ReasonCounts } from './gate.js';
 import type { Format, OutputColumn } from './lines.js';
 import type { GateSpec } from './select.js';
-import { HASH_WIDTH, type MemberIds } from './members.js';
+import { HASH_BYTES, type Cell, type MemberIds } from './members.js';
 import type { ExportSink } from './writers.js';
 
 /** What a worker reads before the rows: its part of the bulk reads, and of the validation check. */
@@ -31,8 +31,8 @@ export interface Tasks {
   addresses: boolean;
   /** Every contact's own consent. */
   consents: boolean;
-  /** The contacts in chunks c of STALE_CHUNK ids with c % parts = part are checked for needing validation. */
-  stale: { part: number; parts: number } | null;
+  /** The contacts in chunks c of STALE_CHUNK ids with c % of in `slots` are checked for needing validation. */
+  stale: { slots: number[]; of: number } | null;
 }
 
 /** What a worker is started with. */
@@ -55,6 +55,10 @@ export interface WorkerSetup {
   staleSql: string;
   staleKey: string;
   gate: GateSpec;
+  /** `sql` takes the consent mask (bulk.ts) as its first this many parameters. */
+  consentMasks: number;
+  /** Where a row holds the member's segment and RFM cell (select.ts, MEMBER_CELL); null without a score run. */
+  memberColumn: number | null;
   tuning?: GateTuning;
   positions: number[];
   outputs: OutputColumn[];
@@ -94,8 +98,11 @@ export interface RowsMessage {
   ends: Uint32Array;
   /** The contact id of each row written, in order (the export's members). */
   ids: Uint32Array;
-  /** The SHA-256 of each row's address, 64 hex characters each, in the same order. */
+  /** The SHA-256 of each row's address, HASH_BYTES each, in the same order. */
   hashes: ArrayBuffer;
+  /** Each row's segment and RFM cell, as an index into `cells`. */
+  codes: Uint32Array;
+  cells: Cell[];
 }
 
 export type FromWorker = { type: 'ready' } | { type: 'begun' } | Prepared | RowsMessage | { type: 'error'; message: string };
@@ -147,12 +154,14 @@ export function defaultWorkers(): number {
 }
 
 /**
- * Who reads what before the rows, so that the workers finish together: the shared addresses (the
- * longest read) on the first, the consents and the validation check on the others.
+ * Who reads what before the rows, so that the workers finish together (the rows wait for the last): the
+ * shared addresses on the first, the consents and the validation check shared among the others.
+ * Measured on a lived-in 1M store (one core each): shared addresses 0.44 s (0.18 s to read them, 0.26 s
+ * to leave out those of merged records), consents 0.13 s, validation check 0.24 s.
  */
 export function tasksOf(worker: number, workers: number): Tasks {
-  if (workers === 1) return { addresses: true, consents: true, stale: { part: 0, parts: 1 } };
-  return { addresses: worker === 0, consents: worker === 1, stale: worker === 0 ? null : { part: worker - 1, parts: workers - 1 } };
+  if (workers === 1) return { addresses: true, consents: true, stale: { slots: [0], of: 1 } };
+  return { addresses: worker === 0, consents: worker === 1, stale: worker === 0 ? null : { slots: [worker - 1], of: workers - 1 } };
 }
 
 interface Slot {
@@ -316,7 +325,7 @@ export class ExportWorkers {
           if (reason === KEPT) kept++;
         }
       }
-      members.add(take === done.rows ? done.ids : done.ids.subarray(0, take), new Uint8Array(done.hashes, 0, take * HASH_WIDTH));
+      members.add(done.ids.subarray(0, take), new Uint8Array(done.hashes, 0, take * HASH_BYTES), done.codes, done.cells);
       await sink.writeEncodedRows(bytes, take, done.unencodable, done.ends);
       if (onProgress && Math.floor(rows / 10_000) !== Math.floor((rows + take) / 10_000)) onProgress(rows + take);
       rows += take;

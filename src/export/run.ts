@@ -134,10 +134,12 @@ function seedBase(seed: SeedRow, baseKeys: string[], positions: number[], neighb
 function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tuning: GateTuning | undefined, counts: ReasonCounts, members: MemberIds | null): Generator<unknown[], void, undefined> {
   const statement = db.prepare(query.sql).raw(true);
   const rows = statement.iterate(...query.params) as IterableIterator<unknown[]>;
+  const cellAt = query.memberColumn;
+  const cellOf = (row: unknown[]): string | null => (cellAt === null ? null : (row[cellAt] as string | null));
   if (!query.gate) {
     // post: the statement applies every rule and the limit; members' address hashes are read in SQL.
     for (const row of rows) {
-      members?.push(row[ROW_ID] as number, null);
+      members?.push(row[ROW_ID] as number, null, cellOf(row));
       yield row;
     }
     return;
@@ -152,7 +154,7 @@ function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tun
     const reason = gate.decide(row);
     counts[reason]++;
     if (reason !== KEPT) continue;
-    members?.push(row[ROW_ID] as number, gate.keyHash(row));
+    members?.push(row[ROW_ID] as number, gate.keyHash(row), cellOf(row));
     yield row;
     if (++n === limit) return; // leaving the loop closes the statement
   }
@@ -240,6 +242,8 @@ function startWorkers(db: Db, request: ExportRequest, selected: SelectionPlan, p
     staleSql: STALE_SQL,
     staleKey: validationKey(defaultCountryOf(db)),
     gate: query.gate!,
+    memberColumn: query.memberColumn,
+    consentMasks: lines?.consentMasks ?? 0,
     tuning: request.tuning,
     positions: query.positions,
     outputs: plan.outputs,

@@ -121,9 +121,16 @@ export interface BuiltQuery {
   positions: number[];
   /** Null for post: its statement applies every rule itself, --limit included. */
   gate: GateSpec | null;
+  /**
+   * Where a row holds the contact's segment and RFM cell in the score run (MEMBER_CELL): recorded
+   * with the export's members. Null when the export has no score run (or counts rows).
+   */
+  memberColumn: number | null;
   /** What the rows are ordered by (integer, unique per row): a `ranged` statement reads one range of it. */
   driveKey: DriveKey;
   /** With `csvLine`: where a row holds its drive key (the line comes after it, last). */
+  /** With `csvLine`: the statement's first parameters, this many, before `params`, are the consent mask (bulk.ts, consentMask). */
+  consentMasks?: number;
   driveColumn?: number;
   /**
    * How many records the selection holds, before any channel rule (one count, then `selectedParams`):
@@ -149,6 +156,14 @@ export function driveBounds(db: Db, query: BuiltQuery): { min: number; max: numb
   const row = db.prepare(sql).get(...(query.driveKey === 's.contact_id' ? [query.runId, query.runId] : [])) as { min: number | null; max: number | null };
   return row.min === null || row.max === null ? null : { min: row.min, max: row.max };
 }
+
+/** A member's segment and RFM cell in the export's score run, as export_members keeps them. */
+/**
+ * A member's segment and RFM cell in the export's score run, as export_members keeps them, read as one
+ * text value (one string per row, and the key of the pairs met, members.ts): the segment, then
+ * MEMBER_CELL_SEPARATOR, then the cell ('R5 F4 M3'); MEMBER_CELL_NONE for a missing one.
+ */
+const MEMBER_CELL = `coalesce(s.segment, char(1)) || char(31) || coalesce('R' || s.r_score || ' F' || s.f_score || ' M' || s.m_score, char(1))`;
 
 /** The leading, non-output values of a gated row: id, address, then the identifiers when asked. */
 export const ROW_ID = 0;
@@ -184,7 +199,9 @@ export function buildQuery(
   const parts = plan;
   const channel = `'${selection.channel}'`; // from the fixed Channel set, never user text
   const wanted = columnKeys.filter((k) => runId !== null || !COLUMNS[k]!.scores);
-  const outputScores = mode === 'rows' && runId !== null && wanted.some((k) => COLUMNS[k]!.scores);
+  // Rows carry the member's segment and cell whenever there is a run: the scores row is joined anyway
+  // for the default columns, and reading it with the row costs less than a seek per member later.
+  const memberScores = mode === 'rows' && runId !== null;
   const outputs = mode === 'count' ? [] : wanted.map((k) => `${COLUMNS[k]!.sql.replace('@channel', channel)} AS "${k}"`);
   const params: unknown[] = [];
   const from = drive ? drive.from : 'contacts c';
@@ -203,8 +220,22 @@ export function buildQuery(
     const rival = candidateFor('d', 'ds', parts);
     const rivalScores = filter?.usesScores === true;
     const address = rule.key === `c.${rule.lookup}` && rule.reachable === `c.${rule.lookup} IS NOT NULL` ? `c.${rule.lookup}` : `CASE WHEN ${rule.reachable} THEN c.${rule.lookup} END`;
-    const hidden = ['c.id', address];
-    if (parts.suppressPerson) hidden.push('c.email_norm', 'c.sms_e164', 'c.phone_e164', 'c.mobile_e164');
+    // With CSV lines (export workers), the statement's first parameters are the consent mask (bulk.ts,
+    // consentMask: a byte per contact id, 0 when the person surely has not consented; an empty blob
+    // leaves every row whole). A row the consents leave out is only counted: it comes with 1 for its
+    // address (null still when it has none), and without identifiers, segment nor line. After dedupe, a
+    // third of a store's active records may be without consent, and each string read costs.
+    let masks = 0;
+    const consenting = "coalesce(substr(?, c.id + 1, 1), x'01') <> x'00'";
+    const ifConsenting = (sql: string): string => {
+      if (!csvLine) return sql;
+      masks++;
+      return `CASE WHEN ${consenting} THEN ${sql} END`;
+    };
+    const hidden = ['c.id', csvLine ? (masks++, `CASE WHEN ${consenting} THEN ${address} WHEN ${address} IS NOT NULL THEN 1 END`) : address];
+    if (parts.suppressPerson) hidden.push(...['c.email_norm', 'c.sms_e164', 'c.phone_e164', 'c.mobile_e164'].map(ifConsenting));
+    const memberColumn = memberScores ? hidden.length : null;
+    if (memberScores) hidden.push(ifConsenting(MEMBER_CELL));
     // The address is read once even when it is also an output column (one string less per row).
     const positions: number[] = [];
     const selected: string[] = [];
@@ -215,14 +246,15 @@ export function buildQuery(
         selected.push(outputs[i]!);
       }
     });
-    const leftJoin = !drive && outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : '';
+    const leftJoin = !drive && memberScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : '';
     const driveKey = drive ? drive.order : 'c.id';
     const range = ranged ? `\n      AND ${driveKey} >= ? AND ${driveKey} < ?` : '';
     if (csvLine) {
       // The drive key too: a row whose line cannot be written as it is has its values read by it.
       selected.length = 0;
-      // No line for a row without an address: it is only counted.
-      selected.push(driveKey, `CASE WHEN ${address} IS NOT NULL THEN ${csvLineSql(csvLine.keys.map((k, i) => ({ sql: COLUMNS[k]!.sql.replace('@channel', channel), kind: csvLine.kinds[i]! })), csvLine.delimiter)} END`);
+      // No line for a row without an address, nor for one the consents leave out: it is only counted.
+      masks++;
+      selected.push(driveKey, `CASE WHEN ${address} IS NOT NULL AND ${consenting} THEN ${csvLineSql(csvLine.keys.map((k, i) => ({ sql: COLUMNS[k]!.sql.replace('@channel', channel), kind: csvLine.kinds[i]! })), csvLine.delimiter)} END`);
     }
     const sql = `SELECT ${[...hidden, ...selected].join(',\n  ')}\nFROM ${from} ${leftJoin}\nWHERE ${driveWhere}${own.sql}${range}\nORDER BY ${driveKey}`;
     if (leftJoin) params.push(runId);
@@ -241,7 +273,7 @@ export function buildQuery(
       rivalParams: [...(rivalScores ? [runId] : []), ...rival.params],
       pressured: plan.pressured,
     };
-    return { sql, params, runId, columns: wanted, positions, gate, driveKey, driveColumn: csvLine ? hidden.length : undefined, selectedSql, selectedParams };
+    return { sql, params, runId, columns: wanted, positions, gate, memberColumn, driveKey, driveColumn: csvLine ? hidden.length : undefined, consentMasks: masks, selectedSql, selectedParams };
   }
 
   const own = candidateFor('c', 's', parts);
@@ -255,16 +287,18 @@ export function buildQuery(
       row_number() OVER (PARTITION BY ${rule.key} ORDER BY c.updated_at DESC, c.id DESC) AS rn
     FROM ${from}
     WHERE ${driveWhere}${where.join('\n      AND ')}`;
-  // The contact id leads each row (not output): the export's members are recorded from it.
-  const sql = `SELECT ${mode === 'count' ? '1' : ['c.id', ...outputs].join(',\n  ')}
+  // The contact id leads each row (not output), then its segment and cell when there is a run: the
+  // export's members are recorded from them.
+  const lead = memberScores ? ['c.id', MEMBER_CELL] : ['c.id'];
+  const sql = `SELECT ${mode === 'count' ? '1' : [...lead, ...outputs].join(',\n  ')}
 FROM (${inner}) w
 JOIN contacts c ON c.id = w.id
-${outputScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : ''}
+${memberScores ? 'LEFT JOIN scores s ON s.contact_id = c.id AND s.run_id = ?' : ''}
 WHERE w.rn = 1
 ${mode === 'count' ? '' : 'ORDER BY w.addr, w.id'} ${limit}`;
   if (drive) params.push(runId);
   params.push(...own.params, ...pressureParams);
-  if (outputScores) params.push(runId);
+  if (memberScores) params.push(runId);
   if (limit) params.push(selection.limit);
   // The funnel of a post export: each step of the rules as a flag over the selection, in one pass.
   const consent = selection.includeUnconsented ? '1' : consentCondition(rule, channel, 'c.id', '');
@@ -277,5 +311,5 @@ ${mode === 'count' ? '' : 'ORDER BY w.addr, w.id'} ${limit}`;
             (${plan.pressure ? `c.id IN (${PRESSURED_SQL})` : '0'}) AS p, ${rule.key} AS addr
           FROM ${from} WHERE ${driveWhere}${inSelection.sql})`;
   const funnelParams = [...pressureParams, ...selectedParams];
-  return { sql, params, runId, columns: wanted, positions: wanted.map((_, i) => i + 1), gate: null, driveKey: drive ? drive.order : 'c.id', selectedSql, selectedParams, funnelSql, funnelParams };
+  return { sql, params, runId, columns: wanted, positions: wanted.map((_, i) => i + lead.length), gate: null, memberColumn: memberScores ? 1 : null, driveKey: drive ? drive.order : 'c.id', selectedSql, selectedParams, funnelSql, funnelParams };
 }

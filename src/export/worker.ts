@@ -9,11 +9,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../store/db.js';
-import { maxContactId, readGroupConsents, readOwnConsents, readSharedAddresses, type BulkRules } from './bulk.js';
+import { consentMask, contestedAddresses, maxContactId, readGroupConsents, readOwnConsents, readSharedAddresses, type BulkRules } from './bulk.js';
 import { ChannelGate, KEPT, noReasons } from './gate.js';
 import { CsvLines } from './csv-lines.js';
 import { EncodedText, RowText, rowValues } from './lines.js';
 import { registerFunctions, ROW_ID } from './select.js';
+import { HASH_BYTES, memberCell, type Cell } from './members.js';
 import { STALE_CHUNK, type FromWorker, type Prepared, type ToWorker, type WorkerSetup } from './parallel.js';
 
 const setup = workerData as WorkerSetup;
@@ -36,6 +37,8 @@ try {
   const values = rowValues(setup.outputs, setup.positions, setup.dateFormat);
   const text = new RowText(setup.format, setup.headers, setup.kinds, setup.delimiter);
   let gate: ChannelGate | null = null;
+  /** The consent mask, when the statement takes it (its first parameter). */
+  let mask: Buffer[] = [];
 
   /** This worker's part of the preparation, in the read transaction. */
   const prepare = (): Prepared => {
@@ -43,7 +46,8 @@ try {
     const { tasks } = setup;
     let staleRows = 0;
     if (tasks.stale) {
-      for (let chunk = tasks.stale.part; chunk * STALE_CHUNK <= maxId; chunk += tasks.stale.parts) {
+      for (let chunk = 0; chunk * STALE_CHUNK <= maxId; chunk++) {
+        if (!tasks.stale.slots.includes(chunk % tasks.stale.of)) continue;
         staleRows += stale.get(chunk * STALE_CHUNK, (chunk + 1) * STALE_CHUNK, setup.staleKey) as number;
       }
     }
@@ -51,7 +55,8 @@ try {
     if (staleRows > 0) return prepared; // the main thread validates, then exports on one thread
     const consent = setup.gate.consentSql !== null;
     if (tasks.addresses) {
-      const shared = readSharedAddresses(db, setup.gate.lookup, maxId, true);
+      const all = readSharedAddresses(db, setup.gate.lookup, maxId);
+      const shared = all && contestedAddresses(db, all, consent ? setup.gate.channel : null, true);
       const groupConsent = shared && consent ? readGroupConsents(db, setup.gate.channel, shared, true) : null;
       if (!shared || (consent && !groupConsent)) prepared.failed = true;
       else prepared.addresses = { ...shared, groupConsent };
@@ -68,9 +73,13 @@ try {
   const lines = setup.valuesSql ? new CsvLines(setup.kinds, setup.delimiter) : null;
   const again = setup.valuesSql ? db.prepare(setup.valuesSql).raw(true) : null;
   const drive = setup.driveColumn;
+  const cellAt = setup.memberColumn;
   const rowText = (row: unknown[]): string => {
     if (!lines) return text.row(values(row), false);
-    const line = lines.text(row[row.length - 1] as string);
+    // A kept row always has its line (the consent mask only leaves out rows the rules remove); read
+    // its values again all the same if it has none.
+    const raw = row[row.length - 1];
+    const line = typeof raw === 'string' ? lines.text(raw) : null;
     if (line !== null) return line;
     const key = row[drive] as number;
     const base = again!.get(...setup.params, key, key + 1) as unknown[] | undefined;
@@ -83,16 +92,29 @@ try {
     const ends: number[] = [];
     const ids: number[] = [];
     const hashes: string[] = [];
+    const codes: number[] = [];
+    const cells: Cell[] = [];
+    const cellCodes = new Map<string, number>();
     const counts = noReasons();
     const reasons: number[] | null = setup.limited ? [] : null;
     // All the range's rows at once: iterating costs a call into SQLite per row (~8% of reading them).
-    for (const row of statement.all(...setup.params, from, to) as unknown[][]) {
+    for (const row of statement.all(...mask, ...setup.params, from, to) as unknown[][]) {
       const reason = gate!.decide(row);
       counts[reason]++;
       reasons?.push(reason);
       if (reason !== KEPT) continue;
       ids.push(row[ROW_ID] as number);
       hashes.push(gate!.keyHash(row));
+      if (cellAt !== null) {
+        const key = row[cellAt] as string;
+        let code = cellCodes.get(key);
+        if (code === undefined) {
+          code = cells.length;
+          cells.push(memberCell(key));
+          cellCodes.set(key, code);
+        }
+        codes.push(code);
+      }
       // Every row written as one that follows another (a JSON row with its comma): the main thread
       // drops the comma of a file's first row.
       out.append(rowText(row));
@@ -105,12 +127,15 @@ try {
     const rowEnds = Uint32Array.from(ends);
     const reasonBytes = reasons ? Uint8Array.from(reasons) : undefined;
     const members = Uint32Array.from(ids);
-    // Fixed width (64 hex characters each), so that the main thread can hand them to SQLite as one blob.
-    const memberHashes = Buffer.from(hashes.join(''), 'latin1');
-    const hashBuffer = memberHashes.buffer.slice(memberHashes.byteOffset, memberHashes.byteOffset + memberHashes.byteLength);
-    const transfer = [buffer, rowEnds.buffer, members.buffer, hashBuffer];
+    // Fixed width (the digest's bytes), so that the main thread can hand them to SQLite as one blob.
+    const hashBuffer = new ArrayBuffer(hashes.length * HASH_BYTES);
+    Buffer.from(hashBuffer).write(hashes.join(''), 'hex');
+    // Without a score run, every member has no segment nor cell: one pair, code 0.
+    if (cellAt === null && ids.length > 0) cells.push([null, null]);
+    const memberCodes = cellAt === null ? new Uint32Array(ids.length) : Uint32Array.from(codes);
+    const transfer = [buffer, rowEnds.buffer, members.buffer, hashBuffer, memberCodes.buffer];
     if (reasonBytes) transfer.push(reasonBytes.buffer);
-    send({ type: 'rows', index, rows: ends.length, counts, reasons: reasonBytes, unencodable: encoded.unencodable, buffer, ends: rowEnds, ids: members, hashes: hashBuffer }, transfer);
+    send({ type: 'rows', index, rows: ends.length, counts, reasons: reasonBytes, unencodable: encoded.unencodable, buffer, ends: rowEnds, ids: members, hashes: hashBuffer, codes: memberCodes, cells }, transfer);
   };
 
   port.on('message', (message: ToWorker) => {
@@ -123,6 +148,8 @@ try {
       } else if (message.type === 'bulk') {
         const bulk: BulkRules | 'exact' = message.bulk ?? 'exact';
         gate = new ChannelGate(db, setup.gate, setup.tuning, bulk);
+        const bytes = consentMask(bulk);
+        mask = Array.from({ length: setup.consentMasks }, () => bytes);
       } else if (message.type === 'range') {
         readRange(message.index, message.from, message.to);
       } else {

@@ -45,14 +45,20 @@ function clean(row: Record<string, unknown>): Row {
   return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, cell(v)]));
 }
 
-/** Every table with a foreign key to contacts, and the columns holding it. */
+/**
+ * Tables about a person that hold a contact id without a foreign key (checking it would cost a seek per
+ * row on large writes): export_members (campaigns migration 71).
+ */
+const KEYED_WITHOUT_FOREIGN_KEY: Record<string, string[]> = { export_members: ['contact_id'] };
+
+/** Every table with a foreign key to contacts (or listed above), and the columns holding it. */
 function contactTables(db: Db): Map<string, string[]> {
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
   const found = new Map<string, string[]>();
   for (const table of tables) {
     if (SKIPPED.has(table)) continue;
     const keys = db.prepare('SELECT "from", "table" FROM pragma_foreign_key_list(?)').all(table) as Array<{ from: string; table: string }>;
-    const columns = keys.filter((k) => k.table === 'contacts').map((k) => k.from);
+    const columns = [...new Set([...keys.filter((k) => k.table === 'contacts').map((k) => k.from), ...(KEYED_WITHOUT_FOREIGN_KEY[table] ?? [])])];
     if (columns.length) found.set(table, columns);
   }
   return found;

@@ -81,12 +81,18 @@ const QUEUED_BATCHES = 2;
  * csv-parse here), in batches of one input chunk, pausing the file while the consumer catches up so memory
  * stays flat whatever the file size.
  */
-export function readCsvRows(file: string, encoding: Encoding, delimiter: Delimiter, guard?: CsvRecordGuard): RowBatches {
-  return parseCsvText(openText(file, encoding, 0, undefined, guard ? (text) => guard.fed(text) : undefined), delimiter, guard);
+export function readCsvRows(file: string, encoding: Encoding, delimiter: Delimiter, guard?: CsvRecordGuard, unclosedQuote?: UnclosedQuote): RowBatches {
+  return parseCsvText(openText(file, encoding, 0, undefined, guard ? (text) => guard.fed(text) : undefined), delimiter, guard, unclosedQuote);
 }
 
+/**
+ * What a reader that refuses a quote opened and never closed throws: given the row it opens in (1 for
+ * the first line) and its column (1-based). PapaParse otherwise reads the rest of the file as that one cell.
+ */
+export type UnclosedQuote = (row: number, column: number) => Error;
+
 /** CSV rows from a stream of text, read no further ahead than QUEUED_BATCHES batches. */
-export async function* parseCsvText(text: Readable, delimiter: Delimiter, guard?: CsvRecordGuard): RowBatches {
+export async function* parseCsvText(text: Readable, delimiter: Delimiter, guard?: CsvRecordGuard, unclosedQuote?: UnclosedQuote): RowBatches {
   let rows = 0;
   const queue: string[][][] = [];
   let finished = false;
@@ -104,8 +110,12 @@ export async function* parseCsvText(text: Readable, delimiter: Delimiter, guard?
     skipEmptyLines: false,
     chunk(results, parser) {
       parserHandle = parser;
+      const before = rows;
       rows += results.data.length;
       try {
+        const open = unclosedQuote ? results.errors.find((e) => e.code === 'MissingQuotes') : undefined;
+        // The error's row counts from the chunk's first row.
+        if (open) throw unclosedQuote!(before + (open.row ?? 0) + 1, results.data[open.row ?? 0]?.length ?? 1);
         guard?.parsed(results.meta.cursor, rows);
       } catch (error) {
         failure = error as Error;

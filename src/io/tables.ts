@@ -36,6 +36,8 @@ export interface OpenRequest {
   allSheets?: boolean;
   /** Memory bounds on reading the file (src/io/limits.ts); the defaults when absent. */
   limits?: InputLimits;
+  /** A CSV quote opened and never closed refuses the file (InputError naming the row and column) instead of reading the rest as one cell. */
+  strictQuotes?: boolean;
 }
 
 export function isWorkbook(file: string, facts: FileFacts): boolean {
@@ -69,7 +71,11 @@ export async function openTables(request: OpenRequest, facts: FileFacts): Promis
 async function* csvBatches(request: OpenRequest, encoding: Encoding, delimiter: Delimiter, limits: InputLimits): AsyncGenerator<RowBatch, void, undefined> {
   let next = 1;
   const guard = new CsvRecordGuard(request.displayName, limits);
-  for await (const rows of readCsvRows(request.file, encoding, delimiter, guard)) {
+  const unclosed = request.strictQuotes
+    ? (row: number, column: number) =>
+        new InputError(`${request.displayName}: row ${row}, column ${column}: a quote (") opens a cell and is never closed, so the rest of the file would read as that one cell; close or remove the quote and read the file again`)
+    : undefined;
+  for await (const rows of readCsvRows(request.file, encoding, delimiter, guard, unclosed)) {
     const numbers = new Array<number>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       numbers[i] = next;

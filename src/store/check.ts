@@ -80,6 +80,12 @@ const INVARIANTS: Invariant[] = [
     sql: `SELECT 'purchase ' || id || ' (contact id ' || contact_id || ')' AS example FROM purchases WHERE contact_id NOT IN (SELECT id FROM contacts)`,
   },
   {
+    name: 'campaign member of a missing contact',
+    description: 'every member of an export (campaign) is a contact in the store (export_members has no foreign key: checked here)',
+    needs: ['export_members'],
+    sql: `SELECT 'member of export ' || export_id || ' (contact id ' || contact_id || ')' AS example FROM export_members WHERE contact_id NOT IN (SELECT id FROM contacts)`,
+  },
+  {
     name: 'score without a run',
     description: 'every score belongs to a score run',
     needs: ['scores', 'score_runs'],

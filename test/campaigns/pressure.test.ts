@@ -8,7 +8,8 @@ import type { Db } from '../../src/store/db.js';
 import { emailHash } from '../../src/export/keys.js';
 import { addSuppression } from '../../src/export/suppressions.js';
 import { setPressureDefault } from '../../src/campaigns/settings.js';
-import { addConsent, addContact, addEmailable, makeStore } from '../export/store.js';
+import { addConsent, addContact, addEmailable, addScore, addScoreRun, makeStore } from '../export/store.js';
+import { showCampaign } from '../../src/campaigns/report.js';
 import { exportFile, exportJsonl } from '../export/run.js';
 
 function emailStore(n = 30): Db {
@@ -17,8 +18,17 @@ function emailStore(n = 30): Db {
   return db;
 }
 
-function members(db: Db, exportId: number): { contact_id: number; address_hash: string }[] {
-  return db.prepare('SELECT contact_id, address_hash FROM export_members WHERE export_id = ? ORDER BY contact_id').all(exportId) as { contact_id: number; address_hash: string }[];
+interface Member {
+  contact_id: number;
+  address_hash: string;
+  segment: string | null;
+  rfm_cell: string | null;
+}
+
+function members(db: Db, exportId: number): Member[] {
+  return db
+    .prepare("SELECT contact_id, nullif(lower(hex(address_hash)), '') AS address_hash, segment, rfm_cell FROM export_members WHERE export_id = ? ORDER BY contact_id")
+    .all(exportId) as Member[];
 }
 
 describe('export members', () => {
@@ -38,6 +48,37 @@ describe('export members', () => {
     expect(new Set(rows.map((r) => r.email))).toEqual(new Set(recorded.map((m) => byId.get(m.contact_id))));
   });
 
+  it.each([
+    { label: 'one thread', parallel: { workers: 0 }, columns: undefined },
+    { label: 'workers, CSV lines', parallel: { workers: 2, rangeKeys: 3 }, columns: undefined },
+    { label: 'workers, no score column written', parallel: { workers: 2, rangeKeys: 3 }, columns: ['email'] },
+  ])('keep the segment and RFM cell of the export\'s score run, whatever later runs say ($label)', async ({ parallel, columns }) => {
+    const db = emailStore(12);
+    const run = addScoreRun(db);
+    const ids = db.prepare('SELECT id FROM contacts ORDER BY id').pluck().all() as number[];
+    // The last two are not scored in the run.
+    ids.slice(0, 10).forEach((id, i) => addScore(db, run, id, { segment: i % 2 ? 'Champions' : 'At Risk', r: 1 + (i % 5), f: 2, m: 3 }));
+    const { result } = await exportFile(db, {}, { format: 'csv', parallel, columns });
+    expect(result.workers).toBe(parallel.workers);
+    const recorded = members(db, result.exportId);
+    expect(recorded).toHaveLength(12);
+    const expected = ids.map((id, i) => [id, i < 10 ? (i % 2 ? 'Champions' : 'At Risk') : null, i < 10 ? `R${1 + (i % 5)} F2 M3` : null]);
+    expect(recorded.map((m) => [m.contact_id, m.segment, m.rfm_cell])).toEqual(expected);
+    // The run scored again (score --as-of the same day replaces its scores): the campaign keeps what was.
+    db.prepare('UPDATE scores SET segment = ?, r_score = 5 WHERE run_id = ?').run('Hibernating', run);
+    const shown = showCampaign(db, result.exportId);
+    expect(shown.bySegment.map((b) => [b.group, b.members])).toEqual([['At Risk', 5], ['Champions', 5], ['(not scored)', 2]]);
+    expect(shown.byRfmCell.find((b) => b.group === 'R1 F2 M3')?.members).toBe(2);
+  });
+
+  it('without a score run, members have no segment nor cell', async () => {
+    const db = emailStore(5);
+    for (const parallel of [{ workers: 0 }, { workers: 2, rangeKeys: 2 }]) {
+      const { result } = await exportFile(db, {}, { format: 'csv', parallel });
+      expect(members(db, result.exportId).map((m) => [m.segment, m.rfm_cell])).toEqual(Array.from({ length: 5 }, () => [null, null]));
+    }
+  });
+
   it('seeds are not members; post members hash the postal address', async () => {
     const db = emailStore(3);
     const id = addContact(db, { email: 'post@example.fr', address: '1 rue A', postalCode: '69001', city: 'Lyon', country: 'FR' });
@@ -45,6 +86,11 @@ describe('export members', () => {
     const { result } = await exportFile(db, { channel: 'post' }, { format: 'csv' });
     expect(members(db, result.exportId).map((m) => m.contact_id)).toEqual([id]);
     expect(members(db, result.exportId)[0]!.address_hash).toMatch(/^[0-9a-f]{64}$/);
+    // Post members keep their segment and cell too.
+    const run = addScoreRun(db);
+    addScore(db, run, id, { segment: 'Loyal', r: 4, f: 4, m: 2 });
+    const again = await exportFile(db, { channel: 'post' }, { format: 'csv' }, 'again');
+    expect(members(db, again.result.exportId).map((m) => [m.contact_id, m.segment, m.rfm_cell])).toEqual([[id, 'Loyal', 'R4 F4 M2']]);
   });
 });
 

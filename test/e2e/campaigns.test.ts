@@ -84,4 +84,60 @@ describe('custkit campaigns (e2e)', () => {
     expect(custkit(['export', '--per', '30d', '--out', path.join(dir, '6.csv')], { db }).code).toBe(2);
     expect(custkit(['export', '--max-sends', '2', '--per', 'soon', '--out', path.join(dir, '7.csv')], { db }).code).toBe(2);
   });
+
+  it('a results or returns CSV with a quote never closed is refused (exit 1, file, row and column named), nothing read', () => {
+    const { dir, db } = store();
+    expect(custkit(['export', '--name', "Soldes d'hiver", '--out', path.join(dir, 'soldes.csv')], { db }).code).toBe(0);
+    const broken = path.join(dir, 'mailchimp-broken.csv');
+    const lines = fs.readFileSync(fixture('campaigns/mailchimp-activity.csv'), 'utf8').split('\n');
+    // Row 3: the Action cell opens a quote that nothing closes; the rest of the file would be that cell.
+    lines[2] = lines[2]!.replace(',click,', ',"click,');
+    fs.writeFileSync(broken, lines.join('\n'));
+    const read = custkit(['campaigns', 'results', broken], { db });
+    expect(read.code).toBe(1);
+    expect(read.stderr).toContain('mailchimp-broken.csv: row 3, column 4: a quote (") opens a cell and is never closed');
+    expect(queryStore(db, 'SELECT count(*) AS n FROM campaign_events')).toEqual([{ n: 0 }]);
+    expect(queryStore(db, 'SELECT count(*) AS n FROM campaign_imports')).toEqual([{ n: 0 }]);
+
+    const returns = path.join(dir, 'pnd-broken.csv');
+    fs.writeFileSync(returns, fs.readFileSync(fixture('campaigns/pnd-returns.csv'), 'utf8').replace(';Petit;', ';"Petit;'));
+    const returned = custkit(['campaigns', 'returns', returns], { db });
+    expect(returned.code).toBe(1);
+    expect(returned.stderr).toContain('pnd-broken.csv: row 2, column 2: a quote (") opens a cell and is never closed');
+    expect(queryStore(db, 'SELECT count(*) AS n FROM postal_returns')).toEqual([{ n: 0 }]);
+  });
+
+  it('returns: contact set of a new address, or clean --fix changing the address, lifts the return; a fix that keeps the address does not', () => {
+    const dir = tempDir('custkit-pnd-');
+    const db = path.join(dir, 'custkit.db');
+    const header = fs.readFileSync(fixture('campaigns/contacts.csv'), 'utf8').split('\n')[0];
+    const people = path.join(dir, 'people.csv');
+    // Roux: a postal code without its leading zero (clean --fix restores it: the same address).
+    // Blanc: two spaces inside the city name (clean --fix collapses them: the address text changes).
+    fs.writeFileSync(people, `${header}\nC101;Anne;Roux;anne.roux@example.fr;oui;oui;4 rue Neuve;1000;Bourg-en-Bresse;FR\nC102;Paul;Blanc;paul.blanc@example.fr;oui;oui;9 quai Nord;42000;Saint  Etienne;FR\n`);
+    expect(custkit(['import', people], { db }).code).toBe(0);
+    let n = 0;
+    const post = (): string[] => {
+      const file = path.join(dir, `post-${++n}.csv`);
+      expect(custkit(['export', '--channel', 'post', '--columns', 'last_name', '--out', file], { db }).code).toBe(0);
+      return fs.readFileSync(file, 'utf8').trim().split(/\r?\n/).slice(1).sort();
+    };
+    expect(post()).toEqual(['Blanc', 'Roux']);
+    const returns = path.join(dir, 'returns.csv');
+    fs.writeFileSync(returns, 'Code client;Nom;Date retour;Motif\nC101;Roux;2026-02-03;NPAI\nC102;Blanc;2026-02-03;NPAI\n');
+    expect(custkit(['campaigns', 'returns', returns], { db }).code).toBe(0);
+    expect(post()).toEqual([]);
+
+    expect(custkit(['clean', '--fix'], { db }).code).not.toBe(1);
+    expect(queryStore(db, "SELECT postal_code, city FROM contacts ORDER BY external_key")).toEqual([
+      { postal_code: '01000', city: 'Bourg-en-Bresse' },
+      { postal_code: '42000', city: 'Saint Etienne' },
+    ]);
+    expect(post()).toEqual(['Blanc']);
+
+    // A new street, set by hand: the letter can go again.
+    expect(custkit(['contact', 'set', 'anne.roux@example.fr', 'address_line1=8 allée Jean Jaurès'], { db }).code).toBe(0);
+    expect(post()).toEqual(['Blanc', 'Roux']);
+  });
 });
+

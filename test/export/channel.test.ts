@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { addSuppression } from '../../src/export/suppressions.js';
 import { emailHash } from '../../src/export/keys.js';
 import { addConsent, addContact, addEmailable, addScore, addScoreRun, makeStore } from './store.js';
-import { exportJsonl } from './run.js';
+import fs from 'node:fs';
+import { exportFile, exportJsonl } from './run.js';
+import { contestedAddresses, maxContactId, readSharedAddresses } from '../../src/export/bulk.js';
 
 const emails = (rows: Record<string, unknown>[]): string[] => rows.map((r) => String(r.email)).sort();
 
@@ -44,6 +46,12 @@ describe('channel rules', () => {
     for (const tuning of [{}, { bulkFrom: 0 }]) {
       expect(emails((await exportJsonl(db, {}, { tuning })).rows)).toEqual(['granted@example.com', 'shared@example.com']);
     }
+    // On workers, CSV lines: with no bulk consents, no row goes without its line.
+    const one = await exportFile(db, {}, { format: 'csv', parallel: { workers: 0 } });
+    const many = await exportFile(db, {}, { format: 'csv', parallel: { workers: 2, rangeKeys: 2 } });
+    expect(many.result.workers).toBe(2);
+    expect(fs.readFileSync(many.file, 'utf8')).toBe(fs.readFileSync(one.file, 'utf8'));
+    expect(many.result.rows).toBe(2);
   });
 
   it('gives one row per address: the most recently updated record', async () => {
@@ -147,5 +155,54 @@ describe('channel rules', () => {
     expect(emails((await exportJsonl(db, { tags: ['vip'], status: 'all' })).rows)).toEqual(['a@example.com', 'c@example.com']);
     expect(emails((await exportJsonl(db, { status: 'inactive' })).rows)).toEqual(['c@example.com']);
     expect((await exportJsonl(db, { limit: 2 })).rows).toHaveLength(2);
+  });
+
+  it('after dedupe: an address shared only with merged records is the survivor\'s, unless a merged record holds a consent', async () => {
+    const { db } = makeStore();
+    // A survivor and two records merged into it (no consent of their own: dedupe moved them).
+    const survivor = addEmailable(db, { email: 'kept@example.com', updatedAt: '2025-01-01 00:00:00' });
+    addContact(db, { email: 'kept@example.com', status: 'merged', updatedAt: '2026-01-01 00:00:00' });
+    addContact(db, { email: ' KEPT@example.com', status: 'merged', updatedAt: '2026-02-01 00:00:00' });
+    // A merged record that still holds the person's latest choice: withdrawn, so the address is out.
+    addEmailable(db, { email: 'withdrawn@example.com', updatedAt: '2025-01-01 00:00:00' });
+    const merged = addContact(db, { email: 'withdrawn@example.com', status: 'merged' });
+    addConsent(db, merged, 'email', 'withdrawn', '2026-03-01 00:00:00');
+    // Two live records at one address: the more recent one takes it.
+    addEmailable(db, { email: 'two@example.com', firstName: 'Older', updatedAt: '2025-01-01 00:00:00' });
+    const newer = addEmailable(db, { email: 'two@example.com', firstName: 'Newer', updatedAt: '2026-01-01 00:00:00' });
+    addContact(db, { email: 'two@example.com', status: 'merged' });
+
+    const maxId = maxContactId(db);
+    const all = readSharedAddresses(db, 'email_norm', maxId)!;
+    expect(all.starts.length - 1).toBe(3);
+    const contested = contestedAddresses(db, all, 'email')!;
+    // Only the address of two live records, and the one where a merged record's consent counts, keep their group.
+    expect(contested.starts.length - 1).toBe(2);
+    expect(contested.groupOf[survivor]).toBe(0);
+    expect(contested.groupOf[newer]).not.toBe(0);
+    expect(contested.groupOf[merged]).not.toBe(0);
+    // Without consent checks, a merged record's consent does not matter.
+    expect(contestedAddresses(db, all, null)!.starts.length - 1).toBe(1);
+
+    const expected = ['kept@example.com', 'two@example.com'];
+    for (const tuning of [{}, { bulkFrom: 0 }]) expect(emails((await exportJsonl(db, {}, { tuning })).rows)).toEqual(expected);
+    expect(emails((await exportJsonl(db, {}, { parallel: { workers: 2, rangeKeys: 2 } })).rows)).toEqual(expected);
+    expect((await exportJsonl(db, {}, { tuning: { bulkFrom: 0 }, columns: ['first_name'] })).rows.map((r) => r.first_name)).toContain('Newer');
+    // CSV lines on workers: rows the consents leave out come without a line (select.ts); the same bytes.
+    const none = addContact(db, { email: 'none@example.com' });
+    addConsent(db, none, 'email', 'withdrawn');
+    const one = await exportFile(db, {}, { format: 'csv', parallel: { workers: 0 } });
+    const many = await exportFile(db, {}, { format: 'csv', parallel: { workers: 2, rangeKeys: 2 } });
+    expect(many.result.workers).toBe(2);
+    expect(fs.readFileSync(many.file, 'utf8')).toBe(fs.readFileSync(one.file, 'utf8'));
+    expect(fs.readFileSync(one.file, 'utf8').split('\n').filter((l) => l.includes('@')).map((l) => /[a-z]+@example\.com/.exec(l)![0]).sort()).toEqual(expected);
+    expect(many.result.funnel).toMatchObject({ noConsent: 2, sameAddress: 1, written: 2 });
+    // With a person-wide suppression, rows carry the person's identifiers (left out of rows without consent).
+    addSuppression(db, 'two@example.com', 'opposition');
+    const oneAgain = await exportFile(db, {}, { format: 'csv', parallel: { workers: 0 } });
+    const manyAgain = await exportFile(db, {}, { format: 'csv', parallel: { workers: 2, rangeKeys: 2 } });
+    expect(fs.readFileSync(manyAgain.file, 'utf8')).toBe(fs.readFileSync(oneAgain.file, 'utf8'));
+    expect(manyAgain.result.funnel).toEqual(oneAgain.result.funnel);
+    expect(manyAgain.result.funnel).toMatchObject({ noConsent: 2, suppressed: 2, written: 1 });
   });
 });

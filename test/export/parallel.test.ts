@@ -137,6 +137,18 @@ describe('export on worker threads', () => {
     }
   });
 
+  it('shares the validation check among the workers: every chunk once, whatever their number', () => {
+    for (let workers = 1; workers <= 4; workers++) {
+      const tasks = Array.from({ length: workers }, (_, w) => tasksOf(w, workers));
+      const checking = tasks.filter((t) => t.stale !== null);
+      const of = checking[0]!.stale!.of;
+      expect(checking.every((t) => t.stale!.of === of)).toBe(true);
+      expect(checking.flatMap((t) => t.stale!.slots).sort((a, b) => a - b)).toEqual(Array.from({ length: of }, (_, i) => i));
+      expect(tasks.filter((t) => t.addresses)).toHaveLength(1);
+      expect(tasks.filter((t) => t.consents)).toHaveLength(1);
+    }
+  });
+
   it('reads a run by contact id when the store holds several runs', async () => {
     const { db: runs } = hostileStore(120);
     const ids = runs.prepare('SELECT id FROM contacts').pluck().all() as number[];
@@ -163,6 +175,8 @@ describe('export on worker threads', () => {
       staleSql: '0',
       staleKey: '',
       gate: query.gate!,
+      memberColumn: query.memberColumn,
+      consentMasks: 0,
       positions: query.positions,
       outputs: [{ header: 'email', from: [0], transform: 'value', kind: 'text', sourceKind: 'text' }],
       dateFormat: 'iso',
