@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
+import { applyKey } from '../../src/store/db.js';
 
 type Handle = InstanceType<typeof Database>;
 
@@ -35,6 +36,46 @@ export interface Step {
   alreadyDone?: RegExp;
   /** What the command changes that row counts and contact values do not show (a setting's value...). */
   extra?: (handle: Handle) => string;
+  /**
+   * The store's key before the command and after a full run (null: a plain store), for the commands that
+   * change it (db encrypt, decrypt, rekey). The checks open the store with either, old first; the state
+   * names which one opened it, so a store readable with neither, or a new key over old rows, is neither side.
+   * Without it both are null: every other step reads a plain store, as before.
+   */
+  keys?: { before: string | null; after: string | null };
+  /** Environment for the step's setup, its runs and the re-run (CUSTKIT_KEY, CUSTKIT_NEW_KEY). */
+  env?: Record<string, string>;
+}
+
+/** The keys a step's store may be read with, old first (a plain store: just null). */
+export function keysOf(step: Pick<Step, 'keys'>): (string | null)[] {
+  const { before, after } = step.keys ?? { before: null, after: null };
+  return before === after ? [before] : [before, after];
+}
+
+/**
+ * A handle on the store opened with the first of `keys` that reads it, and which one it was; throws when
+ * none does (the last failure's message).
+ */
+export function openKeyed(store: string, keys: (string | null)[], readonly: boolean): { handle: Handle; key: string | null } {
+  let failure: unknown = null;
+  for (const key of keys) {
+    const handle = new Database(store, { readonly, fileMustExist: true });
+    try {
+      applyKey(handle, key);
+      handle.prepare('SELECT count(*) FROM sqlite_master').get();
+      return { handle, key };
+    } catch (error) {
+      handle.close();
+      failure = error;
+    }
+  }
+  throw failure instanceof Error ? failure : new Error(`${store}: no key reads it`);
+}
+
+/** CUSTKIT_KEY as the store's current key asks (unset for a plain store), for `db check` after a re-run. */
+export function keyEnv(key: string | null): Record<string, string | undefined> {
+  return { CUSTKIT_KEY: key ?? undefined, CUSTKIT_NEW_KEY: undefined };
 }
 
 export interface StepContext {
@@ -48,8 +89,8 @@ export interface StepContext {
   unsubscribed: string;
 }
 
-function readOnly<T>(store: string, read: (handle: Handle) => T): T {
-  const handle = new Database(store, { readonly: true });
+export function readOnly<T>(store: string, read: (handle: Handle) => T, keys: (string | null)[] = [null]): T {
+  const { handle } = openKeyed(store, keys, true);
   try {
     return read(handle);
   } finally {
@@ -99,6 +140,9 @@ function returnsFile(dir: string, store: string): string {
   return file;
 }
 
+const OLD_KEY = 'torture old passphrase';
+const NEW_KEY = 'torture new passphrase';
+
 const settings = (h: Handle): string => JSON.stringify(h.prepare('SELECT key, value FROM campaign_settings ORDER BY key').raw().all());
 
 export function laterSteps(ctx: StepContext, next: () => number): Step[] {
@@ -127,6 +171,20 @@ export function laterSteps(ctx: StepContext, next: () => number): Step[] {
     { name: 'contact set', command: 'contact set', args: () => ['contact', 'set', ctx.someone, 'city=Lyon', 'postal_code=69003', 'first_name=Camille'], setup: [] },
     { name: 'contact untag --where', command: 'contact untag', args: () => ['contact', 'untag', '--where', "city = 'Paris'", 'vip'], setup: [['contact', 'tag', '--where', "city = 'Paris'", 'vip']] },
     { name: 'suppress ADDRESS', command: 'suppress', args: () => ['suppress', '+33612345678', '--reason', 'opposition'], setup: [] },
+    // The store changes key as a whole (src/store/cipher.ts: a converted copy renamed over it): after a kill
+    // it must open with the old key or the new one, hold the same rows, and pass db check with that key.
+    {
+      name: 'db encrypt', command: 'db encrypt', args: () => ['db', 'encrypt'], setup: [],
+      keys: { before: null, after: NEW_KEY }, env: { CUSTKIT_KEY: NEW_KEY }, alreadyDone: /already encrypted/,
+    },
+    {
+      name: 'db decrypt', command: 'db decrypt', args: () => ['db', 'decrypt'], setup: [['db', 'encrypt']],
+      keys: { before: OLD_KEY, after: null }, env: { CUSTKIT_KEY: OLD_KEY }, alreadyDone: /not encrypted/,
+    },
+    {
+      name: 'db rekey', command: 'db rekey', args: () => ['db', 'rekey'], setup: [['db', 'encrypt']],
+      keys: { before: OLD_KEY, after: NEW_KEY }, env: { CUSTKIT_KEY: OLD_KEY, CUSTKIT_NEW_KEY: NEW_KEY }, alreadyDone: /wrong key/,
+    },
     { name: 'seeds add', command: 'seeds add', args: () => ['seeds', 'add', 'trap-torture@example.org', '--name', 'Claire Trap'], setup: [], alreadyDone: /is already a seed/ },
   ];
 }

@@ -14,7 +14,7 @@ import { BIN } from '../common.js';
 import { generateDataset } from '../generate.js';
 import { checkStore } from '../../src/store/check.js';
 import { mulberry32 } from '../random.js';
-import { laterSteps, type Step } from './kill-steps.js';
+import { keyEnv, keysOf, laterSteps, openKeyed, type Step } from './kill-steps.js';
 
 export interface KillFigures {
   kills: number;
@@ -35,8 +35,7 @@ export interface KillFigures {
 
 /**
  * Writing commands without a step: each is named in the figures (as not landed, or as a gap when this
- * build has it). db encrypt, decrypt and rekey replace the store as db restore does (src/store/replace.ts),
- * which the db restore step tortures; they need a key the row counts cannot read through.
+ * build has it). None today: db encrypt, decrypt and rekey have steps that read the store with its keys.
  */
 const PLANNED: string[] = [];
 
@@ -76,15 +75,25 @@ function leftovers(dir: string, victim: string): string[] {
   ];
 }
 
-function cli(db: string, args: string[]): { code: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, '--db', db, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+function cli(db: string, args: string[], env: Record<string, string | undefined> = {}): { code: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, '--db', db, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
   return { code: r.status, stderr: r.stderr };
 }
 
-/** Row counts of every table, and contacts per status: what a half-applied command would disturb. */
-function counts(db: string, extra?: Step['extra']): string {
+/**
+ * Row counts of every table, and contacts per status: what a half-applied command would disturb. For a
+ * step that changes the key, also which key opened the store ("unreadable" when none did).
+ */
+function counts(db: string, extra?: Step['extra'], keyed?: Pick<Step, 'keys'>): string {
   if (!fs.existsSync(db)) return 'no store';
-  const handle = new Database(db, { readonly: true });
+  let opened;
+  try {
+    opened = openKeyed(db, keyed ? keysOf(keyed) : [null], true);
+  } catch (error) {
+    return `unreadable: ${(error as Error).message}`;
+  }
+  const handle = opened.handle;
+  const keyLabel = keyed?.keys ? [`key=${opened.key === null ? 'none' : opened.key === keyed.keys.before ? 'old' : 'new'}`] : [];
   try {
     const tables = (handle.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[])
       .filter((t) => !DERIVED.has(t));
@@ -96,7 +105,7 @@ function counts(db: string, extra?: Step['extra']): string {
     const digest = crypto.createHash('sha256');
     for (const row of handle.prepare(`SELECT id, status, merged_into, first_name, last_name, email, phone, mobile, postal_code, city, country, tags
       FROM contacts ORDER BY id`).raw().iterate() as Iterable<unknown[]>) digest.update(JSON.stringify(row));
-    return [...parts, ...statuses, `undone=${undone}`, `contacts#${digest.digest('hex').slice(0, 12)}`, ...(extra ? [extra(handle)] : [])].join(' ');
+    return [...keyLabel, ...parts, ...statuses, `undone=${undone}`, `contacts#${digest.digest('hex').slice(0, 12)}`, ...(extra ? [extra(handle)] : [])].join(' ');
   } finally {
     handle.close();
   }
@@ -112,11 +121,11 @@ function counts(db: string, extra?: Step['extra']): string {
 const DERIVED = new Set(['dedupe_keys', 'dedupe_blocking', 'dedupe_models', 'backups']);
 
 /** A CLI run that notes when its `-writer` file first appears (its first write transaction). */
-function watched(db: string, args: string[]): Promise<{ code: number | null; stderr: string; ms: number; firstWriteMs: number | null }> {
+function watched(db: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string; ms: number; firstWriteMs: number | null }> {
   return new Promise((resolve) => {
     const started = Date.now();
     let firstWriteMs: number | null = null;
-    const child = spawn(process.execPath, [BIN, '--db', db, ...args], { env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, [BIN, '--db', db, ...args], { env: { ...process.env, NO_COLOR: '1', ...env } });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const poll = setInterval(() => {
@@ -214,12 +223,13 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
     }
     const start = path.join(options.dir, `start-${step.name.replace(/\W+/g, '-')}.db`);
     copyStore(base, start);
-    for (const args of step.setup) cli(start, args);
+    const env = step.env ?? {};
+    for (const args of step.setup) cli(start, args, env);
     // The state after a full run, and how long one takes (kills land within it).
     const reference = path.join(options.dir, 'reference.db');
     copyStore(start, reference);
     const referenceArgs = step.args(options.dir, start);
-    const full = await watched(reference, referenceArgs);
+    const full = await watched(reference, referenceArgs, env);
     const referenceOutput = step.output ? outputState(step, step.output(referenceArgs), counts(start, step.extra)) : null;
     const duration = full.ms;
     // When its first write transaction began (its `-writer` file appeared): half the kills land after it.
@@ -228,13 +238,13 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
       figures.problems.push(`${step.name}: the reference run failed (${full.code}): ${full.stderr.split('\n')[0]}`);
       continue;
     }
-    const before = counts(start, step.extra);
-    const after = counts(reference, step.extra);
+    const before = counts(start, step.extra, step);
+    const after = counts(reference, step.extra, step);
     const between = (step.between ?? []).map((args) => {
       const partial = path.join(options.dir, 'between.db');
       copyStore(start, partial);
-      cli(partial, args);
-      return counts(partial, step.extra);
+      cli(partial, args, env);
+      return counts(partial, step.extra, step);
     });
     const tally = { kills: 0, before: 0, after: 0, between: 0, half: 0, temporary: 0 };
     figures.perCommand[step.name] = tally;
@@ -242,7 +252,7 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
       const victim = path.join(options.dir, 'victim.db');
       copyStore(start, victim);
       const args = step.args(options.dir, start);
-      const child = spawn(process.execPath, [BIN, '--db', victim, ...args], { stdio: 'ignore' });
+      const child = spawn(process.execPath, [BIN, '--db', victim, ...args], { stdio: 'ignore', env: { ...process.env, ...env } });
       // Even kills: a moment after the command began writing, where a kill can catch a transaction
       // half-done (most of a run under load is start-up and reading). Odd kills: any moment of the run.
       // (A command that replaces the store, db restore, never holds its write lock: all its kills land anywhere.)
@@ -259,7 +269,8 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
       if (stillRunning) figures.killedBeforeEnd++;
       let check;
       try {
-        const handle = new Database(victim, { readonly: false });
+        // With the key that reads it (old first): a store neither key reads is "unreadable", not sound.
+        const { handle } = openKeyed(victim, keysOf(step), false);
         check = checkStore(handle);
         handle.close();
       } catch (error) {
@@ -269,7 +280,7 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
         if (check.integrity === 'damaged') figures.corruptStores++;
         figures.problems.push(`${step.name} killed at ${delay} ms: db check: ${JSON.stringify(check.problems).slice(0, 300)}`);
       }
-      const state = counts(victim, step.extra);
+      const state = counts(victim, step.extra, step);
       if (state === before) tally.before++;
       else if (state === after) tally.after++;
       else if (between.includes(state)) tally.between++;
@@ -286,9 +297,10 @@ export async function killTorture(options: { perCommand: number; contacts: numbe
         figures.problems.push(`${step.name} killed at ${delay} ms: ${step.output!(args)} is there but differs from a full run's file`);
       }
       if (leftovers(options.dir, victim).length) tally.temporary++;
-      const rerun = cli(victim, step.args(options.dir, start));
+      const rerun = cli(victim, step.args(options.dir, start), env);
       const finishedBefore = state === after && step.alreadyDone !== undefined && rerun.code === 1 && step.alreadyDone.test(rerun.stderr);
-      if ((rerun.code !== 0 && rerun.code !== 3 && !finishedBefore) || cli(victim, ['db', 'check']).code !== 0) {
+      // db check with the key a full run leaves (none for a plain store: every step but the key changes).
+      if ((rerun.code !== 0 && rerun.code !== 3 && !finishedBefore) || cli(victim, ['db', 'check'], keyEnv(step.keys?.after ?? null)).code !== 0) {
         figures.failedReruns++;
         figures.problems.push(`${step.name}: the re-run after a kill at ${delay} ms failed (${rerun.code}): ${rerun.stderr.split('\n')[0]}`);
       }

@@ -120,13 +120,9 @@ function runCipher(ctx: CommandContext, change: CipherChange, newKeyFile: string
   const next = change === 'rekey' ? resolveKey(newKeyFile, ctx.streams.env, 'CUSTKIT_NEW_KEY', '--new-key-file') : null;
   if (change === 'rekey' && next === null) throw new UsageError('db rekey: give the new key with --new-key-file FILE or CUSTKIT_NEW_KEY');
   const keys = change === 'encrypt' ? { current: null, next: key } : { current: key, next };
-  const result = changeCipher(ctx.dbPath, change, keys, ctx.waitOptions().waitMs);
-  const store = ctx.openDb({ mustExist: true, key: change === 'decrypt' ? null : keys.next });
-  try {
-    store.transaction(() => recordAudit(store, { action: `db.${change}`, counts: { bytes: result.bytes } }))();
-  } finally {
-    store.close();
-  }
+  // The audit line goes into the converted copy before it replaces the store (cipher.ts says why).
+  const result = changeCipher(ctx.dbPath, change, keys, ctx.waitOptions().waitMs,
+    (copy, bytes) => recordAudit(copy, { action: `db.${change}`, counts: { bytes } }));
   const done = { encrypt: 'encrypted', decrypt: 'decrypted', rekey: 'given its new key' }[change];
   if (ctx.json) ctx.printJson({ file: ctx.dbPath, change, bytes: result.bytes, ms: result.ms });
   else ctx.info(`${ctx.dbPath}: ${done} (${formatBytes(result.bytes)}) in ${(result.ms / 1000).toFixed(1)}s${change === 'decrypt' ? '' : '; backups taken before keep their old key'}`);

@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import { StoreError } from './errors.js';
-import { isPlainSqliteFile, openRaw, sqlLiteral } from './db.js';
+import { isPlainSqliteFile, migrate, openRaw, sqlLiteral, type Db } from './db.js';
 import { createTempBeside, openExclusive, removeWithJournals, swapInto } from './replace.js';
 
 export type CipherChange = 'encrypt' | 'decrypt' | 'rekey';
@@ -30,6 +30,21 @@ export function checkCopy(file: string, key: string | null): void {
   }
 }
 
+/**
+ * Runs `stamp` on the converted copy (opened with its new key) in one transaction, after bringing the
+ * copy's schema up to date: a store last written by an older custkit may lack the table `stamp` writes.
+ */
+function stampCopy(file: string, key: string | null, stamp: (copy: Db, bytes: number) => void): void {
+  const bytes = fs.statSync(file).size;
+  const db = openRaw(file, key);
+  try {
+    migrate(db);
+    db.transaction(() => stamp(db, bytes))();
+  } finally {
+    db.close();
+  }
+}
+
 /** Sets a copy's key (null: no encryption). The copy must not be in WAL mode. */
 export function setCopyKey(file: string, from: string | null, to: string | null): void {
   const db = openRaw(file, from);
@@ -43,7 +58,14 @@ export function setCopyKey(file: string, from: string | null, to: string | null)
   }
 }
 
-export function changeCipher(file: string, change: CipherChange, keys: { current: string | null; next: string | null }, waitMs: number): CipherResult {
+/**
+ * `stamp` writes the command's own record (its audit line) into the converted copy, in one transaction,
+ * before the copy is checked and renamed: the store and its record arrive together. Written afterwards,
+ * a kill between the rename and that write left the new store without its record for good, as a re-run
+ * refuses a store that is already converted (found by the kill -9 torture, bench/torture/kill-steps.ts).
+ */
+export function changeCipher(file: string, change: CipherChange, keys: { current: string | null; next: string | null }, waitMs: number,
+  stamp?: (copy: Db, bytes: number) => void): CipherResult {
   const started = Date.now();
   const plain = isPlainSqliteFile(file);
   if (change === 'encrypt' && !plain) throw new StoreError(`${file}: the store is already encrypted (use "custkit db rekey" to change its key); nothing was changed`);
@@ -56,6 +78,7 @@ export function changeCipher(file: string, change: CipherChange, keys: { current
     temp = createTempBeside(file, change);
     exclusive.exec(`VACUUM INTO ${sqlLiteral(temp)}`);
     setCopyKey(temp, change === 'encrypt' ? null : keys.current, change === 'decrypt' ? null : keys.next);
+    if (stamp) stampCopy(temp, change === 'decrypt' ? null : keys.next, stamp);
     checkCopy(temp, change === 'decrypt' ? null : keys.next);
     if ((change === 'decrypt') !== isPlainSqliteFile(temp)) throw new StoreError(`${change}: the converted copy is not what was asked; the store was left as it was`);
   } catch (error) {

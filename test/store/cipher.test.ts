@@ -87,4 +87,28 @@ describe('encryption at rest', () => {
     reopened.close();
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
+
+  it("the command's record is written into the converted copy, so the store and its record are replaced together; a failing record changes nothing", () => {
+    const file = path.join(tempDir(), 'store.db');
+    const db = openStore(file, { key: null });
+    addContact(db);
+    db.close();
+    const stamp = (copy: ReturnType<typeof openStore>, bytes: number): void => {
+      copy.prepare("INSERT INTO audit_log (at, os_user, command, action, targets, counts, details) VALUES ('2026-12-07', 'test', 'db encrypt', 'db.encrypt', 0, ?, '{}')")
+        .run(JSON.stringify({ bytes }));
+    };
+    // Before, the record was written by a second open after the rename: a kill -9 in between left the
+    // encrypted store without it, and a re-run refused the already encrypted store.
+    const before = fs.readFileSync(file);
+    expect(() => changeCipher(file, 'encrypt', { current: null, next: 'one' }, 1000, () => { throw new Error('record failed'); })).toThrow(/record failed/);
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+    expect(fs.readdirSync(path.dirname(file)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    changeCipher(file, 'encrypt', { current: null, next: 'one' }, 1000, stamp);
+    expect(isPlainSqliteFile(file)).toBe(false);
+    const reopened = openStore(file, { key: 'one' });
+    const rows = reopened.prepare("SELECT counts FROM audit_log WHERE action = 'db.encrypt'").pluck().all() as string[];
+    reopened.close();
+    expect(rows).toHaveLength(1);
+    expect(JSON.parse(rows[0]!).bytes).toBeGreaterThan(0);
+  });
 });

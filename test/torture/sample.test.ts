@@ -33,8 +33,8 @@ describe('torture sample', () => {
     }
   }, 600_000);
 
-  it('kill -9 during import, dedupe --apply, export, db restore, and campaigns results leaves a sound store, before or after, never between, no export file cut short, nothing left behind', async () => {
-    const commands = ['import', 'dedupe --apply', 'export', 'db restore', 'campaigns results'];
+  it('kill -9 during import, dedupe --apply, export, db restore, db rekey and campaigns results leaves a sound store, before or after, never between, no export file cut short, nothing left behind', async () => {
+    const commands = ['import', 'dedupe --apply', 'export', 'db restore', 'db rekey', 'campaigns results'];
     const k = await killTorture({ perCommand: 1, contacts: 400, dir: path.join(tempDir(), 'kill'), seed: Date.now() % 1000, log: quiet, commands });
     expect(k.problems).toEqual([]);
     expect(k.notLanded).toEqual([]);
