@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { CliError, ExitCode, Progress, UsageError, type CommandContext } from './context.js';
 import type { Wrap } from './main.js';
-import { parseCountryFlag, parseWorkersFlag, saveSettings } from './validate-options.js';
+import { parseCountryFlag, saveSettings } from './validate-options.js';
+import { parseWorkersFlag } from './workers-flag.js';
 import { clean, type CleanResult } from '../validate/clean.js';
 import { cutoffDate, DurationError } from '../validate/duration.js';
 import { localToday } from '../validate/ensure.js';

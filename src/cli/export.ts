@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { CliError, ExitCode, Progress, UsageError } from './context.js';
 import type { Wrap } from './main.js';
-import { parseWorkersFlag } from './validate-options.js';
+import { parseWorkersFlag } from './workers-flag.js';
 import { delimiterOf } from './output-flags.js';
 import { PRESETS, type DateFormat } from '../export/columns.js';
 import { FilterError } from '../export/filter.js';

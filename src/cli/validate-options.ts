@@ -1,4 +1,4 @@
-/** Flags validate and clean share: the default country, the required-fields rule, the worker count. */
+/** Flags validate and clean share: the default country and the required-fields rule (--workers: workers-flag.ts). */
 import { UsageError } from './context.js';
 import { countryCode } from '../validate/country.js';
 import { DEFAULT_REQUIREMENT, RequirementError, requirementSql } from '../validate/issues.js';
@@ -10,12 +10,6 @@ export function parseCountryFlag(value: string | undefined): string | undefined 
   const code = countryCode(value);
   if (code === null) throw new UsageError(`--country: "${value}" is not a country name or ISO code (e.g. FR, BE, CH)`);
   return code;
-}
-
-export function parseWorkersFlag(value: string | undefined): number | 'auto' {
-  if (value === undefined || value === 'auto') return 'auto';
-  if (!/^\d+$/.test(value) || Number(value) > 16) throw new UsageError(`--workers: expected a number from 0 to 16 or "auto", got "${value}"`);
-  return Number(value);
 }
 
 /** The requirement to apply: the flag (saved for next time), else the saved one, else the default. */

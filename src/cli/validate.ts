@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { CliError, ExitCode, Progress, UsageError, type CommandContext } from './context.js';
 import type { Wrap } from './main.js';
-import { parseCountryFlag, parseWorkersFlag, resolveRequirement, saveSettings } from './validate-options.js';
+import { parseCountryFlag, resolveRequirement, saveSettings } from './validate-options.js';
+import { parseWorkersFlag } from './workers-flag.js';
 import { ensureValidated } from '../validate/ensure.js';
 import { writeIssuesFile } from '../validate/issues-file.js';
 import { checkTableFile, TableFileError } from '../export/table-file.js';

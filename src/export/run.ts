@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { storeAddress, type Db } from '../store/db.js';
-import { defaultCountryOf, ensureValidated, STALE_SQL, validationKey } from '../validate/ensure.js';
+import { defaultCountryOf, STALE_SQL, staleCount, validationKey } from '../validate/staleness.js';
 import { COLUMNS, DEFAULT_COLUMNS, PRESETS, presetColumns, type DateFormat, type Transform } from './columns.js';
 import { csvLineKeys } from './csv-lines.js';
 import { transformKind } from './format.js';
@@ -316,7 +316,8 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
       parallel = null;
     }
     // Only now that every option checked out: validation may write (validated columns), a usage error must not.
-    if (!parallel) validated = ensureValidated(db);
+    // The validators are loaded only when some contact needs them (about 0.2 s of module loading).
+    if (!parallel && staleCount(db) > 0) validated = (await import('../validate/ensure.js')).ensureValidated(db);
   } catch (error) {
     await parallel?.workers.close();
     throw error;

@@ -13,11 +13,11 @@ import { unpackBatch, validateBatch, WRITTEN_COLUMNS, type RawRow, type Validate
 import { indexesNaming, withoutIndexes } from './indexes.js';
 import { SyncPool } from './pool.js';
 import { RAW_CONTACT_COLUMNS } from './schemas.js';
-import { getSetting } from './settings.js';
+import { defaultCountryOf, localToday, STALE_SQL, validationKey } from './staleness.js';
 import type { ValidationContext } from './record.js';
 
-/** Bump when a rule changes what it accepts or how it normalises: every contact is then revalidated. */
-export const RULES_VERSION = 1;
+// The light half (what "stale" means), kept apart so commands that only ask do not load the validators.
+export { defaultCountryOf, localToday, RULES_VERSION, STALE_SQL, staleCount, validationKey } from './staleness.js';
 
 export interface EnsureOptions {
   /** Overrides the stored default country (`--country`). */
@@ -38,27 +38,6 @@ const WORKERS_FROM = 20_000;
 const BULK_FROM = 50_000;
 /** Batches queued per worker. */
 const QUEUED = 4;
-
-export function localToday(now = new Date()): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-}
-
-export function validationKey(defaultCountry: string): string {
-  return `v${RULES_VERSION}:${defaultCountry}`;
-}
-
-export function defaultCountryOf(db: Db, override?: string): string {
-  return override ?? getSetting(db, 'default_country') ?? 'FR';
-}
-
-/** The SQL condition for "this contact needs validating" (parameter: the validation key). */
-export const STALE_SQL = '(validated_at IS NULL OR validated_at < updated_at OR validated_key IS NOT ?)';
-
-export function staleCount(db: Db, defaultCountry?: string): number {
-  const key = validationKey(defaultCountryOf(db, defaultCountry));
-  return (db.prepare(`SELECT count(*) AS n FROM contacts WHERE ${STALE_SQL}`).get(key) as { n: number }).n;
-}
 
 export function ensureValidated(db: Db, options: EnsureOptions = {}): number {
   const defaultCountry = defaultCountryOf(db, options.defaultCountry);
