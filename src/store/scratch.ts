@@ -4,7 +4,7 @@
  *
  * - `.<file>.<label>-<host>-<pid>-<ms>.tmp` (and its -wal, -shm, -journal): the new store a restore,
  *   encrypt, decrypt or rekey builds, a backup being written, a backup being pruned (replace.ts).
- * - `.custkit-dry-run-<host>-<pid>-XXXXXX/`: the snapshot a pipeline's dry run works on (cli/run.ts).
+ * - `.custkit-dry-run-<host>-<pid>-<random>/`: the snapshot a pipeline's dry run works on (cli/run.ts).
  *
  * A `kill -9`, a power cut or an out-of-memory kill leaves them there: a restore's is a whole copy of the
  * store, with personal data. The next command that writes the store (or creates a temporary file in the
