@@ -8,7 +8,7 @@
  * no member are kept and counted, like import rejects.
  */
 import path from 'node:path';
-import type { Db } from '../store/db.js';
+import { inWriteTransaction, type Db } from '../store/db.js';
 import type { Cell } from '../io/readers.js';
 import { inspectFile, openTables } from '../io/tables.js';
 import { emailHash, looksLikeEmail, normaliseEmail, normalisePhone, nowIso, osUser, phoneHash } from '../export/keys.js';
@@ -119,8 +119,7 @@ export async function importResults(db: Db, file: string, options: ResultsOption
   let plan: ColumnPlan | null = null;
   let importId = 0;
 
-  db.exec('BEGIN IMMEDIATE');
-  try {
+  await inWriteTransaction(db, async () => {
     importId = Number(db.prepare("INSERT INTO campaign_imports (file_name, sha256, kind, campaign_option, imported_at, os_user) VALUES (?, ?, 'results', ?, ?, ?)").run(displayName, facts.sha256, options.campaign ?? null, now, osUser()).lastInsertRowid);
     const unmatched = (row: number, cells: Cell[], reason: string): void => {
       summary.unmatched++;
@@ -235,11 +234,7 @@ export async function importResults(db: Db, file: string, options: ResultsOption
       counts: { rows: summary.rows, matched: summary.matched, unmatched: summary.unmatched, events: summary.eventsAdded, suppressed: Object.values(summary.suppressed).reduce((a, b) => a + b, 0), consents_withdrawn: summary.consentsWithdrawn, activity: summary.activityMoved },
       details: { import_id: importId, campaigns: summary.campaigns.map((c) => String(c.id)) },
     });
-    db.exec('COMMIT');
-  } catch (error) {
-    if (db.inTransaction) db.exec('ROLLBACK');
-    throw error;
-  }
+  });
   summary.importId = importId;
   return summary;
 }

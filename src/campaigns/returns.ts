@@ -4,7 +4,7 @@
  * undeliverable: the post channel leaves the contact out while their address is still that one.
  */
 import path from 'node:path';
-import type { Db } from '../store/db.js';
+import { inWriteTransaction, type Db } from '../store/db.js';
 import type { Uid } from '../store/types.js';
 import type { Cell } from '../io/readers.js';
 import { foldHeader } from '../io/header-words.js';
@@ -96,8 +96,7 @@ export async function importReturns(db: Db, file: string, options: { campaign?: 
   let headers: string[] = [];
   let importId = 0;
 
-  db.exec('BEGIN IMMEDIATE');
-  try {
+  await inWriteTransaction(db, async () => {
     importId = Number(db.prepare("INSERT INTO campaign_imports (file_name, sha256, kind, campaign_option, imported_at, os_user) VALUES (?, ?, 'returns', ?, ?, ?)").run(displayName, facts.sha256, options.campaign ?? null, nowIso(), osUser()).lastInsertRowid);
     const unmatched = (row: number, cells: Cell[], reason: string): void => {
       summary.unmatched++;
@@ -154,11 +153,7 @@ export async function importReturns(db: Db, file: string, options: { campaign?: 
     if (roles === null) throw new CampaignError(`${displayName}: the file is empty`);
     db.prepare('UPDATE campaign_imports SET columns = ?, rows_read = ?, matched = ?, unmatched = ?, counts = ? WHERE id = ?').run(JSON.stringify(headers), summary.rows, summary.marked + summary.already, summary.unmatched, JSON.stringify({ marked: summary.marked, already: summary.already }), importId);
     recordAudit(db, { action: 'campaigns.returns', uids: marked, counts: { rows: summary.rows, marked: summary.marked, already: summary.already, unmatched: summary.unmatched }, details: { import_id: importId } });
-    db.exec('COMMIT');
-  } catch (error) {
-    if (db.inTransaction) db.exec('ROLLBACK');
-    throw error;
-  }
+  });
   summary.importId = importId;
   return summary;
 }

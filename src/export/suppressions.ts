@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { CountryCode } from 'libphonenumber-js';
-import type { Db } from '../store/db.js';
+import { inWriteTransaction, type Db } from '../store/db.js';
 import { inspectFile, sniffDelimiter, sniffEncoding } from '../io/sniff.js';
 import { readCsvRows, readTextHead, type Cell } from '../io/readers.js';
 import { readXlsxSheets } from '../io/xlsx.js';
@@ -122,8 +122,7 @@ export async function importSuppressions(db: Db, file: string, options: ImportOp
   const created = nowIso();
   const user = osUser();
   let index = -1;
-  db.exec('BEGIN IMMEDIATE');
-  try {
+  await inWriteTransaction(db, async () => {
     for await (const row of fileRows(file)) {
       const cells = row.cells.map((c) => (c === null ? '' : c instanceof Date ? c.toISOString() : String(c)));
       if (index < 0) {
@@ -153,11 +152,7 @@ export async function importSuppressions(db: Db, file: string, options: ImportOp
     }
     if (index < 0) throw new SuppressionInputError(`${file}: the file is empty`);
     recordAudit(db, { action: 'suppress.import', counts: { rows: summary.rows, added: summary.added, already: summary.already, rejected: summary.rejected.length }, details: { kind: options.kind } });
-    db.exec('COMMIT');
-  } catch (error) {
-    if (db.inTransaction) db.exec('ROLLBACK');
-    throw error;
-  }
+  });
   return summary;
 }
 

@@ -4,7 +4,7 @@
  * rows; everything the mapper does not recognise is kept; every row that cannot be read is kept as a reject.
  */
 import os from 'node:os';
-import type { Db } from '../store/db.js';
+import { inWriteTransaction, type Db } from '../store/db.js';
 import { detectKind, fieldsOf, foldHeader, mapHeaders, parseMapOption, type Field, type ImportKind, type Mapping } from './header-map.js';
 import { missingNeeds, refusalMessage } from './required-columns.js';
 import { kindOfFields, rememberedKind } from './kind-hints.js';
@@ -343,44 +343,40 @@ export async function importFile(db: Db, request: ImportRequest): Promise<Import
   ).pluck();
   const firstLoad = storeIsEmpty(db);
   const restore = firstLoad ? firstLoadPragmas(db) : importCache(db);
-  // Async reading inside one transaction: BEGIN/COMMIT by hand (better-sqlite3's helper is synchronous).
-  db.exec('BEGIN IMMEDIATE');
   try {
-    for await (const table of tables) {
-      const prepared = await prepareTable(table, request);
-      if (!prepared) continue;
-      const skip = (why: { previousImportId?: number; unrecognised?: string }): ImportSummary => ({
-        ...prepared.settings, file: request.displayName, importId: null, skipped: true, unrecognised: why.unrecognised ?? null,
-        previousImportId: why.previousImportId ?? null, rowsRead: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, emptyRows: 0, contactsCreated: 0,
-        rememberedSaved: [], source: request.source, mapGiven: Boolean(request.map), sourceGiven: request.sourceGiven ?? false,
-        flagged: 0, unreadable: [], keptAsCleaned: 0, repeated: 0, consentConflicts: 0, suppressed: 0, notes: { repeated: [], consentConflicts: [] },
-      });
-      if (prepared.settings.mapping.every((m) => m.field === null)) {
-        const why = noColumnRecognised(request.displayName, prepared.settings);
-        // A file, or the sheet asked for, is refused; among --all-sheets, a sheet of notes is passed over.
-        if (!request.allSheets) throw new InputError(why);
-        await table.batches.return(undefined);
-        summaries.push(skip({ unrecognised: why }));
-        continue;
+    await inWriteTransaction(db, async () => {
+      for await (const table of tables) {
+        const prepared = await prepareTable(table, request);
+        if (!prepared) continue;
+        const skip = (why: { previousImportId?: number; unrecognised?: string }): ImportSummary => ({
+          ...prepared.settings, file: request.displayName, importId: null, skipped: true, unrecognised: why.unrecognised ?? null,
+          previousImportId: why.previousImportId ?? null, rowsRead: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, emptyRows: 0, contactsCreated: 0,
+          rememberedSaved: [], source: request.source, mapGiven: Boolean(request.map), sourceGiven: request.sourceGiven ?? false,
+          flagged: 0, unreadable: [], keptAsCleaned: 0, repeated: 0, consentConflicts: 0, suppressed: 0, notes: { repeated: [], consentConflicts: [] },
+        });
+        if (prepared.settings.mapping.every((m) => m.field === null)) {
+          const why = noColumnRecognised(request.displayName, prepared.settings);
+          // A file, or the sheet asked for, is refused; among --all-sheets, a sheet of notes is passed over.
+          if (!request.allSheets) throw new InputError(why);
+          await table.batches.return(undefined);
+          summaries.push(skip({ unrecognised: why }));
+          continue;
+        }
+        if (prepared.settings.refusal) throw new RefusedImport(prepared.settings.refusal);
+        const already = previous.get(facts.sha256, table.sheet) as number | undefined;
+        if (already !== undefined && !request.force) {
+          await table.batches.return(undefined);
+          // The rows are not read again, but the --map given with --source is what the user asked to keep
+          // for the source's next files: remembered all the same (saved by no import: this one wrote none).
+          summaries.push({ ...skip({ previousImportId: already }), rememberedSaved: saveMap(db, request, prepared.settings, null) });
+          continue;
+        }
+        summaries.push(await importTable(db, prepared, request, facts.sha256, progress));
       }
-      if (prepared.settings.refusal) throw new RefusedImport(prepared.settings.refusal);
-      const already = previous.get(facts.sha256, table.sheet) as number | undefined;
-      if (already !== undefined && !request.force) {
-        await table.batches.return(undefined);
-        // The rows are not read again, but the --map given with --source is what the user asked to keep
-        // for the source's next files: remembered all the same (saved by no import: this one wrote none).
-        summaries.push({ ...skip({ previousImportId: already }), rememberedSaved: saveMap(db, request, prepared.settings, null) });
-        continue;
-      }
-      summaries.push(await importTable(db, prepared, request, facts.sha256, progress));
-    }
-    if (summaries.length === 0) throw new InputError(`${request.displayName}: no header row (the file has no data)`);
-    if (summaries.every((s) => s.unrecognised)) throw new InputError(summaries[0]!.unrecognised!);
-    recordAudit(db, { action: 'import', counts: { tables: summaries.length, rows: summaries.reduce((n, s) => n + s.rowsRead, 0), inserted: summaries.reduce((n, s) => n + s.inserted, 0), updated: summaries.reduce((n, s) => n + s.updated, 0), rejected: summaries.reduce((n, s) => n + s.rejected, 0) } });
-    db.exec('COMMIT');
-  } catch (error) {
-    if (db.inTransaction) db.exec('ROLLBACK');
-    throw error;
+      if (summaries.length === 0) throw new InputError(`${request.displayName}: no header row (the file has no data)`);
+      if (summaries.every((s) => s.unrecognised)) throw new InputError(summaries[0]!.unrecognised!);
+      recordAudit(db, { action: 'import', counts: { tables: summaries.length, rows: summaries.reduce((n, s) => n + s.rowsRead, 0), inserted: summaries.reduce((n, s) => n + s.inserted, 0), updated: summaries.reduce((n, s) => n + s.updated, 0), rejected: summaries.reduce((n, s) => n + s.rejected, 0) } });
+    });
   } finally {
     restore();
   }

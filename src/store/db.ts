@@ -12,6 +12,22 @@ export { StoreError };
 export type Db = Database.Database;
 export type Statement<Params extends unknown[] = unknown[], Result = unknown> = Database.Statement<Params, Result>;
 
+/**
+ * Runs `work` (which reads a file asynchronously) inside one write transaction: better-sqlite3's
+ * transaction helper is synchronous, so the BEGIN IMMEDIATE / COMMIT / ROLLBACK are by hand, here once.
+ */
+export async function inWriteTransaction<T>(db: Db, work: () => Promise<T>): Promise<T> {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const result = await work();
+    db.exec('COMMIT');
+    return result;
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
 export const DEFAULT_DB_FILE = 'custkit.db';
 
 /** The store file a command uses: --db, else CUSTKIT_DB, else ./custkit.db. */
