@@ -102,7 +102,7 @@ export async function importResults(db: Db, file: string, options: ResultsOption
   summary.alreadyImported = earlierRead(db, facts.sha256, 'results', options.campaign);
   if (summary.alreadyImported) return summary;
 
-  const tables = await openTables({ file, displayName, encoding: 'auto', delimiter: 'auto', strictQuotes: true }, facts);
+  const tables = await openTables({ file, displayName, encoding: 'auto', delimiter: 'auto' }, facts);
   const first = await tables.next();
   if (first.done) throw new CampaignError(`${displayName}: the file is empty`);
   const table = first.value;

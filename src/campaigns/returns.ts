@@ -70,7 +70,7 @@ export async function importReturns(db: Db, file: string, options: { campaign?: 
   if (fixed && fixed.channel !== 'post') throw new CampaignError(`--campaign ${options.campaign}: campaign #${fixed.id} went out by ${fixed.channel}, not by post`);
   summary.alreadyImported = earlierRead(db, facts.sha256, 'returns', options.campaign);
   if (summary.alreadyImported) return summary;
-  const tables = await openTables({ file, displayName, encoding: 'auto', delimiter: 'auto', strictQuotes: true }, facts);
+  const tables = await openTables({ file, displayName, encoding: 'auto', delimiter: 'auto' }, facts);
   const first = await tables.next();
   if (first.done) throw new CampaignError(`${displayName}: the file is empty`);
 

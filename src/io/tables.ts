@@ -36,8 +36,6 @@ export interface OpenRequest {
   allSheets?: boolean;
   /** Memory bounds on reading the file (src/io/limits.ts); the defaults when absent. */
   limits?: InputLimits;
-  /** A CSV quote opened and never closed refuses the file (InputError naming the row and column) instead of reading the rest as one cell. */
-  strictQuotes?: boolean;
 }
 
 export function isWorkbook(file: string, facts: FileFacts): boolean {
@@ -71,10 +69,10 @@ export async function openTables(request: OpenRequest, facts: FileFacts): Promis
 async function* csvBatches(request: OpenRequest, encoding: Encoding, delimiter: Delimiter, limits: InputLimits): AsyncGenerator<RowBatch, void, undefined> {
   let next = 1;
   const guard = new CsvRecordGuard(request.displayName, limits);
-  const unclosed = request.strictQuotes
-    ? (row: number, column: number) =>
-        new InputError(`${request.displayName}: row ${row}, column ${column}: a quote (") opens a cell and is never closed, so the rest of the file would read as that one cell; close or remove the quote and read the file again`)
-    : undefined;
+  // A quote opened and never closed would make the rest of the file one cell (one rejected row, every
+  // row after it lost in it): the file is refused instead, naming where the quote opens.
+  const unclosed = (row: number, column: number): InputError =>
+    new InputError(`${request.displayName}: row ${row}, column ${column}: a quote (") opens a cell and is never closed, so the rest of the file would read as that one cell; close or remove the quote and read the file again`);
   for await (const rows of readCsvRows(request.file, encoding, delimiter, guard, unclosed)) {
     const numbers = new Array<number>(rows.length);
     for (let i = 0; i < rows.length; i++) {

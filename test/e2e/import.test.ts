@@ -34,6 +34,18 @@ describe('custkit import (end to end)', () => {
     expect(fs.statSync(db).mode & 0o777).toBe(0o600);
   });
 
+  it('refuses a CSV whose quote is never closed, naming its row and column, and imports nothing (dry run too)', () => {
+    const db = tempDb();
+    const file = path.join(tempDir(), 'open-quote.csv');
+    fs.writeFileSync(file, 'Email;Prénom\nanne@example.fr;Anne\n"broken@example.fr;Jeanne\nzoe@example.fr;Zoé\n');
+    for (const args of [['import', file], ['import', file, '--dry-run']]) {
+      const result = custkit(args, { db });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('open-quote.csv: row 3, column 1: a quote (") opens a cell and is never closed');
+    }
+    expect(fs.existsSync(db) ? count(db, 'contacts') : 0).toBe(0);
+  });
+
   it('re-importing the same file is skipped, --force updates nothing that did not change', () => {
     const db = tempDb();
     custkit(['import', fixture('clients-fr-cp1252.csv')], { db });
