@@ -3,7 +3,10 @@
  * it removed, then what was written. An empty or short list says which step emptied it, so that
  * "0 rows, exit 0" never leaves a person guessing (no consent? no address? the wrong segment?).
  */
+import type { Db } from '../store/db.js';
 import type { Channel } from '../store/types.js';
+import { NO_ADDRESS, NO_CONSENT, PRESSURED, SAME_ADDRESS, SUPPRESSED, type ReasonCounts } from './gate.js';
+import type { BuiltQuery, SelectionPlan } from './select.js';
 
 export interface Funnel {
   channel: Channel;
@@ -82,4 +85,43 @@ export function funnelVerdict(f: Funnel, selectionText: string): string | null {
   if (f.written * 2 >= f.selected) return null;
   const main = removing.reduce((a, b) => (b.count > a.count ? b : a));
   return `only ${f.written.toLocaleString('en')} of ${n} selected contacts written: ${main.count.toLocaleString('en')} ${main.phrase}`;
+}
+
+/** The funnel, once the rows are written: from the rules' counts, or (post) from one statement. */
+export function funnelOf(db: Db, plan: SelectionPlan, query: BuiltQuery, counts: ReasonCounts, rows: number, seeds: number): Funnel {
+  const selection = plan.selection;
+  const consent = selection.includeUnconsented ? null : 0;
+  const pressure = plan.pressure ? 0 : null;
+  if (!query.gate) {
+    const f = db.prepare(query.funnelSql!).get(...query.funnelParams!) as { selected: number; reachable: number; deliverable: number; consenting: number; unsuppressed: number; addresses: number; unpressured: number };
+    return {
+      channel: selection.channel,
+      selected: f.selected,
+      noAddress: f.selected - f.reachable,
+      undeliverable: f.reachable - f.deliverable,
+      noConsent: consent === null ? null : f.deliverable - f.consenting,
+      suppressed: f.consenting - f.unsuppressed,
+      sameAddress: f.unsuppressed - f.addresses,
+      pressure: pressure === null ? null : f.addresses - f.unpressured,
+      overLimit: Math.max(0, f.unpressured - rows),
+      written: rows,
+      seeds,
+    };
+  }
+  const examined = counts.reduce((a, b) => a + b, 0);
+  // --limit stopped the rows early: the rest of the selection was not examined.
+  const selected = selection.limit !== undefined && rows === selection.limit ? (db.prepare(query.selectedSql).pluck().get(...query.selectedParams) as number) : examined;
+  return {
+    channel: selection.channel,
+    selected,
+    noAddress: counts[NO_ADDRESS],
+    undeliverable: null,
+    noConsent: consent === null ? null : counts[NO_CONSENT],
+    suppressed: counts[SUPPRESSED],
+    sameAddress: counts[SAME_ADDRESS],
+    pressure: pressure === null ? null : counts[PRESSURED],
+    overLimit: selected - examined,
+    written: rows,
+    seeds,
+  };
 }

@@ -113,6 +113,8 @@ export interface ParallelTuning {
   workers?: number;
   /** Drive-key values per range. */
   rangeKeys?: number;
+  /** Members gathered before they are recorded, while the rows are read. */
+  memberBatch?: number;
 }
 
 /** Drive-key values per range: a few thousand rows, well under a megabyte of text. */
@@ -247,38 +249,46 @@ export class ExportWorkers {
    * uncommitted), checks its part of the contacts is validated and does its part of the bulk reads,
    * which every worker is then given. 'busy' when the lock cannot be had (another process is writing,
    * or `db` is read-only), 'stale' when contacts need validating: the caller then exports on one thread.
+   * With `hold`, the write transaction stays open when 'ready' (the caller records the export in it
+   * while the rows are read, and ends it); otherwise, and in every other case, it is ended here.
    */
-  async prepare(db: Db): Promise<'ready' | 'busy' | 'stale'> {
+  async prepare(db: Db, hold = false): Promise<'ready' | 'busy' | 'stale'> {
     await this.next('ready');
     try {
       db.exec('BEGIN IMMEDIATE');
     } catch {
       return 'busy';
     }
+    let ready = false;
     try {
       for (const slot of this.slots) slot.worker.postMessage({ type: 'begin' } satisfies ToWorker);
       await this.next('begun');
+      // Not held: other writers wait only while the workers begin.
+      if (!hold) db.exec('COMMIT');
+      const prepared = await this.next('prepared');
+      if (prepared.some((p) => p.stale > 0)) return 'stale';
+      const addresses = prepared.find((p) => p.addresses)?.addresses;
+      const states = prepared.find((p) => p.states)?.states ?? null;
+      // Without consent (--include-unconsented), only the addresses were read.
+      const complete = addresses !== undefined && (addresses.groupConsent === null) === (states === null);
+      const bulk: BulkRules | null = !prepared.some((p) => p.failed) && complete ? { ...addresses, states } : null;
+      for (const slot of this.slots) slot.worker.postMessage({ type: 'bulk', bulk } satisfies ToWorker);
+      ready = true;
+      return 'ready';
     } finally {
-      db.exec('COMMIT');
+      // Nothing was written in it: ending it either way leaves the store as it was.
+      if (!ready && db.inTransaction) db.exec('COMMIT');
     }
-    const prepared = await this.next('prepared');
-    if (prepared.some((p) => p.stale > 0)) return 'stale';
-    const addresses = prepared.find((p) => p.addresses)?.addresses;
-    const states = prepared.find((p) => p.states)?.states ?? null;
-    // Without consent (--include-unconsented), only the addresses were read.
-    const complete = addresses !== undefined && (addresses.groupConsent === null) === (states === null);
-    const bulk: BulkRules | null = !prepared.some((p) => p.failed) && complete ? { ...addresses, states } : null;
-    for (const slot of this.slots) slot.worker.postMessage({ type: 'bulk', bulk } satisfies ToWorker);
-    return 'ready';
   }
 
   /**
    * Hands out the ranges of [min, max], `width` keys each, to whichever worker is free, and writes each
    * range's rows to the sink once every range before it is written, up to `limit` rows (the rows of a
    * Windows-1252 range cannot be cut: its count of unencodable characters is the whole range's).
+   * `afterRange` runs once each range is written (the members it added are then in `members`).
    * Returns the number of rows.
    */
-  async run(sink: ExportSink, bounds: { min: number; max: number }, width: number, counts: ReasonCounts, members: MemberIds, limit?: number, onProgress?: (rows: number) => void): Promise<number> {
+  async run(sink: ExportSink, bounds: { min: number; max: number }, width: number, counts: ReasonCounts, members: MemberIds, limit?: number, onProgress?: (rows: number) => void, afterRange?: () => void): Promise<number> {
     const ranges = Math.floor((bounds.max - bounds.min) / width) + 1;
     // At most `window` ranges are out: handed out, or answered and waiting for the ones before them.
     const window = this.slots.length * (QUEUED + 1);
@@ -331,6 +341,7 @@ export class ExportWorkers {
       rows += take;
       written++;
       send();
+      afterRange?.();
     }
     this.onRows = null;
     return rows;

@@ -3,23 +3,22 @@
  * at random positions when asked), write, and record the export with the SHA-256 of what was written.
  */
 import crypto from 'node:crypto';
-import path from 'node:path';
 import { storeAddress, type Db } from '../store/db.js';
 import { defaultCountryOf, STALE_SQL, staleCount, validationKey } from '../validate/staleness.js';
 import { COLUMNS, DEFAULT_COLUMNS, PRESETS, presetColumns, type DateFormat, type Transform } from './columns.js';
 import { csvLineKeys } from './csv-lines.js';
 import { transformKind } from './format.js';
 import { rowValues, type OutputColumn } from './lines.js';
-import { nowIso, osUser } from './keys.js';
-import { ChannelGate, KEPT, NO_ADDRESS, NO_CONSENT, noReasons, PRESSURED, SAME_ADDRESS, SUPPRESSED, type GateTuning, type ReasonCounts } from './gate.js';
-import type { Funnel } from './funnel.js';
+import { ChannelGate, KEPT, noReasons, type GateTuning, type ReasonCounts } from './gate.js';
+import { funnelOf, type Funnel } from './funnel.js';
 import { defaultWorkers, ExportWorkers, RANGE_KEYS, tasksOf, type ParallelTuning, type WorkerSetup } from './parallel.js';
 import { buildQuery, driveBounds, planSelection, registerFunctions, ROW_ID, SelectionError, type BuiltQuery, type Selection, type SelectionPlan } from './select.js';
-import { MemberIds, recordMembers } from './members.js';
+import { MemberIds, MemberRecorder, recordMembers } from './members.js';
 import { resolvePressure } from '../campaigns/pressure.js';
 import { pickSeeds, type SeedRow } from './seeds.js';
 import { checkOutputPath, ExportSink, type FileResult, type Format } from './writers.js';
 import { recordAudit } from '../gdpr/audit.js';
+import { completeExportRecord, openExportRecord } from './record.js';
 
 export interface ExportRequest {
   selection: Selection;
@@ -160,45 +159,6 @@ function* selectedRows(db: Db, query: BuiltQuery, limit: number | undefined, tun
   }
 }
 
-/** The funnel, once the rows are written: from the rules' counts, or (post) from one statement. */
-function funnelOf(db: Db, plan: SelectionPlan, query: BuiltQuery, counts: ReasonCounts, rows: number, seeds: number): Funnel {
-  const selection = plan.selection;
-  const consent = selection.includeUnconsented ? null : 0;
-  const pressure = plan.pressure ? 0 : null;
-  if (!query.gate) {
-    const f = db.prepare(query.funnelSql!).get(...query.funnelParams!) as { selected: number; reachable: number; deliverable: number; consenting: number; unsuppressed: number; addresses: number; unpressured: number };
-    return {
-      channel: selection.channel,
-      selected: f.selected,
-      noAddress: f.selected - f.reachable,
-      undeliverable: f.reachable - f.deliverable,
-      noConsent: consent === null ? null : f.deliverable - f.consenting,
-      suppressed: f.consenting - f.unsuppressed,
-      sameAddress: f.unsuppressed - f.addresses,
-      pressure: pressure === null ? null : f.addresses - f.unpressured,
-      overLimit: Math.max(0, f.unpressured - rows),
-      written: rows,
-      seeds,
-    };
-  }
-  const examined = counts.reduce((a, b) => a + b, 0);
-  // --limit stopped the rows early: the rest of the selection was not examined.
-  const selected = selection.limit !== undefined && rows === selection.limit ? (db.prepare(query.selectedSql).pluck().get(...query.selectedParams) as number) : examined;
-  return {
-    channel: selection.channel,
-    selected,
-    noAddress: counts[NO_ADDRESS],
-    undeliverable: null,
-    noConsent: consent === null ? null : counts[NO_CONSENT],
-    suppressed: counts[SUPPRESSED],
-    sameAddress: counts[SAME_ADDRESS],
-    pressure: pressure === null ? null : counts[PRESSURED],
-    overLimit: selected - examined,
-    written: rows,
-    seeds,
-  };
-}
-
 /** Below this many drive keys (contacts, or scores), an export stays on one thread. */
 const PARALLEL_FROM = 100_000;
 
@@ -310,8 +270,11 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   let validated = 0;
   try {
     // Workers check in their snapshot that no contact needs validating; when some do, or the workers
-    // cannot have one snapshot, this thread validates and exports on its own.
-    if (parallel && (await parallel.workers.prepare(db)) !== 'ready') {
+    // cannot have one snapshot, this thread validates and exports on its own. The write lock taken for
+    // their snapshot is held to the end: the export is recorded (members included) while the rows are
+    // read, and committed once they are written. Other writers wait for it (busy_timeout, --wait), as
+    // they would for any command's transaction; readers never do (WAL).
+    if (parallel && (await parallel.workers.prepare(db, true)) !== 'ready') {
       await parallel.workers.close();
       parallel = null;
     }
@@ -320,8 +283,45 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     if (!parallel && staleCount(db) > 0) validated = (await import('../validate/ensure.js')).ensureValidated(db);
   } catch (error) {
     await parallel?.workers.close();
+    if (parallel && db.inTransaction) db.exec('ROLLBACK');
     throw error;
   }
+  const held = parallel !== null;
+  try {
+    return await exportRows(db, request, { selected, plan, query, seeds, parallel, validated, dateFormat, delimiter, encoding, maxRows, maxBytes, preset, withSeeds });
+  } catch (error) {
+    // A failed export leaves no trace: nothing of its record, none of its members.
+    if (held && db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+interface Prepared {
+  selected: SelectionPlan;
+  plan: Plan;
+  query: BuiltQuery;
+  seeds: SeedRow[];
+  /** Workers, ready, with the write transaction held (prepare(db, true)); null: this thread reads the rows. */
+  parallel: Parallel | null;
+  validated: number;
+  dateFormat: DateFormat;
+  delimiter: string;
+  encoding: 'utf8' | 'cp1252';
+  maxRows: number | undefined;
+  maxBytes: number | undefined;
+  preset: (typeof PRESETS)[string] | undefined;
+  withSeeds: number;
+}
+
+/** Members recorded at a time while workers read the rows: a few ranges' worth, about 20 ms of this thread. */
+const MEMBER_BATCH = 1 << 15;
+
+/** The rows, written, then the export recorded (in the transaction `parallel` holds, else in one of its own). */
+async function exportRows(db: Db, request: ExportRequest, prepared: Prepared): Promise<ExportResult> {
+  const { selected, plan, query, seeds, parallel, validated, dateFormat, delimiter, encoding, maxRows, maxBytes, preset, withSeeds } = prepared;
+  const format = request.format;
+  const runId = selected.runId;
+  const selection = request.selection;
 
   let slots: number[] = [];
   if (withSeeds > 0) {
@@ -347,12 +347,27 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   let rows = 0;
   const counts = noReasons();
   const members = new MemberIds();
+  // The export's row comes first (its members refer to it); what is known once the files are written
+  // is filled in then. In the transaction the workers' lock holds, the members are recorded as the
+  // rows come, on this thread while the workers read the next ones.
+  const openRecord = (): number =>
+    openExportRecord(db, {
+      channel: selection.channel,
+      includeUnconsented: selection.includeUnconsented,
+      selection: { segments: selection.segments, run: runId, tags: selection.tags, where: selection.where ?? null, status: selection.status, limit: selection.limit ?? null,
+        pressure: selected.pressure ? { max_sends: selected.pressure.maxSends, per: selected.pressure.period, since: selected.pressure.since, origin: selected.pressure.origin } : null },
+      format,
+      options: { preset: request.preset ?? null, lang: request.lang ?? null, columns: plan.headers, delimiter: format === 'csv' ? delimiter : null, encoding, bom: request.bom ?? false, dateFormat, withSeeds, includeUnconsented: selection.includeUnconsented },
+      out: request.out,
+    });
+  const heldId = parallel ? openRecord() : null;
+  const recorder = heldId === null ? null : new MemberRecorder(db, heldId, selected, members);
   let position = 0; // 0-based output row, seeds included
   let nextSlot = 0;
   const seedPositions: { seed: SeedRow; position: number }[] = [];
   let files: FileResult[];
   try {
-    if (parallel) rows = await parallel.workers.run(sink, parallel.bounds, parallel.width, counts, members, request.selection.limit, request.onProgress);
+    if (parallel) rows = await parallel.workers.run(sink, parallel.bounds, parallel.width, counts, members, request.selection.limit, request.onProgress, () => recorder!.flush(request.parallel?.memberBatch ?? MEMBER_BATCH));
     else {
       let last: unknown[] | null = null;
       for (const row of selectedRows(db, query, request.selection.limit, request.tuning, counts, members)) {
@@ -385,39 +400,21 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     await parallel?.workers.close();
   }
 
-  const selection = request.selection;
-  // Before the export is recorded: its own members must not count towards the pressure cap it applied.
+  // Before the export is recorded: its own members must not count towards the pressure cap it applied
+  // (with workers, the cap's contacts were read before any member was recorded: plan.pressured).
   const funnel = funnelOf(db, selected, query, counts, rows, seedPositions.length);
   let recorded = 0;
   const exportId = db.transaction(() => {
-    const info = db
-      .prepare(
-        `INSERT INTO exports (created_at, os_user, channel, include_unconsented, selection, format, options, destination, row_count, seed_count, sha256, files)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        nowIso(),
-        osUser(),
-        selection.channel,
-        selection.includeUnconsented ? 1 : 0,
-        JSON.stringify({ segments: selection.segments, run: runId, tags: selection.tags, where: selection.where ?? null, status: selection.status, limit: selection.limit ?? null,
-          pressure: selected.pressure ? { max_sends: selected.pressure.maxSends, per: selected.pressure.period, since: selected.pressure.since, origin: selected.pressure.origin } : null }),
-        format,
-        JSON.stringify({ preset: request.preset ?? null, lang: request.lang ?? null, columns: plan.headers, delimiter: format === 'csv' ? delimiter : null, encoding, bom: request.bom ?? false, dateFormat, withSeeds, includeUnconsented: selection.includeUnconsented }),
-        request.out === '-' ? '-' : path.resolve(request.out),
-        rows,
-        seedPositions.length,
-        files[0]!.sha256,
-        JSON.stringify(files.map((f) => ({ path: f.path === '-' ? '-' : path.resolve(f.path), rows: f.rows, sha256: f.sha256 }))),
-      );
-    const id = Number(info.lastInsertRowid);
+    const id = heldId ?? openRecord();
+    completeExportRecord(db, id, rows, seedPositions.length, files);
     const link = db.prepare('INSERT INTO export_seeds (export_id, seed_id, position) VALUES (?, ?, ?)');
     for (const s of seedPositions) link.run(id, s.seed.id, s.position);
-    recorded = recordMembers(db, id, selected, members);
+    recorded = recorder ? recorder.finish() : recordMembers(db, id, selected, members);
     if (request.name !== undefined) db.prepare('INSERT INTO campaigns (export_id, name) VALUES (?, ?)').run(id, request.name);
     recordAudit(db, { action: 'export', counts: { rows, seeds: seedPositions.length, members: recorded }, details: { export_id: id, channel: selection.channel } });
     return id;
   })();
+  if (heldId !== null) db.exec('COMMIT');
   const xlsxLimit = format === 'xlsx' ? (request.maxBytesPerFile ?? preset?.maxBytesPerFile) : undefined;
   const oversized = xlsxLimit === undefined ? [] : files.filter((f) => f.bytes > xlsxLimit).map((f) => f.path);
   return { exportId, rows, seeds: seedPositions.length, files, validated, runId, unencodable: sink.unencodable, workers: parallel?.workers.size ?? 0, funnel, oversized, maxBytesPerFile: xlsxLimit ?? maxBytes ?? null, members: recorded, pressure: selected.pressure, emptySegments: selected.emptySegments };

@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 as rng } from '../../bench/random.js';
 import type { ExportRequest } from '../../src/export/run.js';
@@ -15,7 +16,8 @@ import { buildQuery, planSelection, type Selection } from '../../src/export/sele
 import { addSuppression } from '../../src/export/suppressions.js';
 import type { Db } from '../../src/store/db.js';
 import { addConsent, addContact, addScore, addScoreRun, makeStore } from './store.js';
-import { exportFile } from './run.js';
+import { exportFile, selection } from './run.js';
+import { runExport } from '../../src/export/run.js';
 
 const TEXTS = ['Jeanne', 'Zoé', 'Łukasz', '€uro', '🎉 party', '=HYPERLINK("x")', '+SUM(1)', '-2+3', '@me', '\tTab', '\rCR', '\0nul', 'a\0b', 'say "hi"', 'a,b', 'a;b', 'a|b', 'a\tb', 'line\nbreak', 'cr\rin', '', "'quoted", ' =spaced', 'x'];
 const PHONES = ['+33612345678', '+33 =1', '+0612345678', '0612345678', '+4915112345678', '+33612345678;x'];
@@ -198,6 +200,61 @@ describe('export on worker threads', () => {
     await expect(broken.prepare(store)).rejects.toThrow(/export worker failed: .*no such table/);
     await broken.close();
     writer.close();
+  });
+
+  it('records the export, its members and its audit entry as the one-thread export does, members recorded while the rows are read', async () => {
+    const record = (id: number): unknown[] => [
+      db.prepare('SELECT channel, selection, format, options, row_count, seed_count, sha256 FROM exports WHERE id = ?').get(id),
+      db.prepare('SELECT contact_id, hex(address_hash), segment, rfm_cell FROM export_members WHERE export_id = ? ORDER BY contact_id').raw(true).all(id),
+      db.prepare("SELECT counts FROM audit_log WHERE action = 'export' AND json_extract(details, '$.export_id') = ?").pluck().get(id),
+    ];
+    const request = { format: 'csv' as const, name: 'soldes' };
+    const one = await exportFile(db, { segments: ['champions', 'loyal'] }, { ...request, parallel: { workers: 0 } });
+    expect(one.result.members).toBeGreaterThan(20);
+    const expected = record(one.result.exportId);
+    for (const parallel of [...SETTINGS, { workers: 2, rangeKeys: 5, memberBatch: 7 }, { workers: 2, rangeKeys: 5, memberBatch: 1 }]) {
+      const many = await exportFile(db, { segments: ['champions', 'loyal'] }, { ...request, parallel });
+      expect(many.result.members, JSON.stringify(parallel)).toBe(one.result.members);
+      expect(record(many.result.exportId), JSON.stringify(parallel)).toEqual(expected);
+      expect(db.prepare('SELECT name FROM campaigns WHERE export_id = ?').pluck().get(many.result.exportId)).toBe('soldes');
+    }
+  });
+
+  it('holds the write lock from the workers\' snapshot to the commit, and a failed export leaves no record nor member', async () => {
+    const { db: store, file } = hostileStore(200);
+    const other = makeStore(file).db;
+    other.pragma('busy_timeout = 0');
+    const counts = (): unknown => store.prepare('SELECT (SELECT count(*) FROM exports), (SELECT count(*) FROM export_members), (SELECT count(*) FROM audit_log)').raw(true).get();
+    const before = counts();
+    // Another writer tries its luck each time a range of rows is written; the file fails after a few.
+    const tries: boolean[] = [];
+    let chunks = 0;
+    const failing = new Writable({
+      write(_chunk, _encoding, done): void {
+        try {
+          other.exec('BEGIN IMMEDIATE');
+          other.exec('ROLLBACK');
+          tries.push(true);
+        } catch {
+          tries.push(false);
+        }
+        done(++chunks > 3 ? new Error('disk full') : null);
+      },
+      highWaterMark: 1,
+    });
+    const request = { selection: selection(), format: 'jsonl' as const, out: '-', stdout: failing, parallel: { workers: 2, rangeKeys: 3, memberBatch: 1 } };
+    await expect(runExport(store, request)).rejects.toThrow(/disk full/);
+    expect(tries.length).toBeGreaterThan(0);
+    expect(tries.every((got) => !got)).toBe(true); // the export held the lock while it wrote
+    expect(store.inTransaction).toBe(false);
+    expect(counts()).toEqual(before);
+    // Released: another writer writes, and the export, run again, is recorded whole.
+    other.exec('BEGIN IMMEDIATE');
+    other.exec('ROLLBACK');
+    const done = await exportFile(store, {}, { format: 'jsonl', parallel: { workers: 2, rangeKeys: 3, memberBatch: 1 } });
+    expect(done.result.members).toBe(done.result.rows);
+    expect(store.prepare('SELECT count(*) FROM export_members WHERE export_id = ?').pluck().get(done.result.exportId)).toBe(done.result.rows);
+    other.close();
   });
 
   it('writes an empty list as the one-thread export does', async () => {
