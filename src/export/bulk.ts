@@ -4,7 +4,7 @@
  * arrays, so that export workers can build them in parts and share them (SharedArrayBuffer) instead of
  * each reading them again.
  */
-import type { Db } from '../store/db.js';
+import type { Db, Statement } from '../store/db.js';
 import { ASK, GRANTED, laterConsent, NO_CONSENT, readConsentStates, readLatestConsents, WITHDRAWN } from './consents.js';
 import type { GateSpec } from './select.js';
 
@@ -95,8 +95,75 @@ function markIds(text: string | null, marks: Uint8Array): boolean {
   return true;
 }
 
+/** Marks `ids` in `marks`; false when one is out of its bounds. */
+export function markAll(ids: ArrayLike<number>, marks: Uint8Array): boolean {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (id < 0 || id >= marks.length) return false;
+    marks[id] = 1;
+  }
+  return true;
+}
+
 /** Ids per query when probing the consents of records by id. */
 const PROBE = 1 << 15;
+
+/** A merged or erased record: never a candidate, so never a rival (gate.ts). */
+const DEAD = "status IN ('merged', 'erased')";
+
+/** Of `ids`, those with a consent row for `channel`, marked in `marks`; false when the text is not as expected. */
+function markConsenting(db: Db, channel: string, ids: number[], marks: Uint8Array): boolean {
+  const probe = db.prepare('SELECT group_concat(DISTINCT contact_id) FROM consents WHERE channel = ? AND contact_id IN (SELECT value FROM json_each(?))').pluck();
+  for (let i = 0; i < ids.length; i += PROBE) {
+    if (!markIds(probe.get(channel, JSON.stringify(ids.slice(i, i + PROBE))) as string | null, marks)) return false;
+  }
+  return true;
+}
+
+/**
+ * One pass over a chunk of contacts (status is not indexed) for two things export workers need before
+ * the rows: the contacts that need validating (`staleSql`, validate/staleness.ts, its parameter first,
+ * then the chunk's first id and the next chunk's) and the merged or erased records, for
+ * contestedAddresses. Read apart, each was a pass over the whole table.
+ */
+export function contactsScanSql(staleSql: string): string {
+  return `SELECT count(*) FILTER (WHERE ${staleSql}), group_concat(id) FILTER (WHERE ${DEAD}) FROM contacts WHERE id >= ? AND id < ?`;
+}
+
+/** What a worker's part of the scan found: records needing validation, merged or erased records, and those of them with a consent row for the channel. */
+export interface ContactsScan {
+  stale: number;
+  dead: Int32Array;
+  /** Null when consent is not checked. */
+  deadConsenting: Int32Array | null;
+}
+
+/**
+ * Scans the chunks [chunk * size, (chunk + 1) * size) of contact ids that `mine` picks, with a
+ * contactsScanSql statement (raw). `channel`: null when consent is not checked. Null when some text was not as
+ * expected; the merged records are not read further once some record needs validating.
+ */
+export function scanContacts(db: Db, scan: Statement, staleKey: string, maxId: number, size: number, mine: (chunk: number) => boolean, channel: string | null): ContactsScan | null {
+  let stale = 0;
+  const dead = new Uint8Array(maxId + 1);
+  const ids: number[] = [];
+  for (let chunk = 0; chunk * size <= maxId; chunk++) {
+    if (!mine(chunk)) continue;
+    const [count, text] = scan.get(staleKey, chunk * size, (chunk + 1) * size) as [number, string | null];
+    stale += count;
+    if (stale > 0) continue;
+    if (!markIds(text, dead)) return null;
+  }
+  if (stale > 0) return { stale, dead: new Int32Array(0), deadConsenting: null };
+  for (let id = 0; id <= maxId; id++) if (dead[id] === 1) ids.push(id);
+  let deadConsenting: Int32Array | null = null;
+  if (channel !== null) {
+    const consenting = new Uint8Array(maxId + 1);
+    if (!markConsenting(db, channel, ids, consenting)) return null;
+    deadConsenting = Int32Array.from(ids.filter((id) => consenting[id] === 1));
+  }
+  return { stale, dead: Int32Array.from(ids), deadConsenting };
+}
 
 /**
  * The shared addresses where the channel rules still need the address's other records: those with two
@@ -114,7 +181,32 @@ export function contestedAddresses(db: Db, shared: SharedAddresses, channel: str
   // a shared address by id, which are spread over the whole table. A status that is not merged or
   // erased (even an unexpected one) counts as live: its address keeps the exact rules.
   const dead = new Uint8Array(shared.groupOf.length);
-  if (groups > 0 && !markIds(db.prepare("SELECT group_concat(id) FROM contacts WHERE status IN ('merged', 'erased')").pluck().get() as string | null, dead)) return null;
+  if (groups > 0 && !markIds(db.prepare(`SELECT group_concat(id) FROM contacts WHERE ${DEAD}`).pluck().get() as string | null, dead)) return null;
+  const { lone, deadAtLone } = loneGroups(shared, dead);
+  if (channel !== null && deadAtLone.length > 0) {
+    // A dead record with a consent row for the channel: its row may be the person's latest choice there.
+    deadAtLone.sort((a, b) => a - b);
+    const consenting = new Uint8Array(shared.groupOf.length);
+    if (!markConsenting(db, channel, deadAtLone, consenting)) return null;
+    for (const id of deadAtLone) if (consenting[id] === 1) lone[shared.groupOf[id]! - 1] = 0;
+  }
+  return withoutLone(shared, lone, share);
+}
+
+/**
+ * contestedAddresses from what export workers scanned (scanContacts): `dead` marks the merged and
+ * erased records, `deadConsenting` those of them with a consent row for the channel (null when consent
+ * is not checked).
+ */
+export function contestedFromScan(shared: SharedAddresses, dead: Uint8Array, deadConsenting: Uint8Array | null, share = false): SharedAddresses {
+  const { lone, deadAtLone } = loneGroups(shared, dead);
+  if (deadConsenting !== null) for (const id of deadAtLone) if (deadConsenting[id] === 1) lone[shared.groupOf[id]! - 1] = 0;
+  return withoutLone(shared, lone, share);
+}
+
+/** The groups with one live record at most (1 in `lone`), and the dead records of those groups. */
+function loneGroups(shared: SharedAddresses, dead: Uint8Array): { lone: Uint8Array; deadAtLone: number[] } {
+  const groups = shared.starts.length - 1;
   const lone = new Uint8Array(groups);
   const deadAtLone: number[] = [];
   for (let g = 0; g < groups; g++) {
@@ -124,16 +216,12 @@ export function contestedAddresses(db: Db, shared: SharedAddresses, channel: str
     lone[g] = 1;
     for (let i = shared.starts[g]!; i < shared.starts[g + 1]!; i++) if (dead[shared.ids[i]!] === 1) deadAtLone.push(shared.ids[i]!);
   }
-  if (channel !== null && deadAtLone.length > 0) {
-    // A dead record with a consent row for the channel: its row may be the person's latest choice there.
-    deadAtLone.sort((a, b) => a - b);
-    const consenting = new Uint8Array(shared.groupOf.length);
-    const probe = db.prepare('SELECT group_concat(DISTINCT contact_id) FROM consents WHERE channel = ? AND contact_id IN (SELECT value FROM json_each(?))').pluck();
-    for (let i = 0; i < deadAtLone.length; i += PROBE) {
-      if (!markIds(probe.get(channel, JSON.stringify(deadAtLone.slice(i, i + PROBE))) as string | null, consenting)) return null;
-    }
-    for (const id of deadAtLone) if (consenting[id] === 1) lone[shared.groupOf[id]! - 1] = 0;
-  }
+  return { lone, deadAtLone };
+}
+
+/** The shared addresses but the `lone` groups. */
+function withoutLone(shared: SharedAddresses, lone: Uint8Array, share: boolean): SharedAddresses {
+  const groups = shared.starts.length - 1;
   const groupOf = int32s(shared.groupOf.length, share);
   const starts: number[] = [0];
   const ids: number[] = [];

@@ -9,7 +9,8 @@
  * One snapshot for every worker: each begins its read transaction while this connection holds the
  * store's write lock, so no commit falls between them. What came before the statement on one thread
  * (checking no contact needs validating, the channel rules' bulk reads) is split among the workers in
- * that snapshot, and the bulk structures are shared, not read again by each.
+ * that snapshot and put together by this thread, which holds the lock (so reads the same snapshot) until
+ * the export is recorded; the bulk structures are shared, not read again by each worker.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,7 +18,7 @@ import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Db, StoreAddress } from '../store/db.js';
-import type { BulkRules, SharedAddresses } from './bulk.js';
+import { contestedFromScan, markAll, readGroupConsents, type BulkRules, type ContactsScan, type SharedAddresses } from './bulk.js';
 import type { DateFormat, ValueKind } from './columns.js';
 import { KEPT, type GateTuning, type ReasonCounts } from './gate.js';
 import type { Format, OutputColumn } from './lines.js';
@@ -25,14 +26,14 @@ import type { GateSpec } from './select.js';
 import { HASH_BYTES, type Cell, type MemberIds } from './members.js';
 import type { ExportSink } from './writers.js';
 
-/** What a worker reads before the rows: its part of the bulk reads, and of the validation check. */
+/** What a worker reads before the rows: its part of the bulk reads, and of the scan of contacts (validation check, merged records). */
 export interface Tasks {
-  /** The shared addresses, with the person's choice at each (bulk.ts). */
+  /** The addresses several records share (bulk.ts). */
   addresses: boolean;
   /** Every contact's own consent. */
   consents: boolean;
-  /** The contacts in chunks c of STALE_CHUNK ids with c % of in `slots` are checked for needing validation. */
-  stale: { slots: number[]; of: number } | null;
+  /** The contacts in chunks c of SCAN_CHUNK ids with c % of in `slots` are scanned (bulk.ts, scanContacts). */
+  scan: { slots: number[]; of: number };
 }
 
 /** What a worker is started with. */
@@ -51,7 +52,9 @@ export interface WorkerSetup {
   /** Where a row holds its drive key (the contact id, or the scores row). */
   driveColumn: number;
   tasks: Tasks;
-  /** "Needs validating" (validate/ensure.ts) and its parameter. */
+  /** Contact ids per chunk of the scan (SCAN_CHUNK, or ParallelTuning.scanKeys). */
+  scanKeys: number;
+  /** "Needs validating" (validate/staleness.ts) and its parameter. */
   staleSql: string;
   staleKey: string;
   gate: GateSpec;
@@ -78,7 +81,10 @@ export interface Prepared {
   stale: number;
   /** A bulk read found text it did not expect: every row takes the exact rule. */
   failed: boolean;
-  addresses?: SharedAddresses & { groupConsent: Uint8Array | null };
+  /** The addresses several records share, from the worker that read them. */
+  shared?: SharedAddresses;
+  /** Its part of the scan: merged and erased records, and those with a consent row for the channel. */
+  scan?: ContactsScan;
   states?: Uint8Array;
 }
 
@@ -115,12 +121,14 @@ export interface ParallelTuning {
   rangeKeys?: number;
   /** Members gathered before they are recorded, while the rows are read. */
   memberBatch?: number;
+  /** Contact ids per query of the scan of contacts (tests: several chunks on small stores). */
+  scanKeys?: number;
 }
 
 /** Drive-key values per range: a few thousand rows, well under a megabyte of text. */
 export const RANGE_KEYS = 1 << 14;
-/** Contact ids per query of the validation check. */
-export const STALE_CHUNK = 1 << 16;
+/** Contact ids per query of the scan of contacts (finer than the workers' shares of it). */
+export const SCAN_CHUNK = 1 << 15;
 /** Ranges handed to one worker and not answered yet: it never waits for this thread. */
 const QUEUED = 2;
 /** How long a worker has to end cleanly before it is stopped. */
@@ -157,13 +165,16 @@ export function defaultWorkers(): number {
 
 /**
  * Who reads what before the rows, so that the workers finish together (the rows wait for the last): the
- * shared addresses on the first, the consents and the validation check shared among the others.
- * Measured on a lived-in 1M store (one core each): shared addresses 0.44 s (0.18 s to read them, 0.26 s
- * to leave out those of merged records), consents 0.13 s, validation check 0.24 s.
+ * shared addresses on the first, the consents on the second, the scan of contacts (validation check,
+ * merged records) shared among all, the first taking half the share of each other. Measured on a
+ * lived-in 1M store (one core each): shared addresses 0.28 s, consents 0.17 s, the scan 0.23 s (0.20 s
+ * for the validation check and 0.14 s for the merged records when they were two passes).
  */
 export function tasksOf(worker: number, workers: number): Tasks {
-  if (workers === 1) return { addresses: true, consents: true, stale: { slots: [0], of: 1 } };
-  return { addresses: worker === 0, consents: worker === 1, stale: worker === 0 ? null : { slots: [worker - 1], of: workers - 1 } };
+  if (workers === 1) return { addresses: true, consents: true, scan: { slots: [0], of: 1 } };
+  const of = 2 * workers - 1;
+  const slots = worker === 0 ? [0] : [2 * worker - 1, 2 * worker];
+  return { addresses: worker === 0, consents: worker === 1, scan: { slots, of } };
 }
 
 interface Slot {
@@ -186,7 +197,10 @@ export class ExportWorkers {
   private closed = false;
   private closing: Promise<void> | null = null;
 
-  private constructor(private readonly slots: Slot[]) {
+  private constructor(
+    private readonly slots: Slot[],
+    private readonly gate: GateSpec,
+  ) {
     this.failed.catch(() => undefined); // observed by whoever waits; not an unhandled rejection meanwhile
   }
 
@@ -195,7 +209,7 @@ export class ExportWorkers {
     const entry = workerEntry();
     if (entry === null || setups.length === 0) return null;
     const slots: Slot[] = [];
-    const workers = new ExportWorkers(slots);
+    const workers = new ExportWorkers(slots, setups[0]!.gate);
     for (const setup of setups) {
       // No inherited flags: a parent run with --import tsx would load tsx again in every worker.
       const worker = entry.eval ? new Worker(entry.code, { eval: true, workerData: setup, execArgv: [] }) : new Worker(entry.file, { workerData: setup, execArgv: [] });
@@ -246,13 +260,15 @@ export class ExportWorkers {
 
   /**
    * Every worker begins its read transaction while `db` holds the write lock (nothing of `db`'s may be
-   * uncommitted), checks its part of the contacts is validated and does its part of the bulk reads,
-   * which every worker is then given. 'busy' when the lock cannot be had (another process is writing,
-   * or `db` is read-only), 'stale' when contacts need validating: the caller then exports on one thread.
-   * With `hold`, the write transaction stays open when 'ready' (the caller records the export in it
-   * while the rows are read, and ends it); otherwise, and in every other case, it is ended here.
+   * uncommitted), then does its part of the scan of contacts (is any to be validated?) and of the bulk
+   * reads; this thread puts the parts together, reading what is left in the same snapshot (it holds the
+   * lock: nothing can be committed meanwhile), and gives every worker the result. 'busy' when the lock
+   * cannot be had (another process is writing, or `db` is read-only), 'stale' when contacts need
+   * validating: the caller then exports on one thread, and the transaction is ended here. When 'ready',
+   * the write transaction is left open: the caller records the export in it while the rows are read,
+   * and ends it.
    */
-  async prepare(db: Db, hold = false): Promise<'ready' | 'busy' | 'stale'> {
+  async prepare(db: Db): Promise<'ready' | 'busy' | 'stale'> {
     await this.next('ready');
     try {
       db.exec('BEGIN IMMEDIATE');
@@ -263,15 +279,9 @@ export class ExportWorkers {
     try {
       for (const slot of this.slots) slot.worker.postMessage({ type: 'begin' } satisfies ToWorker);
       await this.next('begun');
-      // Not held: other writers wait only while the workers begin.
-      if (!hold) db.exec('COMMIT');
       const prepared = await this.next('prepared');
       if (prepared.some((p) => p.stale > 0)) return 'stale';
-      const addresses = prepared.find((p) => p.addresses)?.addresses;
-      const states = prepared.find((p) => p.states)?.states ?? null;
-      // Without consent (--include-unconsented), only the addresses were read.
-      const complete = addresses !== undefined && (addresses.groupConsent === null) === (states === null);
-      const bulk: BulkRules | null = !prepared.some((p) => p.failed) && complete ? { ...addresses, states } : null;
+      const bulk = prepared.some((p) => p.failed) ? null : this.bulkOf(db, prepared);
       for (const slot of this.slots) slot.worker.postMessage({ type: 'bulk', bulk } satisfies ToWorker);
       ready = true;
       return 'ready';
@@ -279,6 +289,25 @@ export class ExportWorkers {
       // Nothing was written in it: ending it either way leaves the store as it was.
       if (!ready && db.inTransaction) db.exec('COMMIT');
     }
+  }
+
+  /** The channel rules' bulk structures from the workers' parts; null when one is not as expected. */
+  private bulkOf(db: Db, prepared: Prepared[]): BulkRules | null {
+    const shared = prepared.find((p) => p.shared)?.shared;
+    const scans = prepared.map((p) => p.scan);
+    if (!shared || scans.some((scan) => !scan)) return null;
+    const consent = this.gate.consentSql !== null;
+    const dead = new Uint8Array(shared.groupOf.length);
+    const deadConsenting = consent ? new Uint8Array(shared.groupOf.length) : null;
+    for (const scan of scans as ContactsScan[]) {
+      if (!markAll(scan.dead, dead)) return null;
+      if (deadConsenting && (!scan.deadConsenting || !markAll(scan.deadConsenting, deadConsenting))) return null;
+    }
+    const contested = contestedFromScan(shared, dead, deadConsenting, true);
+    if (!consent) return { ...contested, groupConsent: null, states: null };
+    const states = prepared.find((p) => p.states)?.states;
+    const groupConsent = readGroupConsents(db, this.gate.channel, contested, true);
+    return states && groupConsent ? { ...contested, groupConsent, states } : null;
   }
 
   /**

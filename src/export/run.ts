@@ -11,7 +11,7 @@ import { transformKind } from './format.js';
 import { rowValues, type OutputColumn } from './lines.js';
 import { ChannelGate, KEPT, noReasons, type GateTuning, type ReasonCounts } from './gate.js';
 import { funnelOf, type Funnel } from './funnel.js';
-import { defaultWorkers, ExportWorkers, RANGE_KEYS, tasksOf, type ParallelTuning, type WorkerSetup } from './parallel.js';
+import { defaultWorkers, ExportWorkers, RANGE_KEYS, SCAN_CHUNK, tasksOf, type ParallelTuning, type WorkerSetup } from './parallel.js';
 import { buildQuery, driveBounds, planSelection, registerFunctions, ROW_ID, SelectionError, type BuiltQuery, type Selection, type SelectionPlan } from './select.js';
 import { MemberIds, MemberRecorder, recordMembers } from './members.js';
 import { resolvePressure } from '../campaigns/pressure.js';
@@ -199,6 +199,7 @@ function startWorkers(db: Db, request: ExportRequest, selected: SelectionPlan, p
     valuesSql: lines ? query.sql : undefined,
     driveColumn: lines?.driveColumn ?? -1,
     tasks: tasksOf(worker, count),
+    scanKeys: tuning.scanKeys ?? SCAN_CHUNK,
     staleSql: STALE_SQL,
     staleKey: validationKey(defaultCountryOf(db)),
     gate: query.gate!,
@@ -274,7 +275,7 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
     // their snapshot is held to the end: the export is recorded (members included) while the rows are
     // read, and committed once they are written. Other writers wait for it (busy_timeout, --wait), as
     // they would for any command's transaction; readers never do (WAL).
-    if (parallel && (await parallel.workers.prepare(db, true)) !== 'ready') {
+    if (parallel && (await parallel.workers.prepare(db)) !== 'ready') {
       await parallel.workers.close();
       parallel = null;
     }
@@ -301,7 +302,7 @@ interface Prepared {
   plan: Plan;
   query: BuiltQuery;
   seeds: SeedRow[];
-  /** Workers, ready, with the write transaction held (prepare(db, true)); null: this thread reads the rows. */
+  /** Workers, ready, with the write transaction held (ExportWorkers.prepare); null: this thread reads the rows. */
   parallel: Parallel | null;
   validated: number;
   dateFormat: DateFormat;

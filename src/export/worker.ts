@@ -2,20 +2,21 @@
  * An export worker thread (parallel.ts). On its own read-only connection, inside one read transaction
  * begun while the main thread holds the store's write lock (so every worker reads the same snapshot):
  *
- * - prepares: checks its part of the contacts is validated, and reads its part of the channel rules'
- *   bulk structures (bulk.ts) into memory the other workers are then given;
+ * - prepares: scans its part of the contacts (is any to be validated? which are merged?), and reads
+ *   its part of the channel rules' bulk structures (bulk.ts), which the main thread puts together and
+ *   gives every worker;
  * - reads the ranges it is given, applies the channel rules, formats the rows exactly as the main
  *   thread would (lines.ts, csv-lines.ts), and sends back their encoded bytes.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../store/db.js';
-import { consentMask, contestedAddresses, maxContactId, readGroupConsents, readOwnConsents, readSharedAddresses, type BulkRules } from './bulk.js';
+import { consentMask, contactsScanSql, maxContactId, readOwnConsents, readSharedAddresses, scanContacts, type BulkRules } from './bulk.js';
 import { ChannelGate, KEPT, noReasons } from './gate.js';
 import { CsvLines } from './csv-lines.js';
 import { EncodedText, RowText, rowValues } from './lines.js';
 import { registerFunctions, ROW_ID } from './select.js';
 import { HASH_BYTES, memberCell, type Cell } from './members.js';
-import { STALE_CHUNK, type FromWorker, type Prepared, type ToWorker, type WorkerSetup } from './parallel.js';
+import { type FromWorker, type Prepared, type ToWorker, type WorkerSetup } from './parallel.js';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
@@ -33,7 +34,7 @@ try {
   registerFunctions(db);
   db.pragma(`mmap_size = ${setup.mmapBytes}`);
   const statement = db.prepare(setup.sql).raw(true);
-  const stale = db.prepare(`SELECT count(*) FROM contacts WHERE id >= ? AND id < ? AND ${setup.staleSql}`).pluck();
+  const scan = db.prepare(contactsScanSql(setup.staleSql)).raw(true);
   const values = rowValues(setup.outputs, setup.positions, setup.dateFormat);
   const text = new RowText(setup.format, setup.headers, setup.kinds, setup.delimiter);
   let gate: ChannelGate | null = null;
@@ -44,22 +45,16 @@ try {
   const prepare = (): Prepared => {
     const maxId = maxContactId(db);
     const { tasks } = setup;
-    let staleRows = 0;
-    if (tasks.stale) {
-      for (let chunk = 0; chunk * STALE_CHUNK <= maxId; chunk++) {
-        if (!tasks.stale.slots.includes(chunk % tasks.stale.of)) continue;
-        staleRows += stale.get(chunk * STALE_CHUNK, (chunk + 1) * STALE_CHUNK, setup.staleKey) as number;
-      }
-    }
-    const prepared: Prepared = { type: 'prepared', stale: staleRows, failed: false };
-    if (staleRows > 0) return prepared; // the main thread validates, then exports on one thread
     const consent = setup.gate.consentSql !== null;
+    const part = tasks.scan;
+    const scanned = scanContacts(db, scan, setup.staleKey, maxId, setup.scanKeys, (chunk) => part.slots.includes(chunk % part.of), consent ? setup.gate.channel : null);
+    const prepared: Prepared = { type: 'prepared', stale: scanned?.stale ?? 0, failed: scanned === null };
+    if (prepared.stale > 0) return prepared; // the main thread validates, then exports on one thread
+    if (scanned) prepared.scan = scanned;
     if (tasks.addresses) {
-      const all = readSharedAddresses(db, setup.gate.lookup, maxId);
-      const shared = all && contestedAddresses(db, all, consent ? setup.gate.channel : null, true);
-      const groupConsent = shared && consent ? readGroupConsents(db, setup.gate.channel, shared, true) : null;
-      if (!shared || (consent && !groupConsent)) prepared.failed = true;
-      else prepared.addresses = { ...shared, groupConsent };
+      const shared = readSharedAddresses(db, setup.gate.lookup, maxId, true);
+      if (!shared) prepared.failed = true;
+      else prepared.shared = shared;
     }
     if (tasks.consents && consent) {
       const states = readOwnConsents(db, setup.gate.channel, maxId, true);

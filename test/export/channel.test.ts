@@ -187,12 +187,14 @@ describe('channel rules', () => {
     const expected = ['kept@example.com', 'two@example.com'];
     for (const tuning of [{}, { bulkFrom: 0 }]) expect(emails((await exportJsonl(db, {}, { tuning })).rows)).toEqual(expected);
     expect(emails((await exportJsonl(db, {}, { parallel: { workers: 2, rangeKeys: 2 } })).rows)).toEqual(expected);
+    // The scan of contacts in chunks of one id: the merged records and their consents come from both workers.
+    expect(emails((await exportJsonl(db, {}, { parallel: { workers: 2, rangeKeys: 2, scanKeys: 1 } })).rows)).toEqual(expected);
     expect((await exportJsonl(db, {}, { tuning: { bulkFrom: 0 }, columns: ['first_name'] })).rows.map((r) => r.first_name)).toContain('Newer');
     // CSV lines on workers: rows the consents leave out come without a line (select.ts); the same bytes.
     const none = addContact(db, { email: 'none@example.com' });
     addConsent(db, none, 'email', 'withdrawn');
     const one = await exportFile(db, {}, { format: 'csv', parallel: { workers: 0 } });
-    const many = await exportFile(db, {}, { format: 'csv', parallel: { workers: 2, rangeKeys: 2 } });
+    const many = await exportFile(db, {}, { format: 'csv', parallel: { workers: 2, rangeKeys: 2, scanKeys: 3 } });
     expect(many.result.workers).toBe(2);
     expect(fs.readFileSync(many.file, 'utf8')).toBe(fs.readFileSync(one.file, 'utf8'));
     expect(fs.readFileSync(one.file, 'utf8').split('\n').filter((l) => l.includes('@')).map((l) => /[a-z]+@example\.com/.exec(l)![0]).sort()).toEqual(expected);

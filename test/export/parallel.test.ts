@@ -91,8 +91,8 @@ const CASES: Case[] = [
 
 const SETTINGS: ParallelTuning[] = [
   { workers: 1, rangeKeys: 7 },
-  { workers: 2, rangeKeys: 3 },
-  { workers: 3, rangeKeys: 64 },
+  { workers: 2, rangeKeys: 3, scanKeys: 5 },
+  { workers: 3, rangeKeys: 64, scanKeys: 16 },
 ];
 
 describe('export on worker threads', () => {
@@ -139,13 +139,12 @@ describe('export on worker threads', () => {
     }
   });
 
-  it('shares the validation check among the workers: every chunk once, whatever their number', () => {
+  it('shares the scan of contacts among the workers: every chunk once, whatever their number', () => {
     for (let workers = 1; workers <= 4; workers++) {
       const tasks = Array.from({ length: workers }, (_, w) => tasksOf(w, workers));
-      const checking = tasks.filter((t) => t.stale !== null);
-      const of = checking[0]!.stale!.of;
-      expect(checking.every((t) => t.stale!.of === of)).toBe(true);
-      expect(checking.flatMap((t) => t.stale!.slots).sort((a, b) => a - b)).toEqual(Array.from({ length: of }, (_, i) => i));
+      const of = tasks[0]!.scan.of;
+      expect(tasks.every((t) => t.scan.of === of)).toBe(true);
+      expect(tasks.flatMap((t) => t.scan.slots).sort((a, b) => a - b)).toEqual(Array.from({ length: of }, (_, i) => i));
       expect(tasks.filter((t) => t.addresses)).toHaveLength(1);
       expect(tasks.filter((t) => t.consents)).toHaveLength(1);
     }
@@ -174,6 +173,7 @@ describe('export on worker threads', () => {
       params: query.params,
       driveColumn: -1,
       tasks: tasksOf(0, 1),
+      scanKeys: 4,
       staleSql: '0',
       staleKey: '',
       gate: query.gate!,

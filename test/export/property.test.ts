@@ -97,7 +97,7 @@ describe('consent and suppression property', () => {
             if (!includeUnconsented && latest(address) !== 'granted') continue;
             expected.add(address);
           }
-          const strategies = [...STRATEGIES.map((tuning) => ({ tuning })), ...(seed <= WORKERS_ON ? [{ parallel: { workers: 2, rangeKeys: 7 } }] : [])];
+          const strategies = [...STRATEGIES.map((tuning) => ({ tuning })), ...(seed <= WORKERS_ON ? [{ parallel: { workers: 2, rangeKeys: 7, scanKeys: 5 } }] : [])];
           for (const strategy of strategies) {
             const { rows, result } = await exportJsonl(db, { channel, includeUnconsented, segments: [...segments] }, { columns: [channel === 'email' ? 'email' : 'sms'], ...strategy });
             expect(result.workers).toBe('parallel' in strategy ? 2 : 0);
