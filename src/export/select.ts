@@ -250,11 +250,13 @@ export function buildQuery(
     const driveKey = drive ? drive.order : 'c.id';
     const range = ranged ? `\n      AND ${driveKey} >= ? AND ${driveKey} < ?` : '';
     if (csvLine) {
-      // The drive key too: a row whose line cannot be written as it is has its values read by it.
+      // The drive key too (unless it is the contact id the row leads with): a row whose line cannot be
+      // written as it is has its values read by it.
       selected.length = 0;
       // No line for a row without an address, nor for one the consents leave out: it is only counted.
       masks++;
-      selected.push(driveKey, `CASE WHEN ${address} IS NOT NULL AND ${consenting} THEN ${csvLineSql(csvLine.keys.map((k, i) => ({ sql: COLUMNS[k]!.sql.replace('@channel', channel), kind: csvLine.kinds[i]! })), csvLine.delimiter)} END`);
+      if (driveKey !== 'c.id') selected.push(driveKey);
+      selected.push(`CASE WHEN ${address} IS NOT NULL AND ${consenting} THEN ${csvLineSql(csvLine.keys.map((k, i) => ({ sql: COLUMNS[k]!.sql.replace('@channel', channel), kind: csvLine.kinds[i]! })), csvLine.delimiter)} END`);
     }
     const sql = `SELECT ${[...hidden, ...selected].join(',\n  ')}\nFROM ${from} ${leftJoin}\nWHERE ${driveWhere}${own.sql}${range}\nORDER BY ${driveKey}`;
     if (leftJoin) params.push(runId);
@@ -273,7 +275,7 @@ export function buildQuery(
       rivalParams: [...(rivalScores ? [runId] : []), ...rival.params],
       pressured: plan.pressured,
     };
-    return { sql, params, runId, columns: wanted, positions, gate, memberColumn, driveKey, driveColumn: csvLine ? hidden.length : undefined, consentMasks: masks, selectedSql, selectedParams };
+    return { sql, params, runId, columns: wanted, positions, gate, memberColumn, driveKey, driveColumn: csvLine ? (driveKey === 'c.id' ? ROW_ID : hidden.length) : undefined, consentMasks: masks, selectedSql, selectedParams };
   }
 
   const own = candidateFor('c', 's', parts);
