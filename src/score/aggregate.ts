@@ -36,34 +36,35 @@ export function buildOrderTables(db: Db, asOf: string, options: { days?: false |
   // Every purchase day of every contact ('all', the holdout check) is not in the rollup: lines then.
   if (days !== 'all' && rollupUsable(db)) {
     // Contacts whose every line is on or before the as-of date, unchanged since the rollup was refreshed:
-    // their stored totals are their figures as of that date. So are the totals as of the day before their
-    // latest line day for those whose only lines after the as-of date are on that day (RFM alone: the
-    // rollup keeps no purchase days as of that day for the CLV models); those with every line on that day
-    // have no line by the as-of date, so neither a row nor a regrouping. The others are grouped from their lines.
-    const previous = days === false;
+    // their stored totals are their figures as of that date. So are the totals (and purchase days) as of
+    // the day before their latest line day for those whose only lines after the as-of date are on that
+    // day; those with every line on that day have no line by the as-of date, so neither a row nor a
+    // regrouping. The others are grouped from their lines.
     const whole = 't.last_line_day <= @asOf';
-    const pick = (column: string) => (previous ? `iif(${whole}, t.${column}, t.prev_${column})` : `t.${column}`);
+    const previousServes = 't.prev_valid = 1 AND (t.prev_line_day IS NULL OR t.prev_line_day <= @asOf)';
+    const pick = (column: string) => `iif(${whole}, t.${column}, t.prev_${column})`;
     db.prepare(
       `INSERT INTO score_customers (contact_id, frequency, monetary, first_day, last_day, recency)
        SELECT t.contact_id, ${pick('frequency')}, ${pick('monetary')}, ${pick('first_day')}, ${pick('last_day')},
          CAST(julianday(@asOf) - julianday(${pick('last_day')}) AS INTEGER)
        FROM purchase_totals t JOIN contacts c ON c.id = t.contact_id
-       WHERE (${whole}${previous ? ' OR (t.prev_valid = 1 AND t.prev_line_day <= @asOf)' : ''}) AND c.status NOT IN ('merged', 'erased')
+       WHERE (${whole} OR (t.prev_valid = 1 AND t.prev_line_day <= @asOf)) AND c.status NOT IN ('merged', 'erased')
          AND t.contact_id NOT IN (SELECT contact_id FROM purchase_totals_stale)
        ORDER BY t.contact_id`,
     ).run({ asOf });
     if (days === 'summary') {
-      db.exec(`INSERT INTO score_day_summary (contact_id, days, first_day, last_day, total, first_spend)
-        SELECT t.contact_id, t.purchase_days, t.first_purchase_day, t.last_purchase_day, t.days_spend, t.first_day_spend
-        FROM purchase_totals t JOIN score_customers s ON s.contact_id = t.contact_id WHERE t.purchase_days > 0 ORDER BY t.contact_id`);
+      db.prepare(
+        `INSERT INTO score_day_summary (contact_id, days, first_day, last_day, total, first_spend)
+         SELECT t.contact_id, ${pick('purchase_days')}, ${pick('first_purchase_day')}, ${pick('last_purchase_day')}, ${pick('days_spend')}, ${pick('first_day_spend')}
+         FROM purchase_totals t JOIN score_customers s ON s.contact_id = t.contact_id WHERE ${pick('purchase_days')} > 0 ORDER BY t.contact_id`,
+      ).run({ asOf });
     }
-    const previousServes = 't.prev_valid = 1 AND (t.prev_line_day IS NULL OR t.prev_line_day <= @asOf)';
     db.prepare(
       `INSERT INTO score_orders (${ORDERS_TABLE_COLUMNS})
        SELECT p.contact_id, ${ORDER_COLUMNS} FROM purchases p
        WHERE p.contact_id IN (
            SELECT t.contact_id FROM purchase_totals t JOIN contacts c ON c.id = t.contact_id
-           WHERE t.last_line_day > @asOf AND c.status NOT IN ('merged', 'erased') ${previous ? `AND NOT (${previousServes})` : ''}
+           WHERE t.last_line_day > @asOf AND c.status NOT IN ('merged', 'erased') AND NOT (${previousServes})
            UNION SELECT x.contact_id FROM purchase_totals_stale x JOIN contacts c ON c.id = x.contact_id WHERE c.status NOT IN ('merged', 'erased'))
          AND ${lineDay}
        GROUP BY p.contact_id, p.source, p.order_ref`,

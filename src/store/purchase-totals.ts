@@ -101,6 +101,19 @@ export function daySummarySelect(days: string): string {
   return `SELECT contact_id, count(*) AS days, min(day) AS first_day, max(day) AS last_day, sum(spend) AS total FROM ${days} GROUP BY contact_id`;
 }
 
+/**
+ * `daySummarySelect` plus the same over the days before each contact's latest line day (`last`: contact_id,
+ * day), the CLV summary as of the day before it (it holds when the totals' prev_valid does: then every
+ * order of an earlier day lies wholly before it).
+ */
+export function daySummaryWithPreviousSelect(days: string, last: string): string {
+  const before = 'd.day < l.day';
+  return `SELECT d.contact_id, count(*) AS days, min(d.day) AS first_day, max(d.day) AS last_day, sum(d.spend) AS total,
+      count(CASE WHEN ${before} THEN 1 END) AS prev_days, min(CASE WHEN ${before} THEN d.day END) AS prev_first_day,
+      max(CASE WHEN ${before} THEN d.day END) AS prev_last_day, sum(CASE WHEN ${before} THEN d.spend END) AS prev_total
+    FROM ${days} d JOIN ${last} l ON l.contact_id = d.contact_id GROUP BY d.contact_id`;
+}
+
 /** True when the three triggers exist (a later migration that rebuilds `purchases` would drop them). */
 export function totalsTriggersPresent(db: Db): boolean {
   const found = db
@@ -154,12 +167,16 @@ export function refreshPurchaseTotals(db: Db): number {
     INSERT INTO totals_days ${daysSelect('temp.totals_orders')} ORDER BY contact_id, day;
     INSERT INTO purchase_totals (contact_id, frequency, monetary, first_day, last_day, last_line_day,
       purchase_days, first_purchase_day, last_purchase_day, days_spend, first_day_spend,
-      prev_valid, prev_line_day, prev_frequency, prev_monetary, prev_first_day, prev_last_day)
+      prev_valid, prev_line_day, prev_frequency, prev_monetary, prev_first_day, prev_last_day,
+      prev_purchase_days, prev_first_purchase_day, prev_last_purchase_day, prev_days_spend, prev_first_day_spend)
     SELECT o.contact_id, o.frequency, o.monetary, o.first_day, o.last_day, o.last_line_day,
       coalesce(d.days, 0), d.first_day, d.last_day, coalesce(d.total, 0), coalesce(f.spend, 0),
-      o.prev_valid, o.prev_line_day, o.prev_frequency, o.prev_monetary, o.prev_first_day, o.prev_last_day
+      o.prev_valid, o.prev_line_day, o.prev_frequency, o.prev_monetary, o.prev_first_day, o.prev_last_day,
+      coalesce(d.prev_days, 0), d.prev_first_day, d.prev_last_day, coalesce(d.prev_total, 0),
+      -- the first purchase day before the latest line day is the first day, when there is one
+      CASE WHEN d.prev_first_day IS NOT NULL THEN f.spend ELSE 0 END
     FROM (${totalsWithPreviousSelect('temp.totals_orders', 'temp.totals_last')}) o
-    LEFT JOIN (${daySummarySelect('temp.totals_days')}) d ON d.contact_id = o.contact_id
+    LEFT JOIN (${daySummaryWithPreviousSelect('temp.totals_days', 'temp.totals_last')}) d ON d.contact_id = o.contact_id
     LEFT JOIN temp.totals_days f ON f.contact_id = d.contact_id AND f.day = d.first_day
     ORDER BY o.contact_id;
     DELETE FROM purchase_totals_stale;

@@ -5,6 +5,7 @@ import { applyMerges } from '../../src/dedupe/merge.js';
 import { unmerge } from '../../src/dedupe/unmerge.js';
 import { rng } from '../../src/dedupe/scoring.js';
 import { scoreRun } from '../../src/score/run.js';
+import { buildOrderTables, dropTempTables } from '../../src/score/aggregate.js';
 import { eraseContacts } from '../../src/gdpr/erase.js';
 import { addContact, baseScoreOptions } from '../score/store-helpers.js';
 
@@ -34,6 +35,7 @@ function reference(db: Db, asOf = '9999-12-31') {
     frequency: number; monetary: number; first_day: string | null; last_day: string | null; last_line_day: string;
     purchase_days: number; first_purchase_day: string | null; last_purchase_day: string | null; days_spend: number; first_day_spend: number;
     prev_valid: number; prev_line_day: string | null; prev_frequency: number; prev_monetary: number; prev_first_day: string | null; prev_last_day: string | null;
+    prev_purchase_days: number; prev_first_purchase_day: string | null; prev_last_purchase_day: string | null; prev_days_spend: number; prev_first_day_spend: number;
   };
   const totals = new Map<number, Totals>();
   const days = new Map<number, Map<string, number>>();
@@ -42,6 +44,7 @@ function reference(db: Db, asOf = '9999-12-31') {
       frequency: 0, monetary: 0, first_day: null, last_day: null, last_line_day: o.last,
       purchase_days: 0, first_purchase_day: null, last_purchase_day: null, days_spend: 0, first_day_spend: 0,
       prev_valid: 1, prev_line_day: null, prev_frequency: 0, prev_monetary: 0, prev_first_day: null, prev_last_day: null,
+      prev_purchase_days: 0, prev_first_purchase_day: null, prev_last_purchase_day: null, prev_days_spend: 0, prev_first_day_spend: 0,
     };
     const day = o.pos ?? o.zero!;
     t.monetary += o.net;
@@ -84,6 +87,13 @@ function reference(db: Db, asOf = '9999-12-31') {
     t.last_purchase_day = sorted[sorted.length - 1]!;
     t.days_spend = [...mine.values()].reduce((a, b) => a + b, 0);
     t.first_day_spend = mine.get(sorted[0]!)!;
+    // The same over the days before the latest line day.
+    const before = sorted.filter((day) => day < t.last_line_day);
+    t.prev_purchase_days = before.length;
+    t.prev_first_purchase_day = before[0] ?? null;
+    t.prev_last_purchase_day = before[before.length - 1] ?? null;
+    t.prev_days_spend = before.reduce((a, day) => a + mine.get(day)!, 0);
+    t.prev_first_day_spend = before.length > 0 ? mine.get(before[0]!)! : 0;
   }
   return { totals };
 }
@@ -229,5 +239,28 @@ describe('purchase rollup (purchase_totals)', () => {
       }
     }
     expect(servedByPrevious).toBeGreaterThan(20);
+  });
+
+  it("the CLV models' purchase-day summary from the rollup equals the lines' at dates inside the history", () => {
+    const { db } = generatedStore(6);
+    // Before the latest line day, a return only (no purchase day, no order); an order on that day.
+    const returnsFirst = addContact(db, 'returns-first');
+    db.prepare(`INSERT INTO purchases (contact_id, source, order_ref, line_no, ordered_at, amount_minor, currency) VALUES
+      (?, 'shop', 'RF1', 1, '2024-05-02', -1500, 'EUR'), (?, 'shop', 'RF2', 1, '2024-05-20', 4200, 'EUR')`).run(returnsFirst, returnsFirst);
+    expectFresh(db);
+    const edges = db.prepare(
+      `SELECT date(last_line_day, '-1 day') FROM purchase_totals UNION SELECT prev_line_day FROM purchase_totals WHERE prev_line_day IS NOT NULL ORDER BY 1`,
+    ).pluck().all() as string[];
+    const summary = (asOf: string, days: 'summary' | 'all') => {
+      buildOrderTables(db, asOf, { days });
+      const rows = db.prepare('SELECT * FROM score_day_summary ORDER BY contact_id').all();
+      const customers = db.prepare('SELECT * FROM score_customers ORDER BY contact_id').all();
+      dropTempTables(db);
+      return { rows, customers };
+    };
+    for (const asOf of ['2024-05-10', ...edges.filter((_, i) => i % 4 === 0)]) {
+      const fromRollup = summary(asOf, 'summary');
+      expect(fromRollup).toEqual(summary(asOf, 'all'));
+    }
   });
 });
