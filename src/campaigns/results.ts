@@ -185,7 +185,7 @@ export async function importResults(db: Db, file: string, options: ResultsOption
         const at = p.roles.date === undefined ? '' : isoTime(cells[p.roles.date]);
         if (p.roles.event !== undefined) {
           const word = cellText(cells[p.roles.event]).trim();
-          const event = readEvent(word, p.roles.bounceType === undefined ? null : cellText(cells[p.roles.bounceType]));
+          const event = readEvent(word, p.roles.bounceType === undefined ? null : cellText(cells[p.roles.bounceType]), p.roles.subscription === undefined ? null : cellText(cells[p.roles.subscription]));
           if (event === null) {
             summary.unknown[word] = (summary.unknown[word] ?? 0) + 1;
             continue;
