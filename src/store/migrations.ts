@@ -226,6 +226,23 @@ export const coreMigrations: Migration[] = [
       ${PURCHASE_TOTALS_UPDATE_TRIGGER_SQL}
     `,
   },
+  {
+    id: 7,
+    name: 'core: the purchase rollup also holds each contact\'s totals as of the day before their latest line',
+    // Why: a score as of a date before a contact's latest line regrouped all that contact's lines (a
+    // sort of 1.2 M lines for the 145k recent buyers of a 1M store, a quarter of the run). Most of them
+    // bought on one day since: the totals as of the day before it serve them. Every row is marked stale
+    // so the next import or score fills the new columns (one rebuild, as after a first load).
+    sql: `
+      ALTER TABLE purchase_totals ADD COLUMN prev_valid INTEGER NOT NULL DEFAULT 0; -- 1: no order has lines both before and on last_line_day
+      ALTER TABLE purchase_totals ADD COLUMN prev_line_day TEXT;                     -- the latest line day before last_line_day, null without one
+      ALTER TABLE purchase_totals ADD COLUMN prev_frequency INTEGER NOT NULL DEFAULT 0; -- the totals as of that day (orders entirely before last_line_day)
+      ALTER TABLE purchase_totals ADD COLUMN prev_monetary INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE purchase_totals ADD COLUMN prev_first_day TEXT;
+      ALTER TABLE purchase_totals ADD COLUMN prev_last_day TEXT;
+      INSERT OR IGNORE INTO purchase_totals_stale (contact_id) SELECT contact_id FROM purchase_totals;
+    `,
+  },
 ];
 
 /** Every stage's migrations; a stage adds its list here (one line). */
