@@ -1,3 +1,4 @@
+import type { Db } from './db.js';
 import { dedupeMigrations } from '../dedupe/schema.js';
 import { PURCHASE_TOTALS_TRIGGERS_SQL_V5, PURCHASE_TOTALS_UPDATE_TRIGGER_SQL } from './purchase-totals.js';
 
@@ -19,6 +20,11 @@ export interface Migration {
   id: number;
   name: string;
   sql: string;
+  /**
+   * Work SQL alone cannot do (rows rewritten by a JavaScript function: a hash, a Unicode fold), run after
+   * `sql` in the same transaction.
+   */
+  after?: (db: Db) => void;
 }
 
 export const coreMigrations: Migration[] = [
