@@ -36,6 +36,9 @@ export interface CampaignSummary {
   where: string | null;
   scoreRun: number | null;
   includeUnconsented: boolean;
+  /** False when marked not sent (campaigns not-sent, export --preview): no pressure count, no results. */
+  sent: boolean;
+  notSent: { at: string; reason: string | null } | null;
   tool: string | null;
   toolCampaign: string | null;
   /** Null until a results file was read for it. */
@@ -105,6 +108,8 @@ interface Raw {
   tool: string | null;
   tool_campaign_id: string | null;
   tool_campaign_name: string | null;
+  not_sent_at: string | null;
+  not_sent_reason: string | null;
 }
 
 function summarise(db: Db, r: Raw): CampaignSummary {
@@ -127,6 +132,8 @@ function summarise(db: Db, r: Raw): CampaignSummary {
     where: selection.where ?? null,
     scoreRun: selection.run ?? null,
     includeUnconsented: r.include_unconsented === 1,
+    sent: r.not_sent_at === null,
+    notSent: r.not_sent_at === null ? null : { at: r.not_sent_at, reason: r.not_sent_reason },
     tool: r.tool,
     toolCampaign: r.tool_campaign_name ?? r.tool_campaign_id,
     results,
@@ -134,7 +141,8 @@ function summarise(db: Db, r: Raw): CampaignSummary {
   };
 }
 
-const LIST = `SELECT e.id, e.created_at, k.name, e.channel, e.row_count, e.selection, e.include_unconsented, k.tool, k.tool_campaign_id, k.tool_campaign_name
+const LIST = `SELECT e.id, e.created_at, k.name, e.channel, e.row_count, e.selection, e.include_unconsented, k.tool, k.tool_campaign_id, k.tool_campaign_name,
+    k.not_sent_at, k.not_sent_reason
   FROM exports e LEFT JOIN campaigns k ON k.export_id = e.id`;
 
 /** The most recent campaigns first. */

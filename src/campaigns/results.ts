@@ -15,7 +15,7 @@ import { emailHash, looksLikeEmail, normaliseEmail, normalisePhone, nowIso, osUs
 import { recordAudit } from '../gdpr/audit.js';
 import { marks, planColumns, readEvent, toolOf, type CampaignEvent, type ColumnPlan } from './vocabulary.js';
 import { getSettings } from './settings.js';
-import { CampaignError, earlierRead, findCampaign, type CampaignRef, type EarlierRead } from './lookup.js';
+import { CampaignError, earlierRead, findCampaign, NOT_SENT_IDS, notSentRefusal, type CampaignRef, type EarlierRead } from './lookup.js';
 import { cellText, isoTime } from './cells.js';
 import { quoted, quotedList } from '../io/quote.js';
 
@@ -99,6 +99,7 @@ export async function importResults(db: Db, file: string, options: ResultsOption
   };
   const fixed = options.campaign !== undefined ? findCampaign(db, String(options.campaign), 'id') : null;
   if (options.campaign !== undefined && !fixed) throw new CampaignError(`--campaign ${options.campaign}: no such campaign (see "custkit campaigns")`);
+  if (fixed?.notSentAt) throw new CampaignError(`--campaign ${options.campaign}: ${notSentRefusal(fixed, 'no results can belong to it; nothing was read')}`);
   summary.alreadyImported = earlierRead(db, facts.sha256, 'results', options.campaign);
   if (summary.alreadyImported) return summary;
 
@@ -131,6 +132,7 @@ export async function importResults(db: Db, file: string, options: ResultsOption
       // The file's campaign columns: the tool's id (learnt from an earlier file), then the name (the
       // campaign's own, from export --name, or the tool's). Neither known: by address, below.
       const named: string[] = [];
+      let notSent: CampaignRef | null = null;
       for (const role of ['campaignId', 'campaignName'] as const) {
         const column = plan!.roles[role];
         const value = column === undefined ? '' : cellText(cells[column]).trim();
@@ -141,21 +143,26 @@ export async function importResults(db: Db, file: string, options: ResultsOption
           byName.set(key, ref ? { ref, how: `named ${quoted(value)} in column ${quoted(headers![column!]!)}` } : null);
         }
         const found = byName.get(key);
-        if (found) return found;
-        named.push(quoted(value));
+        // A campaign marked not sent takes no results: the row goes by its address to a campaign sent.
+        if (found && !found.ref.notSentAt) return found;
+        if (found) notSent = found.ref;
+        else named.push(quoted(value));
       }
       // The newest campaign of the address's kind that listed one of the records holding it, probed by
       // the members' key (export, contact), newest campaign first.
       const latest = db
         .prepare(
-          `SELECT e.id FROM exports e WHERE e.channel IN (${address.keyType === 'email' ? "'email'" : "'sms', 'phone'"})
+          `SELECT e.id FROM exports e WHERE e.channel IN (${address.keyType === 'email' ? "'email'" : "'sms', 'phone'"}) AND e.id NOT IN (${NOT_SENT_IDS})
              AND EXISTS (SELECT 1 FROM export_members m WHERE m.export_id = e.id AND m.address_hash = unhex(?)
                AND m.contact_id IN (SELECT id FROM contacts WHERE ${address.keyType === 'email' ? 'email_norm = ?' : 'sms_e164 = ? OR phone_e164 = ?'}))
            ORDER BY e.id DESC LIMIT 1`,
         )
         .pluck()
         .get(...(address.keyType === 'email' ? [address.hash, address.text] : [address.hash, address.text, address.text])) as number | undefined;
-      if (latest === undefined) return named.length ? `campaign ${named.join(' / ')} is not known and no campaign holds this address: pass --campaign ID` : 'no campaign holds this address';
+      if (latest === undefined) {
+        if (notSent) return notSentRefusal(notSent, 'no results can belong to it, and no campaign sent holds this address');
+        return named.length ? `campaign ${named.join(' / ')} is not known and no campaign holds this address: pass --campaign ID` : 'no campaign holds this address';
+      }
       return { ref: findCampaign(db, String(latest), 'id')!, how: `the most recent campaign holding the address${named.length ? ` (the file's campaign ${named.join(' / ')} is not known yet)` : ''}` };
     };
 
@@ -178,7 +185,7 @@ export async function importResults(db: Db, file: string, options: ResultsOption
         const at = p.roles.date === undefined ? '' : isoTime(cells[p.roles.date]);
         if (p.roles.event !== undefined) {
           const word = cellText(cells[p.roles.event]).trim();
-          const event = readEvent(word, p.roles.bounceType === undefined ? null : cellText(cells[p.roles.bounceType]));
+          const event = readEvent(word, p.roles.bounceType === undefined ? null : cellText(cells[p.roles.bounceType]), p.roles.subscription === undefined ? null : cellText(cells[p.roles.subscription]));
           if (event === null) {
             summary.unknown[word] = (summary.unknown[word] ?? 0) + 1;
             continue;

@@ -13,7 +13,7 @@ import { normaliseEmail, nowIso, osUser } from '../export/keys.js';
 import { POST_ADDRESS_KEY, registerFunctions } from '../export/select.js';
 import { recordAudit } from '../gdpr/audit.js';
 import { cellText, isoTime } from './cells.js';
-import { CampaignError, earlierRead, findCampaign, type CampaignRef, type EarlierRead } from './lookup.js';
+import { CampaignError, earlierRead, findCampaign, NOT_SENT_IDS, notSentRefusal, type CampaignRef, type EarlierRead } from './lookup.js';
 import { quotedList } from '../io/quote.js';
 
 export interface ReturnsSummary {
@@ -68,6 +68,7 @@ export async function importReturns(db: Db, file: string, options: { campaign?: 
   const fixed = options.campaign !== undefined ? findCampaign(db, String(options.campaign), 'id') : null;
   if (options.campaign !== undefined && !fixed) throw new CampaignError(`--campaign ${options.campaign}: no such campaign (see "custkit campaigns")`);
   if (fixed && fixed.channel !== 'post') throw new CampaignError(`--campaign ${options.campaign}: campaign #${fixed.id} went out by ${fixed.channel}, not by post`);
+  if (fixed?.notSentAt) throw new CampaignError(`--campaign ${options.campaign}: ${notSentRefusal(fixed, 'no letter of it can have come back; nothing was read')}`);
   summary.alreadyImported = earlierRead(db, facts.sha256, 'returns', options.campaign);
   if (summary.alreadyImported) return summary;
   const tables = await openTables({ file, displayName, encoding: 'auto', delimiter: 'auto' }, facts);
@@ -85,7 +86,7 @@ export async function importReturns(db: Db, file: string, options: { campaign?: 
   // Probed by the members' key (export, contact), newest post campaign first.
   const memberHash = db.prepare(
     `SELECT e.id AS export_id, (SELECT nullif(lower(hex(m.address_hash)), '') FROM export_members m WHERE m.export_id = e.id AND m.contact_id = @contact) AS address_hash
-     FROM exports e WHERE e.channel = 'post' AND (@campaign IS NULL OR e.id = @campaign) AND address_hash IS NOT NULL ORDER BY e.id DESC LIMIT 1`,
+     FROM exports e WHERE e.channel = 'post' AND e.id NOT IN (${NOT_SENT_IDS}) AND (@campaign IS NULL OR e.id = @campaign) AND address_hash IS NOT NULL ORDER BY e.id DESC LIMIT 1`,
   );
   const currentHash = db.prepare(`SELECT ck_sha256(${POST_ADDRESS_KEY}) FROM contacts c WHERE c.id = ?`).pluck();
   const insert = db.prepare('INSERT OR IGNORE INTO postal_returns (contact_id, address_hash, export_id, returned_at, reason, import_id) VALUES (?, ?, ?, ?, ?, ?)');
@@ -139,7 +140,9 @@ export async function importReturns(db: Db, file: string, options: { campaign?: 
         }
         const contactId = ids[0]!;
         const campaignText = text('campaign');
-        const campaign: CampaignRef | null = fixed ?? (campaignText ? findCampaign(db, campaignText, 'id') ?? findCampaign(db, campaignText, 'name') : null);
+        const named = campaignText ? findCampaign(db, campaignText, 'id') ?? findCampaign(db, campaignText, 'name') : null;
+        // A campaign marked not sent sent no letter: the return is about the contact's address, as without a campaign.
+        const campaign: CampaignRef | null = fixed ?? (named?.notSentAt ? null : named);
         const member = memberHash.get({ contact: contactId, campaign: campaign?.id ?? null }) as { export_id: number; address_hash: string } | undefined;
         const hash = member?.address_hash ?? (currentHash.get(contactId) as string);
         const reason = text('reason') || null;

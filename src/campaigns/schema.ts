@@ -1,4 +1,33 @@
+import type { Db } from '../store/db.js';
 import type { Migration } from '../store/migrations.js';
+import { sha256Hex } from '../export/digests.js';
+import { postAddressKey } from '../export/post-address.js';
+
+/** The post address key up to migration 71 (lines and city trimmed and lower-cased, as text), kept to recognise its hashes. */
+const POST_ADDRESS_KEY_71 =
+  "lower(trim(coalesce(c.address_line1, ''))) || '|' || lower(trim(coalesce(c.address_line2, ''))) || '|' || coalesce(c.postal_code_norm, c.postal_code, '') || '|' || lower(trim(coalesce(c.city, ''))) || '|' || coalesce(c.country_code, '')";
+const POST_ADDRESS_KEY_72 = 'ck72_post_address(c.address_line1, c.address_line2, coalesce(c.postal_code_norm, c.postal_code), c.city, c.country_code)';
+
+/**
+ * Post addresses are compared folded from migration 72 on (a cosmetic fix no longer lifts a postal
+ * return). A return or post member recorded for the contact's current address (its old key's hash
+ * equals the current address's) gets the new key's hash, so that the returns in force stay in force.
+ * A hash of an address the contact no longer has stays as it is: that address is unknown (only its
+ * hash was kept), and its return was already lifted.
+ */
+function rehashPostAddresses(db: Db): void {
+  db.function('ck72_sha256', { deterministic: true }, (value: unknown) => (typeof value === 'string' && value !== '' ? sha256Hex(value) : null));
+  db.function('ck72_post_address', { deterministic: true }, postAddressKey);
+  // OR IGNORE: an earlier return of the contact may already hold the new hash (an address that differed
+  // from today's only in spaces or punctuation); that one keeps the return in force.
+  db.exec(`
+    UPDATE OR IGNORE postal_returns SET address_hash = ck72_sha256(${POST_ADDRESS_KEY_72})
+      FROM contacts c WHERE c.id = postal_returns.contact_id AND postal_returns.address_hash = ck72_sha256(${POST_ADDRESS_KEY_71});
+    UPDATE export_members SET address_hash = unhex(ck72_sha256(${POST_ADDRESS_KEY_72}))
+      FROM contacts c WHERE c.id = export_members.contact_id AND export_members.export_id IN (SELECT id FROM exports WHERE channel = 'post')
+        AND export_members.address_hash = unhex(ck72_sha256(${POST_ADDRESS_KEY_71}));
+  `);
+}
 
 /**
  * The campaigns stage's tables (ids 70-79): what each export became. An export is a campaign; its
@@ -123,5 +152,16 @@ export const campaignsMigrations: Migration[] = [
       ALTER TABLE export_members_v2 RENAME TO export_members;
     `,
   },
+  {
+    id: 72,
+    name: 'campaigns: a campaign marked not sent (a list exported to look at); post addresses compared folded',
+    sql: `
+      -- An export made to look at a list, never sent: it stays in the export log (a file of personal
+      -- data left the store) but is no campaign: it leaves the pressure cap, and no results or returns
+      -- attach to it. Null: sent. Set by "campaigns not-sent" or "export --preview", cleared by --undo.
+      ALTER TABLE campaigns ADD COLUMN not_sent_at TEXT;
+      ALTER TABLE campaigns ADD COLUMN not_sent_reason TEXT;
+    `,
+    after: rehashPostAddresses,
+  },
 ];
-

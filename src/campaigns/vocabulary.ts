@@ -9,8 +9,11 @@ import { foldHeader } from '../io/header-words.js';
 export type CampaignEvent = 'delivered' | 'opened' | 'clicked' | 'hard_bounce' | 'soft_bounce' | 'unsubscribed' | 'complained';
 export const CAMPAIGN_EVENTS: readonly CampaignEvent[] = ['delivered', 'opened', 'clicked', 'hard_bounce', 'soft_bounce', 'unsubscribed', 'complained'];
 
-/** A bounce whose kind is given by another column (Mailchimp's Type, Klaviyo's Bounce Type, HubSpot's category). */
-type Word = CampaignEvent | 'bounce' | 'ignored';
+/**
+ * A bounce whose kind is given by another column (Mailchimp's Type, Klaviyo's Bounce Type, HubSpot's
+ * category); HubSpot's STATUSCHANGE, an unsubscribe when its subscription status column says so.
+ */
+type Word = CampaignEvent | 'bounce' | 'statuschange' | 'ignored';
 
 const EVENT_WORDS: Record<string, Word> = {
   // delivered
@@ -24,6 +27,8 @@ const EVENT_WORDS: Record<string, Word> = {
   hardbounce: 'hard_bounce', hardbounced: 'hard_bounce', hardbounces: 'hard_bounce',
   softbounce: 'soft_bounce', softbounced: 'soft_bounce', softbounces: 'soft_bounce', deferred: 'soft_bounce',
   bounce: 'bounce', bounced: 'bounce', bouncedemail: 'bounce',
+  // Mailchimp's audience webhook and export: a cleaned address is one that hard-bounced (or soft-bounced past its limit).
+  cleaned: 'hard_bounce',
   // unsubscribed
   unsubscribe: 'unsubscribed', unsubscribed: 'unsubscribed', unsub: 'unsubscribed', unsubscribedfromemailmarketing: 'unsubscribed',
   unsubscribedfromlist: 'unsubscribed', optout: 'unsubscribed', optedout: 'unsubscribed', desabonnement: 'unsubscribed', desinscription: 'unsubscribed',
@@ -32,32 +37,43 @@ const EVENT_WORDS: Record<string, Word> = {
   complaint: 'complained', complained: 'complained', plainte: 'complained',
   // the send itself, or what the tool did without the person
   sent: 'ignored', processed: 'ignored', requests: 'ignored', request: 'ignored', dropped: 'ignored', droppedemail: 'ignored',
-  blocked: 'ignored', error: 'ignored', invalid: 'ignored', invalidemail: 'ignored', mtadropped: 'ignored', statuschange: 'ignored',
-  forward: 'ignored', print: 'ignored', suppressed: 'ignored',
+  blocked: 'ignored', error: 'ignored', invalid: 'ignored', invalidemail: 'ignored', mtadropped: 'ignored',
+  forward: 'ignored', print: 'ignored', suppressed: 'ignored', unbounce: 'ignored',
+  // HubSpot's email events: a subscription status change (an unsubscribe when its status column says UNSUBSCRIBED).
+  statuschange: 'statuschange',
+  // Brevo's weekly marketing export carries contact events too; Klaviyo's list metrics are not about a message.
+  contactdeleted: 'ignored', contactupdated: 'ignored', listaddition: 'ignored', contactaddedtolist: 'ignored',
+  uniquecouponsent: 'ignored', uniqueproxyopen: 'ignored', subscribedtolist: 'ignored', subscribedtoemailmarketing: 'ignored',
 };
 
 /** Bounce kinds a bounce-type column gives for a temporary failure; anything else is a hard bounce. */
-const SOFT_KINDS = new Set(['soft', 'softbounce', 'transient', 'temporary', 'mailboxfull', 'deferred', 'temporaryfailure', 'throttled']);
+const SOFT_KINDS = new Set(['soft', 'softbounce', 'transient', 'temporary', 'mailboxfull', 'deferred', 'temporaryfailure', 'throttled', 'greylisting', 'timeout', 'temporaryproblem']);
 
-/** What an event cell means: an event, a word known to mean nothing about the person, or unknown. */
-export function readEvent(value: string, bounceType: string | null): CampaignEvent | 'ignored' | null {
+/**
+ * What an event cell means: an event, a word known to mean nothing about the person, or unknown.
+ * `bounceType`: the bounce kind column's cell; `subscription`: HubSpot's portalSubscriptionStatus cell.
+ */
+export function readEvent(value: string, bounceType: string | null, subscription: string | null = null): CampaignEvent | 'ignored' | null {
   const word = EVENT_WORDS[foldHeader(value)];
   if (word === undefined) return null;
+  if (word === 'statuschange') return subscription !== null && foldHeader(subscription) === 'unsubscribed' ? 'unsubscribed' : 'ignored';
   if (word !== 'bounce') return word;
   const kind = bounceType === null ? '' : foldHeader(bounceType);
   return SOFT_KINDS.has(kind) || kind.startsWith('soft') ? 'soft_bounce' : 'hard_bounce';
 }
 
-export type ColumnRole = 'address' | 'event' | 'date' | 'campaignId' | 'campaignName' | 'bounceType';
+export type ColumnRole = 'address' | 'event' | 'date' | 'campaignId' | 'campaignName' | 'bounceType' | 'subscription';
 
 /** Column names per role, folded, in order of preference. */
 const ROLE_HEADERS: Record<ColumnRole, string[]> = {
   address: ['email', 'emailaddress', 'recipient', 'recipientemail', 'recipientemailaddress', 'contactemail', 'mail', 'courriel', 'adresseemail', 'adressemail', 'phone', 'phonenumber', 'sms', 'mobile'],
   event: ['event', 'eventtype', 'eventname', 'action', 'activity', 'metric', 'metricname', 'type', 'evenement', 'statut', 'status'],
   date: ['dateevent', 'eventdate', 'timestamp', 'datetime', 'date', 'time', 'created', 'createdat', 'occurredat', 'datetimeevent', 'tsevent'],
-  campaignId: ['campid', 'campaignid', 'emailcampaignid', 'campaignuuid', 'messageid', 'idcampagne'],
-  campaignName: ['campaignname', 'campaign', 'campaigntitle', 'emailcampaignname', 'campagne', 'nomcampagne', 'messagename'],
+  // Mailchimp's unsubscribed and cleaned audience exports name the campaign in UNSUB_/CLEAN_CAMPAIGN_ID and _TITLE.
+  campaignId: ['campid', 'campaignid', 'emailcampaignid', 'campaignuuid', 'messageid', 'idcampagne', 'unsubcampaignid', 'cleancampaignid'],
+  campaignName: ['campaignname', 'campaign', 'campaigntitle', 'emailcampaignname', 'campagne', 'nomcampagne', 'messagename', 'unsubcampaigntitle', 'cleancampaigntitle'],
   bounceType: ['bouncetype', 'bouncecategory', 'category', 'typedebounce'],
+  subscription: ['portalsubscriptionstatus', 'subscriptionstatus'],
 };
 
 /**
@@ -68,6 +84,8 @@ const OUTCOME_HEADERS: Record<string, CampaignEvent> = {
   delivered: 'delivered', opened: 'opened', opens: 'opened', uniqueopens: 'opened', clicked: 'clicked', clicks: 'clicked', uniqueclicks: 'clicked',
   hardbounce: 'hard_bounce', hardbounced: 'hard_bounce', softbounce: 'soft_bounce', softbounced: 'soft_bounce',
   unsubscribed: 'unsubscribed', unsubscribe: 'unsubscribed', spamreport: 'complained', markedasspam: 'complained', complained: 'complained', spamcomplaint: 'complained',
+  // Mailchimp's audience exports: the unsubscribed members (UNSUB_TIME) and the cleaned ones (CLEAN_TIME), one file each.
+  unsubtime: 'unsubscribed', cleantime: 'hard_bounce',
 };
 
 export interface ColumnPlan {
@@ -81,7 +99,7 @@ export function planColumns(headers: string[]): ColumnPlan {
   const folded = headers.map((h) => foldHeader(h));
   const roles: ColumnPlan['roles'] = {};
   const taken = new Set<number>();
-  const order: ColumnRole[] = ['address', 'campaignId', 'campaignName', 'bounceType', 'event', 'date'];
+  const order: ColumnRole[] = ['address', 'campaignId', 'campaignName', 'bounceType', 'subscription', 'event', 'date'];
   for (const role of order) {
     for (const name of ROLE_HEADERS[role]) {
       const index = folded.findIndex((f, i) => f === name && !taken.has(i));
@@ -114,8 +132,8 @@ export function marks(cell: string): boolean {
 export function toolOf(headers: string[]): string | null {
   const folded = new Set(headers.map((h) => foldHeader(h)));
   if (folded.has('campid') || folded.has('dateevent')) return 'Brevo';
-  if (folded.has('emailaddress') && folded.has('action')) return 'Mailchimp';
+  if (folded.has('emailaddress') && (folded.has('action') || folded.has('unsubtime') || folded.has('cleantime'))) return 'Mailchimp';
   if (folded.has('metric') || folded.has('metricname')) return 'Klaviyo';
-  if (folded.has('recipient') && (folded.has('emailcampaignid') || folded.has('type'))) return 'HubSpot';
+  if (folded.has('recipient') && (folded.has('emailcampaignid') || folded.has('type') || folded.has('portalsubscriptionstatus'))) return 'HubSpot';
   return null;
 }

@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import { CliError, ExitCode, UsageError, type CommandContext } from './context.js';
 import type { Wrap } from './main.js';
 import { registerCampaignFiles } from './campaigns-files.js';
+import { registerNotSent } from './campaigns-not-sent.js';
 import { CampaignError } from '../campaigns/lookup.js';
 import { checkPeriod } from '../campaigns/pressure.js';
 import { listCampaigns, showCampaign, type Breakdown, type CampaignSummary, type Outcomes } from '../campaigns/report.js';
@@ -25,6 +26,9 @@ Examples:
 
   # Letters returned by the post office (PND): those addresses get no more letters
   $ custkit campaigns returns pnd.csv
+
+  # Export #1 was only looked at, never sent: it leaves the pressure cap and is listed as not sent
+  $ custkit campaigns not-sent 1 --reason "checked the list, not sent"
 
   # No one gets more than 4 emails in 30 days, store-wide; 2 soft bounces in a row suppress an address
   $ custkit campaigns settings --channel email --max-sends 4 --per 30d --soft-bounces 2
@@ -104,11 +108,12 @@ export function registerCampaigns(program: Command, wrap: Wrap): void {
           }
           const table = new Table({ head: ['#', 'when', 'name', 'channel', 'selection', 'size', ...OUTCOME_HEAD], style: { head: ctx.color.level ? ['bold'] : [], border: [] } });
           for (const c of rows) {
-            const channel = c.includeUnconsented ? `${c.channel} (internal)` : c.channel;
+            const channel = `${c.channel}${c.includeUnconsented ? ' (internal)' : ''}${c.sent ? '' : ' (not sent)'}`;
             table.push([c.id, c.createdAt.slice(0, 16), c.name ?? c.toolCampaign ?? '', channel, selectionText(c), c.size, ...outcomeCells(c.results)]);
           }
           ctx.out(table.toString());
           if (rows.some((c) => c.results?.deliveredEstimated)) ctx.info('* no delivery events in the report: delivered = members less bounces');
+          if (rows.some((c) => !c.sent)) ctx.info('not sent: a list exported to look at ("campaigns not-sent", "export --preview"); it does not count toward the pressure cap');
           return ExitCode.Ok;
         } finally {
           db.close();
@@ -131,9 +136,10 @@ export function registerCampaigns(program: Command, wrap: Wrap): void {
             return ExitCode.Ok;
           }
           ctx.out(`campaign #${detail.id}${detail.name ? ` "${detail.name}"` : ''}: ${detail.channel}, ${detail.createdAt}, ${detail.size} people (${selectionText(detail)})${detail.scoreRun ? `, score run ${detail.scoreRun}` : ''}`);
+          if (detail.notSent) ctx.out(`  not sent: marked ${detail.notSent.at.slice(0, 16).replace('T', ' ')}${detail.notSent.reason ? ` (${detail.notSent.reason})` : ''}; it does not count toward the pressure cap ("custkit campaigns not-sent ${detail.id} --undo" if it was sent)`);
           if (detail.toolCampaign) ctx.out(`  ${detail.tool ?? 'tool'} campaign: ${detail.toolCampaign}`);
           if (detail.postalReturns) ctx.out(`  postal returns (PND): ${detail.postalReturns}`);
-          if (!detail.results) ctx.info('no results yet: read the mailing tool\'s report with "custkit campaigns results FILE --campaign ID"');
+          if (!detail.results && detail.sent) ctx.info('no results yet: read the mailing tool\'s report with "custkit campaigns results FILE --campaign ID"');
           printBreakdown(ctx, 'segment', detail.bySegment);
           printBreakdown(ctx, 'RFM cell', detail.byRfmCell);
           return ExitCode.Ok;
@@ -146,6 +152,7 @@ export function registerCampaigns(program: Command, wrap: Wrap): void {
     );
 
   registerCampaignFiles(campaigns, wrap);
+  registerNotSent(campaigns, wrap);
 
   campaigns
     .command('settings')

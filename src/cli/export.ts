@@ -44,6 +44,9 @@ Examples:
   # A named campaign that leaves out anyone already sent 4 emails in the last 30 days
   $ custkit export --segment champions --name "Soldes d'hiver" --max-sends 4 --per 30d --out soldes.csv
 
+  # A list to look at before deciding: recorded as a campaign not sent (no pressure count, no results)
+  $ custkit export --segment champions --preview --out look.csv
+
   # Every contact with a valid email, consent or not: internal, non-marketing use only (still never a
   # suppressed address); the export log records it
   $ custkit export --include-unconsented --columns uid,email,first_name,last_name --out internal.csv
@@ -117,6 +120,7 @@ interface ExportFlags {
   name?: string;
   maxSends?: string;
   per?: string;
+  preview?: boolean;
 }
 
 export function registerExport(program: Command, wrap: Wrap): void {
@@ -150,6 +154,7 @@ export function registerExport(program: Command, wrap: Wrap): void {
     .option('--name <name>', 'name the campaign this export is (custkit campaigns; a results file naming it finds it)')
     .option('--max-sends <n>', "marketing pressure: leave out people already sent N campaigns on the channel in the period (0: no cap, whatever the store's default)")
     .option('--per <period>', 'the period of --max-sends, e.g. 30d, 4w, 1m (default 30d)')
+    .option('--preview', 'a file to look at, not to send: recorded as a campaign not sent (no pressure count, no results; "campaigns not-sent ID --undo" if it is sent after all)')
     .action(
       wrap(async (ctx, flags: ExportFlags) => {
         if (flags.columns && flags.preset) throw new UsageError('--columns and --preset both choose the columns: use one');
@@ -183,6 +188,7 @@ export function registerExport(program: Command, wrap: Wrap): void {
               pressure: maxSends === undefined ? undefined : maxSends === 0 ? null : { maxSends, period: flags.per ?? '30d' },
             },
             name: flags.name?.trim(),
+            preview: flags.preview === true,
             format: formatOf(flags.format, flags.out),
             out: flags.out,
             stdout: ctx.streams.stdout,
@@ -214,6 +220,7 @@ export function registerExport(program: Command, wrap: Wrap): void {
             for (const line of funnelLines(result.funnel)) ctx.info(line);
             if (result.pressure) ctx.info(`pressure cap (${result.pressure.origin}): at most ${result.pressure.maxSends} ${flags.channel} campaign(s) per ${result.pressure.period}, counting exports since ${result.pressure.since}`);
             ctx.info(`exported ${result.rows.toLocaleString('en')} row(s)${result.seeds ? ` and ${result.seeds} seed(s)` : ''} to ${where} (export #${result.exportId}, sha256 ${result.files[0]!.sha256.slice(0, 12)}…)`);
+            if (result.preview) ctx.info(`preview: export #${result.exportId} is recorded as a campaign not sent: it does not count toward the pressure cap and takes no results ("custkit campaigns not-sent ${result.exportId} --undo" if you send it)`);
           }
           // An empty list is a warning: a campaign about to go to nobody.
           if (verdict !== null && !ctx.json) (result.rows === 0 ? ctx.warn(verdict) : ctx.info(verdict));

@@ -44,11 +44,11 @@ export interface ChannelRule {
 }
 
 /**
- * A postal address without the person's name: what a returned letter (PND) is about. Any change to it
- * (import, contact set, clean) makes a new key, so an old return no longer applies.
+ * A postal address without the person's name: what a returned letter (PND) is about, folded
+ * (post-address.ts: case, accents, spaces, punctuation). A material change to it (import, contact set,
+ * clean) makes a new key, so an old return no longer applies; a cosmetic one does not.
  */
-export const POST_ADDRESS_KEY =
-  "lower(trim(coalesce(c.address_line1, ''))) || '|' || lower(trim(coalesce(c.address_line2, ''))) || '|' || coalesce(c.postal_code_norm, c.postal_code, '') || '|' || lower(trim(coalesce(c.city, ''))) || '|' || coalesce(c.country_code, '')";
+export const POST_ADDRESS_KEY = 'ck_post_address(c.address_line1, c.address_line2, coalesce(c.postal_code_norm, c.postal_code), c.city, c.country_code)';
 
 export const CHANNEL_RULES: Record<Channel, ChannelRule> = {
   email: { key: 'c.email_norm', reachable: "c.email_valid = 1 AND c.email_norm IS NOT NULL AND c.email_norm <> ''", consent: 'address', lookup: 'email_norm', memberHash: 'ck_email_hash(c.email_norm)' },

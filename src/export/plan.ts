@@ -128,11 +128,13 @@ export interface SelectionPlan {
 /**
  * The contacts at the cap: sent `maxSends` or more exports of the channel since the day given (records
  * merged since count for the record they were merged into). Exports made with --include-unconsented
- * are internal lists, not campaigns, and do not count. One set-based query; parameters: channel, since, maxSends.
+ * are internal lists, not campaigns, and exports marked not sent (campaigns not-sent, export --preview)
+ * went to nobody: neither counts. One set-based query; parameters: channel, since, maxSends.
  */
 export const PRESSURED_SQL = `SELECT coalesce(c.merged_into, m.contact_id) AS id
   FROM exports e JOIN export_members m ON m.export_id = e.id JOIN contacts c ON c.id = m.contact_id
   WHERE e.channel = ? AND e.created_at >= ? AND e.include_unconsented = 0
+    AND e.id NOT IN (SELECT export_id FROM campaigns WHERE not_sent_at IS NOT NULL)
   GROUP BY 1 HAVING count(DISTINCT m.export_id) >= ?`;
 
 /** Resolves a selection against the store, once per export. */

@@ -18,6 +18,7 @@ import { resolvePressure } from '../campaigns/pressure.js';
 import { pickSeeds, type SeedRow } from './seeds.js';
 import { checkOutputPath, ExportSink, type FileResult, type Format } from './writers.js';
 import { recordAudit } from '../gdpr/audit.js';
+import { nowIso } from './keys.js';
 import { completeExportRecord, openExportRecord } from './record.js';
 
 export interface ExportRequest {
@@ -45,6 +46,11 @@ export interface ExportRequest {
   parallel?: ParallelTuning;
   /** The campaign's name (custkit campaigns lists it; a results file naming it is matched to it). */
   name?: string;
+  /**
+   * A file to look at, not to send: recorded (and its members kept) as a campaign marked not sent, so it
+   * leaves the pressure cap and takes no results until "campaigns not-sent ID --undo".
+   */
+  preview?: boolean;
 }
 
 export interface ExportResult {
@@ -69,6 +75,8 @@ export interface ExportResult {
   pressure: SelectionPlan['pressure'];
   /** Segments asked for that the run's map defines but no one is in (they selected nobody). */
   emptySegments: string[];
+  /** Recorded as a campaign not sent (--preview). */
+  preview: boolean;
 }
 
 interface Plan {
@@ -411,12 +419,15 @@ async function exportRows(db: Db, request: ExportRequest, prepared: Prepared): P
     const link = db.prepare('INSERT INTO export_seeds (export_id, seed_id, position) VALUES (?, ?, ?)');
     for (const s of seedPositions) link.run(id, s.seed.id, s.position);
     recorded = recorder ? recorder.finish() : recordMembers(db, id, selected, members);
-    if (request.name !== undefined) db.prepare('INSERT INTO campaigns (export_id, name) VALUES (?, ?)').run(id, request.name);
-    recordAudit(db, { action: 'export', counts: { rows, seeds: seedPositions.length, members: recorded }, details: { export_id: id, channel: selection.channel } });
+    if (request.name !== undefined || request.preview) {
+      const at = request.preview ? nowIso() : null;
+      db.prepare('INSERT INTO campaigns (export_id, name, not_sent_at, not_sent_reason) VALUES (?, ?, ?, ?)').run(id, request.name ?? null, at, at ? 'export --preview' : null);
+    }
+    recordAudit(db, { action: 'export', counts: { rows, seeds: seedPositions.length, members: recorded }, details: { export_id: id, channel: selection.channel, ...(request.preview ? { preview: true } : {}) } });
     return id;
   })();
   if (heldId !== null) db.exec('COMMIT');
   const xlsxLimit = format === 'xlsx' ? (request.maxBytesPerFile ?? preset?.maxBytesPerFile) : undefined;
   const oversized = xlsxLimit === undefined ? [] : files.filter((f) => f.bytes > xlsxLimit).map((f) => f.path);
-  return { exportId, rows, seeds: seedPositions.length, files, validated, runId, unencodable: sink.unencodable, workers: parallel?.workers.size ?? 0, funnel, oversized, maxBytesPerFile: xlsxLimit ?? maxBytes ?? null, members: recorded, pressure: selected.pressure, emptySegments: selected.emptySegments };
+  return { exportId, rows, seeds: seedPositions.length, files, validated, runId, unencodable: sink.unencodable, workers: parallel?.workers.size ?? 0, funnel, oversized, maxBytesPerFile: xlsxLimit ?? maxBytes ?? null, members: recorded, pressure: selected.pressure, emptySegments: selected.emptySegments, preview: request.preview === true };
 }

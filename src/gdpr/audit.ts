@@ -28,7 +28,7 @@ const VERBS = new Set([
   'dedupe', 'explain', 'unmerge', 'export', 'exports', 'suppress', 'seeds', 'add', 'list', 'trace', 'contact',
   'show', 'find', 'set', 'tag', 'untag', 'gdpr', 'consent', 'access', 'erase', 'purge', 'audit', 'merges', 'report', 'run', 'runs',
   'mappings', 'forget', 'backup', 'backups', 'restore', 'encrypt', 'decrypt', 'rekey',
-  'campaigns', 'results', 'returns', 'settings', 'unmatched',
+  'campaigns', 'results', 'returns', 'settings', 'unmatched', 'not-sent',
 ]);
 
 /** Flags whose value says how the command ran, not who it was about: kept. Any other value is masked. */

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import { z } from 'zod';
-import type { Db } from '../store/db.js';
 
 export type Binning = 'quantile' | 'ntile' | 'thresholds';
 export type Bins = 4 | 5;
@@ -81,23 +80,23 @@ export function scoreOf(value: number, cuts: number[], bins: Bins, reversed: boo
 }
 
 /**
- * SQL for a score from cut points: booleans are 0/1 in SQLite, so the score is a sum. `bind` names a
- * parameter for each cut point (values are bound, never spliced).
+ * SQL for a score from cut points (the SQL twin of `scoreOf`): a CASE that stops at the first cut point
+ * the value is above, from the highest (cut points ascend, so it is above every lower one too), fewer
+ * comparisons per row than summing the comparisons. NULL stays NULL. `bind` names a parameter for each
+ * cut point (values are bound, never spliced).
  */
-export function scoreSql(column: string, cuts: number[], bins: Bins, reversed: boolean, bind: (value: number) => string): string {
-  const terms = cuts.map((cut) => `(${column} > ${bind(cut)})`);
-  const sum = terms.length ? terms.join(' + ') : '0';
-  return reversed ? `(${bins} - (${sum}))` : `(1 + ${sum})`;
+export function scoreCaseSql(column: string, cuts: number[], bins: Bins, reversed: boolean, bind: (value: number) => string): string {
+  if (cuts.length === 0) return `CASE WHEN ${column} IS NOT NULL THEN ${reversed ? bins : 1} END`;
+  const whens = cuts
+    .map((cut, i) => ({ cut, above: i + 1 }))
+    .reverse()
+    .map(({ cut, above }) => `WHEN ${column} > ${bind(cut)} THEN ${reversed ? bins - above : 1 + above}`);
+  return `CASE ${whens.join(' ')} WHEN ${column} IS NOT NULL THEN ${reversed ? bins : 1} END`;
 }
 
 /** NTILE with a deterministic tie-break by contact id: equal-size buckets, ties split by id. */
 export function ntileSql(column: string, bins: Bins, reversed: boolean, id = 'contact_id'): string {
   return `ntile(${bins}) OVER (ORDER BY ${column} ${reversed ? 'DESC' : 'ASC'}, ${id} ASC)`;
-}
-
-/** The values of one column of a (temp) table, in table order. */
-export function columnValues(db: Db, table: string, column: string, where = '1'): Float64Array {
-  return Float64Array.from(db.prepare(`SELECT ${column} FROM ${table} WHERE ${where}`).raw().pluck().all() as number[]);
 }
 
 const cutList = z.array(z.number().finite()).min(1);

@@ -27,8 +27,9 @@ export interface Baskets {
  * positive, the main one is the largest spend (ties: alphabetical, so runs are reproducible).
  *
  * Customers whose every line is on or before the as-of date take their mix from the purchase mix the
- * store keeps (src/store/purchase-mix.ts, filled here when rows are missing); the others (lines after the
- * as-of date) are grouped from their lines up to it, through the same code, so both give the same mix.
+ * store keeps (src/store/purchase-mix.ts, filled here when rows are missing), and so do those whose only
+ * lines after it are on their latest line day (the mix kept as of the day before); the others are
+ * grouped from their lines up to it, through the same code, so all give the same mix.
  */
 export function buildMixTables(db: Db, asOf: string): Baskets {
   refreshPurchaseMix(db);
@@ -37,11 +38,16 @@ export function buildMixTables(db: Db, asOf: string): Baskets {
     CREATE TEMP TABLE score_mix (contact_id INTEGER PRIMARY KEY, categories INTEGER NOT NULL, main_category TEXT,
       channels INTEGER NOT NULL, main_channel TEXT, basket TEXT NOT NULL);
   `);
+  // The mix of the lines before the latest line day serves when the contact's only lines after the as-of
+  // date are on that day (prev_valid: no order straddles it, so prev_line_day is the latest line before it).
+  const whole = 't.last_line_day <= @asOf';
+  const pick = (column: string) => `iif(${whole}, m.${column}, m.prev_${column})`;
   db.prepare(
     `INSERT INTO score_mix (contact_id, categories, main_category, channels, main_channel, basket)
-     SELECT m.contact_id, m.categories, m.main_category, m.channels, m.main_channel, m.basket
+     SELECT m.contact_id, ${pick('categories')}, ${pick('main_category')}, ${pick('channels')}, ${pick('main_channel')}, ${pick('basket')}
      FROM score_customers s JOIN purchase_totals t ON t.contact_id = s.contact_id JOIN purchase_mix m ON m.contact_id = s.contact_id
-     WHERE s.frequency > 0 AND t.last_line_day <= @asOf AND t.contact_id NOT IN (SELECT contact_id FROM purchase_totals_stale)
+     WHERE s.frequency > 0 AND (${whole} OR (t.prev_valid = 1 AND t.prev_line_day <= @asOf))
+       AND t.contact_id NOT IN (SELECT contact_id FROM purchase_totals_stale)
      ORDER BY s.contact_id`,
   ).run({ asOf });
   const rest = summariseMix(

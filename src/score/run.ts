@@ -4,7 +4,8 @@ import { refreshPurchaseTotals } from '../store/purchase-totals.js';
 import { buildOrderTables, dropTempTables } from './aggregate.js';
 import { buildMixTables, type Baskets } from './mix.js';
 import { computeNextBest, computeRules, saveRules } from './affinities.js';
-import { columnValues, ntileSql, scoreSql, selectQuantileCuts, type Binning, type Bins, type CutPoints, type Measure } from './binning.js';
+import type { Binning, Bins, CutPoints } from './binning.js';
+import { buildCells } from './cells.js';
 import { computeClv, type ClvModel, type ClvOptions } from './clv/clv.js';
 import { NO_NET_PURCHASE_SEGMENT, PROSPECT_SEGMENT, type SegmentMap } from './presets.js';
 import { segmentOf } from './segment-map.js';
@@ -80,7 +81,6 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
   const baskets: Baskets | undefined = rfmcca ? buildMixTables(db, o.asOf) : undefined;
   if (!rfmcca) db.exec('CREATE TEMP TABLE score_mix (contact_id INTEGER PRIMARY KEY, categories INTEGER, main_category TEXT, channels INTEGER, main_channel TEXT, basket TEXT)');
 
-  const cuts = cutPoints(db, o, rfmcca);
   // Parameters by name, bound as the statements below are written.
   const params: Record<string, number | string> = {};
   const bind = (value: number | string) => {
@@ -88,18 +88,9 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
     params[name] = value;
     return `@${name}`;
   };
-  // Each customer's cell, computed once: from cut points (a few comparisons) or NTILE windows.
-  const score = (measure: Measure, column: string) =>
-    o.binning === 'ntile' ? ntileSql(column, o.bins, measure === 'recency', 's.contact_id') : scoreSql(column, cuts[measure] ?? [], o.bins, measure === 'recency', bind);
-  db.exec('CREATE TEMP TABLE score_cells (contact_id INTEGER PRIMARY KEY, r INTEGER, f INTEGER, m INTEGER, c INTEGER)');
-  db.prepare(
-    `INSERT INTO score_cells SELECT s.contact_id, ${score('recency', 's.recency')}, ${score('frequency', 's.frequency')}, ${score('monetary', 's.monetary')},
-       ${rfmcca ? score('categories', 'x.categories') : 'NULL'}
-     FROM score_customers s ${rfmcca ? 'LEFT JOIN score_mix x ON x.contact_id = s.contact_id' : ''}
-     WHERE s.frequency > 0 ORDER BY s.contact_id`,
-  ).run(params);
-  const cell = 'k.r * 100 + k.f * 10 + k.m';
-  const { customers, bySegment } = segmentCounts(db, o, cell);
+  const cells = buildCells(db, { binning: o.binning, bins: o.bins, thresholds: o.thresholds, rfmcca, bind });
+  const cuts = cells.cuts;
+  const { customers, bySegment } = segmentCounts(o, cells.counts);
 
   let affinities: ScoreRunResult['affinities'];
   let rules: ReturnType<typeof computeRules> | undefined;
@@ -112,7 +103,7 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
   const clv = o.clv ? computeClv(db, o.asOf, o.clv) : undefined;
   if (!clv) db.exec('CREATE TEMP TABLE score_clv (contact_id INTEGER PRIMARY KEY, p_alive REAL, expected_purchases REAL, expected_aov_minor INTEGER, clv_minor INTEGER)');
 
-  const { runId, replaced } = upsertRun(db, o, { cuts: o.binning === 'ntile' ? undefined : cuts, clv, affinities });
+  const { runId, replaced } = upsertRun(db, o, { cuts, clv, affinities });
   // A customer's segment is looked up by cell in the map spelt out (at most bins³ rows), not a CASE per row.
   db.exec('CREATE TEMP TABLE score_segments (cell INTEGER PRIMARY KEY, segment TEXT NOT NULL)');
   const cellSegment = db.prepare('INSERT INTO score_segments VALUES (?, ?)');
@@ -125,16 +116,16 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
        expected_aov_minor, clv_minor)
      SELECT ${bind(runId)}, c.id, s.recency, coalesce(s.frequency, 0), coalesce(s.monetary, 0),
        CASE WHEN s.frequency > 0 THEN CAST(round(1.0 * s.monetary / s.frequency) AS INTEGER) END,
-       s.first_day, s.last_day, k.r, k.f, k.m,
+       s.first_day, s.last_day, ${cells.r}, ${cells.f}, ${cells.m},
        CASE WHEN s.frequency > 0 THEN g.segment WHEN s.contact_id IS NULL THEN ${bind(PROSPECT_SEGMENT)} ELSE ${bind(NO_NET_PURCHASE_SEGMENT)} END,
-       ${rfmOnly ? 'NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL' : `x.categories, k.c, x.main_category, x.channels,
+       ${rfmOnly ? 'NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL' : `x.categories, ${cells.c}, x.main_category, x.channels,
        CASE WHEN x.channels > 0 THEN min(x.channels, ${bind(o.bins)}) END, x.main_channel,
        CASE WHEN x.channels IS NOT NULL THEN x.channels > 1 END, n.category, n.lift`},
        ${clv ? 'v.p_alive, v.expected_purchases, v.expected_aov_minor, v.clv_minor' : 'NULL, NULL, NULL, NULL'}
      FROM contacts c
      LEFT JOIN score_customers s ON s.contact_id = c.id
-     LEFT JOIN score_cells k ON k.contact_id = c.id
-     LEFT JOIN score_segments g ON g.cell = ${cell}
+     ${cells.join}
+     LEFT JOIN score_segments g ON g.cell = ${cells.r} * 100 + ${cells.f} * 10 + ${cells.m}
      ${rfmOnly ? '' : 'LEFT JOIN score_mix x ON x.contact_id = c.id LEFT JOIN score_nba n ON n.basket = x.basket'}
      ${clv ? 'LEFT JOIN score_clv v ON v.contact_id = c.id' : ''}
      WHERE c.status NOT IN ('merged', 'erased')
@@ -172,39 +163,16 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
   };
 }
 
-/**
- * The run's customers per segment, counted per score cell (at most bins³ of them, each named by the
- * map) rather than by reading the million rows written back. `cell` is the cell's SQL over score_cells k.
- */
-function segmentCounts(db: Db, o: ScoreOptions, cell: string): { customers: number; bySegment: Map<string, number> } {
-  // A GROUP BY sorts every customer first; an upsert into a table of at most bins³ rows does not.
-  db.exec('CREATE TEMP TABLE score_cell_counts (cell INTEGER PRIMARY KEY, n INTEGER NOT NULL)');
-  db.prepare(
-    `INSERT INTO score_cell_counts SELECT ${cell}, 1 FROM score_cells k WHERE true ON CONFLICT (cell) DO UPDATE SET n = n + 1`,
-  ).run();
+/** The run's customers per segment, from the customers per score cell (at most bins³ of them, each named by the map). */
+function segmentCounts(o: ScoreOptions, counts: Map<number, number>): { customers: number; bySegment: Map<string, number> } {
   const bySegment = new Map<string, number>();
   let customers = 0;
-  for (const [at, n] of db.prepare('SELECT cell, n FROM score_cell_counts').raw().all() as Array<[number, number]>) {
+  for (const [at, n] of counts) {
     const segment = segmentOf(o.segmentMap, Math.floor(at / 100), Math.floor(at / 10) % 10, at % 10);
     bySegment.set(segment, (bySegment.get(segment) ?? 0) + n);
     customers += n;
   }
   return { customers, bySegment };
-}
-
-function cutPoints(db: Db, o: ScoreOptions, rfmcca: boolean): CutPoints {
-  if (o.binning === 'thresholds') {
-    if (!o.thresholds) throw new Error('thresholds binning needs cut points');
-    return o.thresholds;
-  }
-  if (o.binning === 'ntile') return {};
-  const cuts: CutPoints = {
-    recency: selectQuantileCuts(columnValues(db, 'score_customers', 'recency', 'frequency > 0'), o.bins),
-    frequency: selectQuantileCuts(columnValues(db, 'score_customers', 'frequency', 'frequency > 0'), o.bins),
-    monetary: selectQuantileCuts(columnValues(db, 'score_customers', 'monetary', 'frequency > 0'), o.bins),
-  };
-  if (rfmcca) cuts.categories = selectQuantileCuts(columnValues(db, 'score_mix', 'categories'), o.bins);
-  return cuts;
 }
 
 function upsertRun(

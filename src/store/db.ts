@@ -269,6 +269,7 @@ export function migrate(db: Db, list: Migration[] = migrations): number[] {
     if (done.has(migration.id)) continue;
     db.transaction(() => {
       db.exec(migration.sql);
+      migration.after?.(db);
       record.run(migration.id, migration.name, new Date().toISOString());
     })();
     applied.push(migration.id);

@@ -50,18 +50,45 @@ export const PURCHASE_TOTALS_TRIGGERS_SQL = `
 
 /**
  * Per-order columns over purchase lines `p`: net, free (every line zero), the order's day (first positive
- * line, else first zero line) and its latest line's day. Shared with score's own grouping so both agree.
+ * line, else first zero line), its latest and its first line's day. Shared with score's own grouping so
+ * both agree; ORDERS_TABLE_COLUMNS names them (with the contact first) for an INSERT's column list.
  */
 export const ORDER_COLUMNS = `sum(p.amount_minor) AS net, min(p.amount_minor) = 0 AND max(p.amount_minor) = 0 AS free,
   coalesce(min(CASE WHEN p.amount_minor > 0 THEN substr(p.ordered_at, 1, 10) END),
            min(CASE WHEN p.amount_minor = 0 THEN substr(p.ordered_at, 1, 10) END)) AS day,
-  max(substr(p.ordered_at, 1, 10)) AS last_line_day`;
+  max(substr(p.ordered_at, 1, 10)) AS last_line_day, min(substr(p.ordered_at, 1, 10)) AS first_line_day`;
+export const ORDERS_TABLE_COLUMNS = 'contact_id, net, free, day, last_line_day, first_line_day';
+/** The temp table an ORDER_COLUMNS grouping goes into (split_*: see groupAllOrders). */
+export function createOrdersTable(table: string): string {
+  return `CREATE TEMP TABLE ${table} (contact_id INTEGER NOT NULL, net INTEGER NOT NULL, free INTEGER NOT NULL, day TEXT,
+    last_line_day TEXT NOT NULL, first_line_day TEXT NOT NULL, split_source TEXT, split_ref TEXT)`;
+}
 
 /** Totals per contact over an orders table (contact_id, net, free, day, last_line_day). */
 export function totalsSelect(orders: string): string {
   return `SELECT contact_id, sum(net > 0) AS frequency, sum(net) AS monetary, min(CASE WHEN net > 0 THEN day END) AS first_day,
       max(CASE WHEN net > 0 THEN day END) AS last_day, max(last_line_day) AS last_line_day
     FROM ${orders} GROUP BY contact_id`;
+}
+
+/**
+ * `totalsSelect` over the orders of the contacts in `last` (contact_id, day: their latest line day), plus
+ * their totals as of the day before that day (prev_*): the orders entirely before it. They hold for any
+ * as-of date from prev_line_day (the latest line day before) to the day before last_line_day, unless an
+ * order has lines both before and on last_line_day (a return on that day of an earlier order): then
+ * prev_valid is 0 and score regroups that contact's lines.
+ */
+export function totalsWithPreviousSelect(orders: string, last: string): string {
+  const before = 'o.last_line_day < l.day';
+  return `SELECT o.contact_id, sum(o.net > 0) AS frequency, sum(o.net) AS monetary, min(CASE WHEN o.net > 0 THEN o.day END) AS first_day,
+      max(CASE WHEN o.net > 0 THEN o.day END) AS last_day, l.day AS last_line_day,
+      sum(o.first_line_day < l.day AND o.last_line_day = l.day) = 0 AS prev_valid,
+      max(CASE WHEN ${before} THEN o.last_line_day END) AS prev_line_day,
+      coalesce(sum(CASE WHEN ${before} THEN o.net > 0 END), 0) AS prev_frequency,
+      coalesce(sum(CASE WHEN ${before} THEN o.net END), 0) AS prev_monetary,
+      min(CASE WHEN ${before} AND o.net > 0 THEN o.day END) AS prev_first_day,
+      max(CASE WHEN ${before} AND o.net > 0 THEN o.day END) AS prev_last_day
+    FROM ${orders} o JOIN ${last} l ON l.contact_id = o.contact_id GROUP BY o.contact_id`;
 }
 
 /** Purchase days per contact over an orders table: orders and free orders, never refs netted to zero or below. */
@@ -72,6 +99,19 @@ export function daysSelect(orders: string): string {
 /** Per contact over a days table (contact_id, day, spend): purchase days, first and last, total spend. */
 export function daySummarySelect(days: string): string {
   return `SELECT contact_id, count(*) AS days, min(day) AS first_day, max(day) AS last_day, sum(spend) AS total FROM ${days} GROUP BY contact_id`;
+}
+
+/**
+ * `daySummarySelect` plus the same over the days before each contact's latest line day (`last`: contact_id,
+ * day), the CLV summary as of the day before it (it holds when the totals' prev_valid does: then every
+ * order of an earlier day lies wholly before it).
+ */
+export function daySummaryWithPreviousSelect(days: string, last: string): string {
+  const before = 'd.day < l.day';
+  return `SELECT d.contact_id, count(*) AS days, min(d.day) AS first_day, max(d.day) AS last_day, sum(d.spend) AS total,
+      count(CASE WHEN ${before} THEN 1 END) AS prev_days, min(CASE WHEN ${before} THEN d.day END) AS prev_first_day,
+      max(CASE WHEN ${before} THEN d.day END) AS prev_last_day, sum(CASE WHEN ${before} THEN d.spend END) AS prev_total
+    FROM ${days} d JOIN ${last} l ON l.contact_id = d.contact_id GROUP BY d.contact_id`;
 }
 
 /** True when the three triggers exist (a later migration that rebuilds `purchases` would drop them). */
@@ -104,34 +144,43 @@ export function refreshPurchaseTotals(db: Db): number {
   const stale = staleCount(db);
   if (stale === 0) return 0;
   const known = db.prepare('SELECT count(*) FROM purchase_totals').pluck().get() as number;
-  db.exec(`DROP TABLE IF EXISTS temp.totals_orders;
-    CREATE TEMP TABLE totals_orders (contact_id INTEGER NOT NULL, net INTEGER NOT NULL, free INTEGER NOT NULL, day TEXT,
-      last_line_day TEXT NOT NULL, split_source TEXT, split_ref TEXT)`);
+  db.exec(`DROP TABLE IF EXISTS temp.totals_orders; ${createOrdersTable('totals_orders')}`);
   // The mix (src/store/purchase-mix.ts) of a recomputed contact goes: its next reader recomputes it.
-  if (stale * 4 > known) {
+  const bulk = stale * 4 > known;
+  if (bulk) {
     db.exec('DELETE FROM purchase_totals; DELETE FROM purchase_mix');
     groupAllOrders(db, 'temp.totals_orders', '');
   } else {
     db.exec(`DELETE FROM purchase_totals WHERE contact_id IN (SELECT contact_id FROM purchase_totals_stale);
       DELETE FROM purchase_mix WHERE contact_id IN (SELECT contact_id FROM purchase_totals_stale);
-      INSERT INTO temp.totals_orders (contact_id, net, free, day, last_line_day)
+      INSERT INTO temp.totals_orders (${ORDERS_TABLE_COLUMNS})
       SELECT p.contact_id, ${ORDER_COLUMNS} FROM purchases p
       WHERE p.contact_id IN (SELECT contact_id FROM purchase_totals_stale)
       GROUP BY p.contact_id, p.source, p.order_ref`);
   }
+  // Each recomputed contact's latest line day, walked off purchases_contact (contact, date): no sort.
+  db.exec(`CREATE TEMP TABLE totals_last (contact_id INTEGER PRIMARY KEY, day TEXT NOT NULL);
+    INSERT INTO totals_last SELECT contact_id, max(substr(ordered_at, 1, 10)) FROM purchases
+    WHERE ${bulk ? 'contact_id IS NOT NULL' : 'contact_id IN (SELECT contact_id FROM purchase_totals_stale)'} GROUP BY contact_id`);
   db.exec(`CREATE TEMP TABLE totals_days (contact_id INTEGER NOT NULL, day TEXT NOT NULL, spend INTEGER NOT NULL,
       PRIMARY KEY (contact_id, day)) WITHOUT ROWID;
     INSERT INTO totals_days ${daysSelect('temp.totals_orders')} ORDER BY contact_id, day;
     INSERT INTO purchase_totals (contact_id, frequency, monetary, first_day, last_day, last_line_day,
-      purchase_days, first_purchase_day, last_purchase_day, days_spend, first_day_spend)
+      purchase_days, first_purchase_day, last_purchase_day, days_spend, first_day_spend,
+      prev_valid, prev_line_day, prev_frequency, prev_monetary, prev_first_day, prev_last_day,
+      prev_purchase_days, prev_first_purchase_day, prev_last_purchase_day, prev_days_spend, prev_first_day_spend)
     SELECT o.contact_id, o.frequency, o.monetary, o.first_day, o.last_day, o.last_line_day,
-      coalesce(d.days, 0), d.first_day, d.last_day, coalesce(d.total, 0), coalesce(f.spend, 0)
-    FROM (${totalsSelect('temp.totals_orders')}) o
-    LEFT JOIN (${daySummarySelect('temp.totals_days')}) d ON d.contact_id = o.contact_id
+      coalesce(d.days, 0), d.first_day, d.last_day, coalesce(d.total, 0), coalesce(f.spend, 0),
+      o.prev_valid, o.prev_line_day, o.prev_frequency, o.prev_monetary, o.prev_first_day, o.prev_last_day,
+      coalesce(d.prev_days, 0), d.prev_first_day, d.prev_last_day, coalesce(d.prev_total, 0),
+      -- the first purchase day before the latest line day is the first day, when there is one
+      CASE WHEN d.prev_first_day IS NOT NULL THEN f.spend ELSE 0 END
+    FROM (${totalsWithPreviousSelect('temp.totals_orders', 'temp.totals_last')}) o
+    LEFT JOIN (${daySummaryWithPreviousSelect('temp.totals_days', 'temp.totals_last')}) d ON d.contact_id = o.contact_id
     LEFT JOIN temp.totals_days f ON f.contact_id = d.contact_id AND f.day = d.first_day
     ORDER BY o.contact_id;
     DELETE FROM purchase_totals_stale;
-    DROP TABLE temp.totals_orders; DROP TABLE temp.totals_days;`);
+    DROP TABLE temp.totals_orders; DROP TABLE temp.totals_days; DROP TABLE temp.totals_last;`);
   return stale;
 }
 
@@ -145,7 +194,7 @@ export function refreshPurchaseTotals(db: Db): number {
 export function groupAllOrders(db: Db, table: string, where: string, params: Record<string, string> = {}): void {
   const filter = `p.contact_id IS NOT NULL${where ? ` AND ${where}` : ''}`;
   db.prepare(
-    `INSERT INTO ${table} (contact_id, net, free, day, last_line_day, split_source, split_ref)
+    `INSERT INTO ${table} (${ORDERS_TABLE_COLUMNS}, split_source, split_ref)
      SELECT min(p.contact_id), ${ORDER_COLUMNS},
             CASE WHEN min(p.contact_id) <> max(p.contact_id) THEN p.source END,
             CASE WHEN min(p.contact_id) <> max(p.contact_id) THEN p.order_ref END
@@ -153,7 +202,7 @@ export function groupAllOrders(db: Db, table: string, where: string, params: Rec
      GROUP BY p.source, p.order_ref`,
   ).run(params);
   db.prepare(
-    `INSERT INTO ${table} (contact_id, net, free, day, last_line_day)
+    `INSERT INTO ${table} (${ORDERS_TABLE_COLUMNS})
      SELECT p.contact_id, ${ORDER_COLUMNS}
      FROM (SELECT DISTINCT split_source, split_ref FROM ${table} WHERE split_ref IS NOT NULL) s
      JOIN purchases p ON p.source = s.split_source AND p.order_ref = s.split_ref

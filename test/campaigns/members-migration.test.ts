@@ -33,7 +33,7 @@ describe('campaigns migration 71', () => {
     member.run(withRun, unscored, null); // erased since: its hash was emptied
     member.run(withoutRun, scored, emailHash('a@example.com'));
 
-    expect(migrate(db)).toEqual([71]);
+    expect(migrate(db, migrations.filter((m) => m.id <= 71))).toEqual([71]);
     const rows = db.prepare('SELECT export_id, contact_id, address_hash, segment, rfm_cell FROM export_members ORDER BY export_id, contact_id').all();
     expect(rows).toEqual([
       { export_id: withRun, contact_id: scored, address_hash: Buffer.from(emailHash('a@example.com'), 'hex'), segment: 'Champions', rfm_cell: 'R5 F4 M3' },

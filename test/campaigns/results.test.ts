@@ -47,10 +47,10 @@ function snapshot(db: Db): string {
 }
 
 const TOOLS = [
-  { file: 'brevo-events.csv', tool: 'Brevo', rows: 12, matched: 11, events: 11, ignored: 0 },
+  { file: 'brevo-events.csv', tool: 'Brevo', rows: 13, matched: 11, events: 11, ignored: 1 },
   { file: 'mailchimp-activity.csv', tool: 'Mailchimp', rows: 9, matched: 8, events: 8, ignored: 0 },
-  { file: 'klaviyo-activity.csv', tool: 'Klaviyo', rows: 13, matched: 11, events: 11, ignored: 1 },
-  { file: 'hubspot-recipients.xlsx', tool: 'HubSpot', rows: 13, matched: 11, events: 11, ignored: 1 },
+  { file: 'klaviyo-activity.csv', tool: 'Klaviyo', rows: 14, matched: 11, events: 11, ignored: 2 },
+  { file: 'hubspot-recipients.xlsx', tool: 'HubSpot', rows: 14, matched: 11, events: 11, ignored: 2 },
 ];
 
 describe('campaigns results: one fixture per tool', () => {
@@ -102,7 +102,7 @@ describe('campaigns results: one fixture per tool', () => {
     const { db } = await campaignStore();
     await importResults(db, fixture('campaigns/brevo-events.csv'), { campaign: 1 });
     const copy = path.join(tempDir(), 'brevo-later.csv');
-    fs.writeFileSync(copy, `${fs.readFileSync(fixture('campaigns/brevo-events.csv'), 'utf8')}880113;47;arthur.moreau@example.fr;Soldes d'hiver;2026-01-12 09:00:00;2026-01-15 10:00:00;click;;1768471200;https://boutique.example.fr/;\n`);
+    fs.writeFileSync(copy, `${fs.readFileSync(fixture('campaigns/brevo-events.csv'), 'utf8')}880114;47;arthur.moreau@example.fr;Soldes d'hiver;2026-01-12 09:00:00;2026-01-15 10:00:00;click;;;1768208400;1768471200;1768471200;https://boutique.example.fr/\n`);
     const suppressionsBefore = db.prepare('SELECT count(*) FROM suppressions').pluck().get();
     const s = await importResults(db, copy, { campaign: 1 });
     expect({ added: s.eventsAdded, known: s.eventsKnown }).toEqual({ added: 1, known: 11 });
@@ -124,7 +124,33 @@ describe('campaigns results: one fixture per tool', () => {
     const s = await importResults(db, fixture('campaigns/klaviyo-activity.csv'));
     expect(s.campaigns.map((c) => [c.id, c.rows])).toEqual([[2, 3], [1, 8]]);
     expect(s.campaigns[0]!.how).toContain('the most recent campaign holding the address');
-    expect(s.unmatchedRows).toEqual([{ row: 14, reason: 'campaign "Soldes d\'hiver" is not known and no campaign holds this address: pass --campaign ID' }]);
+    expect(s.unmatchedRows).toEqual([{ row: 15, reason: 'campaign "Soldes d\'hiver" is not known and no campaign holds this address: pass --campaign ID' }]);
+  });
+
+  it("Mailchimp's unsubscribed and cleaned audience exports: UNSUB_TIME and CLEAN_TIME are the events, the campaign named in their columns", async () => {
+    const { db, ids } = await campaignStore("Soldes d'hiver");
+    const unsub = await importResults(db, fixture('campaigns/mailchimp-unsubscribed.csv'));
+    expect(unsub.tool).toBe('Mailchimp');
+    expect({ rows: unsub.rows, matched: unsub.matched, unmatched: unsub.unmatched }).toEqual({ rows: 3, matched: 2, unmatched: 1 });
+    expect(unsub.campaigns).toEqual([{ id: 1, name: "Soldes d'hiver", rows: 2, how: 'named "Soldes d\'hiver" in column "UNSUB_CAMPAIGN_TITLE"' }]);
+    expect(suppressed(db, 'louis.bernard')).toEqual(['unsubscribed']);
+    expect(suppressed(db, 'lea.leroy')).toEqual(['unsubscribed']);
+    // The withdrawal is dated at UNSUB_TIME.
+    expect(db.prepare("SELECT recorded_at FROM consents WHERE contact_id = ? AND source LIKE 'campaign #1%'").pluck().get(ids['louis.bernard'])).toMatch(/^2026-01-13/);
+    // The Mailchimp campaign id was learnt from UNSUB_CAMPAIGN_ID: the cleaned export finds the campaign by it.
+    const cleaned = await importResults(db, fixture('campaigns/mailchimp-cleaned.csv'));
+    expect(cleaned.campaigns).toEqual([{ id: 1, name: "Soldes d'hiver", rows: 1, how: 'named "8f3b1c2d4e" in column "CLEAN_CAMPAIGN_ID"' }]);
+    expect(suppressed(db, 'camille.petit')).toEqual(['bounced']);
+    expect(listCampaigns(db)[0]!.results).toMatchObject({ members: 8, hardBounced: 1, unsubscribed: 2, complained: 0 });
+  });
+
+  it("HubSpot's STATUSCHANGE is an unsubscribe only when portalSubscriptionStatus says UNSUBSCRIBED; temporary bounce categories are soft", async () => {
+    const { db } = await campaignStore();
+    const s = await importResults(db, fixture('campaigns/hubspot-recipients.xlsx'), { campaign: 1 });
+    expect(s.ignored).toEqual({ SENT: 1, STATUSCHANGE: 1 });
+    expect(suppressed(db, 'louis.bernard')).toEqual(['unsubscribed']);
+    expect(suppressed(db, 'jules.laurent')).toEqual([]);
+    expect(suppressed(db, 'hugo.durand')).toEqual([]); // MAILBOX_FULL: a soft bounce
   });
 
   it('soft bounces suppress the address once they are N in a row (setting)', async () => {

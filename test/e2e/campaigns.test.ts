@@ -21,10 +21,11 @@ describe('custkit campaigns (e2e)', () => {
     expect(custkit(['export', '--name', "Soldes d'hiver", '--out', path.join(dir, 'soldes.csv')], { db }).code).toBe(0);
     const first = custkit(['campaigns', 'results', fixture('campaigns/hubspot-recipients.xlsx'), '--unmatched-out', path.join(dir, 'unmatched.csv')], { db });
     expect(first.code).toBe(3); // one row matches no member
-    expect(first.stderr).toContain('campaign #1 "Soldes d\'hiver": 11 row(s), named "Soldes d\'hiver" in column "Email campaign name"');
-    expect(first.stderr).toContain('row 14: not a member of campaign #1');
+    // HubSpot's events name the campaign by its id only, not known yet: each row goes by its address.
+    expect(first.stderr).toContain('campaign #1 "Soldes d\'hiver": 11 row(s), the most recent campaign holding the address (the file\'s campaign "171234567" is not known yet)');
+    expect(first.stderr).toContain('row 15: campaign "171234567" is not known and no campaign holds this address');
     const unmatched = fs.readFileSync(path.join(dir, 'unmatched.csv'), 'utf8').trim().split(/\r?\n/);
-    expect(unmatched[0]).toBe('Recipient,Email campaign ID,Email campaign name,Type,Created,Bounce category,unmatched_reason');
+    expect(unmatched[0]).toBe('recipient,emailCampaignId,type,created,category,portalSubscriptionStatus,unmatched_reason');
     expect(unmatched.slice(1).map((l) => l.split(',')[0])).toEqual(['ghost.reader@example.org']);
     expect(fs.statSync(path.join(dir, 'unmatched.csv')).mode & 0o777).toBe(0o600);
 
@@ -85,6 +86,41 @@ describe('custkit campaigns (e2e)', () => {
     expect(custkit(['export', '--max-sends', '2', '--per', 'soon', '--out', path.join(dir, '7.csv')], { db }).code).toBe(2);
   });
 
+  it('not sent: a preview or a list marked not sent leaves the cap, is listed so, refuses results; --undo counts it again', () => {
+    const { dir, db } = store();
+    const preview = custkit(['export', '--preview', '--name', "Soldes d'hiver", '--out', path.join(dir, 'look.csv')], { db });
+    expect(preview.code).toBe(0);
+    expect(preview.stderr).toContain('preview: export #1 is recorded as a campaign not sent');
+    expect(fs.readFileSync(path.join(dir, 'look.csv'), 'utf8').trim().split(/\r?\n/)).toHaveLength(9); // the file is written all the same
+    expect(custkit(['export', '--out', path.join(dir, 'sent.csv')], { db }).code).toBe(0); // #2, sent
+    const cap = (n: number): string => custkit(['export', '--max-sends', '2', '--out', path.join(dir, `cap-${n}.csv`)], { db }).stderr;
+    expect(cap(3)).toMatch(/- marketing pressure cap\s+0/); // #2 counts, the preview does not: 1 each
+    expect(cap(4)).toMatch(/- marketing pressure cap\s+-8/); // #2 and #3: 2 each, #4 writes nobody
+    expect(custkit(['campaigns', 'not-sent', '2', '--reason', 'looked only'], { db }).stdout).toContain('campaign #2 marked not sent: its 8 member(s) no longer count toward the pressure cap');
+    expect(cap(5)).toMatch(/- marketing pressure cap\s+0/); // #3 alone counts now
+
+    const listed = JSON.parse(custkit(['campaigns', '--json'], { db }).stdout) as Array<{ id: number; sent: boolean; notSent: { reason: string } | null }>;
+    expect(listed.map((c) => [c.id, c.sent, c.notSent?.reason ?? null])).toEqual([[5, true, null], [4, true, null], [3, true, null], [2, false, 'looked only'], [1, false, 'export --preview']]);
+    const table = custkit(['campaigns'], { db });
+    expect(table.stdout).toMatch(/│ 2 .*email \(not sent\)/);
+    expect(custkit(['campaigns', 'show', '2'], { db }).stdout).toContain('not sent: marked');
+
+    const refused = custkit(['campaigns', 'results', fixture('campaigns/brevo-events.csv'), '--campaign', '1'], { db });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('campaign #1 "Soldes d\'hiver" is marked not sent');
+    expect(queryStore(db, 'SELECT count(*) AS n FROM campaign_imports')).toEqual([{ n: 0 }]);
+    expect(queryStore(db, "SELECT action FROM audit_log WHERE action LIKE 'campaigns.%' ORDER BY id")).toEqual([{ action: 'campaigns.not-sent' }]);
+
+    // Sent after all: --undo, then the results go to it, and it can no longer be marked not sent.
+    expect(custkit(['campaigns', 'not-sent', '1', '--undo'], { db }).code).toBe(0);
+    expect(custkit(['campaigns', 'results', fixture('campaigns/brevo-events.csv'), '--campaign', '1'], { db }).code).toBe(3);
+    const again = custkit(['campaigns', 'not-sent', '1'], { db });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('so it was sent');
+    expect(custkit(['campaigns', 'not-sent', 'one'], { db }).code).toBe(2);
+    expect(custkit(['campaigns', 'not-sent', '9'], { db }).code).toBe(1);
+  });
+
   it('a results or returns CSV with a quote never closed is refused (exit 1, file, row and column named), nothing read', () => {
     const { dir, db } = store();
     expect(custkit(['export', '--name', "Soldes d'hiver", '--out', path.join(dir, 'soldes.csv')], { db }).code).toBe(0);
@@ -107,13 +143,13 @@ describe('custkit campaigns (e2e)', () => {
     expect(queryStore(db, 'SELECT count(*) AS n FROM postal_returns')).toEqual([{ n: 0 }]);
   });
 
-  it('returns: contact set of a new address, or clean --fix changing the address, lifts the return; a fix that keeps the address does not', () => {
+  it('returns: a new street or postal code lifts the return; clean --fix or contact set changing only spaces, case, accents or punctuation does not', () => {
     const dir = tempDir('custkit-pnd-');
     const db = path.join(dir, 'custkit.db');
     const header = fs.readFileSync(fixture('campaigns/contacts.csv'), 'utf8').split('\n')[0];
     const people = path.join(dir, 'people.csv');
     // Roux: a postal code without its leading zero (clean --fix restores it: the same address).
-    // Blanc: two spaces inside the city name (clean --fix collapses them: the address text changes).
+    // Blanc: two spaces inside the city name (clean --fix collapses them: the same city).
     fs.writeFileSync(people, `${header}\nC101;Anne;Roux;anne.roux@example.fr;oui;oui;4 rue Neuve;1000;Bourg-en-Bresse;FR\nC102;Paul;Blanc;paul.blanc@example.fr;oui;oui;9 quai Nord;42000;Saint  Etienne;FR\n`);
     expect(custkit(['import', people], { db }).code).toBe(0);
     let n = 0;
@@ -133,10 +169,15 @@ describe('custkit campaigns (e2e)', () => {
       { postal_code: '01000', city: 'Bourg-en-Bresse' },
       { postal_code: '42000', city: 'Saint Etienne' },
     ]);
-    expect(post()).toEqual(['Blanc']);
+    expect(post()).toEqual([]); // both returns still apply
 
+    // Case, accents and punctuation set by hand: the same address, the return stays.
+    expect(custkit(['contact', 'set', 'paul.blanc@example.fr', 'city=SAINT-ÉTIENNE', 'address_line1=9, Quai Nord'], { db }).code).toBe(0);
+    expect(post()).toEqual([]);
     // A new street, set by hand: the letter can go again.
     expect(custkit(['contact', 'set', 'anne.roux@example.fr', 'address_line1=8 allée Jean Jaurès'], { db }).code).toBe(0);
+    expect(post()).toEqual(['Roux']);
+    expect(custkit(['contact', 'set', 'paul.blanc@example.fr', 'address_line1=10 quai Nord'], { db }).code).toBe(0);
     expect(post()).toEqual(['Blanc', 'Roux']);
   });
 });

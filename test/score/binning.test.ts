@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadThresholds, quantileCuts, scoreOf, selectQuantileCuts } from '../../src/score/binning.js';
+import { loadThresholds, quantileCuts, scoreCaseSql, scoreOf, selectQuantileCuts } from '../../src/score/binning.js';
+import { openStore } from '../../src/store/db.js';
 import { rng } from '../../src/dedupe/scoring.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -64,5 +65,26 @@ describe('thresholds file', () => {
     expect(() => loadThresholds(write({ recency: [30, 90], frequency: [1, 2, 3, 5], monetary: [1, 2, 3, 4] }), 5)).toThrow(/recency: 5 bins need 4 cut points, found 2/);
     expect(() => loadThresholds(write({ recency: [30, 20, 180, 365], frequency: [1, 2, 3, 5], monetary: [1, 2, 3, 4] }), 5)).toThrow(/recency: cut points must be strictly ascending/);
     expect(() => loadThresholds(path.join(tempDir(), 'missing.json'), 5)).toThrow(/no such file/);
+  });
+});
+
+describe('scores in SQL (what a run writes)', () => {
+  it('the CASE form scores every value as scoreOf does: ties between cut points, values on a cut, NULL', () => {
+    const db = openStore(':memory:');
+    const r = rng(7);
+    for (let trial = 0; trial < 40; trial++) {
+      const bins = (trial % 2 === 0 ? 5 : 4) as 4 | 5;
+      // Ascending cut points with repeats (heavily tied measures give equal cut points).
+      const cuts = Array.from({ length: bins - 1 }, () => Math.floor(r() * 8)).sort((a, b) => a - b);
+      const reversed = trial % 3 === 0;
+      const values = Array.from({ length: 30 }, () => Math.floor(r() * 10) - 1);
+      const params: Record<string, number> = {};
+      const bind = (v: number) => ((params[`p${Object.keys(params).length}`] = v), `@p${Object.keys(params).length - 1}`);
+      const sql = scoreCaseSql('v', cuts, bins, reversed, bind);
+      const got = values.map((v) => db.prepare(`SELECT ${sql} FROM (SELECT @v AS v)`).pluck().get({ ...params, v }));
+      expect(got).toEqual(values.map((v) => scoreOf(v, cuts, bins, reversed)));
+      expect(db.prepare(`SELECT ${sql} FROM (SELECT NULL AS v)`).pluck().get(params)).toBeNull();
+    }
+    db.close();
   });
 });

@@ -5,6 +5,7 @@ import { applyMerges } from '../../src/dedupe/merge.js';
 import { unmerge } from '../../src/dedupe/unmerge.js';
 import { rng } from '../../src/dedupe/scoring.js';
 import { scoreRun } from '../../src/score/run.js';
+import { buildOrderTables, dropTempTables } from '../../src/score/aggregate.js';
 import { eraseContacts } from '../../src/gdpr/erase.js';
 import { addContact, baseScoreOptions } from '../score/store-helpers.js';
 
@@ -16,22 +17,25 @@ type LineRow = [contact: number | null, source: string, ref: string, at: string,
  * line is zero; lines dated after `asOf` are ignored; lines of no contact belong to no one.
  */
 function reference(db: Db, asOf = '9999-12-31') {
-  const orders = new Map<string, { contact: number; net: number; pos?: string; zero?: string; allZero: boolean; last: string }>();
+  const orders = new Map<string, { contact: number; net: number; pos?: string; zero?: string; allZero: boolean; last: string; first: string }>();
   for (const [contact, source, ref, at, amount] of db.prepare('SELECT contact_id, source, order_ref, ordered_at, amount_minor FROM purchases').raw().all() as LineRow[]) {
     const day = at.slice(0, 10);
     if (contact === null || day > asOf) continue;
     const key = `${contact}\u0000${source}\u0000${ref}`;
-    const o = orders.get(key) ?? { contact, net: 0, allZero: true, last: day };
+    const o = orders.get(key) ?? { contact, net: 0, allZero: true, last: day, first: day };
     o.net += amount;
     if (amount > 0 && (!o.pos || day < o.pos)) o.pos = day;
     if (amount === 0 && (!o.zero || day < o.zero)) o.zero = day;
     if (amount !== 0) o.allZero = false;
     if (day > o.last) o.last = day;
+    if (day < o.first) o.first = day;
     orders.set(key, o);
   }
   type Totals = {
     frequency: number; monetary: number; first_day: string | null; last_day: string | null; last_line_day: string;
     purchase_days: number; first_purchase_day: string | null; last_purchase_day: string | null; days_spend: number; first_day_spend: number;
+    prev_valid: number; prev_line_day: string | null; prev_frequency: number; prev_monetary: number; prev_first_day: string | null; prev_last_day: string | null;
+    prev_purchase_days: number; prev_first_purchase_day: string | null; prev_last_purchase_day: string | null; prev_days_spend: number; prev_first_day_spend: number;
   };
   const totals = new Map<number, Totals>();
   const days = new Map<number, Map<string, number>>();
@@ -39,6 +43,8 @@ function reference(db: Db, asOf = '9999-12-31') {
     const t = totals.get(o.contact) ?? {
       frequency: 0, monetary: 0, first_day: null, last_day: null, last_line_day: o.last,
       purchase_days: 0, first_purchase_day: null, last_purchase_day: null, days_spend: 0, first_day_spend: 0,
+      prev_valid: 1, prev_line_day: null, prev_frequency: 0, prev_monetary: 0, prev_first_day: null, prev_last_day: null,
+      prev_purchase_days: 0, prev_first_purchase_day: null, prev_last_purchase_day: null, prev_days_spend: 0, prev_first_day_spend: 0,
     };
     const day = o.pos ?? o.zero!;
     t.monetary += o.net;
@@ -55,6 +61,23 @@ function reference(db: Db, asOf = '9999-12-31') {
       days.set(o.contact, mine);
     }
   }
+  // The totals as of the day before each contact's latest line day: its orders entirely before that day,
+  // valid unless an order has lines both before and on it.
+  for (const o of orders.values()) {
+    const t = totals.get(o.contact)!;
+    if (o.last === t.last_line_day) {
+      if (o.first < t.last_line_day) t.prev_valid = 0;
+      continue;
+    }
+    const day = o.pos ?? o.zero!;
+    if (t.prev_line_day === null || o.last > t.prev_line_day) t.prev_line_day = o.last;
+    t.prev_monetary += o.net;
+    if (o.net > 0) {
+      t.prev_frequency++;
+      if (t.prev_first_day === null || day < t.prev_first_day) t.prev_first_day = day;
+      if (t.prev_last_day === null || day > t.prev_last_day) t.prev_last_day = day;
+    }
+  }
   // The CLV summary: purchase days (orders and free orders), first and last, spend in all and on the first.
   for (const [contact, mine] of days) {
     const t = totals.get(contact)!;
@@ -64,6 +87,13 @@ function reference(db: Db, asOf = '9999-12-31') {
     t.last_purchase_day = sorted[sorted.length - 1]!;
     t.days_spend = [...mine.values()].reduce((a, b) => a + b, 0);
     t.first_day_spend = mine.get(sorted[0]!)!;
+    // The same over the days before the latest line day.
+    const before = sorted.filter((day) => day < t.last_line_day);
+    t.prev_purchase_days = before.length;
+    t.prev_first_purchase_day = before[0] ?? null;
+    t.prev_last_purchase_day = before[before.length - 1] ?? null;
+    t.prev_days_spend = before.reduce((a, day) => a + mine.get(day)!, 0);
+    t.prev_first_day_spend = before.length > 0 ? mine.get(before[0]!)! : 0;
   }
   return { totals };
 }
@@ -180,7 +210,17 @@ describe('purchase rollup (purchase_totals)', () => {
     expectFresh(db);
     // A merge after the refresh: score finds stale contacts and refreshes them itself.
     applyMerges(db, [{ survivorId: ids[3]!, members: [{ id: ids[4]!, probability: null, evidence: [] }] }], { mode: 'decisions', threshold: null });
-    for (const asOf of ['2024-09-30', '2025-03-15', '2026-12-31']) {
+    // Dates inside the history include the day before contacts' latest line day and their line day
+    // before it, where the totals as of the day before the latest line day serve (RFM without --clv).
+    const edges = db.prepare(
+      `SELECT date(last_line_day, '-1 day') FROM purchase_totals UNION SELECT prev_line_day FROM purchase_totals WHERE prev_line_day IS NOT NULL ORDER BY 1`,
+    ).pluck().all() as string[];
+    const dates = ['2024-09-30', '2025-03-15', '2026-12-31', ...edges.filter((_, i) => i % 5 === 0)];
+    let servedByPrevious = 0;
+    for (const asOf of dates) {
+      servedByPrevious += db.prepare(
+        'SELECT count(*) FROM purchase_totals WHERE last_line_day > ? AND prev_valid = 1 AND prev_line_day <= ?',
+      ).pluck().get(asOf, asOf) as number;
       const run = scoreRun(db, { ...baseScoreOptions, asOf });
       const want = reference(db, asOf).totals;
       const got = db.prepare(
@@ -197,6 +237,30 @@ describe('purchase rollup (purchase_totals)', () => {
         expect(row.recency_days).toBe(days);
         if (!t) expect(row.segment).toBe('prospect');
       }
+    }
+    expect(servedByPrevious).toBeGreaterThan(20);
+  });
+
+  it("the CLV models' purchase-day summary from the rollup equals the lines' at dates inside the history", () => {
+    const { db } = generatedStore(6);
+    // Before the latest line day, a return only (no purchase day, no order); an order on that day.
+    const returnsFirst = addContact(db, 'returns-first');
+    db.prepare(`INSERT INTO purchases (contact_id, source, order_ref, line_no, ordered_at, amount_minor, currency) VALUES
+      (?, 'shop', 'RF1', 1, '2024-05-02', -1500, 'EUR'), (?, 'shop', 'RF2', 1, '2024-05-20', 4200, 'EUR')`).run(returnsFirst, returnsFirst);
+    expectFresh(db);
+    const edges = db.prepare(
+      `SELECT date(last_line_day, '-1 day') FROM purchase_totals UNION SELECT prev_line_day FROM purchase_totals WHERE prev_line_day IS NOT NULL ORDER BY 1`,
+    ).pluck().all() as string[];
+    const summary = (asOf: string, days: 'summary' | 'all') => {
+      buildOrderTables(db, asOf, { days });
+      const rows = db.prepare('SELECT * FROM score_day_summary ORDER BY contact_id').all();
+      const customers = db.prepare('SELECT * FROM score_customers ORDER BY contact_id').all();
+      dropTempTables(db);
+      return { rows, customers };
+    };
+    for (const asOf of ['2024-05-10', ...edges.filter((_, i) => i % 4 === 0)]) {
+      const fromRollup = summary(asOf, 'summary');
+      expect(fromRollup).toEqual(summary(asOf, 'all'));
     }
   });
 });
