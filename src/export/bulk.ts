@@ -133,33 +133,34 @@ export function contactsScanSql(staleSql: string): string {
 /** What a worker's part of the scan found: records needing validation, merged or erased records, and those of them with a consent row for the channel. */
 export interface ContactsScan {
   stale: number;
-  dead: Int32Array;
+  /** Null when some text was not as expected (every row then takes the exact rule). */
+  dead: Int32Array | null;
   /** Null when consent is not checked. */
   deadConsenting: Int32Array | null;
 }
 
 /**
  * Scans the chunks [chunk * size, (chunk + 1) * size) of contact ids that `mine` picks, with a
- * contactsScanSql statement (raw). `channel`: null when consent is not checked. Null when some text was not as
- * expected; the merged records are not read further once some record needs validating.
+ * contactsScanSql statement (raw). `channel`: null when consent is not checked. The contacts needing
+ * validation are always counted whole; the merged records are not read further once one is found.
  */
-export function scanContacts(db: Db, scan: Statement, staleKey: string, maxId: number, size: number, mine: (chunk: number) => boolean, channel: string | null): ContactsScan | null {
+export function scanContacts(db: Db, scan: Statement, staleKey: string, maxId: number, size: number, mine: (chunk: number) => boolean, channel: string | null): ContactsScan {
   let stale = 0;
+  let readable = true;
   const dead = new Uint8Array(maxId + 1);
-  const ids: number[] = [];
   for (let chunk = 0; chunk * size <= maxId; chunk++) {
     if (!mine(chunk)) continue;
     const [count, text] = scan.get(staleKey, chunk * size, (chunk + 1) * size) as [number, string | null];
     stale += count;
-    if (stale > 0) continue;
-    if (!markIds(text, dead)) return null;
+    if (stale === 0 && readable) readable = markIds(text, dead);
   }
-  if (stale > 0) return { stale, dead: new Int32Array(0), deadConsenting: null };
+  if (stale > 0 || !readable) return { stale, dead: null, deadConsenting: null };
+  const ids: number[] = [];
   for (let id = 0; id <= maxId; id++) if (dead[id] === 1) ids.push(id);
   let deadConsenting: Int32Array | null = null;
   if (channel !== null) {
     const consenting = new Uint8Array(maxId + 1);
-    if (!markConsenting(db, channel, ids, consenting)) return null;
+    if (!markConsenting(db, channel, ids, consenting)) return { stale, dead: null, deadConsenting: null };
     deadConsenting = Int32Array.from(ids.filter((id) => consenting[id] === 1));
   }
   return { stale, dead: Int32Array.from(ids), deadConsenting };

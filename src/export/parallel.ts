@@ -301,7 +301,7 @@ export class ExportWorkers {
     const dead = new Uint8Array(shared.groupOf.length);
     const deadConsenting = consent ? new Uint8Array(shared.groupOf.length) : null;
     for (const scan of scans as ContactsScan[]) {
-      if (!markAll(scan.dead, dead)) return null;
+      if (!scan.dead || !markAll(scan.dead, dead)) return null;
       if (deadConsenting && (!scan.deadConsenting || !markAll(scan.deadConsenting, deadConsenting))) return null;
     }
     const contested = contestedFromScan(shared, dead, deadConsenting, true);

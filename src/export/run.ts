@@ -305,7 +305,7 @@ export async function runExport(db: Db, request: ExportRequest): Promise<ExportR
   }
 }
 
-interface Prepared {
+interface Ready {
   selected: SelectionPlan;
   plan: Plan;
   query: BuiltQuery;
@@ -326,8 +326,8 @@ interface Prepared {
 const MEMBER_BATCH = 1 << 15;
 
 /** The rows, written, then the export recorded (in the transaction `parallel` holds, else in one of its own). */
-async function exportRows(db: Db, request: ExportRequest, prepared: Prepared): Promise<ExportResult> {
-  const { selected, plan, query, seeds, parallel, validated, dateFormat, delimiter, encoding, maxRows, maxBytes, preset, withSeeds } = prepared;
+async function exportRows(db: Db, request: ExportRequest, ready: Ready): Promise<ExportResult> {
+  const { selected, plan, query, seeds, parallel, validated, dateFormat, delimiter, encoding, maxRows, maxBytes, preset, withSeeds } = ready;
   const format = request.format;
   const runId = selected.runId;
   const selection = request.selection;
@@ -376,7 +376,7 @@ async function exportRows(db: Db, request: ExportRequest, prepared: Prepared): P
   const seedPositions: { seed: SeedRow; position: number }[] = [];
   let files: FileResult[];
   try {
-    if (parallel) rows = await parallel.workers.run(sink, parallel.bounds, parallel.width, counts, members, request.selection.limit, request.onProgress, () => recorder!.flush(request.parallel?.memberBatch ?? MEMBER_BATCH));
+    if (parallel) rows = await parallel.workers.run(sink, parallel.bounds, parallel.width, counts, members, request.selection.limit, request.onProgress, () => recorder?.flush(request.parallel?.memberBatch ?? MEMBER_BATCH));
     else {
       let last: unknown[] | null = null;
       for (const row of selectedRows(db, query, request.selection.limit, request.tuning, counts, members)) {

@@ -48,9 +48,8 @@ try {
     const consent = setup.gate.consentSql !== null;
     const part = tasks.scan;
     const scanned = scanContacts(db, scan, setup.staleKey, maxId, setup.scanKeys, (chunk) => part.slots.includes(chunk % part.of), consent ? setup.gate.channel : null);
-    const prepared: Prepared = { type: 'prepared', stale: scanned?.stale ?? 0, failed: scanned === null };
+    const prepared: Prepared = { type: 'prepared', stale: scanned.stale, failed: scanned.dead === null, scan: scanned };
     if (prepared.stale > 0) return prepared; // the main thread validates, then exports on one thread
-    if (scanned) prepared.scan = scanned;
     if (tasks.addresses) {
       const shared = readSharedAddresses(db, setup.gate.lookup, maxId, true);
       if (!shared) prepared.failed = true;

@@ -265,13 +265,16 @@ describe('export on worker threads', () => {
   });
 
   it('validates first when contacts need it, then exports what the one-thread export does', async () => {
-    const { db: stale } = hostileStore(60);
-    stale.prepare("UPDATE contacts SET validated_key = 'v0:XX' WHERE id % 5 = 0").run();
-    const many = await exportFile(stale, {}, { format: 'csv', parallel: { workers: 2, rangeKeys: 5 } });
-    expect(many.result.validated).toBe(12);
-    expect(many.result.workers).toBe(0); // the workers found contacts to validate: this thread validated and exported
-    const one = await exportFile(stale, {}, { format: 'csv', parallel: { workers: 0 } });
-    expect(one.result.validated).toBe(0);
-    expect(fs.readFileSync(many.file).equals(fs.readFileSync(one.file))).toBe(true);
+    // The scan of contacts in one chunk, then in chunks of 7 ids shared by both workers (each finds some).
+    for (const scanKeys of [undefined, 7]) {
+      const { db: stale } = hostileStore(60);
+      stale.prepare("UPDATE contacts SET validated_key = 'v0:XX' WHERE id % 5 = 0").run();
+      const many = await exportFile(stale, {}, { format: 'csv', parallel: { workers: 2, rangeKeys: 5, scanKeys } });
+      expect(many.result.validated).toBe(12);
+      expect(many.result.workers).toBe(0); // the workers found contacts to validate: this thread validated and exported
+      const one = await exportFile(stale, {}, { format: 'csv', parallel: { workers: 0 } });
+      expect(one.result.validated).toBe(0);
+      expect(fs.readFileSync(many.file).equals(fs.readFileSync(one.file))).toBe(true);
+    }
   });
 });
