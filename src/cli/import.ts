@@ -325,7 +325,7 @@ function printPreview(ctx: CommandContext, p: Preview): void {
       ctx.out(`row ${row}: would be imported without: ${result.draft.issues.map((r) => (r.column ? `${bounded(r.column)}: ${r.message}` : r.message)).join('; ')}`);
     }
   }
-  ctx.out('(dry run: nothing was written)');
+  ctx.out(`(dry run: ${p.rowsInFile.toLocaleString('en-US')} rows read after the header; nothing was written)`);
 }
 
 /** The input-limit flags (docs/reliability.md): one per limit, each with its variable and default. */

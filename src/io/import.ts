@@ -117,6 +117,8 @@ const UNREADABLE_SHOWN = 20;
 export interface Preview extends TableSettings {
   file: string;
   rows: Array<{ row: number; result: MappedRow }>;
+  /** Rows read after the header, blank ones included (the import counts those followed by data). */
+  rowsInFile: number;
 }
 
 const SAMPLE_ROWS = 1000;
@@ -215,8 +217,11 @@ export async function previewImport(request: ImportRequest, count = 5): Promise<
     const prepared = await prepareTable(table, request);
     if (!prepared) continue;
     const rows = prepared.pending.rows.slice(0, count).map((row, i) => ({ row: prepared.pending.numbers[i]!, result: prepared.mapper.map(row) }));
-    previews.push({ ...prepared.settings, file: request.displayName, rows });
-    await table.batches.return(undefined);
+    // The rest of the file is read (not mapped): what the import would refuse on reading it (a quote never
+    // closed, a row over the column or cell limits) is refused here too, with the same message.
+    let rowsInFile = prepared.pending.rows.length;
+    for await (const batch of prepared.batches) rowsInFile += batch.rows.length;
+    previews.push({ ...prepared.settings, file: request.displayName, rows, rowsInFile });
     if (!request.allSheets) break;
   }
   if (previews.length === 0) throw new InputError(`${request.displayName}: no header row (the file has no data)`);

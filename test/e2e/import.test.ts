@@ -46,6 +46,27 @@ describe('custkit import (end to end)', () => {
     expect(fs.existsSync(db) ? count(db, 'contacts') : 0).toBe(0);
   });
 
+  it('a dry run reads the whole file: a quote never closed or a row over the column limit far below the first rows is refused as the import refuses it', () => {
+    const db = tempDb();
+    const rows = Array.from({ length: 3000 }, (_, i) => `client${i}@example.fr;Client ${i}`);
+    const quote = path.join(tempDir(), 'late-quote.csv');
+    fs.writeFileSync(quote, ['Email;Prénom', ...rows.slice(0, 2500), '"late@example.fr;Late', ...rows.slice(2500)].join('\n'));
+    const wide = path.join(tempDir(), 'late-wide.csv');
+    fs.writeFileSync(wide, ['Email;Prénom', ...rows.slice(0, 2500), `wide@example.fr;${'x;'.repeat(3000)}`, ...rows.slice(2500)].join('\n'));
+    for (const [file, message] of [[quote, 'late-quote.csv: row 2502, column 1: a quote (") opens a cell and is never closed'], [wide, 'late-wide.csv']] as const) {
+      const real = custkit(['import', file], { db });
+      const dry = custkit(['import', file, '--dry-run'], { db });
+      expect([real.code, dry.code]).toEqual([1, 1]);
+      expect(dry.stderr).toContain(message);
+      expect(dry.stderr.trim().split('\n').at(-1)).toBe(real.stderr.trim().split('\n').at(-1));
+    }
+    expect(fs.existsSync(db) ? count(db, 'contacts') : 0).toBe(0);
+    // A sound file's dry run says how many rows it read.
+    const sound = path.join(tempDir(), 'sound.csv');
+    fs.writeFileSync(sound, ['Email;Prénom', ...rows].join('\n'));
+    expect(custkit(['import', sound, '--dry-run'], { db }).stdout).toContain('(dry run: 3,000 rows read after the header; nothing was written)');
+  });
+
   it('re-importing the same file is skipped, --force updates nothing that did not change', () => {
     const db = tempDb();
     custkit(['import', fixture('clients-fr-cp1252.csv')], { db });
