@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { CliError, ExitCode, Progress, UsageError } from './context.js';
 import type { Wrap } from './main.js';
 import { isPlainIsoDay } from '../io/values.js';
+import { tempOutputName } from '../store/scratch.js';
 import { ensureValidated, localToday } from '../validate/ensure.js';
 import { buildReport } from '../report/build.js';
 import type { Timing } from '../report/side.js';
@@ -94,7 +95,7 @@ export function registerReport(program: Command, wrap: Wrap): void {
 
 /** Written beside its final name then renamed: a reader never sees half a file; 0600 like every file for people. */
 function writePrivate(file: string, text: string): void {
-  const temp = `${file}.${process.pid}.tmp`;
+  const temp = tempOutputName(file, 'report');
   try {
     fs.writeFileSync(temp, text, { mode: 0o600, flag: 'wx' });
     fs.renameSync(temp, file);

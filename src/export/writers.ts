@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { tempOutputName } from '../store/scratch.js';
 import { once } from 'node:events';
 import { PassThrough, type Writable } from 'node:stream';
 import type ExcelJS from 'exceljs';
@@ -142,8 +143,7 @@ export class ExportSink {
   }
 
   private tempName(index: number): string {
-    const dir = path.dirname(path.resolve(this.options.out));
-    return path.join(dir, `.${path.basename(this.options.out)}.${process.pid}.${index}.tmp`);
+    return tempOutputName(this.options.out, 'export', index);
   }
 
   private async open(): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { tempOutputName } from '../store/scratch.js';
 import { neutralise } from '../export/format.js';
 import type { AccessBundle, Cell } from './access.js';
 
@@ -95,7 +96,7 @@ export function writeAccessFile(bundle: AccessBundle, file: string): AccessForma
   const format = accessFormatOf(file);
   if (!format) throw new Error(`${file}: name a .json, .csv or .html file`);
   const content = format === 'json' ? `${JSON.stringify(bundle, null, 2)}\n` : format === 'csv' ? accessCsv(bundle) : accessHtml(bundle);
-  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.tmp`);
+  const tmp = tempOutputName(file, 'access');
   const fd = fs.openSync(tmp, 'wx', 0o600);
   try {
     fs.writeFileSync(fd, content);

@@ -4,6 +4,8 @@
  *
  * - `.<file>.<label>-<host>-<pid>-<ms>.tmp` (and its -wal, -shm, -journal): the new store a restore,
  *   encrypt, decrypt or rekey builds, a backup being written, a backup being pruned (replace.ts).
+ * - `.<file>.<export|access|report>-<host>-<pid>-<part>.tmp`: an export's file, an access request's
+ *   file or the HTML report being written, beside where it goes (`tempOutputName`).
  * - `.custkit-dry-run-<host>-<pid>-<random>/`: the snapshot a pipeline's dry run works on (cli/run.ts).
  *
  * A `kill -9`, a power cut or an out-of-memory kill leaves them there: a restore's is a whole copy of the
@@ -30,15 +32,28 @@ export function ownerTag(): string {
   return `-${hostTag()}-${process.pid}`;
 }
 
+/**
+ * The temporary name of an output file (an export's part `part`, an access file, the HTML report) beside
+ * `file`, `.<file>.<label>-<host>-<pid>-<part>.tmp`, once the leftovers of dead processes in that folder
+ * are gone: a killed export leaves a list of people there, which the next one writing there removes.
+ */
+export function tempOutputName(file: string, label: OutputLabel, part = 0): string {
+  const dir = path.dirname(path.resolve(file));
+  removeStaleScratch(dir);
+  return path.join(dir, `.${path.basename(file)}.${label}${ownerTag()}-${part}.tmp`);
+}
+
 /** The dry-run folder's prefix for this process (mkdtemp adds six characters). */
 export function dryRunPrefix(folder: string): string {
   return path.join(folder, `${DRY_RUN_PREFIX}${hostTag()}-${process.pid}-`);
 }
 
 export type TempLabel = 'restore' | 'encrypt' | 'decrypt' | 'rekey' | 'backup' | 'prune';
+/** What writes a file for people under a temporary name beside it, renamed when complete (`tempOutputName`). */
+export type OutputLabel = 'export' | 'access' | 'report';
 
-/** The labels of createTempBeside's callers (TempLabel): a file of another name is never touched. */
-const TEMP_FILE = /^\..+\.(?:restore|encrypt|decrypt|rekey|backup|prune)(?:-([A-Za-z0-9_]+))?-(\d+)-\d+\.tmp(?:-wal|-shm|-journal|-writer)?$/;
+/** The labels of createTempBeside's and tempOutputName's callers: a file of another name is never touched. */
+const TEMP_FILE = /^\..+\.(?:restore|encrypt|decrypt|rekey|backup|prune|export|access|report)(?:-([A-Za-z0-9_]+))?-(\d+)-\d+\.tmp(?:-wal|-shm|-journal|-writer)?$/;
 const DRY_RUN = /^\.custkit-dry-run-(?:([A-Za-z0-9_]+)-(\d+)-)?[A-Za-z0-9]{6}$/;
 
 /** Whether an entry names a process of this machine that is gone (null: it names no process). */

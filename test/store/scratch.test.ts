@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { custkit, fixture, tempDir } from '../helpers/cli.js';
-import { dryRunPrefix, hostTag, removeStaleScratch } from '../../src/store/scratch.js';
+import { dryRunPrefix, hostTag, removeStaleScratch, tempOutputName } from '../../src/store/scratch.js';
 import { createTempBeside } from '../../src/store/replace.js';
 
 /** The pid of a process that has exited (pids are not reused within a test's few milliseconds). */
@@ -72,6 +72,14 @@ describe('removeStaleScratch', () => {
     expect(path.basename(temp)).toMatch(new RegExp(`^\\.shop\\.db\\.backup-${hostTag()}-${process.pid}-\\d+\\.tmp$`));
     expect(fs.existsSync(leftover)).toBe(false);
   });
+
+  it('tempOutputName names an output part after this process, beside its file, and clears a dead one first', () => {
+    const dir = tempDir();
+    const leftover = path.join(dir, `.list.csv.export-${hostTag()}-${deadPid()}-2.tmp`);
+    touch(leftover);
+    expect(tempOutputName(path.join(dir, 'list.csv'), 'export', 2)).toBe(path.join(dir, `.list.csv.export-${hostTag()}-${process.pid}-2.tmp`));
+    expect(fs.existsSync(leftover)).toBe(false);
+  });
 });
 
 describe('what a killed command left beside the store', () => {
@@ -89,6 +97,21 @@ describe('what a killed command left beside the store', () => {
     expect(fs.existsSync(folder)).toBe(true);
     expect(custkit(['contact', 'tag', '--where', "city = 'Paris'", 'vip'], { db }).code).toBe(0);
     expect(fs.readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it("the next export, access file or report written into a folder removes what a killed one left there (a list of people), not a live one's", () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'shop.db');
+    expect(custkit(['import', fixture('contacts-en-bom.csv')], { db }).code).toBe(0);
+    const out = path.join(tempDir(), 'lists');
+    fs.mkdirSync(out);
+    const dead = deadPid();
+    const killed = [`.newsletter.csv.export-${hostTag()}-${dead}-1.tmp`, `.access.json.access-${hostTag()}-${dead}-0.tmp`, `.kpi.html.report-${hostTag()}-${dead}-0.tmp`];
+    const live = `.newsletter.csv.export-${hostTag()}-${process.pid}-1.tmp`;
+    for (const name of [...killed, live]) touch(path.join(out, name));
+    const exported = custkit(['export', '--channel', 'email', '--include-unconsented', '--out', path.join(out, 'other.csv')], { db });
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(fs.readdirSync(out).sort()).toEqual([live, 'other.csv'].sort());
   });
 
   it('a dry run removes the folder a killed dry run left, and leaves none of its own', () => {
