@@ -105,9 +105,10 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
 
   const { runId, replaced } = upsertRun(db, o, { cuts, clv, affinities });
   // A customer's segment is looked up by cell in the map spelt out (at most bins³ rows), not a CASE per row.
-  db.exec('CREATE TEMP TABLE score_segments (cell INTEGER PRIMARY KEY, segment TEXT NOT NULL)');
-  const cellSegment = db.prepare('INSERT INTO score_segments VALUES (?, ?)');
-  for (let i = 1; i <= o.bins; i++) for (let j = 1; j <= o.bins; j++) for (let l = 1; l <= o.bins; l++) cellSegment.run(i * 100 + j * 10 + l, segmentOf(o.segmentMap, i, j, l));
+  // The cell's own scores come back from the same row: each customer's scores are computed once, for the key.
+  db.exec('CREATE TEMP TABLE score_segments (cell INTEGER PRIMARY KEY, r INTEGER NOT NULL, f INTEGER NOT NULL, m INTEGER NOT NULL, segment TEXT NOT NULL)');
+  const cellSegment = db.prepare('INSERT INTO score_segments VALUES (?, ?, ?, ?, ?)');
+  for (let i = 1; i <= o.bins; i++) for (let j = 1; j <= o.bins; j++) for (let l = 1; l <= o.bins; l++) cellSegment.run(i * 100 + j * 10 + l, i, j, l, segmentOf(o.segmentMap, i, j, l));
   const rfmOnly = !rfmcca;
   const inserted = db.prepare(
     `INSERT INTO scores (run_id, contact_id, recency_days, frequency, monetary_minor, aov_minor, first_purchase_at,
@@ -116,7 +117,7 @@ function runInTransaction(db: Db, o: ScoreOptions): ScoreRunResult {
        expected_aov_minor, clv_minor)
      SELECT ${bind(runId)}, c.id, s.recency, coalesce(s.frequency, 0), coalesce(s.monetary, 0),
        CASE WHEN s.frequency > 0 THEN CAST(round(1.0 * s.monetary / s.frequency) AS INTEGER) END,
-       s.first_day, s.last_day, ${cells.r}, ${cells.f}, ${cells.m},
+       s.first_day, s.last_day, g.r, g.f, g.m,
        CASE WHEN s.frequency > 0 THEN g.segment WHEN s.contact_id IS NULL THEN ${bind(PROSPECT_SEGMENT)} ELSE ${bind(NO_NET_PURCHASE_SEGMENT)} END,
        ${rfmOnly ? 'NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL' : `x.categories, ${cells.c}, x.main_category, x.channels,
        CASE WHEN x.channels > 0 THEN min(x.channels, ${bind(o.bins)}) END, x.main_channel,
