@@ -78,9 +78,11 @@ export async function importReturns(db: Db, file: string, options: { campaign?: 
   const byUid = db.prepare("SELECT id FROM contacts WHERE uid = ? AND status <> 'erased'").pluck();
   const byExternal = db.prepare("SELECT id FROM contacts WHERE external_id = ? AND status IN ('active', 'inactive')").pluck();
   const byEmail = db.prepare("SELECT id FROM contacts WHERE email_norm = ? AND status IN ('active', 'inactive')").pluck();
+  // The street and the name compared as the return key folds them (post-address.ts: case, accents, spaces,
+  // punctuation): "12, rue de l'Église" in the post's file is the "12 rue de l Eglise" the store holds.
   const byAddress = db.prepare(
-    `SELECT id FROM contacts WHERE coalesce(postal_code_norm, postal_code) = ? AND lower(trim(address_line1)) = lower(trim(?))
-       AND (? IS NULL OR lower(trim(last_name)) = lower(trim(?))) AND status IN ('active', 'inactive')`,
+    `SELECT id FROM contacts WHERE coalesce(postal_code_norm, postal_code) = ? AND ck_fold_text(address_line1) = ck_fold_text(?)
+       AND (? IS NULL OR ck_fold_text(last_name) = ck_fold_text(?)) AND status IN ('active', 'inactive')`,
   ).pluck();
   // The address the letter went to: the member's, for a post campaign that listed them; else the current one.
   // Probed by the members' key (export, contact), newest post campaign first.

@@ -12,7 +12,7 @@ import { segmentKey, type CompiledFilter } from './filter.js';
 import { emailHash, sha256Hex } from './digests.js';
 import { POST_ADDRESS_KEY, type ChannelRule, type DriveKey, type Selection } from './channels.js';
 import { PRESSURED_SQL, type SelectionPlan } from './plan.js';
-import { postAddressKey } from './post-address.js';
+import { foldAddressText, postAddressKey } from './post-address.js';
 
 export * from './channels.js';
 export { planSelection, PRESSURED_SQL, resolveRun, type PressureCap, type SelectionPlan } from './plan.js';
@@ -23,6 +23,7 @@ export function registerFunctions(db: Db): void {
   db.function('ck_sha256', { deterministic: true }, (value: unknown) => (typeof value === 'string' && value !== '' ? sha256Hex(value) : null));
   db.function('ck_segkey', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? segmentKey(value) : null));
   db.function('ck_post_address', { deterministic: true }, postAddressKey);
+  db.function('ck_fold_text', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? foldAddressText(value) : null));
 }
 
 interface Condition {

@@ -66,6 +66,20 @@ describe('a postal return', () => {
     expect(await post()).toBe(0);
   });
 
+  it("a returns file naming the person by name and address finds them whatever the spelling of the street and name", async () => {
+    const { db } = makeStore();
+    const id = addContact(db, { lastName: 'Lefèvre', address: "12 rue de l'Église", postalCode: '42000', city: 'Saint-Étienne', country: 'FR' });
+    const neighbour = addContact(db, { lastName: 'Lefèvre', address: '14 rue de l Eglise', postalCode: '42000', city: 'Saint-Étienne', country: 'FR' });
+    addConsent(db, id, 'post', 'granted');
+    addConsent(db, neighbour, 'post', 'granted');
+    expect((await exportFile(db, { channel: 'post' }, { format: 'csv' }, 'post-pnd')).result.rows).toBe(2);
+    const file = path.join(tempDir(), 'pnd-la-poste.csv');
+    fs.writeFileSync(file, 'Nom;Adresse;Code postal;Motif\nLEFEVRE;12 RUE DE L EGLISE;42000;NPAI\n');
+    const summary = await importReturns(db, file);
+    expect([summary.marked, summary.unmatched]).toEqual([1, 0]);
+    expect(db.prepare('SELECT contact_id FROM postal_returns').pluck().all()).toEqual([id]);
+  });
+
   it('is lifted by a new street or a new postal code', async () => {
     for (const change of ["address_line1 = '10 quai Nord'", "postal_code = '42100', postal_code_norm = '42100'"]) {
       const { db, id, post } = await returned();
