@@ -83,8 +83,9 @@ export function funnelVerdict(f: Funnel, selectionText: string): string | null {
     return `0 written: of ${n} selected contacts, ${removing.map((s) => `${s.count.toLocaleString('en')} ${s.phrase}`).join(', ')}`;
   }
   if (f.written * 2 >= f.selected) return null;
-  const main = removing.reduce((a, b) => (b.count > a.count ? b : a));
-  return `only ${f.written.toLocaleString('en')} of ${n} selected contacts written: ${main.count.toLocaleString('en')} ${main.phrase}`;
+  // Every step that took people out, the largest first: the one named alone would leave the rest unexplained.
+  const why = [...removing].sort((a, b) => b.count - a.count).map((s) => `${s.count.toLocaleString('en')} ${s.phrase}`);
+  return `only ${f.written.toLocaleString('en')} of ${n} selected contacts written: ${why.join(', ')}`;
 }
 
 /** The funnel, once the rows are written: from the rules' counts, or (post) from one statement. */

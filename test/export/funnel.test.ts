@@ -67,10 +67,13 @@ describe('export funnel', () => {
     expect(funnelVerdict(none.result.funnel, 'tag nobody')).toBe('0 written: no contact matches the selection (tag nobody)');
   });
 
-  it('a short list names the step that removed most, a full one says nothing more', async () => {
+  it('a short list names every step that removed people, the largest first; a full one says nothing more', async () => {
     const db = funnelStore();
     const { result } = await exportJsonl(db, { tags: ['club'] });
-    expect(funnelVerdict(result.funnel, 'tag club')).toBe('only 4 of 11 selected contacts written: 3 lack email consent');
+    expect(funnelVerdict(result.funnel, 'tag club')).toBe(
+      'only 4 of 11 selected contacts written: 3 lack email consent, 2 have no valid email address, ' +
+        '1 are suppressed (unsubscribed, bounced, opposition or erased), 1 share their address with a more recently updated record',
+    );
     const lines = funnelLines(result.funnel);
     expect(lines.map((l) => l.trim().replace(/\s+/g, ' '))).toEqual([
       'selected 11',
