@@ -7,7 +7,9 @@
  * unmerge re-pointing lines, an erasure detaching them) put the contacts concerned in `purchase_totals_stale`, and
  * `refreshPurchaseTotals` recomputes exactly those contacts from their lines. Import refreshes at the end
  * of its transaction; score refreshes before it reads. A contact's row holds for any as-of date on or
- * after its latest line (`last_line_day`); score recomputes the few others from their lines.
+ * after its latest line (`last_line_day`), and its prev_* columns, the figures as of the day before that
+ * day, for an as-of date from the line day before it (`prev_line_day`) on; score recomputes the few
+ * others from their lines.
  *
  * Order semantics are score's (docs/score.md): an order is a (source, order_ref) of one contact whose
  * lines net to a positive amount, dated by its first positive line; a free order (every line zero) is a
