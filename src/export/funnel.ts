@@ -59,6 +59,15 @@ function steps(f: Funnel): Step[] {
   return list;
 }
 
+/** A step's phrase after a count: its leading verb in the singular for one person ("1 is suppressed"). */
+function agree(phrase: string, count: number): string {
+  if (count !== 1) return phrase;
+  const space = phrase.indexOf(' ');
+  const verb = phrase.slice(0, space);
+  const singular: Record<string, string> = { have: 'has', lack: 'lacks', are: 'is', share: 'shares', were: 'was' };
+  return `${singular[verb] ?? verb}${phrase.slice(space)}`;
+}
+
 /** The funnel as aligned lines for the terminal. */
 export function funnelLines(f: Funnel): string[] {
   const rows: [string, string][] = [['selected', f.selected.toLocaleString('en')]];
@@ -79,12 +88,14 @@ export function funnelVerdict(f: Funnel, selectionText: string): string | null {
   if (f.selected === 0) return `0 written: no contact matches the selection (${selectionText})`;
   const removing = steps(f).filter((s) => s.count > 0);
   if (f.written === 0) {
-    if (removing.length === 1) return `0 written: all ${n} selected contact${f.selected === 1 ? '' : 's'} ${removing[0]!.phrase}`;
-    return `0 written: of ${n} selected contacts, ${removing.map((s) => `${s.count.toLocaleString('en')} ${s.phrase}`).join(', ')}`;
+    if (removing.length === 1) {
+      return f.selected === 1 ? `0 written: the one selected contact ${agree(removing[0]!.phrase, 1)}` : `0 written: all ${n} selected contacts ${removing[0]!.phrase}`;
+    }
+    return `0 written: of ${n} selected contacts, ${removing.map((s) => `${s.count.toLocaleString('en')} ${agree(s.phrase, s.count)}`).join(', ')}`;
   }
   if (f.written * 2 >= f.selected) return null;
   // Every step that took people out, the largest first: the one named alone would leave the rest unexplained.
-  const why = [...removing].sort((a, b) => b.count - a.count).map((s) => `${s.count.toLocaleString('en')} ${s.phrase}`);
+  const why = [...removing].sort((a, b) => b.count - a.count).map((s) => `${s.count.toLocaleString('en')} ${agree(s.phrase, s.count)}`);
   return `only ${f.written.toLocaleString('en')} of ${n} selected contacts written: ${why.join(', ')}`;
 }
 

@@ -72,7 +72,7 @@ describe('export funnel', () => {
     const { result } = await exportJsonl(db, { tags: ['club'] });
     expect(funnelVerdict(result.funnel, 'tag club')).toBe(
       'only 4 of 11 selected contacts written: 3 lack email consent, 2 have no valid email address, ' +
-        '1 are suppressed (unsubscribed, bounced, opposition or erased), 1 share their address with a more recently updated record',
+        '1 is suppressed (unsubscribed, bounced, opposition or erased), 1 shares their address with a more recently updated record',
     );
     const lines = funnelLines(result.funnel);
     expect(lines.map((l) => l.trim().replace(/\s+/g, ' '))).toEqual([
@@ -100,5 +100,18 @@ describe('export funnel', () => {
     expect(result.funnel).toEqual({ channel: 'post', selected: 4, undeliverable: 0, pressure: null, noAddress: 1, noConsent: 1, suppressed: 0, sameAddress: 0, overLimit: 0, written: 2, seeds: 0 });
     const limited = await exportFile(db, { tags: ['club'], channel: 'post', limit: 1 }, { format: 'csv' });
     expect(limited.result.funnel).toMatchObject({ selected: 4, overLimit: 1, written: 1 });
+  });
+});
+
+describe('the verdict reads right for one person', () => {
+  const funnel = (over: Partial<Funnel>): Funnel => ({
+    channel: 'email', selected: 0, noAddress: 0, undeliverable: null, noConsent: 0, suppressed: 0, sameAddress: 0, pressure: null, overLimit: 0, written: 0, seeds: 0, ...over,
+  });
+  it('singular verbs for a count of one, plural otherwise', () => {
+    expect(funnelVerdict(funnel({ selected: 1, suppressed: 1 }), 'all')).toBe('0 written: the one selected contact is suppressed (unsubscribed, bounced, opposition or erased)');
+    expect(funnelVerdict(funnel({ selected: 2, noConsent: 1, noAddress: 1 }), 'all')).toBe('0 written: of 2 selected contacts, 1 has no valid email address, 1 lacks email consent');
+    expect(funnelVerdict(funnel({ selected: 9, noConsent: 6, pressure: 1, written: 2 }), 'all')).toBe(
+      'only 2 of 9 selected contacts written: 6 lack email consent, 1 was already sent the most email campaigns the pressure cap allows',
+    );
   });
 });
