@@ -1,5 +1,5 @@
 import type { Db } from '../store/db.js';
-import { createOrdersTable, daySummarySelect, daysSelect, groupAllOrders, ORDER_COLUMNS, ORDERS_TABLE_COLUMNS, staleCount, totalsSelect, totalsTriggersPresent } from '../store/purchase-totals.js';
+import { createOrdersTable, daySummarySelect, daysSelect, groupAllOrders, ORDER_COLUMNS, ORDERS_TABLE_COLUMNS, ROLLUP_ANSWERS, ROLLUP_NO_LINE_YET, rollupPick, staleCount, totalsSelect, totalsTriggersPresent } from '../store/purchase-totals.js';
 
 /**
  * The per-customer aggregates every score is built from, as temp tables (connection-scoped, dropped by
@@ -40,15 +40,13 @@ export function buildOrderTables(db: Db, asOf: string, options: { days?: false |
     // the day before their latest line day for those whose only lines after the as-of date are on that
     // day; those with every line on that day have no line by the as-of date, so neither a row nor a
     // regrouping. The others are grouped from their lines.
-    const whole = 't.last_line_day <= @asOf';
-    const previousServes = 't.prev_valid = 1 AND (t.prev_line_day IS NULL OR t.prev_line_day <= @asOf)';
-    const pick = (column: string) => `iif(${whole}, t.${column}, t.prev_${column})`;
+    const pick = (column: string) => rollupPick(column);
     db.prepare(
       `INSERT INTO score_customers (contact_id, frequency, monetary, first_day, last_day, recency)
        SELECT t.contact_id, ${pick('frequency')}, ${pick('monetary')}, ${pick('first_day')}, ${pick('last_day')},
          CAST(julianday(@asOf) - julianday(${pick('last_day')}) AS INTEGER)
        FROM purchase_totals t JOIN contacts c ON c.id = t.contact_id
-       WHERE (${whole} OR (t.prev_valid = 1 AND t.prev_line_day <= @asOf)) AND c.status NOT IN ('merged', 'erased')
+       WHERE ${ROLLUP_ANSWERS} AND c.status NOT IN ('merged', 'erased')
          AND t.contact_id NOT IN (SELECT contact_id FROM purchase_totals_stale)
        ORDER BY t.contact_id`,
     ).run({ asOf });
@@ -64,7 +62,7 @@ export function buildOrderTables(db: Db, asOf: string, options: { days?: false |
        SELECT p.contact_id, ${ORDER_COLUMNS} FROM purchases p
        WHERE p.contact_id IN (
            SELECT t.contact_id FROM purchase_totals t JOIN contacts c ON c.id = t.contact_id
-           WHERE t.last_line_day > @asOf AND c.status NOT IN ('merged', 'erased') AND NOT (${previousServes})
+           WHERE t.last_line_day > @asOf AND c.status NOT IN ('merged', 'erased') AND NOT ${ROLLUP_ANSWERS} AND NOT ${ROLLUP_NO_LINE_YET}
            UNION SELECT x.contact_id FROM purchase_totals_stale x JOIN contacts c ON c.id = x.contact_id WHERE c.status NOT IN ('merged', 'erased'))
          AND ${lineDay}
        GROUP BY p.contact_id, p.source, p.order_ref`,

@@ -1,5 +1,6 @@
 import type { Db } from '../store/db.js';
 import { compareText, insertMix, mixLinesSql, refreshPurchaseMix, summariseMix } from '../store/purchase-mix.js';
+import { ROLLUP_ANSWERS, rollupPick } from '../store/purchase-totals.js';
 
 export { compareText } from '../store/purchase-mix.js';
 
@@ -40,13 +41,12 @@ export function buildMixTables(db: Db, asOf: string): Baskets {
   `);
   // The mix of the lines before the latest line day serves when the contact's only lines after the as-of
   // date are on that day (prev_valid: no order straddles it, so prev_line_day is the latest line before it).
-  const whole = 't.last_line_day <= @asOf';
-  const pick = (column: string) => `iif(${whole}, m.${column}, m.prev_${column})`;
+  const pick = (column: string) => rollupPick(column, 'm');
   db.prepare(
     `INSERT INTO score_mix (contact_id, categories, main_category, channels, main_channel, basket)
      SELECT m.contact_id, ${pick('categories')}, ${pick('main_category')}, ${pick('channels')}, ${pick('main_channel')}, ${pick('basket')}
      FROM score_customers s JOIN purchase_totals t ON t.contact_id = s.contact_id JOIN purchase_mix m ON m.contact_id = s.contact_id
-     WHERE s.frequency > 0 AND (${whole} OR (t.prev_valid = 1 AND t.prev_line_day <= @asOf))
+     WHERE s.frequency > 0 AND ${ROLLUP_ANSWERS}
        AND t.contact_id NOT IN (SELECT contact_id FROM purchase_totals_stale)
      ORDER BY s.contact_id`,
   ).run({ asOf });

@@ -93,6 +93,19 @@ export function totalsWithPreviousSelect(orders: string, last: string): string {
     FROM ${orders} o JOIN ${last} l ON l.contact_id = o.contact_id GROUP BY o.contact_id`;
 }
 
+/**
+ * When a rollup row `t` answers for an as-of date @asOf (SQL): its whole figures on or after its latest
+ * line day, its prev_* figures from the line day before it on (prev_valid: no order straddles the latest
+ * day, so prev_line_day is the latest line before it). `rollupPick` reads a column of that row, or of a
+ * row of the same contact beside it (`from`: the purchase mix `m`), as of @asOf.
+ */
+export const ROLLUP_ANSWERS = '(t.last_line_day <= @asOf OR (t.prev_valid = 1 AND t.prev_line_day <= @asOf))';
+export function rollupPick(column: string, from = 't'): string {
+  return `iif(t.last_line_day <= @asOf, ${from}.${column}, ${from}.prev_${column})`;
+}
+/** A contact whose lines all lie on its latest line day, after @asOf: no line by then, nothing to regroup. */
+export const ROLLUP_NO_LINE_YET = '(t.last_line_day > @asOf AND t.prev_valid = 1 AND t.prev_line_day IS NULL)';
+
 /** Purchase days per contact over an orders table: orders and free orders, never refs netted to zero or below. */
 export function daysSelect(orders: string): string {
   return `SELECT contact_id, day, sum(net) FROM ${orders} WHERE net > 0 OR free GROUP BY contact_id, day`;

@@ -73,3 +73,14 @@ export const baseScoreOptions: ScoreOptions = {
   segmentMapLabel: 'rfm10',
   minSupport: 0.01,
 };
+
+/**
+ * As-of dates where the rollup's day-before figures decide (the day before contacts' latest line day,
+ * and their line day before it), every `every`-th of them in order.
+ */
+export function dayBeforeEdges(db: Db, every: number): string[] {
+  const edges = db.prepare(
+    `SELECT date(last_line_day, '-1 day') FROM purchase_totals UNION SELECT prev_line_day FROM purchase_totals WHERE prev_line_day IS NOT NULL ORDER BY 1`,
+  ).pluck().all() as string[];
+  return edges.filter((_, i) => i % every === 0);
+}

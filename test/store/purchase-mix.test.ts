@@ -9,7 +9,7 @@ import { scoreRun } from '../../src/score/run.js';
 import { affinitiesForRun, computeRules } from '../../src/score/affinities.js';
 import { eraseContacts } from '../../src/gdpr/erase.js';
 import { tempDb } from '../helpers/cli.js';
-import { addContact, baseScoreOptions } from '../score/store-helpers.js';
+import { addContact, baseScoreOptions, dayBeforeEdges } from '../score/store-helpers.js';
 
 type LineRow = [contact: number | null, ref: string, at: string, amount: number, category: string | null, channel: string | null];
 interface Mix { categories: number; main_category: string | null; channels: number; main_channel: string | null; basket: string[] }
@@ -199,10 +199,7 @@ describe('RFMCCA from the purchase mix equals RFMCCA from the lines', () => {
       applyMerges(db, [{ survivorId: ids[3]!, members: [{ id: ids[4]!, probability: null, evidence: [] }] }], { mode: 'decisions', threshold: null });
       // Dates inside the history include the day before contacts' latest line day and their line day
       // before it, where the mix kept as of the day before the latest line day serves.
-      const edges = db.prepare(
-        `SELECT date(last_line_day, '-1 day') FROM purchase_totals UNION SELECT prev_line_day FROM purchase_totals WHERE prev_line_day IS NOT NULL ORDER BY 1`,
-      ).pluck().all() as string[];
-      for (const asOf of ['2024-09-30', '2025-03-15', '2026-12-31', ...edges.filter((_, i) => i % 9 === 0)]) {
+      for (const asOf of ['2024-09-30', '2025-03-15', '2026-12-31', ...dayBeforeEdges(db, 9)]) {
         const run = scoreRun(db, { ...baseScoreOptions, asOf, method: 'rfmcca', minSupport: 0.05 });
         const want = referenceMix(db, asOf);
         const rows = db.prepare('SELECT * FROM scores WHERE run_id = ? ORDER BY contact_id').all(run.runId) as ScoreRow[];

@@ -7,7 +7,7 @@ import { rng } from '../../src/dedupe/scoring.js';
 import { scoreRun } from '../../src/score/run.js';
 import { buildOrderTables, dropTempTables } from '../../src/score/aggregate.js';
 import { eraseContacts } from '../../src/gdpr/erase.js';
-import { addContact, baseScoreOptions } from '../score/store-helpers.js';
+import { addContact, baseScoreOptions, dayBeforeEdges } from '../score/store-helpers.js';
 
 type LineRow = [contact: number | null, source: string, ref: string, at: string, amount: number];
 
@@ -212,10 +212,7 @@ describe('purchase rollup (purchase_totals)', () => {
     applyMerges(db, [{ survivorId: ids[3]!, members: [{ id: ids[4]!, probability: null, evidence: [] }] }], { mode: 'decisions', threshold: null });
     // Dates inside the history include the day before contacts' latest line day and their line day
     // before it, where the totals as of the day before the latest line day serve (RFM without --clv).
-    const edges = db.prepare(
-      `SELECT date(last_line_day, '-1 day') FROM purchase_totals UNION SELECT prev_line_day FROM purchase_totals WHERE prev_line_day IS NOT NULL ORDER BY 1`,
-    ).pluck().all() as string[];
-    const dates = ['2024-09-30', '2025-03-15', '2026-12-31', ...edges.filter((_, i) => i % 5 === 0)];
+    const dates = ['2024-09-30', '2025-03-15', '2026-12-31', ...dayBeforeEdges(db, 5)];
     let servedByPrevious = 0;
     for (const asOf of dates) {
       servedByPrevious += db.prepare(
@@ -248,9 +245,6 @@ describe('purchase rollup (purchase_totals)', () => {
     db.prepare(`INSERT INTO purchases (contact_id, source, order_ref, line_no, ordered_at, amount_minor, currency) VALUES
       (?, 'shop', 'RF1', 1, '2024-05-02', -1500, 'EUR'), (?, 'shop', 'RF2', 1, '2024-05-20', 4200, 'EUR')`).run(returnsFirst, returnsFirst);
     expectFresh(db);
-    const edges = db.prepare(
-      `SELECT date(last_line_day, '-1 day') FROM purchase_totals UNION SELECT prev_line_day FROM purchase_totals WHERE prev_line_day IS NOT NULL ORDER BY 1`,
-    ).pluck().all() as string[];
     const summary = (asOf: string, days: 'summary' | 'all') => {
       buildOrderTables(db, asOf, { days });
       const rows = db.prepare('SELECT * FROM score_day_summary ORDER BY contact_id').all();
@@ -258,7 +252,7 @@ describe('purchase rollup (purchase_totals)', () => {
       dropTempTables(db);
       return { rows, customers };
     };
-    for (const asOf of ['2024-05-10', ...edges.filter((_, i) => i % 4 === 0)]) {
+    for (const asOf of ['2024-05-10', ...dayBeforeEdges(db, 4)]) {
       const fromRollup = summary(asOf, 'summary');
       expect(fromRollup).toEqual(summary(asOf, 'all'));
     }
